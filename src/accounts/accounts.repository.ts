@@ -1,0 +1,49 @@
+import type { Db } from '../db/database.ts'
+import type { AccountRow, NewAccountRow } from './accounts.table.ts'
+
+export const findAccount = (db: Db, id: string): Promise<AccountRow | undefined> =>
+  db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst()
+
+/**
+ * Locks the account row until the transaction ends. Every change to an account's contact sheet
+ * takes this lock first, so writers of one account queue up and each sees the one before it
+ * (the limits are checked by the constraints too; the lock makes the answers exact).
+ */
+export const lockAccount = (db: Db, id: string): Promise<AccountRow | undefined> =>
+  db.selectFrom('accounts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+
+/** Inserts unless the id exists; returns undefined when it did. */
+export const insertAccount = (db: Db, row: NewAccountRow): Promise<AccountRow | undefined> =>
+  db
+    .insertInto('accounts')
+    .values(row)
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returningAll()
+    .executeTakeFirst()
+
+export const updateAccount = (
+  db: Db,
+  id: string,
+  patch: Partial<Pick<AccountRow, 'name' | 'locale' | 'allowed_email_domains' | 'contacts_reviewed_at'>>,
+  opts: { bumpContactsVersion?: boolean } = {},
+): Promise<AccountRow | undefined> =>
+  db
+    .updateTable('accounts')
+    .set((eb) => ({
+      ...patch,
+      updated_at: new Date(),
+      ...(opts.bumpContactsVersion ? { contacts_version: eb('contacts_version', '+', 1) } : {}),
+    }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst()
+
+export const deleteAccount = (db: Db, id: string): Promise<{ numDeletedRows: bigint }> =>
+  db.deleteFrom('accounts').where('id', '=', id).executeTakeFirstOrThrow()
+
+/** Accounts in id order after `cursor` (keyset pagination: stable under inserts). */
+export const listAccounts = (db: Db, page: { limit: number; cursor?: string | undefined }): Promise<AccountRow[]> => {
+  let q = db.selectFrom('accounts').selectAll()
+  if (page.cursor) q = q.where('id', '>', page.cursor)
+  return q.orderBy('id').limit(page.limit).execute()
+}

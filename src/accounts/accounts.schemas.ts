@@ -1,0 +1,48 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { DateTimeSchema, IdSchema, LineSchema, LocaleSchema, PageSchema, Strict } from '../lib/schemas.ts'
+
+/** A domain name as `allowedEmailDomains` takes it: lower-case labels, no scheme, no `@`. */
+const DomainSchema = Type.String({
+  maxLength: 253,
+  pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$',
+})
+
+const AllowedDomainsSchema = Type.Union([Type.Array(DomainSchema, { maxItems: 50, uniqueItems: true }), Type.Null()], {
+  description: 'When set, an outside (security) contact address must be in one of these domains',
+})
+
+export const AccountSchema = Type.Object(
+  {
+    id: IdSchema,
+    name: Type.String(),
+    locale: LocaleSchema,
+    allowedEmailDomains: Type.Union([Type.Array(Type.String()), Type.Null()]),
+    contactsReviewedAt: Type.Union([DateTimeSchema, Type.Null()]),
+    createdAt: DateTimeSchema,
+    updatedAt: DateTimeSchema,
+  },
+  { $id: 'Account' },
+)
+export type Account = Static<typeof AccountSchema>
+
+export const CreateAccountSchema = Strict({
+  id: Type.Optional(IdSchema),
+  name: LineSchema({ maxLength: 200 }),
+  locale: Type.Optional(LocaleSchema),
+  allowedEmailDomains: Type.Optional(AllowedDomainsSchema),
+})
+export type CreateAccount = Static<typeof CreateAccountSchema>
+
+export const UpdateAccountSchema = Strict(
+  {
+    name: Type.Optional(LineSchema({ maxLength: 200 })),
+    locale: Type.Optional(LocaleSchema),
+    allowedEmailDomains: Type.Optional(AllowedDomainsSchema),
+  },
+  { minProperties: 1 },
+)
+export type UpdateAccount = Static<typeof UpdateAccountSchema>
+
+export const AccountParamsSchema = Strict({ accountId: IdSchema })
+
+export const AccountPageSchema = PageSchema(AccountSchema)

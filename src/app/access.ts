@@ -1,0 +1,39 @@
+import type { Actor } from '../lib/actor.ts'
+import { ADMIN_ROLES } from '../lib/actor.ts'
+import { AppError } from '../lib/errors.ts'
+
+/**
+ * What a route needs, declared in its `config.access`:
+ * - `public`: anyone;
+ * - `platform`: a platform API key (the host product's backend);
+ * - `account:read`: a platform key, or any active user of the route's account;
+ * - `account:write`: a platform key, or a super or billing admin of the route's account;
+ * - `account:super`: a platform key, or a super admin of the route's account.
+ */
+export type Access = 'public' | 'platform' | 'account:read' | 'account:write' | 'account:super'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access
+  }
+}
+
+/**
+ * Decides whether `actor` may use a route of `access` on `accountId`. Another account answers 404,
+ * exactly like a missing one, so that ids of other tenants cannot be probed.
+ */
+export function authorize(actor: Actor, access: Exclude<Access, 'public'>, accountId: string | undefined): void {
+  if (actor.type === 'api_key' || actor.type === 'system') return
+  if (access === 'platform') {
+    throw new AppError('forbidden', { detail: 'This call needs a platform API key.' })
+  }
+  if (accountId === undefined || actor.accountId !== accountId) {
+    throw new AppError('not-found', { detail: `No account "${accountId ?? ''}".` })
+  }
+  if (access === 'account:write' && !ADMIN_ROLES.includes(actor.role)) {
+    throw new AppError('forbidden', { detail: 'Only super admins and billing admins may change the contacts.' })
+  }
+  if (access === 'account:super' && actor.role !== 'super_admin') {
+    throw new AppError('forbidden', { detail: 'Only super admins may do this.' })
+  }
+}

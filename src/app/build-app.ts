@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { accountRoutes } from '../accounts/accounts.routes.ts'
+import { auditRoutes } from '../audit/audit.routes.ts'
+import { sessionRoutes } from '../auth/sessions/sessions.routes.ts'
+import type { Config } from '../config/config.ts'
+import { contactRoutes } from '../contacts/contacts.routes.ts'
+import { healthRoutes } from '../health/health.routes.ts'
+import { hashToken } from '../lib/hash.ts'
+import { AppError } from '../lib/errors.ts'
+import { userRoutes } from '../users/users.routes.ts'
+import { authPlugin } from './auth.plugin.ts'
+import type { Services } from './container.ts'
+import { registerErrorHandling } from './error-handler.ts'
+import { metricsPlugin } from './metrics.plugin.ts'
+import { opsRoutes } from './ops.routes.ts'
+import { SHARED_SCHEMAS } from './shared-schemas.ts'
+import { installValidation } from './validation.ts'
+
+export type AppConfig = Pick<Config, 'publicUrl' | 'logLevel' | 'rateLimitPerMinute'>
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/
+
+/**
+ * The HTTP application: plugins, then every domain's routes. No listening and no database
+ * connection here, so tests build it around their own database and call it with `inject`.
+ */
+export async function buildApp(services: Services, config: AppConfig): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    bodyLimit: 1024 * 1024,
+    // A caller's X-Request-Id is kept when it is harmless, so that logs can be joined across services.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    requestIdHeader: false,
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
+  installValidation(app, SHARED_SCHEMAS)
+  registerErrorHandling(app)
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  const https = config.publicUrl.startsWith('https:')
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        // Upgrading and HSTS only where the service is reached over HTTPS (not on localhost).
+        upgradeInsecureRequests: https ? [] : null,
+      },
+    },
+    strictTransportSecurity: https,
+  })
+  if (config.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      // Per credential when there is one (a shared office address is many clients), else per address.
+      keyGenerator: (req) => {
+        const auth = req.headers.authorization
+        return auth ? `t:${hashToken(auth)}` : `ip:${req.ip}`
+      },
+      errorResponseBuilder: (_req, ctx) =>
+        new AppError('rate-limited', { detail: `At most ${ctx.max} requests a minute; try again in ${Math.ceil(ctx.ttl / 1000)} s.` }),
+    })
+  }
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'account-contacts',
+        version: '1.0.0',
+        description: "Who is each customer account's point of contact for what. Errors are RFC 9457 problems.",
+        license: { name: 'MIT', identifier: 'MIT' },
+      },
+      servers: [{ url: config.publicUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A platform API key or a session token' } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  })
+  await app.register(metricsPlugin)
+  await app.register(authPlugin, { apiKeys: services.apiKeys, sessions: services.sessions })
+
+  await app.register(opsRoutes, { db: services.db })
+  await app.register(accountRoutes, { accounts: services.accounts })
+  await app.register(userRoutes, { users: services.users })
+  await app.register(contactRoutes, { contacts: services.contacts })
+  await app.register(sessionRoutes, { sessions: services.sessions })
+  await app.register(auditRoutes, { audit: services.audit })
+  await app.register(healthRoutes, { health: services.health })
+  return app
+}

@@ -1,0 +1,91 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { AppError, ERRORS, type ErrorCode, type FieldError } from '../lib/errors.ts'
+import type { Problem } from '../lib/schemas.ts'
+
+/** Fastify's own error codes that are the client's fault, and the problem each one is. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload-too-large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported-media-type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation-failed',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'validation-failed',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'validation-failed',
+  FST_ERR_VALIDATION: 'validation-failed',
+}
+
+interface AjvError {
+  instancePath: string
+  message?: string
+  keyword: string
+  params: Record<string, unknown>
+}
+
+/** Ajv's errors as `errors[]`: a JSON pointer into the request (`/body/billing/3`) and a sentence. */
+function fieldErrors(context: string, errors: AjvError[]): FieldError[] {
+  const seen = new Set<string>()
+  const out: FieldError[] = []
+  for (const e of errors) {
+    // A union's branches each report; the `anyOf` summary line adds nothing.
+    if (e.keyword === 'anyOf' || e.keyword === 'oneOf') continue
+    let path = `/${context}${e.instancePath}`
+    let message = e.message ?? 'is not valid'
+    if (e.keyword === 'additionalProperties') {
+      path += `/${String(e.params.additionalProperty)}`
+      message = 'is not a known field'
+    } else if (e.keyword === 'required') {
+      path += `/${String(e.params.missingProperty)}`
+      message = 'is required'
+    } else if (e.keyword === 'pattern') {
+      message = /email/i.test(path) ? 'is not a valid email address' : 'has characters or a form that is not allowed'
+    }
+    const key = `${path} ${message}`
+    if (!seen.has(key)) {
+      seen.add(key)
+      out.push({ path, message })
+    }
+  }
+  return out
+}
+
+/** Any thrown value as a problem; 5xx details are never shown. */
+export function toProblem(err: unknown, requestId: string): { problem: Problem; headers: Record<string, string>; internal: boolean } {
+  const problem = (code: ErrorCode, detail: string, errors?: FieldError[]): Problem => ({
+    type: `/problems/${code}`,
+    title: ERRORS[code].title,
+    status: ERRORS[code].status,
+    detail,
+    code,
+    requestId,
+    ...(errors && errors.length > 0 ? { errors } : {}),
+  })
+  if (err instanceof AppError) {
+    return { problem: problem(err.code, err.detail, err.errors), headers: err.headers ?? {}, internal: false }
+  }
+  const fe = err as FastifyError & { validation?: AjvError[]; validationContext?: string }
+  if (fe && Array.isArray(fe.validation)) {
+    const errors = fieldErrors(fe.validationContext ?? 'body', fe.validation)
+    const detail = errors.map((e) => `${e.path} ${e.message}`).join('; ') || 'The request is not valid.'
+    return { problem: problem('validation-failed', detail, errors), headers: {}, internal: false }
+  }
+  const code = fe?.code ? FASTIFY_CODES[fe.code] : undefined
+  if (code) return { problem: problem(code, fe.message), headers: {}, internal: false }
+  if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    // Another client error raised by Fastify or a plugin (a malformed body, say).
+    return { problem: problem('validation-failed', fe.message), headers: {}, internal: false }
+  }
+  return { problem: problem('internal', `Something went wrong on our side. Quote ${requestId} when reporting it.`), headers: {}, internal: true }
+}
+
+export function sendProblem(reply: FastifyReply, err: unknown, request: FastifyRequest) {
+  const { problem, headers, internal } = toProblem(err, request.id)
+  if (internal) request.log.error({ err }, 'request failed')
+  else request.log.info({ problem: problem.code, detail: problem.detail }, 'request refused')
+  return reply.code(problem.status).headers(headers).type('application/problem+json').send(problem)
+}
+
+/** The one error handler, and the answer to unknown routes. */
+export function registerErrorHandling(app: FastifyInstance) {
+  app.setErrorHandler((err, request, reply) => sendProblem(reply, err, request))
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, new AppError('not-found', { detail: `No ${request.method} ${request.url.split('?')[0]} here.` }), request),
+  )
+}

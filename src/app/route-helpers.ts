@@ -1,0 +1,27 @@
+import { Type } from '@sinclair/typebox'
+import { ProblemSchema } from '../lib/schemas.ts'
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'The request is not valid (validation-failed)',
+  401: 'No valid token (unauthenticated)',
+  403: 'The token may not do this (forbidden)',
+  404: 'No such resource, or one of another account (not-found)',
+  409: 'Conflicts with the current state',
+  412: 'The If-Match version is stale (version-mismatch)',
+  413: 'The body is over 1 MiB (payload-too-large)',
+  415: 'The body is not JSON (unsupported-media-type)',
+  422: 'The request is well-formed but breaks a rule of the contact sheet',
+  428: 'If-Match is required (precondition-required)',
+  429: 'Too many requests (rate-limited); see Retry-After',
+}
+
+/** Response entries for the problems a route can answer, each an RFC 9457 problem. */
+export function problems(...statuses: number[]) {
+  const all = [...new Set([...statuses, 401, 429])].sort()
+  return Object.fromEntries(
+    all.map((s) => [s, Type.Ref(ProblemSchema, { description: PROBLEM_DESCRIPTIONS[s] ?? 'A problem' })]),
+  ) as Record<number, ReturnType<typeof Type.Ref>>
+}
+
+/** For routes that take a JSON body: adds 400, 413 and 415. */
+export const bodyProblems = (...statuses: number[]) => problems(400, 413, 415, ...statuses)

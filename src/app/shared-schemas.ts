@@ -1,0 +1,25 @@
+import { AccountSchema } from '../accounts/accounts.schemas.ts'
+import { AuditEventSchema } from '../audit/audit.schemas.ts'
+import { SessionSchema } from '../auth/sessions/sessions.schemas.ts'
+import { ContactSchema, ContactSheetSchema, EmailRefSchema, SlotInputSchema, UserRefSchema } from '../contacts/contacts.schemas.ts'
+import { AccountHealthSchema } from '../health/health.schemas.ts'
+import { ProblemSchema } from '../lib/schemas.ts'
+import { UserSchema } from '../users/users.schemas.ts'
+
+/**
+ * The named schemas: registered once with Fastify (serialisation, OpenAPI components) and with the
+ * validators, and referenced by `Type.Ref` everywhere else.
+ */
+export const SHARED_SCHEMAS = [
+  ProblemSchema,
+  AccountSchema,
+  UserSchema,
+  ContactSchema,
+  ContactSheetSchema,
+  UserRefSchema,
+  EmailRefSchema,
+  SlotInputSchema,
+  AuditEventSchema,
+  AccountHealthSchema,
+  SessionSchema,
+]

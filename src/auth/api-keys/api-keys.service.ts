@@ -1,0 +1,51 @@
+import type { Kysely } from 'kysely'
+import type { Database } from '../../db/database.ts'
+import type { Clock } from '../../lib/clock.ts'
+import { hashToken } from '../../lib/hash.ts'
+import { newId, newSecret } from '../../lib/ids.ts'
+import * as repo from './api-keys.repository.ts'
+
+/** Platform keys start with this, so that secret scanners and people recognise them. */
+export const API_KEY_PREFIX = 'acpk_'
+
+export type ApiKeyService = ReturnType<typeof createApiKeyService>
+
+export function createApiKeyService({ db, clock }: { db: Kysely<Database>; clock: Clock }) {
+  return {
+    /** Makes a key of 192 random bits. The raw key is returned once and stored only as its hash. */
+    async create(name: string): Promise<{ id: string; name: string; prefix: string; key: string }> {
+      const key = API_KEY_PREFIX + newSecret(24)
+      const row = await repo.insertApiKey(db, {
+        id: newId('key'),
+        name,
+        prefix: key.slice(0, API_KEY_PREFIX.length + 6),
+        token_hash: hashToken(key),
+      })
+      return { id: row.id, name: row.name, prefix: row.prefix, key }
+    },
+
+    /** Makes sure a key with exactly this value exists (BOOTSTRAP_API_KEY). */
+    async ensure(name: string, key: string): Promise<void> {
+      const hash = hashToken(key)
+      const existing = await repo.findApiKeyByHash(db, hash)
+      if (existing && !existing.revoked_at) return
+      // The variable says the key must work: a revoked one is brought back (rotate the variable instead).
+      if (existing) return repo.unrevokeApiKey(db, existing.id)
+      await repo.insertApiKey(db, { id: newId('key'), name, prefix: key.slice(0, 11), token_hash: hash })
+    },
+
+    /** The key's id when the raw key is live, else undefined. */
+    async authenticate(key: string): Promise<string | undefined> {
+      const row = await repo.findLiveApiKeyByHash(db, hashToken(key))
+      if (!row) return undefined
+      const now = clock.now()
+      if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > 60_000) await repo.touchApiKey(db, row.id, now)
+      return row.id
+    },
+
+    list: () => repo.listApiKeys(db),
+
+    /** Revokes by id or by the prefix shown in the list; answers what was revoked. */
+    revoke: (idOrPrefix: string) => repo.revokeApiKey(db, idOrPrefix, clock.now()),
+  }
+}

@@ -1,0 +1,12 @@
+import type { ColumnType, Selectable } from 'kysely'
+
+export interface SessionsTable {
+  account_id: string
+  id: string
+  user_id: string
+  token_hash: string
+  created_at: ColumnType<Date, never, never>
+  expires_at: Date
+}
+
+export type SessionRow = Selectable<SessionsTable>

@@ -1,0 +1,17 @@
+import { createServices } from '../../app/container.ts'
+import type { Config } from '../../config/config.ts'
+import { demoApiKey, seedDemo } from '../../demo/demo.seed.ts'
+import { openDatabase } from '../open-database.ts'
+
+/** Seeds the demo account (if missing) and prints its platform key. */
+export async function demo(config: Config) {
+  const handle = await openDatabase(config, 'account-contacts demo')
+  try {
+    const services = createServices({ db: handle.db, config })
+    const seeded = await seedDemo(services)
+    const key = await demoApiKey(services, config.dataDir)
+    process.stdout.write(`${seeded ? 'Seeded' : 'Found'} the demo account "demo". Its API key:\n${key}\n`)
+  } finally {
+    await handle.close()
+  }
+}

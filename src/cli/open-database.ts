@@ -1,0 +1,32 @@
+import type { Config } from '../config/config.ts'
+import { connect, type DatabaseHandle } from '../db/connect.ts'
+import { DataDirLockedError } from '../db/data-dir-lock.ts'
+import { migrateToLatest } from '../db/migrate.ts'
+import { CliError } from './cli-error.ts'
+
+/**
+ * Opens and migrates the configured database for a CLI command. When a running server holds the
+ * embedded one, says so and how to go on, instead of a stack trace.
+ */
+export async function openDatabase(config: Config, purpose: string): Promise<DatabaseHandle> {
+  let handle: DatabaseHandle
+  try {
+    handle = await connect(config, purpose)
+  } catch (e) {
+    if (e instanceof DataDirLockedError) {
+      throw new CliError(
+        `${e.message}\n` +
+          `To go on: stop that process (kill ${e.holder.pid}) and run this command again, ` +
+          'or run the service and its commands on PostgreSQL (DATABASE_URL=postgres://...).',
+      )
+    }
+    throw e
+  }
+  try {
+    await migrateToLatest(handle.db)
+  } catch (e) {
+    await handle.close()
+    throw e
+  }
+  return handle
+}

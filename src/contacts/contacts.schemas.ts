@@ -1,0 +1,65 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { DateTimeSchema, EmailSchema, IdSchema, Strict } from '../lib/schemas.ts'
+
+/** A slot held by a user of the account. */
+export const UserContactSchema = Type.Object({
+  type: Type.Literal('user'),
+  userId: IdSchema,
+  email: Type.String(),
+  name: Type.String(),
+})
+
+/** A slot held by an outside address (security only), usable once verified. */
+export const EmailContactSchema = Type.Object({
+  type: Type.Literal('email'),
+  email: Type.String(),
+  verification: Type.Union([Type.Literal('pending'), Type.Literal('verified')]),
+})
+
+export const ContactSchema = Type.Union([UserContactSchema, EmailContactSchema], { $id: 'Contact' })
+export type Contact = Static<typeof ContactSchema>
+export type UserContact = Static<typeof UserContactSchema>
+
+const OptionalContact = Type.Union([Type.Ref(ContactSchema), Type.Null()])
+
+export const ContactSheetSchema = Type.Object(
+  {
+    primary: OptionalContact,
+    billing: Type.Array(Type.Ref(ContactSchema)),
+    decisionMaker: OptionalContact,
+    onboarding: OptionalContact,
+    security: OptionalContact,
+    technicalAdmin: OptionalContact,
+    contactsReviewedAt: Type.Union([DateTimeSchema, Type.Null()]),
+    version: Type.Integer(),
+  },
+  { $id: 'ContactSheet' },
+)
+export type ContactSheet = Static<typeof ContactSheetSchema>
+
+/** In requests a slot names a user, or (security only) an email address. */
+export const UserRefSchema = Strict({ userId: IdSchema }, { $id: 'UserRef' })
+export const EmailRefSchema = Strict({ email: EmailSchema }, { $id: 'EmailRef' })
+export const SlotInputSchema = Type.Union([Type.Ref(UserRefSchema), Type.Ref(EmailRefSchema)], { $id: 'SlotInput' })
+export type SlotInput = { userId: string } | { email: string }
+
+const NullableSlotInput = Type.Optional(Type.Union([Type.Ref(SlotInputSchema), Type.Null()]))
+
+/** The whole sheet, as `PUT .../contacts` takes it: an absent slot is left empty. */
+export const PutContactSheetSchema = Strict({
+  primary: NullableSlotInput,
+  billing: Type.Optional(Type.Array(Type.Ref(UserRefSchema), { maxItems: 50 })),
+  decisionMaker: NullableSlotInput,
+  onboarding: NullableSlotInput,
+  security: NullableSlotInput,
+  technicalAdmin: NullableSlotInput,
+})
+export type PutContactSheet = Static<typeof PutContactSheetSchema>
+
+export const SlotParamsSchema = Strict({
+  accountId: IdSchema,
+  slot: Type.Union(['primary', 'decision-maker', 'onboarding', 'security', 'technical-admin'].map((s) => Type.Literal(s))),
+})
+export const BillingParamsSchema = Strict({ accountId: IdSchema, userId: IdSchema })
+
+export const IfMatchHeadersSchema = Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 200 })) })

@@ -1,0 +1,202 @@
+import type { Kysely } from 'kysely'
+import { lockAccount, updateAccount } from '../accounts/accounts.repository.ts'
+import { notFound } from '../accounts/accounts.service.ts'
+import type { AccountRow } from '../accounts/accounts.table.ts'
+import { appendAuditEvent } from '../audit/audit.repository.ts'
+import type { Database, Db } from '../db/database.ts'
+import type { RequestContext } from '../lib/actor.ts'
+import type { Clock } from '../lib/clock.ts'
+import { AppError } from '../lib/errors.ts'
+import { findActiveUserByEmail, findUser } from '../users/users.repository.ts'
+import { MAX_BILLING_CONTACTS, type SingleSlot } from './contact-slots.ts'
+import * as repo from './contacts.repository.ts'
+import type { Contact, ContactSheet, PutContactSheet, SlotInput } from './contacts.schemas.ts'
+import { checkIfMatch } from './if-match.ts'
+import { diffPlaces, rowsToState, toSheet, type SheetState } from './sheet.ts'
+import { findAccount } from '../accounts/accounts.repository.ts'
+
+interface WriteOptions {
+  ifMatch?: string | undefined
+  /** The whole-sheet PUT must name the version it replaces (428 without one). */
+  requireIfMatch?: boolean
+}
+
+export type ContactService = ReturnType<typeof createContactService>
+
+export function createContactService({ db, clock }: { db: Kysely<Database>; clock: Clock }) {
+  /** The user the input names, as a contact of `slot`, or the problem that forbids it. */
+  async function resolve(trx: Db, account: AccountRow, slot: SingleSlot | 'billing', input: SlotInput, current: SheetState): Promise<Contact> {
+    if ('userId' in input) {
+      const user = await findUser(trx, account.id, input.userId)
+      if (!user) {
+        throw new AppError('user-not-in-account', { detail: `"${input.userId}" is not a user of this account.` })
+      }
+      if (user.status !== 'active') {
+        throw new AppError('user-not-active', { detail: `${user.name} is deactivated and cannot be a contact.` })
+      }
+      return { type: 'user', userId: user.id, email: user.email, name: user.name }
+    }
+    if (slot !== 'security') {
+      throw new AppError('external-email-not-allowed', {
+        detail: 'Only the security contact may be an email address; choose a user for this contact.',
+      })
+    }
+    // An address that belongs to an active user is stored as that user (SPEC 2).
+    const user = await findActiveUserByEmail(trx, account.id, input.email)
+    if (user) return { type: 'user', userId: user.id, email: user.email, name: user.name }
+    const email = input.email.trim()
+    const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase()
+    if (account.allowed_email_domains && !account.allowed_email_domains.includes(domain)) {
+      throw new AppError('email-domain-not-allowed', {
+        detail: `The address must be in ${account.allowed_email_domains.join(', ')}.`,
+      })
+    }
+    // Typing the same outside address again keeps its verification.
+    const prev = current.security
+    if (prev?.type === 'email' && prev.email.toLowerCase() === email.toLowerCase()) return prev
+    return { type: 'email', email, verification: 'pending' }
+  }
+
+  /**
+   * The one way the sheet changes: lock the account, check If-Match, compute the new state, write
+   * only what differs, bump the version, set the review date and append one audit event, all in
+   * the caller's transaction. A change that changes nothing writes nothing.
+   */
+  async function change(
+    trx: Db,
+    ctx: RequestContext,
+    accountId: string,
+    opts: WriteOptions & { action?: 'contacts.updated' | 'contacts.vacated' },
+    compute: (state: SheetState, account: AccountRow) => Promise<SheetState> | SheetState,
+  ): Promise<{ sheet: ContactSheet; before: SheetState; after: SheetState; changed: boolean }> {
+    const account = await lockAccount(trx, accountId)
+    if (!account) throw notFound(accountId)
+    checkIfMatch(opts.ifMatch, account.contacts_version, opts.requireIfMatch ?? false)
+    const before = rowsToState(await repo.listSlotHolders(trx, accountId))
+    const after = await compute(structuredClone(before), account)
+    const { remove, add } = diffPlaces(before, after)
+    if (remove.length === 0 && add.length === 0) {
+      return { sheet: toSheet(before, account), before, after: before, changed: false }
+    }
+    await repo.deleteSlotRows(trx, accountId, remove)
+    await repo.insertSlotRows(
+      trx,
+      add.map((p) => ({ ...p, account_id: accountId, user_status: p.user_id ? 'active' : null })),
+    )
+    const updated = await updateAccount(trx, accountId, { contacts_reviewed_at: clock.now() }, { bumpContactsVersion: true })
+    const sheet = toSheet(after, updated!)
+    await appendAuditEvent(trx, ctx, {
+      accountId,
+      action: opts.action ?? 'contacts.updated',
+      before: toSheet(before, account),
+      after: sheet,
+    })
+    return { sheet, before, after, changed: true }
+  }
+
+  const write = (
+    ctx: RequestContext,
+    accountId: string,
+    opts: WriteOptions,
+    compute: (state: SheetState, account: AccountRow, trx: Db) => Promise<SheetState> | SheetState,
+  ): Promise<ContactSheet> =>
+    db.transaction().execute(async (trx) => (await change(trx, ctx, accountId, opts, (s, a) => compute(s, a, trx))).sheet)
+
+  return {
+    async getSheet(accountId: string): Promise<ContactSheet> {
+      const account = await findAccount(db, accountId)
+      if (!account) throw notFound(accountId)
+      return toSheet(rowsToState(await repo.listSlotHolders(db, accountId)), account)
+    },
+
+    /** Replaces the whole sheet; requires If-Match. */
+    replaceSheet(ctx: RequestContext, accountId: string, input: PutContactSheet, ifMatch: string | undefined) {
+      return write(ctx, accountId, { ifMatch, requireIfMatch: true }, async (current, account, trx) => {
+        const billing = input.billing ?? []
+        if (billing.length > MAX_BILLING_CONTACTS) {
+          throw new AppError('billing-contact-limit', {
+            detail: `${billing.length} billing contacts were sent; an account has at most ${MAX_BILLING_CONTACTS}.`,
+          })
+        }
+        const next: SheetState = { ...current, billing: [] }
+        for (const [i, ref] of billing.entries()) {
+          if (billing.findIndex((b) => b.userId === ref.userId) !== i) {
+            throw new AppError('duplicate-contact', { detail: `"${ref.userId}" is listed twice among the billing contacts.` })
+          }
+          next.billing.push(await resolve(trx, account, 'billing', ref, current))
+        }
+        for (const slot of ['primary', 'decisionMaker', 'onboarding', 'security', 'technicalAdmin'] as const) {
+          const ref = input[slot]
+          next[slot] = ref ? await resolve(trx, account, slot, ref, current) : null
+        }
+        return next
+      })
+    },
+
+    setSlot(ctx: RequestContext, accountId: string, slot: SingleSlot, input: SlotInput, ifMatch?: string) {
+      return write(ctx, accountId, { ifMatch }, async (state, account, trx) => {
+        state[slot] = await resolve(trx, account, slot, input, state)
+        return state
+      })
+    },
+
+    clearSlot(ctx: RequestContext, accountId: string, slot: SingleSlot, ifMatch?: string) {
+      return write(ctx, accountId, { ifMatch }, (state) => ({ ...state, [slot]: null }))
+    },
+
+    addBilling(ctx: RequestContext, accountId: string, userId: string, ifMatch?: string) {
+      return write(ctx, accountId, { ifMatch }, async (state, account, trx) => {
+        if (state.billing.some((c) => c.type === 'user' && c.userId === userId)) {
+          throw new AppError('duplicate-contact', { detail: 'This user is already a billing contact.' })
+        }
+        if (state.billing.length >= MAX_BILLING_CONTACTS) {
+          throw new AppError('billing-contact-limit', {
+            detail: `The account has ${MAX_BILLING_CONTACTS} billing contacts; remove one before adding another.`,
+          })
+        }
+        state.billing.push(await resolve(trx, account, 'billing', { userId }, state))
+        return state
+      })
+    },
+
+    removeBilling(ctx: RequestContext, accountId: string, userId: string, ifMatch?: string) {
+      return write(ctx, accountId, { ifMatch }, (state) => {
+        const billing = state.billing.filter((c) => !(c.type === 'user' && c.userId === userId))
+        if (billing.length === state.billing.length) {
+          throw new AppError('not-found', { detail: `"${userId}" is not a billing contact of this account.` })
+        }
+        return { ...state, billing }
+      })
+    },
+
+    /** "These are up to date": sets the review date and bumps the version, with an audit event. */
+    review(ctx: RequestContext, accountId: string): Promise<ContactSheet> {
+      return db.transaction().execute(async (trx) => {
+        const before = await lockAccount(trx, accountId)
+        if (!before) throw notFound(accountId)
+        const state = rowsToState(await repo.listSlotHolders(trx, accountId))
+        const account = await updateAccount(trx, accountId, { contacts_reviewed_at: clock.now() }, { bumpContactsVersion: true })
+        const sheet = toSheet(state, account!)
+        await appendAuditEvent(trx, ctx, { accountId, action: 'contacts.reviewed', before: toSheet(state, before), after: sheet })
+        return sheet
+      })
+    },
+
+    /**
+     * Empties every slot a user holds, inside the caller's transaction (their deactivation).
+     * Returns the slots that were vacated; none means nothing was written.
+     */
+    async vacateUser(trx: Db, ctx: RequestContext, accountId: string, userId: string) {
+      const held = (c: Contact | null) => c?.type === 'user' && c.userId === userId
+      const res = await change(trx, ctx, accountId, { action: 'contacts.vacated' }, (state) => ({
+        primary: held(state.primary) ? null : state.primary,
+        billing: state.billing.filter((c) => !held(c)),
+        decisionMaker: held(state.decisionMaker) ? null : state.decisionMaker,
+        onboarding: held(state.onboarding) ? null : state.onboarding,
+        security: held(state.security) ? null : state.security,
+        technicalAdmin: held(state.technicalAdmin) ? null : state.technicalAdmin,
+      }))
+      return res
+    },
+  }
+}

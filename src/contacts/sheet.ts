@@ -1,0 +1,82 @@
+import type { AccountRow } from '../accounts/accounts.table.ts'
+import { SINGLE_SLOTS, type SingleSlot, type SlotName } from './contact-slots.ts'
+import type { SlotHolderRow } from './contacts.repository.ts'
+import type { Contact, ContactSheet } from './contacts.schemas.ts'
+
+/** Who holds what, without the account's version and review date: what writes compute on. */
+export type SheetState = Record<SingleSlot, Contact | null> & { billing: Contact[] }
+
+export const emptyState = (): SheetState => ({
+  primary: null,
+  billing: [],
+  decisionMaker: null,
+  onboarding: null,
+  security: null,
+  technicalAdmin: null,
+})
+
+const toContact = (row: SlotHolderRow): Contact =>
+  row.user_id !== null
+    ? { type: 'user', userId: row.user_id, email: row.user_email ?? '', name: row.user_name ?? '' }
+    : { type: 'email', email: row.email ?? '', verification: row.verification ?? 'pending' }
+
+/** Rows (billing in position order) to the state. */
+export function rowsToState(rows: SlotHolderRow[]): SheetState {
+  const state = emptyState()
+  for (const row of [...rows].sort((a, b) => a.position - b.position)) {
+    if (row.slot === 'billing') state.billing.push(toContact(row))
+    else state[row.slot] = toContact(row)
+  }
+  return state
+}
+
+export const toSheet = (state: SheetState, account: AccountRow): ContactSheet => ({
+  ...state,
+  contactsReviewedAt: account.contacts_reviewed_at?.toISOString() ?? null,
+  version: account.contacts_version,
+})
+
+/** One place of the sheet as stored: what a row holds, without the user's name and address. */
+export interface Place {
+  slot: SlotName
+  position: number
+  user_id: string | null
+  email: string | null
+  verification: 'pending' | 'verified' | null
+}
+
+export function stateToPlaces(state: SheetState): Place[] {
+  const place = (slot: SlotName, position: number, c: Contact): Place =>
+    c.type === 'user'
+      ? { slot, position, user_id: c.userId, email: null, verification: null }
+      : { slot, position, user_id: null, email: c.email, verification: c.verification }
+  const places: Place[] = state.billing.map((c, i) => place('billing', i, c))
+  for (const slot of SINGLE_SLOTS) {
+    const c = state[slot]
+    if (c) places.push(place(slot, 0, c))
+  }
+  return places
+}
+
+const key = (p: Place) => `${p.slot}:${p.position}`
+const same = (a: Place, b: Place) => a.user_id === b.user_id && a.email === b.email && a.verification === b.verification
+
+/** What to delete and insert to go from one state to another; unchanged places are left alone. */
+export function diffPlaces(before: SheetState, after: SheetState): { remove: Place[]; add: Place[] } {
+  const b = new Map(stateToPlaces(before).map((p) => [key(p), p]))
+  const a = new Map(stateToPlaces(after).map((p) => [key(p), p]))
+  const remove = [...b.values()].filter((p) => !a.has(key(p)) || !same(p, a.get(key(p))!))
+  const add = [...a.values()].filter((p) => !b.has(key(p)) || !same(p, b.get(key(p))!))
+  return { remove, add }
+}
+
+/** The slots (with billing positions collapsed to "billing") that a user holds. */
+export function slotsHeldBy(state: SheetState, userId: string): SlotName[] {
+  const held: SlotName[] = []
+  if (state.billing.some((c) => c.type === 'user' && c.userId === userId)) held.push('billing')
+  for (const slot of SINGLE_SLOTS) {
+    const c = state[slot]
+    if (c?.type === 'user' && c.userId === userId) held.push(slot)
+  }
+  return held
+}

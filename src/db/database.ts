@@ -1,0 +1,20 @@
+import type { Kysely, Transaction } from 'kysely'
+import type { AccountsTable } from '../accounts/accounts.table.ts'
+import type { ApiKeysTable } from '../auth/api-keys/api-keys.table.ts'
+import type { SessionsTable } from '../auth/sessions/sessions.table.ts'
+import type { AuditEventsTable } from '../audit/audit.table.ts'
+import type { ContactSlotsTable } from '../contacts/contacts.table.ts'
+import type { UsersTable } from '../users/users.table.ts'
+
+/** Every table, as Kysely sees it. Each domain folder owns its `*.table.ts`. */
+export interface Database {
+  accounts: AccountsTable
+  users: UsersTable
+  contact_slots: ContactSlotsTable
+  audit_events: AuditEventsTable
+  api_keys: ApiKeysTable
+  sessions: SessionsTable
+}
+
+/** What repositories take: the database or a transaction, so they run inside or outside one. */
+export type Db = Kysely<Database> | Transaction<Database>

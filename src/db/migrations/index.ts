@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely/migration'
+import * as core from './2026-11-27T04-00_core.ts'
+
+/**
+ * Every migration, in order. A static list rather than a folder scan, so that the set is the same
+ * under tsx, a bundler or a compiled build. Add new files at the end; never edit a released one.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026-11-27T04-00_core': core,
+}

@@ -1,0 +1,25 @@
+import { Type, type Static } from '@sinclair/typebox'
+
+export const HEALTH_PROBLEMS = [
+  'no-primary-contact',
+  'no-billing-contact',
+  'security-contact-unverified',
+  'review-overdue',
+  'undeliverable-notifications',
+] as const
+export type HealthProblemCode = (typeof HEALTH_PROBLEMS)[number]
+
+export const AccountHealthSchema = Type.Object(
+  {
+    accountId: Type.String(),
+    ok: Type.Boolean(),
+    problems: Type.Array(
+      Type.Object({
+        code: Type.Union(HEALTH_PROBLEMS.map((c) => Type.Literal(c))),
+        message: Type.String(),
+      }),
+    ),
+  },
+  { $id: 'AccountHealth' },
+)
+export type AccountHealth = Static<typeof AccountHealthSchema>

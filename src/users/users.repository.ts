@@ -1,0 +1,43 @@
+import type { Db } from '../db/database.ts'
+import type { NewUserRow, UserRow } from './users.table.ts'
+
+export const findUser = (db: Db, accountId: string, id: string): Promise<UserRow | undefined> =>
+  db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst()
+
+/** The active user of the account with this address, compared without case. */
+export const findActiveUserByEmail = (db: Db, accountId: string, email: string): Promise<UserRow | undefined> =>
+  db
+    .selectFrom('users')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('status', '=', 'active')
+    .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+    .executeTakeFirst()
+
+export const insertUser = (db: Db, row: NewUserRow): Promise<UserRow> =>
+  db.insertInto('users').values(row).returningAll().executeTakeFirstOrThrow()
+
+export const updateUser = (
+  db: Db,
+  accountId: string,
+  id: string,
+  patch: Partial<Pick<UserRow, 'email' | 'name' | 'role' | 'status' | 'locale'>>,
+): Promise<UserRow> =>
+  db
+    .updateTable('users')
+    .set({ ...patch, updated_at: new Date() })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow()
+
+export const listUsers = (
+  db: Db,
+  accountId: string,
+  page: { limit: number; cursor?: string | undefined; status?: 'active' | 'deactivated' | undefined },
+): Promise<UserRow[]> => {
+  let q = db.selectFrom('users').selectAll().where('account_id', '=', accountId)
+  if (page.cursor) q = q.where('id', '>', page.cursor)
+  if (page.status) q = q.where('status', '=', page.status)
+  return q.orderBy('id').limit(page.limit).execute()
+}

@@ -1,0 +1,108 @@
+import type { Kysely } from 'kysely'
+import { findAccount, lockAccount } from '../accounts/accounts.repository.ts'
+import { notFound as accountNotFound } from '../accounts/accounts.service.ts'
+import { appendAuditEvent } from '../audit/audit.repository.ts'
+import type { ContactService } from '../contacts/contacts.service.ts'
+import type { Database, Db } from '../db/database.ts'
+import { PG, pgError } from '../db/pg-errors.ts'
+import type { RequestContext } from '../lib/actor.ts'
+import { AppError } from '../lib/errors.ts'
+import * as repo from './users.repository.ts'
+import type { PatchUser, PutUser, User } from './users.schemas.ts'
+import type { UserRow } from './users.table.ts'
+
+export const toUser = (row: UserRow): User => ({
+  id: row.id,
+  accountId: row.account_id,
+  email: row.email,
+  name: row.name,
+  role: row.role,
+  status: row.status,
+  locale: row.locale,
+  createdAt: row.created_at.toISOString(),
+  updatedAt: row.updated_at.toISOString(),
+})
+
+const userNotFound = (id: string) => new AppError('not-found', { detail: `No user "${id}" in this account.` })
+
+export type UserService = ReturnType<typeof createUserService>
+
+export function createUserService({ db, contacts }: { db: Kysely<Database>; contacts: Pick<ContactService, 'vacateUser'> }) {
+  /**
+   * Applies a change to an existing user. Deactivation first vacates every slot the user holds
+   * (the slots' foreign key would refuse the status change otherwise), all in `trx`.
+   */
+  async function applyChange(trx: Db, ctx: RequestContext, before: UserRow, patch: PatchUser): Promise<UserRow> {
+    const changes = Object.fromEntries(
+      Object.entries(patch).filter(([k, v]) => v !== undefined && before[k as keyof UserRow] !== v),
+    ) as PatchUser
+    if (Object.keys(changes).length === 0) return before
+    if (changes.status === 'deactivated') await contacts.vacateUser(trx, ctx, before.account_id, before.id)
+    const after = await withEmailConflict(() => repo.updateUser(trx, before.account_id, before.id, changes))
+    const action =
+      changes.status === 'deactivated' ? 'user.deactivated' : changes.status === 'active' ? 'user.reactivated' : 'user.updated'
+    await appendAuditEvent(trx, ctx, { accountId: before.account_id, action, before: toUser(before), after: toUser(after) })
+    return after
+  }
+
+  return {
+    /** The host product's idempotent upsert: the same body twice changes nothing the second time. */
+    async put(ctx: RequestContext, accountId: string, userId: string, input: PutUser): Promise<{ user: User; created: boolean }> {
+      return db.transaction().execute(async (trx) => {
+        // The account lock orders this against contact changes that check the user's status.
+        if (!(await lockAccount(trx, accountId))) throw accountNotFound(accountId)
+        const before = await repo.findUser(trx, accountId, userId)
+        if (before) return { user: toUser(await applyChange(trx, ctx, before, input)), created: false }
+        const row = await withEmailConflict(() =>
+          repo.insertUser(trx, {
+            account_id: accountId,
+            id: userId,
+            email: input.email,
+            name: input.name,
+            role: input.role,
+            status: input.status ?? 'active',
+            locale: input.locale ?? null,
+          }),
+        )
+        await appendAuditEvent(trx, ctx, { accountId, action: 'user.created', before: null, after: toUser(row) })
+        return { user: toUser(row), created: true }
+      })
+    },
+
+    async patch(ctx: RequestContext, accountId: string, userId: string, patch: PatchUser): Promise<User> {
+      return db.transaction().execute(async (trx) => {
+        if (!(await lockAccount(trx, accountId))) throw accountNotFound(accountId)
+        const before = await repo.findUser(trx, accountId, userId)
+        if (!before) throw userNotFound(userId)
+        return toUser(await applyChange(trx, ctx, before, patch))
+      })
+    },
+
+    async get(accountId: string, userId: string): Promise<User> {
+      const row = await repo.findUser(db, accountId, userId)
+      if (!row) throw userNotFound(userId)
+      return toUser(row)
+    },
+
+    async list(accountId: string, page: { limit: number; cursor?: string | undefined; status?: 'active' | 'deactivated' | undefined }) {
+      const rows = await repo.listUsers(db, accountId, { ...page, limit: page.limit + 1 })
+      if (rows.length === 0 && !page.cursor) {
+        // An empty list and a missing account must not look alike.
+        if (!(await findAccount(db, accountId))) throw accountNotFound(accountId)
+      }
+      const data = rows.slice(0, page.limit).map(toUser)
+      return { data, nextCursor: rows.length > page.limit ? data[data.length - 1]!.id : null }
+    },
+  }
+}
+
+async function withEmailConflict<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f()
+  } catch (e) {
+    if (pgError(e)?.code === PG.uniqueViolation) {
+      throw new AppError('conflict', { detail: 'Another active user of this account has this email address.', cause: e })
+    }
+    throw e
+  }
+}
