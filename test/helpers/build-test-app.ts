@@ -1,0 +1,48 @@
+import type { TestContext } from 'node:test'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import { buildApp, type AppConfig } from '../../src/app/build-app.ts'
+import { createServices, type Services } from '../../src/app/container.ts'
+import type { DatabaseHandle, DatabaseKind } from '../../src/db/connect.ts'
+import type { Clock } from '../../src/lib/clock.ts'
+import { freshDatabase } from './databases.ts'
+
+export interface TestApp {
+  app: FastifyInstance
+  services: Services
+  handle: DatabaseHandle
+  /** A platform API key. */
+  apiKey: string
+  /** `app.inject` with the platform key (or `token`) as the bearer. */
+  call(opts: InjectOptions & { token?: string | null }): Promise<LightMyRequestResponse>
+}
+
+/**
+ * The whole application on a fresh database of `kind`, closed when the test (or suite) ends.
+ * Pass the suite's context to share one database across its tests.
+ */
+export async function buildTestApp(
+  t: Pick<TestContext, 'after'>,
+  kind: DatabaseKind,
+  opts: { config?: Partial<AppConfig>; clock?: Clock } = {},
+): Promise<TestApp> {
+  const handle = await freshDatabase(kind)
+  const config: AppConfig = { publicUrl: 'http://ui.test', logLevel: 'silent', rateLimitPerMinute: 0, ...opts.config }
+  const services = createServices({
+    db: handle.db,
+    config: { publicUrl: config.publicUrl, reviewIntervalDays: 180 },
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  })
+  const app = await buildApp(services, config)
+  const { key } = await services.apiKeys.create('tests')
+  t.after(async () => {
+    await app.close()
+    await handle.close()
+  })
+  const call = ({ token, ...o }: InjectOptions & { token?: string | null }) => {
+    const headers = { ...(o.headers ?? {}) } as Record<string, string>
+    const bearer = token === undefined ? key : token
+    if (bearer !== null) headers.authorization = `Bearer ${bearer}`
+    return app.inject({ ...o, headers })
+  }
+  return { app, services, handle, apiKey: key, call }
+}
