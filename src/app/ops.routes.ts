@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/database.ts'
 import { AppError } from '../lib/errors.ts'
 import { ProblemSchema } from '../lib/schemas.ts'
+import { publicProblems } from './route-helpers.ts'
 
 const Status = Type.Object({ status: Type.String() })
 
@@ -13,7 +14,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = as
     '/healthz',
     {
       config: { access: 'public' },
-      schema: { tags: ['operations'], operationId: 'healthz', summary: 'The process is alive', security: [], response: { 200: Status } },
+      schema: { tags: ['operations'], operationId: 'healthz', summary: 'The process is alive', security: [], response: { 200: Status, ...publicProblems() } },
     },
     async () => ({ status: 'ok' }),
   )
@@ -27,7 +28,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = as
         operationId: 'readyz',
         summary: 'The service can reach its database',
         security: [],
-        response: { 200: Status, 503: Type.Ref(ProblemSchema) },
+        response: { 200: Status, ...publicProblems(), 503: Type.Ref(ProblemSchema) },
       },
     },
     async () => {
@@ -50,7 +51,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = as
         summary: 'Prometheus metrics',
         security: [],
         produces: ['text/plain'],
-        response: { 200: Type.String({ description: 'Prometheus text format' }) },
+        response: { 200: Type.String({ description: 'Prometheus text format' }), ...publicProblems() },
       },
     },
     async (_req, reply) => reply.type(app.metricsRegistry.contentType).send(await app.metricsRegistry.metrics()),

@@ -25,3 +25,6 @@ export function problems(...statuses: number[]) {
 
 /** For routes that take a JSON body: adds 400, 413 and 415. */
 export const bodyProblems = (...statuses: number[]) => problems(400, 413, 415, ...statuses)
+
+/** For public routes: only the rate limit can refuse them. */
+export const publicProblems = () => ({ 429: Type.Ref(ProblemSchema, { description: PROBLEM_DESCRIPTIONS[429] }) })
