@@ -12,6 +12,7 @@ import { contactRoutes } from '../contacts/contacts.routes.ts'
 import { healthRoutes } from '../health/health.routes.ts'
 import { hashToken } from '../lib/hash.ts'
 import { AppError } from '../lib/errors.ts'
+import { uiRoutes } from '../ui/ui.routes.ts'
 import { userRoutes } from '../users/users.routes.ts'
 import { authPlugin } from './auth.plugin.ts'
 import type { Services } from './container.ts'
@@ -102,5 +103,6 @@ export async function buildApp(services: Services, config: AppConfig): Promise<F
   await app.register(sessionRoutes, { sessions: services.sessions })
   await app.register(auditRoutes, { audit: services.audit })
   await app.register(healthRoutes, { health: services.health })
+  await app.register(uiRoutes)
   return app
 }
