@@ -7,6 +7,8 @@ export interface AccountsTable {
   allowed_email_domains: string[] | null
   contacts_version: Generated<number>
   contacts_reviewed_at: Date | null
+  /** When the last `contacts_review` reminder was queued (at most one per 30 days). */
+  review_reminded_at: ColumnType<Date | null, Date | null | undefined, Date | null>
   created_at: ColumnType<Date, never, never>
   updated_at: ColumnType<Date, never, Date>
 }

@@ -43,6 +43,8 @@ export async function buildApp(services: Services, config: AppConfig): Promise<F
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // JSON only: Fastify reads text/plain bodies by default, which would reach validation as a string.
+  app.removeContentTypeParser('text/plain')
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
   installValidation(app, SHARED_SCHEMAS)
   registerErrorHandling(app)

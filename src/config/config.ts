@@ -23,6 +23,10 @@ const EnvSchema = Type.Object({
   LOG_LEVEL: Type.Optional(
     Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
   ),
+  /** Signs webhooks (endpoint secrets are derived from it). Required when processes share PostgreSQL. */
+  SECRET_KEY: Type.Optional(Type.String({ minLength: 32 })),
+  /** Seconds a worker holds a claimed delivery before another may take it over. */
+  WORKER_LEASE_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
   /** Requests a minute per client (API key, session or address); `0` turns the limit off. */
   RATE_LIMIT_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]{1,7}$' })),
 })
@@ -44,6 +48,8 @@ export interface Config {
   readonly webhookAllowPrivate: boolean
   readonly logLevel: string
   readonly rateLimitPerMinute: number
+  readonly secretKey: string | undefined
+  readonly workerLeaseSeconds: number
 }
 
 export class ConfigError extends Error {
@@ -61,6 +67,8 @@ const HINTS: Partial<Record<keyof Env, string>> = {
   WEBHOOK_ALLOW_PRIVATE: '"true" or "false"',
   LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent',
   RATE_LIMIT_PER_MINUTE: 'a whole number (0 turns the limit off)',
+  SECRET_KEY: 'at least 32 characters',
+  WORKER_LEASE_SECONDS: 'a whole number of seconds',
 }
 
 /**
@@ -103,6 +111,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
     logLevel: e.LOG_LEVEL ?? 'info',
     rateLimitPerMinute: Number(e.RATE_LIMIT_PER_MINUTE ?? 1200),
+    secretKey: e.SECRET_KEY,
+    workerLeaseSeconds: Number(e.WORKER_LEASE_SECONDS ?? 60),
   })
 }
 

@@ -22,6 +22,9 @@ pg.types.setTypeParser(20, (v) => Number(v))
 /** PostgreSQL through a pooled `pg` client. */
 export function connectPostgres(url: string, opts: { max?: number } = {}): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 })
+  // An idle connection the server closed (a restart, pg_terminate_backend) is dropped by the pool;
+  // without a listener its error would crash the process.
+  pool.on('error', () => {})
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return { db, kind: 'postgres', where: redact(url), close: () => db.destroy() }
 }

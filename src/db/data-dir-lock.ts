@@ -40,6 +40,7 @@ export function acquireDataDirLock(dataDir: string, purpose: string): () => void
       const release = () => {
         if (released) return
         released = true
+        process.removeListener('exit', release)
         try {
           if (fs.readFileSync(file, 'utf8') === mine) fs.unlinkSync(file)
         } catch {

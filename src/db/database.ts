@@ -5,6 +5,11 @@ import type { SessionsTable } from '../auth/sessions/sessions.table.ts'
 import type { AuditEventsTable } from '../audit/audit.table.ts'
 import type { ContactSlotsTable } from '../contacts/contacts.table.ts'
 import type { UsersTable } from '../users/users.table.ts'
+import type { BroadcastsTable } from '../broadcasts/broadcasts.table.ts'
+import type { DeliveriesTable } from '../delivery/deliveries.table.ts'
+import type { IdempotencyKeysTable, NotificationsTable, UndeliverableAddressesTable } from '../notifications/notifications.table.ts'
+import type { EmailVerificationsTable } from '../verification/verification.table.ts'
+import type { EventsTable, WebhookEndpointsTable } from '../webhooks/webhooks.table.ts'
 
 /** Every table, as Kysely sees it. Each domain folder owns its `*.table.ts`. */
 export interface Database {
@@ -14,6 +19,14 @@ export interface Database {
   audit_events: AuditEventsTable
   api_keys: ApiKeysTable
   sessions: SessionsTable
+  notifications: NotificationsTable
+  deliveries: DeliveriesTable
+  events: EventsTable
+  webhook_endpoints: WebhookEndpointsTable
+  undeliverable_addresses: UndeliverableAddressesTable
+  idempotency_keys: IdempotencyKeysTable
+  email_verifications: EmailVerificationsTable
+  broadcasts: BroadcastsTable
 }
 
 /** What repositories take: the database or a transaction, so they run inside or outside one. */

@@ -9,6 +9,7 @@ table accounts (
   contacts_reviewed_at timestamp with time zone,
   created_at timestamp with time zone not null default now(),
   updated_at timestamp with time zone not null default now(),
+  review_reminded_at timestamp with time zone,
   constraint accounts_id_check CHECK ((id ~ '^[A-Za-z0-9_-]{1,64}$'::text)),
   constraint accounts_locale_check CHECK ((locale = ANY (ARRAY['en'::text, 'fi'::text]))),
   constraint accounts_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
@@ -42,6 +43,26 @@ table audit_events (
   constraint audit_events_pkey PRIMARY KEY (account_id, id)
 );
 
+table broadcasts (
+  id text not null,
+  category text not null,
+  subject text not null,
+  text text not null,
+  account_ids ARRAY,
+  status text not null default 'running'::text,
+  total integer not null,
+  processed integer not null default 0,
+  notifications integer not null default 0,
+  undeliverable integer not null default 0,
+  cursor text,
+  actor_type text not null,
+  actor_id text not null,
+  created_at timestamp with time zone not null default now(),
+  finished_at timestamp with time zone,
+  constraint broadcasts_pkey PRIMARY KEY (id),
+  constraint broadcasts_status_check CHECK ((status = ANY (ARRAY['running'::text, 'done'::text])))
+);
+
 table contact_slots (
   account_id text not null,
   slot text not null,
@@ -65,6 +86,96 @@ table contact_slots (
   constraint contact_slots_user_status_check CHECK (((user_status IS NULL) OR (user_status = 'active'::text)))
 );
 
+table deliveries (
+  account_id text not null,
+  id text not null,
+  channel text not null,
+  notification_id text,
+  event_id text,
+  endpoint_id text,
+  recipient text not null,
+  recipient_name text,
+  content jsonb,
+  status text not null default 'queued'::text,
+  attempts integer not null default 0,
+  max_attempts integer not null,
+  next_attempt_at timestamp with time zone not null default now(),
+  lock_token text,
+  last_error text,
+  delivered_at timestamp with time zone,
+  created_at timestamp with time zone not null default now(),
+  updated_at timestamp with time zone not null default now(),
+  constraint deliveries_account_id_event_id_fkey FOREIGN KEY (account_id, event_id) REFERENCES events(account_id, id) ON DELETE CASCADE,
+  constraint deliveries_account_id_notification_id_fkey FOREIGN KEY (account_id, notification_id) REFERENCES notifications(account_id, id) ON DELETE CASCADE,
+  constraint deliveries_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'webhook'::text]))),
+  constraint deliveries_check CHECK ((((channel = 'email'::text) AND (notification_id IS NOT NULL) AND (event_id IS NULL)) OR ((channel = 'webhook'::text) AND (event_id IS NOT NULL) AND (endpoint_id IS NOT NULL) AND (notification_id IS NULL)))),
+  constraint deliveries_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+  constraint deliveries_pkey PRIMARY KEY (account_id, id),
+  constraint deliveries_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'retrying'::text, 'delivered'::text, 'failed'::text])))
+);
+
+table email_verifications (
+  account_id text not null,
+  id text not null,
+  email text not null,
+  token_hash text not null,
+  expires_at timestamp with time zone not null,
+  used_at timestamp with time zone,
+  created_at timestamp with time zone not null default now(),
+  constraint email_verifications_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE,
+  constraint email_verifications_account_id_token_hash_key UNIQUE (account_id, token_hash),
+  constraint email_verifications_pkey PRIMARY KEY (account_id, id)
+);
+
+table events (
+  account_id text not null,
+  id text not null,
+  type text not null,
+  payload jsonb not null,
+  created_at timestamp with time zone not null default now(),
+  constraint events_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE,
+  constraint events_pkey PRIMARY KEY (account_id, id)
+);
+
+table idempotency_keys (
+  account_id text not null,
+  actor_id text not null,
+  key text not null,
+  request_hash text not null,
+  status text not null,
+  response_status integer,
+  response_body jsonb,
+  created_at timestamp with time zone not null default now(),
+  constraint idempotency_keys_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE,
+  constraint idempotency_keys_pkey PRIMARY KEY (account_id, actor_id, key),
+  constraint idempotency_keys_status_check CHECK ((status = ANY (ARRAY['running'::text, 'done'::text])))
+);
+
+table notifications (
+  account_id text not null,
+  id text not null,
+  category text not null,
+  subject text not null,
+  text text not null,
+  html text,
+  is_test boolean not null default false,
+  kind text not null default 'notification'::text,
+  fallback text,
+  status text not null,
+  recipients jsonb not null,
+  broadcast_id text,
+  actor_type text not null,
+  actor_id text not null,
+  request_id text,
+  created_at timestamp with time zone not null default now(),
+  constraint notifications_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE,
+  constraint notifications_fallback_check CHECK ((fallback = ANY (ARRAY['primary'::text, 'super_admins'::text]))),
+  constraint notifications_kind_check CHECK ((kind = ANY (ARRAY['notification'::text, 'system'::text]))),
+  constraint notifications_pkey PRIMARY KEY (account_id, id),
+  constraint notifications_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'undeliverable'::text]))),
+  constraint notifications_subject_check CHECK (((char_length(subject) >= 1) AND (char_length(subject) <= 300)))
+);
+
 table sessions (
   account_id text not null,
   id text not null,
@@ -75,6 +186,15 @@ table sessions (
   constraint sessions_account_id_token_hash_key UNIQUE (account_id, token_hash),
   constraint sessions_account_id_user_id_fkey FOREIGN KEY (account_id, user_id) REFERENCES users(account_id, id) ON DELETE CASCADE,
   constraint sessions_pkey PRIMARY KEY (account_id, id)
+);
+
+table undeliverable_addresses (
+  account_id text not null,
+  email text not null,
+  reason text not null,
+  at timestamp with time zone not null default now(),
+  constraint undeliverable_addresses_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE,
+  constraint undeliverable_addresses_pkey PRIMARY KEY (account_id, email)
 );
 
 table users (
@@ -98,15 +218,39 @@ table users (
   constraint users_status_check CHECK ((status = ANY (ARRAY['active'::text, 'deactivated'::text])))
 );
 
+table webhook_endpoints (
+  id text not null,
+  url text not null,
+  description text,
+  event_types ARRAY,
+  status text not null default 'enabled'::text,
+  disabled_reason text,
+  created_at timestamp with time zone not null default now(),
+  constraint webhook_endpoints_pkey PRIMARY KEY (id),
+  constraint webhook_endpoints_status_check CHECK ((status = ANY (ARRAY['enabled'::text, 'disabled'::text]))),
+  constraint webhook_endpoints_url_check CHECK ((char_length(url) <= 2048))
+);
+
 CREATE UNIQUE INDEX accounts_pkey ON public.accounts USING btree (id);
 CREATE UNIQUE INDEX api_keys_pkey ON public.api_keys USING btree (id);
 CREATE UNIQUE INDEX api_keys_token_hash_key ON public.api_keys USING btree (token_hash);
 CREATE UNIQUE INDEX audit_events_pkey ON public.audit_events USING btree (account_id, id);
+CREATE UNIQUE INDEX broadcasts_pkey ON public.broadcasts USING btree (id);
 CREATE UNIQUE INDEX contact_slots_account_id_slot_user_id_key ON public.contact_slots USING btree (account_id, slot, user_id);
 CREATE UNIQUE INDEX contact_slots_pkey ON public.contact_slots USING btree (account_id, slot, "position");
 CREATE INDEX contact_slots_user ON public.contact_slots USING btree (account_id, user_id) WHERE (user_id IS NOT NULL);
+CREATE INDEX deliveries_due ON public.deliveries USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['queued'::text, 'sending'::text, 'retrying'::text]));
+CREATE INDEX deliveries_notification ON public.deliveries USING btree (account_id, notification_id) WHERE (notification_id IS NOT NULL);
+CREATE UNIQUE INDEX deliveries_pkey ON public.deliveries USING btree (account_id, id);
+CREATE UNIQUE INDEX email_verifications_account_id_token_hash_key ON public.email_verifications USING btree (account_id, token_hash);
+CREATE UNIQUE INDEX email_verifications_pkey ON public.email_verifications USING btree (account_id, id);
+CREATE UNIQUE INDEX events_pkey ON public.events USING btree (account_id, id);
+CREATE UNIQUE INDEX idempotency_keys_pkey ON public.idempotency_keys USING btree (account_id, actor_id, key);
+CREATE UNIQUE INDEX notifications_pkey ON public.notifications USING btree (account_id, id);
 CREATE UNIQUE INDEX sessions_account_id_token_hash_key ON public.sessions USING btree (account_id, token_hash);
 CREATE UNIQUE INDEX sessions_pkey ON public.sessions USING btree (account_id, id);
+CREATE UNIQUE INDEX undeliverable_addresses_pkey ON public.undeliverable_addresses USING btree (account_id, email);
 CREATE UNIQUE INDEX users_account_id_id_status_key ON public.users USING btree (account_id, id, status);
 CREATE UNIQUE INDEX users_active_email ON public.users USING btree (account_id, lower(email)) WHERE (status = 'active'::text);
 CREATE UNIQUE INDEX users_pkey ON public.users USING btree (account_id, id);
+CREATE UNIQUE INDEX webhook_endpoints_pkey ON public.webhook_endpoints USING btree (id);

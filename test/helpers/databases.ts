@@ -66,9 +66,20 @@ export async function freshDatabase(kind: DatabaseKind): Promise<DatabaseHandle>
     ...handle,
     close: async () => {
       await handle.close()
+      // pg's pool.end() resolves before its sockets have closed. A forced drop would kill those
+      // backends and their clients would raise errors into whatever test runs next, so wait for
+      // them to go and drop politely; force only as a last resort.
       const c = new pg.Client({ connectionString: base })
       await c.connect()
-      await c.query(`drop database if exists ${name} with (force)`)
+      for (let i = 0; ; i++) {
+        try {
+          await c.query(`drop database if exists ${name}${i >= 50 ? ' with (force)' : ''}`)
+          break
+        } catch (e) {
+          if (i >= 50 || (e as { code?: string }).code !== '55006') throw e // 55006: in use
+          await new Promise((r) => setTimeout(r, 100))
+        }
+      }
       await c.end()
     },
   }

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely/migration'
 import * as core from './2026-11-27T04-00_core.ts'
+import * as delivery from './2026-11-27T05-00_delivery.ts'
 
 /**
  * Every migration, in order. A static list rather than a folder scan, so that the set is the same
@@ -7,4 +8,5 @@ import * as core from './2026-11-27T04-00_core.ts'
  */
 export const migrations: Record<string, Migration> = {
   '2026-11-27T04-00_core': core,
+  '2026-11-27T05-00_delivery': delivery,
 }

@@ -1,0 +1,123 @@
+import { sql } from 'kysely'
+import type { Db } from '../db/database.ts'
+import type { DeliveryRow } from './deliveries.table.ts'
+
+/*
+ * The outbox protocol, one function per SQL operation (as Graphile Worker keeps them):
+ * claim → send (outside any transaction) → settle with the claim's token.
+ */
+
+/**
+ * Claims up to `limit` due deliveries for this worker: queued ones, retries whose time has come,
+ * and 'sending' ones whose lease ran out (their worker died). SKIP LOCKED lets any number of
+ * workers claim at once without waiting on or double-taking each other's rows; the new
+ * lock_token fences off a slow former owner; the lease is written as the next due time.
+ */
+export async function claimDeliveries(db: Db, opts: { limit: number; leaseSeconds: number; token: string }): Promise<DeliveryRow[]> {
+  const res = await sql<DeliveryRow>`
+    update deliveries d
+    set status = 'sending', attempts = d.attempts + 1, lock_token = ${opts.token},
+        next_attempt_at = now() + make_interval(secs => ${opts.leaseSeconds}), updated_at = now()
+    from (
+      select account_id, id from deliveries
+      where status in ('queued', 'retrying', 'sending') and next_attempt_at <= now()
+      order by next_attempt_at
+      limit ${opts.limit}
+      for update skip locked
+    ) due
+    where d.account_id = due.account_id and d.id = due.id
+    returning d.*`.execute(db)
+  return res.rows
+}
+
+export interface EmailContent {
+  subject: string
+  text: string
+  html: string | null
+  category: string
+  is_test: boolean
+}
+
+/** What claimed email deliveries carry, by notification: one query for the whole batch. */
+export async function loadEmailContent(db: Db, keys: { account_id: string; notification_id: string }[]) {
+  if (keys.length === 0) return new Map<string, EmailContent>()
+  const rows = await db
+    .selectFrom('notifications')
+    .select(['account_id', 'id', 'subject', 'text', 'html', 'category', 'is_test'])
+    .where((eb) => eb.or(keys.map((k) => eb.and([eb('account_id', '=', k.account_id), eb('id', '=', k.notification_id)]))))
+    .execute()
+  return new Map(rows.map((r) => [`${r.account_id}/${r.id}`, r]))
+}
+
+/** The event bodies of claimed webhook deliveries, and the endpoints they go to. */
+export async function loadWebhookContent(db: Db, keys: { account_id: string; event_id: string; endpoint_id: string }[]) {
+  if (keys.length === 0) return { events: new Map<string, unknown>(), endpoints: new Map<string, { url: string; status: string }>() }
+  const events = await db
+    .selectFrom('events')
+    .select(['account_id', 'id', 'payload'])
+    .where((eb) => eb.or(keys.map((k) => eb.and([eb('account_id', '=', k.account_id), eb('id', '=', k.event_id)]))))
+    .execute()
+  const endpoints = await db
+    .selectFrom('webhook_endpoints')
+    .select(['id', 'url', 'status'])
+    .where('id', 'in', [...new Set(keys.map((k) => k.endpoint_id))])
+    .execute()
+  return {
+    events: new Map(events.map((e) => [`${e.account_id}/${e.id}`, e.payload])),
+    endpoints: new Map(endpoints.map((e) => [e.id, { url: e.url, status: e.status }])),
+  }
+}
+
+/** Marks a claimed delivery delivered, if this worker still holds it. */
+export async function settleDelivered(db: Db, d: { account_id: string; id: string }, token: string): Promise<boolean> {
+  const res = await db
+    .updateTable('deliveries')
+    .set({ status: 'delivered', delivered_at: new Date(), last_error: null, lock_token: null, updated_at: new Date() })
+    .where('account_id', '=', d.account_id)
+    .where('id', '=', d.id)
+    .where('lock_token', '=', token)
+    .executeTakeFirst()
+  return res.numUpdatedRows > 0n
+}
+
+/**
+ * Records a failed attempt: retried with exponential backoff and jitter (computed in SQL, so
+ * every worker follows the one schedule) while attempts remain and the failure may pass, else
+ * `failed`. Returns the new status, or undefined when the claim was lost.
+ */
+export async function settleFailed(
+  db: Db,
+  d: { account_id: string; id: string },
+  token: string,
+  f: { retryable: boolean; detail: string; retryAfterSeconds: number; backoffBaseSeconds: number },
+): Promise<'retrying' | 'failed' | undefined> {
+  const res = await sql<{ status: 'retrying' | 'failed' }>`
+    update deliveries
+    set status = case when ${f.retryable} and attempts < max_attempts then 'retrying' else 'failed' end,
+        -- base · 2^(attempt-1), ±25 % jitter so that a burst of failures does not retry in step,
+        -- at least what the peer asked for (Retry-After), at most six hours
+        next_attempt_at = case when ${f.retryable} and attempts < max_attempts
+          then now() + make_interval(secs => least(21600, greatest(${f.retryAfterSeconds}::float8,
+            ${f.backoffBaseSeconds}::float8 * power(2, attempts - 1) * (0.75 + random() * 0.5))))
+          else next_attempt_at end,
+        last_error = ${f.detail.slice(0, 500)}, lock_token = null, updated_at = now()
+    where account_id = ${d.account_id} and id = ${d.id} and lock_token = ${token}
+    returning status`.execute(db)
+  return res.rows[0]?.status
+}
+
+/** Hands claimed deliveries back untouched (a worker stopping before it sent them). */
+export async function releaseDeliveries(db: Db, ds: { account_id: string; id: string }[], token: string): Promise<void> {
+  if (ds.length === 0) return
+  await db
+    .updateTable('deliveries')
+    .set((eb) => ({
+      status: sql<'queued' | 'retrying'>`case when attempts <= 1 then 'queued' else 'retrying' end`,
+      attempts: eb('attempts', '-', 1),
+      next_attempt_at: new Date(),
+      lock_token: null,
+    }))
+    .where('lock_token', '=', token)
+    .where((eb) => eb.or(ds.map((d) => eb.and([eb('account_id', '=', d.account_id), eb('id', '=', d.id)]))))
+    .execute()
+}

@@ -1,0 +1,33 @@
+import type { ColumnType, Selectable } from 'kysely'
+
+export interface DeliveryContent {
+  subject: string
+  text: string
+  html: string | null
+}
+
+export type DeliveryStatus = 'queued' | 'sending' | 'retrying' | 'delivered' | 'failed'
+
+/** One message to one recipient over one channel: the unit the workers claim, send and retry. */
+export interface DeliveriesTable {
+  account_id: string
+  id: string
+  channel: 'email' | 'webhook'
+  notification_id: string | null
+  event_id: string | null
+  endpoint_id: string | null
+  recipient: string
+  recipient_name: string | null
+  /** A personal subject/text/html for this recipient; null: the notification's. */
+  content: ColumnType<DeliveryContent | null, string | null | undefined, string | null>
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>
+  attempts: ColumnType<number, number | undefined, number>
+  max_attempts: number
+  next_attempt_at: ColumnType<Date, Date | undefined, Date>
+  lock_token: string | null
+  last_error: string | null
+  delivered_at: Date | null
+  created_at: ColumnType<Date, never, never>
+  updated_at: ColumnType<Date, Date | undefined, Date>
+}
+export type DeliveryRow = Selectable<DeliveriesTable>

@@ -1,0 +1,119 @@
+/**
+ * Mail without a mail server: the embedded default (no `SMTP_URL`) writes each message as an
+ * RFC 5322 `.eml` file under the data folder, and the settings page lists them as "sent" mail.
+ * The bytes are the ones nodemailer would put on the wire, so a demo shows the real message.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import nodemailer from 'nodemailer'
+import { simpleParser } from 'mailparser'
+import type { Clock } from '../../lib/clock.ts'
+import { buildMailOptions, resultFromError, SMTP_SAFETY_OPTIONS } from './smtp.transport.ts'
+import type { EmailTransport } from './transport.ts'
+
+export interface EmlTransportOptions {
+  /** Folder for the `.eml` files; created on first use. */
+  dir: string
+  /** From for a mail whose own `from` is empty. */
+  from?: string | undefined
+  clock?: Clock | undefined
+}
+
+/** Creates the `.eml` transport. A write failure (disk full, permissions) is a retryable result. */
+export function createEmlTransport(opts: EmlTransportOptions): EmailTransport {
+  // `streamTransport` composes the message and hands it back instead of sending it.
+  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, ...SMTP_SAFETY_OPTIONS })
+  const now = () => (opts.clock ?? { now: () => new Date() }).now()
+  return {
+    async send(mail) {
+      const built = buildMailOptions(mail, opts.from)
+      if ('refused' in built) return built.refused
+      try {
+        const { message } = await composer.sendMail(built.options)
+        if (!Buffer.isBuffer(message)) throw new Error('streamTransport returned no buffer')
+        const file = emlFileName(now(), mail.messageId)
+        await mkdir(opts.dir, { recursive: true })
+        await writeAtomically(join(opts.dir, file), message)
+        return { ok: true, retryable: false, detail: `written to ${file}` }
+      } catch (err) {
+        return resultFromError(err)
+      }
+    },
+    async close() {
+      composer.close()
+    },
+  }
+}
+
+/**
+ * `2025-06-01T09-00-00.000Z_abc123@host.eml`: the ISO time first, so that names sort by time
+ * (':' is not allowed in Windows file names); the id keeps to characters safe in any file system.
+ */
+export function emlFileName(at: Date, messageId: string): string {
+  const id = messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 120)
+  return `${at.toISOString().replace(/:/g, '-')}_${id}.eml`
+}
+
+/** A reader never sees half a file: write a hidden temporary file beside it, then rename. */
+async function writeAtomically(path: string, data: Buffer): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`)
+  try {
+    await writeFile(tmp, data, { flag: 'wx' })
+    await rename(tmp, path)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
+  }
+}
+
+export interface EmlFileSummary {
+  /** File name inside the folder. */
+  file: string
+  messageId: string
+  /** The To header as text, e.g. `Äiti Öljynen <aiti@example.fi>`. */
+  to: string
+  subject: string
+  /** ISO time from the Date header (the file's time if the header is missing). */
+  date: string
+}
+
+/** The newest `limit` `.eml` files in `dir`, newest first; `[]` when `dir` does not exist yet. */
+export async function listEmlFiles(dir: string, limit: number): Promise<EmlFileSummary[]> {
+  let names: string[]
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith('.eml') && !n.startsWith('.'))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+  const files = await Promise.all(names.map(async (file) => ({ file, mtimeMs: (await stat(join(dir, file))).mtimeMs })))
+  // The name's time prefix is ms-precise; two mails within one ms fall back to the file time.
+  files.sort((a, b) => b.file.slice(0, 24).localeCompare(a.file.slice(0, 24)) || b.mtimeMs - a.mtimeMs)
+  return Promise.all(files.slice(0, Math.max(0, limit)).map(({ file, mtimeMs }) => summarise(dir, file, mtimeMs)))
+}
+
+// A header block larger than this is not one we wrote; the summary only needs the first headers.
+const HEADER_BYTES = 64 * 1024
+
+async function summarise(dir: string, file: string, mtimeMs: number): Promise<EmlFileSummary> {
+  const handle = await open(join(dir, file), 'r')
+  let head: string
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(HEADER_BYTES), 0, HEADER_BYTES, 0)
+    head = buffer.subarray(0, bytesRead).toString('utf8')
+  } finally {
+    await handle.close()
+  }
+  // Parse the header block only (mailparser decodes the =?UTF-8?…?= words), not the body.
+  const end = head.search(/\r?\n\r?\n/)
+  const parsed = await simpleParser(`${end < 0 ? head : head.slice(0, end)}\r\n\r\n`)
+  const to = Array.isArray(parsed.to) ? parsed.to.map((a) => a.text).join(', ') : (parsed.to?.text ?? '')
+  return {
+    file,
+    messageId: parsed.messageId ?? '',
+    to,
+    subject: parsed.subject ?? '',
+    date: (parsed.date ?? new Date(mtimeMs)).toISOString(),
+  }
+}

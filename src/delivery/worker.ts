@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto'
+import type { Kysely } from 'kysely'
+import type { Database } from '../db/database.ts'
+import type { SecretDeriver } from '../webhooks/webhook-secrets.ts'
+import * as after from './after-settle.ts'
+import * as repo from './deliveries.repository.ts'
+import type { DeliveryRow } from './deliveries.table.ts'
+import type { DeliveryResult, EmailTransport, WebhookTransport } from './transports/transport.ts'
+
+export interface WorkerOptions {
+  /** Deliveries claimed at once. */
+  batchSize: number
+  /** How long a claim lasts before another worker may take the delivery over. */
+  leaseSeconds: number
+  /** How long to sleep when nothing was due. */
+  pollMs: number
+  /** First retry delay; doubles each attempt (see deliveries.repository.ts). */
+  backoffBaseSeconds: number
+  /** Message-ID domain. */
+  messageIdHost: string
+  mailFrom: string
+}
+
+export interface WorkerDeps {
+  db: Kysely<Database>
+  email: EmailTransport
+  webhook: WebhookTransport
+  secrets: SecretDeriver
+  options: WorkerOptions
+  log: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void }
+  /** Other periodic work (broadcast batches, review reminders), run between delivery batches. */
+  chores?: (() => Promise<unknown>)[]
+}
+
+export type Worker = ReturnType<typeof createWorker>
+
+/**
+ * The delivery worker: claim a batch, send each delivery (outside any transaction: a slow SMTP
+ * server holds no database lock), settle each with the claim's token. At-least-once: a worker
+ * that dies between sending and settling leaves the delivery 'sending' until its lease ends, and
+ * then another worker sends it again (the mail keeps its Message-ID, so receivers can drop it).
+ */
+export function createWorker(deps: WorkerDeps) {
+  const { db, options: o } = deps
+  let running = false
+  let loop: Promise<void> | undefined
+  let wake: (() => void) | undefined
+
+  async function send(d: DeliveryRow, content: Awaited<ReturnType<typeof loadContent>>): Promise<DeliveryResult> {
+    if (d.channel === 'email') {
+      const n = content.email.get(`${d.account_id}/${d.notification_id}`)
+      if (!n) return { ok: false, retryable: false, detail: 'the notification no longer exists' }
+      const c = d.content ?? n
+      return deps.email.send({
+        messageId: `<${d.id}@${o.messageIdHost}>`,
+        from: o.mailFrom,
+        to: { email: d.recipient, name: d.recipient_name ?? undefined },
+        subject: c.subject,
+        text: c.text,
+        html: c.html ?? undefined,
+        headers: { 'X-Account-Contacts-Category': n.category, 'X-Account-Contacts-Account': d.account_id },
+      })
+    }
+    const payload = content.webhook.events.get(`${d.account_id}/${d.event_id}`)
+    const endpoint = content.webhook.endpoints.get(d.endpoint_id!)
+    if (payload === undefined || !endpoint) return { ok: false, retryable: false, detail: 'the event or endpoint no longer exists' }
+    if (endpoint.status !== 'enabled') return { ok: false, retryable: false, detail: 'the endpoint is disabled' }
+    return deps.webhook.send({
+      url: endpoint.url,
+      secret: deps.secrets.secretFor(d.endpoint_id!),
+      // the same id on every attempt: receivers deduplicate by it (Standard Webhooks)
+      msgId: d.id,
+      timestamp: new Date(),
+      body: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    })
+  }
+
+  async function loadContent(batch: DeliveryRow[]) {
+    const emails = batch.filter((d) => d.channel === 'email')
+    const hooks = batch.filter((d) => d.channel === 'webhook')
+    return {
+      email: await repo.loadEmailContent(db, emails.map((d) => ({ account_id: d.account_id, notification_id: d.notification_id! }))),
+      webhook: await repo.loadWebhookContent(
+        db,
+        hooks.map((d) => ({ account_id: d.account_id, event_id: d.event_id!, endpoint_id: d.endpoint_id! })),
+      ),
+    }
+  }
+
+  /** Settles one delivery and its consequences in one transaction. */
+  async function settle(d: DeliveryRow, token: string, r: DeliveryResult): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      if (r.ok) {
+        if (!(await repo.settleDelivered(trx, d, token))) return
+        if (d.channel === 'email') await after.clearAddressUndeliverable(trx, d.account_id, d.recipient)
+      } else {
+        const status = await repo.settleFailed(trx, d, token, {
+          retryable: r.retryable,
+          detail: r.detail,
+          retryAfterSeconds: (r.retryAfterMs ?? 0) / 1000,
+          backoffBaseSeconds: o.backoffBaseSeconds,
+        })
+        if (!status) return
+        if (r.recipientRejected) await after.markAddressUndeliverable(trx, d.account_id, d.recipient, r.detail)
+        if (r.disableEndpoint) await after.disableEndpoint(trx, d.endpoint_id!, `410 Gone at ${new Date().toISOString()}`)
+        if (status === 'retrying') return
+      }
+      if (d.channel === 'email') await after.emitNotificationOutcome(trx, d.account_id, d.notification_id!)
+    })
+  }
+
+  /** Claims and delivers one batch; answers how many deliveries it settled. */
+  async function runOnce(): Promise<number> {
+    const token = randomUUID()
+    const batch = await repo.claimDeliveries(db, { limit: o.batchSize, leaseSeconds: o.leaseSeconds, token })
+    if (batch.length === 0) return 0
+    const content = await loadContent(batch)
+    await Promise.all(
+      batch.map(async (d) => {
+        let r: DeliveryResult
+        try {
+          r = await send(d, content)
+        } catch (err) {
+          // transports answer instead of throwing; anything thrown is our bug: retry, and say so
+          deps.log.error({ err, delivery: d.id }, 'delivery threw')
+          r = { ok: false, retryable: true, detail: 'internal error while sending' }
+        }
+        try {
+          await settle(d, token, r)
+        } catch (err) {
+          // the lease will run out and another attempt follows: at-least-once, never lost
+          deps.log.error({ err, delivery: d.id }, 'settling a delivery failed')
+        }
+      }),
+    )
+    return batch.length
+  }
+
+  async function runChores() {
+    for (const chore of deps.chores ?? []) {
+      try {
+        await chore()
+      } catch (err) {
+        deps.log.error({ err }, 'worker chore failed')
+      }
+    }
+  }
+
+  return {
+    runOnce,
+    runChores,
+
+    /** Runs until stop(): batches back to back while there is work, else a poll sleep. */
+    start() {
+      if (running) return
+      running = true
+      loop = (async () => {
+        while (running) {
+          await runChores()
+          let n = 0
+          try {
+            n = await runOnce()
+          } catch (err) {
+            deps.log.error({ err }, 'claiming deliveries failed')
+          }
+          if (n === 0 && running) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, o.pollMs)
+              wake = () => {
+                clearTimeout(timer)
+                resolve()
+              }
+            })
+            wake = undefined
+          }
+        }
+      })()
+    },
+
+    /** Wakes a sleeping worker (new work was just queued in this process). Polling alone is correct. */
+    nudge() {
+      wake?.()
+    },
+
+    /** Stops claiming, lets the batch in flight finish and settle, then resolves. */
+    async stop() {
+      running = false
+      wake?.()
+      await loop
+    },
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Words the product shows people, in English and Finnish. The Finnish ones are the seed's own
+ * (seed/update-account-contacts.fi.txt), so that the settings page and the mail read like the
+ * help article an admin may have open next to them (SPEC 6).
+ */
+import type { SlotName } from '../contacts/contact-slots.ts'
+
+export type Locale = 'en' | 'fi'
+export const LOCALES = ['en', 'fi'] as const satisfies readonly Locale[]
+
+/** Notification categories (SPEC 3), in the order the routing table lists them. */
+export const CATEGORIES = [
+  'invoice',
+  'receipt',
+  'subscription',
+  'renewal',
+  'account_update',
+  'security',
+  'onboarding',
+  'technical',
+  'commercial',
+  'contacts_review',
+  'contact_changed',
+] as const
+export type Category = (typeof CATEGORIES)[number]
+
+/** A slot as a heading or a field label (capitalised). */
+export const SLOT_LABELS: Record<Locale, Record<SlotName, string>> = {
+  en: {
+    primary: 'Primary account contact',
+    billing: 'Billing contact',
+    decisionMaker: 'Decision maker',
+    onboarding: 'Onboarding contact',
+    security: 'Security contact',
+    technicalAdmin: 'Technical administrator',
+  },
+  fi: {
+    primary: 'Ensisijainen tilin yhteyshenkilö',
+    billing: 'Laskutusyhteyshenkilö',
+    decisionMaker: 'Päätöksentekijä',
+    onboarding: 'Käyttöönoton yhteyshenkilö',
+    security: 'Turvallisuusyhteyshenkilö',
+    technicalAdmin: 'Tekninen ylläpitäjä',
+  },
+}
+
+/**
+ * A slot inside a sentence ("you are no longer the security contact"). Finnish takes the seed's
+ * running-text form: its heading says "Ensisijainen tilin yhteyshenkilö" but its prose says
+ * "ensisijainen tiliyhteyshenkilö", which also avoids "tilin X ensisijainen tilin yhteyshenkilö".
+ */
+export const SLOT_NOUNS: Record<Locale, Record<SlotName, string>> = {
+  en: {
+    primary: 'primary account contact',
+    billing: 'billing contact',
+    decisionMaker: 'decision maker',
+    onboarding: 'onboarding contact',
+    security: 'security contact',
+    technicalAdmin: 'technical administrator',
+  },
+  fi: {
+    primary: 'ensisijainen tiliyhteyshenkilö',
+    billing: 'laskutusyhteyshenkilö',
+    decisionMaker: 'päätöksentekijä',
+    onboarding: 'käyttöönoton yhteyshenkilö',
+    security: 'turvallisuusyhteyshenkilö',
+    technicalAdmin: 'tekninen ylläpitäjä',
+  },
+}
+
+/**
+ * Categories as labels. All are plural nouns, so they can be quoted in a sentence in either
+ * language without inflecting them ("messages in the category “Invoices”").
+ */
+export const CATEGORY_LABELS: Record<Locale, Record<Category, string>> = {
+  en: {
+    invoice: 'Invoices',
+    receipt: 'Receipts',
+    subscription: 'Subscriptions',
+    renewal: 'Renewal notices',
+    account_update: 'Account updates',
+    security: 'Security notices',
+    onboarding: 'Onboarding messages',
+    technical: 'Technical notices',
+    commercial: 'Commercial messages',
+    contacts_review: 'Contact review reminders',
+    contact_changed: 'Contact change notices',
+  },
+  fi: {
+    invoice: 'Laskut',
+    receipt: 'Kuitit',
+    subscription: 'Tilaukset',
+    renewal: 'Uusimisilmoitukset',
+    account_update: 'Tilin päivitykset',
+    security: 'Turvallisuusilmoitukset',
+    onboarding: 'Käyttöönottoviestit',
+    technical: 'Tekniset ilmoitukset',
+    commercial: 'Kaupalliset viestit',
+    contacts_review: 'Yhteyshenkilöiden tarkistusmuistutukset',
+    contact_changed: 'Ilmoitukset yhteyshenkilön vaihtumisesta',
+  },
+}
+
+/** The settings page's fixed words (SPEC 6), Finnish as in the seed's steps. */
+export const PAGE_LABELS = {
+  en: {
+    accountAndBilling: 'Account & Billing',
+    companyInformation: 'Company information',
+    primarySection: 'Primary account contact',
+    billingSection: 'Billing contacts',
+    otherContacts: 'Other contacts',
+    selectUser: 'Select a user',
+    addAnother: 'Add another',
+  },
+  fi: {
+    accountAndBilling: 'Tili ja laskutus',
+    companyInformation: 'Yritystiedot',
+    primarySection: 'Ensisijainen tilin yhteyshenkilö',
+    billingSection: 'Laskutusyhteyshenkilöt',
+    otherContacts: 'Muut yhteystiedot',
+    selectUser: 'Valitse käyttäjä',
+    addAnother: 'Lisää toinen',
+  },
+} as const satisfies Record<Locale, Record<string, string>>
+
+const EN_MONTHS = [
+  'January', 'February', 'March', 'April', 'May', 'June',
+  'July', 'August', 'September', 'October', 'November', 'December',
+] as const
+
+/**
+ * A calendar date, in UTC so that the same instant prints the same everywhere (a server's zone
+ * is not the reader's). Built by hand rather than with Intl so it cannot vary with the ICU data
+ * of the Node build. fi: 27.11.2026; en: 27 November 2026.
+ */
+export function formatDate(date: Date, locale: Locale): string {
+  const d = date.getUTCDate()
+  const m = date.getUTCMonth()
+  const y = date.getUTCFullYear()
+  return locale === 'fi' ? `${d}.${m + 1}.${y}` : `${d} ${EN_MONTHS[m]} ${y}`
+}
+
+/** "a", "a and b", "a, b and c" (no serial comma, which Finnish never uses either). */
+export function listJoin(items: readonly string[], locale: Locale): string {
+  const and = locale === 'fi' ? 'ja' : 'and'
+  if (items.length <= 1) return items[0] ?? ''
+  return `${items.slice(0, -1).join(', ')} ${and} ${items[items.length - 1]}`
+}

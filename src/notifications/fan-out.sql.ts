@@ -1,0 +1,105 @@
+import { sql, type RawBuilder } from 'kysely'
+import type { Db } from '../db/database.ts'
+import type { CategoryRule } from '../routing/routing-policy.ts'
+import { resolveRecipientsSql, type Recipient } from '../routing/recipients.sql.ts'
+
+export interface FanOut {
+  category: string
+  subject: string
+  text: string
+  html?: string | null | undefined
+  isTest?: boolean
+  actor: { type: string; id: string }
+  requestId: string | null
+  maxAttempts: number
+}
+
+export interface FannedOut {
+  account_id: string
+  id: string
+  status: 'queued' | 'undeliverable'
+  fallback: 'primary' | 'super_admins' | null
+  recipients: Recipient[]
+}
+
+/**
+ * Resolves the recipients of a set of accounts and writes, in one statement, one notification per
+ * account and one email delivery per recipient: the outbox rows the workers pick up. Nothing is
+ * sent here; whoever calls it commits these rows with the rest of their transaction.
+ *
+ * `notificationId` is SQL over `r.account_id`: a fixed id for a single send, `<broadcast>.<account>`
+ * for a broadcast, so that a batch run twice inserts nothing the second time (ON CONFLICT).
+ * Delivery ids are the notification's id plus a hash of the address: stable, so also idempotent.
+ */
+export async function fanOut(
+  db: Db,
+  accounts: RawBuilder<unknown>,
+  rule: CategoryRule,
+  notificationId: RawBuilder<string>,
+  n: FanOut & { broadcastId?: string | null },
+): Promise<FannedOut[]> {
+  const result = await sql<FannedOut>`
+    with resolved as (${resolveRecipientsSql(accounts, rule)}),
+    inserted as (
+      insert into notifications
+        (account_id, id, category, subject, text, html, is_test, fallback, status, recipients, broadcast_id, actor_type, actor_id, request_id)
+      select r.account_id, ${notificationId}, ${n.category}, ${n.subject}, ${n.text}, ${n.html ?? null}, ${n.isTest ?? false},
+        r.fallback, case when jsonb_array_length(r.recipients) = 0 then 'undeliverable' else 'queued' end,
+        r.recipients, ${n.broadcastId ?? null}, ${n.actor.type}, ${n.actor.id}, ${n.requestId}
+      from resolved r
+      on conflict (account_id, id) do nothing
+      returning account_id, id, status, fallback, recipients
+    ),
+    queued as (
+      insert into deliveries (account_id, id, channel, notification_id, recipient, recipient_name, max_attempts)
+      select i.account_id, i.id || '.' || left(md5(lower(x->>'email')), 16), 'email', i.id, x->>'email', x->>'name', ${n.maxAttempts}
+      from inserted i, jsonb_array_elements(i.recipients) x
+      returning 1
+    )
+    select account_id, id, status, fallback, recipients from inserted`.execute(db)
+  return result.rows
+}
+
+/**
+ * Queues our own mail (verification, contact changed, vacated slots) to named addresses: one
+ * notification of kind `system` and a delivery per address, in the caller's transaction.
+ */
+export async function queueSystemMail(
+  db: Db,
+  m: { accountId: string; id: string; category: string; subject: string; text: string; html: string; to: Recipient[]; maxAttempts: number; requestId: string | null; actor: { type: string; id: string } },
+): Promise<void> {
+  await db
+    .insertInto('notifications')
+    .values({
+      account_id: m.accountId,
+      id: m.id,
+      category: m.category,
+      subject: m.subject,
+      text: m.text,
+      html: m.html,
+      kind: 'system',
+      fallback: null,
+      status: m.to.length > 0 ? 'queued' : 'undeliverable',
+      recipients: JSON.stringify(m.to),
+      broadcast_id: null,
+      actor_type: m.actor.type,
+      actor_id: m.actor.id,
+      request_id: m.requestId,
+    })
+    .execute()
+  if (m.to.length === 0) return
+  await db
+    .insertInto('deliveries')
+    .values(
+      m.to.map((r, i) => ({
+        account_id: m.accountId,
+        id: `${m.id}.${i}`,
+        channel: 'email' as const,
+        notification_id: m.id,
+        recipient: r.email,
+        recipient_name: r.name,
+        max_attempts: m.maxAttempts,
+      })),
+    )
+    .execute()
+}

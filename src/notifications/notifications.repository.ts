@@ -1,0 +1,52 @@
+import { sql } from 'kysely'
+import type { Db } from '../db/database.ts'
+import type { DeliveryRow } from '../delivery/deliveries.table.ts'
+import type { NotificationRow } from './notifications.table.ts'
+
+export const findNotification = (db: Db, accountId: string, id: string): Promise<NotificationRow | undefined> =>
+  db.selectFrom('notifications').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst()
+
+/** Newest first (ids are time-ordered). */
+export const listNotifications = (db: Db, accountId: string, page: { limit: number; cursor?: string | undefined }) => {
+  let q = db.selectFrom('notifications').selectAll().where('account_id', '=', accountId)
+  if (page.cursor) q = q.where('id', '<', page.cursor)
+  return q.orderBy('id', 'desc').limit(page.limit).execute()
+}
+
+/** The email deliveries of some notifications of one account. */
+export const listDeliveriesOf = (db: Db, accountId: string, notificationIds: string[]): Promise<DeliveryRow[]> =>
+  notificationIds.length === 0
+    ? Promise.resolve([])
+    : db
+        .selectFrom('deliveries')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('notification_id', 'in', notificationIds)
+        .orderBy('recipient')
+        .execute()
+
+/** Whether the account has had mail that reached nobody in the last `days` days. */
+export async function hasUndeliverable(db: Db, accountId: string, days: number): Promise<{ notifications: number; addresses: string[] }> {
+  const n = await sql<{ n: number }>`
+    select count(*)::int as n from notifications
+    where account_id = ${accountId} and status = 'undeliverable' and created_at > now() - make_interval(days => ${days})`.execute(db)
+  const a = await db.selectFrom('undeliverable_addresses').select('email').where('account_id', '=', accountId).execute()
+  return { notifications: n.rows[0]?.n ?? 0, addresses: a.map((r) => r.email) }
+}
+
+/** Gives one recipient of a notification their own subject and text. */
+export async function setPersonalContent(
+  db: Db,
+  accountId: string,
+  notificationId: string,
+  email: string,
+  content: { subject: string; text: string; html: string },
+): Promise<void> {
+  await db
+    .updateTable('deliveries')
+    .set({ content: JSON.stringify(content) })
+    .where('account_id', '=', accountId)
+    .where('notification_id', '=', notificationId)
+    .where((eb) => eb(eb.fn('lower', ['recipient']), '=', email.toLowerCase()))
+    .execute()
+}

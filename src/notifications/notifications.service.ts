@@ -1,0 +1,147 @@
+import { sql, type Kysely } from 'kysely'
+import { findAccount } from '../accounts/accounts.repository.ts'
+import { notFound } from '../accounts/accounts.service.ts'
+import type { Database } from '../db/database.ts'
+import type { DeliveryRow } from '../delivery/deliveries.table.ts'
+import { requestHash, withIdempotency, type IdempotentResult } from '../idempotency/idempotency.ts'
+import type { RequestContext } from '../lib/actor.ts'
+import { AppError } from '../lib/errors.ts'
+import { newId } from '../lib/ids.ts'
+import { renderSystemMail } from '../mail/system-mail.ts'
+import { oneAccount, resolveRecipientsSql, type ResolvedAccount } from '../routing/recipients.sql.ts'
+import type { RoutingPolicy, SendableCategory } from '../routing/routing-policy.ts'
+import { fanOut, type FanOut } from './fan-out.sql.ts'
+import * as repo from './notifications.repository.ts'
+import { setPersonalContent } from './notifications.repository.ts'
+import type { SlotName } from '../contacts/contact-slots.ts'
+import type { Notification, SendNotification, SentNotification } from './notifications.schemas.ts'
+import type { NotificationRow } from './notifications.table.ts'
+
+export const EMAIL_MAX_ATTEMPTS = 8
+
+/** A notification's status, from its deliveries. */
+function statusOf(row: Pick<NotificationRow, 'status'>, deliveries: Pick<DeliveryRow, 'status'>[]): Notification['status'] {
+  if (row.status === 'undeliverable') return 'undeliverable'
+  const count = (s: string) => deliveries.filter((d) => d.status === s).length
+  if (deliveries.length > 0 && count('delivered') === deliveries.length) return 'delivered'
+  const open = count('queued') + count('sending') + count('retrying')
+  if (open === 0 && count('failed') > 0) return count('delivered') > 0 ? 'partially_failed' : 'failed'
+  return count('sending') + count('delivered') + count('failed') > 0 || deliveries.some((d) => d.status === 'retrying') ? 'sending' : 'queued'
+}
+
+const toNotification = (row: NotificationRow, deliveries: DeliveryRow[]): Notification => ({
+  id: row.id,
+  category: row.category,
+  kind: row.kind,
+  subject: row.subject,
+  isTest: row.is_test,
+  status: statusOf(row, deliveries),
+  fallback: row.fallback,
+  recipients: row.recipients,
+  broadcastId: row.broadcast_id,
+  createdAt: row.created_at.toISOString(),
+  deliveries: deliveries.map((d) => ({
+    id: d.id,
+    channel: 'email' as const,
+    recipient: d.recipient,
+    status: d.status,
+    attempts: d.attempts,
+    lastError: d.last_error,
+    deliveredAt: d.delivered_at?.toISOString() ?? null,
+    nextAttemptAt: d.status === 'queued' || d.status === 'retrying' ? d.next_attempt_at.toISOString() : null,
+  })),
+})
+
+export type NotificationService = ReturnType<typeof createNotificationService>
+
+export function createNotificationService(deps: { db: Kysely<Database>; policy: RoutingPolicy; onQueued?: () => void }) {
+  const { db, policy } = deps
+
+  async function queue(db: Kysely<Database> | Parameters<typeof fanOut>[0], ctx: RequestContext, accountId: string, n: Omit<FanOut, 'actor' | 'requestId' | 'maxAttempts'>): Promise<SentNotification> {
+    const id = newId('ntf')
+    const [row] = await fanOut(db, oneAccount(accountId), policy[n.category as SendableCategory], sql.val(id), {
+      ...n,
+      actor: ctx.actor,
+      requestId: ctx.requestId,
+      maxAttempts: EMAIL_MAX_ATTEMPTS,
+    })
+    if (!row) throw notFound(accountId)
+    return { id: row.id, status: row.status, fallback: row.fallback, recipients: row.recipients }
+  }
+
+  return {
+    policy,
+
+    /** Who would receive `category` now, and why. */
+    async preview(accountId: string, category: SendableCategory) {
+      const res = await resolveRecipientsSql(oneAccount(accountId), policy[category]).execute(db)
+      const row: ResolvedAccount | undefined = res.rows[0]
+      if (!row) throw notFound(accountId)
+      return { category, recipients: row.recipients, fallback: row.fallback }
+    },
+
+    /**
+     * Stores the notification, its recipients and one delivery each in one transaction (the
+     * outbox), answering 202. With an Idempotency-Key, the same request again answers the first
+     * result instead of sending twice.
+     */
+    async send(ctx: RequestContext, accountId: string, input: SendNotification, idempotencyKey: string | undefined): Promise<IdempotentResult<SentNotification>> {
+      const run = async (trx: Parameters<typeof fanOut>[0]) => ({
+        status: 202,
+        body: await queue(trx, ctx, accountId, { category: input.category, subject: input.subject, text: input.text, html: input.html ?? null }),
+      })
+      if (!(await findAccount(db, accountId))) throw notFound(accountId)
+      const result = idempotencyKey
+        ? await withIdempotency(
+            db,
+            { accountId, actorId: `${ctx.actor.type}:${ctx.actor.id}`, key: idempotencyKey, hash: requestHash('POST', `/v1/accounts/${accountId}/notifications`, input) },
+            run,
+          )
+        : await db.transaction().execute(run)
+      deps.onQueued?.()
+      return result
+    },
+
+    /** A test message to the category's recipients, marked as a test, explaining why each gets it. */
+    async sendTest(ctx: RequestContext, accountId: string, category: SendableCategory): Promise<SentNotification> {
+      const account = await findAccount(db, accountId)
+      if (!account) throw notFound(accountId)
+      const render = (r: { name: string | null; email: string; slots: string[] }) =>
+        renderSystemMail(
+          {
+            kind: 'test-message',
+            accountName: account.name,
+            category,
+            recipientName: r.name ?? r.email,
+            // `super_admin` means the last fallback chose them, which the template words itself
+            slots: r.slots.filter((s): s is SlotName => s !== 'super_admin'),
+          },
+          account.locale,
+        )
+      const sent = await db.transaction().execute(async (trx) => {
+        const generic = render({ name: null, email: '', slots: [] })
+        const sent = await queue(trx, ctx, accountId, { category, subject: generic.subject, text: generic.text, html: generic.html, isTest: true })
+        // each recipient is told their own reason
+        for (const r of sent.recipients) await setPersonalContent(trx, accountId, sent.id, r.email, render(r))
+        return sent
+      })
+      deps.onQueued?.()
+      return sent
+    },
+
+    async list(accountId: string, page: { limit: number; cursor?: string | undefined }) {
+      if (!(await findAccount(db, accountId))) throw notFound(accountId)
+      const rows = await repo.listNotifications(db, accountId, { limit: page.limit + 1, cursor: page.cursor })
+      const pageRows = rows.slice(0, page.limit)
+      const deliveries = await repo.listDeliveriesOf(db, accountId, pageRows.map((r) => r.id))
+      const data = pageRows.map((r) => toNotification(r, deliveries.filter((d) => d.notification_id === r.id)))
+      return { data, nextCursor: rows.length > page.limit ? data[data.length - 1]!.id : null }
+    },
+
+    async get(accountId: string, id: string): Promise<Notification> {
+      const row = await repo.findNotification(db, accountId, id)
+      if (!row) throw new AppError('not-found', { detail: `No notification "${id}" in this account.` })
+      return toNotification(row, await repo.listDeliveriesOf(db, accountId, [id]))
+    },
+  }
+}

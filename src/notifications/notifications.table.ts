@@ -1,0 +1,40 @@
+import type { ColumnType, Selectable } from 'kysely'
+import type { Recipient } from '../routing/recipients.sql.ts'
+
+export interface NotificationsTable {
+  account_id: string
+  id: string
+  category: string
+  subject: string
+  text: string
+  html: string | null
+  is_test: ColumnType<boolean, boolean | undefined, never>
+  kind: ColumnType<'notification' | 'system', 'notification' | 'system' | undefined, never>
+  fallback: 'primary' | 'super_admins' | null
+  status: 'queued' | 'undeliverable'
+  recipients: ColumnType<Recipient[], string, never>
+  broadcast_id: string | null
+  actor_type: string
+  actor_id: string
+  request_id: string | null
+  created_at: ColumnType<Date, never, never>
+}
+export type NotificationRow = Selectable<NotificationsTable>
+
+export interface IdempotencyKeysTable {
+  account_id: string
+  actor_id: string
+  key: string
+  request_hash: string
+  status: 'running' | 'done'
+  response_status: number | null
+  response_body: ColumnType<unknown, string | null, string | null>
+  created_at: ColumnType<Date, Date | undefined, Date>
+}
+
+export interface UndeliverableAddressesTable {
+  account_id: string
+  email: string
+  reason: string
+  at: ColumnType<Date, Date | undefined, Date>
+}
