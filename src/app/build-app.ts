@@ -13,6 +13,11 @@ import { healthRoutes } from '../health/health.routes.ts'
 import { hashToken } from '../lib/hash.ts'
 import { AppError } from '../lib/errors.ts'
 import { uiRoutes } from '../ui/ui.routes.ts'
+import { broadcastRoutes } from '../broadcasts/broadcasts.routes.ts'
+import { notificationRoutes } from '../notifications/notifications.routes.ts'
+import { routingRoutes } from '../routing/routing.routes.ts'
+import { verificationRoutes } from '../verification/verification.routes.ts'
+import { webhookEndpointRoutes } from '../webhooks/webhook-endpoints.routes.ts'
 import { userRoutes } from '../users/users.routes.ts'
 import { authPlugin } from './auth.plugin.ts'
 import type { Services } from './container.ts'
@@ -105,6 +110,11 @@ export async function buildApp(services: Services, config: AppConfig): Promise<F
   await app.register(sessionRoutes, { sessions: services.sessions })
   await app.register(auditRoutes, { audit: services.audit })
   await app.register(healthRoutes, { health: services.health })
+  await app.register(verificationRoutes, { contacts: services.contacts })
+  await app.register(routingRoutes, { notifications: services.notifications })
+  await app.register(notificationRoutes, { notifications: services.notifications })
+  await app.register(broadcastRoutes, { broadcasts: services.broadcasts })
+  await app.register(webhookEndpointRoutes, { webhooks: services.webhooks })
   await app.register(uiRoutes)
   return app
 }

@@ -3,31 +3,49 @@ import { createAccountService } from '../accounts/accounts.service.ts'
 import { createAuditService } from '../audit/audit.service.ts'
 import { createApiKeyService } from '../auth/api-keys/api-keys.service.ts'
 import { createSessionService } from '../auth/sessions/sessions.service.ts'
+import { createBroadcastService } from '../broadcasts/broadcasts.service.ts'
 import type { Config } from '../config/config.ts'
+import { createNoticeDeps } from '../contacts/notice-deps.ts'
 import { createContactService } from '../contacts/contacts.service.ts'
 import type { Database } from '../db/database.ts'
 import { createHealthService } from '../health/health.service.ts'
 import { systemClock, type Clock } from '../lib/clock.ts'
+import { createNotificationService } from '../notifications/notifications.service.ts'
+import { DEFAULT_POLICY, type RoutingPolicy } from '../routing/routing-policy.ts'
 import { createUserService } from '../users/users.service.ts'
+import { createVerificationService } from '../verification/verification.service.ts'
+import { createWebhookEndpointService } from '../webhooks/webhook-endpoints.service.ts'
+import type { SecretDeriver } from '../webhooks/webhook-secrets.ts'
 
 export type Services = ReturnType<typeof createServices>
 
-/** The composition root: the database and clock in, every service out. */
+/** The composition root: the database, clock and settings in, every service out. */
 export function createServices({
   db,
   config,
+  secrets,
   clock = systemClock,
+  policy = DEFAULT_POLICY,
+  onQueued,
 }: {
   db: Kysely<Database>
-  config: Pick<Config, 'publicUrl' | 'reviewIntervalDays'>
+  config: Pick<Config, 'publicUrl' | 'reviewIntervalDays' | 'webhookAllowPrivate'>
+  secrets: SecretDeriver
   clock?: Clock
+  policy?: RoutingPolicy
+  /** Called after work was queued, so an in-process worker can start at once. */
+  onQueued?: () => void
 }) {
   const accounts = createAccountService({ db })
-  const contacts = createContactService({ db, clock })
-  const users = createUserService({ db, contacts })
+  const verification = createVerificationService({ clock, publicUrl: config.publicUrl })
+  const contacts = createContactService({ db, clock, notices: createNoticeDeps(verification), verification })
+  const users = createUserService({ db, contacts, publicUrl: config.publicUrl })
   const apiKeys = createApiKeyService({ db, clock })
   const sessions = createSessionService({ db, clock, publicUrl: config.publicUrl })
   const audit = createAuditService({ db })
-  const health = createHealthService({ accounts, contacts, clock, reviewIntervalDays: config.reviewIntervalDays })
-  return { db, clock, accounts, contacts, users, apiKeys, sessions, audit, health }
+  const health = createHealthService({ db, accounts, contacts, clock, reviewIntervalDays: config.reviewIntervalDays })
+  const notifications = createNotificationService({ db, policy, ...(onQueued ? { onQueued } : {}) })
+  const webhooks = createWebhookEndpointService({ db, secrets, allowPrivate: config.webhookAllowPrivate })
+  const broadcasts = createBroadcastService({ db, policy })
+  return { db, clock, policy, accounts, contacts, users, apiKeys, sessions, audit, health, notifications, webhooks, broadcasts }
 }

@@ -5,6 +5,16 @@ import { ContactSchema, ContactSheetSchema, EmailRefSchema, SlotInputSchema, Use
 import { AccountHealthSchema } from '../health/health.schemas.ts'
 import { ProblemSchema } from '../lib/schemas.ts'
 import { UserSchema } from '../users/users.schemas.ts'
+import { BroadcastSchema } from '../broadcasts/broadcasts.schemas.ts'
+import { CreatedWebhookEndpointSchema, WebhookEndpointSchema } from '../webhooks/webhook-endpoints.schemas.ts'
+import {
+  CategorySchema,
+  DeliverySchema,
+  NotificationSchema,
+  RecipientSchema,
+  RecipientsPreviewSchema,
+  SentNotificationSchema,
+} from '../notifications/notifications.schemas.ts'
 
 /**
  * The named schemas: registered once with Fastify (serialisation, OpenAPI components) and with the
@@ -22,4 +32,13 @@ export const SHARED_SCHEMAS = [
   AuditEventSchema,
   AccountHealthSchema,
   SessionSchema,
+  CategorySchema,
+  RecipientSchema,
+  RecipientsPreviewSchema,
+  SentNotificationSchema,
+  DeliverySchema,
+  NotificationSchema,
+  BroadcastSchema,
+  WebhookEndpointSchema,
+  CreatedWebhookEndpointSchema,
 ]

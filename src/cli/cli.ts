@@ -4,12 +4,14 @@ import { CliError } from './cli-error.ts'
 import { demo } from './commands/demo.ts'
 import { keys } from './commands/keys.ts'
 import { serve } from './commands/serve.ts'
+import { worker } from './commands/worker.ts'
 import { openDatabase } from './open-database.ts'
 
 const USAGE = `Usage: account-contacts <command> [options]
 
 Commands:
   serve [--demo]              run the API (every setting is also a flag: --port, --database-url, ...)
+  worker                      run a delivery worker alone (beside serve with WORKER=off)
   migrate                     bring the database schema up to date
   keys create --name NAME     make a platform API key (printed once, alone on the last line)
   keys list                   list the keys
@@ -51,6 +53,9 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     switch (command) {
       case 'serve':
         await serve(config, { demo: values.demo ? 'always' : values['demo-if-empty'] ? 'if-empty' : 'never' })
+        return -1 // keeps running
+      case 'worker':
+        await worker(config)
         return -1 // keeps running
       case 'migrate': {
         const handle = await openDatabase(config, 'account-contacts migrate')

@@ -14,6 +14,8 @@ import type { Contact, ContactSheet, PutContactSheet, SlotInput } from './contac
 import { checkIfMatch } from './if-match.ts'
 import { diffPlaces, rowsToState, toSheet, type SheetState } from './sheet.ts'
 import { findAccount } from '../accounts/accounts.repository.ts'
+import { afterSheetChange, type NoticeDeps } from './contact-notices.ts'
+import type { VerificationService } from '../verification/verification.service.ts'
 
 interface WriteOptions {
   ifMatch?: string | undefined
@@ -23,7 +25,14 @@ interface WriteOptions {
 
 export type ContactService = ReturnType<typeof createContactService>
 
-export function createContactService({ db, clock }: { db: Kysely<Database>; clock: Clock }) {
+export interface ContactServiceDeps {
+  db: Kysely<Database>
+  clock: Clock
+  notices: NoticeDeps
+  verification: Pick<VerificationService, 'consume'>
+}
+
+export function createContactService({ db, clock, notices, verification }: ContactServiceDeps) {
   /** The user the input names, as a contact of `slot`, or the problem that forbids it. */
   async function resolve(trx: Db, account: AccountRow, slot: SingleSlot | 'billing', input: SlotInput, current: SheetState): Promise<Contact> {
     if ('userId' in input) {
@@ -66,7 +75,7 @@ export function createContactService({ db, clock }: { db: Kysely<Database>; cloc
     trx: Db,
     ctx: RequestContext,
     accountId: string,
-    opts: WriteOptions & { action?: 'contacts.updated' | 'contacts.vacated' },
+    opts: WriteOptions & { vacatedUserId?: string },
     compute: (state: SheetState, account: AccountRow) => Promise<SheetState> | SheetState,
   ): Promise<{ sheet: ContactSheet; before: SheetState; after: SheetState; changed: boolean }> {
     const account = await lockAccount(trx, accountId)
@@ -87,9 +96,16 @@ export function createContactService({ db, clock }: { db: Kysely<Database>; cloc
     const sheet = toSheet(after, updated!)
     await appendAuditEvent(trx, ctx, {
       accountId,
-      action: opts.action ?? 'contacts.updated',
+      action: opts.vacatedUserId ? 'contacts.vacated' : 'contacts.updated',
       before: toSheet(before, account),
       after: sheet,
+    })
+    await afterSheetChange(trx, ctx, notices, {
+      account: updated!,
+      before,
+      after,
+      sheet,
+      ...(opts.vacatedUserId ? { vacatedUserId: opts.vacatedUserId } : {}),
     })
     return { sheet, before, after, changed: true }
   }
@@ -103,6 +119,39 @@ export function createContactService({ db, clock }: { db: Kysely<Database>; cloc
     db.transaction().execute(async (trx) => (await change(trx, ctx, accountId, opts, (s, a) => compute(s, a, trx))).sheet)
 
   return {
+    /**
+     * Opens a verification link: marks the security slot's address verified, if the slot still
+     * holds it, as a change of the sheet (versioned, audited, announced). Answers what to show.
+     */
+    async verifyEmail(token: string): Promise<{ ok: boolean; accountName?: string; email?: string; locale: 'en' | 'fi' }> {
+      return db.transaction().execute(async (trx) => {
+        const used = await verification.consume(trx, token)
+        if (!used) return { ok: false, locale: 'en' as const }
+        const ctx: RequestContext = { actor: { type: 'system', id: 'verification-link' }, requestId: 'verify-email' }
+        const holds = (c: Contact | null) => c?.type === 'email' && c.email.toLowerCase() === used.email.toLowerCase()
+        // the address may have been replaced since the mail went out: then nothing is verified
+        const { after } = await change(trx, ctx, used.accountId, {}, (state) => {
+          if (holds(state.security)) state.security = { ...(state.security as Contact & { type: 'email' }), verification: 'verified' }
+          return state
+        })
+        const account = await findAccount(trx, used.accountId)
+        return { ok: holds(after.security), accountName: account?.name, email: used.email, locale: account?.locale ?? 'en' }
+      })
+    },
+
+    /** Sends the verification link again to a pending outside security address. */
+    async resendVerification(ctx: RequestContext, accountId: string): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const account = await lockAccount(trx, accountId)
+        if (!account) throw notFound(accountId)
+        const sec = rowsToState(await repo.listSlotHolders(trx, accountId)).security
+        if (sec?.type !== 'email' || sec.verification !== 'pending') {
+          throw new AppError('conflict', { detail: 'The security contact is not an outside address waiting for verification.' })
+        }
+        await notices.sendVerification(trx, ctx, account, sec.email)
+      })
+    },
+
     async getSheet(accountId: string): Promise<ContactSheet> {
       const account = await findAccount(db, accountId)
       if (!account) throw notFound(accountId)
@@ -188,7 +237,7 @@ export function createContactService({ db, clock }: { db: Kysely<Database>; cloc
      */
     async vacateUser(trx: Db, ctx: RequestContext, accountId: string, userId: string) {
       const held = (c: Contact | null) => c?.type === 'user' && c.userId === userId
-      const res = await change(trx, ctx, accountId, { action: 'contacts.vacated' }, (state) => ({
+      const res = await change(trx, ctx, accountId, { vacatedUserId: userId }, (state) => ({
         primary: held(state.primary) ? null : state.primary,
         billing: state.billing.filter((c) => !held(c)),
         decisionMaker: held(state.decisionMaker) ? null : state.decisionMaker,

@@ -34,10 +34,11 @@ export const updateUser = (
 export const listUsers = (
   db: Db,
   accountId: string,
-  page: { limit: number; cursor?: string | undefined; status?: 'active' | 'deactivated' | undefined },
+  page: { limit: number; cursor?: string | undefined; status?: 'active' | 'deactivated' | undefined; role?: UserRow['role'] },
 ): Promise<UserRow[]> => {
   let q = db.selectFrom('users').selectAll().where('account_id', '=', accountId)
   if (page.cursor) q = q.where('id', '>', page.cursor)
   if (page.status) q = q.where('status', '=', page.status)
+  if (page.role) q = q.where('role', '=', page.role)
   return q.orderBy('id').limit(page.limit).execute()
 }

@@ -10,6 +10,10 @@ import { AppError } from '../lib/errors.ts'
 import * as repo from './users.repository.ts'
 import type { PatchUser, PutUser, User } from './users.schemas.ts'
 import type { UserRow } from './users.table.ts'
+import type { SlotName } from '../contacts/contact-slots.ts'
+import { slotsHeldBy } from '../contacts/sheet.ts'
+import { queueMailTo } from '../mail/system-mailer.ts'
+import { emitEvent } from '../webhooks/events.ts'
 
 export const toUser = (row: UserRow): User => ({
   id: row.id,
@@ -27,7 +31,27 @@ const userNotFound = (id: string) => new AppError('not-found', { detail: `No use
 
 export type UserService = ReturnType<typeof createUserService>
 
-export function createUserService({ db, contacts }: { db: Kysely<Database>; contacts: Pick<ContactService, 'vacateUser'> }) {
+export function createUserService({ db, contacts, publicUrl }: { db: Kysely<Database>; contacts: Pick<ContactService, 'vacateUser'>; publicUrl: string }) {
+  /**
+   * A deactivation's announcements, in its transaction: the `user.deactivated` event, and when it
+   * emptied slots, a mail to each remaining super admin naming the slots to fill again.
+   */
+  async function announceDeactivation(trx: Db, ctx: RequestContext, user: UserRow, slots: SlotName[]) {
+    await emitEvent(trx, user.account_id, 'user.deactivated', { userId: user.id, vacatedSlots: slots })
+    if (slots.length === 0) return
+    const account = await findAccount(trx, user.account_id)
+    const admins = await repo.listUsers(trx, user.account_id, { limit: 100, status: 'active', role: 'super_admin' })
+    for (const admin of admins) {
+      await queueMailTo(trx, ctx, {
+        accountId: user.account_id,
+        category: 'slots_vacated',
+        to: { email: admin.email, name: admin.name, userId: admin.id },
+        locale: admin.locale ?? account!.locale,
+        mail: { kind: 'slots-vacated', accountName: account!.name, userName: user.name, slots, settingsUrl: `${publicUrl}/ui/` },
+      })
+    }
+  }
+
   /**
    * Applies a change to an existing user. Deactivation first vacates every slot the user holds
    * (the slots' foreign key would refuse the status change otherwise), all in `trx`.
@@ -37,8 +61,9 @@ export function createUserService({ db, contacts }: { db: Kysely<Database>; cont
       Object.entries(patch).filter(([k, v]) => v !== undefined && before[k as keyof UserRow] !== v),
     ) as PatchUser
     if (Object.keys(changes).length === 0) return before
-    if (changes.status === 'deactivated') await contacts.vacateUser(trx, ctx, before.account_id, before.id)
+    const vacated = changes.status === 'deactivated' ? await contacts.vacateUser(trx, ctx, before.account_id, before.id) : undefined
     const after = await withEmailConflict(() => repo.updateUser(trx, before.account_id, before.id, changes))
+    if (vacated) await announceDeactivation(trx, ctx, after, slotsHeldBy(vacated.before, before.id))
     const action =
       changes.status === 'deactivated' ? 'user.deactivated' : changes.status === 'active' ? 'user.reactivated' : 'user.updated'
     await appendAuditEvent(trx, ctx, { accountId: before.account_id, action, before: toUser(before), after: toUser(after) })

@@ -5,6 +5,7 @@ import { createServices, type Services } from '../../src/app/container.ts'
 import type { DatabaseHandle, DatabaseKind } from '../../src/db/connect.ts'
 import type { Clock } from '../../src/lib/clock.ts'
 import { freshDatabase } from './databases.ts'
+import { createSecretDeriver } from '../../src/webhooks/webhook-secrets.ts'
 
 export interface TestApp {
   app: FastifyInstance
@@ -23,13 +24,14 @@ export interface TestApp {
 export async function buildTestApp(
   t: Pick<TestContext, 'after'>,
   kind: DatabaseKind,
-  opts: { config?: Partial<AppConfig>; clock?: Clock } = {},
+  opts: { config?: Partial<AppConfig>; clock?: Clock; webhookAllowPrivate?: boolean } = {},
 ): Promise<TestApp> {
   const handle = await freshDatabase(kind)
   const config: AppConfig = { publicUrl: 'http://ui.test', logLevel: 'silent', rateLimitPerMinute: 0, ...opts.config }
   const services = createServices({
     db: handle.db,
-    config: { publicUrl: config.publicUrl, reviewIntervalDays: 180 },
+    config: { publicUrl: config.publicUrl, reviewIntervalDays: 180, webhookAllowPrivate: opts.webhookAllowPrivate ?? true },
+    secrets: createSecretDeriver('test-master-key-of-at-least-32-characters'),
     ...(opts.clock ? { clock: opts.clock } : {}),
   })
   const app = await buildApp(services, config)

@@ -1,4 +1,4 @@
-import { createServices } from '../../app/container.ts'
+import { servicesFor } from '../../app/runtime.ts'
 import type { Config } from '../../config/config.ts'
 import { demoApiKey, seedDemo } from '../../demo/demo.seed.ts'
 import { openDatabase } from '../open-database.ts'
@@ -7,7 +7,7 @@ import { openDatabase } from '../open-database.ts'
 export async function demo(config: Config) {
   const handle = await openDatabase(config, 'account-contacts demo')
   try {
-    const services = createServices({ db: handle.db, config })
+    const services = servicesFor(handle, config)
     const seeded = await seedDemo(services)
     const key = await demoApiKey(services, config.dataDir)
     process.stdout.write(`${seeded ? 'Seeded' : 'Found'} the demo account "demo". Its API key:\n${key}\n`)

@@ -1,17 +1,19 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../app/build-app.ts'
-import { createServices } from '../../app/container.ts'
+import { servicesFor, workerFor } from '../../app/runtime.ts'
 import type { Config } from '../../config/config.ts'
 import { DEMO_ACCOUNT_ID, DEMO_ADMIN_ID, demoApiKey, seedDemo } from '../../demo/demo.seed.ts'
 import { openDatabase } from '../open-database.ts'
+import { onShutdown } from '../shutdown.ts'
 
 /**
- * Runs the API (and, from the delivery issue on, the worker). `demo`: seed the demo account;
- * `demo-if-empty` (what `npm start` passes): only when the database has no account yet.
+ * Runs the API and (unless WORKER=off) a delivery worker in the same process. `demo`: seed the
+ * demo account; `if-empty` (what `npm start` passes): only when the database has no account yet.
  */
 export async function serve(config: Config, opts: { demo: 'always' | 'if-empty' | 'never' }): Promise<FastifyInstance> {
   const handle = await openDatabase(config, 'account-contacts serve')
-  const services = createServices({ db: handle.db, config })
+  let nudge = () => {}
+  const services = servicesFor(handle, config, { onQueued: () => nudge() })
   if (config.bootstrapApiKey) await services.apiKeys.ensure('bootstrap', config.bootstrapApiKey)
 
   let demo: { key: string; url: string } | undefined
@@ -21,23 +23,24 @@ export async function serve(config: Config, opts: { demo: 'always' | 'if-empty' 
     const hasDemo = seeded || (await services.accounts.get(DEMO_ACCOUNT_ID).catch(() => undefined)) !== undefined
     if (hasDemo) {
       const key = await demoApiKey(services, config.dataDir)
-      const session = await services.sessions.create(
-        { actor: { type: 'system', id: 'demo' }, requestId: 'start' },
-        DEMO_ACCOUNT_ID,
-        DEMO_ADMIN_ID,
-      )
+      const session = await services.sessions.create({ actor: { type: 'system', id: 'demo' }, requestId: 'start' }, DEMO_ACCOUNT_ID, DEMO_ADMIN_ID)
       demo = { key, url: session.url }
     }
   }
 
   const app = await buildApp(services, config)
-  app.addHook('onClose', async () => handle.close())
+  const worker = config.worker ? workerFor(services, config, app.log.child({ component: 'worker' })) : undefined
+  if (worker) {
+    nudge = worker.nudge
+    worker.start()
+  }
   await app.listen({ port: config.port, host: config.host })
 
   const lines = [
     '',
     `account-contacts is running on ${handle.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : handle.where}`,
     `  API:          ${config.publicUrl}/v1   (OpenAPI: ${config.publicUrl}/openapi.json)`,
+    `  Mail:         ${config.smtpUrl ? 'SMTP' : `written as .eml files to ${config.dataDir}/mail`}; delivery worker ${worker ? 'on' : 'off'}`,
   ]
   if (demo) {
     lines.push(
@@ -47,26 +50,14 @@ export async function serve(config: Config, opts: { demo: 'always' | 'if-empty' 
       `                ${demo.url}`,
     )
   }
-  lines.push('')
-  process.stdout.write(lines.join('\n') + '\n')
+  process.stdout.write(lines.join('\n') + '\n\n')
 
-  // SIGTERM (orchestrators) and SIGINT (Ctrl-C): stop taking requests, finish those in flight, close.
-  let closing = false
-  const shutdown = (signal: string) => {
-    if (closing) return
-    closing = true
-    app.log.info({ signal }, 'shutting down')
-    const force = setTimeout(() => process.exit(1), 10_000)
-    force.unref()
-    app.close().then(
-      () => process.exit(0),
-      (err) => {
-        app.log.error({ err }, 'shutdown failed')
-        process.exit(1)
-      },
-    )
-  }
-  process.once('SIGTERM', () => shutdown('SIGTERM'))
-  process.once('SIGINT', () => shutdown('SIGINT'))
+  // Stop taking requests, let the worker finish the sends in flight, then close the database.
+  onShutdown(app.log, async () => {
+    await app.close()
+    await worker?.stop()
+    await worker?.closeTransports()
+    await handle.close()
+  })
   return app
 }

@@ -1,0 +1,73 @@
+import path from 'node:path'
+import type { Config } from '../config/config.ts'
+import type { DatabaseHandle } from '../db/connect.ts'
+import { createEmlTransport } from '../delivery/transports/eml.transport.ts'
+import { createSmtpTransport } from '../delivery/transports/smtp.transport.ts'
+import { createWebhookTransport } from '../delivery/transports/webhook.transport.ts'
+import type { EmailTransport } from '../delivery/transports/transport.ts'
+import { createWorker, type Worker, type WorkerDeps } from '../delivery/worker.ts'
+import { pruneIdempotencyKeys } from '../idempotency/idempotency.ts'
+import { sendDueReviewReminders } from '../reviews/review-reminders.ts'
+import { loadRoutingPolicy } from '../routing/routing-policy.ts'
+import { createSecretDeriver, resolveMasterKey } from '../webhooks/webhook-secrets.ts'
+import { createServices, type Services } from './container.ts'
+
+/** Where `.eml` mail goes without SMTP_URL. */
+export const mailDir = (config: Pick<Config, 'dataDir'>) => path.join(config.dataDir, 'mail')
+
+/** Services over an open database, with the policy and secrets the configuration names. */
+export function servicesFor(handle: DatabaseHandle, config: Config, opts: { onQueued?: () => void } = {}): Services {
+  return createServices({
+    db: handle.db,
+    config,
+    secrets: createSecretDeriver(resolveMasterKey(config.secretKey, config.dataDir)),
+    policy: loadRoutingPolicy(config.routingPolicyPath),
+    ...(opts.onQueued ? { onQueued: opts.onQueued } : {}),
+  })
+}
+
+/** Email over SMTP when SMTP_URL is set, else `.eml` files in DATA_DIR/mail (the embedded default). */
+export function emailTransportFor(config: Config): EmailTransport {
+  return config.smtpUrl ? createSmtpTransport({ url: config.smtpUrl, from: config.mailFrom }) : createEmlTransport({ dir: mailDir(config), from: config.mailFrom })
+}
+
+/**
+ * A delivery worker for this configuration, with its chores: broadcast batches, review reminders
+ * (checked every few minutes), pruning of old idempotency keys (hourly).
+ */
+export function workerFor(services: Services, config: Config, log: WorkerDeps['log'], overrides: Partial<WorkerDeps['options']> = {}): Worker & { closeTransports(): Promise<void> } {
+  const email = emailTransportFor(config)
+  const every = (ms: number, f: () => Promise<unknown>) => {
+    let last = 0
+    return async () => {
+      if (Date.now() - last < ms) return
+      last = Date.now()
+      await f()
+    }
+  }
+  const worker = createWorker({
+    db: services.db,
+    email,
+    webhook: createWebhookTransport({ allowPrivate: config.webhookAllowPrivate }),
+    secrets: services.webhooks.secrets,
+    log,
+    options: {
+      batchSize: 20,
+      leaseSeconds: config.workerLeaseSeconds,
+      pollMs: 1000,
+      backoffBaseSeconds: 10,
+      messageIdHost: new URL(config.publicUrl).hostname,
+      mailFrom: config.mailFrom,
+      ...overrides,
+    },
+    chores: [
+      // a broadcast batch per turn, so deliveries of earlier batches go out meanwhile
+      () => services.broadcasts.processBatch(),
+      every(5 * 60_000, () =>
+        sendDueReviewReminders({ db: services.db, clock: services.clock, policy: services.policy, intervalDays: config.reviewIntervalDays, publicUrl: config.publicUrl }),
+      ),
+      every(60 * 60_000, () => pruneIdempotencyKeys(services.db)),
+    ],
+  })
+  return { ...worker, closeTransports: () => email.close() }
+}

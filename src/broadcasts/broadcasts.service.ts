@@ -1,0 +1,97 @@
+import { sql, type Kysely } from 'kysely'
+import type { Database } from '../db/database.ts'
+import type { RequestContext } from '../lib/actor.ts'
+import { AppError } from '../lib/errors.ts'
+import { newId } from '../lib/ids.ts'
+import { fanOut } from '../notifications/fan-out.sql.ts'
+import { EMAIL_MAX_ATTEMPTS } from '../notifications/notifications.service.ts'
+import type { RoutingPolicy, SendableCategory } from '../routing/routing-policy.ts'
+import * as repo from './broadcasts.repository.ts'
+import type { Broadcast, CreateBroadcast } from './broadcasts.schemas.ts'
+import type { BroadcastRow } from './broadcasts.table.ts'
+
+/** Accounts fanned out per transaction: big enough that the database does the work, small enough to keep transactions short. */
+export const BROADCAST_BATCH = 2000
+
+const toBroadcast = (r: BroadcastRow): Broadcast => ({
+  id: r.id,
+  category: r.category,
+  subject: r.subject,
+  status: r.status,
+  total: r.total,
+  processed: r.processed,
+  notifications: r.notifications,
+  undeliverable: r.undeliverable,
+  progress: r.total === 0 ? 1 : Math.min(1, r.processed / r.total),
+  createdAt: r.created_at.toISOString(),
+  finishedAt: r.finished_at?.toISOString() ?? null,
+})
+
+export type BroadcastService = ReturnType<typeof createBroadcastService>
+
+/**
+ * A broadcast sends one category to every account (or a list). The request only records it; the
+ * workers fan it out batch by batch, each batch one INSERT … SELECT that resolves the recipients
+ * of thousands of accounts at once (notifications/fan-out.sql.ts), with progress in the row.
+ */
+export function createBroadcastService({ db, policy }: { db: Kysely<Database>; policy: RoutingPolicy }) {
+  return {
+    async create(ctx: RequestContext, input: CreateBroadcast): Promise<Broadcast> {
+      const accountIds = input.accountIds ?? null
+      const row = await db.transaction().execute(async (trx) =>
+        repo.insertBroadcast(trx, {
+          id: newId('bc'),
+          category: input.category,
+          subject: input.subject,
+          text: input.text,
+          account_ids: accountIds,
+          total: await repo.countTargets(trx, accountIds),
+          cursor: null,
+          actor_type: ctx.actor.type,
+          actor_id: ctx.actor.id,
+          finished_at: null,
+        }),
+      )
+      return toBroadcast(row)
+    },
+
+    async get(id: string): Promise<Broadcast> {
+      const row = await repo.findBroadcast(db, id)
+      if (!row) throw new AppError('not-found', { detail: `No broadcast "${id}".` })
+      return toBroadcast(row)
+    },
+
+    /**
+     * Fans out the next batch of the oldest running broadcast, in one transaction with the
+     * progress update, so a crash repeats at most one batch and its deterministic ids make the
+     * repeat insert nothing. Answers whether there was work.
+     */
+    async processBatch(batchSize = BROADCAST_BATCH): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const b = await repo.lockRunningBroadcast(trx)
+        if (!b) return false
+        const ids = await repo.nextAccountIds(trx, b, batchSize)
+        const rows =
+          ids.length === 0
+            ? []
+            : await fanOut(trx, sql`select unnest(${ids}::text[]) as id`, policy[b.category as SendableCategory], sql<string>`${b.id + '.'} || r.account_id`, {
+                category: b.category,
+                subject: b.subject,
+                text: b.text,
+                broadcastId: b.id,
+                actor: { type: b.actor_type, id: b.actor_id },
+                requestId: null,
+                maxAttempts: EMAIL_MAX_ATTEMPTS,
+              })
+        await repo.advanceBroadcast(trx, b.id, {
+          accounts: ids.length,
+          cursor: ids.at(-1) ?? b.cursor,
+          notifications: rows.filter((r) => r.status === 'queued').length,
+          undeliverable: rows.filter((r) => r.status === 'undeliverable').length,
+          done: ids.length < batchSize,
+        })
+        return true
+      })
+    },
+  }
+}

@@ -1,0 +1,86 @@
+import type { AccountRow } from '../accounts/accounts.table.ts'
+import type { Db } from '../db/database.ts'
+import type { RequestContext } from '../lib/actor.ts'
+import { queueMailTo } from '../mail/system-mailer.ts'
+import { emitEvent } from '../webhooks/events.ts'
+import { SINGLE_SLOTS, type SlotName } from './contact-slots.ts'
+import type { Contact, ContactSheet } from './contacts.schemas.ts'
+import type { SheetState } from './sheet.ts'
+
+/** Who held what: contact identity (user id, or lower-cased address) → the slots they held. */
+function holdings(state: SheetState): Map<string, { contact: Contact; slots: SlotName[] }> {
+  const out = new Map<string, { contact: Contact; slots: SlotName[] }>()
+  const add = (c: Contact | null, slot: SlotName) => {
+    if (!c) return
+    const key = c.type === 'user' ? `user:${c.userId}` : `email:${c.email.toLowerCase()}`
+    const entry = out.get(key) ?? { contact: c, slots: [] }
+    if (!entry.slots.includes(slot)) entry.slots.push(slot)
+    out.set(key, entry)
+  }
+  for (const c of state.billing) add(c, 'billing')
+  for (const slot of SINGLE_SLOTS) add(state[slot], slot)
+  return out
+}
+
+const holderName = (c: Contact | null) => (c ? (c.type === 'user' ? c.name : c.email) : null)
+
+export interface NoticeDeps {
+  /** The locale of users by id (their own, or null to use the account's). */
+  userLocales(db: Db, accountId: string, userIds: string[]): Promise<Map<string, 'en' | 'fi' | null>>
+  sendVerification(db: Db, ctx: RequestContext, account: AccountRow, email: string): Promise<void>
+  actorName(db: Db, ctx: RequestContext): Promise<string>
+}
+
+/**
+ * What a committed-together sheet change sets off, written in the same transaction: the
+ * `contacts.updated` event; a `contact_changed` mail to every previous holder who lost a slot
+ * (unless they made the change themselves, or were deactivated); a verification mail to a new
+ * outside security address.
+ */
+export async function afterSheetChange(
+  db: Db,
+  ctx: RequestContext,
+  deps: NoticeDeps,
+  c: { account: AccountRow; before: SheetState; after: SheetState; sheet: ContactSheet; vacatedUserId?: string },
+): Promise<void> {
+  await emitEvent(db, c.account.id, c.vacatedUserId ? 'contacts.vacated' : 'contacts.updated', {
+    ...(c.vacatedUserId ? { userId: c.vacatedUserId } : {}),
+    contacts: c.sheet,
+  })
+
+  const before = holdings(c.before)
+  const after = holdings(c.after)
+  const losers = [...before.entries()]
+    .map(([key, h]) => ({ key, contact: h.contact, lost: h.slots.filter((s) => !after.get(key)?.slots.includes(s)) }))
+    .filter((l) => l.lost.length > 0)
+    .filter((l) => !(l.contact.type === 'user' && (l.contact.userId === c.vacatedUserId || (ctx.actor.type === 'user' && ctx.actor.id === l.contact.userId))))
+    // a pending outside address receives nothing but its verification mail
+    .filter((l) => l.contact.type === 'user' || l.contact.verification === 'verified')
+  if (losers.length > 0) {
+    const userIds = losers.flatMap((l) => (l.contact.type === 'user' ? [l.contact.userId] : []))
+    const locales = await deps.userLocales(db, c.account.id, userIds)
+    const changedBy = await deps.actorName(db, ctx)
+    for (const l of losers) {
+      const single = l.lost.find((s) => s !== 'billing') as Exclude<SlotName, 'billing'> | undefined
+      await queueMailTo(db, ctx, {
+        accountId: c.account.id,
+        category: 'contact_changed',
+        to: { email: l.contact.email, name: l.contact.type === 'user' ? l.contact.name : null, userId: l.contact.type === 'user' ? l.contact.userId : null },
+        locale: (l.contact.type === 'user' ? locales.get(l.contact.userId) : null) ?? c.account.locale,
+        mail: {
+          kind: 'contact-changed',
+          accountName: c.account.name,
+          slots: l.lost,
+          previousName: holderName(l.contact) ?? '',
+          newHolder: single ? holderName(c.after[single]) : null,
+          changedBy,
+        },
+      })
+    }
+  }
+
+  const sec = c.after.security
+  const prevSec = c.before.security
+  const isNewAddress = sec?.type === 'email' && sec.verification === 'pending' && !(prevSec?.type === 'email' && prevSec.email.toLowerCase() === sec.email.toLowerCase())
+  if (isNewAddress) await deps.sendVerification(db, ctx, c.account, sec.email)
+}

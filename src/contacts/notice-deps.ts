@@ -1,0 +1,29 @@
+import type { Db } from '../db/database.ts'
+import type { RequestContext } from '../lib/actor.ts'
+import type { VerificationService } from '../verification/verification.service.ts'
+import type { NoticeDeps } from './contact-notices.ts'
+
+/** The lookups contact notices need, over the users table. */
+export function createNoticeDeps(verification: Pick<VerificationService, 'sendVerification'>): NoticeDeps {
+  return {
+    async userLocales(db: Db, accountId: string, userIds: string[]) {
+      if (userIds.length === 0) return new Map()
+      const rows = await db.selectFrom('users').select(['id', 'locale']).where('account_id', '=', accountId).where('id', 'in', userIds).execute()
+      return new Map(rows.map((r) => [r.id, r.locale]))
+    },
+    sendVerification: verification.sendVerification,
+    /** How the change's author is named in mail: the user's name, or what kind of caller it was. */
+    async actorName(db: Db, ctx: RequestContext) {
+      if (ctx.actor.type === 'user') {
+        const u = await db
+          .selectFrom('users')
+          .select('name')
+          .where('account_id', '=', ctx.actor.accountId)
+          .where('id', '=', ctx.actor.id)
+          .executeTakeFirst()
+        return u?.name ?? ctx.actor.id
+      }
+      return ctx.actor.type === 'api_key' ? 'an administrator, through the platform' : 'the system'
+    },
+  }
+}

@@ -1,0 +1,64 @@
+import { sql, type Kysely } from 'kysely'
+import type { Database } from '../db/database.ts'
+import type { Clock } from '../lib/clock.ts'
+import { newId } from '../lib/ids.ts'
+import { renderSystemMail } from '../mail/system-mail.ts'
+import { fanOut } from '../notifications/fan-out.sql.ts'
+import { EMAIL_MAX_ATTEMPTS } from '../notifications/notifications.service.ts'
+import { oneAccount } from '../routing/recipients.sql.ts'
+import type { RoutingPolicy } from '../routing/routing-policy.ts'
+import { emitEvent } from '../webhooks/events.ts'
+
+/** At most one reminder per account in this many days (SPEC 3). */
+export const REMINDER_GAP_DAYS = 30
+
+/**
+ * Queues a `contacts_review` notification (routed like any other: to the primary contact, else
+ * the super admins) for accounts whose contacts were last confirmed more than `intervalDays` ago,
+ * at most once per 30 days each, with a `contacts.review_due` event. Each account is taken with
+ * FOR UPDATE SKIP LOCKED and marked in the same transaction, so concurrent workers never remind
+ * twice. Answers how many accounts were reminded.
+ */
+export async function sendDueReviewReminders(
+  deps: { db: Kysely<Database>; clock: Clock; policy: RoutingPolicy; intervalDays: number; publicUrl: string },
+  limit = 200,
+): Promise<number> {
+  const now = deps.clock.now()
+  const due = new Date(now.getTime() - deps.intervalDays * 86_400_000)
+  const gap = new Date(now.getTime() - REMINDER_GAP_DAYS * 86_400_000)
+  let sent = 0
+  for (let i = 0; i < limit; i++) {
+    const done = await deps.db.transaction().execute(async (trx) => {
+      const account = await trx
+        .selectFrom('accounts')
+        .selectAll()
+        .where(sql<boolean>`coalesce(contacts_reviewed_at, created_at) < ${due}`)
+        .where((eb) => eb.or([eb('review_reminded_at', 'is', null), eb('review_reminded_at', '<', gap)]))
+        .orderBy('id')
+        .limit(1)
+        .forUpdate()
+        .skipLocked()
+        .executeTakeFirst()
+      if (!account) return true
+      const mail = renderSystemMail(
+        { kind: 'contacts-review', accountName: account.name, lastReviewedAt: account.contacts_reviewed_at, settingsUrl: `${deps.publicUrl}/ui/` },
+        account.locale,
+      )
+      await fanOut(trx, oneAccount(account.id), deps.policy.contacts_review, sql.val(newId('ntf')), {
+        category: 'contacts_review',
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+        actor: { type: 'system', id: 'review-reminders' },
+        requestId: null,
+        maxAttempts: EMAIL_MAX_ATTEMPTS,
+      })
+      await trx.updateTable('accounts').set({ review_reminded_at: now }).where('id', '=', account.id).execute()
+      await emitEvent(trx, account.id, 'contacts.review_due', { lastReviewedAt: account.contacts_reviewed_at?.toISOString() ?? null })
+      return false
+    })
+    if (done) break
+    sent++
+  }
+  return sent
+}

@@ -1,0 +1,55 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
+import { problems, publicProblems } from '../app/route-helpers.ts'
+import { CategorySchema, RecipientsPreviewSchema } from '../notifications/notifications.schemas.ts'
+import type { NotificationService } from '../notifications/notifications.service.ts'
+import { SENDABLE_CATEGORIES } from './routing-policy.ts'
+
+const CategoriesSchema = Type.Object(
+  {
+    data: Type.Array(
+      Type.Object({
+        category: Type.Ref(CategorySchema),
+        to: Type.Array(Type.String()),
+        fallback: Type.Union([Type.Array(Type.String()), Type.Null()]),
+        description: Type.Optional(Type.String()),
+      }),
+    ),
+  },
+  { $id: 'Categories' },
+)
+
+export const routingRoutes: FastifyPluginAsyncTypebox<{ notifications: NotificationService }> = async (app, { notifications }) => {
+  app.get(
+    '/v1/categories',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['routing'],
+        operationId: 'listCategories',
+        summary: 'The routing policy: which slots receive each category, and the fallback',
+        description: 'When a category reaches nobody through its slots and fallback, it goes to the account\'s super admins.',
+        security: [],
+        response: { 200: CategoriesSchema, ...publicProblems() },
+      },
+    },
+    async () => ({ data: SENDABLE_CATEGORIES.map((category) => ({ category, ...notifications.policy[category] })) }),
+  )
+
+  app.get(
+    '/v1/accounts/:accountId/recipients',
+    {
+      config: { access: 'account:read' },
+      schema: {
+        tags: ['routing'],
+        operationId: 'previewRecipients',
+        summary: 'Who receives a category in this account now, and why',
+        params: AccountParamsSchema,
+        querystring: Type.Object({ category: Type.Ref(CategorySchema) }, { additionalProperties: false }),
+        response: { 200: Type.Ref(RecipientsPreviewSchema), ...problems(400, 404) },
+      },
+    },
+    async (req) => notifications.preview(req.params.accountId, req.query.category),
+  )
+}
