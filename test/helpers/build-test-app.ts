@@ -2,15 +2,16 @@ import type { TestContext } from 'node:test'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp, type AppConfig } from '../../src/app/build-app.ts'
 import { createServices, type Services } from '../../src/app/container.ts'
-import type { DatabaseHandle, DatabaseKind } from '../../src/db/connect.ts'
+import type { DatabaseKind } from '../../src/db/connect.ts'
 import type { Clock } from '../../src/lib/clock.ts'
-import { freshDatabase } from './databases.ts'
+import { freshDatabase, type TestDatabaseHandle } from './databases.ts'
 import { createSecretDeriver } from '../../src/webhooks/webhook-secrets.ts'
 
 export interface TestApp {
   app: FastifyInstance
   services: Services
-  handle: DatabaseHandle
+  /** The database; `handle.url` is its connection string on PostgreSQL. */
+  handle: TestDatabaseHandle
   /** A platform API key. */
   apiKey: string
   /** `app.inject` with the platform key (or `token`) as the bearer. */

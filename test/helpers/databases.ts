@@ -45,11 +45,14 @@ async function pgliteTemplate(): Promise<Blob> {
   return new Blob([fs.readFileSync(file)])
 }
 
+/** A test database; on PostgreSQL also its connection string, for child processes (the real CLI). */
+export type TestDatabaseHandle = DatabaseHandle & { url?: string }
+
 /**
  * A fresh, migrated, empty database of the given kind, for one test file. On PostgreSQL it is a
  * new database on the DATABASE_URL server, dropped again on close.
  */
-export async function freshDatabase(kind: DatabaseKind): Promise<DatabaseHandle> {
+export async function freshDatabase(kind: DatabaseKind): Promise<TestDatabaseHandle> {
   if (kind === 'pglite') return connectPglite(undefined, { loadDataDir: await pgliteTemplate() })
   const base = process.env.DATABASE_URL
   if (!base) throw new Error('DATABASE_URL is not set')
@@ -64,6 +67,7 @@ export async function freshDatabase(kind: DatabaseKind): Promise<DatabaseHandle>
   await migrateToLatest(handle.db)
   return {
     ...handle,
+    url: url.toString(),
     close: async () => {
       await handle.close()
       // pg's pool.end() resolves before its sockets have closed. A forced drop would kill those
