@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import { appendAuditEvent } from '../audit/audit.repository.ts'
 import type { Database } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
+import { toPage } from '../lib/page.ts'
 import { AppError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
 import * as repo from './accounts.repository.ts'
@@ -47,8 +48,7 @@ export function createAccountService({ db }: { db: Kysely<Database> }) {
 
     async list(page: { limit: number; cursor?: string | undefined }) {
       const rows = await repo.listAccounts(db, { limit: page.limit + 1, cursor: page.cursor })
-      const data = rows.slice(0, page.limit).map(toAccount)
-      return { data, nextCursor: rows.length > page.limit ? data[data.length - 1]!.id : null }
+      return toPage(rows, page.limit, toAccount)
     },
 
     async update(ctx: RequestContext, id: string, patch: UpdateAccount): Promise<Account> {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import { findAccount } from '../accounts/accounts.repository.ts'
 import { notFound } from '../accounts/accounts.service.ts'
+import { toPage } from '../lib/page.ts'
 import type { Database } from '../db/database.ts'
 import { listAuditEvents, toAuditEvent } from './audit.repository.ts'
 
@@ -12,8 +13,7 @@ export function createAuditService({ db }: { db: Kysely<Database> }) {
     async list(accountId: string, page: { limit: number; cursor?: string | undefined }) {
       if (!(await findAccount(db, accountId))) throw notFound(accountId)
       const rows = await listAuditEvents(db, accountId, { limit: page.limit + 1, cursor: page.cursor })
-      const data = rows.slice(0, page.limit).map(toAuditEvent)
-      return { data, nextCursor: rows.length > page.limit ? data[data.length - 1]!.id : null }
+      return toPage(rows, page.limit, toAuditEvent)
     },
   }
 }

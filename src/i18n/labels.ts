@@ -4,24 +4,13 @@
  * help article an admin may have open next to them (SPEC 6).
  */
 import type { SlotName } from '../contacts/contact-slots.ts'
+import { SENDABLE_CATEGORIES } from '../routing/routing-policy.ts'
 
 export type Locale = 'en' | 'fi'
 export const LOCALES = ['en', 'fi'] as const satisfies readonly Locale[]
 
-/** Notification categories (SPEC 3), in the order the routing table lists them. */
-export const CATEGORIES = [
-  'invoice',
-  'receipt',
-  'subscription',
-  'renewal',
-  'account_update',
-  'security',
-  'onboarding',
-  'technical',
-  'commercial',
-  'contacts_review',
-  'contact_changed',
-] as const
+/** Notification categories (SPEC 3): the sendable ones, and the system-only `contact_changed`. */
+export const CATEGORIES = [...SENDABLE_CATEGORIES, 'contact_changed'] as const
 export type Category = (typeof CATEGORIES)[number]
 
 /** A slot as a heading or a field label (capitalised). */

@@ -6,6 +6,7 @@ import type { DeliveryRow } from '../delivery/deliveries.table.ts'
 import { requestHash, withIdempotency, type IdempotentResult } from '../idempotency/idempotency.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { AppError } from '../lib/errors.ts'
+import { toPage } from '../lib/page.ts'
 import { newId } from '../lib/ids.ts'
 import { renderSystemMail } from '../mail/system-mail.ts'
 import { oneAccount, resolveRecipientsSql, type ResolvedAccount } from '../routing/recipients.sql.ts'
@@ -132,10 +133,8 @@ export function createNotificationService(deps: { db: Kysely<Database>; policy: 
     async list(accountId: string, page: { limit: number; cursor?: string | undefined }) {
       if (!(await findAccount(db, accountId))) throw notFound(accountId)
       const rows = await repo.listNotifications(db, accountId, { limit: page.limit + 1, cursor: page.cursor })
-      const pageRows = rows.slice(0, page.limit)
-      const deliveries = await repo.listDeliveriesOf(db, accountId, pageRows.map((r) => r.id))
-      const data = pageRows.map((r) => toNotification(r, deliveries.filter((d) => d.notification_id === r.id)))
-      return { data, nextCursor: rows.length > page.limit ? data[data.length - 1]!.id : null }
+      const deliveries = await repo.listDeliveriesOf(db, accountId, rows.slice(0, page.limit).map((r) => r.id))
+      return toPage(rows, page.limit, (r) => toNotification(r, deliveries.filter((d) => d.notification_id === r.id)))
     },
 
     async get(accountId: string, id: string): Promise<Notification> {

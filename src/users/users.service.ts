@@ -6,6 +6,7 @@ import type { ContactService } from '../contacts/contacts.service.ts'
 import type { Database, Db } from '../db/database.ts'
 import { PG, pgError } from '../db/pg-errors.ts'
 import type { RequestContext } from '../lib/actor.ts'
+import { toPage } from '../lib/page.ts'
 import { AppError } from '../lib/errors.ts'
 import * as repo from './users.repository.ts'
 import type { PatchUser, PutUser, User } from './users.schemas.ts'
@@ -115,8 +116,7 @@ export function createUserService({ db, contacts, publicUrl }: { db: Kysely<Data
         // An empty list and a missing account must not look alike.
         if (!(await findAccount(db, accountId))) throw accountNotFound(accountId)
       }
-      const data = rows.slice(0, page.limit).map(toUser)
-      return { data, nextCursor: rows.length > page.limit ? data[data.length - 1]!.id : null }
+      return toPage(rows, page.limit, toUser)
     },
   }
 }
