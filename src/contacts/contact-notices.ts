@@ -28,7 +28,7 @@ export interface NoticeDeps {
   /** The locale of users by id (their own, or null to use the account's). */
   userLocales(db: Db, accountId: string, userIds: string[]): Promise<Map<string, 'en' | 'fi' | null>>
   sendVerification(db: Db, ctx: RequestContext, account: AccountRow, email: string): Promise<void>
-  actorName(db: Db, ctx: RequestContext): Promise<string>
+  actorName(db: Db, ctx: RequestContext, locale: 'en' | 'fi'): Promise<string>
 }
 
 /**
@@ -59,14 +59,15 @@ export async function afterSheetChange(
   if (losers.length > 0) {
     const userIds = losers.flatMap((l) => (l.contact.type === 'user' ? [l.contact.userId] : []))
     const locales = await deps.userLocales(db, c.account.id, userIds)
-    const changedBy = await deps.actorName(db, ctx)
     for (const l of losers) {
+      const locale = (l.contact.type === 'user' ? locales.get(l.contact.userId) : null) ?? c.account.locale
+      const changedBy = await deps.actorName(db, ctx, locale)
       const single = l.lost.find((s) => s !== 'billing') as Exclude<SlotName, 'billing'> | undefined
       await queueMailTo(db, ctx, {
         accountId: c.account.id,
         category: 'contact_changed',
         to: { email: l.contact.email, name: l.contact.type === 'user' ? l.contact.name : null, userId: l.contact.type === 'user' ? l.contact.userId : null },
-        locale: (l.contact.type === 'user' ? locales.get(l.contact.userId) : null) ?? c.account.locale,
+        locale,
         mail: {
           kind: 'contact-changed',
           accountName: c.account.name,

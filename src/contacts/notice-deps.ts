@@ -2,6 +2,12 @@ import type { Db } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import type { VerificationService } from '../verification/verification.service.ts'
 import type { NoticeDeps } from './contact-notices.ts'
+import type { Locale } from '../i18n/labels.ts'
+
+const CALLER_NAMES: Record<Locale, { platform: string; system: string }> = {
+  en: { platform: 'an administrator, through the service', system: 'the system' },
+  fi: { platform: 'ylläpitäjä palvelun kautta', system: 'järjestelmä' },
+}
 
 /** The lookups contact notices need, over the users table. */
 export function createNoticeDeps(verification: Pick<VerificationService, 'sendVerification'>): NoticeDeps {
@@ -13,7 +19,7 @@ export function createNoticeDeps(verification: Pick<VerificationService, 'sendVe
     },
     sendVerification: verification.sendVerification,
     /** How the change's author is named in mail: the user's name, or what kind of caller it was. */
-    async actorName(db: Db, ctx: RequestContext) {
+    async actorName(db: Db, ctx: RequestContext, locale: Locale) {
       if (ctx.actor.type === 'user') {
         const u = await db
           .selectFrom('users')
@@ -23,7 +29,7 @@ export function createNoticeDeps(verification: Pick<VerificationService, 'sendVe
           .executeTakeFirst()
         return u?.name ?? ctx.actor.id
       }
-      return ctx.actor.type === 'api_key' ? 'an administrator, through the platform' : 'the system'
+      return CALLER_NAMES[locale][ctx.actor.type === 'api_key' ? 'platform' : 'system']
     },
   }
 }

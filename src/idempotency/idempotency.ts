@@ -52,18 +52,20 @@ export async function withIdempotency<T>(
       throw new AppError('idempotency-key-reused', { detail: 'This Idempotency-Key was used with a different request; use a new key.' })
     }
     if (existing.status === 'done') return { status: existing.response_status!, body: existing.response_body as T }
-    const abandoned = Date.now() - existing.created_at.getTime() > ABANDONED_MS
+    // A running key older than ABANDONED_MS belongs to a crashed request: take it over. The age is
+    // checked in the UPDATE itself, so of two requests taking over at once only one succeeds.
     const taken =
-      abandoned &&
-      (await db
-        .updateTable('idempotency_keys')
-        .set({ created_at: new Date() })
-        .where('account_id', '=', k.accountId)
-        .where('actor_id', '=', k.actorId)
-        .where('key', '=', k.key)
-        .where('status', '=', 'running')
-        .where('created_at', '=', existing.created_at)
-        .executeTakeFirst()).numUpdatedRows > 0n
+      (
+        await db
+          .updateTable('idempotency_keys')
+          .set({ created_at: new Date() })
+          .where('account_id', '=', k.accountId)
+          .where('actor_id', '=', k.actorId)
+          .where('key', '=', k.key)
+          .where('status', '=', 'running')
+          .where('created_at', '<', new Date(Date.now() - ABANDONED_MS))
+          .executeTakeFirst()
+      ).numUpdatedRows > 0n
     if (!taken) {
       throw new AppError('idempotency-key-in-use', {
         detail: 'A request with this Idempotency-Key is still running; retry after it finishes.',

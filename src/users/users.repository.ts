@@ -34,11 +34,21 @@ export const updateUser = (
 export const listUsers = (
   db: Db,
   accountId: string,
-  page: { limit: number; cursor?: string | undefined; status?: 'active' | 'deactivated' | undefined; role?: UserRow['role'] },
+  page: { limit: number; cursor?: string | undefined; status?: 'active' | 'deactivated' | undefined },
 ): Promise<UserRow[]> => {
   let q = db.selectFrom('users').selectAll().where('account_id', '=', accountId)
   if (page.cursor) q = q.where('id', '>', page.cursor)
   if (page.status) q = q.where('status', '=', page.status)
-  if (page.role) q = q.where('role', '=', page.role)
   return q.orderBy('id').limit(page.limit).execute()
 }
+
+/** Every active super admin of the account: the people told when its contacts need them. */
+export const listActiveSuperAdmins = (db: Db, accountId: string): Promise<UserRow[]> =>
+  db
+    .selectFrom('users')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('status', '=', 'active')
+    .where('role', '=', 'super_admin')
+    .orderBy('id')
+    .execute()

@@ -41,7 +41,7 @@ export function createUserService({ db, contacts, publicUrl }: { db: Kysely<Data
     await emitEvent(trx, user.account_id, 'user.deactivated', { userId: user.id, vacatedSlots: slots })
     if (slots.length === 0) return
     const account = await findAccount(trx, user.account_id)
-    const admins = await repo.listUsers(trx, user.account_id, { limit: 100, status: 'active', role: 'super_admin' })
+    const admins = await repo.listActiveSuperAdmins(trx, user.account_id)
     for (const admin of admins) {
       await queueMailTo(trx, ctx, {
         accountId: user.account_id,
