@@ -8,9 +8,10 @@ import { AppError } from '../lib/errors.ts'
  * - `platform`: a platform API key (the host product's backend);
  * - `account:read`: a platform key, or any active user of the route's account;
  * - `account:write`: a platform key, or a super or billing admin of the route's account;
- * - `account:super`: a platform key, or a super admin of the route's account.
+ * - `account:super`: a platform key, or a super admin of the route's account;
+ * - `session`: a signed-in user (the settings page's own calls).
  */
-export type Access = 'public' | 'platform' | 'account:read' | 'account:write' | 'account:super'
+export type Access = 'public' | 'platform' | 'account:read' | 'account:write' | 'account:super' | 'session'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -23,6 +24,10 @@ declare module 'fastify' {
  * exactly like a missing one, so that ids of other tenants cannot be probed.
  */
 export function authorize(actor: Actor, access: Exclude<Access, 'public'>, accountId: string | undefined): void {
+  if (access === 'session') {
+    if (actor.type !== 'user') throw new AppError('forbidden', { detail: 'This call is for a signed-in user.' })
+    return
+  }
   if (actor.type === 'api_key' || actor.type === 'system') return
   if (access === 'platform') {
     throw new AppError('forbidden', { detail: 'This call needs a platform API key.' })

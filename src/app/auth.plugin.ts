@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import '@fastify/cookie'
+import { timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { ApiKeyService } from '../auth/api-keys/api-keys.service.ts'
 import type { SessionService } from '../auth/sessions/sessions.service.ts'
@@ -13,6 +15,13 @@ declare module 'fastify' {
     ctx(): RequestContext
   }
 }
+
+/** The settings page's cookies: the session token (httpOnly) and the CSRF token the page echoes. */
+export const SESSION_COOKIE = 'ac_session'
+export const CSRF_COOKIE = 'ac_csrf'
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+const sameSecret = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
 
 /** The bearer token of the request, if it sent one. */
 function bearer(request: FastifyRequest): string | undefined {
@@ -40,13 +49,24 @@ export const authPlugin = fp(
       const access = request.routeOptions.config.access
       if (access === 'public' || request.is404) return
       if (access === undefined) throw new Error(`route ${request.routeOptions.url} declares no access`)
-      const token = bearer(request)
+      // A bearer token (API clients) or, for the settings page, the session cookie. A write made
+      // with the cookie must echo the CSRF cookie in a header, which another site cannot read.
+      const fromHeader = bearer(request)
+      const fromCookie = fromHeader ? undefined : request.cookies?.[SESSION_COOKIE]
+      const token = fromHeader ?? (fromCookie?.startsWith('acs_') ? fromCookie : undefined)
       const actor = token ? await resolve(token) : undefined
       if (!actor) {
         throw new AppError('unauthenticated', {
           detail: token ? 'The token is not valid, expired or revoked.' : 'Send a platform API key or a session token as "Authorization: Bearer <token>".',
           headers: { 'www-authenticate': 'Bearer' },
         })
+      }
+      if (fromCookie && !SAFE_METHODS.has(request.method)) {
+        const sent = request.headers['x-csrf-token']
+        const expected = request.cookies?.[CSRF_COOKIE]
+        if (typeof sent !== 'string' || !expected || !sameSecret(sent, expected)) {
+          throw new AppError('forbidden', { detail: 'A change made with the session cookie needs the X-CSRF-Token header of the page.' })
+        }
       }
       request.actor = actor
       authorize(actor, access, (request.params as { accountId?: string } | undefined)?.accountId)

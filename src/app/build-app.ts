@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import cookie from '@fastify/cookie'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
@@ -27,7 +28,10 @@ import { opsRoutes } from './ops.routes.ts'
 import { SHARED_SCHEMAS } from './shared-schemas.ts'
 import { installValidation } from './validation.ts'
 
-export type AppConfig = Pick<Config, 'publicUrl' | 'logLevel' | 'rateLimitPerMinute'>
+export type AppConfig = Pick<Config, 'publicUrl' | 'logLevel' | 'rateLimitPerMinute'> & {
+  /** Where demo mail is written as `.eml` (no SMTP_URL): the page lists it. */
+  mailDir?: string | undefined
+}
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/
 
@@ -100,6 +104,7 @@ export async function buildApp(services: Services, config: AppConfig): Promise<F
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   })
+  await app.register(cookie)
   await app.register(metricsPlugin)
   await app.register(authPlugin, { apiKeys: services.apiKeys, sessions: services.sessions })
 
@@ -115,6 +120,6 @@ export async function buildApp(services: Services, config: AppConfig): Promise<F
   await app.register(notificationRoutes, { notifications: services.notifications })
   await app.register(broadcastRoutes, { broadcasts: services.broadcasts })
   await app.register(webhookEndpointRoutes, { webhooks: services.webhooks })
-  await app.register(uiRoutes)
+  await app.register(uiRoutes, { services, publicUrl: config.publicUrl, mailDir: config.mailDir })
   return app
 }

@@ -1,14 +1,88 @@
-import type { FastifyPluginAsync } from 'fastify'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import fastifyStatic from '@fastify/static'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import type { FastifyReply } from 'fastify'
+import type { Services } from '../app/container.ts'
+import { CSRF_COOKIE, SESSION_COOKIE } from '../app/auth.plugin.ts'
+import { listEmlFiles } from '../delivery/transports/eml.transport.ts'
+import { AppError } from '../lib/errors.ts'
+import { newSecret } from '../lib/ids.ts'
+import { Strict } from '../lib/schemas.ts'
 
-const PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Account &amp; Billing</title></head>
-<body><main><h1>Account &amp; Billing</h1>
-<p>The settings page is not built yet. The REST API is served at <code>/v1</code>; its contract is
-<a href="/openapi.json">/openapi.json</a>.</p></main></body></html>`
+/** The built page (`npm run build:web`). */
+export const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist')
 
-/** A placeholder for the settings page under /ui until the React page replaces it. */
-export const uiRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/ui/*', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) =>
-    reply.type('text/html; charset=utf-8').send(PAGE),
+const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Account &amp; Billing</title></head>
+<body><main><h1>Account &amp; Billing</h1><p>The settings page is not built. Run <code>npm run build:web</code>
+(<code>npm install</code> does it) and reload.</p></main></body></html>`
+
+export interface UiOptions {
+  services: Pick<Services, 'sessions' | 'users' | 'accounts'>
+  publicUrl: string
+  /** Where `.eml` demo mail is written; undefined when mail goes over SMTP. */
+  mailDir: string | undefined
+}
+
+/**
+ * The settings page: its static files, and the few calls only the page makes (exchanging the
+ * sign-in token for cookies, who is signed in, the demo mailbox). They are not part of the
+ * public API and stay out of the OpenAPI document.
+ */
+export const uiRoutes: FastifyPluginAsyncTypebox<UiOptions> = async (app, opts) => {
+  const secure = opts.publicUrl.startsWith('https:')
+  const indexFile = path.join(WEB_DIST, 'index.html')
+  const built = fs.existsSync(indexFile)
+  const index = built ? fs.readFileSync(indexFile, 'utf8') : NOT_BUILT
+
+  if (built) {
+    await app.register(fastifyStatic, { root: path.join(WEB_DIST, 'assets'), prefix: '/ui/assets/', decorateReply: false, maxAge: '1y', immutable: true })
+  }
+  const sendIndex = (reply: FastifyReply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(index)
+  app.get('/ui', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => reply.redirect('/ui/'))
+  // every other page path is the same single-page app (it routes on the client)
+  app.get('/ui/*', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => sendIndex(reply))
+
+  app.post(
+    '/ui/session',
+    { config: { access: 'public' }, schema: { hide: true, body: Strict({ token: Type.String({ minLength: 10, maxLength: 200 }) }) } },
+    async (req, reply) => {
+      const s = await opts.services.sessions.authenticate(req.body.token)
+      if (!s) throw new AppError('unauthenticated', { detail: 'The sign-in link is not valid or has expired. Open it again from your product.' })
+      const expires = s.expiresAt
+      const cookie = { path: '/', sameSite: 'strict' as const, secure, expires }
+      reply.setCookie(SESSION_COOKIE, req.body.token, { ...cookie, httpOnly: true })
+      // readable by the page, which echoes it in X-CSRF-Token; another site can neither read nor set it
+      reply.setCookie(CSRF_COOKIE, newSecret(24), { ...cookie, httpOnly: false })
+      return { accountId: s.accountId, userId: s.userId, role: s.role }
+    },
   )
+
+  app.get('/ui/session', { config: { access: 'session' }, schema: { hide: true } }, async (req) => {
+    const actor = req.actor
+    if (actor?.type !== 'user') throw new AppError('unauthenticated')
+    const [user, account] = await Promise.all([opts.services.users.get(actor.accountId, actor.id), opts.services.accounts.get(actor.accountId)])
+    return {
+      accountId: account.id,
+      accountName: account.name,
+      userId: user.id,
+      name: user.name,
+      email: user.email,
+      role: user.role,
+      locale: user.locale ?? account.locale,
+      demoMail: opts.mailDir !== undefined,
+    }
+  })
+
+  app.post('/ui/sign-out', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => {
+    reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(CSRF_COOKIE, { path: '/' })
+    return reply.code(204).send()
+  })
+
+  app.get('/ui/demo-mail', { config: { access: 'session' }, schema: { hide: true } }, async () => {
+    if (!opts.mailDir) throw new AppError('not-found', { detail: 'Mail goes over SMTP here; there is no demo mailbox.' })
+    return { data: await listEmlFiles(opts.mailDir, 50) }
+  })
 }

@@ -10,7 +10,7 @@ export const findLiveSession = (db: Db, accountId: string, tokenHash: string, no
   db
     .selectFrom('sessions as s')
     .innerJoin('users as u', (j) => j.onRef('u.account_id', '=', 's.account_id').onRef('u.id', '=', 's.user_id'))
-    .select(['s.id', 's.user_id', 'u.role'])
+    .select(['s.id', 's.user_id', 's.expires_at', 'u.role'])
     .where('s.account_id', '=', accountId)
     .where('s.token_hash', '=', tokenHash)
     .where('s.expires_at', '>', now)

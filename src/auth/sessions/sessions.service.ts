@@ -51,11 +51,11 @@ export function createSessionService({ db, clock, publicUrl }: { db: Kysely<Data
       })
     },
 
-    async authenticate(token: string): Promise<{ accountId: string; sessionId: string; userId: string; role: UserRole } | undefined> {
+    async authenticate(token: string): Promise<{ accountId: string; sessionId: string; userId: string; role: UserRole; expiresAt: Date } | undefined> {
       const parsed = parseSessionToken(token)
       if (!parsed) return undefined
       const row = await repo.findLiveSession(db, parsed.accountId, hashToken(token), clock.now())
-      return row ? { accountId: parsed.accountId, sessionId: row.id, userId: row.user_id, role: row.role } : undefined
+      return row ? { accountId: parsed.accountId, sessionId: row.id, userId: row.user_id, role: row.role, expiresAt: row.expires_at } : undefined
     },
   }
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../app/build-app.ts'
-import { servicesFor, workerFor } from '../../app/runtime.ts'
+import { mailDir, servicesFor, workerFor } from '../../app/runtime.ts'
 import type { Config } from '../../config/config.ts'
 import { DEMO_ACCOUNT_ID, DEMO_ADMIN_ID, demoApiKey, seedDemo } from '../../demo/demo.seed.ts'
 import { openDatabase } from '../open-database.ts'
@@ -28,7 +28,7 @@ export async function serve(config: Config, opts: { demo: 'always' | 'if-empty' 
     }
   }
 
-  const app = await buildApp(services, config)
+  const app = await buildApp(services, { ...config, mailDir: config.smtpUrl ? undefined : mailDir(config) })
   const worker = config.worker ? workerFor(services, config, app.log.child({ component: 'worker' })) : undefined
   if (worker) {
     nudge = worker.nudge

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { buildTestApp } from '../helpers/build-test-app.ts'
+import { makeAccount, sessionFor } from '../helpers/factories.ts'
+
+/** The cookies a response sets, by name, with their attributes. */
+function cookiesOf(res: { cookies: { name: string; value: string; httpOnly?: boolean; sameSite?: string; path?: string }[] }) {
+  return Object.fromEntries(res.cookies.map((c) => [c.name, c]))
+}
+
+describe('[pglite] the settings page session', () => {
+  test('a sign-in token becomes an httpOnly, SameSite=Strict cookie session; writes need the CSRF header', async (t) => {
+    const app = await buildTestApp(t, 'pglite')
+    const { accountId, users } = await makeAccount(app)
+    const token = await sessionFor(app, accountId, users.admin!)
+
+    const bad = await app.call({ method: 'POST', url: '/ui/session', token: null, payload: { token: 'acs_nope.nothing-here-at-all' } })
+    assert.equal(bad.statusCode, 401)
+
+    const signIn = await app.call({ method: 'POST', url: '/ui/session', token: null, payload: { token } })
+    assert.equal(signIn.statusCode, 200, signIn.body)
+    const c = cookiesOf(signIn)
+    assert.equal(c.ac_session?.httpOnly, true)
+    assert.equal(c.ac_session?.sameSite, 'Strict')
+    assert.equal(c.ac_csrf?.httpOnly, undefined)
+    const cookie = `ac_session=${c.ac_session!.value}; ac_csrf=${c.ac_csrf!.value}`
+
+    const me = await app.call({ method: 'GET', url: '/ui/session', token: null, headers: { cookie } })
+    assert.equal(me.statusCode, 200)
+    assert.equal(me.json().userId, users.admin)
+    assert.equal(me.json().role, 'super_admin')
+
+    const read = await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/contacts`, token: null, headers: { cookie } })
+    assert.equal(read.statusCode, 200)
+
+    const put = { method: 'PUT' as const, url: `/v1/accounts/${accountId}/contacts/primary`, token: null, payload: { userId: users.member } }
+    const noCsrf = await app.call({ ...put, headers: { cookie } })
+    assert.equal(noCsrf.statusCode, 403)
+    assert.equal(noCsrf.json().type, '/problems/forbidden')
+    const wrongCsrf = await app.call({ ...put, headers: { cookie, 'x-csrf-token': 'x'.repeat(32) } })
+    assert.equal(wrongCsrf.statusCode, 403)
+    const ok = await app.call({ ...put, headers: { cookie, 'x-csrf-token': c.ac_csrf!.value } })
+    assert.equal(ok.statusCode, 200, ok.body)
+    assert.equal(ok.json().primary.userId, users.member)
+
+    // an API key in a cookie is not a session
+    const keyCookie = await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/contacts`, token: null, headers: { cookie: `ac_session=${app.apiKey}` } })
+    assert.equal(keyCookie.statusCode, 401)
+
+    const out = await app.call({ method: 'POST', url: '/ui/sign-out', token: null })
+    assert.equal(out.statusCode, 204)
+    assert.ok(out.cookies.every((x) => x.value === ''))
+  })
+
+  test('the page and its sign-in path are served as HTML with the security headers', async (t) => {
+    const app = await buildTestApp(t, 'pglite')
+    for (const url of ['/ui/', '/ui/sign-in']) {
+      const res = await app.call({ method: 'GET', url, token: null })
+      assert.equal(res.statusCode, 200)
+      assert.match(res.headers['content-type'] as string, /text\/html/)
+      assert.match(res.headers['content-security-policy'] as string, /script-src 'self'/)
+      assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN')
+    }
+    assert.equal((await app.call({ method: 'GET', url: '/ui', token: null })).statusCode, 302)
+  })
+})
