@@ -4,7 +4,7 @@ import { sql } from 'kysely'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount, type MadeAccount } from '../helpers/factories.ts'
-import { testWorker } from '../helpers/test-worker.ts'
+import { appWithMail } from '../helpers/test-worker.ts'
 import { startSmtpSink, type SmtpSink } from '../peers/smtp-sink.ts'
 
 interface Broadcast {
@@ -66,18 +66,10 @@ async function accountsWithPrimary(app: TestApp, count: number): Promise<MadeAcc
   return out
 }
 
-async function setup(t: TestContext, kind: Parameters<typeof buildTestApp>[1]) {
-  const app = await buildTestApp(t, kind)
-  const sink = await startSmtpSink()
-  t.after(() => sink.close())
-  const { drain } = testWorker(t, app, { smtpUrl: sink.url })
-  return { app, sink, drain }
-}
-
 for (const kind of DATABASES) {
   describe(`[${kind}] broadcasts`, () => {
     test('a broadcast to every account reaches each primary contact exactly once', async (t) => {
-      const { app, sink, drain } = await setup(t, kind)
+      const { app, sink, drain } = await appWithMail(t, kind)
       const accounts = await accountsWithPrimary(app, 5)
 
       const started = await startBroadcast(app, { subject: 'Scheduled maintenance' })
@@ -115,7 +107,7 @@ for (const kind of DATABASES) {
     })
 
     test('a broadcast with accountIds reaches only those accounts', async (t) => {
-      const { app, sink, drain } = await setup(t, kind)
+      const { app, sink, drain } = await appWithMail(t, kind)
       const accounts = await accountsWithPrimary(app, 5)
       const chosen = [accounts[1]!, accounts[3]!]
 
@@ -131,7 +123,7 @@ for (const kind of DATABASES) {
     })
 
     test('an account with no contact and no super admin counts as undeliverable; one without a primary reaches its super admins', async (t) => {
-      const { app, sink, drain } = await setup(t, kind)
+      const { app, sink, drain } = await appWithMail(t, kind)
       const [withPrimary] = await accountsWithPrimary(app, 1)
       const adminsOnly = await makeAccount(app)
       const nobody = await makeAccount(app)

@@ -7,7 +7,7 @@ import { sendDueReviewReminders } from '../../src/reviews/review-reminders.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount, sessionFor } from '../helpers/factories.ts'
-import { testWorker } from '../helpers/test-worker.ts'
+import { appWithMail } from '../helpers/test-worker.ts'
 import { startSmtpSink, type SmtpSink } from '../peers/smtp-sink.ts'
 
 type Mail = SmtpSink['messages'][number]
@@ -29,14 +29,6 @@ function mailsOf(sink: SmtpSink, category: string, accountId?: string): { to: st
 }
 const recipientsOf = (sink: SmtpSink, category: string, accountId?: string) => mailsOf(sink, category, accountId).map((x) => x.to).sort()
 
-async function setup(t: TestContext, kind: Parameters<typeof buildTestApp>[1], clock?: Clock) {
-  const app = await buildTestApp(t, kind, clock ? { clock } : {})
-  const sink = await startSmtpSink()
-  t.after(() => sink.close())
-  const { drain } = testWorker(t, app, { smtpUrl: sink.url })
-  return { app, sink, drain }
-}
-
 async function setPrimary(app: TestApp, accountId: string, userId: string, token?: string) {
   const res = await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/primary`, payload: { userId }, ...(token ? { token } : {}) })
   assert.equal(res.statusCode, 200, res.body)
@@ -54,7 +46,7 @@ async function addUser(app: TestApp, accountId: string, userId: string, role: st
 for (const kind of DATABASES) {
   describe(`[${kind}] system mail: contact changed, slots vacated, review reminders`, () => {
     test('when the primary contact moves from A to B, A is told (contact_changed) and B is not', async (t) => {
-      const { app, sink, drain } = await setup(t, kind)
+      const { app, sink, drain } = await appWithMail(t, kind)
       const { accountId, users } = await makeAccount(app, { extraUsers: 2 })
       const [a, b] = [users.u1!, users.u2!]
       await setPrimary(app, accountId, a)
@@ -83,7 +75,7 @@ for (const kind of DATABASES) {
     })
 
     test('a change made by the previous holder themselves does not mail them', async (t) => {
-      const { app, sink, drain } = await setup(t, kind)
+      const { app, sink, drain } = await appWithMail(t, kind)
       const { accountId, users } = await makeAccount(app, { extraUsers: 1 })
       // A is a super admin, so A may change the sheet
       const a = users.admin!
@@ -109,7 +101,7 @@ for (const kind of DATABASES) {
     })
 
     test('deactivating the primary + billing contact mails every other active super admin (slots_vacated), not the deactivated user', async (t) => {
-      const { app, sink, drain } = await setup(t, kind)
+      const { app, sink, drain } = await appWithMail(t, kind)
       const { accountId, users } = await makeAccount(app)
       const leaving = 'admin-leaving'
       const second = 'admin-second'
@@ -146,7 +138,7 @@ for (const kind of DATABASES) {
     test(
       'slots_vacated reaches every active super admin, even in an account with more than 100 of them',
       async (t) => {
-        const { app, sink, drain } = await setup(t, kind)
+        const { app, sink, drain } = await appWithMail(t, kind)
         const { accountId, users } = await makeAccount(app)
         // 120 more super admins, written directly (the host product's sync would PUT them one by one)
         await sql`
@@ -162,7 +154,7 @@ for (const kind of DATABASES) {
     )
 
     test('a Finnish account gets its system mail in Finnish', async (t) => {
-      const { app, sink, drain } = await setup(t, kind)
+      const { app, sink, drain } = await appWithMail(t, kind)
       const { accountId, users } = await makeAccount(app, { locale: 'fi', extraUsers: 2 })
       await setPrimary(app, accountId, users.u1!)
       await setPrimary(app, accountId, users.u2!)
@@ -186,7 +178,7 @@ for (const kind of DATABASES) {
     test(
       'a Finnish contact_changed mail names a platform change in Finnish too',
       async (t) => {
-        const { app, sink, drain } = await setup(t, kind)
+        const { app, sink, drain } = await appWithMail(t, kind)
         const { accountId, users } = await makeAccount(app, { locale: 'fi', extraUsers: 2 })
         await setPrimary(app, accountId, users.u1!)
         await setPrimary(app, accountId, users.u2!)
@@ -203,7 +195,7 @@ for (const kind of DATABASES) {
       const advanceDays = (days: number) => {
         now = new Date(now.getTime() + days * 86_400_000)
       }
-      const { app, sink, drain } = await setup(t, kind, clock)
+      const { app, sink, drain } = await appWithMail(t, kind, { clock })
       const remind = () =>
         sendDueReviewReminders({ db: app.services.db, clock, policy: app.services.policy, intervalDays: 180, publicUrl: 'http://ui.test' })
 
@@ -250,7 +242,7 @@ for (const kind of DATABASES) {
     test('a review reminder to a Finnish account is in Finnish', async (t) => {
       let now = new Date()
       const clock: Clock = { now: () => now }
-      const { app, sink, drain } = await setup(t, kind, clock)
+      const { app, sink, drain } = await appWithMail(t, kind, { clock })
       const { accountId, users } = await makeAccount(app, { locale: 'fi' })
       await setPrimary(app, accountId, users.admin!)
       now = new Date(now.getTime() + 200 * 86_400_000)

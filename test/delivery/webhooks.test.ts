@@ -5,7 +5,7 @@ import { Webhook } from 'standardwebhooks'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount } from '../helpers/factories.ts'
-import { testWorker } from '../helpers/test-worker.ts'
+import { appWithMail } from '../helpers/test-worker.ts'
 import { startSmtpSink } from '../peers/smtp-sink.ts'
 import { startWebhookReceiver, type ReceivedWebhook, type ReceiverAnswer } from '../peers/webhook-receiver.ts'
 
@@ -14,15 +14,6 @@ interface Event {
   timestamp: string
   accountId: string
   data: Record<string, unknown>
-}
-
-/** An app, an SMTP sink (system mail must go somewhere for drain() to finish) and a worker. */
-async function setup(t: TestContext, kind: Parameters<typeof buildTestApp>[1]) {
-  const app = await buildTestApp(t, kind)
-  const sink = await startSmtpSink()
-  t.after(() => sink.close())
-  const { drain } = testWorker(t, app, { smtpUrl: sink.url })
-  return { app, sink, drain }
 }
 
 async function receiver(t: TestContext, respond?: (req: ReceivedWebhook, n: number) => ReceiverAnswer | null) {
@@ -68,7 +59,7 @@ async function webhookDeliveries(app: TestApp, endpointId: string) {
 for (const kind of DATABASES) {
   describe(`[${kind}] webhooks to a real receiver`, () => {
     test('an endpoint is created with a whsec_ secret shown once; a contact change arrives signed as contacts.updated', async (t) => {
-      const { app, drain } = await setup(t, kind)
+      const { app, drain } = await appWithMail(t, kind)
       const r = await receiver(t)
       const created = await createEndpoint(app, { url: r.url, description: 'CRM sync' })
       assert.match(created.secret, /^whsec_[A-Za-z0-9+/=]+$/)
@@ -105,7 +96,7 @@ for (const kind of DATABASES) {
     })
 
     test('deactivating a user who holds a slot sends contacts.vacated and user.deactivated', async (t) => {
-      const { app, drain } = await setup(t, kind)
+      const { app, drain } = await appWithMail(t, kind)
       const { accountId, users } = await makeAccount(app)
       await setPrimary(app, accountId, users.member!)
       const r = await receiver(t)
@@ -127,7 +118,7 @@ for (const kind of DATABASES) {
     })
 
     test('a delivered notification sends notification.delivered', async (t) => {
-      const { app, drain, sink } = await setup(t, kind)
+      const { app, drain, sink } = await appWithMail(t, kind)
       const { accountId, users } = await makeAccount(app)
       await setPrimary(app, accountId, users.member!)
       const r = await receiver(t)
@@ -152,7 +143,7 @@ for (const kind of DATABASES) {
     })
 
     test('an endpoint subscribed to user.deactivated receives only those', async (t) => {
-      const { app, drain } = await setup(t, kind)
+      const { app, drain } = await appWithMail(t, kind)
       const only = await receiver(t)
       const all = await receiver(t)
       const onlyEndpoint = await createEndpoint(app, { url: only.url, eventTypes: ['user.deactivated'] })
@@ -173,7 +164,7 @@ for (const kind of DATABASES) {
     })
 
     test('an endpoint answering 410 is disabled, with a reason, and receives nothing more', async (t) => {
-      const { app, drain } = await setup(t, kind)
+      const { app, drain } = await appWithMail(t, kind)
       const r = await receiver(t, () => ({ status: 410 }))
       const endpoint = await createEndpoint(app, { url: r.url })
       const { accountId, users } = await makeAccount(app)
@@ -196,7 +187,7 @@ for (const kind of DATABASES) {
     })
 
     test('a 500 is retried, and the retry that answers 200 is delivered', async (t) => {
-      const { app, drain } = await setup(t, kind)
+      const { app, drain } = await appWithMail(t, kind)
       const r = await receiver(t, (_req, n) => (n === 1 ? { status: 500 } : { status: 200 }))
       const endpoint = await createEndpoint(app, { url: r.url })
       const { accountId, users } = await makeAccount(app)
@@ -230,7 +221,7 @@ for (const kind of DATABASES) {
     })
 
     test('DELETE removes an endpoint: 404 after, and it receives nothing', async (t) => {
-      const { app, drain } = await setup(t, kind)
+      const { app, drain } = await appWithMail(t, kind)
       const r = await receiver(t)
       const endpoint = await createEndpoint(app, { url: r.url })
       const del = await app.call({ method: 'DELETE', url: `/v1/webhook-endpoints/${endpoint.id}` })

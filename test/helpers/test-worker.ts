@@ -3,7 +3,10 @@ import { sql } from 'kysely'
 import { createSmtpTransport } from '../../src/delivery/transports/smtp.transport.ts'
 import { createWebhookTransport } from '../../src/delivery/transports/webhook.transport.ts'
 import { createWorker, type WorkerOptions } from '../../src/delivery/worker.ts'
-import type { TestApp } from './build-test-app.ts'
+import { buildTestApp, type TestApp } from './build-test-app.ts'
+import type { Clock } from '../../src/lib/clock.ts'
+import type { DatabaseKind } from '../../src/db/connect.ts'
+import { startSmtpSink } from '../peers/smtp-sink.ts'
 
 const quiet = { info() {}, warn() {}, error() {} }
 
@@ -49,4 +52,13 @@ export function testWorker(t: Pick<TestContext, 'after'>, app: TestApp, opts: { 
     throw new Error('drain: deliveries still open after the timeout')
   }
   return { worker, drain }
+}
+
+/** An app on a fresh database, an SMTP sink for its mail, and a worker sending to it. */
+export async function appWithMail(t: Pick<TestContext, 'after'>, kind: DatabaseKind, opts: { clock?: Clock } = {}) {
+  const app = await buildTestApp(t, kind, opts.clock ? { clock: opts.clock } : {})
+  const sink = await startSmtpSink()
+  t.after(() => sink.close())
+  const { drain } = testWorker(t, app, { smtpUrl: sink.url })
+  return { app, sink, drain }
 }

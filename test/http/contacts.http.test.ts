@@ -4,6 +4,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { getSheet, makeAccount, sessionFor, type MadeAccount } from '../helpers/factories.ts'
+import { suiteScope } from '../helpers/suite-scope.ts'
 
 // The contact sheet's happy paths over HTTP (SPEC 2 and 5). The refusals are in problems.http.test.ts.
 
@@ -24,18 +25,6 @@ interface AuditEvent {
   before: unknown
   after: unknown
   requestId: string | null
-}
-
-/** A stand-in test context for `buildTestApp`, whose `after` callbacks run when `close` is called. */
-function suiteScope() {
-  const fns: (() => unknown)[] = []
-  const scope = { after: (fn: () => unknown) => void fns.push(fn) } as unknown as Pick<TestContext, 'after'>
-  return {
-    scope,
-    close: async () => {
-      for (const fn of fns.reverse()) await fn()
-    },
-  }
 }
 
 /** How the sheet shows a user that `makeAccount` made (`key` is admin, billing, member, u1, ...). */

@@ -4,6 +4,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { getSheet, makeAccount, sessionFor } from '../helpers/factories.ts'
+import { suiteScope } from '../helpers/suite-scope.ts'
 
 // Every problem code of SPEC 5 (except the idempotency ones), triggered over HTTP: the status, the
 // RFC 9457 shape with the request id, and for refused writes that nothing changed.
@@ -71,18 +72,6 @@ async function unchanged(t: TestApp, accountId: string, request: () => Promise<L
   const res = await request()
   assert.deepEqual(await snapshot(t, accountId), before, 'a refused request changed the account')
   return res
-}
-
-/** A stand-in test context for `buildTestApp`, whose `after` callbacks run when `close` is called. */
-function suiteScope() {
-  const fns: (() => unknown)[] = []
-  const scope = { after: (fn: () => unknown) => void fns.push(fn) } as unknown as Pick<TestContext, 'after'>
-  return {
-    scope,
-    close: async () => {
-      for (const fn of fns.reverse()) await fn()
-    },
-  }
 }
 
 const accountCount = async (t: TestApp) => {
