@@ -38,7 +38,12 @@ export const uiRoutes: FastifyPluginAsyncTypebox<UiOptions> = async (app, opts) 
   const index = built ? fs.readFileSync(indexFile, 'utf8') : NOT_BUILT
 
   if (built) {
-    await app.register(fastifyStatic, { root: path.join(WEB_DIST, 'assets'), prefix: '/ui/assets/', decorateReply: false, maxAge: '1y', immutable: true })
+    // `serve: false`: the plugin only sends files; our own route declares its access like any other
+    await app.register(fastifyStatic, { root: path.join(WEB_DIST, 'assets'), serve: false })
+    app.get<{ Params: { '*': string } }>('/ui/assets/*', { config: { access: 'public' }, schema: { hide: true } }, async (req, reply) =>
+      // names carry a content hash (Vite), so they can be cached for good
+      reply.header('cache-control', 'public, max-age=31536000, immutable').sendFile(req.params['*']),
+    )
   }
   const sendIndex = (reply: FastifyReply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(index)
   app.get('/ui', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => reply.redirect('/ui/'))
