@@ -2,7 +2,7 @@ import type { Db } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { newId } from '../lib/ids.ts'
 import type { AuditEntry } from './audit-events.ts'
-import type { AuditEventRow } from './audit.table.ts'
+import type { AuditEventRow, NewAuditEventRow } from './audit.table.ts'
 import type { AuditEvent } from './audit.schemas.ts'
 
 /**
@@ -10,20 +10,32 @@ import type { AuditEvent } from './audit.schemas.ts'
  * change and its record commit together or not at all.
  */
 export async function appendAuditEvent(db: Db, ctx: RequestContext, entry: AuditEntry): Promise<void> {
-  await db
-    .insertInto('audit_events')
-    .values({
-      account_id: entry.accountId,
-      id: newId('evt'),
-      actor_type: ctx.actor.type,
-      actor_id: ctx.actor.id,
-      action: entry.action,
-      // jsonb: stored as text so PostgreSQL and PGlite see the same value
-      before: entry.before === null || entry.before === undefined ? null : JSON.stringify(entry.before),
-      after: entry.after === null || entry.after === undefined ? null : JSON.stringify(entry.after),
-      request_id: ctx.requestId,
-    })
-    .execute()
+  await db.insertInto('audit_events').values(auditRow(ctx, entry)).execute()
+}
+
+/**
+ * Appends many audit events in as few statements as the parameter limit allows (bulk imports),
+ * in the caller's transaction like `appendAuditEvent`.
+ */
+export async function appendAuditEvents(db: Db, ctx: RequestContext, entries: AuditEntry[]): Promise<void> {
+  // 8 parameters a row; PostgreSQL takes at most 65,535 in one statement
+  for (let i = 0; i < entries.length; i += 5000) {
+    await db.insertInto('audit_events').values(entries.slice(i, i + 5000).map((e) => auditRow(ctx, e))).execute()
+  }
+}
+
+function auditRow(ctx: RequestContext, entry: AuditEntry): NewAuditEventRow {
+  return {
+    account_id: entry.accountId,
+    id: newId('evt'),
+    actor_type: ctx.actor.type,
+    actor_id: ctx.actor.id,
+    action: entry.action,
+    // jsonb: stored as text so PostgreSQL and PGlite see the same value
+    before: entry.before === null || entry.before === undefined ? null : JSON.stringify(entry.before),
+    after: entry.after === null || entry.after === undefined ? null : JSON.stringify(entry.after),
+    request_id: ctx.requestId,
+  }
 }
 
 /** Newest first; `cursor` is the id of the last event of the previous page. */

@@ -1,11 +1,18 @@
 import { parseArgs } from 'node:util'
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../config/config.ts'
+import { AppError } from '../lib/errors.ts'
 import { CliError } from './cli-error.ts'
+import { broadcast } from './commands/broadcast.ts'
 import { demo } from './commands/demo.ts'
+import { exportCommand } from './commands/export.ts'
+import { importCommand } from './commands/import.ts'
 import { keys } from './commands/keys.ts'
+import { notify } from './commands/notify.ts'
+import { report } from './commands/report.ts'
 import { serve } from './commands/serve.ts'
 import { worker } from './commands/worker.ts'
 import { openDatabase } from './open-database.ts'
+import { REMOTE_COMMANDS, remoteFrom } from './remote.ts'
 
 const USAGE = `Usage: account-contacts <command> [options]
 
@@ -17,8 +24,20 @@ Commands:
   keys list                   list the keys
   keys revoke ID              revoke a key by id or prefix
   demo                        seed the demo account and print its API key
+  report [--format table|csv|json]
+                              every account with a contact problem (health)
+  notify --account ID --category C --subject S --text T [--idempotency-key K]
+                              send one notification; prints its id and recipients
+  broadcast --category C --subject S --text T [--accounts ID,ID]
+                              one category to every account (or those), with progress
+  import FILE.csv [--dry-run] [--rejects FILE] [--batch N] [--restart]
+                              load a users or sheets CSV (docs/CSV.md); resumable; exit 3 when rows were rejected
+  export [--out FILE] [--format users|sheets]
+                              write every account's users (default) or contact sheet as CSV
 
 The database is PostgreSQL when DATABASE_URL is set, else embedded PGlite in DATA_DIR (./data).
+report, notify and broadcast talk to a running server instead with --url URL --api-key KEY
+(or ACCOUNT_CONTACTS_URL and ACCOUNT_CONTACTS_API_KEY), e.g. while it holds the embedded database.
 `
 
 /** `DATABASE_URL` → `database-url`: each configuration variable is also a flag. */
@@ -37,10 +56,24 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         demo: { type: 'boolean' },
         'demo-if-empty': { type: 'boolean' },
         name: { type: 'string' },
+        url: { type: 'string' },
+        'api-key': { type: 'string' },
+        format: { type: 'string' },
+        account: { type: 'string' },
+        accounts: { type: 'string' },
+        category: { type: 'string' },
+        subject: { type: 'string' },
+        text: { type: 'string' },
+        'idempotency-key': { type: 'string' },
+        out: { type: 'string' },
+        rejects: { type: 'string' },
+        batch: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        restart: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     })
-    if (!command || values.help || command === 'help') {
+    if (!command || values.help || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(USAGE)
       return 0
     }
@@ -50,6 +83,10 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       if (typeof flag === 'string') merged[v] = flag
     }
     const config = loadConfig(merged)
+    if (values.url !== undefined && !REMOTE_COMMANDS.includes(command)) {
+      throw new CliError(`${command} works on the database itself; --url is for ${REMOTE_COMMANDS.join(', ')}.`)
+    }
+    const remote = REMOTE_COMMANDS.includes(command) ? remoteFrom(values, env) : undefined
     switch (command) {
       case 'serve':
         await serve(config, { demo: values.demo ? 'always' : values['demo-if-empty'] ? 'if-empty' : 'never' })
@@ -69,12 +106,31 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       case 'demo':
         await demo(config)
         return 0
+      case 'report':
+        await report(config, remote, { format: values.format })
+        return 0
+      case 'notify':
+        await notify(config, remote, { ...values, idempotencyKey: values['idempotency-key'] })
+        return 0
+      case 'broadcast':
+        await broadcast(config, remote, values)
+        return 0
+      case 'import':
+        return await importCommand(config, { file: positionals[0], rejects: values.rejects, batch: values.batch, dryRun: values['dry-run'], restart: values.restart })
+      case 'export':
+        await exportCommand(config, { out: values.out, format: values.format })
+        return 0
       default:
         throw new CliError(`Unknown command "${command}".\n\n${USAGE}`)
     }
   } catch (e) {
     if (e instanceof CliError || e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`)
+      return 1
+    }
+    // a service's refusal (no such account, ...) in a command that works on the database itself
+    if (e instanceof AppError) {
+      process.stderr.write(`${e.detail} (${e.code})\n`)
       return 1
     }
     if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {

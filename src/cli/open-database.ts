@@ -16,7 +16,9 @@ export async function openDatabase(config: Config, purpose: string): Promise<Dat
     if (e instanceof DataDirLockedError) {
       throw new CliError(
         `${e.message}\n` +
-          `To go on: stop that process (kill ${e.holder.pid}) and run this command again, ` +
+          `To go on: stop that process (kill ${e.holder.pid}) and run this command again; ` +
+          // the holder is usually `serve`, and these commands work just as well through its API
+          `or, when it is the server, run report, notify and broadcast through it: --url ${config.publicUrl} --api-key KEY; ` +
           'or run the service and its commands on PostgreSQL (DATABASE_URL=postgres://...).',
       )
     }

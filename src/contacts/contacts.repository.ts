@@ -34,6 +34,20 @@ export const listSlotHolders = (db: Db, accountId: string): Promise<SlotHolderRo
     .orderBy('s.position')
     .execute()
 
+/** `listSlotHolders` of many accounts at once (bulk import, export), by account. */
+export const listSlotHoldersOfAccounts = (db: Db, accountIds: string[]): Promise<(SlotHolderRow & { account_id: string })[]> =>
+  accountIds.length === 0
+    ? Promise.resolve([])
+    : db
+        .selectFrom('contact_slots as s')
+        .leftJoin('users as u', (j) => j.onRef('u.account_id', '=', 's.account_id').onRef('u.id', '=', 's.user_id'))
+        .where('s.account_id', 'in', accountIds)
+        .select(['s.account_id', 's.slot', 's.position', 's.user_id', 's.email', 's.verification', 's.assigned_at', 'u.email as user_email', 'u.name as user_name'])
+        .orderBy('s.account_id')
+        .orderBy('s.slot')
+        .orderBy('s.position')
+        .execute()
+
 /** Empties the given (slot, position) places. */
 export async function deleteSlotRows(db: Db, accountId: string, places: { slot: SlotName; position: number }[]) {
   if (places.length === 0) return

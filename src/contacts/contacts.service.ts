@@ -6,9 +6,9 @@ import { appendAuditEvent } from '../audit/audit.repository.ts'
 import type { Database, Db } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import type { Clock } from '../lib/clock.ts'
-import { AppError } from '../lib/errors.ts'
-import { findActiveUserByEmail, findUser } from '../users/users.repository.ts'
+import { AppError, isAppError } from '../lib/errors.ts'
 import { MAX_BILLING_CONTACTS, type SingleSlot } from './contact-slots.ts'
+import { batchReads, DATABASE_READS, type SheetReads } from './sheet-reads.ts'
 import * as repo from './contacts.repository.ts'
 import type { Contact, ContactSheet, PutContactSheet, SlotInput } from './contacts.schemas.ts'
 import { checkIfMatch } from './if-match.ts'
@@ -21,6 +21,8 @@ interface WriteOptions {
   ifMatch?: string | undefined
   /** The whole-sheet PUT must name the version it replaces (428 without one). */
   requireIfMatch?: boolean
+  /** Where the change reads from: the database, or what a batch read for all its accounts. */
+  reads?: SheetReads
 }
 
 export type ContactService = ReturnType<typeof createContactService>
@@ -34,9 +36,16 @@ export interface ContactServiceDeps {
 
 export function createContactService({ db, clock, notices, verification }: ContactServiceDeps) {
   /** The user the input names, as a contact of `slot`, or the problem that forbids it. */
-  async function resolve(trx: Db, account: AccountRow, slot: SingleSlot | 'billing', input: SlotInput, current: SheetState): Promise<Contact> {
+  async function resolve(
+    trx: Db,
+    account: AccountRow,
+    slot: SingleSlot | 'billing',
+    input: SlotInput,
+    current: SheetState,
+    reads: SheetReads = DATABASE_READS,
+  ): Promise<Contact> {
     if ('userId' in input) {
-      const user = await findUser(trx, account.id, input.userId)
+      const user = await reads.findUser(trx, account.id, input.userId)
       if (!user) {
         throw new AppError('user-not-in-account', { detail: `"${input.userId}" is not a user of this account.` })
       }
@@ -51,7 +60,7 @@ export function createContactService({ db, clock, notices, verification }: Conta
       })
     }
     // An address that belongs to an active user is stored as that user (SPEC 2).
-    const user = await findActiveUserByEmail(trx, account.id, input.email)
+    const user = await reads.findActiveUserByEmail(trx, account.id, input.email)
     if (user) return { type: 'user', userId: user.id, email: user.email, name: user.name }
     const email = input.email.trim()
     const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase()
@@ -78,10 +87,11 @@ export function createContactService({ db, clock, notices, verification }: Conta
     opts: WriteOptions & { vacatedUserId?: string },
     compute: (state: SheetState, account: AccountRow) => Promise<SheetState> | SheetState,
   ): Promise<{ sheet: ContactSheet; before: SheetState; after: SheetState; changed: boolean }> {
-    const account = await lockAccount(trx, accountId)
+    const reads = opts.reads ?? DATABASE_READS
+    const account = await reads.lockAccount(trx, accountId)
     if (!account) throw notFound(accountId)
     checkIfMatch(opts.ifMatch, account.contacts_version, opts.requireIfMatch ?? false)
-    const before = rowsToState(await repo.listSlotHolders(trx, accountId))
+    const before = rowsToState(await reads.listSlotHolders(trx, accountId))
     const after = await compute(structuredClone(before), account)
     const { remove, add } = diffPlaces(before, after)
     if (remove.length === 0 && add.length === 0) {
@@ -117,6 +127,28 @@ export function createContactService({ db, clock, notices, verification }: Conta
     compute: (state: SheetState, account: AccountRow, trx: Db) => Promise<SheetState> | SheetState,
   ): Promise<ContactSheet> =>
     db.transaction().execute(async (trx) => (await change(trx, ctx, accountId, opts, (s, a) => compute(s, a, trx))).sheet)
+
+  /** The state a whole-sheet replacement asks for, or the problem that forbids it. */
+  async function replaced(trx: Db, account: AccountRow, input: PutContactSheet, current: SheetState, reads?: SheetReads): Promise<SheetState> {
+    const billing = input.billing ?? []
+    if (billing.length > MAX_BILLING_CONTACTS) {
+      throw new AppError('billing-contact-limit', {
+        detail: `${billing.length} billing contacts were sent; an account has at most ${MAX_BILLING_CONTACTS}.`,
+      })
+    }
+    const next: SheetState = { ...current, billing: [] }
+    for (const [i, ref] of billing.entries()) {
+      if (billing.findIndex((b) => b.userId === ref.userId) !== i) {
+        throw new AppError('duplicate-contact', { detail: `"${ref.userId}" is listed twice among the billing contacts.` })
+      }
+      next.billing.push(await resolve(trx, account, 'billing', ref, current, reads))
+    }
+    for (const slot of ['primary', 'decisionMaker', 'onboarding', 'security', 'technicalAdmin'] as const) {
+      const ref = input[slot]
+      next[slot] = ref ? await resolve(trx, account, slot, ref, current, reads) : null
+    }
+    return next
+  }
 
   return {
     /**
@@ -160,26 +192,32 @@ export function createContactService({ db, clock, notices, verification }: Conta
 
     /** Replaces the whole sheet; requires If-Match. */
     replaceSheet(ctx: RequestContext, accountId: string, input: PutContactSheet, ifMatch: string | undefined) {
-      return write(ctx, accountId, { ifMatch, requireIfMatch: true }, async (current, account, trx) => {
-        const billing = input.billing ?? []
-        if (billing.length > MAX_BILLING_CONTACTS) {
-          throw new AppError('billing-contact-limit', {
-            detail: `${billing.length} billing contacts were sent; an account has at most ${MAX_BILLING_CONTACTS}.`,
-          })
+      return write(ctx, accountId, { ifMatch, requireIfMatch: true }, (current, account, trx) => replaced(trx, account, input, current))
+    },
+
+    /**
+     * `replaceSheet` of many accounts inside the caller's transaction (the CSV import), with
+     * `If-Match: *`: each one a change of its own (checked, versioned, audited, announced), their
+     * reads done for all at once. Answers, in order, whether each changed or the problem that
+     * refused it. Problems are found before anything of that account is written, so the
+     * transaction goes on after one.
+     */
+    async replaceSheetsIn(trx: Db, ctx: RequestContext, items: { accountId: string; input: PutContactSheet }[]) {
+      const reads = await batchReads(trx, items.map((i) => i.accountId))
+      const out: ({ changed: boolean } | { problem: AppError })[] = []
+      for (const { accountId, input } of items) {
+        try {
+          const res = await change(trx, ctx, accountId, { ifMatch: '*', requireIfMatch: true, reads }, (current, account) =>
+            replaced(trx, account, input, current, reads),
+          )
+          out.push({ changed: res.changed })
+        } catch (e) {
+          if (!isAppError(e)) throw e
+          out.push({ problem: e })
         }
-        const next: SheetState = { ...current, billing: [] }
-        for (const [i, ref] of billing.entries()) {
-          if (billing.findIndex((b) => b.userId === ref.userId) !== i) {
-            throw new AppError('duplicate-contact', { detail: `"${ref.userId}" is listed twice among the billing contacts.` })
-          }
-          next.billing.push(await resolve(trx, account, 'billing', ref, current))
-        }
-        for (const slot of ['primary', 'decisionMaker', 'onboarding', 'security', 'technicalAdmin'] as const) {
-          const ref = input[slot]
-          next[slot] = ref ? await resolve(trx, account, slot, ref, current) : null
-        }
-        return next
-      })
+        reads.spent(accountId)
+      }
+      return out
     },
 
     setSlot(ctx: RequestContext, accountId: string, slot: SingleSlot, input: SlotInput, ifMatch?: string) {

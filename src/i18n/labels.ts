@@ -4,7 +4,7 @@
  * help article an admin may have open next to them (SPEC 6).
  */
 import type { SlotName } from '../contacts/contact-slots.ts'
-import { SENDABLE_CATEGORIES } from '../routing/routing-policy.ts'
+import { SENDABLE_CATEGORIES } from '../routing/categories.ts'
 
 export type Locale = 'en' | 'fi'
 export const LOCALES = ['en', 'fi'] as const satisfies readonly Locale[]

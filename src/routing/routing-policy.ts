@@ -4,20 +4,9 @@ import { Value } from '@sinclair/typebox/value'
 import { SLOT_NAMES, type SlotName } from '../contacts/contact-slots.ts'
 import { ConfigError } from '../config/config.ts'
 
-/** The categories a platform can send (SPEC 3). `contact_changed` is system mail only. */
-export const SENDABLE_CATEGORIES = [
-  'invoice',
-  'receipt',
-  'subscription',
-  'renewal',
-  'account_update',
-  'security',
-  'onboarding',
-  'technical',
-  'commercial',
-  'contacts_review',
-] as const
-export type SendableCategory = (typeof SENDABLE_CATEGORIES)[number]
+import { SENDABLE_CATEGORIES, type SendableCategory } from './categories.ts'
+
+export { SENDABLE_CATEGORIES, type SendableCategory }
 
 const SlotList = Type.Array(Type.Union(SLOT_NAMES.map((s) => Type.Literal(s))), { minItems: 1, uniqueItems: true })
 

@@ -81,7 +81,9 @@ export const uiRoutes: FastifyPluginAsyncTypebox<UiOptions> = async (app, opts) 
     }
   })
 
-  app.post('/ui/sign-out', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => {
+  app.post('/ui/sign-out', { config: { access: 'public' }, schema: { hide: true } }, async (req, reply) => {
+    const token = req.cookies[SESSION_COOKIE]
+    if (token) await opts.services.sessions.revoke(token)
     reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(CSRF_COOKIE, { path: '/' })
     return reply.code(204).send()
   })

@@ -71,29 +71,38 @@ export function createUserService({ db, contacts, publicUrl }: { db: Kysely<Data
     return after
   }
 
+  /** The upsert, in the caller's transaction. */
+  async function putIn(trx: Db, ctx: RequestContext, accountId: string, userId: string, input: PutUser): Promise<{ user: User; created: boolean }> {
+    // The account lock orders this against contact changes that check the user's status.
+    if (!(await lockAccount(trx, accountId))) throw accountNotFound(accountId)
+    const before = await repo.findUser(trx, accountId, userId)
+    if (before) return { user: toUser(await applyChange(trx, ctx, before, input)), created: false }
+    const row = await withEmailConflict(() =>
+      repo.insertUser(trx, {
+        account_id: accountId,
+        id: userId,
+        email: input.email,
+        name: input.name,
+        role: input.role,
+        status: input.status ?? 'active',
+        locale: input.locale ?? null,
+      }),
+    )
+    await appendAuditEvent(trx, ctx, { accountId, action: 'user.created', before: null, after: toUser(row) })
+    return { user: toUser(row), created: true }
+  }
+
   return {
     /** The host product's idempotent upsert: the same body twice changes nothing the second time. */
     async put(ctx: RequestContext, accountId: string, userId: string, input: PutUser): Promise<{ user: User; created: boolean }> {
-      return db.transaction().execute(async (trx) => {
-        // The account lock orders this against contact changes that check the user's status.
-        if (!(await lockAccount(trx, accountId))) throw accountNotFound(accountId)
-        const before = await repo.findUser(trx, accountId, userId)
-        if (before) return { user: toUser(await applyChange(trx, ctx, before, input)), created: false }
-        const row = await withEmailConflict(() =>
-          repo.insertUser(trx, {
-            account_id: accountId,
-            id: userId,
-            email: input.email,
-            name: input.name,
-            role: input.role,
-            status: input.status ?? 'active',
-            locale: input.locale ?? null,
-          }),
-        )
-        await appendAuditEvent(trx, ctx, { accountId, action: 'user.created', before: null, after: toUser(row) })
-        return { user: toUser(row), created: true }
-      })
+      return db.transaction().execute((trx) => putIn(trx, ctx, accountId, userId, input))
     },
+
+    /**
+     * `put` inside the caller's transaction (the CSV import, many accounts in one). A database
+     * error (an address taken meanwhile) leaves that transaction unusable: roll it back.
+     */
+    putIn,
 
     async patch(ctx: RequestContext, accountId: string, userId: string, patch: PatchUser): Promise<User> {
       return db.transaction().execute(async (trx) => {

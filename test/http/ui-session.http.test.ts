@@ -47,9 +47,11 @@ describe('[pglite] the settings page session', () => {
     const keyCookie = await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/contacts`, token: null, headers: { cookie: `ac_session=${app.apiKey}` } })
     assert.equal(keyCookie.statusCode, 401)
 
-    const out = await app.call({ method: 'POST', url: '/ui/sign-out', token: null })
+    const out = await app.call({ method: 'POST', url: '/ui/sign-out', token: null, headers: { cookie } })
     assert.equal(out.statusCode, 204)
     assert.ok(out.cookies.every((x) => x.value === ''))
+    const after = await app.call({ method: 'GET', url: '/ui/session', token: null, headers: { cookie } })
+    assert.equal(after.statusCode, 401, 'the session ended on the server, not only in the browser')
   })
 
   test('the page and its sign-in path are served as HTML with the security headers', async (t) => {

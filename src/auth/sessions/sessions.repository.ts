@@ -19,3 +19,6 @@ export const findLiveSession = (db: Db, accountId: string, tokenHash: string, no
 
 export const deleteExpiredSessions = (db: Db, accountId: string, now: Date) =>
   db.deleteFrom('sessions').where('account_id', '=', accountId).where('expires_at', '<=', now).execute()
+
+export const deleteSessionByHash = (db: Db, accountId: string, tokenHash: string) =>
+  db.deleteFrom('sessions').where('account_id', '=', accountId).where('token_hash', '=', tokenHash).execute()

@@ -51,6 +51,12 @@ export function createSessionService({ db, clock, publicUrl }: { db: Kysely<Data
       })
     },
 
+    /** Ends a session (signing out of the page): the token stops working at once. */
+    async revoke(token: string): Promise<void> {
+      const parsed = parseSessionToken(token)
+      if (parsed) await repo.deleteSessionByHash(db, parsed.accountId, hashToken(token))
+    },
+
     async authenticate(token: string): Promise<{ accountId: string; sessionId: string; userId: string; role: UserRole; expiresAt: Date } | undefined> {
       const parsed = parseSessionToken(token)
       if (!parsed) return undefined

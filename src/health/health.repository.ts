@@ -1,0 +1,56 @@
+import { sql } from 'kysely'
+import type { Db } from '../db/database.ts'
+import { UNDELIVERABLE_WINDOW_DAYS, type HealthFacts } from './health-problems.ts'
+
+export type AccountHealthFacts = HealthFacts & { name: string }
+
+interface FactsRow {
+  id: string
+  name: string
+  reviewed_since: Date
+  has_primary: boolean
+  billing_contacts: number
+  pending_security_email: string | null
+  undeliverable_notifications: number
+  refused: string[]
+}
+
+/**
+ * The health facts of a page of accounts (id order, after `after`) in one query, for the report:
+ * each sub-select reads one account's rows through its primary key, so a page costs one round
+ * trip however many accounts it holds. Must agree with what health.service.ts reads from the
+ * sheet; test/health/bulk-health.test.ts compares the two.
+ */
+export async function listHealthFacts(db: Db, page: { after?: string | undefined; limit: number }): Promise<AccountHealthFacts[]> {
+  const res = await sql<FactsRow>`
+    with a as (
+      select id, name, coalesce(contacts_reviewed_at, created_at) as reviewed_since
+      from accounts where id > ${page.after ?? ''} order by id limit ${page.limit}
+    )
+    select a.id, a.name, a.reviewed_since,
+      exists (select 1 from contact_slots s where s.account_id = a.id and s.slot = 'primary') as has_primary,
+      (select count(*)::int from contact_slots s where s.account_id = a.id and s.slot = 'billing') as billing_contacts,
+      -- as the sheet reads it: an outside address whose verification is not (yet) 'verified'
+      (select coalesce(s.email, '') from contact_slots s
+        where s.account_id = a.id and s.slot = 'security' and s.user_id is null and coalesce(s.verification, 'pending') = 'pending'
+        limit 1) as pending_security_email,
+      (select count(*)::int from notifications n
+        where n.account_id = a.id and n.status = 'undeliverable'
+          and n.created_at > now() - make_interval(days => ${UNDELIVERABLE_WINDOW_DAYS})) as undeliverable_notifications,
+      -- refused addresses count only while a slot still holds them (a user's current address, or the outside one)
+      (select coalesce(jsonb_agg(ua.email order by ua.email), '[]'::jsonb) from undeliverable_addresses ua
+        where ua.account_id = a.id and exists (
+          select 1 from contact_slots s left join users u on u.account_id = s.account_id and u.id = s.user_id
+          where s.account_id = a.id and lower(coalesce(u.email, s.email, '')) = ua.email)) as refused
+    from a order by a.id`.execute(db)
+  return res.rows.map((r) => ({
+    accountId: r.id,
+    name: r.name,
+    hasPrimary: r.has_primary,
+    billingContacts: r.billing_contacts,
+    pendingSecurityEmail: r.pending_security_email,
+    reviewedSince: r.reviewed_since,
+    undeliverableNotifications: r.undeliverable_notifications,
+    refusedContactAddresses: r.refused,
+  }))
+}

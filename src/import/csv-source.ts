@@ -1,0 +1,57 @@
+import fs from 'node:fs'
+import { parse } from 'csv-parse'
+
+/** One record of a CSV file, with the lines it spans (a quoted cell may hold line breaks). */
+export interface SourceRecord {
+  /** The line the record starts on (1 = the header). */
+  line: number
+  /** The line it ends on: what a checkpoint records. */
+  endLine: number
+  cells: string[]
+  /** Set when the record could not be read (a quote never closed): the cells are then empty. */
+  error?: string
+}
+
+/**
+ * The records of a CSV file, streamed: memory stays flat however big the file. Rows of the wrong
+ * width and records that cannot be parsed are passed on (with `error`), not thrown, so that one
+ * bad row is rejected instead of stopping the import.
+ */
+export async function* readRecords(file: string): AsyncGenerator<SourceRecord> {
+  const skipped: SourceRecord[] = []
+  const parser = fs.createReadStream(file).pipe(
+    parse({
+      bom: true,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      on_skip: (err) => {
+        const line = (err as { lines?: number }).lines ?? 0
+        skipped.push({ line, endLine: line, cells: [], error: err?.message ?? 'cannot be read as CSV' })
+      },
+    }),
+  )
+  // `info.lines` is where a record ends; it starts after the previous one and any empty lines
+  let prevEnd = 0
+  let prevEmpty = 0
+  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number; empty_lines: number } }>) {
+    while (skipped.length > 0) yield skipped.shift()!
+    const line = prevEnd + 1 + (info.empty_lines - prevEmpty)
+    prevEnd = info.lines
+    prevEmpty = info.empty_lines
+    yield { line, endLine: info.lines, cells: record }
+  }
+  while (skipped.length > 0) yield skipped.shift()!
+}
+
+/** The rows of a file, roughly (its line breaks less the header): the total for progress. */
+export async function estimateRows(file: string): Promise<number> {
+  let lines = 0
+  let last = 10
+  for await (const chunk of fs.createReadStream(file) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++
+    if (chunk.length > 0) last = chunk[chunk.length - 1]!
+  }
+  return Math.max(0, lines + (last === 10 ? 0 : 1) - 1)
+}

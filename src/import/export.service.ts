@@ -1,0 +1,88 @@
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { stringify } from 'csv-stringify'
+import type { Kysely } from 'kysely'
+import { listAccounts } from '../accounts/accounts.repository.ts'
+import type { AccountRow } from '../accounts/accounts.table.ts'
+import type { Progress } from '../cli/progress.ts'
+import type { Database, Db } from '../db/database.ts'
+import { listSlotHoldersOfAccounts } from '../contacts/contacts.repository.ts'
+import { listUsersOfAccounts } from '../users/users.repository.ts'
+import { countAccounts, countUserRows } from './export.repository.ts'
+import { SHEETS_COLUMNS, USERS_COLUMNS, type CsvFormat } from './csv-formats.ts'
+
+/** Accounts read at a time: one query for them, one for their users or slots. */
+const PAGE = 1000
+
+async function* pages(db: Db): AsyncGenerator<AccountRow[]> {
+  let cursor: string | undefined
+  for (;;) {
+    const page = await listAccounts(db, { limit: PAGE, cursor })
+    if (page.length === 0) return
+    yield page
+    cursor = page[page.length - 1]!.id
+  }
+}
+
+/** A users file: each account's users in id order; an account without users gets a row of its own. */
+async function* userRecords(db: Db): AsyncGenerator<string[]> {
+  for await (const accounts of pages(db)) {
+    const users = await listUsersOfAccounts(db, accounts.map((a) => a.id))
+    let i = 0
+    for (const a of accounts) {
+      const account = [a.id, a.name, a.locale]
+      if (users[i]?.account_id !== a.id) yield [...account, '', '', '', '', '', '']
+      for (; users[i]?.account_id === a.id; i++) {
+        const u = users[i]!
+        yield [...account, u.id, u.email, u.name, u.role, u.status, u.locale ?? '']
+      }
+    }
+  }
+}
+
+/** A sheets file: a row for every account, its holders as user ids, or the outside security address. */
+async function* sheetRecords(db: Db): AsyncGenerator<string[]> {
+  const column: Record<string, string> = { primary: 'primary', decisionMaker: 'decision_maker', onboarding: 'onboarding', security: 'security', technicalAdmin: 'technical_admin' }
+  for await (const accounts of pages(db)) {
+    const slots = await listSlotHoldersOfAccounts(db, accounts.map((a) => a.id))
+    let i = 0
+    for (const a of accounts) {
+      const row = new Map<string, string>([['account_id', a.id]])
+      for (; slots[i]?.account_id === a.id; i++) {
+        const s = slots[i]!
+        row.set(s.slot === 'billing' ? `billing_${s.position + 1}` : column[s.slot]!, s.user_id ?? s.email ?? '')
+      }
+      yield SHEETS_COLUMNS.map((c) => row.get(c) ?? '')
+    }
+  }
+}
+
+/**
+ * Writes every account's users or sheet as CSV (docs/CSV.md) to `out`, streamed page by page,
+ * from one snapshot (a repeatable-read transaction), so that the file is consistent even while
+ * the service keeps changing things. Answers the rows written.
+ */
+export async function exportCsv(
+  db: Kysely<Database>,
+  opts: { format: CsvFormat; out: NodeJS.WritableStream; end?: boolean; progress?: Progress },
+): Promise<{ rows: number }> {
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .setAccessMode('read only')
+    .execute(async (trx) => {
+      const total = opts.format === 'users' ? await countUserRows(trx) : await countAccounts(trx)
+      let rows = 0
+      const source = opts.format === 'users' ? userRecords(trx) : sheetRecords(trx)
+      const counted = async function* () {
+        for await (const r of source) {
+          yield r
+          if (++rows % 1000 === 0) opts.progress?.update(rows, total)
+        }
+        opts.progress?.update(rows, total)
+      }
+      const columns = opts.format === 'users' ? USERS_COLUMNS : SHEETS_COLUMNS
+      await pipeline(Readable.from(counted()), stringify({ header: true, columns: [...columns] }), opts.out, { end: opts.end ?? true })
+      return { rows }
+    })
+}

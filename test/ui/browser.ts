@@ -1,0 +1,122 @@
+/**
+ * What the settings page tests need around a real Chromium: the page built, the browser started,
+ * a signed-in tab, axe, and the console watched (a CSP violation shows up there).
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { AxeBuilder } from '@axe-core/playwright'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { TestApp } from '../helpers/build-test-app.ts'
+
+export const CHROMIUM = '/usr/bin/chromium'
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+
+/**
+ * Why the browser tests cannot run, or false. Without Chromium they skip on a developer's machine;
+ * in CI a missing browser is a failure, not a skip.
+ */
+export function skipReason(): string | false {
+  if (fs.existsSync(CHROMIUM) || process.env.CI === 'true') return false
+  return `Chromium is not installed at ${CHROMIUM} (apt-get install chromium); the settings page browser tests are skipped`
+}
+
+/** The newest modification time under `p` (a file or a folder). */
+function newest(p: string): number {
+  const s = fs.statSync(p)
+  if (!s.isDirectory()) return s.mtimeMs
+  return Math.max(0, ...fs.readdirSync(p).map((e) => newest(path.join(p, e))))
+}
+
+/**
+ * Builds web/dist when it is missing or older than its sources. The server reads index.html when
+ * the app is built, so this must run before `buildTestApp`.
+ */
+export function ensurePageBuilt(): void {
+  const index = path.join(ROOT, 'web/dist/index.html')
+  const sources = ['web/src', 'web/index.html', 'web/vite.config.ts', 'src/i18n/labels.ts'].map((p) => path.join(ROOT, p))
+  if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= Math.max(...sources.map(newest))) return
+  const vite = path.join(ROOT, 'node_modules/vite/bin/vite.js')
+  const res = spawnSync(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'error'], { cwd: ROOT, encoding: 'utf8' })
+  assert.equal(res.status, 0, `npm run build:web failed:\n${res.stdout}\n${res.stderr}`)
+}
+
+/**
+ * Every file web/dist/index.html loads is served under /ui/assets to anyone: a page whose script
+ * does not load would fail each test with a mere timeout, so say why up front.
+ */
+export async function assertAssetsServed(app: TestApp): Promise<void> {
+  const html = fs.readFileSync(path.join(ROOT, 'web/dist/index.html'), 'utf8')
+  const urls = [...html.matchAll(/(?:src|href)="(\/ui\/assets\/[^"]+)"/g)].map((m) => m[1]!)
+  assert.ok(urls.length >= 2, 'index.html loads a script and a stylesheet')
+  for (const url of urls) {
+    const res = await app.call({ method: 'GET', url, token: null })
+    assert.equal(res.statusCode, 200, `GET ${url} answered ${res.statusCode}: ${res.body.slice(0, 300)}`)
+  }
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+}
+
+export interface Tab {
+  context: BrowserContext
+  page: Page
+  /** Console errors and uncaught exceptions seen so far (a CSP violation is one). */
+  errors: string[]
+}
+
+/** A new tab in its own cookie jar, 1280 wide, watching the console. */
+export async function openTab(browser: Browser): Promise<Tab> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' })
+  context.setDefaultTimeout(10_000)
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text())
+  })
+  page.on('pageerror', (e) => errors.push(String(e)))
+  return { context, page, errors }
+}
+
+/**
+ * Signs `userId` in the way a host product does: mints a session with the platform key and opens
+ * its URL (made for `publicUrl`, so pointed at the listening server instead).
+ */
+export async function signIn(app: TestApp, origin: string, tab: Tab, accountId: string, userId: string): Promise<void> {
+  const res = await app.call({ method: 'POST', url: `/v1/accounts/${accountId}/sessions`, payload: { userId } })
+  assert.equal(res.statusCode, 201, res.body)
+  const url = new URL(res.json().url as string)
+  await tab.page.goto(`${origin}${url.pathname}${url.hash}`)
+  // the page is ready when the sheet is on it
+  await tab.page.locator('#primary').waitFor()
+}
+
+/** Waits until `check` answers true (polling), failing with `what` after `ms`. */
+export async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > end) assert.fail(`timed out waiting until ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** axe on the page as it is: no serious or critical violation. */
+export async function assertAccessible(page: Page, what: string): Promise<void> {
+  const { violations } = await new AxeBuilder({ page }).analyze()
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  const report = bad.map((v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes.map((n) => `  ${n.target.join(' ')}: ${n.failureSummary}`).join('\n')}`)
+  assert.deepEqual(report, [], `axe on ${what}`)
+}
+
+/** A full-page screenshot into docs/screenshots (overwritten every run: README shows them). */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = path.join(ROOT, 'docs/screenshots')
+  fs.mkdirSync(dir, { recursive: true })
+  await page.screenshot({ path: path.join(dir, name), fullPage: true, animations: 'disabled', caret: 'hide' })
+}

@@ -1,0 +1,33 @@
+import { call } from './client.ts'
+import type {
+  Account,
+  AccountHealth,
+  AuditEventPage,
+  CategoryEntry,
+  DemoMailList,
+  PageSession,
+  RecipientsPreview,
+  SendableCategory,
+  SentNotification,
+} from './types.ts'
+
+const base = (accountId: string) => `/v1/accounts/${encodeURIComponent(accountId)}`
+
+/** Exchanges the sign-in link's token for the cookie session. */
+export const signIn = (token: string) => call<Pick<PageSession, 'accountId' | 'userId' | 'role'>>('/ui/session', { method: 'POST', body: { token } })
+export const getSession = () => call<PageSession>('/ui/session')
+export const signOut = () => call<undefined>('/ui/sign-out', { method: 'POST' })
+export const getDemoMail = () => call<DemoMailList>('/ui/demo-mail')
+
+export const getAccount = (accountId: string) => call<Account>(base(accountId))
+export const getHealth = (accountId: string) => call<AccountHealth>(`${base(accountId)}/health`)
+export const listCategories = () => call<{ data: CategoryEntry[] }>('/v1/categories')
+
+export const previewRecipients = (accountId: string, category: SendableCategory) =>
+  call<RecipientsPreview>(`${base(accountId)}/recipients?category=${encodeURIComponent(category)}`)
+
+export const sendTest = (accountId: string, category: SendableCategory) =>
+  call<SentNotification>(`${base(accountId)}/notifications/test`, { method: 'POST', body: { category } })
+
+export const listAuditEvents = (accountId: string, cursor: string | null, limit = 20) =>
+  call<AuditEventPage>(`${base(accountId)}/audit-events?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)

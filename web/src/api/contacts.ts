@@ -1,0 +1,61 @@
+import { call, request, type ApiResponse } from './client.ts'
+import type { Contact, ContactSheet, SingleSlot, SlotInput, UserPage } from './types.ts'
+
+/** Path segments of the single-slot calls (SPEC 5). */
+const SLOT_PATH: Record<SingleSlot, string> = {
+  primary: 'primary',
+  decisionMaker: 'decision-maker',
+  onboarding: 'onboarding',
+  security: 'security',
+  technicalAdmin: 'technical-admin',
+}
+
+const base = (accountId: string) => `/v1/accounts/${encodeURIComponent(accountId)}`
+const contacts = (accountId: string) => `${base(accountId)}/contacts`
+
+/** Every write answers the whole new sheet with its ETag; `ifMatch` is the ETag it was based on. */
+export type SheetAnswer = ApiResponse<ContactSheet>
+
+export const getSheet = (accountId: string): Promise<SheetAnswer> => request<ContactSheet>(contacts(accountId))
+
+export const setSlot = (accountId: string, slot: SingleSlot, input: SlotInput, ifMatch?: string): Promise<SheetAnswer> =>
+  request<ContactSheet>(`${contacts(accountId)}/${SLOT_PATH[slot]}`, { method: 'PUT', body: input, ifMatch })
+
+export const clearSlot = (accountId: string, slot: SingleSlot, ifMatch?: string): Promise<SheetAnswer> =>
+  request<ContactSheet>(`${contacts(accountId)}/${SLOT_PATH[slot]}`, { method: 'DELETE', ifMatch })
+
+export const addBilling = (accountId: string, userId: string, ifMatch?: string): Promise<SheetAnswer> =>
+  request<ContactSheet>(`${contacts(accountId)}/billing`, { method: 'POST', body: { userId }, ifMatch })
+
+export const removeBilling = (accountId: string, userId: string, ifMatch?: string): Promise<SheetAnswer> =>
+  request<ContactSheet>(`${contacts(accountId)}/billing/${encodeURIComponent(userId)}`, { method: 'DELETE', ifMatch })
+
+/**
+ * Puts another user in one billing place, keeping the order, in one change: the whole sheet is
+ * sent back as it is except that place (an unchanged outside security address keeps its
+ * verification), under If-Match so that nobody else's change in between is overwritten.
+ */
+export function replaceBilling(accountId: string, sheet: ContactSheet, index: number, userId: string, ifMatch: string) {
+  const ref = (c: Contact | null): SlotInput | null => (c === null ? null : c.type === 'user' ? { userId: c.userId } : { email: c.email })
+  // billing places only ever hold users
+  const billing = sheet.billing.map((c, i) => (i === index ? { userId } : ref(c)))
+  const body = {
+    primary: ref(sheet.primary),
+    billing,
+    decisionMaker: ref(sheet.decisionMaker),
+    onboarding: ref(sheet.onboarding),
+    security: ref(sheet.security),
+    technicalAdmin: ref(sheet.technicalAdmin),
+  }
+  return request<ContactSheet>(contacts(accountId), { method: 'PUT', body, ifMatch })
+}
+
+export const confirmReviewed = (accountId: string): Promise<SheetAnswer> =>
+  request<ContactSheet>(`${contacts(accountId)}/review`, { method: 'POST' })
+
+export const resendVerification = (accountId: string): Promise<unknown> =>
+  call(`${contacts(accountId)}/security/resend-verification`, { method: 'POST' })
+
+/** The active users, who are the ones a slot may hold (200 is the API's largest page). */
+export const listActiveUsers = (accountId: string): Promise<UserPage> =>
+  call<UserPage>(`${base(accountId)}/users?status=active&limit=200`)

@@ -1,0 +1,47 @@
+/**
+ * The page's view of the API, as types taken from the server's own schemas (STYLE 5): nothing
+ * here is a hand-kept copy of a response shape.
+ */
+import type { Static } from '@sinclair/typebox'
+import type { Account } from '../../../src/accounts/accounts.schemas.ts'
+import type { AuditEventPageSchema } from '../../../src/audit/audit.schemas.ts'
+import type { EmlFileSummary } from '../../../src/delivery/transports/eml.transport.ts'
+import type { RecipientsPreviewSchema, SentNotification } from '../../../src/notifications/notifications.schemas.ts'
+import type { CategoryRule, SendableCategory } from '../../../src/routing/routing-policy.ts'
+import type { User, UserPageSchema } from '../../../src/users/users.schemas.ts'
+
+export type { Account } from '../../../src/accounts/accounts.schemas.ts'
+export type { AuditEvent } from '../../../src/audit/audit.schemas.ts'
+export type { Contact, ContactSheet, SlotInput, UserContact } from '../../../src/contacts/contacts.schemas.ts'
+export type { SingleSlot, SlotName } from '../../../src/contacts/contact-slots.ts'
+export type { AccountHealth } from '../../../src/health/health.schemas.ts'
+export type { SendableCategory } from '../../../src/routing/routing-policy.ts'
+export type { SentNotification, User }
+
+export type UserPage = Static<typeof UserPageSchema>
+export type AuditEventPage = Static<typeof AuditEventPageSchema>
+export type RecipientsPreview = Static<typeof RecipientsPreviewSchema>
+export type Recipient = RecipientsPreview['recipients'][number]
+
+/** An entry of `GET /v1/categories`: the policy's rule for one category. */
+export type CategoryEntry = CategoryRule & { category: SendableCategory }
+
+/**
+ * `GET /ui/session` (src/ui/ui.routes.ts). That route declares no response schema, so the shape
+ * is assembled here from the fields it copies out of the user and the account.
+ */
+export interface PageSession {
+  accountId: Account['id']
+  accountName: Account['name']
+  userId: User['id']
+  name: User['name']
+  email: User['email']
+  role: User['role']
+  locale: Account['locale']
+  demoMail: boolean
+}
+
+/** `GET /ui/demo-mail`: the `.eml` files written instead of sending, newest first. */
+export interface DemoMailList {
+  data: EmlFileSummary[]
+}

@@ -1,0 +1,94 @@
+import { useEffect, useState } from 'react'
+import { addBilling, removeBilling, replaceBilling } from '../api/contacts.ts'
+import type { ContactSheet, User } from '../api/types.ts'
+import { SLOT_LABELS } from '../i18n.ts'
+import { useLocale, useSession } from '../page-context.ts'
+import { useSave } from '../use-save.ts'
+import type { SheetValue } from '../use-sheet.ts'
+import { asUser } from './PrimaryContact.tsx'
+import { Section } from './Section.tsx'
+import { UserSelect } from './UserSelect.tsx'
+
+/** The most billing contacts an account may have (SPEC 2; the server says so with a 409 too). */
+const MAX = 3
+
+interface Props {
+  sheet: ContactSheet
+  users: readonly User[]
+  write: SheetValue['write']
+}
+
+/**
+ * "Laskutusyhteyshenkilöt": one dropdown a billing contact, "Lisää toinen" for another until there
+ * are three (then the button goes away), and Remove on each.
+ */
+export function BillingContacts({ sheet, users, write }: Props) {
+  const { t, locale } = useLocale()
+  const { session, canEdit } = useSession()
+  const saver = useSave()
+  const [adding, setAdding] = useState(false)
+  // where focus goes once the row it was on has gone (after an add or a remove): the first of
+  // these ids that is on the page
+  const [focusTo, setFocusTo] = useState<string[]>([])
+  const a = session.accountId
+  const billing = sheet.billing.map(asUser).filter((c) => c !== null)
+  const chosen = new Set(billing.map((c) => c.userId))
+  const label = (i: number) => `${SLOT_LABELS[locale].billing} ${i + 1}`
+  // with none yet, the first dropdown is there from the start, as in the seed's screenshot
+  const showNew = canEdit && billing.length < MAX && (adding || billing.length === 0)
+
+  useEffect(() => {
+    if (focusTo.length === 0) return
+    const el = focusTo.map((id) => document.getElementById(id)).find((e) => e !== null)
+    el?.focus()
+    setFocusTo([])
+  }, [focusTo, sheet])
+
+  const add = async (userId: string) => {
+    await write((etag) => addBilling(a, userId, etag))
+    setAdding(false)
+    setFocusTo([`billing-${billing.length}`])
+  }
+  const remove = async (userId: string) => {
+    await write((etag) => removeBilling(a, userId, etag))
+    setFocusTo(['billing-add', 'billing-new', 'billing-section-title'])
+  }
+
+  return (
+    <Section id="billing-section" title={t.billingSection} help={t.billingHelp} status={saver.status(t)}>
+      {billing.map((c, i) => (
+        <UserSelect
+          key={c.userId}
+          id={`billing-${i}`}
+          label={label(i)}
+          users={users}
+          current={c}
+          saver={saver}
+          excluded={chosen}
+          onSave={(userId) => write((etag) => replaceBilling(a, sheet, i, userId, etag ?? `"${sheet.version}"`))}
+          onRemove={() => remove(c.userId)}
+        />
+      ))}
+      {showNew ? (
+        <UserSelect
+          id="billing-new"
+          label={label(billing.length)}
+          users={users}
+          current={null}
+          saver={saver}
+          excluded={chosen}
+          onSave={add}
+          {...(billing.length > 0 ? { onCancel: () => (setAdding(false), setFocusTo(['billing-add'])) } : {})}
+        />
+      ) : null}
+      {!canEdit && billing.length === 0 ? <p className="empty">{t.notSet}</p> : null}
+      {canEdit && billing.length < MAX && !showNew ? (
+        <button type="button" id="billing-add" className="add" onClick={() => (setAdding(true), setFocusTo(['billing-new']))}>
+          <span aria-hidden="true">+ </span>
+          {t.addAnother}
+        </button>
+      ) : null}
+      {billing.length >= MAX ? <p className="note">{t.billingFull}</p> : null}
+    </Section>
+  )
+}

@@ -1,0 +1,99 @@
+import { useEffect, useState } from 'react'
+import { listAuditEvents } from '../api/account.ts'
+import type { AuditEvent, User } from '../api/types.ts'
+import { formatDateTime, type Strings } from '../i18n.ts'
+import { useLocale, useSession } from '../page-context.ts'
+import { changeLines, subjectOf } from './history-format.ts'
+import { Section } from './Section.tsx'
+
+interface Props {
+  users: readonly User[]
+  /** Changes whenever the sheet does: the newest events are read again. */
+  refreshKey: string
+}
+
+const PAGE = 20
+
+function actorName(e: AuditEvent, users: readonly User[], t: Strings): string {
+  if (e.actor.type === 'api_key') return t.apiKey
+  if (e.actor.type === 'system') return t.system
+  return users.find((u) => u.id === e.actor.id)?.name ?? e.actor.id
+}
+
+/** The account's audit events, newest first, a page at a time ("Load more" follows nextCursor). */
+export function History({ users, refreshKey }: Props) {
+  const { t, locale } = useLocale()
+  const { session } = useSession()
+  const [events, setEvents] = useState<AuditEvent[]>([])
+  const [next, setNext] = useState<string | null>(null)
+  const [loading, setLoading] = useState(false)
+  const a = session.accountId
+
+  useEffect(() => {
+    let live = true
+    listAuditEvents(a, null, PAGE).then((p) => {
+      if (!live) return
+      setEvents(p.data)
+      setNext(p.nextCursor)
+    }, () => undefined)
+    return () => {
+      live = false
+    }
+  }, [a, refreshKey])
+
+  const more = async () => {
+    if (!next || loading) return
+    setLoading(true)
+    try {
+      const p = await listAuditEvents(a, next, PAGE)
+      setEvents((old) => [...old, ...p.data.filter((e) => !old.some((o) => o.id === e.id))])
+      setNext(p.nextCursor)
+    } finally {
+      setLoading(false)
+    }
+  }
+
+  return (
+    <Section id="history-section" title={t.historyTitle}>
+      {events.length === 0 ? (
+        <p className="empty">{t.historyEmpty}</p>
+      ) : (
+        <table className="history">
+          <thead>
+            <tr>
+              <th scope="col">{t.colWhen}</th>
+              <th scope="col">{t.colWho}</th>
+              <th scope="col">{t.colWhat}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {events.map((e) => (
+              <tr key={e.id}>
+                <td className="when">
+                  <time dateTime={e.at}>{formatDateTime(e.at, locale)}</time>
+                </td>
+                <td>{actorName(e, users, t)}</td>
+                <td>
+                  <span className="action">
+                    {t.actions[e.action]}
+                    {subjectOf(e, users) ? `: ${subjectOf(e, users)}` : ''}
+                  </span>
+                  {changeLines(e, locale, t).map((l) => (
+                    <span key={l} className="change">
+                      {l}
+                    </span>
+                  ))}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {next ? (
+        <button type="button" className="secondary" onClick={() => void more()} aria-busy={loading || undefined}>
+          {t.loadMore}
+        </button>
+      ) : null}
+    </Section>
+  )
+}

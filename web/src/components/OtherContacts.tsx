@@ -1,0 +1,55 @@
+import { clearSlot, setSlot } from '../api/contacts.ts'
+import type { ContactSheet, SingleSlot, User } from '../api/types.ts'
+import { SLOT_LABELS } from '../i18n.ts'
+import { useLocale, useSession } from '../page-context.ts'
+import { useSave } from '../use-save.ts'
+import type { SheetValue } from '../use-sheet.ts'
+import { asUser } from './PrimaryContact.tsx'
+import { Section } from './Section.tsx'
+import { SecurityContact } from './SecurityContact.tsx'
+import { UserSelect } from './UserSelect.tsx'
+
+interface Props {
+  sheet: ContactSheet
+  users: readonly User[]
+  write: SheetValue['write']
+  domains: readonly string[] | null
+}
+
+const ids: Record<Exclude<SingleSlot, 'primary' | 'security'>, string> = {
+  decisionMaker: 'decision-maker',
+  onboarding: 'onboarding',
+  technicalAdmin: 'technical-admin',
+}
+
+/**
+ * "Muut yhteystiedot", in the seed's order: decision maker, onboarding contact, security contact,
+ * technical administrator, each with its own "Valitse käyttäjä" dropdown.
+ */
+export function OtherContacts({ sheet, users, write, domains }: Props) {
+  const { t, locale } = useLocale()
+  const { session } = useSession()
+  const saver = useSave()
+  const a = session.accountId
+
+  const slot = (s: keyof typeof ids) => (
+    <UserSelect
+      id={ids[s]}
+      label={SLOT_LABELS[locale][s]}
+      users={users}
+      current={asUser(sheet[s])}
+      saver={saver}
+      onSave={(userId) => write((etag) => setSlot(a, s, { userId }, etag))}
+      onRemove={() => write((etag) => clearSlot(a, s, etag))}
+    />
+  )
+
+  return (
+    <Section id="other-section" title={t.otherContacts} help={t.otherHelp} status={saver.status(t)}>
+      {slot('decisionMaker')}
+      {slot('onboarding')}
+      <SecurityContact sheet={sheet} users={users} write={write} saver={saver} domains={domains} />
+      {slot('technicalAdmin')}
+    </Section>
+  )
+}

@@ -1,0 +1,47 @@
+import { useState } from 'react'
+import { signOut } from '../api/account.ts'
+import { useLocale, useSession } from '../page-context.ts'
+import { LanguageSwitch } from './LanguageSwitch.tsx'
+
+/**
+ * The seed's step 1 and the top of step 2: the account's name at the top right, "Tili ja
+ * laskutus", and "Yritystiedot" as the selected tab.
+ */
+export function PageHeader() {
+  const { t } = useLocale()
+  const { session, signedOut } = useSession()
+  const [leaving, setLeaving] = useState(false)
+  const leave = async () => {
+    setLeaving(true)
+    await signOut().catch(() => undefined)
+    signedOut()
+  }
+  return (
+    <header className="page-header">
+      <div className="topbar">
+        <span className="account-name">{session.accountName}</span>
+        <div className="topbar-tools">
+          <span className="signed-in">
+            {session.name} <span className="role">{t.roles[session.role]}</span>
+          </span>
+          <LanguageSwitch />
+          <button type="button" className="link" onClick={() => void leave()} disabled={leaving}>
+            {t.signOut}
+          </button>
+        </div>
+      </div>
+      <div className="title-row">
+        <h1>{t.accountAndBilling}</h1>
+        <nav aria-label={t.pageSections}>
+          <ul className="tabs">
+            <li>
+              <a href="/ui/" aria-current="page">
+                {t.companyInformation}
+              </a>
+            </li>
+          </ul>
+        </nav>
+      </div>
+    </header>
+  )
+}

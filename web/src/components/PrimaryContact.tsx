@@ -1,0 +1,35 @@
+import { setSlot } from '../api/contacts.ts'
+import type { ContactSheet, User, UserContact } from '../api/types.ts'
+import { useLocale, useSession } from '../page-context.ts'
+import { useSave } from '../use-save.ts'
+import type { SheetValue } from '../use-sheet.ts'
+import { Section } from './Section.tsx'
+import { UserSelect } from './UserSelect.tsx'
+
+export const asUser = (c: ContactSheet['primary']): UserContact | null => (c?.type === 'user' ? c : null)
+
+interface Props {
+  sheet: ContactSheet
+  users: readonly User[]
+  write: SheetValue['write']
+}
+
+/** Step 2 of the seed: "Ensisijainen tilin yhteyshenkilö" and its "Valitse käyttäjä" dropdown. */
+export function PrimaryContact({ sheet, users, write }: Props) {
+  const { t } = useLocale()
+  const { session } = useSession()
+  const saver = useSave()
+  return (
+    <Section id="primary-section" title={t.primarySection} help={t.primaryHelp} status={saver.status(t)}>
+      <UserSelect
+        id="primary"
+        label={t.primarySection}
+        hideLabel
+        users={users}
+        current={asUser(sheet.primary)}
+        saver={saver}
+        onSave={(userId) => write((etag) => setSlot(session.accountId, 'primary', { userId }, etag))}
+      />
+    </Section>
+  )
+}

@@ -1,0 +1,33 @@
+import { confirmReviewed } from '../api/contacts.ts'
+import type { ContactSheet } from '../api/types.ts'
+import { formatDate } from '../i18n.ts'
+import { useLocale, useSession } from '../page-context.ts'
+import { useSave } from '../use-save.ts'
+import type { SheetValue } from '../use-sheet.ts'
+import { FieldError } from './FieldError.tsx'
+import { Section } from './Section.tsx'
+
+interface Props {
+  sheet: ContactSheet
+  write: SheetValue['write']
+}
+
+/** The seed's advice to update the contacts regularly, as a button that records having done so. */
+export function Review({ sheet, write }: Props) {
+  const { t, locale } = useLocale()
+  const { session, canEdit } = useSession()
+  const saver = useSave()
+  const at = sheet.contactsReviewedAt
+  const confirm = () => saver.run('review', () => write(() => confirmReviewed(session.accountId)), (w) => w.confirmedNow)
+  return (
+    <Section id="review-section" title={t.reviewTitle} help={t.reviewHelp} status={saver.status(t)}>
+      <p className="reviewed-at">{at ? t.lastReviewed(formatDate(new Date(at), locale)) : t.neverReviewed}</p>
+      {canEdit ? (
+        <button type="button" className="primary" onClick={() => void confirm()} {...(saver.errorFor('review') ? { 'aria-describedby': 'review-error' } : {})}>
+          {t.confirmReviewed}
+        </button>
+      ) : null}
+      <FieldError id="review-error" error={saver.errorFor('review')} />
+    </Section>
+  )
+}

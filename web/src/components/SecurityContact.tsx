@@ -1,0 +1,119 @@
+import { useEffect, useState, type FormEvent } from 'react'
+import { clearSlot, resendVerification, setSlot } from '../api/contacts.ts'
+import type { ContactSheet, User } from '../api/types.ts'
+import { SLOT_LABELS } from '../i18n.ts'
+import { useLocale, useSession } from '../page-context.ts'
+import type { Saver } from '../use-save.ts'
+import type { SheetValue } from '../use-sheet.ts'
+import { FieldError, invalidProps } from './FieldError.tsx'
+import { asUser } from './PrimaryContact.tsx'
+import { UserSelect } from './UserSelect.tsx'
+
+interface Props {
+  sheet: ContactSheet
+  users: readonly User[]
+  write: SheetValue['write']
+  saver: Saver
+  /** The account's `allowedEmailDomains`, when it limits outside addresses. */
+  domains: readonly string[] | null
+}
+
+/**
+ * The security contact: a user, or (the seed: "voit ... syöttää voimassa olevan sähköpostiosoitteen
+ * muulle kuin käyttäjälle") a typed address, which is pending until its owner opens the link.
+ */
+export function SecurityContact({ sheet, users, write, saver, domains }: Props) {
+  const { t, locale } = useLocale()
+  const { session, canEdit } = useSession()
+  const a = session.accountId
+  const current = sheet.security
+  const external = current?.type === 'email' ? current : null
+  const [kind, setKind] = useState<'user' | 'email'>(external ? 'email' : 'user')
+  const [email, setEmail] = useState(external?.email ?? '')
+  useEffect(() => setEmail(external?.email ?? ''), [external?.email])
+
+  const emailError = saver.errorFor('security-email')
+  const emailDirty = email.trim() !== '' && email.trim().toLowerCase() !== (external?.email.toLowerCase() ?? '')
+  const saveEmail = (e: FormEvent) => {
+    e.preventDefault()
+    if (emailDirty && !saver.busy) void saver.run('security-email', () => write((etag) => setSlot(a, 'security', { email: email.trim() }, etag)))
+  }
+  const clear = () => saver.run('security-remove', () => write((etag) => clearSlot(a, 'security', etag)))
+  const resend = () => saver.run('security-resend', () => resendVerification(a), (w) => w.resent)
+  const hintId = domains && domains.length > 0 ? 'security-email-hint' : undefined
+
+  return (
+    <fieldset className="field security">
+      <legend>{SLOT_LABELS[locale].security}</legend>
+      <p className="help">{t.securityHelp}</p>
+      {external ? (
+        <div className="current-email">
+          <span className="address">{external.email}</span>{' '}
+          <span className={`badge ${external.verification}`}>{external.verification === 'pending' ? t.pending : t.verified}</span>
+          {external.verification === 'pending' ? <p className="help">{t.pendingHelp}</p> : null}
+          {canEdit ? (
+            <div className="field-row">
+              {external.verification === 'pending' ? (
+                <button type="button" className="secondary" onClick={() => void resend()}>
+                  {t.resend}
+                </button>
+              ) : null}
+              <button type="button" className="secondary" onClick={() => void clear()} aria-label={`${t.remove}: ${SLOT_LABELS[locale].security}`}>
+                {t.remove}
+              </button>
+            </div>
+          ) : null}
+          <FieldError id="security-resend-error" error={saver.errorFor('security-resend') ?? saver.errorFor('security-remove')} />
+        </div>
+      ) : null}
+      {canEdit ? (
+        <div className="kind" role="radiogroup" aria-label={t.securityKind}>
+          {(['user', 'email'] as const).map((k) => (
+            <label key={k} className="radio">
+              <input type="radio" name="security-kind" value={k} checked={kind === k} onChange={() => setKind(k)} />
+              {k === 'user' ? t.securityKindUser : t.securityKindEmail}
+            </label>
+          ))}
+        </div>
+      ) : null}
+      {kind === 'user' ? (
+        <UserSelect
+          id="security"
+          label={t.selectUser}
+          users={users}
+          current={asUser(current)}
+          saver={saver}
+          onSave={(userId) => write((etag) => setSlot(a, 'security', { userId }, etag))}
+          onRemove={() => write((etag) => clearSlot(a, 'security', etag))}
+        />
+      ) : (
+        <div className="field">
+          <label htmlFor="security-email">{t.emailAddress}</label>
+          {hintId ? (
+            <p id={hintId} className="hint">
+              {t.allowedDomains(domains!.join(', '))}
+            </p>
+          ) : null}
+          <form className="field-row" onSubmit={saveEmail} noValidate>
+            <input
+              id="security-email"
+              type="email"
+              autoComplete="off"
+              spellCheck={false}
+              value={email}
+              disabled={!canEdit}
+              onChange={(e) => setEmail(e.target.value)}
+              {...invalidProps(emailError, 'security-email-error', hintId)}
+            />
+            {canEdit && emailDirty ? (
+              <button type="submit" className="primary" aria-label={`${t.save}: ${t.emailAddress}`}>
+                {t.save}
+              </button>
+            ) : null}
+          </form>
+          <FieldError id="security-email-error" error={emailError} field="email" domains={domains} />
+        </div>
+      )}
+    </fieldset>
+  )
+}

@@ -1,0 +1,75 @@
+import { useEffect, useState } from 'react'
+import { getAccount } from '../api/account.ts'
+import { listActiveUsers } from '../api/contacts.ts'
+import type { Account, User } from '../api/types.ts'
+import { useLocale, useSession } from '../page-context.ts'
+import { problemText } from '../problem-text.ts'
+import { useSheet } from '../use-sheet.ts'
+import { BillingContacts } from './BillingContacts.tsx'
+import { DemoMail } from './DemoMail.tsx'
+import { Health } from './Health.tsx'
+import { History } from './History.tsx'
+import { OtherContacts } from './OtherContacts.tsx'
+import { PageHeader } from './PageHeader.tsx'
+import { PrimaryContact } from './PrimaryContact.tsx'
+import { Recipients } from './Recipients.tsx'
+import { Review } from './Review.tsx'
+
+const byName = (a: User, b: User) => a.name.localeCompare(b.name) || a.email.localeCompare(b.email)
+
+/** "Company information": the contact sheet in the seed's order, then what follows from it. */
+export function SettingsPage() {
+  const { t } = useLocale()
+  const { session, canEdit } = useSession()
+  const { sheet, loadError, write } = useSheet(session.accountId)
+  const [users, setUsers] = useState<User[]>([])
+  const [account, setAccount] = useState<Account | null>(null)
+  const [sent, setSent] = useState(0)
+  const a = session.accountId
+
+  useEffect(() => {
+    listActiveUsers(a).then((p) => setUsers([...p.data].sort(byName)), () => undefined)
+    getAccount(a).then(setAccount, () => undefined)
+  }, [a])
+
+  // everything derived from the sheet is read again when it changes
+  const key = sheet ? `${sheet.version}/${sheet.contactsReviewedAt ?? ''}` : ''
+  const domains = account?.allowedEmailDomains ?? null
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        {t.skipToMain}
+      </a>
+      <PageHeader />
+      <main id="main" tabIndex={-1} aria-busy={!sheet || undefined}>
+        {!canEdit ? <p className="read-only-note">{t.readOnly}</p> : null}
+        {loadError ? <p className="field-error">{problemText(loadError, t)}</p> : null}
+        {!sheet ? (
+          loadError ? null : <p className="loading">{t.loading}</p>
+        ) : (
+          <>
+            <div className="layout">
+              <div className="col-main">
+                <PrimaryContact sheet={sheet} users={users} write={write} />
+                <BillingContacts sheet={sheet} users={users} write={write} />
+                <OtherContacts sheet={sheet} users={users} write={write} domains={domains} />
+              </div>
+              <div className="col-side">
+                <Health refreshKey={key} />
+                <Review sheet={sheet} write={write} />
+              </div>
+            </div>
+            <Recipients
+              refreshKey={key}
+              onSent={() => setSent((n) => n + 1)}
+              pendingSecurity={sheet.security?.type === 'email' && sheet.security.verification === 'pending' ? sheet.security.email : null}
+            />
+            {session.demoMail ? <DemoMail refreshKey={`${key}/${sent}`} /> : null}
+            <History users={users} refreshKey={key} />
+          </>
+        )}
+      </main>
+    </>
+  )
+}

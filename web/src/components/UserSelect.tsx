@@ -1,0 +1,101 @@
+import { useEffect, useRef, useState, type FormEvent } from 'react'
+import type { User, UserContact } from '../api/types.ts'
+import { useLocale, useSession } from '../page-context.ts'
+import type { Saver } from '../use-save.ts'
+import { FieldError, invalidProps } from './FieldError.tsx'
+
+interface Props {
+  /** The select's id; its problem is `${id}-error`. */
+  id: string
+  label: string
+  users: readonly User[]
+  /** Who holds the place now. */
+  current: UserContact | null
+  saver: Saver
+  onSave(userId: string): Promise<unknown>
+  onRemove?: () => Promise<unknown>
+  /** For a place not saved yet (a new billing row): gives up on it. */
+  onCancel?: () => void
+  /** Users who may not be chosen here (those in the other billing places). */
+  excluded?: ReadonlySet<string>
+  hintId?: string
+  /** When the section's heading already says what the dropdown is (its label stays for readers). */
+  hideLabel?: boolean
+}
+
+/**
+ * The seed's "Select a user" dropdown: choosing a user shows Save (so that moving through the
+ * list with the arrow keys changes nothing), and a held place can be emptied with Remove.
+ */
+export function UserSelect({ id, label, users, current, saver, onSave, onRemove, onCancel, excluded, hintId, hideLabel }: Props) {
+  const { t } = useLocale()
+  const { canEdit } = useSession()
+  const value = current?.userId ?? ''
+  const [draft, setDraft] = useState(value)
+  const select = useRef<HTMLSelectElement>(null)
+  useEffect(() => setDraft(value), [value])
+
+  const error = saver.errorFor(id)
+  const dirty = draft !== value && draft !== ''
+  const busy = saver.busy === id
+
+  const options: Pick<User, 'id' | 'name' | 'email'>[] = users.filter((u) => u.id === value || !excluded?.has(u.id))
+  // the holder is always listed, even if the user list did not bring them
+  if (current && !options.some((u) => u.id === current.userId)) {
+    options.unshift({ id: current.userId, name: current.name, email: current.email })
+  }
+
+  const act = async (change: () => Promise<unknown>) => {
+    if (saver.busy) return
+    if (await saver.run(id, change)) select.current?.focus()
+  }
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    if (dirty) void act(() => onSave(draft))
+  }
+  const cancel = () => {
+    setDraft(value)
+    onCancel?.()
+  }
+
+  return (
+    <div className="field">
+      <label htmlFor={id} className={hideLabel ? 'visually-hidden' : undefined}>
+        {label}
+      </label>
+      <form className="field-row" onSubmit={submit} noValidate>
+        <select
+          id={id}
+          ref={select}
+          value={draft}
+          disabled={!canEdit}
+          onChange={(e) => setDraft(e.target.value)}
+          {...invalidProps(error, `${id}-error`, hintId)}
+        >
+          <option value="">{t.selectUser}</option>
+          {options.map((u) => (
+            <option key={u.id} value={u.id}>
+              {u.name} ({u.email})
+            </option>
+          ))}
+        </select>
+        {canEdit && dirty ? (
+          <button type="submit" className="primary" aria-busy={busy || undefined} aria-label={`${t.save}: ${label}`}>
+            {t.save}
+          </button>
+        ) : null}
+        {canEdit && (dirty || (onCancel && !value)) ? (
+          <button type="button" className="secondary" onClick={cancel} aria-label={`${t.cancel}: ${label}`}>
+            {t.cancel}
+          </button>
+        ) : null}
+        {canEdit && !dirty && value && onRemove ? (
+          <button type="button" className="secondary" onClick={() => void act(onRemove)} aria-label={`${t.remove}: ${label}`}>
+            {t.remove}
+          </button>
+        ) : null}
+      </form>
+      <FieldError id={`${id}-error`} error={error} />
+    </div>
+  )
+}
