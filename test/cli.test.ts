@@ -6,50 +6,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { createApiKeyService } from '../src/auth/api-keys/api-keys.service.ts'
-import { runCli } from '../src/cli/cli.ts'
+import { cli } from './cli/cli-harness.ts'
 import { connectPglite } from '../src/db/connect.ts'
 import { systemClock } from '../src/lib/clock.ts'
 
 // The CLI through `runCli`, on an embedded PGlite database in a temporary DATA_DIR (no
 // DATABASE_URL is passed, whatever the environment of the test run says).
 
-interface CliResult {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-type Write = (chunk: unknown, ...rest: unknown[]) => boolean
-
-/**
- * Runs the CLI and captures what it prints. Only string writes are captured: the test runner of
- * this (child) process reports to its parent through process.stdout in binary chunks, which are
- * passed on untouched.
- */
-async function cli(argv: string[], env: Record<string, string>): Promise<CliResult> {
-  const out: string[] = []
-  const err: string[] = []
-  const originals = { stdout: process.stdout.write, stderr: process.stderr.write }
-  const capture = (stream: NodeJS.WriteStream, into: string[]): Write => {
-    const original = stream.write as unknown as Write
-    return (chunk, ...rest) => {
-      if (typeof chunk !== 'string') return original.call(stream, chunk, ...rest)
-      into.push(chunk)
-      const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined
-      callback?.()
-      return true
-    }
-  }
-  process.stdout.write = capture(process.stdout, out) as typeof process.stdout.write
-  process.stderr.write = capture(process.stderr, err) as typeof process.stderr.write
-  try {
-    const code = await runCli(argv, env)
-    return { code, stdout: out.join(''), stderr: err.join('') }
-  } finally {
-    process.stdout.write = originals.stdout
-    process.stderr.write = originals.stderr
-  }
-}
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'account-contacts-cli-'))
 

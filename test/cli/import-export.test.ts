@@ -18,6 +18,7 @@ import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { getSheet, makeAccount } from '../helpers/factories.ts'
 import { cli, cliDatabase, tempDir } from './cli-harness.ts'
+import { killedAtEnd } from '../helpers/children.ts'
 
 // SPEC 7: `import` and `export` of accounts, users and contact sheets as CSV (docs/CSV.md):
 // streamed, resumable, bad rows reported with their line and the API's problem, an account
@@ -281,16 +282,7 @@ for (const kind of DATABASES) {
 const skip = process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL): the import runs in a child process, and PGlite serves one process'
 
 test('[postgres] an import killed with SIGKILL half-way and started again ends as one uninterrupted run', { skip }, async (t) => {
-  const children = new Set<ChildProcess>()
-  // registered before the databases' cleanup, so no child is left connected to a dropped database
-  t.after(async () => {
-    for (const c of children) {
-      if (c.exitCode === null && c.signalCode === null) {
-        c.kill('SIGKILL')
-        await once(c, 'exit')
-      }
-    }
-  })
+  const children = killedAtEnd(t) // before the databases' cleanup
   const interrupted = await buildTestApp(t, 'postgres')
   const straight = await buildTestApp(t, 'postgres')
   const dir = tempDir(t)

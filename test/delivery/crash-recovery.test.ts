@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { sql, type RawBuilder } from 'kysely'
 import { buildTestApp } from '../helpers/build-test-app.ts'
 import { startSmtpSink } from '../peers/smtp-sink.ts'
+import { killedAtEnd } from '../helpers/children.ts'
 
 /*
  * SPEC 4, at-least-once: "a crash never loses a delivery; a duplicate is possible only for a
@@ -45,15 +46,7 @@ describe('[postgres] crash recovery of the delivery worker', { skip }, () => {
     const started = Date.now()
     // Registered before buildTestApp's own cleanup (after hooks run in order), so no worker
     // process is left connected when the test database is dropped, whatever failed.
-    const children = new Set<ChildProcess>()
-    t.after(async () => {
-      for (const c of children) {
-        if (c.exitCode === null && c.signalCode === null) {
-          c.kill('SIGKILL')
-          await once(c, 'exit')
-        }
-      }
-    })
+    const children = killedAtEnd(t)
     const app = await buildTestApp(t, 'postgres')
     const db = app.handle.db
     assert.ok(app.handle.url, 'the PostgreSQL test database exposes its URL')
