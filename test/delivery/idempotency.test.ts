@@ -30,6 +30,25 @@ async function deliveryCount(app: TestApp, accountId: string): Promise<number> {
   return res.rows[0]!.n
 }
 
+/**
+ * Leaves `key` claimed as running for the platform key's request `payload`, claimed `age` ago by
+ * the database clock, as a request still running (or one that died) leaves it. A first request
+ * tells how the caller is recorded.
+ */
+async function leaveRunningKey(app: TestApp, accountId: string, key: string, payload: object, age: string) {
+  assert.equal((await post(app, accountId, body('Probe'), `probe-${key}`)).statusCode, 202)
+  const { actor_id } = await app.handle.db
+    .selectFrom('idempotency_keys')
+    .select('actor_id')
+    .where('account_id', '=', accountId)
+    .where('key', '=', `probe-${key}`)
+    .executeTakeFirstOrThrow()
+  const hash = requestHash('POST', `/v1/accounts/${accountId}/notifications`, payload)
+  await sql`
+    insert into idempotency_keys (account_id, actor_id, key, request_hash, status, created_at)
+    values (${accountId}, ${actor_id}, ${key}, ${hash}, 'running', now() - ${age}::interval)`.execute(app.handle.db)
+}
+
 for (const kind of DATABASES) {
   describe(`[${kind}] Idempotency-Key on POST /v1/accounts/{id}/notifications`, () => {
     test('the same key and body twice answer the same notification, stored once', async (t) => {
@@ -150,19 +169,8 @@ for (const kind of DATABASES) {
       async (t) => {
         const app = await buildTestApp(t, kind)
         const { accountId } = await makeAccount(app)
-        // learn how this caller is recorded, then leave a claim as a request that died mid-way would:
-        // 'running', no answer, no notification, claimed ten minutes ago (by the database clock, as a real claim is)
-        assert.equal((await post(app, accountId, body('Probe'), 'probe')).statusCode, 202)
-        const { actor_id } = await app.handle.db
-          .selectFrom('idempotency_keys')
-          .select('actor_id')
-          .where('account_id', '=', accountId)
-          .where('key', '=', 'probe')
-          .executeTakeFirstOrThrow()
-        const hash = requestHash('POST', `/v1/accounts/${accountId}/notifications`, body('After a crash'))
-        await sql`
-          insert into idempotency_keys (account_id, actor_id, key, request_hash, status, created_at)
-          values (${accountId}, ${actor_id}, 'crashed', ${hash}, 'running', now() - interval '10 minutes')`.execute(app.handle.db)
+        // a claim as a request that died mid-way leaves it: running, no answer, ten minutes old
+        await leaveRunningKey(app, accountId, 'crashed', body('After a crash'), '10 minutes')
 
         const retry = await post(app, accountId, body('After a crash'), 'crashed')
         assert.equal(retry.statusCode, 202, retry.body)
@@ -175,17 +183,7 @@ for (const kind of DATABASES) {
     test('a key still running (younger than five minutes) answers 409 idempotency-key-in-use with Retry-After', async (t) => {
       const app = await buildTestApp(t, kind)
       const { accountId } = await makeAccount(app)
-      assert.equal((await post(app, accountId, body('Probe'), 'probe')).statusCode, 202)
-      const { actor_id } = await app.handle.db
-        .selectFrom('idempotency_keys')
-        .select('actor_id')
-        .where('account_id', '=', accountId)
-        .where('key', '=', 'probe')
-        .executeTakeFirstOrThrow()
-      const hash = requestHash('POST', `/v1/accounts/${accountId}/notifications`, body('Slow'))
-      await sql`
-        insert into idempotency_keys (account_id, actor_id, key, request_hash, status)
-        values (${accountId}, ${actor_id}, 'slow', ${hash}, 'running')`.execute(app.handle.db)
+      await leaveRunningKey(app, accountId, 'slow', body('Slow'), '0 seconds')
       const res = await post(app, accountId, body('Slow'), 'slow')
       assert.equal(res.statusCode, 409, res.body)
       assert.equal(res.json().type, '/problems/idempotency-key-in-use')

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
-import { getSheet, makeAccount } from '../helpers/factories.ts'
+import { getSheet, makeAccount, putSheet } from '../helpers/factories.ts'
 import { testWorker } from '../helpers/test-worker.ts'
 import { startSmtpSink, type SmtpSink } from '../peers/smtp-sink.ts'
 
@@ -29,13 +29,7 @@ for (const kind of DATABASES) {
       t.after(() => sink.close())
       const { drain } = testWorker(t, app, { smtpUrl: sink.url })
       const { accountId, users } = await makeAccount(app, { extraUsers: 3 })
-      const { etag } = await getSheet(app, accountId)
-      await app.call({
-        method: 'PUT',
-        url: `/v1/accounts/${accountId}/contacts`,
-        headers: { 'if-match': etag },
-        payload: { primary: { userId: users.admin }, billing: [{ userId: users.u1 }, { userId: users.u2 }], technicalAdmin: { userId: users.u3 } },
-      })
+      await putSheet(app, accountId, { primary: { userId: users.admin }, billing: [{ userId: users.u1 }, { userId: users.u2 }], technicalAdmin: { userId: users.u3 } })
       const sent = await send(app, accountId, 'invoice', 'Invoice 2026-11')
       assert.equal(sent.recipients.length, 3)
       await drain()
@@ -54,13 +48,7 @@ for (const kind of DATABASES) {
     test('one mail to a person who holds several slots, with all of them as the reason', async (t) => {
       const app = await buildTestApp(t, kind)
       const { accountId, users } = await makeAccount(app)
-      const { etag } = await getSheet(app, accountId)
-      await app.call({
-        method: 'PUT',
-        url: `/v1/accounts/${accountId}/contacts`,
-        headers: { 'if-match': etag },
-        payload: { primary: { userId: users.billing }, billing: [{ userId: users.billing }] },
-      })
+      await putSheet(app, accountId, { primary: { userId: users.billing }, billing: [{ userId: users.billing }] })
       const preview = (await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/recipients?category=invoice` })).json()
       assert.equal(preview.recipients.length, 1)
       assert.deepEqual([...preview.recipients[0].slots].sort(), ['billing', 'primary'])

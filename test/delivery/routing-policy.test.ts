@@ -6,7 +6,7 @@ import { describe, test } from 'node:test'
 import { ConfigError } from '../../src/config/config.ts'
 import { DEFAULT_POLICY, loadRoutingPolicy, SENDABLE_CATEGORIES } from '../../src/routing/routing-policy.ts'
 import { buildTestApp } from '../helpers/build-test-app.ts'
-import { getSheet, makeAccount, sessionFor } from '../helpers/factories.ts'
+import { getSheet, makeAccount, sessionFor, putSheet } from '../helpers/factories.ts'
 import { testWorker } from '../helpers/test-worker.ts'
 import { startSmtpSink } from '../peers/smtp-sink.ts'
 
@@ -47,13 +47,7 @@ describe('[pglite] categories, preview and test send', () => {
     t.after(() => sink.close())
     const { drain } = testWorker(t, app, { smtpUrl: sink.url })
     const { accountId, users } = await makeAccount(app)
-    const { etag } = await getSheet(app, accountId)
-    await app.call({
-      method: 'PUT',
-      url: `/v1/accounts/${accountId}/contacts`,
-      headers: { 'if-match': etag },
-      payload: { primary: { userId: users.admin }, billing: [{ userId: users.billing }] },
-    })
+    await putSheet(app, accountId, { primary: { userId: users.admin }, billing: [{ userId: users.billing }] })
     const member = await sessionFor(app, accountId, users.member!)
     const preview = await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/recipients?category=renewal`, token: member })
     assert.equal(preview.statusCode, 200)

@@ -62,3 +62,11 @@ export async function getSheet(t: TestApp, accountId: string) {
   const res = await t.call({ method: 'GET', url: `/v1/accounts/${accountId}/contacts` })
   return { sheet: res.json(), etag: res.headers.etag as string }
 }
+
+/** Replaces the whole sheet with the current ETag, as an admin's page would; fails the test on anything but 200. */
+export async function putSheet(t: TestApp, accountId: string, payload: Record<string, unknown>) {
+  const { etag } = await getSheet(t, accountId)
+  const res = await t.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts`, headers: { 'if-match': etag }, payload })
+  if (res.statusCode !== 200) throw new Error(`putSheet: ${res.statusCode} ${res.body}`)
+  return res.json()
+}

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test'
 import { sql } from 'kysely'
 import { DATABASES } from '../helpers/databases.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
-import { getSheet, makeAccount, sessionFor } from '../helpers/factories.ts'
+import { getSheet, makeAccount, sessionFor, putSheet } from '../helpers/factories.ts'
 
 const auditActions = async (app: TestApp, accountId: string): Promise<string[]> =>
   (await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/audit-events?limit=200` }))
@@ -12,14 +12,7 @@ const auditActions = async (app: TestApp, accountId: string): Promise<string[]> 
 
 /** Makes `holder` the primary contact and the second of two billing contacts. */
 async function holdPrimaryAndBilling(app: TestApp, accountId: string, holder: string, other: string) {
-  const { etag } = await getSheet(app, accountId)
-  const res = await app.call({
-    method: 'PUT',
-    url: `/v1/accounts/${accountId}/contacts`,
-    headers: { 'if-match': etag },
-    payload: { primary: { userId: holder }, billing: [{ userId: other }, { userId: holder }] },
-  })
-  assert.equal(res.statusCode, 200, res.body)
+  await putSheet(app, accountId, { primary: { userId: holder }, billing: [{ userId: other }, { userId: holder }] })
 }
 
 for (const kind of DATABASES) {
