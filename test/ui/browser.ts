@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AxeBuilder } from '@axe-core/playwright'
@@ -114,9 +115,12 @@ export async function assertAccessible(page: Page, what: string): Promise<void> 
   assert.deepEqual(report, [], `axe on ${what}`)
 }
 
-/** A full-page screenshot into docs/screenshots (overwritten every run: README shows them). */
+/**
+ * A full-page screenshot. Every run takes it (into the temp folder); with UPDATE_SCREENSHOTS=1 it
+ * goes to docs/screenshots, which the README shows, so that a plain test run leaves the tree clean.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  const dir = path.join(ROOT, 'docs/screenshots')
+  const dir = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs/screenshots') : path.join(os.tmpdir(), 'account-contacts-screenshots')
   fs.mkdirSync(dir, { recursive: true })
   await page.screenshot({ path: path.join(dir, name), fullPage: true, animations: 'disabled', caret: 'hide' })
 }
