@@ -1,0 +1,103 @@
+/**
+ * The benchmark data, generated in SQL (a million accounts would take an hour through the API):
+ * N accounts, five active users each (a super admin, a billing admin, three members) and a full
+ * contact sheet (primary, two billing contacts, decision maker, onboarding, security and technical
+ * administrator, all users). The same statements fill PostgreSQL and PGlite.
+ *
+ * A PostgreSQL dataset lives in its own database, `ac_bench_<N>`, and is reused by later runs when
+ * it is complete (a marker row says so); only what the benchmarks add (audit events, outbox rows)
+ * is cleared at the start of a run, so every run starts from the same state.
+ */
+import { sql, type Kysely } from 'kysely'
+import pg from 'pg'
+import { connectPostgres } from '../../src/db/connect.ts'
+import { migrateToLatest } from '../../src/db/migrate.ts'
+
+/** Account ids are `a<seven digits>`: index i (1-based) is `accountId(i)`. */
+export const accountId = (i: number) => `a${String(i).padStart(7, '0')}`
+export const USERS_PER_ACCOUNT = 5
+
+const CHUNK = 50_000
+
+/** Fills accounts `from..to` (inclusive) in three statements. */
+async function fillChunk(db: Kysely<any>, from: number, to: number): Promise<void> {
+  await sql`
+    insert into accounts (id, name, locale, contacts_version, contacts_reviewed_at)
+    select 'a' || lpad(i::text, 7, '0'), 'Company ' || i, case when i % 3 = 0 then 'fi' else 'en' end, 1, now()
+    from generate_series(${from}::int, ${to}::int) i`.execute(db)
+  await sql`
+    insert into users (account_id, id, email, name, role, status)
+    select 'a' || lpad(i::text, 7, '0'), 'u' || j, 'user' || j || '.' || i || '@company' || i || '.example', 'User ' || j || ' of ' || i,
+      case j when 1 then 'super_admin' when 2 then 'billing_admin' else 'member' end, 'active'
+    from generate_series(${from}::int, ${to}::int) i, generate_series(1, ${USERS_PER_ACCOUNT}::int) j`.execute(db)
+  await sql`
+    insert into contact_slots (account_id, slot, position, user_id, user_status)
+    select 'a' || lpad(i::text, 7, '0'), s.slot, s.position, s.user_id, 'active'
+    from generate_series(${from}::int, ${to}::int) i,
+      (values ('primary', 0, 'u1'), ('billing', 0, 'u2'), ('billing', 1, 'u3'), ('decisionMaker', 0, 'u4'),
+              ('onboarding', 0, 'u5'), ('security', 0, 'u1'), ('technicalAdmin', 0, 'u2')) s(slot, position, user_id)`.execute(db)
+}
+
+/** Migrates and fills an empty database with `accounts` accounts, saying how far it got. */
+export async function generate(db: Kysely<any>, accounts: number, say: (line: string) => void): Promise<void> {
+  await migrateToLatest(db)
+  await sql`create table if not exists bench_meta (accounts int not null, generated_at timestamptz not null default now())`.execute(db)
+  const started = Date.now()
+  for (let from = 1; from <= accounts; from += CHUNK) {
+    const to = Math.min(accounts, from + CHUNK - 1)
+    await fillChunk(db, from, to)
+    say(`  generated ${to.toLocaleString('en')} / ${accounts.toLocaleString('en')} accounts (${((Date.now() - started) / 1000).toFixed(0)} s)`)
+  }
+  await sql`analyze`.execute(db)
+  await sql`insert into bench_meta (accounts) values (${accounts})`.execute(db)
+}
+
+/** Whether the database holds a complete dataset of this size. */
+async function isComplete(db: Kysely<any>, accounts: number): Promise<boolean> {
+  const t = await sql<{ ok: boolean }>`select to_regclass('bench_meta') is not null as ok`.execute(db)
+  if (!t.rows[0]?.ok) return false
+  const r = await sql<{ n: number }>`select count(*)::int as n from bench_meta where accounts = ${accounts}`.execute(db)
+  return (r.rows[0]?.n ?? 0) > 0
+}
+
+/** What the benchmarks write, removed so that each run starts from the generated state. */
+export async function resetRunState(db: Kysely<any>): Promise<void> {
+  await sql`truncate notifications, deliveries, events, audit_events, idempotency_keys, sessions, broadcasts, email_verifications, undeliverable_addresses`.execute(db)
+  // the write benchmark moves primary contacts around; put them back
+  await sql`update contact_slots set user_id = 'u1' where slot = 'primary' and user_id <> 'u1'`.execute(db)
+  await sql`update accounts set contacts_version = 1 where contacts_version <> 1`.execute(db)
+}
+
+/**
+ * The PostgreSQL database of an `accounts`-sized dataset (created and filled when missing), ready
+ * for a run. Answers its connection string.
+ */
+export async function postgresDataset(adminUrl: string, accounts: number, say: (line: string) => void): Promise<string> {
+  const name = `ac_bench_${accounts}`
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  try {
+    const exists = await admin.query('select 1 from pg_database where datname = $1', [name])
+    if (exists.rowCount === 0) await admin.query(`create database ${name}`)
+  } finally {
+    await admin.end()
+  }
+  const handle = connectPostgres(url.toString(), { max: 2 })
+  try {
+    if (!(await isComplete(handle.db, accounts))) {
+      say(`Generating ${accounts.toLocaleString('en')} accounts in PostgreSQL database ${name} (kept for later runs)…`)
+      await sql`drop schema public cascade`.execute(handle.db)
+      await sql`create schema public`.execute(handle.db)
+      await generate(handle.db, accounts, say)
+    } else {
+      await migrateToLatest(handle.db)
+    }
+    await resetRunState(handle.db)
+    await sql`vacuum analyze accounts, contact_slots`.execute(handle.db)
+  } finally {
+    await handle.close()
+  }
+  return url.toString()
+}

@@ -1,0 +1,85 @@
+/**
+ * `npm run bench`: generates (or reuses) the PostgreSQL dataset, runs each benchmark against its
+ * minimal baseline in this process tree, and prints the table of ratios. See bench/README.md.
+ *
+ *   --accounts N    accounts in the main dataset (default 100000; 1000000 for the full size)
+ *   --only 1,3      run only these benchmarks (1 read, 2 preview, 3 write, 4 broadcast,
+ *                   5 delivery, 6 embedded read, 7 growth)
+ *   --quick         a smoke run: 1,000 accounts, one short round of each
+ *   --record        write the results into docs/benchmarks/ and the table of docs/BENCHMARKS.md
+ *   --seconds S --rounds R --connections C --mails M   load settings
+ */
+import os from 'node:os'
+import { parseArgs } from 'node:util'
+import { broadcastBenchmark } from './benchmarks/broadcast.bench.ts'
+import { deliveryBenchmark } from './benchmarks/delivery.bench.ts'
+import { embeddedBenchmark } from './benchmarks/embedded.bench.ts'
+import { growthBenchmark } from './benchmarks/growth.bench.ts'
+import { httpBenchmarks } from './benchmarks/http.bench.ts'
+import { memoryWatcher, type BenchContext, type BenchOptions, type BenchRow } from './lib/context.ts'
+import { postgresDataset } from './lib/dataset.ts'
+import { machine, printTable, record, writeJson } from './lib/report.ts'
+
+const { values } = parseArgs({
+  options: {
+    accounts: { type: 'string' },
+    only: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    record: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
+    rounds: { type: 'string' },
+    connections: { type: 'string' },
+    mails: { type: 'string' },
+    'database-url': { type: 'string' },
+  },
+})
+
+const quick = values.quick!
+const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v))
+const opts: BenchOptions = {
+  accounts: num(values.accounts, quick ? 1000 : 100_000),
+  quick,
+  adminUrl: values['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  seconds: num(values.seconds, quick ? 1 : 8),
+  rounds: num(values.rounds, quick ? 1 : 2),
+  warmupSeconds: quick ? 0.5 : 2,
+  connections: num(values.connections, 10),
+  mails: num(values.mails, quick ? 200 : 5000),
+}
+const only = new Set((values.only ?? '1,2,3,4,5,6,7').split(',').map(Number))
+
+const started = Date.now()
+const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`)
+const memory = memoryWatcher()
+
+say(`account-contacts benchmarks: ${opts.accounts.toLocaleString('en')} accounts${quick ? ' (quick smoke run)' : ''}, ${os.cpus().length} cores`)
+const ctx: BenchContext = { opts, pgUrl: await postgresDataset(opts.adminUrl, opts.accounts, say), say, watch: (c, label) => memory.watch(c, label) }
+
+const rows: BenchRow[] = []
+if ([1, 2, 3].some((i) => only.has(i))) rows.push(...(await httpBenchmarks(ctx, only)))
+if (only.has(4)) rows.push(...(await broadcastBenchmark(ctx)))
+if (only.has(5)) rows.push(...(await deliveryBenchmark(ctx)))
+if (only.has(6)) rows.push(...(await embeddedBenchmark(ctx)))
+if (only.has(7)) rows.push(...(await growthBenchmark(ctx)))
+memory.stop()
+
+const peakRss = memory.peak()
+rows.push({
+  id: 8,
+  name: 'memory: peak RSS of the service processes',
+  unit: 'MB',
+  ours: Math.round(peakRss / 2 ** 20),
+  baseline: 250,
+  ratio: Math.round((peakRss / 2 ** 20 / 250) * 100) / 100,
+  target: '< 250 MB',
+  holds: peakRss < 250 * 2 ** 20,
+  details: memory.peaks(),
+})
+
+const result = { date: new Date().toISOString(), machine: await machine(opts.adminUrl), options: opts, seconds: Math.round((Date.now() - started) / 1000), rows }
+printTable(result)
+const file = opts.quick || !values.record ? writeJson(result, os.tmpdir()) : record(result)
+say(`results: ${file}`)
+// a smoke run fails when a figure could not be measured at all (errors, non-2xx), not on a missed target
+const broken = rows.filter((r) => r.details.failedRequests)
+process.exit(broken.length > 0 ? 1 : 0)
