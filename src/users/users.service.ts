@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import { findAccount, lockAccount } from '../accounts/accounts.repository.ts'
 import { notFound as accountNotFound } from '../accounts/accounts.service.ts'
 import { appendAuditEvent } from '../audit/audit.repository.ts'
+import { deleteUserSessions } from '../auth/sessions/sessions.repository.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
 import type { Database, Db } from '../db/database.ts'
 import { PG, pgError } from '../db/pg-errors.ts'
@@ -63,6 +64,8 @@ export function createUserService({ db, contacts, publicUrl }: { db: Kysely<Data
     ) as PatchUser
     if (Object.keys(changes).length === 0) return before
     const vacated = changes.status === 'deactivated' ? await contacts.vacateUser(trx, ctx, before.account_id, before.id) : undefined
+    // A deactivated user is signed out for good: reactivating them later must not revive an old session.
+    if (changes.status === 'deactivated') await deleteUserSessions(trx, before.account_id, before.id)
     const after = await withEmailConflict(() => repo.updateUser(trx, before.account_id, before.id, changes))
     if (vacated) await announceDeactivation(trx, ctx, after, slotsHeldBy(vacated.before, before.id))
     const action =

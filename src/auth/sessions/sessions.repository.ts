@@ -22,3 +22,7 @@ export const deleteExpiredSessions = (db: Db, accountId: string, now: Date) =>
 
 export const deleteSessionByHash = (db: Db, accountId: string, tokenHash: string) =>
   db.deleteFrom('sessions').where('account_id', '=', accountId).where('token_hash', '=', tokenHash).execute()
+
+/** Ends every session of a user (deactivation signs them out for good). */
+export const deleteUserSessions = (db: Db, accountId: string, userId: string) =>
+  db.deleteFrom('sessions').where('account_id', '=', accountId).where('user_id', '=', userId).execute()
