@@ -29,6 +29,10 @@ const EnvSchema = Type.Object({
   WORKER_LEASE_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
   /** Requests a minute per client (API key, session or address); `0` turns the limit off. */
   RATE_LIMIT_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]{1,7}$' })),
+  /** Milliseconds to open a PostgreSQL connection or wait for a free one in the pool. */
+  DATABASE_CONNECT_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,6}$' })),
+  /** Milliseconds a PostgreSQL statement (or an idle transaction) may last; `0` turns the bound off. */
+  DATABASE_STATEMENT_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[0-9]{1,7}$' })),
 })
 
 type Env = Static<typeof EnvSchema>
@@ -50,6 +54,8 @@ export interface Config {
   readonly rateLimitPerMinute: number
   readonly secretKey: string | undefined
   readonly workerLeaseSeconds: number
+  readonly databaseConnectTimeoutMs: number
+  readonly databaseStatementTimeoutMs: number
 }
 
 export class ConfigError extends Error {
@@ -69,6 +75,8 @@ const HINTS: Partial<Record<keyof Env, string>> = {
   RATE_LIMIT_PER_MINUTE: 'a whole number (0 turns the limit off)',
   SECRET_KEY: 'at least 32 characters',
   WORKER_LEASE_SECONDS: 'a whole number of seconds',
+  DATABASE_CONNECT_TIMEOUT_MS: 'a whole number of milliseconds',
+  DATABASE_STATEMENT_TIMEOUT_MS: 'a whole number of milliseconds (0 turns the bound off)',
 }
 
 /**
@@ -113,6 +121,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rateLimitPerMinute: Number(e.RATE_LIMIT_PER_MINUTE ?? 1200),
     secretKey: e.SECRET_KEY,
     workerLeaseSeconds: Number(e.WORKER_LEASE_SECONDS ?? 60),
+    databaseConnectTimeoutMs: Number(e.DATABASE_CONNECT_TIMEOUT_MS ?? 10_000),
+    databaseStatementTimeoutMs: Number(e.DATABASE_STATEMENT_TIMEOUT_MS ?? 60_000),
   })
 }
 

@@ -2,7 +2,7 @@ import type { TestContext } from 'node:test'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp, type AppConfig } from '../../src/app/build-app.ts'
 import { createServices, type Services } from '../../src/app/container.ts'
-import type { DatabaseKind } from '../../src/db/connect.ts'
+import type { DatabaseHandle, DatabaseKind } from '../../src/db/connect.ts'
 import type { Clock } from '../../src/lib/clock.ts'
 import { freshDatabase, type TestDatabaseHandle } from './databases.ts'
 import { createSecretDeriver } from '../../src/webhooks/webhook-secrets.ts'
@@ -25,12 +25,22 @@ export interface TestApp {
 export async function buildTestApp(
   t: Pick<TestContext, 'after'>,
   kind: DatabaseKind,
-  opts: { config?: Partial<AppConfig>; clock?: Clock; webhookAllowPrivate?: boolean } = {},
+  opts: {
+    config?: Partial<AppConfig>
+    clock?: Clock
+    webhookAllowPrivate?: boolean
+    /**
+     * The services' own connection to the fresh database (through a fault proxy, say), closed
+     * with the app; `handle` stays a direct connection, for reading back what landed.
+     */
+    connectVia?: (fresh: TestDatabaseHandle) => DatabaseHandle
+  } = {},
 ): Promise<TestApp> {
   const handle = await freshDatabase(kind)
+  const serviceDb = opts.connectVia?.(handle)
   const config: AppConfig = { publicUrl: 'http://ui.test', logLevel: 'silent', rateLimitPerMinute: 0, ...opts.config }
   const services = createServices({
-    db: handle.db,
+    db: (serviceDb ?? handle).db,
     config: { publicUrl: config.publicUrl, reviewIntervalDays: 180, webhookAllowPrivate: opts.webhookAllowPrivate ?? true },
     secrets: createSecretDeriver('test-master-key-of-at-least-32-characters'),
     ...(opts.clock ? { clock: opts.clock } : {}),
@@ -39,6 +49,7 @@ export async function buildTestApp(
   const { key } = await services.apiKeys.create('tests')
   t.after(async () => {
     await app.close()
+    await serviceDb?.close()
     await handle.close()
   })
   const call = ({ token, ...o }: InjectOptions & { token?: string | null }) => {

@@ -15,8 +15,12 @@ const quiet = { info() {}, warn() {}, error() {} }
  * test/peers/smtp-sink.ts) and webhooks to loopback, with a fast retry schedule. `drain()` works
  * until nothing is due or waiting to be retried.
  */
-export function testWorker(t: Pick<TestContext, 'after'>, app: TestApp, opts: { smtpUrl: string; options?: Partial<WorkerOptions> }) {
-  const email = createSmtpTransport({ url: opts.smtpUrl, pool: false })
+export function testWorker(
+  t: Pick<TestContext, 'after'>,
+  app: TestApp,
+  opts: { smtpUrl: string; options?: Partial<WorkerOptions>; sendDeadlineMs?: number },
+) {
+  const email = createSmtpTransport({ url: opts.smtpUrl, pool: false, sendDeadlineMs: opts.sendDeadlineMs })
   const worker = createWorker({
     db: app.services.db,
     email,
