@@ -4,7 +4,7 @@ import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { accountRoutes } from '../accounts/accounts.routes.ts'
 import { auditRoutes } from '../audit/audit.routes.ts'
 import { sessionRoutes } from '../auth/sessions/sessions.routes.ts'
@@ -36,12 +36,26 @@ export type AppConfig = Pick<Config, 'publicUrl' | 'logLevel' | 'rateLimitPerMin
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/
 
 /**
+ * A request as it is logged: Fastify's own fields, but the query's values left out, because a
+ * query can be a credential (the verification link's `?token=`) and logs are kept and shared.
+ */
+function requestForLog(req: FastifyRequest) {
+  const q = req.url.indexOf('?')
+  const names = q < 0 ? [] : req.url.slice(q + 1).split('&').map((p) => `${p.split('=')[0]}=[redacted]`)
+  const url = q < 0 ? req.url : `${req.url.slice(0, q)}?${names.join('&')}`
+  return { method: req.method, url, host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }
+}
+
+/**
  * The HTTP application: plugins, then every domain's routes. No listening and no database
  * connection here, so tests build it around their own database and call it with `inject`.
  */
 export async function buildApp(services: Services, config: AppConfig): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'], serializers: { req: requestForLog } },
     bodyLimit: 1024 * 1024,
     // A caller's X-Request-Id is kept when it is harmless, so that logs can be joined across services.
     genReqId: (req) => {
