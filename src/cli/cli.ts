@@ -2,16 +2,21 @@ import { parseArgs } from 'node:util'
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../config/config.ts'
 import { AppError } from '../lib/errors.ts'
 import { CliError } from './cli-error.ts'
-import { broadcast } from './commands/broadcast.ts'
-import { demo } from './commands/demo.ts'
-import { exportCommand } from './commands/export.ts'
-import { importCommand } from './commands/import.ts'
-import { keys } from './commands/keys.ts'
-import { notify } from './commands/notify.ts'
-import { report } from './commands/report.ts'
-import { serve } from './commands/serve.ts'
-import { worker } from './commands/worker.ts'
 import { openDatabase } from './open-database.ts'
+
+// Each command's module is loaded when it runs: a long-running `serve` or `worker` process then
+// holds in memory only what it uses (the import/export code, CSV parsers, ...).
+const load = {
+  broadcast: () => import('./commands/broadcast.ts').then((m) => m.broadcast),
+  demo: () => import('./commands/demo.ts').then((m) => m.demo),
+  exportCommand: () => import('./commands/export.ts').then((m) => m.exportCommand),
+  importCommand: () => import('./commands/import.ts').then((m) => m.importCommand),
+  keys: () => import('./commands/keys.ts').then((m) => m.keys),
+  notify: () => import('./commands/notify.ts').then((m) => m.notify),
+  report: () => import('./commands/report.ts').then((m) => m.report),
+  serve: () => import('./commands/serve.ts').then((m) => m.serve),
+  worker: () => import('./commands/worker.ts').then((m) => m.worker),
+}
 import { REMOTE_COMMANDS, remoteFrom } from './remote.ts'
 
 const USAGE = `Usage: account-contacts <command> [options]
@@ -89,10 +94,10 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     const remote = REMOTE_COMMANDS.includes(command) ? remoteFrom(values, env) : undefined
     switch (command) {
       case 'serve':
-        await serve(config, { demo: values.demo ? 'always' : values['demo-if-empty'] ? 'if-empty' : 'never' })
+        await (await load.serve())(config, { demo: values.demo ? 'always' : values['demo-if-empty'] ? 'if-empty' : 'never' })
         return -1 // keeps running
       case 'worker':
-        await worker(config)
+        await (await load.worker())(config)
         return -1 // keeps running
       case 'migrate': {
         const handle = await openDatabase(config, 'account-contacts migrate')
@@ -101,24 +106,24 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         return 0
       }
       case 'keys':
-        await keys(config, { sub: positionals[0], name: values.name, id: positionals[1] })
+        await (await load.keys())(config, { sub: positionals[0], name: values.name, id: positionals[1] })
         return 0
       case 'demo':
-        await demo(config)
+        await (await load.demo())(config)
         return 0
       case 'report':
-        await report(config, remote, { format: values.format })
+        await (await load.report())(config, remote, { format: values.format })
         return 0
       case 'notify':
-        await notify(config, remote, { ...values, idempotencyKey: values['idempotency-key'] })
+        await (await load.notify())(config, remote, { ...values, idempotencyKey: values['idempotency-key'] })
         return 0
       case 'broadcast':
-        await broadcast(config, remote, values)
+        await (await load.broadcast())(config, remote, values)
         return 0
       case 'import':
-        return await importCommand(config, { file: positionals[0], rejects: values.rejects, batch: values.batch, dryRun: values['dry-run'], restart: values.restart })
+        return await (await load.importCommand())(config, { file: positionals[0], rejects: values.rejects, batch: values.batch, dryRun: values['dry-run'], restart: values.restart })
       case 'export':
-        await exportCommand(config, { out: values.out, format: values.format })
+        await (await load.exportCommand())(config, { out: values.out, format: values.format })
         return 0
       default:
         throw new CliError(`Unknown command "${command}".\n\n${USAGE}`)

@@ -62,44 +62,21 @@ export async function fanOut(
 
 /**
  * Queues our own mail (verification, contact changed, vacated slots) to named addresses: one
- * notification of kind `system` and a delivery per address, in the caller's transaction.
+ * notification of kind `system` and a delivery per address, in one statement of the caller's
+ * transaction.
  */
 export async function queueSystemMail(
   db: Db,
   m: { accountId: string; id: string; category: string; subject: string; text: string; html: string; to: Recipient[]; maxAttempts: number; requestId: string | null; actor: { type: string; id: string } },
 ): Promise<void> {
-  await db
-    .insertInto('notifications')
-    .values({
-      account_id: m.accountId,
-      id: m.id,
-      category: m.category,
-      subject: m.subject,
-      text: m.text,
-      html: m.html,
-      kind: 'system',
-      fallback: null,
-      status: m.to.length > 0 ? 'queued' : 'undeliverable',
-      recipients: JSON.stringify(m.to),
-      broadcast_id: null,
-      actor_type: m.actor.type,
-      actor_id: m.actor.id,
-      request_id: m.requestId,
-    })
-    .execute()
-  if (m.to.length === 0) return
-  await db
-    .insertInto('deliveries')
-    .values(
-      m.to.map((r, i) => ({
-        account_id: m.accountId,
-        id: `${m.id}.${i}`,
-        channel: 'email' as const,
-        notification_id: m.id,
-        recipient: r.email,
-        recipient_name: r.name,
-        max_attempts: m.maxAttempts,
-      })),
+  await sql`
+    with n as (
+      insert into notifications (account_id, id, category, subject, text, html, kind, fallback, status, recipients, broadcast_id, actor_type, actor_id, request_id)
+      values (${m.accountId}, ${m.id}, ${m.category}, ${m.subject}, ${m.text}, ${m.html}, 'system', null,
+        ${m.to.length > 0 ? 'queued' : 'undeliverable'}, ${JSON.stringify(m.to)}::jsonb, null, ${m.actor.type}, ${m.actor.id}, ${m.requestId})
+      returning account_id, id
     )
-    .execute()
+    insert into deliveries (account_id, id, channel, notification_id, recipient, recipient_name, max_attempts)
+    select n.account_id, n.id || '.' || (t.i - 1), 'email', n.id, t.email, t.name, ${m.maxAttempts}
+    from n, unnest(${m.to.map((r) => r.email)}::text[], ${m.to.map((r) => r.name)}::text[]) with ordinality as t(email, name, i)`.execute(db)
 }

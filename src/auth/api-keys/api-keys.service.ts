@@ -10,7 +10,18 @@ export const API_KEY_PREFIX = 'acpk_'
 
 export type ApiKeyService = ReturnType<typeof createApiKeyService>
 
+/**
+ * A live key is looked up once per this many milliseconds per process, not on every request: the
+ * lookup was a third of a sheet read's database work (bench/README.md). The price: a key revoked
+ * by another process (`keys revoke`) keeps working here for at most this long; in the process that
+ * revokes it, at once. Unknown and revoked keys are never cached.
+ */
+export const API_KEY_CACHE_MS = 5_000
+const API_KEY_CACHE_SIZE = 1_000
+
 export function createApiKeyService({ db, clock }: { db: Kysely<Database>; clock: Clock }) {
+  // token hash → key id and until when (process time, not the injectable clock) it counts as live
+  const live = new Map<string, { id: string; until: number }>()
   return {
     /** Makes a key of 192 random bits. The raw key is returned once and stored only as its hash. */
     async create(name: string): Promise<{ id: string; name: string; prefix: string; key: string }> {
@@ -36,8 +47,16 @@ export function createApiKeyService({ db, clock }: { db: Kysely<Database>; clock
 
     /** The key's id when the raw key is live, else undefined. */
     async authenticate(key: string): Promise<string | undefined> {
-      const row = await repo.findLiveApiKeyByHash(db, hashToken(key))
-      if (!row) return undefined
+      const hash = hashToken(key)
+      const hit = live.get(hash)
+      if (hit && hit.until > performance.now()) return hit.id
+      const row = await repo.findLiveApiKeyByHash(db, hash)
+      if (!row) {
+        live.delete(hash)
+        return undefined
+      }
+      if (live.size >= API_KEY_CACHE_SIZE) live.clear()
+      live.set(hash, { id: row.id, until: performance.now() + API_KEY_CACHE_MS })
       const now = clock.now()
       if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > 60_000) await repo.touchApiKey(db, row.id, now)
       return row.id
@@ -46,6 +65,10 @@ export function createApiKeyService({ db, clock }: { db: Kysely<Database>; clock
     list: () => repo.listApiKeys(db),
 
     /** Revokes by id or by the prefix shown in the list; answers what was revoked. */
-    revoke: (idOrPrefix: string) => repo.revokeApiKey(db, idOrPrefix, clock.now()),
+    async revoke(idOrPrefix: string) {
+      const revoked = await repo.revokeApiKey(db, idOrPrefix, clock.now())
+      live.clear()
+      return revoked
+    },
   }
 }
