@@ -5,6 +5,7 @@ import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import helmetHeaders from 'helmet'
 import { accountRoutes } from '../accounts/accounts.routes.ts'
 import { auditRoutes } from '../audit/audit.routes.ts'
 import { sessionRoutes } from '../auth/sessions/sessions.routes.ts'
@@ -22,7 +23,7 @@ import { webhookEndpointRoutes } from '../webhooks/webhook-endpoints.routes.ts'
 import { userRoutes } from '../users/users.routes.ts'
 import { authPlugin } from './auth.plugin.ts'
 import type { Services } from './container.ts'
-import { registerErrorHandling } from './error-handler.ts'
+import { registerErrorHandling, sendProblem } from './error-handler.ts'
 import { metricsPlugin } from './metrics.plugin.ts'
 import { opsRoutes } from './ops.routes.ts'
 import { SHARED_SCHEMAS } from './shared-schemas.ts'
@@ -51,6 +52,23 @@ function requestForLog(req: FastifyRequest) {
  * connection here, so tests build it around their own database and call it with `inject`.
  */
 export async function buildApp(services: Services, config: AppConfig): Promise<FastifyInstance> {
+  const https = config.publicUrl.startsWith('https:')
+  const securityHeaders = {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        // Upgrading and HSTS only where the service is reached over HTTPS (not on localhost).
+        upgradeInsecureRequests: https ? [] : null,
+      },
+    },
+    strictTransportSecurity: https,
+  }
+  // The same headers, set by helmet itself, on the replies that no hook sees (the router's refusals).
+  const setSecurityHeaders = helmetHeaders(securityHeaders)
   const app = Fastify({
     logger:
       config.logLevel === 'silent'
@@ -64,6 +82,13 @@ export async function buildApp(services: Services, config: AppConfig): Promise<F
     },
     requestIdHeader: false,
     return503OnClosing: true,
+    // The router's own refusals (a path parameter over 100 characters, a malformed %-escape) come
+    // before any hook: without this they would be Fastify's plain JSON, not a problem.
+    frameworkErrors: (err, request, reply) => {
+      setSecurityHeaders(request.raw, reply.raw, () => {})
+      reply.header('x-request-id', request.id)
+      return sendProblem(reply, err, request)
+    },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // JSON only: Fastify reads text/plain bodies by default, which would reach validation as a string.
@@ -75,21 +100,7 @@ export async function buildApp(services: Services, config: AppConfig): Promise<F
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
-  const https = config.publicUrl.startsWith('https:')
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        styleSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        // Upgrading and HSTS only where the service is reached over HTTPS (not on localhost).
-        upgradeInsecureRequests: https ? [] : null,
-      },
-    },
-    strictTransportSecurity: https,
-  })
+  await app.register(helmet, securityHeaders)
   if (config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {
       max: config.rateLimitPerMinute,
