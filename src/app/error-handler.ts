@@ -10,6 +10,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'validation-failed',
   FST_ERR_CTP_INVALID_JSON_BODY: 'validation-failed',
   FST_ERR_VALIDATION: 'validation-failed',
+  FST_ERR_MAX_PARAM_LENGTH: 'validation-failed',
+  FST_ERR_BAD_URL: 'validation-failed',
 }
 
 interface AjvError {

@@ -2358,13 +2358,14 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description A small HTML page saying the link is not valid */
+            /** @description The link is not valid (a small HTML page), or the request is not (validation-failed) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many requests (rate-limited); see Retry-After */

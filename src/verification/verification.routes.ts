@@ -4,6 +4,7 @@ import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
 import { problems, publicProblems } from '../app/route-helpers.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
 import { escapeHtml } from '../mail/system-mail.ts'
+import { ProblemSchema } from '../lib/schemas.ts'
 
 const TEXT = {
   en: {
@@ -36,7 +37,14 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactSe
         produces: ['text/html'],
         response: {
           200: Type.String({ description: 'A small HTML page saying the address is verified' }),
-          400: Type.String({ description: 'A small HTML page saying the link is not valid' }),
+          // The page for a link that is not valid; a request that is not (no token, say) is a problem like anywhere else.
+          400: {
+            description: 'The link is not valid (a small HTML page), or the request is not (validation-failed)',
+            content: {
+              'text/html': { schema: Type.String({ description: 'A small HTML page saying the link is not valid' }) },
+              'application/problem+json': { schema: Type.Ref(ProblemSchema) },
+            },
+          },
           ...publicProblems(),
         },
       },
