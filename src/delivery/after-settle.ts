@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Db } from '../db/database.ts'
-import { emitEvent } from '../webhooks/events.ts'
+import { emitEvents } from '../webhooks/events.ts'
 
 /** A mail server refused this address for good: the account's health lists it until it changes. */
 export async function markAddressUndeliverable(db: Db, accountId: string, email: string, reason: string): Promise<void> {
@@ -11,9 +11,13 @@ export async function markAddressUndeliverable(db: Db, accountId: string, email:
     .execute()
 }
 
-/** An address that took a mail again is deliverable again. */
-export async function clearAddressUndeliverable(db: Db, accountId: string, email: string): Promise<void> {
-  await db.deleteFrom('undeliverable_addresses').where('account_id', '=', accountId).where('email', '=', email.toLowerCase()).execute()
+/** Addresses that took a mail again are deliverable again. */
+export async function clearAddressesUndeliverable(db: Db, addresses: { account_id: string; email: string }[]): Promise<void> {
+  if (addresses.length === 0) return
+  await db
+    .deleteFrom('undeliverable_addresses')
+    .where((eb) => eb.or(addresses.map((a) => eb.and([eb('account_id', '=', a.account_id), eb('email', '=', a.email.toLowerCase())]))))
+    .execute()
 }
 
 /** The endpoint answered 410 Gone: no more deliveries to it, with the reason shown in the API. */
@@ -22,31 +26,44 @@ export async function disableEndpoint(db: Db, endpointId: string, reason: string
 }
 
 /**
- * When the last delivery of a notification settles, emits `notification.delivered` (all went) or
- * `notification.failed` (some failed for good). The notification row is locked first, so that of
- * two workers settling the last two deliveries at once, exactly one sees the other's result.
+ * For each notification whose last delivery has now settled, emits `notification.delivered` (all
+ * went) or `notification.failed` (some failed for good). The notification rows are locked first,
+ * in key order, so that of two workers settling a notification's last two deliveries at once
+ * exactly one sees the other's result, and two batches never wait on each other in a circle.
  */
-export async function emitNotificationOutcome(db: Db, accountId: string, notificationId: string): Promise<void> {
-  const n = await db
+export async function emitNotificationOutcomes(db: Db, keys: { account_id: string; notification_id: string }[]): Promise<void> {
+  const unique = [...new Map(keys.map((k) => [`${k.account_id}/${k.notification_id}`, k])).values()]
+  if (unique.length === 0) return
+  const notifications = await db
     .selectFrom('notifications')
-    .select(['id', 'category', 'kind', 'is_test'])
-    .where('account_id', '=', accountId)
-    .where('id', '=', notificationId)
+    .select(['account_id', 'id', 'category', 'kind', 'is_test'])
+    .where((eb) => eb.or(unique.map((k) => eb.and([eb('account_id', '=', k.account_id), eb('id', '=', k.notification_id)]))))
+    .orderBy('account_id')
+    .orderBy('id')
     .forUpdate()
-    .executeTakeFirst()
-  if (!n || n.kind !== 'notification') return
-  const counts = await sql<{ open: number; failed: number; delivered: number }>`
-    select count(*) filter (where status in ('queued', 'sending', 'retrying'))::int as open,
-           count(*) filter (where status = 'failed')::int as failed,
-           count(*) filter (where status = 'delivered')::int as delivered
-    from deliveries where account_id = ${accountId} and notification_id = ${notificationId}`.execute(db)
-  const c = counts.rows[0]!
-  if (c.open > 0) return
-  await emitEvent(db, accountId, c.failed > 0 ? 'notification.failed' : 'notification.delivered', {
-    notificationId,
-    category: n.category,
-    test: n.is_test,
-    delivered: c.delivered,
-    failed: c.failed,
-  })
+    .execute()
+  const ours = notifications.filter((n) => n.kind === 'notification')
+  if (ours.length === 0) return
+  const counts = await db
+    .selectFrom('deliveries')
+    .select([
+      'account_id',
+      'notification_id',
+      sql<number>`count(*) filter (where status in ('queued', 'sending', 'retrying'))::int`.as('open'),
+      sql<number>`count(*) filter (where status = 'failed')::int`.as('failed'),
+      sql<number>`count(*) filter (where status = 'delivered')::int`.as('delivered'),
+    ])
+    .where((eb) => eb.or(ours.map((n) => eb.and([eb('account_id', '=', n.account_id), eb('notification_id', '=', n.id)]))))
+    .groupBy(['account_id', 'notification_id'])
+    .execute()
+  const byKey = new Map(counts.map((c) => [`${c.account_id}/${c.notification_id}`, c]))
+  await emitEvents(
+    db,
+    ours.flatMap((n) => {
+      const c = byKey.get(`${n.account_id}/${n.id}`)
+      if (!c || c.open > 0) return []
+      const type = c.failed > 0 ? ('notification.failed' as const) : ('notification.delivered' as const)
+      return [{ accountId: n.account_id, type, data: { notificationId: n.id, category: n.category, test: n.is_test, delivered: c.delivered, failed: c.failed } }]
+    }),
+  )
 }

@@ -68,16 +68,19 @@ export async function loadWebhookContent(db: Db, keys: { account_id: string; eve
   }
 }
 
-/** Marks a claimed delivery delivered, if this worker still holds it. */
-export async function settleDelivered(db: Db, d: { account_id: string; id: string }, token: string): Promise<boolean> {
-  const res = await db
+/**
+ * Marks claimed deliveries delivered, those this worker still holds; answers which ones it marked.
+ * One statement for a whole batch.
+ */
+export async function settleDelivered(db: Db, ds: { account_id: string; id: string }[], token: string): Promise<{ account_id: string; id: string }[]> {
+  if (ds.length === 0) return []
+  return db
     .updateTable('deliveries')
     .set({ status: 'delivered', delivered_at: new Date(), last_error: null, lock_token: null, updated_at: new Date() })
-    .where('account_id', '=', d.account_id)
-    .where('id', '=', d.id)
+    .where((eb) => eb.or(ds.map((d) => eb.and([eb('account_id', '=', d.account_id), eb('id', '=', d.id)]))))
     .where('lock_token', '=', token)
-    .executeTakeFirst()
-  return res.numUpdatedRows > 0n
+    .returning(['account_id', 'id'])
+    .execute()
 }
 
 /**

@@ -87,26 +87,50 @@ export function createWorker(deps: WorkerDeps) {
     }
   }
 
-  /** Settles one delivery and its consequences in one transaction. */
-  async function settle(d: DeliveryRow, token: string, r: DeliveryResult): Promise<void> {
+  /**
+   * Settles sent deliveries and their consequences in one transaction: one statement marks every
+   * success, failures are recorded one by one (they are rare), then the notifications whose last
+   * delivery this was get their outcome event. A transaction per delivery made one worker spend
+   * most of its time in database round trips (bench/README.md).
+   */
+  async function settle(sent: { d: DeliveryRow; r: DeliveryResult }[], token: string): Promise<void> {
     await db.transaction().execute(async (trx) => {
-      if (r.ok) {
-        if (!(await repo.settleDelivered(trx, d, token))) return
-        if (d.channel === 'email') await after.clearAddressUndeliverable(trx, d.account_id, d.recipient)
-      } else {
+      const ok = sent.filter((s) => s.r.ok).map((s) => s.d)
+      const delivered = new Set((await repo.settleDelivered(trx, ok, token)).map((d) => `${d.account_id}/${d.id}`))
+      const settled = ok.filter((d) => delivered.has(`${d.account_id}/${d.id}`))
+      await after.clearAddressesUndeliverable(trx, settled.filter((d) => d.channel === 'email').map((d) => ({ account_id: d.account_id, email: d.recipient })))
+      for (const { d, r } of sent) {
+        if (r.ok) continue
         const status = await repo.settleFailed(trx, d, token, {
           retryable: r.retryable,
           detail: r.detail,
           retryAfterSeconds: (r.retryAfterMs ?? 0) / 1000,
           backoffBaseSeconds: o.backoffBaseSeconds,
         })
-        if (!status) return
+        if (!status) continue
         if (r.recipientRejected) await after.markAddressUndeliverable(trx, d.account_id, d.recipient, r.detail)
         if (r.disableEndpoint) await after.disableEndpoint(trx, d.endpoint_id!, `410 Gone at ${new Date().toISOString()}`)
-        if (status === 'retrying') return
+        if (status === 'failed') settled.push(d)
       }
-      if (d.channel === 'email') await after.emitNotificationOutcome(trx, d.account_id, d.notification_id!)
+      const emails = settled.filter((d) => d.channel === 'email')
+      await after.emitNotificationOutcomes(trx, emails.map((d) => ({ account_id: d.account_id, notification_id: d.notification_id! })))
     })
+  }
+
+  /** Settles the batch together; should that fail, each delivery alone, so one bad row cannot hold back the rest. */
+  async function settleAll(sent: { d: DeliveryRow; r: DeliveryResult }[], token: string): Promise<void> {
+    try {
+      await settle(sent, token)
+      return
+    } catch (err) {
+      if (sent.length === 1) {
+        // the lease will run out and another attempt follows: at-least-once, never lost
+        deps.log.error({ err, delivery: sent[0]!.d.id }, 'settling a delivery failed')
+        return
+      }
+      deps.log.warn({ err }, 'settling a batch failed; settling its deliveries one by one')
+    }
+    for (const one of sent) await settleAll([one], token)
   }
 
   /** Claims and delivers one batch; answers how many deliveries it settled. */
@@ -115,24 +139,18 @@ export function createWorker(deps: WorkerDeps) {
     const batch = await repo.claimDeliveries(db, { limit: o.batchSize, leaseSeconds: o.leaseSeconds, token })
     if (batch.length === 0) return 0
     const content = await loadContent(batch)
-    await Promise.all(
+    const sent = await Promise.all(
       batch.map(async (d) => {
-        let r: DeliveryResult
         try {
-          r = await send(d, content)
+          return { d, r: await send(d, content) }
         } catch (err) {
           // transports answer instead of throwing; anything thrown is our bug: retry, and say so
           deps.log.error({ err, delivery: d.id }, 'delivery threw')
-          r = { ok: false, retryable: true, detail: 'internal error while sending' }
-        }
-        try {
-          await settle(d, token, r)
-        } catch (err) {
-          // the lease will run out and another attempt follows: at-least-once, never lost
-          deps.log.error({ err, delivery: d.id }, 'settling a delivery failed')
+          return { d, r: { ok: false, retryable: true, detail: 'internal error while sending' } satisfies DeliveryResult }
         }
       }),
     )
+    await settleAll(sent, token)
     return batch.length
   }
 
