@@ -7,6 +7,7 @@
  *                   5 delivery, 6 embedded read, 7 growth)
  *   --quick         a smoke run: 1,000 accounts, one short round of each
  *   --record        write the results into docs/benchmarks/ and the table of docs/BENCHMARKS.md
+ *   --profile DIR   our service and worker processes write V8 CPU profiles (.cpuprofile) into DIR
  *   --seconds S --rounds R --connections C --mails M   load settings
  */
 import os from 'node:os'
@@ -31,8 +32,11 @@ const { values } = parseArgs({
     connections: { type: 'string' },
     mails: { type: 'string' },
     'database-url': { type: 'string' },
+    profile: { type: 'string' },
   },
 })
+// read by startNode in every benchmark
+if (values.profile) process.env.BENCH_CPU_PROF = values.profile
 
 const quick = values.quick!
 const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v))

@@ -39,7 +39,7 @@ export async function deliveryBenchmark(ctx: BenchContext): Promise<BenchRow[]> 
       MAIL_FROM: 'bench@bench.invalid',
       LOG_LEVEL: 'warn',
       SECRET_KEY: 'benchmark-secret-key-of-at-least-32-characters',
-    })
+    }, { profile: true })
     ctx.watch(worker, 'worker, benchmark 5')
     await sink.waitFor(m, timeoutMs)
     const oursRate = sink.rate()

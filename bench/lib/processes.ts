@@ -37,9 +37,14 @@ export interface Child {
   stop(): Promise<void>
 }
 
-/** Starts `node <args>` (tsx loaded) in the repository with `env` added. */
-export function startNode(args: string[], env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', ...args], {
+/**
+ * Starts `node <args>` (tsx loaded) in the repository with `env` added. With `--profile DIR`
+ * (BENCH_CPU_PROF), our processes write a V8 CPU profile there when they exit (open it in Chrome
+ * DevTools or speedscope); the baselines are never profiled.
+ */
+export function startNode(args: string[], env: Record<string, string>, opts: { profile?: boolean } = {}): Child {
+  const prof = opts.profile && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+  const proc = spawn(process.execPath, [...prof, '--import', 'tsx', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -120,7 +125,7 @@ export async function startService(env: Record<string, string>): Promise<Child &
     WORKER: 'off',
     SECRET_KEY: 'benchmark-secret-key-of-at-least-32-characters',
     ...env,
-  })
+  }, { profile: true })
   const base = `http://127.0.0.1:${port}`
   await waitReady(child, `${base}/readyz`)
   return { ...child, base }

@@ -53,6 +53,8 @@ export function workerFor(services: Services, config: Config, log: WorkerDeps['l
     log,
     options: {
       batchSize: 20,
+      // two batches in flight: one is sent while the other settles (bench/README.md)
+      lanes: 2,
       leaseSeconds: config.workerLeaseSeconds,
       pollMs: 1000,
       backoffBaseSeconds: 10,

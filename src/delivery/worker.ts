@@ -14,6 +14,8 @@ export interface WorkerOptions {
   leaseSeconds: number
   /** How long to sleep when nothing was due. */
   pollMs: number
+  /** Batches in flight at once (default 1). */
+  lanes?: number
   /** First retry delay; doubles each attempt (see deliveries.repository.ts). */
   backoffBaseSeconds: number
   /** Message-ID domain. */
@@ -44,7 +46,7 @@ export function createWorker(deps: WorkerDeps) {
   const { db, options: o } = deps
   let running = false
   let loop: Promise<void> | undefined
-  let wake: (() => void) | undefined
+  const wakers = new Set<() => void>()
 
   async function send(d: DeliveryRow, content: Awaited<ReturnType<typeof loadContent>>): Promise<DeliveryResult> {
     if (d.channel === 'email') {
@@ -168,13 +170,17 @@ export function createWorker(deps: WorkerDeps) {
     runOnce,
     runChores,
 
-    /** Runs until stop(): batches back to back while there is work, else a poll sleep. */
+    /**
+     * Runs until stop(): batches back to back while there is work, else a poll sleep. With
+     * `lanes` > 1, that many batches are in flight at once (each its own claim), so the mail
+     * server is kept busy while another batch settles; chores run in the first lane only.
+     */
     start() {
       if (running) return
       running = true
-      loop = (async () => {
+      const lane = async (first: boolean) => {
         while (running) {
-          await runChores()
+          if (first) await runChores()
           let n = 0
           try {
             n = await runOnce()
@@ -183,27 +189,29 @@ export function createWorker(deps: WorkerDeps) {
           }
           if (n === 0 && running) {
             await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, o.pollMs)
-              wake = () => {
+              const wake = () => {
                 clearTimeout(timer)
+                wakers.delete(wake)
                 resolve()
               }
+              const timer = setTimeout(wake, o.pollMs)
+              wakers.add(wake)
             })
-            wake = undefined
           }
         }
-      })()
+      }
+      loop = Promise.all(Array.from({ length: o.lanes ?? 1 }, (_, i) => lane(i === 0))).then(() => {})
     },
 
     /** Wakes a sleeping worker (new work was just queued in this process). Polling alone is correct. */
     nudge() {
-      wake?.()
+      for (const wake of [...wakers]) wake()
     },
 
-    /** Stops claiming, lets the batch in flight finish and settle, then resolves. */
+    /** Stops claiming, lets the batches in flight finish and settle, then resolves. */
     async stop() {
       running = false
-      wake?.()
+      for (const wake of [...wakers]) wake()
       await loop
     },
   }
