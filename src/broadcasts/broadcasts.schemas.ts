@@ -1,11 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { DateTimeSchema, IdSchema, LineSchema, Strict } from '../lib/schemas.ts'
+import { DateTimeSchema, IdSchema, LineSchema, Strict, TextSchema } from '../lib/schemas.ts'
 import { CategorySchema } from '../notifications/notifications.schemas.ts'
 
 export const CreateBroadcastSchema = Strict({
   category: Type.Ref(CategorySchema),
   subject: LineSchema({ maxLength: 300 }),
-  text: Type.String({ minLength: 1, maxLength: 100_000 }),
+  text: TextSchema({ minLength: 1, maxLength: 100_000 }),
   accountIds: Type.Optional(Type.Array(IdSchema, { minItems: 1, maxItems: 10_000, uniqueItems: true, description: 'Only these accounts; all when absent' })),
 })
 export type CreateBroadcast = Static<typeof CreateBroadcastSchema>

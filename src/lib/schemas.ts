@@ -17,6 +17,10 @@ export const EmailSchema = Type.String({
 export const LineSchema = (opts: { minLength?: number; maxLength: number }) =>
   Type.String({ minLength: opts.minLength ?? 1, maxLength: opts.maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$' })
 
+/** Text of a message body: any lines, but no NUL, which PostgreSQL text cannot hold. */
+export const TextSchema = (opts: { minLength?: number; maxLength: number }) =>
+  Type.String({ ...(opts.minLength !== undefined ? { minLength: opts.minLength } : {}), maxLength: opts.maxLength, pattern: '^[^\\u0000]*$' })
+
 export const LocaleSchema = Type.Union([Type.Literal('en'), Type.Literal('fi')])
 
 export const DateTimeSchema = Type.String({ format: 'date-time' })

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { SENDABLE_CATEGORIES } from '../routing/routing-policy.ts'
-import { DateTimeSchema, LineSchema, PageSchema, Strict } from '../lib/schemas.ts'
+import { DateTimeSchema, LineSchema, PageSchema, Strict, TextSchema } from '../lib/schemas.ts'
 
 export const CategorySchema = Type.Union(SENDABLE_CATEGORIES.map((c) => Type.Literal(c)), { $id: 'Category' })
 
@@ -26,8 +26,8 @@ export const RecipientsPreviewSchema = Type.Object(
 export const SendNotificationSchema = Strict({
   category: Type.Ref(CategorySchema),
   subject: LineSchema({ maxLength: 300 }),
-  text: Type.String({ minLength: 1, maxLength: 100_000 }),
-  html: Type.Optional(Type.String({ maxLength: 500_000 })),
+  text: TextSchema({ minLength: 1, maxLength: 100_000 }),
+  html: Type.Optional(TextSchema({ maxLength: 500_000 })),
 })
 export type SendNotification = Static<typeof SendNotificationSchema>
 
