@@ -10,7 +10,7 @@ import fc from 'fast-check'
 export type Schema = Record<string, any>
 
 /** What kind of thing an id names; `pick` in [0, 1) chooses from the known ones, `random` otherwise. */
-export type IdKind = 'account' | 'user' | 'notification' | 'broadcast' | 'endpoint' | 'etag' | 'cursor' | 'idempotencyKey'
+export type IdKind = 'account' | 'user' | 'notification' | 'broadcast' | 'endpoint' | 'etag' | 'cursor' | 'idempotencyKey' | 'verificationToken'
 
 /** An id to resolve at send time: mostly an existing one, sometimes `random` (valid by the schema). */
 export class IdRef {
@@ -37,6 +37,7 @@ const ID_FIELDS: Record<string, IdKind> = {
   'if-match': 'etag',
   cursor: 'cursor',
   'idempotency-key': 'idempotencyKey',
+  token: 'verificationToken',
 }
 
 const REAL_EMAILS = ['soc@example.org', 'security@outside.example.net', 'Aino.Virtanen+billing@example.fi', 'x@example.com']

@@ -84,6 +84,12 @@ export class FuzzState {
         return pickFrom(this.cursors)
       case 'idempotencyKey':
         return pickFrom(this.idempotencyKeys)
+      case 'verificationToken': {
+        // the links of the verification mails queued so far (single use: a second visit is refused)
+        const { rows } = await sql<{ token: string }>`select substring(text from 'verify-email[?]token=([A-Za-z0-9_.%-]+)') as token
+          from notifications where kind = 'system' and text like '%verify-email?token=%' order by id`.execute(this.t.handle.db)
+        return pickFrom(rows.map((r) => decodeURIComponent(r.token)))
+      }
       case 'etag': {
         const row = await this.t.handle.db.selectFrom('accounts').select('contacts_version').where('id', '=', acc).executeTakeFirst()
         if (!row) return ref.random

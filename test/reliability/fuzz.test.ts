@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
+import { makeAccount } from '../helpers/factories.ts'
 import { IdRef } from './fuzz-arbitraries.ts'
 import { createJudge, type SentRequest } from './fuzz-checks.ts'
 import { fingerprint, FuzzState } from './fuzz-fixture.ts'
@@ -206,7 +207,7 @@ function safeJson(body: string): unknown {
 }
 
 // What the fuzzer found, kept fixed by name: answers that were not problems.
-test('[pglite] fuzz findings: the router\'s own refusals and a verification link without a token are problems', async (t) => {
+test('[pglite] fuzz findings: router refusals, a verification link without a token and a NUL in a message are 400 problems', async (t) => {
   const app = await buildTestApp(t, 'pglite')
   const cases = [
     // a path parameter over the router's 100 characters was Fastify's plain JSON 414
@@ -225,6 +226,17 @@ test('[pglite] fuzz findings: the router\'s own refusals and a verification link
     assert.equal(problem.type, '/problems/validation-failed', url)
     assert.equal(problem.status, 400)
     assert.equal(problem.requestId, res.headers['x-request-id'])
+  }
+  // a NUL in a message body was a 500: PostgreSQL text cannot hold it
+  const { accountId } = await makeAccount(app)
+  for (const [url, payload] of [
+    [`/v1/accounts/${accountId}/notifications`, { category: 'invoice', subject: 'Hi', text: 'a\u0000b' }],
+    [`/v1/accounts/${accountId}/notifications`, { category: 'invoice', subject: 'Hi', text: 'a', html: '<p>\u0000</p>' }],
+    ['/v1/broadcasts', { category: 'invoice', subject: 'Hi', text: '\u0000', accountIds: [accountId] }],
+  ] as const) {
+    const res = await app.call({ method: 'POST', url, payload })
+    assert.equal(res.statusCode, 400, res.body)
+    assert.equal(res.json().type, '/problems/validation-failed')
   }
   // the page for a link that is not valid stays a page
   const page = await app.call({ method: 'GET', url: '/v1/verify-email?token=not-a-token', token: null })
