@@ -1,3 +1,6 @@
+import { sql } from 'kysely'
+import { lockAccount } from '../accounts/accounts.repository.ts'
+import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { Db } from '../db/database.ts'
 import type { SlotName } from './contact-slots.ts'
 import type { NewContactSlotRow } from './contacts.table.ts'
@@ -33,6 +36,28 @@ export const listSlotHolders = (db: Db, accountId: string): Promise<SlotHolderRo
     .orderBy('s.slot')
     .orderBy('s.position')
     .execute()
+
+/**
+ * Locks the account row until the transaction ends, then reads its slot holders. Two statements,
+ * not one joined `for update of a`: a statement that waited for the lock still reads the joined
+ * slot rows as they were before the lock holder's change (PostgreSQL re-checks only the locked
+ * row), so the second writer would decide on a stale sheet. test/db/concurrency.test.ts shows it.
+ */
+export async function lockSheet(db: Db, accountId: string): Promise<{ account: AccountRow; holders: SlotHolderRow[] } | undefined> {
+  const account = await lockAccount(db, accountId)
+  return account && { account, holders: await listSlotHolders(db, accountId) }
+}
+
+/** Puts a new holder into one place that has one already: the single-slot change, in one statement. */
+export async function replaceSlotRow(db: Db, accountId: string, row: Omit<NewContactSlotRow, 'account_id'>): Promise<void> {
+  await db
+    .updateTable('contact_slots')
+    .set({ user_id: row.user_id ?? null, user_status: row.user_status ?? null, email: row.email ?? null, verification: row.verification ?? null, assigned_at: sql<Date>`now()` })
+    .where('account_id', '=', accountId)
+    .where('slot', '=', row.slot)
+    .where('position', '=', row.position ?? 0)
+    .execute()
+}
 
 /** `listSlotHolders` of many accounts at once (bulk import, export), by account. */
 export const listSlotHoldersOfAccounts = (db: Db, accountIds: string[]): Promise<(SlotHolderRow & { account_id: string })[]> =>

@@ -88,20 +88,24 @@ export function createContactService({ db, clock, notices, verification }: Conta
     compute: (state: SheetState, account: AccountRow) => Promise<SheetState> | SheetState,
   ): Promise<{ sheet: ContactSheet; before: SheetState; after: SheetState; changed: boolean }> {
     const reads = opts.reads ?? DATABASE_READS
-    const account = await reads.lockAccount(trx, accountId)
-    if (!account) throw notFound(accountId)
+    const locked = await reads.lockSheet(trx, accountId)
+    if (!locked) throw notFound(accountId)
+    const { account } = locked
     checkIfMatch(opts.ifMatch, account.contacts_version, opts.requireIfMatch ?? false)
-    const before = rowsToState(await reads.listSlotHolders(trx, accountId))
+    const before = rowsToState(locked.holders)
     const after = await compute(structuredClone(before), account)
     const { remove, add } = diffPlaces(before, after)
     if (remove.length === 0 && add.length === 0) {
       return { sheet: toSheet(before, account), before, after: before, changed: false }
     }
-    await repo.deleteSlotRows(trx, accountId, remove)
-    await repo.insertSlotRows(
-      trx,
-      add.map((p) => ({ ...p, account_id: accountId, user_status: p.user_id ? 'active' : null })),
-    )
+    const rows = add.map((p) => ({ ...p, account_id: accountId, user_status: p.user_id ? ('active' as const) : null }))
+    if (remove.length === 1 && rows.length === 1 && remove[0]!.slot === rows[0]!.slot && remove[0]!.position === rows[0]!.position) {
+      // one place changes holder (the usual single-slot change): an UPDATE instead of DELETE + INSERT
+      await repo.replaceSlotRow(trx, accountId, rows[0]!)
+    } else {
+      await repo.deleteSlotRows(trx, accountId, remove)
+      await repo.insertSlotRows(trx, rows)
+    }
     const updated = await updateAccount(trx, accountId, { contacts_reviewed_at: clock.now() }, { bumpContactsVersion: true })
     const sheet = toSheet(after, updated!)
     await appendAuditEvent(trx, ctx, {

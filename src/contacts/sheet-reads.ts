@@ -1,20 +1,20 @@
-import { lockAccount, lockAccounts } from '../accounts/accounts.repository.ts'
+import { lockAccounts } from '../accounts/accounts.repository.ts'
 import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { Db } from '../db/database.ts'
 import { findActiveUserByEmail, findUser, listUsersOfAccounts } from '../users/users.repository.ts'
 import type { UserRow } from '../users/users.table.ts'
-import { listSlotHolders, listSlotHoldersOfAccounts, type SlotHolderRow } from './contacts.repository.ts'
+import { listSlotHoldersOfAccounts, lockSheet, type SlotHolderRow } from './contacts.repository.ts'
 
 /** What a sheet change reads before it writes: the locked account, its slots, the users it names. */
 export interface SheetReads {
-  lockAccount(db: Db, id: string): Promise<AccountRow | undefined>
-  listSlotHolders(db: Db, accountId: string): Promise<SlotHolderRow[]>
+  /** The account, locked until the transaction ends, and its slot holders. */
+  lockSheet(db: Db, id: string): Promise<{ account: AccountRow; holders: SlotHolderRow[] } | undefined>
   findUser(db: Db, accountId: string, id: string): Promise<UserRow | undefined>
   findActiveUserByEmail(db: Db, accountId: string, email: string): Promise<UserRow | undefined>
 }
 
 /** Each read a query of its own: what every single change uses. */
-export const DATABASE_READS: SheetReads = { lockAccount, listSlotHolders, findUser, findActiveUserByEmail }
+export const DATABASE_READS: SheetReads = { lockSheet, findUser, findActiveUserByEmail }
 
 const byAccount = <T extends { account_id: string }>(rows: T[]) => {
   const m = new Map<string, T[]>()
@@ -34,8 +34,11 @@ export async function batchReads(trx: Db, accountIds: string[]): Promise<SheetRe
   const users = byAccount(await listUsersOfAccounts(trx, accountIds))
   const fresh = new Set(accountIds)
   return {
-    lockAccount: (db, id) => (fresh.has(id) ? Promise.resolve(accounts.get(id)) : lockAccount(db, id)),
-    listSlotHolders: (db, id) => (fresh.has(id) ? Promise.resolve(holders.get(id) ?? []) : listSlotHolders(db, id)),
+    lockSheet: (db, id) => {
+      if (!fresh.has(id)) return lockSheet(db, id)
+      const account = accounts.get(id)
+      return Promise.resolve(account && { account, holders: holders.get(id) ?? [] })
+    },
     findUser: (db, accountId, id) => (fresh.has(accountId) ? Promise.resolve(users.get(accountId)?.find((u) => u.id === id)) : findUser(db, accountId, id)),
     findActiveUserByEmail: (db, accountId, email) =>
       fresh.has(accountId)
