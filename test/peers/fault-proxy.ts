@@ -9,7 +9,9 @@
  *   bytes and their FINs are held back, as a partitioned network would; a reset still passes);
  *   `pass()` heals it: what was held is delivered, as TCP retransmission would, and the
  *   connections accepted meanwhile are dropped;
- * - `cutNow()`: resets the live connections once, in whatever mode.
+ * - `cutNow()`: resets the live connections once, in whatever mode;
+ * - `forgetNow()`: abandons the live connections once: they stay open and are never answered or
+ *   closed, as when the peer's host dies without a word or a NAT forgets the flows.
  *
  * `stats` counts connections and faults, for the figures a test prints.
  */
@@ -33,13 +35,14 @@ export interface FaultProxy {
   port: number
   readonly mode: FaultMode
   readonly stats: FaultProxyStats
-  /** Live connections (forwarded or held). */
+  /** Live connections (forwarded, held or abandoned). */
   live(): number
   pass(): void
   latency(ms: number): void
   reset(): void
   blackHole(): void
   cutNow(): void
+  forgetNow(): void
   close(): Promise<void>
 }
 
@@ -50,6 +53,8 @@ interface Lane {
 }
 
 interface Link {
+  /** Abandoned by `forgetNow()`: nothing is forwarded any more, nothing is closed. */
+  dead: boolean
   client: net.Socket
   upstream: net.Socket | undefined
   up: Lane
@@ -86,7 +91,8 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   function pump(l: Link, lane: Lane, to: () => net.Socket | undefined) {
     clearTimeout(lane.timer)
     lane.timer = undefined
-    if (mode === 'blackhole') return
+    if (l.dead) lane.queue.length = 0
+    if (mode === 'blackhole' || l.dead) return
     const now = Date.now()
     while (lane.queue.length > 0 && lane.queue[0]!.due <= now) {
       const { chunk } = lane.queue.shift()!
@@ -108,7 +114,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     from.on('end', () => push(null))
     // a reset or error on one side is passed on at once to the other, even through a black hole
     from.on('error', () => {
-      if (links.has(l)) resetLink(l)
+      if (links.has(l) && !l.dead) resetLink(l)
     })
   }
 
@@ -128,7 +134,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     }
     const upstream = net.connect(target.port, target.host)
     upstream.on('error', () => {})
-    const l: Link = { client, upstream, up: { queue: [], timer: undefined }, down: { queue: [], timer: undefined } }
+    const l: Link = { dead: false, client, upstream, up: { queue: [], timer: undefined }, down: { queue: [], timer: undefined } }
     links.add(l)
     wire(l, client, l.up, () => l.upstream)
     wire(l, upstream, l.down, () => l.client)
@@ -180,9 +186,13 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     },
     cutNow() {
       stats.faults++
-      for (const l of [...links]) resetLink(l)
+      for (const l of [...links]) if (!l.dead) resetLink(l)
       for (const s of held) hardClose(s)
       held.clear()
+    },
+    forgetNow() {
+      stats.faults++
+      for (const l of links) l.dead = true
     },
     async close() {
       for (const l of [...links]) resetLink(l)

@@ -71,6 +71,9 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
       )
     },
   })
+  // A client that drops its connection (a reset, a test's fault proxy) is the client's business;
+  // smtp-server reports it as an 'error' event, which would otherwise end the test process.
+  server.on('error', () => {})
   server.listen(0, '127.0.0.1')
   await once(server.server, 'listening')
   const { port } = server.server.address() as AddressInfo
