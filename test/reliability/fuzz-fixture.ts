@@ -34,7 +34,8 @@ export class FuzzState {
     const u = a.users
     await putSheet(t, a.accountId, {
       primary: { userId: u.admin },
-      billing: [{ userId: u.billing }, { userId: u.u1 }, { userId: u.u2 }],
+      // two of three billing places taken: adding one can succeed, and then the limit answers
+      billing: [{ userId: u.billing }, { userId: u.u1 }],
       decisionMaker: { userId: u.u3 },
       onboarding: { userId: u.u4 },
       security: { email: 'soc@example.org' },
