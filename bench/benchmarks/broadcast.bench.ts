@@ -60,7 +60,8 @@ async function baseline(db: Kysely<Database>) {
 
 export async function broadcastBenchmark(ctx: BenchContext): Promise<BenchRow[]> {
   ctx.say(`4. broadcast to ${ctx.opts.accounts.toLocaleString('en')} accounts …`)
-  const handle = connectPostgres(ctx.pgUrl)
+  // no statement bound: the baseline does a million accounts in one statement
+  const handle = connectPostgres(ctx.pgUrl, { statementTimeoutMs: 0 })
   try {
     await clear(handle.db)
     // one round each at a million accounts (minutes); alternating rounds below that

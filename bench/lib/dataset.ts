@@ -84,7 +84,7 @@ export async function postgresDataset(adminUrl: string, accounts: number, say: (
   } finally {
     await admin.end()
   }
-  const handle = connectPostgres(url.toString(), { max: 2 })
+  const handle = connectPostgres(url.toString(), { max: 2, statementTimeoutMs: 0 })
   try {
     if (!(await isComplete(handle.db, accounts))) {
       say(`Generating ${accounts.toLocaleString('en')} accounts in PostgreSQL database ${name} (kept for later runs)…`)
