@@ -6,7 +6,7 @@ import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount } from '../helpers/factories.ts'
 import { IdRef } from './fuzz-arbitraries.ts'
 import { createJudge, type SentRequest } from './fuzz-checks.ts'
-import { fingerprint, FuzzState } from './fuzz-fixture.ts'
+import { countWrites, fingerprint, FuzzState } from './fuzz-fixture.ts'
 import { mutatedArb, operationsOf, resolverOf, validArb, type Operation, type RequestSpec } from './fuzz-operations.ts'
 
 /*
@@ -17,7 +17,7 @@ import { mutatedArb, operationsOf, resolverOf, validArb, type Operation, type Re
  *   2. the status is one the operation's `responses` lists;
  *   3. the body validates (ajv) against the documented schema of that status;
  *   4. a request that does not conform to the document is refused with a 4xx and changes nothing
- *      (no refused request, and no GET, changes a stored row);
+ *      (no refused request, and no GET, writes a row: a trigger counts every row written);
  *   5. every error is `application/problem+json` with the RFC 9457 fields and the request id.
  * Valid requests aim at a seeded account with users, a full sheet, a notification, a webhook
  * endpoint and a broadcast; ids come mostly from it, sometimes from other accounts, sometimes at
@@ -112,8 +112,11 @@ for (const kind of DATABASES) {
     const ops = operationsOf(doc)
     const resolve = resolverOf(doc)
     const { conforms, judge } = createJudge(doc, ops)
+    await countWrites(app)
     const state = new FuzzState(app)
+    const empty = await fingerprint(app)
     await state.seed()
+    assert.notEqual(await fingerprint(app), empty, 'the write counter sees the fixture being written')
     t.diagnostic(`fuzz [${kind}]: seed ${SEED} (replay: FUZZ_SEED=${SEED}), ${ops.length} operations`)
 
     // Each operation as often as any other (valid and mutated about half each), except DELETE
