@@ -3,8 +3,7 @@ import { Type } from '@sinclair/typebox'
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/database.ts'
 import { AppError } from '../lib/errors.ts'
-import { ProblemSchema } from '../lib/schemas.ts'
-import { publicProblems } from './route-helpers.ts'
+import { problem, publicProblems } from './route-helpers.ts'
 
 const Status = Type.Object({ status: Type.String() })
 
@@ -28,7 +27,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = as
         operationId: 'readyz',
         summary: 'The service can reach its database',
         security: [],
-        response: { 200: Status, ...publicProblems(), 503: Type.Ref(ProblemSchema) },
+        response: { 200: Status, ...publicProblems(), 503: problem(503) },
       },
     },
     async () => {

@@ -13,18 +13,23 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   422: 'The request is well-formed but breaks a rule of the contact sheet',
   428: 'If-Match is required (precondition-required)',
   429: 'Too many requests (rate-limited); see Retry-After',
+  503: 'The service is not ready (unavailable)',
 }
+
+/** One problem answer, documented with the media type it is sent as (`application/problem+json`). */
+export const problem = (status: number) => ({
+  description: PROBLEM_DESCRIPTIONS[status] ?? 'A problem',
+  content: { 'application/problem+json': { schema: Type.Ref(ProblemSchema) } },
+})
 
 /** Response entries for the problems a route can answer, each an RFC 9457 problem. */
 export function problems(...statuses: number[]) {
   const all = [...new Set([...statuses, 401, 429])].sort()
-  return Object.fromEntries(
-    all.map((s) => [s, Type.Ref(ProblemSchema, { description: PROBLEM_DESCRIPTIONS[s] ?? 'A problem' })]),
-  ) as Record<number, ReturnType<typeof Type.Ref>>
+  return Object.fromEntries(all.map((s) => [s, problem(s)])) as Record<number, ReturnType<typeof problem>>
 }
 
 /** For routes that take a JSON body: adds 400, 413 and 415. */
 export const bodyProblems = (...statuses: number[]) => problems(400, 413, 415, ...statuses)
 
 /** For public routes: only the rate limit can refuse them. */
-export const publicProblems = () => ({ 429: Type.Ref(ProblemSchema, { description: PROBLEM_DESCRIPTIONS[429] }) })
+export const publicProblems = () => ({ 429: problem(429) })

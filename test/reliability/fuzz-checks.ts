@@ -91,8 +91,7 @@ export function createJudge(doc: any, ops: Operation[]) {
       if (res.body.length > 0) wrong.push(`status ${status} has no documented body, but one came`)
       return wrong
     }
-    // The document lists problems as application/json; they are sent as application/problem+json (see the report).
-    const entry = content[mediaType] ?? (mediaType === 'application/problem+json' ? content['application/json'] : undefined)
+    const entry = content[mediaType]
     if (!entry) {
       wrong.push(`content-type ${mediaType} is not documented for ${status} (${Object.keys(content).join(', ')})`)
       return wrong
