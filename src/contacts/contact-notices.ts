@@ -25,8 +25,6 @@ function holdings(state: SheetState): Map<string, { contact: Contact; slots: Slo
 const holderName = (c: Contact | null) => (c ? (c.type === 'user' ? c.name : c.email) : null)
 
 export interface NoticeDeps {
-  /** The locale of users by id (their own, or null to use the account's). */
-  userLocales(db: Db, accountId: string, userIds: string[]): Promise<Map<string, 'en' | 'fi' | null>>
   sendVerification(db: Db, ctx: RequestContext, account: AccountRow, email: string): Promise<void>
   actorName(db: Db, ctx: RequestContext, locale: 'en' | 'fi'): Promise<string>
 }
@@ -41,7 +39,15 @@ export async function afterSheetChange(
   db: Db,
   ctx: RequestContext,
   deps: NoticeDeps,
-  c: { account: AccountRow; before: SheetState; after: SheetState; sheet: ContactSheet; vacatedUserId?: string },
+  c: {
+    account: AccountRow
+    before: SheetState
+    after: SheetState
+    sheet: ContactSheet
+    /** The own locale of the users who held a slot before (read with the slots: no query here). */
+    locales: Map<string, 'en' | 'fi' | null>
+    vacatedUserId?: string
+  },
 ): Promise<void> {
   await emitEvent(db, c.account.id, c.vacatedUserId ? 'contacts.vacated' : 'contacts.updated', {
     ...(c.vacatedUserId ? { userId: c.vacatedUserId } : {}),
@@ -57,10 +63,8 @@ export async function afterSheetChange(
     // a pending outside address receives nothing but its verification mail
     .filter((l) => l.contact.type === 'user' || l.contact.verification === 'verified')
   if (losers.length > 0) {
-    const userIds = losers.flatMap((l) => (l.contact.type === 'user' ? [l.contact.userId] : []))
-    const locales = await deps.userLocales(db, c.account.id, userIds)
     for (const l of losers) {
-      const locale = (l.contact.type === 'user' ? locales.get(l.contact.userId) : null) ?? c.account.locale
+      const locale = (l.contact.type === 'user' ? c.locales.get(l.contact.userId) : null) ?? c.account.locale
       const changedBy = await deps.actorName(db, ctx, locale)
       const single = l.lost.find((s) => s !== 'billing') as Exclude<SlotName, 'billing'> | undefined
       await queueMailTo(db, ctx, {

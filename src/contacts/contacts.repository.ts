@@ -15,6 +15,8 @@ export interface SlotHolderRow {
   assigned_at: Date
   user_email: string | null
   user_name: string | null
+  /** The user's own locale, for mail to them (null: the account's). */
+  user_locale: 'en' | 'fi' | null
 }
 
 /** Every filled slot of the account, billing in order. */
@@ -32,6 +34,7 @@ export const listSlotHolders = (db: Db, accountId: string): Promise<SlotHolderRo
       's.assigned_at',
       'u.email as user_email',
       'u.name as user_name',
+      'u.locale as user_locale',
     ])
     .orderBy('s.slot')
     .orderBy('s.position')
@@ -67,7 +70,7 @@ export const listSlotHoldersOfAccounts = (db: Db, accountIds: string[]): Promise
         .selectFrom('contact_slots as s')
         .leftJoin('users as u', (j) => j.onRef('u.account_id', '=', 's.account_id').onRef('u.id', '=', 's.user_id'))
         .where('s.account_id', 'in', accountIds)
-        .select(['s.account_id', 's.slot', 's.position', 's.user_id', 's.email', 's.verification', 's.assigned_at', 'u.email as user_email', 'u.name as user_name'])
+        .select(['s.account_id', 's.slot', 's.position', 's.user_id', 's.email', 's.verification', 's.assigned_at', 'u.email as user_email', 'u.name as user_name', 'u.locale as user_locale'])
         .orderBy('s.account_id')
         .orderBy('s.slot')
         .orderBy('s.position')

@@ -119,6 +119,7 @@ export function createContactService({ db, clock, notices, verification }: Conta
       before,
       after,
       sheet,
+      locales: new Map(locked.holders.flatMap((h) => (h.user_id ? [[h.user_id, h.user_locale] as const] : []))),
       ...(opts.vacatedUserId ? { vacatedUserId: opts.vacatedUserId } : {}),
     })
     return { sheet, before, after, changed: true }

@@ -12,11 +12,6 @@ const CALLER_NAMES: Record<Locale, { platform: string; system: string }> = {
 /** The lookups contact notices need, over the users table. */
 export function createNoticeDeps(verification: Pick<VerificationService, 'sendVerification'>): NoticeDeps {
   return {
-    async userLocales(db: Db, accountId: string, userIds: string[]) {
-      if (userIds.length === 0) return new Map()
-      const rows = await db.selectFrom('users').select(['id', 'locale']).where('account_id', '=', accountId).where('id', 'in', userIds).execute()
-      return new Map(rows.map((r) => [r.id, r.locale]))
-    },
     sendVerification: verification.sendVerification,
     /** How the change's author is named in mail: the user's name, or what kind of caller it was. */
     async actorName(db: Db, ctx: RequestContext, locale: Locale) {
