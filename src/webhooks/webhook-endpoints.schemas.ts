@@ -24,7 +24,8 @@ export const CreatedWebhookEndpointSchema = Type.Intersect(
 )
 
 export const CreateWebhookEndpointSchema = Strict({
-  url: Type.String({ minLength: 8, maxLength: 2048, pattern: '^https?://[^\\s]+$' }),
+  // no white space and no control character: WHATWG URL parsing drops trailing ones, so only this keeps a NUL out of the row
+  url: Type.String({ minLength: 8, maxLength: 2048, pattern: '^https?://[^\\s\\u0000-\\u001f\\u007f]+$' }),
   description: Type.Optional(LineSchema({ maxLength: 200 })),
   eventTypes: Type.Optional(Type.Array(EventTypeSchema, { minItems: 1, uniqueItems: true })),
 })
