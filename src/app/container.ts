@@ -37,7 +37,7 @@ export function createServices({
   onQueued?: () => void
 }) {
   const accounts = createAccountService({ db })
-  const verification = createVerificationService({ clock, publicUrl: config.publicUrl })
+  const verification = createVerificationService({ clock, publicUrl: config.publicUrl, secrets })
   const contacts = createContactService({ db, clock, notices: createNoticeDeps(verification), verification })
   const users = createUserService({ db, contacts, publicUrl: config.publicUrl })
   const apiKeys = createApiKeyService({ db, clock })

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/database.ts'
+import { fillTokens } from '../verification/verification-token.ts'
 import type { SecretDeriver } from '../webhooks/webhook-secrets.ts'
 import * as after from './after-settle.ts'
 import * as repo from './deliveries.repository.ts'
@@ -53,13 +54,15 @@ export function createWorker(deps: WorkerDeps) {
       const n = content.email.get(`${d.account_id}/${d.notification_id}`)
       if (!n) return { ok: false, retryable: false, detail: 'the notification no longer exists' }
       const c = d.content ?? n
+      // secrets the outbox must not hold (a verification link's token) are filled in only here
+      const fill = (s: string) => fillTokens(s, deps.secrets)
       return deps.email.send({
         messageId: `<${d.id}@${o.messageIdHost}>`,
         from: o.mailFrom,
         to: { email: d.recipient, name: d.recipient_name ?? undefined },
         subject: c.subject,
-        text: c.text,
-        html: c.html ?? undefined,
+        text: fill(c.text),
+        html: c.html ? fill(c.html) : undefined,
         headers: { 'X-Account-Contacts-Category': n.category, 'X-Account-Contacts-Account': d.account_id },
       })
     }

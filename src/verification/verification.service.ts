@@ -3,36 +3,39 @@ import type { Db } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import type { Clock } from '../lib/clock.ts'
 import { hashToken } from '../lib/hash.ts'
-import { newId, newSecret } from '../lib/ids.ts'
+import { newId } from '../lib/ids.ts'
 import { queueMailTo } from '../mail/system-mailer.ts'
+import type { SecretDeriver } from '../webhooks/webhook-secrets.ts'
 import * as repo from './verification.repository.ts'
+import { TOKEN, tokenPlaceholder } from './verification-token.ts'
 
 export const VERIFICATION_TTL_MS = 7 * 24 * 60 * 60 * 1000
-const TOKEN = /^acv_([A-Za-z0-9_-]{1,64})\.[A-Za-z0-9_-]{20,}$/
 
 export type VerificationService = ReturnType<typeof createVerificationService>
 
 /**
  * Outside security contacts prove their address by opening a link. The token, like a session's,
- * carries its account id (`acv_<account>.<secret>`) and is stored only hashed; it is single-use,
+ * carries its account id, is derived from SECRET_KEY and stored only hashed, and the queued mail
+ * holds a placeholder for it (verification-token.ts); it is single-use,
  * valid seven days, and a new one retires the old ones. What verifying changes on the sheet is
  * the contact service's business; this module only makes and checks tokens.
  */
-export function createVerificationService({ clock, publicUrl }: { clock: Clock; publicUrl: string }) {
+export function createVerificationService({ clock, publicUrl, secrets }: { clock: Clock; publicUrl: string; secrets: Pick<SecretDeriver, 'verificationToken'> }) {
   return {
     /** Queues a verification mail for `email`, in the caller's transaction. */
     async sendVerification(trx: Db, ctx: RequestContext, account: AccountRow, email: string): Promise<void> {
       const now = clock.now()
       await repo.retireVerifications(trx, account.id, email, now)
-      const token = `acv_${account.id}.${newSecret(24)}`
+      const id = newId('ver')
+      const token = secrets.verificationToken(account.id, id)
       const expiresAt = new Date(now.getTime() + VERIFICATION_TTL_MS)
-      await repo.insertVerification(trx, { account_id: account.id, id: newId('ver'), email, token_hash: hashToken(token), expires_at: expiresAt })
+      await repo.insertVerification(trx, { account_id: account.id, id, email, token_hash: hashToken(token), expires_at: expiresAt })
       await queueMailTo(trx, ctx, {
         accountId: account.id,
         category: 'verify_email',
         to: { email, name: null },
         locale: account.locale,
-        mail: { kind: 'verify-email', accountName: account.name, email, link: `${publicUrl}/v1/verify-email?token=${encodeURIComponent(token)}`, expiresAt },
+        mail: { kind: 'verify-email', accountName: account.name, email, link: `${publicUrl}/v1/verify-email?token=${tokenPlaceholder(account.id, id)}`, expiresAt },
       })
     },
 

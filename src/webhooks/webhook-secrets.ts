@@ -3,15 +3,19 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 /**
- * Endpoint secrets are derived, not stored: `whsec_` + HMAC(SECRET_KEY, endpoint id). The database
- * then holds nothing that can sign a webhook, and every worker process that has SECRET_KEY signs
- * the same way.
+ * Secrets derived, not stored: endpoint secrets are `whsec_` + HMAC(SECRET_KEY, endpoint id), and
+ * verification tokens end in HMAC(SECRET_KEY, account and verification id). The database then
+ * holds nothing that can sign a webhook or verify an address, and every process that has
+ * SECRET_KEY derives the same ones.
  */
 export function createSecretDeriver(masterKey: string) {
+  const mac = (purpose: string) => createHmac('sha256', masterKey).update(purpose).digest()
   return {
     secretFor(endpointId: string): string {
-      const key = createHmac('sha256', masterKey).update(`webhook-endpoint:${endpointId}`).digest()
-      return `whsec_${key.toString('base64')}`
+      return `whsec_${mac(`webhook-endpoint:${endpointId}`).toString('base64')}`
+    },
+    verificationToken(accountId: string, verificationId: string): string {
+      return `acv_${accountId}.${verificationId}.${mac(`email-verification:${accountId}/${verificationId}`).toString('base64url')}`
     },
   }
 }
