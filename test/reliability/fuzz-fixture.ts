@@ -86,10 +86,10 @@ export class FuzzState {
       case 'idempotencyKey':
         return pickFrom(this.idempotencyKeys)
       case 'verificationToken': {
-        // the links of the verification mails queued so far (single use: a second visit is refused)
-        const { rows } = await sql<{ token: string }>`select substring(text from 'verify-email[?]token=([A-Za-z0-9_.%-]+)') as token
-          from notifications where kind = 'system' and text like '%verify-email?token=%' order by id`.execute(this.t.handle.db)
-        return pickFrom(rows.map((r) => decodeURIComponent(r.token)))
+        // the links of the verification mails queued so far: the token is derived from the
+        // secret key and the verification's id, as the worker does when it sends the mail
+        const rows = await this.t.handle.db.selectFrom('email_verifications').select(['account_id', 'id']).orderBy('id').execute()
+        return pickFrom(rows.map((r) => this.t.services.webhooks.secrets.verificationToken(r.account_id, r.id)))
       }
       case 'etag': {
         const row = await this.t.handle.db.selectFrom('accounts').select('contacts_version').where('id', '=', acc).executeTakeFirst()
