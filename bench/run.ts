@@ -46,7 +46,8 @@ const opts: BenchOptions = {
   adminUrl: values['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   seconds: num(values.seconds, quick ? 1 : 8),
   rounds: num(values.rounds, quick ? 1 : 2),
-  warmupSeconds: quick ? 0.5 : 2,
+  // long enough for the JIT and the lazily compiled serialisers to settle on both sides
+  warmupSeconds: quick ? 0.5 : 5,
   connections: num(values.connections, 10),
   mails: num(values.mails, quick ? 200 : 5000),
 }
