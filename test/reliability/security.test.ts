@@ -3,8 +3,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { after, before, describe, test, type TestContext } from 'node:test'
-import { sql, type Kysely } from 'kysely'
+import { after, before, describe, test } from 'node:test'
+import { sql } from 'kysely'
 import type { LightMyRequestResponse } from 'fastify'
 import { connectPglite } from '../../src/db/connect.ts'
 import { newSecret } from '../../src/lib/ids.ts'
@@ -16,8 +16,9 @@ import { makeAccount, sessionFor } from '../helpers/factories.ts'
 import { startService } from '../helpers/service-process.ts'
 import { suiteScope } from '../helpers/suite-scope.ts'
 import { testWorker } from '../helpers/test-worker.ts'
-import { startSmtpSink, type SmtpSink } from '../peers/smtp-sink.ts'
-import { startWebhookReceiver, type WebhookReceiver } from '../peers/webhook-receiver.ts'
+import { startSmtpSink } from '../peers/smtp-sink.ts'
+import { startWebhookReceiver } from '../peers/webhook-receiver.ts'
+import { assertNotStored, driveWithSecrets, needles } from './secrets-search.ts'
 
 /*
  * Security checks (issue 7): the security headers on every kind of response, errors included;
@@ -292,120 +293,3 @@ for (const kind of DATABASES) {
     })
   })
 }
-
-/** A secret, as sent, URL-encoded, and its random part alone (a prefix or account id is not secret). */
-const needles = (s: string) => [s, encodeURIComponent(s), s.slice(-24)]
-
-/**
- * Makes and uses every kind of credential against a running service, the way callers do and the
- * way they should not (in a query, a Basic header, a cookie): a platform key, a session token as a
- * bearer and as the page's cookie, a webhook secret, a verification link opened from its mail.
- * Answers each credential by name.
- */
-async function driveWithSecrets(
-  base: string,
-  keys: { platformKey: string; otherKey: string },
-  sink: SmtpSink,
-  receiver: WebhookReceiver,
-): Promise<Record<string, string>> {
-  const call = async (method: string, url: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
-    const res = await fetch(`${base}${url}`, {
-      method,
-      headers: {
-        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-        ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...opts.headers,
-      },
-      ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
-      redirect: 'manual',
-    })
-    const text = await res.text()
-    return { status: res.status, text, json: () => JSON.parse(text), headers: res.headers }
-  }
-  const ok = async (p: ReturnType<typeof call>, what: string) => {
-    const r = await p
-    assert.ok(r.status < 300, `${what}: ${r.status} ${r.text}`)
-    return r
-  }
-  const { platformKey, otherKey } = keys
-
-  // an account, users, a webhook endpoint (its secret shown once)
-  const accountId = `sec-${Date.now().toString(36)}`
-  await ok(call('POST', '/v1/accounts', { token: platformKey, body: { id: accountId, name: 'Secrets Oy' } }), 'account')
-  for (const [id, role] of [['admin', 'super_admin'], ['billing', 'billing_admin']] as const) {
-    await ok(call('PUT', `/v1/accounts/${accountId}/users/${id}`, { token: otherKey, body: { email: `${id}@secrets.example`, name: id, role } }), id)
-  }
-  const endpoint = (await ok(call('POST', '/v1/webhook-endpoints', { token: platformKey, body: { url: receiver.url } }), 'endpoint')).json()
-  const webhookSecret: string = endpoint.secret
-  assert.match(webhookSecret, /^whsec_/)
-
-  // a session token, used as a bearer, then exchanged for the page's cookies and used as them
-  const session = (await ok(call('POST', `/v1/accounts/${accountId}/sessions`, { token: platformKey, body: { userId: 'admin' } }), 'session')).json()
-  const sessionToken: string = session.token
-  await ok(call('GET', `/v1/accounts/${accountId}/contacts`, { token: sessionToken }), 'session read')
-  const signedIn = await ok(call('POST', '/ui/session', { body: { token: sessionToken } }), 'sign-in')
-  const cookies = Object.fromEntries(signedIn.headers.getSetCookie().map((c) => c.split(';')[0]!.split('=') as [string, string]))
-  const cookie = `ac_session=${cookies.ac_session}; ac_csrf=${cookies.ac_csrf}`
-  await ok(call('GET', '/ui/session', { headers: { cookie } }), 'page session')
-  await ok(call('PUT', `/v1/accounts/${accountId}/contacts/primary`, { body: { userId: 'admin' }, headers: { cookie, 'x-csrf-token': cookies.ac_csrf! } }), 'page write')
-  assert.equal((await call('POST', `/v1/accounts/${accountId}/contacts/billing`, { body: { userId: 'billing' }, headers: { cookie } })).status, 403)
-
-  // an outside security address: the verification link arrives by mail, and is opened
-  await ok(call('PUT', `/v1/accounts/${accountId}/contacts/security`, { token: sessionToken, body: { email: 'soc@outside.example' } }), 'security')
-  const deadline = Date.now() + 20_000
-  let link: string | undefined
-  while (!link) {
-    link = sink.messages.map((m) => /https?:\/\/\S+\/v1\/verify-email\?token=[^\s"<>]+/.exec(m.text ?? '')?.[0]).find(Boolean)
-    if (!link) {
-      assert.ok(Date.now() < deadline, `no verification link in ${sink.received()} mails after 20 s`)
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
-  const verificationToken = decodeURIComponent(new URL(link).searchParams.get('token')!)
-  const verified = await call('GET', `/v1/verify-email?token=${encodeURIComponent(verificationToken)}`)
-  assert.equal(verified.status, 200, verified.text)
-
-  // the same secrets where they do not belong: refused, but still sent to the server
-  await call('GET', `/v1/verify-email?token=${encodeURIComponent(verificationToken)}`)
-  await call('GET', `/v1/accounts?api_key=${platformKey}&limit=1`, { token: `${platformKey}x` })
-  await call('GET', '/v1/accounts', { headers: { authorization: `Basic ${Buffer.from(`u:${otherKey}`).toString('base64')}`, cookie: `ac_session=${sessionToken}` } })
-  await call('POST', '/ui/session', { body: { token: `${sessionToken}x` } })
-  await call('GET', `/v1/accounts/${accountId}/contacts`, { headers: { cookie: `ac_session=${webhookSecret}` } })
-  await call('POST', '/ui/sign-out', { headers: { cookie } })
-  // webhooks go out signed with the secret, not carrying it
-  await receiver.waitFor(1, 20_000)
-  return {
-    'platform API key': platformKey,
-    'second API key': otherKey,
-    'session token': sessionToken,
-    'page cookie (ac_session)': decodeURIComponent(cookies.ac_session!),
-    'webhook secret': webhookSecret,
-    'verification token': verificationToken,
-  }
-}
-
-/** No secret in any row of any table, the outbox's queued mail included. */
-async function assertNotStored(t: TestContext, db: Kysely<any>, secrets: Record<string, string>) {
-  const dump = await dumpTables(db)
-  for (const [name, secret] of Object.entries(secrets)) {
-    for (const n of needles(secret)) {
-      const found = dump.filter((r) => r.row.includes(n)).map((h) => h.table)
-      assert.deepEqual(found, [], `the ${name} is stored in ${found.join(', ')}`)
-    }
-  }
-  t.diagnostic(`secrets: ${Object.keys(secrets).length} kinds of credential searched in ${dump.length} rows of ${new Set(dump.map((d) => d.table)).size} tables: none stored`)
-}
-
-/** Every row of every table of the public schema, as the text PostgreSQL writes for it. */
-async function dumpTables(db: Kysely<any>): Promise<{ table: string; row: string }[]> {
-  const tables = await sql<{ name: string }>`
-    select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`.execute(db)
-  const out: { table: string; row: string }[] = []
-  for (const { name } of tables.rows) {
-    const rows = await sql<{ row: string }>`select t::text as row from ${sql.table(name)} t`.execute(db)
-    for (const r of rows.rows) out.push({ table: name, row: r.row })
-  }
-  assert.ok(tables.rows.length >= 10, 'the dump covers the schema')
-  return out
-}
-
