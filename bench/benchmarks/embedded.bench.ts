@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { connectPglite } from '../../src/db/connect.ts'
-import { auth, randomAccount, type BenchContext, type BenchRow } from '../lib/context.ts'
+import { auth, loadOptions, randomAccount, type BenchContext, type BenchRow } from '../lib/context.ts'
 import { generate } from '../lib/dataset.ts'
 import { compareLoad } from '../lib/load.ts'
 import { startBaseline, startService } from '../lib/processes.ts'
@@ -46,7 +46,7 @@ export async function embeddedBenchmark(ctx: BenchContext): Promise<BenchRow[]> 
     const c = await compareLoad(
       { base: service.base, method: 'GET', path: () => `/v1/accounts/${randomAccount(accounts)}/contacts`, headers: auth },
       { base: baseline.base, method: 'GET', path: () => `/read/${randomAccount(accounts)}` },
-      { seconds: ctx.opts.seconds, rounds: ctx.opts.rounds, connections: ctx.opts.connections, warmupSeconds: ctx.opts.warmupSeconds },
+      loadOptions(ctx),
     )
     return [rpsRow(6, `embedded read on PGlite (${accounts.toLocaleString('en')} accounts)`, c, 0.7)]
   } finally {

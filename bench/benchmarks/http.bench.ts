@@ -4,16 +4,9 @@
  * running the same SQL (bench/baseline/http-server.ts), on random accounts of the dataset.
  */
 import { compareLoad, type Comparison } from '../lib/load.ts'
-import { auth, randomAccount, round, type BenchContext, type BenchRow } from '../lib/context.ts'
+import { auth, loadOptions, randomAccount, round, type BenchContext, type BenchRow } from '../lib/context.ts'
 import { startBaseline, startService } from '../lib/processes.ts'
 import { USERS_PER_ACCOUNT } from '../lib/dataset.ts'
-
-const loadOpts = (ctx: BenchContext) => ({
-  seconds: ctx.opts.seconds,
-  rounds: ctx.opts.rounds,
-  connections: ctx.opts.connections,
-  warmupSeconds: ctx.opts.warmupSeconds,
-})
 
 /** The row of a requests/s comparison. */
 export function rpsRow(id: number, name: string, c: Comparison, min: number, extra: { maxP99?: number } = {}): BenchRow {
@@ -54,7 +47,7 @@ export async function httpBenchmarks(ctx: BenchContext, only: Set<number>): Prom
       const c = await compareLoad(
         { base: service.base, method: 'GET', path: () => `/v1/accounts/${randomAccount(n)}/contacts`, headers: auth },
         { base: baseline.base, method: 'GET', path: () => `/read/${randomAccount(n)}` },
-        loadOpts(ctx),
+        loadOptions(ctx),
       )
       rows.push(rpsRow(1, 'read: GET /v1/accounts/{id}/contacts', c, 0.8, { maxP99: 1.5 }))
     }
@@ -63,7 +56,7 @@ export async function httpBenchmarks(ctx: BenchContext, only: Set<number>): Prom
       const c = await compareLoad(
         { base: service.base, method: 'GET', path: () => `/v1/accounts/${randomAccount(n)}/recipients?category=invoice`, headers: auth },
         { base: baseline.base, method: 'GET', path: () => `/preview/${randomAccount(n)}` },
-        loadOpts(ctx),
+        loadOptions(ctx),
       )
       rows.push(rpsRow(2, 'preview: GET /v1/accounts/{id}/recipients', c, 0.7))
     }
@@ -74,7 +67,7 @@ export async function httpBenchmarks(ctx: BenchContext, only: Set<number>): Prom
       const c = await compareLoad(
         { base: service.base, method: 'PUT', path: () => `/v1/accounts/${randomAccount(n)}/contacts/primary`, body: user, headers: auth },
         { base: baseline.base, method: 'PUT', path: () => `/write/${randomAccount(n)}`, body: user },
-        loadOpts(ctx),
+        loadOptions(ctx),
       )
       rows.push(rpsRow(3, 'write: PUT /v1/accounts/{id}/contacts/primary', c, 0.6))
     }

@@ -42,6 +42,14 @@ export interface BenchRow {
 
 export type Benchmark = (ctx: BenchContext) => Promise<BenchRow[]>
 
+/** How long and how hard each side of a comparison is loaded (compareLoad's options). */
+export const loadOptions = (ctx: BenchContext) => ({
+  seconds: ctx.opts.seconds,
+  rounds: ctx.opts.rounds,
+  connections: ctx.opts.connections,
+  warmupSeconds: ctx.opts.warmupSeconds,
+})
+
 /** A random account of the first `n`. */
 export const randomAccount = (n: number) => accountId(1 + Math.floor(Math.random() * n))
 

@@ -3,7 +3,7 @@ import cookie from '@fastify/cookie'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import helmetHeaders from 'helmet'
 import { accountRoutes } from '../accounts/accounts.routes.ts'
 import { auditRoutes } from '../audit/audit.routes.ts'
@@ -70,6 +70,11 @@ export async function buildApp(services: Services, config: AppConfig): Promise<F
   // hook sees (the router's refusals). @fastify/helmet builds it anew for every request, which
   // cost more CPU than the rest of a sheet read (bench/README.md).
   const setSecurityHeaders = helmetHeaders(securityHeaders)
+  /** What every reply carries, errors included: its request id and the security headers. */
+  const markReply = (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('x-request-id', request.id)
+    setSecurityHeaders(request.raw, reply.raw, () => {})
+  }
   const app = Fastify({
     logger:
       config.logLevel === 'silent'
@@ -88,8 +93,7 @@ export async function buildApp(services: Services, config: AppConfig): Promise<F
     // The router's own refusals (a path parameter over 100 characters, a malformed %-escape) come
     // before any hook: without this they would be Fastify's plain JSON, not a problem.
     frameworkErrors: (err, request, reply) => {
-      setSecurityHeaders(request.raw, reply.raw, () => {})
-      reply.header('x-request-id', request.id)
+      markReply(request, reply)
       return sendProblem(reply, err, request)
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -100,10 +104,10 @@ export async function buildApp(services: Services, config: AppConfig): Promise<F
   installValidation(app, SHARED_SCHEMAS)
   registerErrorHandling(app)
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id)
+  app.addHook('onRequest', (request, reply, done) => {
+    markReply(request, reply)
+    done()
   })
-  app.addHook('onRequest', (request, reply, done) => setSecurityHeaders(request.raw, reply.raw, () => done()))
   if (config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {
       max: config.rateLimitPerMinute,

@@ -100,7 +100,9 @@ export function createContactService({ db, clock, notices, verification }: Conta
     }
     const rows = add.map((p) => ({ ...p, account_id: accountId, user_status: p.user_id ? ('active' as const) : null }))
     if (remove.length === 1 && rows.length === 1 && remove[0]!.slot === rows[0]!.slot && remove[0]!.position === rows[0]!.position) {
-      // one place changes holder (the usual single-slot change): an UPDATE instead of DELETE + INSERT
+      // One place changes holder (the usual single-slot change): an UPDATE instead of DELETE +
+      // INSERT. Only then: when several places change (a billing reorder), updating them one by one
+      // could meet the unique (slot, user) key while a user is still in their old place.
       await repo.replaceSlotRow(trx, accountId, rows[0]!)
     } else {
       await repo.deleteSlotRows(trx, accountId, remove)
