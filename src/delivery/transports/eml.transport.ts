@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import nodemailer from 'nodemailer'
-import { simpleParser } from 'mailparser'
 import type { Clock } from '../../lib/clock.ts'
+import { decodeEncodedWords, parseHeaderBlock } from './mime-header.ts'
 import { buildMailOptions, resultFromError, SMTP_SAFETY_OPTIONS } from './smtp.transport.ts'
 import type { EmailTransport } from './transport.ts'
 
@@ -105,15 +105,16 @@ async function summarise(dir: string, file: string, mtimeMs: number): Promise<Em
   } finally {
     await handle.close()
   }
-  // Parse the header block only (mailparser decodes the =?UTF-8?…?= words), not the body.
+  // The header block only, not the body; its encoded words (=?UTF-8?…?=) decoded for display.
   const end = head.search(/\r?\n\r?\n/)
-  const parsed = await simpleParser(`${end < 0 ? head : head.slice(0, end)}\r\n\r\n`)
-  const to = Array.isArray(parsed.to) ? parsed.to.map((a) => a.text).join(', ') : (parsed.to?.text ?? '')
+  const fields = parseHeaderBlock(end < 0 ? head : head.slice(0, end))
+  const field = (name: string) => decodeEncodedWords(fields.get(name) ?? '')
+  const date = new Date(fields.get('date') ?? Number.NaN)
   return {
     file,
-    messageId: parsed.messageId ?? '',
-    to,
-    subject: parsed.subject ?? '',
-    date: (parsed.date ?? new Date(mtimeMs)).toISOString(),
+    messageId: fields.get('message-id') ?? '',
+    to: field('to'),
+    subject: field('subject'),
+    date: (Number.isNaN(date.getTime()) ? new Date(mtimeMs) : date).toISOString(),
   }
 }
