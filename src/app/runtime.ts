@@ -6,7 +6,7 @@ import { createSmtpTransport } from '../delivery/transports/smtp.transport.ts'
 import { createWebhookTransport } from '../delivery/transports/webhook.transport.ts'
 import type { EmailTransport } from '../delivery/transports/transport.ts'
 import { createWorker, type Worker, type WorkerDeps } from '../delivery/worker.ts'
-import { pruneIdempotencyKeys } from '../idempotency/idempotency.ts'
+import { retentionChore } from '../retention/retention.ts'
 import { sendDueReviewReminders } from '../reviews/review-reminders.ts'
 import { loadRoutingPolicy } from '../routing/routing-policy.ts'
 import { createSecretDeriver, resolveMasterKey } from '../webhooks/webhook-secrets.ts'
@@ -33,7 +33,7 @@ export function emailTransportFor(config: Config): EmailTransport {
 
 /**
  * A delivery worker for this configuration, with its chores: broadcast batches, review reminders
- * (checked every few minutes), pruning of old idempotency keys (hourly).
+ * (checked every few minutes), pruning of old history in small batches (src/retention/).
  */
 export function workerFor(services: Services, config: Config, log: WorkerDeps['log'], overrides: Partial<WorkerDeps['options']> = {}): Worker & { closeTransports(): Promise<void> } {
   const email = emailTransportFor(config)
@@ -68,7 +68,7 @@ export function workerFor(services: Services, config: Config, log: WorkerDeps['l
       every(5 * 60_000, () =>
         sendDueReviewReminders({ db: services.db, clock: services.clock, policy: services.policy, intervalDays: config.reviewIntervalDays, publicUrl: config.publicUrl }),
       ),
-      every(60 * 60_000, () => pruneIdempotencyKeys(services.db)),
+      retentionChore({ db: services.db, clock: services.clock, retentionDays: config.retentionDays, auditRetentionDays: config.auditRetentionDays }, log),
     ],
   })
   return { ...worker, closeTransports: () => email.close() }

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { UNDELIVERABLE_WINDOW_DAYS } from '../health/health-problems.ts'
 
 /**
  * The environment, as SPEC 8 lists it. Every variable is a string in the environment; the schema
@@ -33,6 +34,10 @@ const EnvSchema = Type.Object({
   DATABASE_CONNECT_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,6}$' })),
   /** Milliseconds a PostgreSQL statement (or an idle transaction) may last; `0` turns the bound off. */
   DATABASE_STATEMENT_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[0-9]{1,7}$' })),
+  /** Days notifications, webhook events and their deliveries are kept (what is in flight stays). */
+  RETENTION_DAYS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
+  /** Days audit events are kept; unset keeps them forever. */
+  AUDIT_RETENTION_DAYS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
 })
 
 type Env = Static<typeof EnvSchema>
@@ -56,6 +61,9 @@ export interface Config {
   readonly workerLeaseSeconds: number
   readonly databaseConnectTimeoutMs: number
   readonly databaseStatementTimeoutMs: number
+  readonly retentionDays: number
+  /** Undefined: audit events are kept forever. */
+  readonly auditRetentionDays: number | undefined
 }
 
 export class ConfigError extends Error {
@@ -77,6 +85,8 @@ const HINTS: Partial<Record<keyof Env, string>> = {
   WORKER_LEASE_SECONDS: 'a whole number of seconds',
   DATABASE_CONNECT_TIMEOUT_MS: 'a whole number of milliseconds',
   DATABASE_STATEMENT_TIMEOUT_MS: 'a whole number of milliseconds (0 turns the bound off)',
+  RETENTION_DAYS: `a whole number of days, at least ${UNDELIVERABLE_WINDOW_DAYS} (the health check looks back that far)`,
+  AUDIT_RETENTION_DAYS: 'a whole number of days (unset keeps audit events forever)',
 }
 
 /**
@@ -97,6 +107,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const e = env as Env
   const port = Number(e.PORT ?? 3000)
   if (port > 65535) throw new ConfigError(`PORT is not valid: expected ${HINTS.PORT}`)
+  const retentionDays = Number(e.RETENTION_DAYS ?? 400)
+  if (retentionDays < UNDELIVERABLE_WINDOW_DAYS) throw new ConfigError(`RETENTION_DAYS is not valid: expected ${HINTS.RETENTION_DAYS}`)
   if (e.PUBLIC_URL) {
     try {
       new URL(e.PUBLIC_URL)
@@ -123,6 +135,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     workerLeaseSeconds: Number(e.WORKER_LEASE_SECONDS ?? 60),
     databaseConnectTimeoutMs: Number(e.DATABASE_CONNECT_TIMEOUT_MS ?? 10_000),
     databaseStatementTimeoutMs: Number(e.DATABASE_STATEMENT_TIMEOUT_MS ?? 60_000),
+    retentionDays,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS === undefined ? undefined : Number(e.AUDIT_RETENTION_DAYS),
   })
 }
 

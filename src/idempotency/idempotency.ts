@@ -3,6 +3,12 @@ import type { Kysely } from 'kysely'
 import type { Database, Db } from '../db/database.ts'
 import { AppError } from '../lib/errors.ts'
 
+/**
+ * How long a key is remembered: two days, as the API promises at least 24 hours. The retention
+ * chore (src/retention/) forgets older keys; RETENTION_DAYS, always longer, does not apply to them.
+ */
+export const IDEMPOTENCY_KEY_HOURS = 48
+
 /** A running key older than this is taken to belong to a crashed request and may be retried. */
 const ABANDONED_MS = 5 * 60 * 1000
 
@@ -95,9 +101,4 @@ export async function withIdempotency<T>(
       .execute()
     throw e
   }
-}
-
-/** Forgets keys older than two days (the promise is at least 24 hours). */
-export async function pruneIdempotencyKeys(db: Db): Promise<void> {
-  await db.deleteFrom('idempotency_keys').where('created_at', '<', new Date(Date.now() - 48 * 3600 * 1000)).execute()
 }

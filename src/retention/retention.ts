@@ -1,0 +1,96 @@
+import type { Kysely } from 'kysely'
+import type { Database } from '../db/database.ts'
+import { IDEMPOTENCY_KEY_HOURS } from '../idempotency/idempotency.ts'
+import type { Clock } from '../lib/clock.ts'
+import * as repo from './retention.repository.ts'
+
+/** Rows one batch deletes at most (parents; a notification's deliveries go with it). */
+export const RETENTION_BATCH_ROWS = 1000
+/** Batches a turn runs at most for each kind of row: a turn is bounded, whatever the backlog. */
+export const RETENTION_BATCHES_PER_TURN = 5
+/** Between turns when the last one found everything pruned. */
+const IDLE_MS = 5 * 60_000
+/** Between turns while a backlog is left (the first start after an upgrade, a month-end peak). */
+const BACKLOG_MS = 5_000
+
+const HOUR_MS = 3_600_000
+const DAY_MS = 24 * HOUR_MS
+
+export interface RetentionDeps {
+  db: Kysely<Database>
+  /**
+   * Ages are measured on the injected clock (services.clock), as the review reminders do: one time
+   * source for the worker's chores, and tests move it instead of waiting. The database's now()
+   * would do as well: a few seconds of skew between hosts is nothing against days.
+   */
+  clock: Clock
+  /** Notifications, events and their deliveries older than this go (RETENTION_DAYS). */
+  retentionDays: number
+  /** Audit events older than this go; undefined keeps them forever (AUDIT_RETENTION_DAYS). */
+  auditRetentionDays: number | undefined
+}
+
+export interface PruneTurn {
+  notifications: number
+  events: number
+  idempotencyKeys: number
+  auditEvents: number
+  /** A kind used all its batches with the last one full: more is left for the next turn. */
+  more: boolean
+}
+
+type Kind = Exclude<keyof PruneTurn, 'more'>
+
+/**
+ * One turn of the retention chore: for each kind of history, batches of at most `batchRows` rows,
+ * each its own short statement, until a batch comes back short or `batchesPerTurn` ran. What is
+ * still in flight (a notification or event with a delivery not yet delivered or failed) stays.
+ */
+export async function pruneTurn(
+  deps: RetentionDeps,
+  opts: { batchRows?: number; batchesPerTurn?: number } = {},
+): Promise<PruneTurn> {
+  const limit = opts.batchRows ?? RETENTION_BATCH_ROWS
+  const batches = opts.batchesPerTurn ?? RETENTION_BATCHES_PER_TURN
+  const now = deps.clock.now().getTime()
+  const ago = (ms: number) => new Date(now - ms)
+  const kinds: [Kind, typeof repo.pruneNotifications, Date][] = [
+    ['notifications', repo.pruneNotifications, ago(deps.retentionDays * DAY_MS)],
+    ['events', repo.pruneEvents, ago(deps.retentionDays * DAY_MS)],
+    ['idempotencyKeys', repo.pruneIdempotencyKeys, ago(IDEMPOTENCY_KEY_HOURS * HOUR_MS)],
+  ]
+  if (deps.auditRetentionDays !== undefined) kinds.push(['auditEvents', repo.pruneAuditEvents, ago(deps.auditRetentionDays * DAY_MS)])
+
+  const turn: PruneTurn = { notifications: 0, events: 0, idempotencyKeys: 0, auditEvents: 0, more: false }
+  for (const [kind, prune, before] of kinds) {
+    let from = new Date(0)
+    for (let i = 0; i < batches; i++) {
+      const b = await prune(deps.db, { before, from, limit })
+      turn[kind] += b.deleted
+      if (b.deleted < limit || !b.last) break
+      if (i === batches - 1) turn.more = true
+      from = b.last
+    }
+  }
+  return turn
+}
+
+/**
+ * The worker's retention chore: a turn every 5 minutes, or every few seconds while a backlog is
+ * left, so that a first run after an upgrade catches up in hours without one turn holding up the
+ * lane it runs in. (The schedule is on the process's own time, like the worker's other chores.)
+ */
+export function retentionChore(deps: RetentionDeps, log: { info(o: object, m?: string): void }): () => Promise<void> {
+  let dueAt = 0
+  return async () => {
+    if (Date.now() < dueAt) return
+    // set first: a turn that throws is tried again after the idle pause, not at once
+    dueAt = Date.now() + IDLE_MS
+    const t0 = performance.now()
+    const turn = await pruneTurn(deps)
+    if (turn.more) dueAt = Date.now() + BACKLOG_MS
+    if (turn.notifications + turn.events + turn.idempotencyKeys + turn.auditEvents > 0) {
+      log.info({ pruned: turn, ms: Math.round(performance.now() - t0) }, 'retention: pruned old history')
+    }
+  }
+}

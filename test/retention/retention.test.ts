@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict'
+import { describe, test, type TestContext } from 'node:test'
+import { sql } from 'kysely'
+import { loadConfig } from '../../src/config/config.ts'
+import { createSmtpTransport } from '../../src/delivery/transports/smtp.transport.ts'
+import type { EmailTransport } from '../../src/delivery/transports/transport.ts'
+import { createWebhookTransport } from '../../src/delivery/transports/webhook.transport.ts'
+import { createWorker } from '../../src/delivery/worker.ts'
+import { pruneTurn, type RetentionDeps } from '../../src/retention/retention.ts'
+import type { TestApp } from '../helpers/build-test-app.ts'
+import { DATABASES } from '../helpers/databases.ts'
+import { makeAccount } from '../helpers/factories.ts'
+import { appWithMail } from '../helpers/test-worker.ts'
+import { startSmtpSink } from '../peers/smtp-sink.ts'
+import { startWebhookReceiver } from '../peers/webhook-receiver.ts'
+
+/*
+ * The retention chore on a real database: history older than RETENTION_DAYS goes in bounded
+ * batches, what is young or still in flight stays, audit events only when AUDIT_RETENTION_DAYS
+ * says so. Rows are aged by moving their timestamps back, as time would.
+ */
+
+const DAYS = 400
+
+const deps = (app: TestApp, auditRetentionDays?: number): RetentionDeps => ({
+  db: app.services.db,
+  clock: app.services.clock,
+  retentionDays: DAYS,
+  auditRetentionDays,
+})
+
+/** Moves rows of `table` (`where` picks them) `days` into the past. */
+async function age(app: TestApp, table: 'notifications' | 'events' | 'idempotency_keys' | 'audit_events', days: number, where = sql`true`) {
+  const column = sql.ref(table === 'audit_events' ? 'at' : 'created_at')
+  await sql`update ${sql.table(table)} set ${column} = ${column} - make_interval(days => ${days}) where ${where}`.execute(app.handle.db)
+}
+
+const count = async (app: TestApp, table: string, where = sql`true`) =>
+  (await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)} where ${where}`.execute(app.handle.db)).rows[0]!.n
+
+async function notify(app: TestApp, accountId: string, subject: string, key?: string): Promise<string> {
+  const res = await app.call({
+    method: 'POST',
+    url: `/v1/accounts/${accountId}/notifications`,
+    payload: { category: 'account_update', subject, text: `${subject}.` },
+    ...(key ? { headers: { 'idempotency-key': key } } : {}),
+  })
+  assert.equal(res.statusCode, 202, res.body)
+  return res.json().id
+}
+
+async function setPrimary(app: TestApp, accountId: string, userId: string) {
+  const res = await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/primary`, payload: { userId } })
+  assert.equal(res.statusCode, 200, res.body)
+}
+
+/** An app with mail going to an SMTP sink and every webhook event to a receiver, and an account. */
+async function history(t: TestContext, kind: (typeof DATABASES)[number]) {
+  const { app, sink, drain } = await appWithMail(t, kind)
+  const receiver = await startWebhookReceiver()
+  t.after(() => receiver.close())
+  const endpoint = await app.call({ method: 'POST', url: '/v1/webhook-endpoints', payload: { url: receiver.url } })
+  assert.equal(endpoint.statusCode, 201, endpoint.body)
+  const account = await makeAccount(app)
+  await setPrimary(app, account.accountId, account.users.admin!)
+  return { app, sink, drain, ...account }
+}
+
+for (const kind of DATABASES) {
+  describe(`[${kind}] retention`, () => {
+    test('old delivered notifications and events go with their deliveries; young ones and old ones still in flight stay', async (t) => {
+      const { app, drain, accountId, users } = await history(t, kind)
+      const oldOnes = [await notify(app, accountId, 'Old one', 'key-old'), await notify(app, accountId, 'Old two')]
+      const young = await notify(app, accountId, 'Young', 'key-young')
+      await drain()
+      // still queued when pruned: its mail, and the contacts.updated event's webhook
+      const inFlight = await notify(app, accountId, 'Old, not yet sent')
+      await setPrimary(app, accountId, users.member!)
+      assert.ok((await count(app, 'deliveries', sql`status = 'queued' and channel = 'webhook'`)) > 0)
+
+      const ids = (xs: string[]) => sql.join(xs)
+      await age(app, 'notifications', DAYS + 1, sql`id <> ${young}`)
+      await age(app, 'events', DAYS + 1)
+      await age(app, 'audit_events', DAYS + 1)
+      await age(app, 'idempotency_keys', 3, sql`key = 'key-old'`)
+      const events = await count(app, 'events')
+      const openEvents = await count(app, 'events', sql`exists (select 1 from deliveries d where d.event_id = events.id and d.status = 'queued')`)
+      const audit = await count(app, 'audit_events')
+      assert.ok(openEvents > 0 && events > openEvents)
+
+      const turn = await pruneTurn(deps(app))
+      assert.equal(await count(app, 'notifications', sql`id in (${ids(oldOnes)})`), 0, 'old, delivered: pruned')
+      assert.equal(await count(app, 'deliveries', sql`notification_id in (${ids(oldOnes)})`), 0, 'their deliveries with them')
+      assert.equal(await count(app, 'notifications', sql`id = ${young}`), 1, 'young: kept')
+      assert.equal(await count(app, 'deliveries', sql`notification_id = ${young}`), 1)
+      assert.equal(await count(app, 'notifications', sql`id = ${inFlight}`), 1, 'old but queued: kept')
+      assert.equal(await count(app, 'deliveries', sql`notification_id = ${inFlight} and status = 'queued'`), 1)
+      assert.equal(await count(app, 'events'), openEvents, 'old events: only those still in flight are left')
+      assert.equal(await count(app, 'deliveries', sql`channel = 'webhook' and status <> 'queued'`), 0)
+      assert.deepEqual((await app.handle.db.selectFrom('idempotency_keys').select('key').execute()).map((k) => k.key), ['key-young'])
+      assert.equal(await count(app, 'audit_events'), audit, 'audit events: kept without AUDIT_RETENTION_DAYS')
+      // system mail to the new primary contact counts among the notifications
+      assert.ok(turn.notifications >= oldOnes.length)
+      assert.equal(turn.events, events - openEvents)
+      assert.equal(turn.idempotencyKeys, 1)
+      assert.equal(turn.auditEvents, 0)
+      assert.equal(turn.more, false)
+
+      // once sent, the old in-flight ones go with the next turn
+      await drain()
+      const later = await pruneTurn(deps(app))
+      assert.equal(await count(app, 'notifications', sql`id = ${inFlight}`), 0)
+      assert.equal(later.events, openEvents)
+      assert.equal(await count(app, 'notifications', sql`id = ${young}`), 1)
+    })
+
+    test('audit events are pruned only with AUDIT_RETENTION_DAYS, by their own age', async (t) => {
+      const { app, accountId, users } = await history(t, kind)
+      await age(app, 'audit_events', 100)
+      const old = await count(app, 'audit_events')
+      await setPrimary(app, accountId, users.member!)
+      const all = await count(app, 'audit_events')
+      assert.ok(old > 0 && all > old)
+
+      assert.equal((await pruneTurn(deps(app))).auditEvents, 0)
+      assert.equal((await pruneTurn(deps(app, 101))).auditEvents, 0, '100 days old, kept 101 days')
+      assert.equal((await pruneTurn(deps(app, 90))).auditEvents, old)
+      assert.equal(await count(app, 'audit_events'), all - old)
+      const res = await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/audit-events` })
+      assert.equal(res.json().data.length, all - old, 'the API lists what is left')
+    })
+
+    test('a turn is bounded: what it cannot take is left for the next turns', async (t) => {
+      const { app, drain, accountId } = await history(t, kind)
+      for (let i = 0; i < 21; i++) await notify(app, accountId, `Notice ${i}`)
+      await drain()
+      await age(app, 'notifications', DAYS + 1)
+      const total = await count(app, 'notifications')
+      assert.ok(total >= 21)
+
+      const bound = { batchRows: 4, batchesPerTurn: 2 }
+      const first = await pruneTurn(deps(app), bound)
+      assert.equal(first.notifications, 8)
+      assert.equal(first.more, true)
+      assert.equal(await count(app, 'notifications'), total - 8)
+      let left = total - 8
+      let turns = 1
+      for (;;) {
+        const next = await pruneTurn(deps(app), bound)
+        turns++
+        assert.ok(next.notifications <= 8)
+        left -= next.notifications
+        assert.equal(await count(app, 'notifications'), left)
+        if (!next.more) break
+      }
+      assert.equal(left, 0)
+      assert.equal(turns, Math.floor(total / 8) + 1)
+      assert.equal(await count(app, 'deliveries', sql`channel = 'email'`), 0)
+    })
+
+    test('pruning while a delivery of an old notification is being sent leaves it alone; the mail is delivered and settled', async (t) => {
+      const { app, sink, drain, accountId } = await history(t, kind)
+      await notify(app, accountId, 'Sent before')
+      await drain()
+      const id = await notify(app, accountId, 'Sent while pruning')
+      await age(app, 'notifications', DAYS + 1)
+      await age(app, 'events', DAYS + 1)
+
+      // a real worker whose SMTP transport waits at a gate, so the delivery stays 'sending'
+      const smtp = createSmtpTransport({ url: sink.url, pool: false })
+      t.after(() => smtp.close())
+      let reached = () => {}
+      const atGate = new Promise<void>((r) => (reached = r))
+      let open = () => {}
+      const gate = new Promise<void>((r) => (open = r))
+      const gated: EmailTransport = {
+        send: async (m) => {
+          reached()
+          await gate
+          return smtp.send(m)
+        },
+        close: () => smtp.close(),
+      }
+      const worker = createWorker({
+        db: app.services.db,
+        email: gated,
+        webhook: createWebhookTransport({ allowPrivate: true, timeoutMs: 2000 }),
+        secrets: app.services.webhooks.secrets,
+        log: { info() {}, warn() {}, error() {} },
+        options: { batchSize: 20, leaseSeconds: 30, pollMs: 20, backoffBaseSeconds: 0.05, messageIdHost: 'contacts.test', mailFrom: 'Contacts <contacts@saas.test>' },
+      })
+      const received = sink.received()
+      const sending = worker.runOnce()
+      await atGate
+      assert.equal(await count(app, 'deliveries', sql`notification_id = ${id} and status = 'sending'`), 1)
+
+      const during = await pruneTurn(deps(app))
+      assert.equal(await count(app, 'notifications', sql`id = ${id}`), 1, 'its notification stays while it is sent')
+      assert.ok(during.notifications > 0, 'older notifications, all delivered, went meanwhile')
+
+      open()
+      assert.equal(await sending, 1)
+      await sink.waitFor(received + 1)
+      assert.equal(sink.messages.at(-1)!.subject, 'Sent while pruning')
+      assert.equal(await count(app, 'deliveries', sql`notification_id = ${id} and status = 'delivered'`), 1)
+      // settling raised the outcome event, young, so it stays; the notification goes next turn
+      assert.equal(await count(app, 'events', sql`type = 'notification.delivered' and payload->'data'->>'notificationId' = ${id}`), 1)
+      await drain()
+      await pruneTurn(deps(app))
+      assert.equal(await count(app, 'notifications', sql`id = ${id}`), 0)
+    })
+
+    test('two workers pruning at once share the work: every old row goes once, without errors or waits', async (t) => {
+      const { app, drain, accountId } = await history(t, kind)
+      for (let i = 0; i < 30; i++) await notify(app, accountId, `Notice ${i}`)
+      await drain()
+      await age(app, 'notifications', DAYS + 1)
+      const total = await count(app, 'notifications')
+      const bound = { batchRows: 3, batchesPerTurn: 50 }
+      const [a, b] = await Promise.all([pruneTurn(deps(app), bound), pruneTurn(deps(app), bound)])
+      assert.equal(a.notifications + b.notifications, total)
+      assert.equal(await count(app, 'notifications'), 0)
+      assert.equal(await count(app, 'deliveries', sql`channel = 'email'`), 0)
+    })
+  })
+}
+
+describe('retention configuration', () => {
+  test('RETENTION_DAYS defaults to 400 and must cover the health check; AUDIT_RETENTION_DAYS unset keeps audit events', () => {
+    const c = loadConfig({})
+    assert.equal(c.retentionDays, 400)
+    assert.equal(c.auditRetentionDays, undefined)
+    assert.equal(loadConfig({ RETENTION_DAYS: '90', AUDIT_RETENTION_DAYS: '3650' }).auditRetentionDays, 3650)
+    assert.throws(() => loadConfig({ RETENTION_DAYS: '7' }), /RETENTION_DAYS is not valid: expected .*at least 30/)
+    assert.throws(() => loadConfig({ AUDIT_RETENTION_DAYS: 'forever' }), /AUDIT_RETENTION_DAYS is not valid/)
+  })
+})
