@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// The installed command. The service is TypeScript run through tsx's loader (a dependency), so
-// that the sources are what runs, with no build step between a clone and `npm start`.
-import { register } from 'tsx/esm/api'
+// The installed command: the compiled service (dist/, written by `npm run build`; the package
+// ships it). Tests run the TypeScript sources through tsx instead (test/helpers/cli-command.ts).
+import fs from 'node:fs'
 
-register()
-await import('../src/main.ts')
+const main = new URL('../dist/main.js', import.meta.url)
+if (!fs.existsSync(main)) {
+  console.error('account-contacts: dist/ is not built. Run `npm run build` (npm install does it).')
+  process.exit(1)
+}
+await import(main.href)

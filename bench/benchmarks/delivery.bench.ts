@@ -11,6 +11,7 @@ import { connectPostgres } from '../../src/db/connect.ts'
 import { DEFAULT_POLICY } from '../../src/routing/routing-policy.ts'
 import { round, type BenchContext, type BenchRow } from '../lib/context.ts'
 import { accountId } from '../lib/dataset.ts'
+import { cliNodeArgs, tsNodeArgs } from '../../test/helpers/cli-command.ts'
 import { startNode } from '../lib/processes.ts'
 import { startSmtpCounter } from '../peers/smtp-counter.ts'
 
@@ -27,13 +28,13 @@ export async function deliveryBenchmark(ctx: BenchContext): Promise<BenchRow[]> 
     await broadcasts.create({ actor: { type: 'api_key', id: 'benchmark' }, requestId: 'bench' }, { category: 'account_update', subject: 'Important account notice', text: 'Your account has news for you.', accountIds })
     while (await broadcasts.processBatch()) {}
 
-    const base = startNode(['bench/baseline/nodemailer-loop.ts'], { SMTP_URL: sink.url, COUNT: String(m) })
+    const base = startNode(tsNodeArgs('bench/baseline/nodemailer-loop.ts'), { SMTP_URL: sink.url, COUNT: String(m) })
     await sink.waitFor(m, timeoutMs)
     const baselineRate = sink.rate()
     await base.stop()
 
     sink.reset()
-    const worker = startNode(['bin/account-contacts.js', 'worker'], {
+    const worker = startNode(cliNodeArgs(['worker']), {
       DATABASE_URL: ctx.pgUrl,
       SMTP_URL: sink.url,
       MAIL_FROM: 'bench@bench.invalid',

@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { cliNodeArgs, tsNodeArgs } from '../../test/helpers/cli-command.ts'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -38,13 +39,14 @@ export interface Child {
 }
 
 /**
- * Starts `node <args>` (tsx loaded) in the repository with `env` added. With `--profile DIR`
+ * Starts `node <nodeArgs>` in the repository with `env` added: `cliNodeArgs([...])` for our
+ * service (its sources, through tsx), `tsNodeArgs(file)` for a baseline. With `--profile DIR`
  * (BENCH_CPU_PROF), our processes write a V8 CPU profile there when they exit (open it in Chrome
  * DevTools or speedscope); the baselines are never profiled.
  */
-export function startNode(args: string[], env: Record<string, string>, opts: { profile?: boolean } = {}): Child {
+export function startNode(nodeArgs: string[], env: Record<string, string>, opts: { profile?: boolean } = {}): Child {
   const prof = opts.profile && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
-  const proc = spawn(process.execPath, [...prof, '--import', 'tsx', ...args], {
+  const proc = spawn(process.execPath, [...prof, ...nodeArgs], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,7 +118,7 @@ export function watchRss(pid: number) {
 /** Our service (`account-contacts serve`) on `env`'s database, answering on the returned base URL. */
 export async function startService(env: Record<string, string>): Promise<Child & { base: string }> {
   const port = await freePort()
-  const child = startNode(['bin/account-contacts.js', 'serve'], {
+  const child = startNode(cliNodeArgs(['serve']), {
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
@@ -134,7 +136,7 @@ export async function startService(env: Record<string, string>): Promise<Child &
 /** A bare baseline server (bench/baseline/http-server.ts) on PostgreSQL or PGlite. */
 export async function startBaseline(env: { DATABASE_URL?: string; PGLITE_DIR?: string }): Promise<Child & { base: string }> {
   const port = await freePort()
-  const child = startNode(['bench/baseline/http-server.ts'], { PORT: String(port), ...env } as Record<string, string>)
+  const child = startNode(tsNodeArgs('bench/baseline/http-server.ts'), { PORT: String(port), ...env } as Record<string, string>)
   const base = `http://127.0.0.1:${port}`
   await waitReady(child, `${base}/ready`)
   return { ...child, base }

@@ -15,6 +15,7 @@ import { exportCsv } from '../../src/import/export.service.ts'
 import { importCsv, type ImportOptions } from '../../src/import/import.service.ts'
 import { ERRORS, type ErrorCode } from '../../src/lib/errors.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
+import { cliNodeArgs } from '../helpers/cli-command.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { getSheet, makeAccount } from '../helpers/factories.ts'
 import { cli, cliDatabase, tempDir } from './cli-harness.ts'
@@ -290,7 +291,7 @@ test('[postgres] an import killed with SIGKILL half-way and started again ends a
   const { usersFile, sheetsFile } = await generateImportFiles({ accounts: ACCOUNTS, dir })
 
   const run = (file: string, batch: number) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'import', file, '--batch', String(batch)], {
+    const child = spawn(process.execPath, cliNodeArgs(['import', file, '--batch', String(batch)]), {
       cwd: root,
       env: { ...process.env, DATABASE_URL: interrupted.handle.url, DATA_DIR: dir, SECRET_KEY: 'k'.repeat(40), LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],

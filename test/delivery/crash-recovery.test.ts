@@ -8,6 +8,7 @@ import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { sql, type RawBuilder } from 'kysely'
 import { buildTestApp } from '../helpers/build-test-app.ts'
+import { cliNodeArgs } from '../helpers/cli-command.ts'
 import { startSmtpSink } from '../peers/smtp-sink.ts'
 import { killedAtEnd } from '../helpers/children.ts'
 
@@ -82,7 +83,7 @@ describe('[postgres] crash recovery of the delivery worker', { skip }, () => {
 
     const output: string[] = []
     const startWorker = () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
+      const child = spawn(process.execPath, cliNodeArgs(['worker']), {
         cwd: root,
         env: {
           ...process.env,

@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { cliNodeArgs } from './cli-command.ts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -28,7 +29,7 @@ export interface ServiceProcess {
 }
 
 /**
- * The real service, `account-contacts serve` (bin/account-contacts.js), as a child process with
+ * The real service, `account-contacts serve` (from the sources: cli-command.ts), as a child process with
  * `env` on top of this process's environment (DATABASE_URL only when `env` names it, so that the
  * service runs on PGlite in DATA_DIR otherwise). Resolves once `/readyz` answers 200. Pass the set
  * from `killedAtEnd(t)` so that the process never outlives the test.
@@ -42,7 +43,7 @@ export async function startService(
   const base: Record<string, string | undefined> = { ...process.env }
   delete base.DATABASE_URL
   delete base.NODE_TEST_CONTEXT
-  const child = spawn(process.execPath, ['bin/account-contacts.js', 'serve'], {
+  const child = spawn(process.execPath, cliNodeArgs(['serve']), {
     cwd: root,
     env: { ...base, HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

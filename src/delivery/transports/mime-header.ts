@@ -78,11 +78,10 @@ function qBytes(text: string): Buffer {
 }
 
 function decodeRun(run: Run): string {
-  let decoder: TextDecoder
+  const bytes = Buffer.concat(run.bytes)
   try {
-    decoder = new TextDecoder(run.charset)
+    return new TextDecoder(run.charset).decode(bytes)
   } catch {
     return run.raw // RangeError: a charset the runtime does not know
   }
-  return decoder.decode(Buffer.concat(run.bytes))
 }
