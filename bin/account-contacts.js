@@ -3,9 +3,8 @@
 // ships it). Tests run the TypeScript sources through tsx instead (test/helpers/cli-command.ts).
 import fs from 'node:fs'
 
-const main = new URL('../dist/main.js', import.meta.url)
-if (!fs.existsSync(main)) {
+if (!fs.existsSync(new URL('../dist/main.js', import.meta.url))) {
   console.error('account-contacts: dist/ is not built. Run `npm run build` (npm install does it).')
   process.exit(1)
 }
-await import(main.href)
+await import('../dist/main.js')
