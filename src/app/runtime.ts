@@ -68,7 +68,11 @@ export function workerFor(services: Services, config: Config, log: WorkerDeps['l
       every(5 * 60_000, () =>
         sendDueReviewReminders({ db: services.db, clock: services.clock, policy: services.policy, intervalDays: config.reviewIntervalDays, publicUrl: config.publicUrl }),
       ),
-      retentionChore({ db: services.db, clock: services.clock, retentionDays: config.retentionDays, auditRetentionDays: config.auditRetentionDays }, log),
+      retentionChore(
+        // without DATABASE_URL the database is PGlite, where no autovacuum runs
+        { db: services.db, clock: services.clock, retentionDays: config.retentionDays, auditRetentionDays: config.auditRetentionDays, vacuum: !config.databaseUrl },
+        log,
+      ),
     ],
   })
   return { ...worker, closeTransports: () => email.close() }

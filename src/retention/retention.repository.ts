@@ -129,3 +129,12 @@ export const pruneAuditEvents = (db: Db, r: BatchRange) =>
       )
       select count(*)::int as deleted, max(at) as last from gone`,
   )
+
+/**
+ * VACUUM of the tables the chore prunes, so later rows reuse the space of the deleted ones. Only
+ * for PGlite: it runs PostgreSQL in single-user mode, where no autovacuum runs; on a server,
+ * autovacuum does this. Not in a transaction (VACUUM cannot be).
+ */
+export async function vacuumHistory(db: Db): Promise<void> {
+  await sql`vacuum notifications, deliveries, events, idempotency_keys, audit_events`.execute(db)
+}

@@ -12,6 +12,8 @@ export const RETENTION_BATCHES_PER_TURN = 5
 const IDLE_MS = 5 * 60_000
 /** Between turns while a backlog is left (the first start after an upgrade, a month-end peak). */
 const BACKLOG_MS = 5_000
+/** PGlite: at most one VACUUM of the pruned tables this often (it holds the one connection). */
+const VACUUM_EVERY_MS = 60 * 60_000
 
 const HOUR_MS = 3_600_000
 const DAY_MS = 24 * HOUR_MS
@@ -28,6 +30,8 @@ export interface RetentionDeps {
   retentionDays: number
   /** Audit events older than this go; undefined keeps them forever (AUDIT_RETENTION_DAYS). */
   auditRetentionDays: number | undefined
+  /** Vacuum the pruned tables after a backlog is done: PGlite, where no autovacuum runs. */
+  vacuum?: boolean
 }
 
 export interface PruneTurn {
@@ -82,6 +86,8 @@ export async function pruneTurn(
  */
 export function retentionChore(deps: RetentionDeps, log: { info(o: object, m?: string): void }): () => Promise<void> {
   let dueAt = 0
+  let unvacuumed = false
+  let vacuumedAt = 0
   return async () => {
     if (Date.now() < dueAt) return
     // set first: a turn that throws is tried again after the idle pause, not at once
@@ -90,7 +96,16 @@ export function retentionChore(deps: RetentionDeps, log: { info(o: object, m?: s
     const turn = await pruneTurn(deps)
     if (turn.more) dueAt = Date.now() + BACKLOG_MS
     if (turn.notifications + turn.events + turn.idempotencyKeys + turn.auditEvents > 0) {
+      unvacuumed = true
       log.info({ pruned: turn, ms: Math.round(performance.now() - t0) }, 'retention: pruned old history')
+    }
+    // once a backlog is done, not after each of its turns: a vacuum reads the tables' indexes whole
+    if (deps.vacuum && unvacuumed && !turn.more && Date.now() - vacuumedAt >= VACUUM_EVERY_MS) {
+      const v0 = performance.now()
+      await repo.vacuumHistory(deps.db)
+      unvacuumed = false
+      vacuumedAt = Date.now()
+      log.info({ ms: Math.round(performance.now() - v0) }, 'retention: vacuumed the pruned tables')
     }
   }
 }

@@ -6,7 +6,7 @@ import { createSmtpTransport } from '../../src/delivery/transports/smtp.transpor
 import type { EmailTransport } from '../../src/delivery/transports/transport.ts'
 import { createWebhookTransport } from '../../src/delivery/transports/webhook.transport.ts'
 import { createWorker } from '../../src/delivery/worker.ts'
-import { pruneTurn, type RetentionDeps } from '../../src/retention/retention.ts'
+import { pruneTurn, retentionChore, type RetentionDeps } from '../../src/retention/retention.ts'
 import type { TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount } from '../helpers/factories.ts'
@@ -208,6 +208,26 @@ for (const kind of DATABASES) {
       await drain()
       await pruneTurn(deps(app))
       assert.equal(await count(app, 'notifications', sql`id = ${id}`), 0)
+    })
+
+    test('the chore runs a turn when due, then rests; with vacuum (PGlite) it vacuums the pruned tables once the backlog is done', async (t) => {
+      const { app, drain, accountId } = await history(t, kind)
+      await notify(app, accountId, 'First')
+      await drain()
+      await age(app, 'notifications', DAYS + 1)
+      const logged: object[] = []
+      const chore = retentionChore({ ...deps(app), vacuum: true }, { info: (o) => logged.push(o) })
+      await chore()
+      assert.equal(await count(app, 'notifications'), 0)
+      const vacuumed = await sql<{ at: Date | null }>`select last_vacuum as at from pg_stat_user_tables where relname = 'notifications'`.execute(app.handle.db)
+      assert.ok(vacuumed.rows[0]?.at, 'notifications vacuumed')
+      assert.equal(logged.length, 2, 'one line for the turn, one for the vacuum')
+
+      await notify(app, accountId, 'Second')
+      await drain()
+      await age(app, 'notifications', DAYS + 1)
+      await chore()
+      assert.equal(await count(app, 'notifications'), 1, 'not due again within the pause')
     })
 
     test('two workers pruning at once share the work: every old row goes once, without errors or waits', async (t) => {
