@@ -94,6 +94,7 @@ const env = {
 delete env.NODE_OPTIONS
 
 let tarball
+let dbCreated = false
 let server
 let serverExit
 let accountId
@@ -147,6 +148,7 @@ const steps = [
     await client.connect()
     try {
       await client.query(`create database "${dbName}"`)
+      dbCreated = true
     } finally {
       await client.end()
     }
@@ -228,7 +230,9 @@ export { primary }
     const children = fs.readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, 'utf8').trim()
     if (cmdline.some((a) => /tsx/.test(a)) || environ.some((v) => /tsx/.test(v))) throw new Error(`tsx in ${[...cmdline, ...environ].join(' ')}`)
     if (children) throw new Error(`serve has child processes (esbuild?): ${children}`)
-    return `no node_modules/tsx; ${cmdline.map((a) => path.basename(a)).join(' ')}; no NODE_OPTIONS, no child process`
+    const exe = fs.realpathSync(`/proc/${server.pid}/exe`)
+    if (exe !== fs.realpathSync(process.execPath)) throw new Error(`serve runs ${exe}, not this script's node`)
+    return `no node_modules/tsx; ${cmdline.map((a) => path.basename(a)).join(' ')} on Node ${process.version}; no NODE_OPTIONS, no child process`
   }],
   ['SIGTERM: a clean exit', async () => {
     server.kill('SIGTERM')
@@ -242,8 +246,10 @@ export { primary }
 
 let passed = 0
 let failed = 0
+let ran = 0
 try {
   for (const [i, [name, fn]] of steps.entries()) {
+    ran++
     const started = Date.now()
     try {
       const note = await fn()
@@ -256,15 +262,32 @@ try {
     }
   }
 } finally {
-  if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL')
-  await new Promise((r) => smtp.close(r))
-  const client = new pg.Client({ connectionString: adminUrl })
-  await client.connect()
-  await client.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1`, [dbName])
-  await client.query(`drop database if exists "${dbName}"`)
-  await client.end()
-  fs.rmSync(tmp, { recursive: true, force: true })
+  // each clean-up runs whatever the others do; a failed one is reported, not a reason to skip the rest
+  const cleanUp = async (what, fn) => {
+    try {
+      await fn()
+    } catch (err) {
+      failed++
+      console.log(`FAIL clean-up: ${what}: ${err.message}`)
+    }
+  }
+  await cleanUp('stop serve', () => {
+    if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL')
+  })
+  await cleanUp('close the SMTP server', () => new Promise((r) => smtp.close(r)))
+  await cleanUp(`drop database ${dbName}`, async () => {
+    if (!dbCreated) return
+    const client = new pg.Client({ connectionString: adminUrl })
+    await client.connect()
+    try {
+      await client.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1`, [dbName])
+      await client.query(`drop database if exists "${dbName}"`)
+    } finally {
+      await client.end()
+    }
+  })
+  await cleanUp(`remove ${tmp}`, () => fs.rmSync(tmp, { recursive: true, force: true }))
 }
-const notRun = steps.length - passed - failed
+const notRun = steps.length - ran
 console.log(`pack smoke: ${passed} passed, ${failed} failed${notRun ? `, ${notRun} not run` : ''}`)
 process.exit(failed ? 1 : 0)
