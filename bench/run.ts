@@ -4,11 +4,13 @@
  *
  *   --accounts N    accounts in the main dataset (default 100000; 1000000 for the full size)
  *   --only 1,3      run only these benchmarks (1 read, 2 preview, 3 write, 4 broadcast,
- *                   5 delivery, 6 embedded read, 7 growth)
+ *                   5 delivery, 6 embedded read, 7 growth; only when named: 9 retention on
+ *                   PostgreSQL, 10 retention on PGlite)
  *   --quick         a smoke run: 1,000 accounts, one short round of each
  *   --record        write the results into docs/benchmarks/ and the table of docs/BENCHMARKS.md
  *   --profile DIR   our service and worker processes write V8 CPU profiles (.cpuprofile) into DIR
  *   --seconds S --rounds R --connections C --mails M   load settings
+ *   --notifications N   history the retention benchmarks prune (default 1000000; 20000 with --quick)
  */
 import os from 'node:os'
 import { parseArgs } from 'node:util'
@@ -17,6 +19,7 @@ import { deliveryBenchmark } from './benchmarks/delivery.bench.ts'
 import { embeddedBenchmark } from './benchmarks/embedded.bench.ts'
 import { growthBenchmark } from './benchmarks/growth.bench.ts'
 import { httpBenchmarks } from './benchmarks/http.bench.ts'
+import { embeddedRetentionBenchmark, retentionBenchmark } from './benchmarks/retention.bench.ts'
 import { memoryWatcher, type BenchContext, type BenchOptions, type BenchRow } from './lib/context.ts'
 import { postgresDataset } from './lib/dataset.ts'
 import { machine, printTable, record, writeJson } from './lib/report.ts'
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     connections: { type: 'string' },
     mails: { type: 'string' },
+    notifications: { type: 'string' },
     'database-url': { type: 'string' },
     profile: { type: 'string' },
   },
@@ -50,6 +54,7 @@ const opts: BenchOptions = {
   warmupSeconds: quick ? 0.5 : 5,
   connections: num(values.connections, 10),
   mails: num(values.mails, quick ? 200 : 5000),
+  notifications: num(values.notifications, quick ? 20_000 : 1_000_000),
 }
 const only = new Set((values.only ?? '1,2,3,4,5,6,7').split(',').map(Number))
 
@@ -58,7 +63,9 @@ const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).to
 const memory = memoryWatcher()
 
 say(`account-contacts benchmarks: ${opts.accounts.toLocaleString('en')} accounts${quick ? ' (quick smoke run)' : ''}, ${os.cpus().length} cores`)
-const ctx: BenchContext = { opts, pgUrl: await postgresDataset(opts.adminUrl, opts.accounts, say), say, watch: (c, label) => memory.watch(c, label) }
+// the retention benchmarks (9, 10) bring their own data: a run of only those skips the accounts
+const pgUrl = [...only].some((i) => i <= 7) ? await postgresDataset(opts.adminUrl, opts.accounts, say) : ''
+const ctx: BenchContext = { opts, pgUrl, say, watch: (c, label) => memory.watch(c, label) }
 
 const rows: BenchRow[] = []
 if ([1, 2, 3].some((i) => only.has(i))) rows.push(...(await httpBenchmarks(ctx, only)))
@@ -66,6 +73,8 @@ if (only.has(4)) rows.push(...(await broadcastBenchmark(ctx)))
 if (only.has(5)) rows.push(...(await deliveryBenchmark(ctx)))
 if (only.has(6)) rows.push(...(await embeddedBenchmark(ctx)))
 if (only.has(7)) rows.push(...(await growthBenchmark(ctx)))
+if (only.has(9)) rows.push(...(await retentionBenchmark(ctx)))
+if (only.has(10)) rows.push(...(await embeddedRetentionBenchmark(ctx)))
 memory.stop()
 
 const peakRss = memory.peak()

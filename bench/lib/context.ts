@@ -15,6 +15,8 @@ export interface BenchOptions {
   connections: number
   /** Mails the delivery benchmark sends. */
   mails: number
+  /** Notifications in the history the retention benchmarks prune. */
+  notifications: number
 }
 
 export interface BenchContext {
