@@ -3,9 +3,10 @@ import { fileURLToPath } from 'node:url'
 
 /*
  * How tests and benchmarks start the service's command line: the TypeScript sources through
- * tsx, so that what runs is always the code being tested. The installed command
- * (bin/account-contacts.js) runs the compiled dist/ instead, which a test could find missing or
- * stale; scripts/pack-smoke.mjs tests that one, from the packed tarball.
+ * tsx, so that what runs is always the code being tested. The installed command (the package's
+ * bin) runs the compiled output instead, which a test could find missing or stale;
+ * scripts/pack-smoke.mjs tests that one, from the packed tarball. test/package/no-stale-dist.test.ts
+ * keeps it so.
  */
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
