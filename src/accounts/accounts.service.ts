@@ -8,6 +8,7 @@ import { newId } from '../lib/ids.ts'
 import * as repo from './accounts.repository.ts'
 import type { Account, CreateAccount, UpdateAccount } from './accounts.schemas.ts'
 import type { AccountRow } from './accounts.table.ts'
+import { transaction } from '../db/transaction.ts'
 
 export const toAccount = (row: AccountRow): Account => ({
   id: row.id,
@@ -25,7 +26,7 @@ export function createAccountService({ db }: { db: Kysely<Database> }) {
   return {
     /** Creates an account; a caller-chosen id that exists already is a 409. */
     async create(ctx: RequestContext, input: CreateAccount): Promise<Account> {
-      return db.transaction().execute(async (trx) => {
+      return transaction(db, async (trx) => {
         const row = await repo.insertAccount(trx, {
           id: input.id ?? newId('acct'),
           name: input.name,
@@ -52,7 +53,7 @@ export function createAccountService({ db }: { db: Kysely<Database> }) {
     },
 
     async update(ctx: RequestContext, id: string, patch: UpdateAccount): Promise<Account> {
-      return db.transaction().execute(async (trx) => {
+      return transaction(db, async (trx) => {
         const before = await repo.lockAccount(trx, id)
         if (!before) throw notFound(id)
         const row = await repo.updateAccount(trx, id, {

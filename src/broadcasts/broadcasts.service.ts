@@ -9,6 +9,7 @@ import type { RoutingPolicy, SendableCategory } from '../routing/routing-policy.
 import * as repo from './broadcasts.repository.ts'
 import type { Broadcast, CreateBroadcast } from './broadcasts.schemas.ts'
 import type { BroadcastRow } from './broadcasts.table.ts'
+import { transaction } from '../db/transaction.ts'
 
 /** Accounts fanned out per transaction: big enough that the database does the work, small enough to keep transactions short. */
 export const BROADCAST_BATCH = 2000
@@ -38,7 +39,7 @@ export function createBroadcastService({ db, policy }: { db: Kysely<Database>; p
   return {
     async create(ctx: RequestContext, input: CreateBroadcast): Promise<Broadcast> {
       const accountIds = input.accountIds ?? null
-      const row = await db.transaction().execute(async (trx) =>
+      const row = await transaction(db, async (trx) =>
         repo.insertBroadcast(trx, {
           id: newId('bc'),
           category: input.category,
@@ -67,7 +68,7 @@ export function createBroadcastService({ db, policy }: { db: Kysely<Database>; p
      * repeat insert nothing. Answers whether there was work.
      */
     async processBatch(batchSize = BROADCAST_BATCH): Promise<boolean> {
-      return db.transaction().execute(async (trx) => {
+      return transaction(db, async (trx) => {
         const b = await repo.lockRunningBroadcast(trx)
         if (!b) return false
         const ids = await repo.nextAccountIds(trx, b, batchSize)

@@ -16,6 +16,7 @@ import { diffPlaces, rowsToState, toSheet, type SheetState } from './sheet.ts'
 import { findAccount } from '../accounts/accounts.repository.ts'
 import { afterSheetChange, type NoticeDeps } from './contact-notices.ts'
 import type { VerificationService } from '../verification/verification.service.ts'
+import { transaction } from '../db/transaction.ts'
 
 interface WriteOptions {
   ifMatch?: string | undefined
@@ -133,7 +134,7 @@ export function createContactService({ db, clock, notices, verification }: Conta
     opts: WriteOptions,
     compute: (state: SheetState, account: AccountRow, trx: Db) => Promise<SheetState> | SheetState,
   ): Promise<ContactSheet> =>
-    db.transaction().execute(async (trx) => (await change(trx, ctx, accountId, opts, (s, a) => compute(s, a, trx))).sheet)
+    transaction(db, async (trx) => (await change(trx, ctx, accountId, opts, (s, a) => compute(s, a, trx))).sheet)
 
   /** The state a whole-sheet replacement asks for, or the problem that forbids it. */
   async function replaced(trx: Db, account: AccountRow, input: PutContactSheet, current: SheetState, reads?: SheetReads): Promise<SheetState> {
@@ -163,7 +164,7 @@ export function createContactService({ db, clock, notices, verification }: Conta
      * holds it, as a change of the sheet (versioned, audited, announced). Answers what to show.
      */
     async verifyEmail(token: string): Promise<{ ok: boolean; accountName?: string; email?: string; locale: 'en' | 'fi' }> {
-      return db.transaction().execute(async (trx) => {
+      return transaction(db, async (trx) => {
         const used = await verification.consume(trx, token)
         if (!used) return { ok: false, locale: 'en' as const }
         const ctx: RequestContext = { actor: { type: 'system', id: 'verification-link' }, requestId: 'verify-email' }
@@ -180,7 +181,7 @@ export function createContactService({ db, clock, notices, verification }: Conta
 
     /** Sends the verification link again to a pending outside security address. */
     async resendVerification(ctx: RequestContext, accountId: string): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+      await transaction(db, async (trx) => {
         const account = await lockAccount(trx, accountId)
         if (!account) throw notFound(accountId)
         const sec = rowsToState(await repo.listSlotHolders(trx, accountId)).security
@@ -265,7 +266,7 @@ export function createContactService({ db, clock, notices, verification }: Conta
 
     /** "These are up to date": sets the review date and bumps the version, with an audit event. */
     review(ctx: RequestContext, accountId: string): Promise<ContactSheet> {
-      return db.transaction().execute(async (trx) => {
+      return transaction(db, async (trx) => {
         const before = await lockAccount(trx, accountId)
         if (!before) throw notFound(accountId)
         const state = rowsToState(await repo.listSlotHolders(trx, accountId))

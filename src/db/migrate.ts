@@ -1,14 +1,28 @@
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import { Migrator, type MigrationResultSet } from 'kysely/migration'
 import { migrations } from './migrations/index.ts'
 
+// Any fixed number: the key of the advisory lock that lets one process at a time migrate.
+const MIGRATION_LOCK_KEY = 7_246_501_113
+
 /**
- * Brings the schema up to date. Kysely's Migrator takes a lock (an advisory lock on PostgreSQL), so
- * several service processes starting at once migrate once, and runs each migration in a transaction.
+ * Brings the schema up to date, all pending migrations in one transaction that first takes a
+ * transaction-level advisory lock: several processes starting at once wait for each other and
+ * migrate once, and a process killed midway leaves nothing half done and no lock behind.
+ *
+ * Not Kysely's own lock alone: it is a session-level advisory lock taken before its transaction
+ * and released after it, and behind a transaction-mode pooler (PgBouncer) the lock, the
+ * migrations and the unlock can each land on another server connection, leaving the lock held
+ * by a pooled connection and the next start waiting on it. Here everything is one transaction,
+ * which a pooler always runs whole on one server connection. (Kysely still takes its lock inside
+ * ours, on the same connection, and releases it before the commit.)
  */
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } })
-  const result = await migrator.migrateToLatest()
-  if (result.error) throw result.error
-  return result
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(trx)
+    const result = await new Migrator({ db: trx, provider: { getMigrations: async () => migrations } }).migrateToLatest()
+    // thrown, so that the transaction rolls back with the migration's own error
+    if (result.error) throw result.error
+    return result
+  })
 }

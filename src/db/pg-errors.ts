@@ -1,5 +1,14 @@
-/** PostgreSQL error codes we turn into problems (the same on pg and PGlite). */
-export const PG = { uniqueViolation: '23505', foreignKeyViolation: '23503', checkViolation: '23514' } as const
+/** PostgreSQL error codes (SQLSTATE) we act on, the same on pg and PGlite. */
+export const PG = {
+  uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
+  checkViolation: '23514',
+  /** a transaction that lost a race at REPEATABLE READ or SERIALIZABLE: try it again */
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+  /** statement_timeout (or a cancel request) stopped a statement */
+  queryCanceled: '57014',
+} as const
 
 /** The SQLSTATE and constraint of a database error, if it is one. */
 export function pgError(e: unknown): { code: string; constraint?: string } | undefined {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Database, Db } from '../db/database.ts'
 import { AppError } from '../lib/errors.ts'
+import { transaction } from '../db/transaction.ts'
 
 /**
  * How long a key is remembered: two days, as the API promises at least 24 hours. The retention
@@ -80,7 +81,7 @@ export async function withIdempotency<T>(
     }
   }
   try {
-    return await db.transaction().execute(async (trx) => {
+    return await transaction(db, async (trx) => {
       const result = await work(trx)
       await trx
         .updateTable('idempotency_keys')

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { Database, Db } from '../db/database.ts'
 import type { RowProblem } from './rejects.ts'
+import { transaction } from '../db/transaction.ts'
 
 /** A row whose cells passed the schemas, with the value they make. */
 export interface ReadyRow<P> {
@@ -49,7 +50,7 @@ class DryRun<T> {
  */
 export async function inTransaction<T>(db: Kysely<Database>, dryRun: boolean, work: (trx: Db) => Promise<T>): Promise<T> {
   try {
-    return await db.transaction().execute(async (trx) => {
+    return await transaction(db, async (trx) => {
       const result = await work(trx)
       if (dryRun) throw new DryRun(result)
       return result

@@ -66,6 +66,8 @@ export async function exportCsv(
   db: Kysely<Database>,
   opts: { format: CsvFormat; out: NodeJS.WritableStream; end?: boolean; progress?: Progress },
 ): Promise<{ rows: number }> {
+  // Not through db/transaction.ts's retrying helper: the rows already went to `out`, which a
+  // second attempt could not take back (a read-only snapshot does not meet serialization failures).
   return db
     .transaction()
     .setIsolationLevel('repeatable read')

@@ -4,6 +4,7 @@ import type { Progress } from '../cli/progress.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
 import type { Database } from '../db/database.ts'
 import { pgError } from '../db/pg-errors.ts'
+import { isRetryable } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { isAppError } from '../lib/errors.ts'
 import type { UserService } from '../users/users.service.ts'
@@ -122,7 +123,7 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
     try {
       results = ready.length === 0 ? [] : await inTransaction(deps.db, dryRun, (trx) => apply(trx, ready))
     } catch (e) {
-      if (!accountProblem(e) && pgError(e)?.code !== '40P01') throw e
+      if (!accountProblem(e) && !isRetryable(e)) throw e
       results = []
       for (const g of ready) {
         try {

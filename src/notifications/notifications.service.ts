@@ -17,6 +17,7 @@ import { setPersonalContent } from './notifications.repository.ts'
 import type { SlotName } from '../contacts/contact-slots.ts'
 import type { Notification, SendNotification, SentNotification } from './notifications.schemas.ts'
 import type { NotificationRow } from './notifications.table.ts'
+import { transaction } from '../db/transaction.ts'
 
 export const EMAIL_MAX_ATTEMPTS = 8
 
@@ -98,7 +99,7 @@ export function createNotificationService(deps: { db: Kysely<Database>; policy: 
             { accountId, actorId: `${ctx.actor.type}:${ctx.actor.id}`, key: idempotencyKey, hash: requestHash('POST', `/v1/accounts/${accountId}/notifications`, input) },
             run,
           )
-        : await db.transaction().execute(run)
+        : await transaction(db, run)
       deps.onQueued?.()
       return result
     },
@@ -119,7 +120,7 @@ export function createNotificationService(deps: { db: Kysely<Database>; policy: 
           },
           account.locale,
         )
-      const sent = await db.transaction().execute(async (trx) => {
+      const sent = await transaction(db, async (trx) => {
         const generic = render({ name: null, email: '', slots: [] })
         const sent = await queue(trx, ctx, accountId, { category, subject: generic.subject, text: generic.text, html: generic.html, isTest: true })
         // each recipient is told their own reason

@@ -8,6 +8,7 @@ import { EMAIL_MAX_ATTEMPTS } from '../notifications/notifications.service.ts'
 import { oneAccount } from '../routing/recipients.sql.ts'
 import type { RoutingPolicy } from '../routing/routing-policy.ts'
 import { emitEvent } from '../webhooks/events.ts'
+import { transaction } from '../db/transaction.ts'
 
 /** At most one reminder per account in this many days (SPEC 3). */
 export const REMINDER_GAP_DAYS = 30
@@ -28,7 +29,7 @@ export async function sendDueReviewReminders(
   const gap = new Date(now.getTime() - REMINDER_GAP_DAYS * 86_400_000)
   let sent = 0
   for (let i = 0; i < limit; i++) {
-    const done = await deps.db.transaction().execute(async (trx) => {
+    const done = await transaction(deps.db, async (trx) => {
       const account = await trx
         .selectFrom('accounts')
         .selectAll()

@@ -16,6 +16,7 @@ import type { SlotName } from '../contacts/contact-slots.ts'
 import { slotsHeldBy } from '../contacts/sheet.ts'
 import { queueMailTo } from '../mail/system-mailer.ts'
 import { emitEvent } from '../webhooks/events.ts'
+import { transaction } from '../db/transaction.ts'
 
 export const toUser = (row: UserRow): User => ({
   id: row.id,
@@ -98,7 +99,7 @@ export function createUserService({ db, contacts, publicUrl }: { db: Kysely<Data
   return {
     /** The host product's idempotent upsert: the same body twice changes nothing the second time. */
     async put(ctx: RequestContext, accountId: string, userId: string, input: PutUser): Promise<{ user: User; created: boolean }> {
-      return db.transaction().execute((trx) => putIn(trx, ctx, accountId, userId, input))
+      return transaction(db, (trx) => putIn(trx, ctx, accountId, userId, input))
     },
 
     /**
@@ -108,7 +109,7 @@ export function createUserService({ db, contacts, publicUrl }: { db: Kysely<Data
     putIn,
 
     async patch(ctx: RequestContext, accountId: string, userId: string, patch: PatchUser): Promise<User> {
-      return db.transaction().execute(async (trx) => {
+      return transaction(db, async (trx) => {
         if (!(await lockAccount(trx, accountId))) throw accountNotFound(accountId)
         const before = await repo.findUser(trx, accountId, userId)
         if (!before) throw userNotFound(userId)

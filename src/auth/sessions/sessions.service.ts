@@ -11,6 +11,7 @@ import { newId, newSecret } from '../../lib/ids.ts'
 import { findUser } from '../../users/users.repository.ts'
 import * as repo from './sessions.repository.ts'
 import type { Session } from './sessions.schemas.ts'
+import { transaction } from '../../db/transaction.ts'
 
 export const SESSION_PREFIX = 'acs_'
 export const SESSION_TTL_MS = 8 * 60 * 60 * 1000
@@ -34,7 +35,7 @@ export function createSessionService({ db, clock, publicUrl }: { db: Kysely<Data
   return {
     /** Mints a session for an active user of the account (platform keys only). */
     async create(ctx: RequestContext, accountId: string, userId: string): Promise<Session> {
-      return db.transaction().execute(async (trx) => {
+      return transaction(db, async (trx) => {
         if (!(await findAccount(trx, accountId))) throw notFound(accountId)
         const user = await findUser(trx, accountId, userId)
         if (!user) throw new AppError('user-not-in-account', { detail: `"${userId}" is not a user of this account.` })

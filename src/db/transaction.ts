@@ -1,0 +1,59 @@
+import type { IsolationLevel, Kysely, Transaction } from 'kysely'
+import type { Database } from './database.ts'
+import { PG, pgError } from './pg-errors.ts'
+
+/**
+ * How a transaction that lost a race is tried again. At REPEATABLE READ and SERIALIZABLE (the
+ * defaults of YugabyteDB and CockroachDB, and a choice some operators make on PostgreSQL) a
+ * transaction that waited for a row another one changed ends in 40001; any isolation level can
+ * meet a deadlock (40P01). Both mean "nothing was written; the same work again may well pass".
+ * Every transaction writes its outbox rows inside itself, so running it again sends nothing twice.
+ *
+ * Thirty writers on one account's sheet (the concurrency test) settle within a few rounds: once
+ * the winners have committed, the rest read the new state and answer 409 or 412 without writing.
+ */
+export const TRANSACTION_RETRY = {
+  attempts: 10,
+  /** The first wait's upper bound; each retry doubles it, up to `maxDelayMs`. */
+  baseDelayMs: 5,
+  maxDelayMs: 250,
+} as const
+
+const RETRYABLE: ReadonlySet<string> = new Set([PG.serializationFailure, PG.deadlockDetected])
+
+/** A database error that a fresh attempt of the whole transaction can get past. */
+export function isRetryable(e: unknown): boolean {
+  const code = pgError(e)?.code
+  return code !== undefined && RETRYABLE.has(code)
+}
+
+export interface TransactionOptions {
+  isolation?: IsolationLevel
+  readOnly?: boolean
+}
+
+/**
+ * Runs `work` in one transaction, and again from the start (bounded, with jittered exponential
+ * backoff: "full jitter", so that the losers of one race do not meet again at the same instant)
+ * when it fails on a serialization failure or a deadlock. Inside a transaction already, `work`
+ * joins it: only the outermost transaction can be retried, since it is the one that rolls back.
+ */
+export async function transaction<T>(
+  db: Kysely<Database>,
+  work: (trx: Transaction<Database>) => Promise<T>,
+  opts: TransactionOptions = {},
+): Promise<T> {
+  if (db.isTransaction) return work(db as Transaction<Database>)
+  for (let attempt = 1; ; attempt++) {
+    let builder = db.transaction()
+    if (opts.isolation) builder = builder.setIsolationLevel(opts.isolation)
+    if (opts.readOnly) builder = builder.setAccessMode('read only')
+    try {
+      return await builder.execute(work)
+    } catch (e) {
+      if (!isRetryable(e) || attempt >= TRANSACTION_RETRY.attempts) throw e
+      const bound = Math.min(TRANSACTION_RETRY.maxDelayMs, TRANSACTION_RETRY.baseDelayMs * 2 ** (attempt - 1))
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * bound))
+    }
+  }
+}
