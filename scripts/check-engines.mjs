@@ -14,8 +14,9 @@ const SUPPORTED = ['20.19.0', '22.12.0', '24.0.0']
 // Declared, but not a reason to refuse: each entry says why it is known to work anyway.
 const KNOWN = {
   kysely:
-    'kysely 0.29 declares node >=22, but we need its PGliteDialect (0.28 has none); the suite, ' +
-    'the pack smoke and production run it on Node 20.19, and its code uses nothing newer',
+    'we need 0.29 for its PGliteDialect (0.28 has none); the suite and the pack smoke run it on ' +
+    'Node 20, and its dist/ uses nothing 20.19 lacks (toSorted and toReversed are in 20; it ' +
+    'polyfills Symbol.asyncDispose); we import it as an ES module, so no require(esm) is involved',
 }
 
 const dir = path.resolve(process.argv[2] ?? path.join(import.meta.dirname, '..'))
