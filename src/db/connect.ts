@@ -1,6 +1,16 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely'
+import {
+  CompiledQuery,
+  Kysely,
+  PGliteDialect,
+  PostgresDialect,
+  PostgresDriver,
+  type DatabaseConnection,
+  type Driver,
+  type PostgresDialectConfig,
+  type TransactionSettings,
+} from 'kysely'
 import pg from 'pg'
 import type { Database } from './database.ts'
 import { acquireDataDirLock } from './data-dir-lock.ts'
@@ -19,64 +29,147 @@ export interface DatabaseHandle {
 pg.types.setTypeParser(20, (v) => Number(v))
 
 export interface PostgresOptions {
+  /** Connections this process keeps at most (DATABASE_POOL_MAX); default 10. */
   max?: number | undefined
   /** Opening a connection, or waiting for a free one in the pool; default 10 s. */
   connectTimeoutMs?: number | undefined
   /** How long a statement, or a transaction left idle, may last (0: no bound); default 60 s. */
   statementTimeoutMs?: number | undefined
+  /** Told of a connection the pool lost (a server restart, a cut network); the pool replaces it. */
+  onConnectionError?: ((err: Error) => void) | undefined
 }
 
-// How much longer than the server's statement_timeout the client waits for an answer, so that on a
-// healthy network the server's own timeout answers first and the connection is kept.
+// How much longer than the statement timeout the client waits for an answer before it gives up on
+// the statement itself: inside a transaction the server's own timeout then answers first.
 const ANSWER_GRACE_MS = 2_000
+// How long a cancel request may take to deliver before the connection is dropped regardless.
+const CANCEL_WAIT_MS = 2_000
 
 /**
- * A client that closes its connection when an answer does not come within `query_timeout`. pg
- * gives up on such a query but keeps the connection with the lost query still first in line: the
- * pool would lend it out again, and every later query on it would wait for that same answer.
+ * Asks the server to stop the statement `client` is running: a CancelRequest on a connection of
+ * its own, as psql's Ctrl-C sends. PgBouncer passes it on to the server connection that runs the
+ * statement. Resolves when the server has closed that connection (it has then acted) or after
+ * CANCEL_WAIT_MS.
+ */
+function cancelOnServer(client: pg.Client): Promise<void> {
+  const { host, port } = (client as unknown as { connectionParameters: { host: string; port: number } }).connectionParameters
+  const { processID, secretKey } = client as unknown as { processID: number; secretKey: number }
+  return new Promise((resolve) => {
+    // pg's protocol connection; its typings leave out the two methods a cancel needs
+    const con = new pg.Connection() as pg.Connection & {
+      connect(portOrPath: number | string, host?: string): void
+      cancel(processID: number, secretKey: number): void
+    }
+    const timer = setTimeout(() => {
+      con.stream.destroy()
+      resolve()
+    }, CANCEL_WAIT_MS)
+    const done = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+    con.on('connect', () => con.cancel(processID, secretKey))
+    con.on('end', done)
+    con.on('error', done)
+    if (host.startsWith('/')) con.connect(`${host}/.s.PGSQL.${port}`)
+    else con.connect(port, host)
+  })
+}
+
+/**
+ * A client that gives up on a statement whose answer does not come within `query_timeout`: it
+ * asks the server to cancel the statement, then closes the connection. pg alone gives up on the
+ * query but keeps the connection with the lost query still first in line: the pool would lend it
+ * out again, and every later query on it would wait for that same answer. Cancelling first
+ * matters behind a pooler: closing our end alone would leave the statement running on the server.
  */
 class BoundedClient extends pg.Client {
+  #cancelled: Promise<void> | undefined
+
   // pg's own overloads, passed through unchanged
   override query(...args: any[]): any {
     const result: unknown = (super.query as (...a: unknown[]) => unknown)(...args)
     if (result instanceof Promise) {
       result.catch((err: unknown) => {
-        // pg ends a connection with a query in flight at once, and the pool drops an ended client
-        if ((err as Error | undefined)?.message === 'Query read timeout') this.end().catch(() => {})
+        if ((err as Error | undefined)?.message !== 'Query read timeout') return
+        // never lent out again: the pool ends a client that is not queryable when it comes back,
+        // and `end` below waits for the cancel to reach the server first
+        ;(this as unknown as { _queryable: boolean })._queryable = false
+        this.#cancelled ??= cancelOnServer(this)
       })
     }
     return result
   }
+
+  override end(...args: any[]): any {
+    if (!this.#cancelled) return (super.end as (...a: unknown[]) => unknown)(...args)
+    const ended = this.#cancelled.then(() => super.end())
+    const callback = args[0]
+    if (typeof callback !== 'function') return ended
+    ended.then(() => callback(), callback)
+  }
 }
 
 /**
- * PostgreSQL through a pooled `pg` client. Every wait is bounded: a server that stops answering
- * (a network partition, a host that vanished) costs a request an error, never a hang, and the
- * pool replaces the connections it lost by itself.
+ * Kysely's PostgreSQL driver, with the statement and idle-in-transaction timeouts set at the
+ * start of every transaction (`SET LOCAL`, in the same round trip as BEGIN). That is where they
+ * survive a pooler: PgBouncer in transaction mode refuses them as start-up parameters ("unsupported
+ * startup parameter") and would hand a session-level SET to whichever client came next, while a
+ * transaction always runs whole on one server connection. A statement outside any transaction
+ * is bounded by BoundedClient instead, at the timeout plus ANSWER_GRACE_MS.
+ */
+class BoundedPostgresDriver extends PostgresDriver {
+  readonly #locals: string
+  constructor(config: PostgresDialectConfig, statementMs: number) {
+    super(config)
+    this.#locals = `set local statement_timeout = ${statementMs}; set local idle_in_transaction_session_timeout = ${statementMs}`
+  }
+  override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    let begin = 'start transaction'
+    if (settings.isolationLevel) begin += ` isolation level ${settings.isolationLevel}`
+    if (settings.accessMode) begin += ` ${settings.accessMode}`
+    // no parameters: pg sends it as one simple query, three statements in one round trip
+    await connection.executeQuery(CompiledQuery.raw(`${begin}; ${this.#locals}`))
+  }
+}
+
+class BoundedPostgresDialect extends PostgresDialect {
+  constructor(
+    private readonly dialectConfig: PostgresDialectConfig,
+    private readonly statementMs: number,
+  ) {
+    super(dialectConfig)
+  }
+  override createDriver(): Driver {
+    return new BoundedPostgresDriver(this.dialectConfig, this.statementMs)
+  }
+}
+
+/**
+ * PostgreSQL through a pooled `pg` client, directly or through a transaction-mode pooler
+ * (PgBouncer, as managed PostgreSQL is usually reached): nothing here depends on a session
+ * outliving one transaction. Every wait is bounded: a server that stops answering (a network
+ * partition, a host that vanished) costs a request an error, never a hang, and the pool replaces
+ * the connections it lost by itself.
  */
 export function connectPostgres(url: string, opts: PostgresOptions = {}): DatabaseHandle {
   const statementMs = opts.statementTimeoutMs ?? 60_000
+  const onError = opts.onConnectionError ?? (() => {})
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 10,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
-    ...(statementMs > 0
-      ? {
-          Client: BoundedClient,
-          statement_timeout: statementMs,
-          // a client cut off mid-transaction would otherwise hold its locks until TCP gives up
-          idle_in_transaction_session_timeout: statementMs,
-          query_timeout: statementMs + ANSWER_GRACE_MS,
-        }
-      : {}),
+    ...(statementMs > 0 ? { Client: BoundedClient, query_timeout: statementMs + ANSWER_GRACE_MS } : {}),
   })
   // An idle connection the server closed (a restart, pg_terminate_backend) is dropped by the pool;
   // without a listener its error would crash the process.
-  pool.on('error', () => {})
+  pool.on('error', onError)
   // So would one that breaks while lent out: its query fails (the caller sees that) and pg also
   // emits the error on the client, which the pool stops listening to while the client is lent.
-  pool.on('connect', (client) => client.on('error', () => {}))
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  pool.on('connect', (client) => client.on('error', onError))
+  const dialectConfig: PostgresDialectConfig = { pool }
+  const dialect = statementMs > 0 ? new BoundedPostgresDialect(dialectConfig, statementMs) : new PostgresDialect(dialectConfig)
+  const db = new Kysely<Database>({ dialect })
   return { db, kind: 'postgres', where: redact(url), close: () => db.destroy() }
 }
 
@@ -130,12 +223,14 @@ export function connect(
     dataDir: string
     databaseConnectTimeoutMs?: number | undefined
     databaseStatementTimeoutMs?: number | undefined
+    databasePoolMax?: number | undefined
   },
   purpose?: string,
 ): Promise<DatabaseHandle> {
   return config.databaseUrl
     ? Promise.resolve(
         connectPostgres(config.databaseUrl, {
+          max: config.databasePoolMax,
           connectTimeoutMs: config.databaseConnectTimeoutMs,
           statementTimeoutMs: config.databaseStatementTimeoutMs,
         }),

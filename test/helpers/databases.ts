@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
-import { Kysely, PGliteDialect } from 'kysely'
+import { Kysely, PGliteDialect, type IsolationLevel } from 'kysely'
 import pg from 'pg'
 import { connectPglite, connectPostgres, type DatabaseHandle, type DatabaseKind } from '../../src/db/connect.ts'
 import { migrateToLatest } from '../../src/db/migrate.ts'
@@ -49,18 +49,31 @@ async function pgliteTemplate(): Promise<Blob> {
 export type TestDatabaseHandle = DatabaseHandle & { url?: string }
 
 /**
- * A fresh, migrated, empty database of the given kind, for one test file. On PostgreSQL it is a
- * new database on the DATABASE_URL server, dropped again on close.
+ * Where test databases are created and dropped. DATABASE_URL may be a pooler (PgBouncer in CI);
+ * DATABASE_ADMIN_URL then names the server itself, so that a drop is not refused by the pooler's
+ * own idle connections to the database (they are ended with it: `with (force)`).
  */
-export async function freshDatabase(kind: DatabaseKind): Promise<TestDatabaseHandle> {
+const adminUrl = () => process.env.DATABASE_ADMIN_URL ?? process.env.DATABASE_URL
+const behindPooler = () => process.env.DATABASE_ADMIN_URL !== undefined
+
+/**
+ * A fresh, migrated, empty database of the given kind, for one test file. On PostgreSQL it is a
+ * new database on the DATABASE_URL server, dropped again on close. `isolation` makes it the
+ * database's default transaction isolation, as YugabyteDB (repeatable read) and CockroachDB
+ * (serializable) have by default: it holds through a pooler, since every new server connection
+ * to the database starts with it.
+ */
+export async function freshDatabase(kind: DatabaseKind, opts: { isolation?: IsolationLevel } = {}): Promise<TestDatabaseHandle> {
   if (kind === 'pglite') return connectPglite(undefined, { loadDataDir: await pgliteTemplate() })
   const base = process.env.DATABASE_URL
-  if (!base) throw new Error('DATABASE_URL is not set')
+  const admin = adminUrl()
+  if (!base || !admin) throw new Error('DATABASE_URL is not set')
   const name = `ac_test_${randomBytes(6).toString('hex')}`
-  const admin = new pg.Client({ connectionString: base })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  await admin.end()
+  const adminClient = new pg.Client({ connectionString: admin })
+  await adminClient.connect()
+  await adminClient.query(`create database ${name}`)
+  if (opts.isolation) await adminClient.query(`alter database ${name} set default_transaction_isolation = '${opts.isolation}'`)
+  await adminClient.end()
   const url = new URL(base)
   url.pathname = `/${name}`
   const handle = connectPostgres(url.toString(), { max: 20 })
@@ -72,19 +85,45 @@ export async function freshDatabase(kind: DatabaseKind): Promise<TestDatabaseHan
       await handle.close()
       // pg's pool.end() resolves before its sockets have closed. A forced drop would kill those
       // backends and their clients would raise errors into whatever test runs next, so wait for
-      // them to go and drop politely; force only as a last resort.
-      const c = new pg.Client({ connectionString: base })
+      // them to go and drop politely; force only as a last resort, or at once behind a pooler,
+      // whose idle server connections never go by themselves.
+      const c = new pg.Client({ connectionString: admin })
       await c.connect()
       for (let i = 0; ; i++) {
+        const force = i >= 50 || behindPooler()
         try {
-          await c.query(`drop database if exists ${name}${i >= 50 ? ' with (force)' : ''}`)
+          await c.query(`drop database if exists ${name}${force ? ' with (force)' : ''}`)
           break
         } catch (e) {
-          if (i >= 50 || (e as { code?: string }).code !== '55006') throw e // 55006: in use
+          if (force || (e as { code?: string }).code !== '55006') throw e // 55006: in use
           await new Promise((r) => setTimeout(r, 100))
         }
       }
       await c.end()
     },
   }
+}
+
+/**
+ * A new, empty PostgreSQL database that nothing has migrated (for tests of what happens at the
+ * first start), with its connection string on the DATABASE_URL server; `drop` removes it.
+ */
+export async function blankDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const base = process.env.DATABASE_URL
+  const admin = adminUrl()
+  if (!base || !admin) throw new Error('DATABASE_URL is not set')
+  const name = `ac_test_${randomBytes(6).toString('hex')}`
+  const run = async (statement: string) => {
+    const c = new pg.Client({ connectionString: admin })
+    await c.connect()
+    try {
+      await c.query(statement)
+    } finally {
+      await c.end()
+    }
+  }
+  await run(`create database ${name}`)
+  const url = new URL(base)
+  url.pathname = `/${name}`
+  return { name, url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) }
 }
