@@ -1,7 +1,8 @@
 // `DATABASE_URL=postgres://... node scripts/pack-smoke.mjs`: the package as a user gets it. Packs
 // the repository (npm pack runs `prepare`, the build), installs the tarball with --omit=dev in an
 // empty folder, and runs the installed command on a fresh PostgreSQL database (created on the
-// server DATABASE_URL names, dropped at the end) with a real SMTP server in this process: migrate,
+// server DATABASE_URL names, or DATABASE_ADMIN_URL when DATABASE_URL is a pooler such as
+// PgBouncer; dropped at the end) with a real SMTP server in this process: migrate,
 // serve, the page, a contact change through the API and the mail it sends, the typed client, no
 // tsx anywhere, SIGTERM. The tests run the sources; this is what runs the compiled dist/.
 // Plain JavaScript, Node 20 and 24 alike; pg and smtp-server come from the repository's
@@ -17,8 +18,10 @@ import pg from 'pg'
 import { SMTPServer } from 'smtp-server'
 
 const ROOT = path.join(import.meta.dirname, '..')
-const adminUrl = process.env.DATABASE_URL
-if (!adminUrl) {
+const baseUrl = process.env.DATABASE_URL
+// a pooler would refuse to drop a database its own idle connections still use
+const adminUrl = process.env.DATABASE_ADMIN_URL ?? baseUrl
+if (!baseUrl || !adminUrl) {
   console.error('pack smoke: set DATABASE_URL to a PostgreSQL server (a database is created on it and dropped at the end)')
   process.exit(2)
 }
@@ -27,7 +30,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-pack-smoke-'))
 const appDir = path.join(tmp, 'app')
 const bin = path.join(appDir, 'node_modules/.bin/account-contacts')
 const dbName = `ac_pack_smoke_${randomBytes(6).toString('hex')}`
-const dbUrl = Object.assign(new URL(adminUrl), { pathname: `/${dbName}` }).href
+const dbUrl = Object.assign(new URL(baseUrl), { pathname: `/${dbName}` }).href
 const apiKey = `acpk_${randomBytes(24).toString('base64url')}`
 const mail = [] // { to, subject } of every message the SMTP server accepted
 
@@ -152,7 +155,7 @@ const steps = [
     } finally {
       await client.end()
     }
-    return dbName
+    return `${dbName}${process.env.DATABASE_ADMIN_URL ? `, the service reaching it through ${new URL(baseUrl).host}` : ''}`
   }],
   ['account-contacts migrate', () => run(bin, ['migrate'], { cwd: appDir, env }).trim().split('\n').pop()],
   ['account-contacts serve: /readyz 200', async () => {
@@ -280,8 +283,7 @@ try {
     const client = new pg.Client({ connectionString: adminUrl })
     await client.connect()
     try {
-      await client.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1`, [dbName])
-      await client.query(`drop database if exists "${dbName}"`)
+      await client.query(`drop database if exists "${dbName}" with (force)`)
     } finally {
       await client.end()
     }
