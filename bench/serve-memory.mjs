@@ -2,8 +2,9 @@
 //
 // The resident memory of one `serve` process, idle and under load, and how long it takes from
 // the command's start to `/readyz` 200. COMMAND defaults to `node bin/account-contacts.js serve
-// --demo` in DIR (default: this repository), so the same script measures another checkout (an
-// older commit, or an installed package) with the same load. Plain JavaScript, no loader: what
+// --demo` in DIR (default: this repository; run `npm run build` first, since bin/ runs dist/), so
+// the same script measures another checkout (an older commit, or an installed package) with the
+// same load. Plain JavaScript, no loader: what
 // runs is exactly the command given. Linux only (reads /proc).
 //
 // Idle: VmRSS 5 s after ready. Loaded: the highest VmRSS sampled every 100 ms while autocannon
