@@ -1,7 +1,7 @@
 /**
  * Benchmarks 9 (PostgreSQL) and 10 (PGlite): pruning history. N notifications with their
  * deliveries, events, idempotency keys and audit events (bench/lib/history.ts), 90 % older than
- * the retention. Ours: the retention chore's turns (`pruneTurn`, batches of 1,000) back to back
+ * the retention. Ours: the retention chore's turns (`createPruner`, batches of 1,000) back to back
  * until nothing is left. Baseline: the same deletes in the same batch size as bare SQL statements
  * in a loop, no locking clause, no chore. Each side works on a fresh copy of one generated
  * dataset, with the same clock (the dataset's t0), and both must leave the same rows.
@@ -19,7 +19,7 @@ import { CompiledQuery, sql, type Kysely, type KyselyPlugin } from 'kysely'
 import pg from 'pg'
 import { connectPglite, connectPostgres, type DatabaseHandle } from '../../src/db/connect.ts'
 import type { Database } from '../../src/db/database.ts'
-import { pruneTurn, RETENTION_BATCH_ROWS, RETENTION_BATCHES_PER_TURN } from '../../src/retention/retention.ts'
+import { createPruner, RETENTION_BATCH_ROWS, RETENTION_BATCHES_PER_TURN } from '../../src/retention/retention.ts'
 import { vacuumHistory } from '../../src/retention/retention.repository.ts'
 import { IDEMPOTENCY_KEY_HOURS } from '../../src/idempotency/idempotency.ts'
 import { cliNodeArgs } from '../../test/helpers/cli-command.ts'
@@ -130,11 +130,12 @@ async function ours(db: Kysely<Database>, t0: Date, opts: { until?: () => boolea
   const before = await historyCounts(db)
   const timer = statementTimer()
   const deps = { db: db.withPlugin(timer.plugin), clock: { now: () => t0 }, retentionDays: RETENTION_DAYS, auditRetentionDays: RETENTION_DAYS }
+  const prune = createPruner(deps)
   const turnTimes: number[] = []
   const started = performance.now()
   for (;;) {
     const t = performance.now()
-    const turn = await pruneTurn(deps)
+    const turn = await prune()
     turnTimes.push(performance.now() - t)
     if (!turn.more || opts.until?.()) break
   }

@@ -41,9 +41,16 @@ export interface PruneTurn {
   auditEvents: number
   /** A kind used all its batches with the last one full: more is left for the next turn. */
   more: boolean
+  /** Where each kind stopped: a next turn of the same backlog may carry on from there. */
+  cursor: PruneCursor
 }
 
-type Kind = Exclude<keyof PruneTurn, 'more'>
+type Kind = 'notifications' | 'events' | 'idempotencyKeys' | 'auditEvents'
+
+/** Per kind, the created_at of the newest row deleted so far: the next batch starts there. */
+export type PruneCursor = Partial<Record<Kind, Date>>
+
+const OLDEST = new Date(0)
 
 /**
  * One turn of the retention chore: for each kind of history, batches of at most `batchRows` rows,
@@ -52,7 +59,7 @@ type Kind = Exclude<keyof PruneTurn, 'more'>
  */
 export async function pruneTurn(
   deps: RetentionDeps,
-  opts: { batchRows?: number; batchesPerTurn?: number } = {},
+  opts: { batchRows?: number; batchesPerTurn?: number; from?: PruneCursor } = {},
 ): Promise<PruneTurn> {
   const limit = opts.batchRows ?? RETENTION_BATCH_ROWS
   const batches = opts.batchesPerTurn ?? RETENTION_BATCHES_PER_TURN
@@ -65,18 +72,35 @@ export async function pruneTurn(
   ]
   if (deps.auditRetentionDays !== undefined) kinds.push(['auditEvents', repo.pruneAuditEvents, ago(deps.auditRetentionDays * DAY_MS)])
 
-  const turn: PruneTurn = { notifications: 0, events: 0, idempotencyKeys: 0, auditEvents: 0, more: false }
+  const turn: PruneTurn = { notifications: 0, events: 0, idempotencyKeys: 0, auditEvents: 0, more: false, cursor: {} }
   for (const [kind, prune, before] of kinds) {
-    let from = new Date(0)
+    let from = opts.from?.[kind] ?? OLDEST
     for (let i = 0; i < batches; i++) {
       const b = await prune(deps.db, { before, from, limit })
       turn[kind] += b.deleted
-      if (b.deleted < limit || !b.last) break
+      if (b.last) from = b.last
+      if (b.deleted < limit) break
       if (i === batches - 1) turn.more = true
-      from = b.last
     }
+    turn.cursor[kind] = from
   }
   return turn
+}
+
+/**
+ * Turns that carry on where the previous one stopped while a backlog lasts, rather than walking
+ * the index again over the entries of the rows already deleted (they stay until vacuum, which on
+ * PGlite comes only once the backlog is done). Once caught up, the next turn starts from the
+ * oldest row again, so what was skipped meanwhile (in flight then, or locked by another worker)
+ * is looked at again.
+ */
+export function createPruner(deps: RetentionDeps, opts: { batchRows?: number; batchesPerTurn?: number } = {}): () => Promise<PruneTurn> {
+  let cursor: PruneCursor = {}
+  return async () => {
+    const turn = await pruneTurn(deps, { ...opts, from: cursor })
+    cursor = turn.more ? turn.cursor : {}
+    return turn
+  }
 }
 
 /**
@@ -85,6 +109,7 @@ export async function pruneTurn(
  * lane it runs in. (The schedule is on the process's own time, like the worker's other chores.)
  */
 export function retentionChore(deps: RetentionDeps, log: { info(o: object, m?: string): void }): () => Promise<void> {
+  const prune = createPruner(deps)
   let dueAt = 0
   let unvacuumed = false
   let vacuumedAt = 0
@@ -93,11 +118,12 @@ export function retentionChore(deps: RetentionDeps, log: { info(o: object, m?: s
     // set first: a turn that throws is tried again after the idle pause, not at once
     dueAt = Date.now() + IDLE_MS
     const t0 = performance.now()
-    const turn = await pruneTurn(deps)
+    const turn = await prune()
     if (turn.more) dueAt = Date.now() + BACKLOG_MS
     if (turn.notifications + turn.events + turn.idempotencyKeys + turn.auditEvents > 0) {
       unvacuumed = true
-      log.info({ pruned: turn, ms: Math.round(performance.now() - t0) }, 'retention: pruned old history')
+      const { cursor: _, ...pruned } = turn
+      log.info({ pruned, ms: Math.round(performance.now() - t0) }, 'retention: pruned old history')
     }
     // once a backlog is done, not after each of its turns: a vacuum reads the tables' indexes whole
     if (deps.vacuum && unvacuumed && !turn.more && Date.now() - vacuumedAt >= VACUUM_EVERY_MS) {

@@ -6,7 +6,7 @@ import { createSmtpTransport } from '../../src/delivery/transports/smtp.transpor
 import type { EmailTransport } from '../../src/delivery/transports/transport.ts'
 import { createWebhookTransport } from '../../src/delivery/transports/webhook.transport.ts'
 import { createWorker } from '../../src/delivery/worker.ts'
-import { pruneTurn, retentionChore, type RetentionDeps } from '../../src/retention/retention.ts'
+import { createPruner, pruneTurn, retentionChore, type RetentionDeps } from '../../src/retention/retention.ts'
 import type { TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount } from '../helpers/factories.ts'
@@ -156,6 +156,33 @@ for (const kind of DATABASES) {
       assert.equal(left, 0)
       assert.equal(turns, Math.floor(total / 8) + 1)
       assert.equal(await count(app, 'deliveries', sql`channel = 'email'`), 0)
+    })
+
+    test('a backlog is pruned turn after turn from where the last stopped; once caught up the oldest rows are looked at again', async (t) => {
+      const { app, drain, accountId } = await history(t, kind)
+      for (let i = 0; i < 9; i++) await notify(app, accountId, `Notice ${i}`)
+      await drain()
+      const late = await notify(app, accountId, 'Oldest, sent late')
+      await age(app, 'notifications', DAYS + 1)
+      await age(app, 'notifications', 10, sql`id = ${late}`)
+      const total = await count(app, 'notifications')
+
+      const prune = createPruner(deps(app), { batchRows: 2, batchesPerTurn: 1 })
+      const first = await prune()
+      assert.equal(first.notifications, 2)
+      assert.equal(first.more, true)
+      // sent while the backlog is pruned: the turns carry on past it
+      await drain()
+      let pruned = first.notifications
+      for (let turn = await prune(); ; turn = await prune()) {
+        pruned += turn.notifications
+        if (!turn.more) break
+      }
+      assert.equal(pruned, total - 1)
+      assert.equal(await count(app, 'notifications', sql`id = ${late}`), 1)
+      // caught up: the next turn starts from the oldest again
+      assert.equal((await prune()).notifications, 1)
+      assert.equal(await count(app, 'notifications', sql`id = ${late}`), 0)
     })
 
     test('pruning while a delivery of an old notification is being sent leaves it alone; the mail is delivered and settled', async (t) => {
