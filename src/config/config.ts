@@ -1,3 +1,4 @@
+import net from 'node:net'
 import path from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
@@ -24,7 +25,23 @@ const EnvSchema = Type.Object({
   LOG_LEVEL: Type.Optional(
     Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
   ),
-  /** Signs webhooks (endpoint secrets are derived from it). Required when processes share PostgreSQL. */
+  /** `json` lines, or `pretty` ones for a person; `auto`: pretty on a terminal, JSON otherwise. */
+  LOG_FORMAT: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')])),
+  /** Whose X-Forwarded-For to believe: `false`, `true`, a number of proxies, or addresses and CIDRs. */
+  TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
+  /** Milliseconds for a whole request, headers and body, to arrive; `0` turns the bound off. */
+  HTTP_REQUEST_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[0-9]{1,7}$' })),
+  /** Milliseconds for a request's headers to arrive; `0` turns the bound off. */
+  HTTP_HEADERS_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[0-9]{1,7}$' })),
+  /** Milliseconds an idle keep-alive connection is kept open for the client's next request. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,6}$' })),
+  /** Milliseconds a connection may pass without a byte either way; `0` turns the bound off. */
+  HTTP_CONNECTION_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[0-9]{1,7}$' })),
+  /** The bearer token a Prometheus scraper sends for `/metrics` on PORT (without it, /metrics is not served there). */
+  METRICS_TOKEN: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._~+/=-]{32,}$' })),
+  /** A port of its own for /healthz, /readyz and /metrics (serve and worker), e.g. for scraping inside a cluster. */
+  MANAGEMENT_PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+  /** Signs webhooks (endpoint secrets are derived from it). Required with DATABASE_URL. */
   SECRET_KEY: Type.Optional(Type.String({ minLength: 32 })),
   /** Seconds a worker holds a claimed delivery before another may take it over. */
   WORKER_LEASE_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
@@ -34,6 +51,8 @@ const EnvSchema = Type.Object({
   DATABASE_CONNECT_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,6}$' })),
   /** Milliseconds a PostgreSQL statement (or an idle transaction) may last; `0` turns the bound off. */
   DATABASE_STATEMENT_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[0-9]{1,7}$' })),
+  /** PostgreSQL connections one process keeps at most: the server (or pooler) sees this × processes. */
+  DATABASE_POOL_MAX: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
   /** Days notifications, webhook events and their deliveries are kept (what is in flight stays). */
   RETENTION_DAYS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
   /** Days audit events are kept; unset keeps them forever. */
@@ -56,11 +75,21 @@ export interface Config {
   readonly worker: boolean
   readonly webhookAllowPrivate: boolean
   readonly logLevel: string
+  readonly logFormat: 'auto' | 'json' | 'pretty'
+  /** Fastify's `trustProxy`, except that a number is a hop count (build-app.ts). */
+  readonly trustProxy: boolean | number | readonly string[]
+  readonly httpRequestTimeoutMs: number
+  readonly httpHeadersTimeoutMs: number
+  readonly httpKeepAliveTimeoutMs: number
+  readonly httpConnectionTimeoutMs: number
+  readonly metricsToken: string | undefined
+  readonly managementPort: number | undefined
   readonly rateLimitPerMinute: number
   readonly secretKey: string | undefined
   readonly workerLeaseSeconds: number
   readonly databaseConnectTimeoutMs: number
   readonly databaseStatementTimeoutMs: number
+  readonly databasePoolMax: number
   readonly retentionDays: number
   /** Undefined: audit events are kept forever. */
   readonly auditRetentionDays: number | undefined
@@ -80,11 +109,20 @@ const HINTS: Partial<Record<keyof Env, string>> = {
   WORKER: '"on" or "off"',
   WEBHOOK_ALLOW_PRIVATE: '"true" or "false"',
   LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent',
+  LOG_FORMAT: 'auto, json or pretty',
+  TRUST_PROXY: 'false, true, a number of proxies in front, or IP addresses and CIDR ranges (10.0.0.0/8) separated by commas',
+  HTTP_REQUEST_TIMEOUT_MS: 'a whole number of milliseconds (0 turns the bound off)',
+  HTTP_HEADERS_TIMEOUT_MS: 'a whole number of milliseconds (0 turns the bound off), at most HTTP_REQUEST_TIMEOUT_MS',
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: 'a whole number of milliseconds',
+  HTTP_CONNECTION_TIMEOUT_MS: 'a whole number of milliseconds (0 turns the bound off)',
+  METRICS_TOKEN: 'at least 32 characters of letters, digits, "-", ".", "_", "~", "+", "/" or "="',
+  MANAGEMENT_PORT: 'a port number',
   RATE_LIMIT_PER_MINUTE: 'a whole number (0 turns the limit off)',
   SECRET_KEY: 'at least 32 characters',
   WORKER_LEASE_SECONDS: 'a whole number of seconds',
   DATABASE_CONNECT_TIMEOUT_MS: 'a whole number of milliseconds',
   DATABASE_STATEMENT_TIMEOUT_MS: 'a whole number of milliseconds (0 turns the bound off)',
+  DATABASE_POOL_MAX: 'a whole number of connections (1 or more)',
   RETENTION_DAYS: `a whole number of days, at least ${UNDELIVERABLE_WINDOW_DAYS} (the health check looks back that far)`,
   AUDIT_RETENTION_DAYS: 'a whole number of days (unset keeps audit events forever)',
 }
@@ -107,8 +145,32 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const e = env as Env
   const port = Number(e.PORT ?? 3000)
   if (port > 65535) throw new ConfigError(`PORT is not valid: expected ${HINTS.PORT}`)
+  // Several processes on one PostgreSQL must derive the same webhook secrets and verification
+  // tokens; without SECRET_KEY each would make its own random key (webhook-secrets.ts), and
+  // signatures and links would fail between them without a word.
+  if (e.DATABASE_URL && !e.SECRET_KEY) {
+    throw new ConfigError(
+      'SECRET_KEY is required with DATABASE_URL: every process on the database (serve, worker, the commands) ' +
+        'must sign webhooks and verification links with the same key. Make one with `openssl rand -base64 32` ' +
+        `(or \`node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"\`) and give every process the same value.`,
+    )
+  }
   const retentionDays = Number(e.RETENTION_DAYS ?? 400)
   if (retentionDays < UNDELIVERABLE_WINDOW_DAYS) throw new ConfigError(`RETENTION_DAYS is not valid: expected ${HINTS.RETENTION_DAYS}`)
+  const managementPort = e.MANAGEMENT_PORT === undefined ? undefined : Number(e.MANAGEMENT_PORT)
+  if (managementPort !== undefined && managementPort > 65535) throw new ConfigError(`MANAGEMENT_PORT is not valid: expected ${HINTS.MANAGEMENT_PORT}`)
+  const trustProxy = parseTrustProxy(e.TRUST_PROXY ?? 'false')
+  if (trustProxy === undefined) throw new ConfigError(`TRUST_PROXY is not valid: expected ${HINTS.TRUST_PROXY}`)
+  // Bodies are at most 1 MiB: 30 s lets one in at ~35 kB/s, and a client that trickles it (or
+  // never finishes) gives its connection up instead of holding it; Node says a server without a
+  // proxy in front must bound this (Fastify's default is no bound).
+  const httpRequestTimeoutMs = Number(e.HTTP_REQUEST_TIMEOUT_MS ?? 30_000)
+  // Headers fit in a packet or two; 10 s is ample, and cuts slow-header (Slowloris) clients early.
+  const httpHeadersTimeoutMs = Number(e.HTTP_HEADERS_TIMEOUT_MS ?? 10_000)
+  if (httpRequestTimeoutMs > 0 && httpHeadersTimeoutMs > httpRequestTimeoutMs) {
+    // Node refuses a server whose headers may take longer than the whole request
+    throw new ConfigError(`HTTP_HEADERS_TIMEOUT_MS is not valid: expected ${HINTS.HTTP_HEADERS_TIMEOUT_MS}`)
+  }
   if (e.PUBLIC_URL) {
     try {
       new URL(e.PUBLIC_URL)
@@ -130,14 +192,47 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     worker: (e.WORKER ?? 'on') === 'on',
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
     logLevel: e.LOG_LEVEL ?? 'info',
+    logFormat: e.LOG_FORMAT ?? 'auto',
+    trustProxy,
+    httpRequestTimeoutMs,
+    httpHeadersTimeoutMs,
+    // Longer than the 60 s idle timeout of common load balancers (AWS ALB's default, nginx's upstream
+    // keepalive_timeout): the balancer closes an idle connection first, never we while it sends on it (a 502).
+    httpKeepAliveTimeoutMs: Number(e.HTTP_KEEP_ALIVE_TIMEOUT_MS ?? 72_000),
+    // No byte either way for 2 minutes (Node's own default until v13): longer than any request
+    // should take with the database's statement timeout, so only a dead peer is cut.
+    httpConnectionTimeoutMs: Number(e.HTTP_CONNECTION_TIMEOUT_MS ?? 120_000),
+    metricsToken: e.METRICS_TOKEN,
+    managementPort,
     rateLimitPerMinute: Number(e.RATE_LIMIT_PER_MINUTE ?? 1200),
     secretKey: e.SECRET_KEY,
     workerLeaseSeconds: Number(e.WORKER_LEASE_SECONDS ?? 60),
     databaseConnectTimeoutMs: Number(e.DATABASE_CONNECT_TIMEOUT_MS ?? 10_000),
     databaseStatementTimeoutMs: Number(e.DATABASE_STATEMENT_TIMEOUT_MS ?? 60_000),
+    databasePoolMax: Number(e.DATABASE_POOL_MAX ?? 10),
     retentionDays,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS === undefined ? undefined : Number(e.AUDIT_RETENTION_DAYS),
   })
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/**
+ * TRUST_PROXY as Fastify takes it: a boolean, a hop count, or a list of addresses, CIDR ranges and
+ * proxy-addr's names (`loopback`, `linklocal`, `uniquelocal`). Undefined when it is none of them.
+ */
+function parseTrustProxy(value: string): boolean | number | string[] | undefined {
+  if (value === 'true' || value === 'false') return value === 'true'
+  if (/^[0-9]{1,2}$/.test(value)) return Number(value) === 0 ? false : Number(value)
+  const entries = value.split(',').map((v) => v.trim())
+  const valid = (entry: string) => {
+    if (PROXY_NAMES.has(entry)) return true
+    const [address = '', bits, ...rest] = entry.split('/')
+    const family = net.isIP(address)
+    if (family === 0 || rest.length > 0) return false
+    return bits === undefined || (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))
+  }
+  return entries.every(valid) ? entries : undefined
 }
 
 /** The variables `serve` also takes as flags (`--port`, `--data-dir`, ...). */

@@ -22,8 +22,9 @@ export function createSecretDeriver(masterKey: string) {
 export type SecretDeriver = ReturnType<typeof createSecretDeriver>
 
 /**
- * The master key: SECRET_KEY when set (required when several processes share a database), else a
- * random key kept in DATA_DIR/secret-key, made on first use (a single embedded process).
+ * The master key: SECRET_KEY when set (loadConfig requires it with DATABASE_URL, where several
+ * processes share the database), else a random key kept in DATA_DIR/secret-key, made on first use
+ * (the single process of an embedded database).
  */
 export function resolveMasterKey(secretKey: string | undefined, dataDir: string): string {
   if (secretKey) return secretKey

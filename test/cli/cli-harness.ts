@@ -10,7 +10,7 @@ import { runCli } from '../../src/cli/cli.ts'
 import { connectPglite, type DatabaseKind } from '../../src/db/connect.ts'
 import { migrateToLatest } from '../../src/db/migrate.ts'
 import { createSecretDeriver } from '../../src/webhooks/webhook-secrets.ts'
-import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
+import { buildTestApp, TEST_SECRET_KEY, type TestApp } from '../helpers/build-test-app.ts'
 
 export interface CliResult {
   code: number
@@ -70,7 +70,8 @@ export async function cliDatabase(t: Pick<TestContext, 'after'>, kind: DatabaseK
   if (kind === 'postgres') {
     const app = await buildTestApp(t, 'postgres')
     return {
-      env: { DATA_DIR: dataDir, DATABASE_URL: app.handle.url!, LOG_LEVEL: 'silent' },
+      // the test app's key: PostgreSQL needs one (loadConfig), and the same one derives the same secrets
+      env: { DATA_DIR: dataDir, DATABASE_URL: app.handle.url!, SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: 'silent' },
       use: <R>(f: (app: TestApp) => Promise<R>) => f(app),
     }
   }
@@ -83,7 +84,7 @@ export async function cliDatabase(t: Pick<TestContext, 'after'>, kind: DatabaseK
         const services = createServices({
           db: handle.db,
           config: { publicUrl: 'http://ui.test', reviewIntervalDays: 180, webhookAllowPrivate: true },
-          secrets: createSecretDeriver('test-master-key-of-at-least-32-characters'),
+          secrets: createSecretDeriver(TEST_SECRET_KEY),
         })
         const app = await buildApp(services, { publicUrl: 'http://ui.test', logLevel: 'silent', rateLimitPerMinute: 0 })
         try {

@@ -7,6 +7,9 @@ import type { Clock } from '../../src/lib/clock.ts'
 import { freshDatabase, type TestDatabaseHandle } from './databases.ts'
 import { createSecretDeriver } from '../../src/webhooks/webhook-secrets.ts'
 
+/** The master key of test apps; give it to a CLI or process that shares a test app's database. */
+export const TEST_SECRET_KEY = 'test-master-key-of-at-least-32-characters'
+
 export interface TestApp {
   app: FastifyInstance
   services: Services
@@ -42,7 +45,7 @@ export async function buildTestApp(
   const services = createServices({
     db: (serviceDb ?? handle).db,
     config: { publicUrl: config.publicUrl, reviewIntervalDays: 180, webhookAllowPrivate: opts.webhookAllowPrivate ?? true },
-    secrets: createSecretDeriver('test-master-key-of-at-least-32-characters'),
+    secrets: createSecretDeriver(TEST_SECRET_KEY),
     ...(opts.clock ? { clock: opts.clock } : {}),
   })
   const app = await buildApp(services, config)

@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { TEST_SECRET_KEY } from './build-test-app.ts'
 import { cliNodeArgs } from './cli-command.ts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -45,7 +46,8 @@ export async function startService(
   delete base.NODE_TEST_CONTEXT
   const child = spawn(process.execPath, cliNodeArgs(['serve']), {
     cwd: root,
-    env: { ...base, HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...env },
+    // on PostgreSQL the service refuses to start without SECRET_KEY; callers may name their own
+    env: { ...base, HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...(env.DATABASE_URL ? { SECRET_KEY: TEST_SECRET_KEY } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   children.add(child)
