@@ -1,5 +1,6 @@
-import { sql } from 'kysely'
-import type { Db } from '../db/database.ts'
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { Database, Db } from '../db/database.ts'
+import { transaction } from '../db/transaction.ts'
 import type { DeliveryRow } from './deliveries.table.ts'
 
 /*
@@ -123,4 +124,46 @@ export async function releaseDeliveries(db: Db, ds: { account_id: string; id: st
     .where('lock_token', '=', token)
     .where((eb) => eb.or(ds.map((d) => eb.and([eb('account_id', '=', d.account_id), eb('id', '=', d.id)]))))
     .execute()
+}
+
+/** The statuses of a delivery not yet settled: what the partial index `deliveries_due` holds. */
+export const UNSETTLED_STATUSES = ['queued', 'sending', 'retrying'] as const
+
+export interface OutboxBacklog {
+  /** Unsettled deliveries by status and channel (combinations with none are absent). */
+  counts: { status: (typeof UNSETTLED_STATUSES)[number]; channel: 'email' | 'webhook'; n: number }[]
+  /** Seconds since the oldest due delivery became due (by the database's clock); 0 when none is due. */
+  oldestDueSeconds: number
+}
+
+/**
+ * The outbox's backlog, for the metrics, in one statement bounded by `timeoutMs` (a transaction's
+ * own statement_timeout). The counts walk only unsettled rows (the predicate of `deliveries_due`),
+ * so they cost in proportion to the backlog, never to the history of delivered and failed rows;
+ * the oldest due one is a single probe at the low end of that index. A backlog too large to count
+ * within the bound fails the statement instead of holding a connection for every scrape.
+ */
+export async function findOutboxBacklog(db: Kysely<Database>, opts: { timeoutMs: number }): Promise<OutboxBacklog> {
+  type Row = { status: OutboxBacklog['counts'][number]['status']; channel: 'email' | 'webhook'; n: number; oldest: number | null }
+  const read = async (trx: Transaction<Database>) => {
+    await sql`select set_config('statement_timeout', ${String(opts.timeoutMs)}, true)`.execute(trx)
+    // The statuses are written out, not bound: the planner matches a partial index's predicate
+    // against literals only. The oldest due one is read in index order (a single probe).
+    const res = await sql<Row>`
+      select status, channel, count(*)::int as n, (
+        select extract(epoch from now() - next_attempt_at)::float8
+        from deliveries
+        where status in ('queued', 'sending', 'retrying') and next_attempt_at <= now()
+        order by next_attempt_at
+        limit 1
+      ) as oldest
+      from deliveries
+      where status in ('queued', 'sending', 'retrying')
+      group by status, channel`.execute(trx)
+    return {
+      counts: res.rows.map((r) => ({ status: r.status, channel: r.channel, n: r.n })),
+      oldestDueSeconds: Math.max(0, res.rows[0]?.oldest ?? 0),
+    }
+  }
+  return transaction(db, read, { readOnly: true })
 }

@@ -37,6 +37,22 @@ export interface WorkerDeps {
 
 export type Worker = ReturnType<typeof createWorker>
 
+/** What the liveness probe is told: whether every lane of the loop moved recently enough. */
+export interface WorkerLiveness {
+  alive: boolean
+  /** Since the slowest lane last moved; undefined before start or after stop. */
+  beatAgeMs: number | undefined
+  limitMs: number
+}
+
+/**
+ * How long a lane may go without moving before the worker counts as stalled: its sends are
+ * bounded well inside the lease (transport timeouts), and a batch that outlives its lease has
+ * lost its claim anyway (another worker takes the deliveries over), so a lane silent for a lease
+ * and a poll sleep is stuck (a transport that never answers, a lost database wait), not busy.
+ */
+export const stallLimitMs = (o: Pick<WorkerOptions, 'leaseSeconds' | 'pollMs'>) => o.leaseSeconds * 1000 + o.pollMs
+
 /**
  * The delivery worker: claim a batch, send each delivery (outside any transaction: a slow SMTP
  * server holds no database lock), settle each with the claim's token. At-least-once: a worker
@@ -48,6 +64,8 @@ export function createWorker(deps: WorkerDeps) {
   let running = false
   let loop: Promise<void> | undefined
   const wakers = new Set<() => void>()
+  /** When each lane last moved: began a turn, or finished its chores or its batch. */
+  const beats: number[] = []
 
   async function send(d: DeliveryRow, content: Awaited<ReturnType<typeof loadContent>>): Promise<DeliveryResult> {
     if (d.channel === 'email') {
@@ -181,15 +199,21 @@ export function createWorker(deps: WorkerDeps) {
     start() {
       if (running) return
       running = true
-      const lane = async (first: boolean) => {
+      const lane = async (i: number) => {
+        const first = i === 0
         while (running) {
-          if (first) await runChores()
+          beats[i] = Date.now()
+          if (first) {
+            await runChores()
+            beats[i] = Date.now()
+          }
           let n = 0
           try {
             n = await runOnce()
           } catch (err) {
             deps.log.error({ err }, 'claiming deliveries failed')
           }
+          beats[i] = Date.now()
           if (n === 0 && running) {
             await new Promise<void>((resolve) => {
               const wake = () => {
@@ -203,7 +227,17 @@ export function createWorker(deps: WorkerDeps) {
           }
         }
       }
-      loop = Promise.all(Array.from({ length: o.lanes ?? 1 }, (_, i) => lane(i === 0))).then(() => {})
+      const lanes = o.lanes ?? 1
+      for (let i = 0; i < lanes; i++) beats[i] = Date.now()
+      loop = Promise.all(Array.from({ length: lanes }, (_, i) => lane(i))).then(() => {})
+    },
+
+    /** Whether the loop is running and every lane moved within stallLimitMs (the liveness probe). */
+    liveness(): WorkerLiveness {
+      const limitMs = stallLimitMs(o)
+      if (!running || beats.length === 0) return { alive: false, beatAgeMs: undefined, limitMs }
+      const beatAgeMs = Date.now() - Math.min(...beats)
+      return { alive: beatAgeMs <= limitMs, beatAgeMs, limitMs }
     },
 
     /** Wakes a sleeping worker (new work was just queued in this process). Polling alone is correct. */
@@ -216,6 +250,7 @@ export function createWorker(deps: WorkerDeps) {
       running = false
       for (const wake of [...wakers]) wake()
       await loop
+      beats.length = 0
     },
   }
 }
