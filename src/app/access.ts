@@ -9,9 +9,10 @@ import { AppError } from '../lib/errors.ts'
  * - `account:read`: a platform key, or any active user of the route's account;
  * - `account:write`: a platform key, or a super or billing admin of the route's account;
  * - `account:super`: a platform key, or a super admin of the route's account;
- * - `session`: a signed-in user (the settings page's own calls).
+ * - `session`: a signed-in user (the settings page's own calls);
+ * - `metrics`: the scraper's METRICS_TOKEN, no actor; the route checks it (ops.routes.ts).
  */
-export type Access = 'public' | 'platform' | 'account:read' | 'account:write' | 'account:super' | 'session'
+export type Access = 'public' | 'platform' | 'account:read' | 'account:write' | 'account:super' | 'session' | 'metrics'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -23,7 +24,7 @@ declare module 'fastify' {
  * Decides whether `actor` may use a route of `access` on `accountId`. Another account answers 404,
  * exactly like a missing one, so that ids of other tenants cannot be probed.
  */
-export function authorize(actor: Actor, access: Exclude<Access, 'public'>, accountId: string | undefined): void {
+export function authorize(actor: Actor, access: Exclude<Access, 'public' | 'metrics'>, accountId: string | undefined): void {
   if (access === 'session') {
     if (actor.type !== 'user') throw new AppError('forbidden', { detail: 'This call is for a signed-in user.' })
     return

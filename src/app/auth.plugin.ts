@@ -24,7 +24,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 const sameSecret = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
 
 /** The bearer token of the request, if it sent one. */
-function bearer(request: FastifyRequest): string | undefined {
+export function bearer(request: FastifyRequest): string | undefined {
   const h = request.headers.authorization
   if (!h) return undefined
   const m = /^Bearer\s+(\S+)\s*$/i.exec(h)
@@ -47,7 +47,7 @@ export const authPlugin = fp(
     // onRequest, before the body is read: a caller who may not call learns nothing about its input.
     app.addHook('onRequest', async (request) => {
       const access = request.routeOptions.config.access
-      if (access === 'public' || request.is404) return
+      if (access === 'public' || access === 'metrics' || request.is404) return
       if (access === undefined) throw new Error(`route ${request.routeOptions.url} declares no access`)
       // A bearer token (API clients) or, for the settings page, the session cookie. A write made
       // with the cookie must echo the CSRF cookie in a header, which another site cannot read.

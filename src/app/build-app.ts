@@ -11,7 +11,9 @@ import { sessionRoutes } from '../auth/sessions/sessions.routes.ts'
 import type { Config } from '../config/config.ts'
 import { contactRoutes } from '../contacts/contacts.routes.ts'
 import { healthRoutes } from '../health/health.routes.ts'
+import type { WorkerLiveness } from '../delivery/worker.ts'
 import { hashToken } from '../lib/hash.ts'
+import { logStream } from '../lib/log-format.ts'
 import { AppError } from '../lib/errors.ts'
 import { uiRoutes } from '../ui/ui.routes.ts'
 import { broadcastRoutes } from '../broadcasts/broadcasts.routes.ts'
@@ -24,13 +26,20 @@ import { authPlugin } from './auth.plugin.ts'
 import type { Services } from './container.ts'
 import { registerErrorHandling, sendProblem } from './error-handler.ts'
 import { metricsPlugin } from './metrics.plugin.ts'
-import { opsRoutes } from './ops.routes.ts'
+import { openApiRoutes, opsRoutes } from './ops.routes.ts'
+import { httpServerOptions, type HttpServerConfig } from './http-server-options.ts'
 import { SHARED_SCHEMAS } from './shared-schemas.ts'
 import { installValidation } from './validation.ts'
 
-export type AppConfig = Pick<Config, 'publicUrl' | 'logLevel' | 'rateLimitPerMinute'> & {
-  /** Where demo mail is written as `.eml` (no SMTP_URL): the page lists it. */
-  mailDir?: string | undefined
+export type AppConfig = Pick<Config, 'publicUrl' | 'logLevel' | 'rateLimitPerMinute'> &
+  Partial<HttpServerConfig & Pick<Config, 'logFormat' | 'metricsToken'>> & {
+    /** Where demo mail is written as `.eml` (no SMTP_URL): the page lists it. */
+    mailDir?: string | undefined
+  }
+
+/** What the app reports on that it does not own: the delivery worker of the same process. */
+export interface AppProbes {
+  worker?: (() => WorkerLiveness | undefined) | undefined
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/
@@ -50,7 +59,7 @@ function requestForLog(req: FastifyRequest) {
  * The HTTP application: plugins, then every domain's routes. No listening and no database
  * connection here, so tests build it around their own database and call it with `inject`.
  */
-export async function buildApp(services: Services, config: AppConfig): Promise<FastifyInstance> {
+export async function buildApp(services: Services, config: AppConfig, probes: AppProbes = {}): Promise<FastifyInstance> {
   const https = config.publicUrl.startsWith('https:')
   const securityHeaders = {
     contentSecurityPolicy: {
@@ -75,13 +84,15 @@ export async function buildApp(services: Services, config: AppConfig): Promise<F
     reply.header('x-request-id', request.id)
     setSecurityHeaders(request.raw, reply.raw, () => {})
   }
+  const stream = logStream(config.logFormat ?? 'auto')
   const app = Fastify({
     logger:
       config.logLevel === 'silent'
         ? false
         : // no `redact`: the request serializer already leaves out headers and query values, and
           // pino's redaction cost a sheet read a quarter of its CPU (bench/README.md)
-          { level: config.logLevel, serializers: { req: requestForLog } },
+          { level: config.logLevel, serializers: { req: requestForLog }, ...(stream ? { stream } : {}) },
+    ...httpServerOptions(config),
     bodyLimit: 1024 * 1024,
     // A caller's X-Request-Id is kept when it is harmless, so that logs can be joined across services.
     genReqId: (req) => {
@@ -131,16 +142,27 @@ export async function buildApp(services: Services, config: AppConfig): Promise<F
         license: { name: 'MIT', identifier: 'MIT' },
       },
       servers: [{ url: config.publicUrl }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A platform API key or a session token' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'A platform API key or a session token' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: "The scraper's METRICS_TOKEN" },
+        },
+      },
       security: [{ bearer: [] }],
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   })
   await app.register(cookie)
-  await app.register(metricsPlugin)
+  await app.register(metricsPlugin, { db: services.db, worker: probes.worker })
   await app.register(authPlugin, { apiKeys: services.apiKeys, sessions: services.sessions })
 
-  await app.register(opsRoutes, { db: services.db })
+  await app.register(opsRoutes, {
+    db: services.db,
+    registry: app.metricsRegistry,
+    worker: probes.worker,
+    metrics: { token: config.metricsToken, withoutToken: 'hidden' },
+  })
+  await app.register(openApiRoutes)
   await app.register(accountRoutes, { accounts: services.accounts })
   await app.register(userRoutes, { users: services.users })
   await app.register(contactRoutes, { contacts: services.contacts })

@@ -1,16 +1,36 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import type { Kysely } from 'kysely'
 import client from 'prom-client'
+import type { Database } from '../db/database.ts'
+import { registerOutboxMetrics, registerWorkerMetrics } from '../delivery/delivery.metrics.ts'
+import type { WorkerLiveness } from '../delivery/worker.ts'
 
 /**
- * Prometheus metrics: the process's defaults and one histogram of request durations by route
- * (the route pattern, not the URL, so ids do not explode the label set). A registry per app, so
- * that several apps in one test process do not collide.
+ * The metrics of a process: its defaults (memory, event loop, GC), the outbox's backlog and, when
+ * it runs a delivery worker, the worker's liveness. A registry per process part rather than
+ * prom-client's global one, so that several apps in one test process do not collide.
+ */
+export function createMetricsRegistry(deps: {
+  db: Kysely<Database>
+  log: { warn(o: object, m: string): void }
+  worker?: (() => WorkerLiveness | undefined) | undefined
+}): client.Registry {
+  const registry = new client.Registry()
+  client.collectDefaultMetrics({ register: registry })
+  registerOutboxMetrics(registry, deps.db, deps.log)
+  const worker = deps.worker
+  if (worker) registerWorkerMetrics(registry, () => worker() ?? { alive: false, beatAgeMs: undefined, limitMs: 0 })
+  return registry
+}
+
+/**
+ * The registry above on the app (`app.metricsRegistry`), plus one histogram of request durations
+ * by route (the route pattern, not the URL, so ids do not explode the label set).
  */
 export const metricsPlugin = fp(
-  async (app: FastifyInstance) => {
-    const registry = new client.Registry()
-    client.collectDefaultMetrics({ register: registry })
+  async (app: FastifyInstance, opts: { db: Kysely<Database>; worker?: (() => WorkerLiveness | undefined) | undefined }) => {
+    const registry = createMetricsRegistry({ db: opts.db, log: app.log, worker: opts.worker })
     const duration = new client.Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration by route and status',

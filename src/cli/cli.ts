@@ -10,6 +10,7 @@ const load = {
   broadcast: () => import('./commands/broadcast.ts').then((m) => m.broadcast),
   demo: () => import('./commands/demo.ts').then((m) => m.demo),
   exportCommand: () => import('./commands/export.ts').then((m) => m.exportCommand),
+  healthcheck: () => import('./commands/healthcheck.ts').then((m) => m.healthcheck),
   importCommand: () => import('./commands/import.ts').then((m) => m.importCommand),
   keys: () => import('./commands/keys.ts').then((m) => m.keys),
   notify: () => import('./commands/notify.ts').then((m) => m.notify),
@@ -25,6 +26,7 @@ Commands:
   serve [--demo]              run the API (every setting is also a flag: --port, --database-url, ...)
   worker                      run a delivery worker alone (beside serve with WORKER=off)
   migrate                     bring the database schema up to date
+  healthcheck [--url URL]     GET /healthz of this configuration's server or worker (or URL's); exit 0 on 200, else 1
   keys create --name NAME     make a platform API key (printed once, alone on the last line)
   keys list                   list the keys
   keys revoke ID              revoke a key by id or prefix
@@ -88,8 +90,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       if (typeof flag === 'string') merged[v] = flag
     }
     const config = loadConfig(merged)
-    if (values.url !== undefined && !REMOTE_COMMANDS.includes(command)) {
-      throw new CliError(`${command} works on the database itself; --url is for ${REMOTE_COMMANDS.join(', ')}.`)
+    if (values.url !== undefined && !REMOTE_COMMANDS.includes(command) && command !== 'healthcheck') {
+      throw new CliError(`${command} works on the database itself; --url is for ${REMOTE_COMMANDS.join(', ')} and healthcheck.`)
     }
     const remote = REMOTE_COMMANDS.includes(command) ? remoteFrom(values, env) : undefined
     switch (command) {
@@ -105,6 +107,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         process.stdout.write(`The schema of ${handle.where} is up to date.\n`)
         return 0
       }
+      case 'healthcheck':
+        return await (await load.healthcheck())(config, { url: values.url })
       case 'keys':
         await (await load.keys())(config, { sub: positionals[0], name: values.name, id: positionals[1] })
         return 0

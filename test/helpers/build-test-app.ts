@@ -1,6 +1,6 @@
 import type { TestContext } from 'node:test'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
-import { buildApp, type AppConfig } from '../../src/app/build-app.ts'
+import { buildApp, type AppConfig, type AppProbes } from '../../src/app/build-app.ts'
 import { createServices, type Services } from '../../src/app/container.ts'
 import type { DatabaseHandle, DatabaseKind } from '../../src/db/connect.ts'
 import type { Clock } from '../../src/lib/clock.ts'
@@ -37,6 +37,8 @@ export async function buildTestApp(
      * with the app; `handle` stays a direct connection, for reading back what landed.
      */
     connectVia?: (fresh: TestDatabaseHandle) => DatabaseHandle
+    /** What /healthz reports on besides the process (a delivery worker). */
+    probes?: AppProbes
   } = {},
 ): Promise<TestApp> {
   const handle = await freshDatabase(kind)
@@ -48,7 +50,7 @@ export async function buildTestApp(
     secrets: createSecretDeriver(TEST_SECRET_KEY),
     ...(opts.clock ? { clock: opts.clock } : {}),
   })
-  const app = await buildApp(services, config)
+  const app = await buildApp(services, config, opts.probes)
   const { key } = await services.apiKeys.create('tests')
   t.after(async () => {
     await app.close()

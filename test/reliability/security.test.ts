@@ -66,6 +66,8 @@ async function signIn(app: TestApp, token: string) {
   return { res, session: c.ac_session!, csrf: c.ac_csrf!, cookie: `ac_session=${c.ac_session!.value}; ac_csrf=${c.ac_csrf!.value}` }
 }
 
+const METRICS_TOKEN = 'metrics-scraper-token-of-32-characters-or-more'
+
 for (const kind of DATABASES) {
   describe(`[${kind}] security checks`, () => {
     // One plain-http and one https application for the suite; each test makes its own accounts.
@@ -73,7 +75,7 @@ for (const kind of DATABASES) {
     let plain: TestApp
     let secure: TestApp
     before(async () => {
-      plain = await buildTestApp(suite.scope, kind)
+      plain = await buildTestApp(suite.scope, kind, { config: { metricsToken: METRICS_TOKEN } })
       secure = await buildTestApp(suite.scope, kind, { config: { publicUrl: 'https://contacts.example' } })
     })
     after(() => suite.close())
@@ -118,7 +120,8 @@ for (const kind of DATABASES) {
       await check('HTML /ui/sign-in', { method: 'GET', url: '/ui/sign-in', token: null }, 200)
       await check('HTML verify-email, bad link', { method: 'GET', url: '/v1/verify-email?token=acv_x.nope', token: null }, 400)
       await check('400 verify-email without token', { method: 'GET', url: '/v1/verify-email', token: null }, 400)
-      await check('/metrics', { method: 'GET', url: '/metrics', token: null }, 200)
+      await check('/metrics', { method: 'GET', url: '/metrics', token: METRICS_TOKEN }, 200)
+      await check('401 /metrics without METRICS_TOKEN', { method: 'GET', url: '/metrics', token: null }, 401)
       await check('/openapi.json', { method: 'GET', url: '/openapi.json', token: null }, 200)
       await check('/healthz', { method: 'GET', url: '/healthz', token: null }, 200)
       await check('/readyz', { method: 'GET', url: '/readyz', token: null }, 200)

@@ -3,6 +3,8 @@ import { buildApp } from '../../app/build-app.ts'
 import { mailDir, servicesFor, workerFor } from '../../app/runtime.ts'
 import type { Config } from '../../config/config.ts'
 import { DEMO_ACCOUNT_ID, DEMO_ADMIN_ID, demoApiKey, seedDemo } from '../../demo/demo.seed.ts'
+import { startManagementServer } from '../../app/management-server.ts'
+import { CliError } from '../cli-error.ts'
 import { openDatabase } from '../open-database.ts'
 import { onShutdown } from '../shutdown.ts'
 
@@ -11,6 +13,7 @@ import { onShutdown } from '../shutdown.ts'
  * demo account; `if-empty` (what `npm start` passes): only when the database has no account yet.
  */
 export async function serve(config: Config, opts: { demo: 'always' | 'if-empty' | 'never' }): Promise<FastifyInstance> {
+  if (config.managementPort === config.port) throw new CliError(`MANAGEMENT_PORT must differ from PORT (${config.port}).`)
   const handle = await openDatabase(config, 'account-contacts serve')
   let nudge = () => {}
   const services = servicesFor(handle, config, { onQueued: () => nudge() })
@@ -28,13 +31,21 @@ export async function serve(config: Config, opts: { demo: 'always' | 'if-empty' 
     }
   }
 
-  const app = await buildApp(services, { ...config, mailDir: config.smtpUrl ? undefined : mailDir(config) })
-  const worker = config.worker ? workerFor(services, config, app.log.child({ component: 'worker' })) : undefined
+  // /healthz answers for the worker too (a stalled loop is a process to restart); it exists once the app does
+  let worker: ReturnType<typeof workerFor> | undefined
+  const probes = { worker: config.worker ? () => worker?.liveness() : undefined }
+  const app = await buildApp(services, { ...config, mailDir: config.smtpUrl ? undefined : mailDir(config) }, probes)
+  worker = config.worker ? workerFor(services, config, app.log.child({ component: 'worker' })) : undefined
   if (worker) {
     nudge = worker.nudge
     worker.start()
   }
   await app.listen({ port: config.port, host: config.host })
+  const managementPort = config.managementPort
+  const management =
+    managementPort === undefined
+      ? undefined
+      : await startManagementServer({ config: { ...config, managementPort }, db: services.db, registry: app.metricsRegistry, worker: probes.worker, log: app.log })
 
   const lines = [
     '',
@@ -42,6 +53,7 @@ export async function serve(config: Config, opts: { demo: 'always' | 'if-empty' 
     `  API:          ${config.publicUrl}/v1   (OpenAPI: ${config.publicUrl}/openapi.json)`,
     `  Mail:         ${config.smtpUrl ? 'SMTP' : `written as .eml files to ${config.dataDir}/mail`}; delivery worker ${worker ? 'on' : 'off'}`,
   ]
+  if (management) lines.push(`  Management:   /healthz, /readyz and /metrics on ${config.host}:${managementPort}`)
   if (demo) {
     lines.push(
       `  API key:      ${demo.key}`,
@@ -50,10 +62,12 @@ export async function serve(config: Config, opts: { demo: 'always' | 'if-empty' 
       `                ${demo.url}`,
     )
   }
-  process.stdout.write(lines.join('\n') + '\n\n')
+  // stderr: stdout carries the JSON log lines, which a log shipper would choke on
+  process.stderr.write(lines.join('\n') + '\n\n')
 
   // Stop taking requests, let the worker finish the sends in flight, then close the database.
   onShutdown(app.log, async () => {
+    await management?.close()
     await app.close()
     await worker?.stop()
     await worker?.closeTransports()
