@@ -1,4 +1,5 @@
 import type { TestContext } from 'node:test'
+import type { IsolationLevel } from 'kysely'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp, type AppConfig, type AppProbes } from '../../src/app/build-app.ts'
 import { createServices, type Services } from '../../src/app/container.ts'
@@ -37,11 +38,13 @@ export async function buildTestApp(
      * with the app; `handle` stays a direct connection, for reading back what landed.
      */
     connectVia?: (fresh: TestDatabaseHandle) => DatabaseHandle
+    /** The database's default transaction isolation (PostgreSQL); read committed otherwise. */
+    isolation?: IsolationLevel
     /** What /healthz reports on besides the process (a delivery worker). */
     probes?: AppProbes
   } = {},
 ): Promise<TestApp> {
-  const handle = await freshDatabase(kind)
+  const handle = await freshDatabase(kind, opts.isolation ? { isolation: opts.isolation } : {})
   const serviceDb = opts.connectVia?.(handle)
   const config: AppConfig = { publicUrl: 'http://ui.test', logLevel: 'silent', rateLimitPerMinute: 0, ...opts.config }
   const services = createServices({
