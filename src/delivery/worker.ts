@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/database.ts'
+import { transaction } from '../db/transaction.ts'
 import { fillTokens } from '../verification/verification-token.ts'
 import type { SecretDeriver } from '../webhooks/webhook-secrets.ts'
 import * as after from './after-settle.ts'
@@ -114,10 +115,12 @@ export function createWorker(deps: WorkerDeps) {
    * Settles sent deliveries and their consequences in one transaction: one statement marks every
    * success, failures are recorded one by one (they are rare), then the notifications whose last
    * delivery this was get their outcome event. A transaction per delivery made one worker spend
-   * most of its time in database round trips (bench/README.md).
+   * most of its time in database round trips (bench/README.md). A serialization failure or a
+   * deadlock is tried again (db/transaction.ts): giving up would leave the sent mail to go out again
+   * once its lease runs out.
    */
   async function settle(sent: { d: DeliveryRow; r: DeliveryResult }[], token: string): Promise<void> {
-    await db.transaction().execute(async (trx) => {
+    await transaction(db, async (trx) => {
       const ok = sent.filter((s) => s.r.ok).map((s) => s.d)
       const delivered = new Set((await repo.settleDelivered(trx, ok, token)).map((d) => `${d.account_id}/${d.id}`))
       const settled = ok.filter((d) => delivered.has(`${d.account_id}/${d.id}`))
