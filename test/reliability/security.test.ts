@@ -261,7 +261,9 @@ for (const kind of DATABASES) {
       t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }))
       const handle = kind === 'postgres' ? await freshDatabase('postgres') : undefined
       if (handle) t.after(() => handle.close())
-      const dbEnv: Record<string, string> = handle ? { DATABASE_URL: handle.url! } : {}
+      // on PostgreSQL every process, the CLI included, needs the one SECRET_KEY
+      const secretKey = `master-${newSecret(24)}`
+      const dbEnv: Record<string, string> = handle ? { DATABASE_URL: handle.url!, SECRET_KEY: secretKey } : {}
 
       // a platform key made with the CLI, as an operator would, and one given as BOOTSTRAP_API_KEY
       const made = await cli(['keys', 'create', '--name', 'security-test'], { ...dbEnv, DATA_DIR: dataDir, LOG_LEVEL: 'silent' })
@@ -274,7 +276,7 @@ for (const kind of DATABASES) {
         SMTP_URL: sink.url,
         WEBHOOK_ALLOW_PRIVATE: 'true',
         BOOTSTRAP_API_KEY: bootstrapKey,
-        SECRET_KEY: `master-${newSecret(24)}`,
+        SECRET_KEY: secretKey,
         RATE_LIMIT_PER_MINUTE: '0',
         LOG_LEVEL: 'trace',
       })
