@@ -109,6 +109,18 @@ describe('CLI (runCli) on an embedded database in DATA_DIR', () => {
     assert.ok(fs.existsSync(path.join(dir, 'pgdata')))
   })
 
+  test('MIGRATE_ON_START=false: a command refuses a schema that is behind, names the migrations, and runs once `migrate` has', async () => {
+    const dir = newDir()
+    const env = { DATA_DIR: dir, MIGRATE_ON_START: 'false' }
+    const behind = await cli(['keys', 'list'], env)
+    assert.equal(behind.code, 1, behind.stdout)
+    assert.match(behind.stderr, /schema is behind this version: \d+ migration\(s\) not run \(2026-/)
+    assert.match(behind.stderr, /account-contacts migrate/)
+    assert.equal((await cli(['migrate'], env)).code, 0, 'migrate migrates whatever MIGRATE_ON_START says')
+    const current = await cli(['keys', 'list'], env)
+    assert.equal(current.code, 0, current.stderr)
+  })
+
   test('an invalid setting stops at once with a message naming the variable', async () => {
     const dir = newDir()
     const cases: [string[], Record<string, string>, string][] = [

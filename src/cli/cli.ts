@@ -102,7 +102,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         await (await load.worker())(config)
         return -1 // keeps running
       case 'migrate': {
-        const handle = await openDatabase(config, 'account-contacts migrate')
+        const handle = await openDatabase(config, 'account-contacts migrate', { migrate: 'always' })
         await handle.close()
         process.stdout.write(`The schema of ${handle.where} is up to date.\n`)
         return 0

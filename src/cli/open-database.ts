@@ -1,14 +1,17 @@
 import type { Config } from '../config/config.ts'
 import { connect, type DatabaseHandle } from '../db/connect.ts'
 import { DataDirLockedError } from '../db/data-dir-lock.ts'
-import { migrateToLatest } from '../db/migrate.ts'
+import { migrateToLatest, pendingMigrations } from '../db/migrate.ts'
 import { CliError } from './cli-error.ts'
 
 /**
- * Opens and migrates the configured database for a CLI command. When a running server holds the
- * embedded one, says so and how to go on, instead of a stack trace.
+ * Opens the configured database for a CLI command and brings its schema up to date, or, with
+ * MIGRATE_ON_START=false (`migrate` itself always migrates), only checks that it is: a fleet then
+ * migrates once, as a release step, and a process of a newer version than its schema refuses to
+ * start instead of running against tables it does not expect. When a running server holds the
+ * embedded database, says so and how to go on, instead of a stack trace.
  */
-export async function openDatabase(config: Config, purpose: string): Promise<DatabaseHandle> {
+export async function openDatabase(config: Config, purpose: string, opts: { migrate?: 'always' } = {}): Promise<DatabaseHandle> {
   let handle: DatabaseHandle
   try {
     handle = await connect(config, purpose)
@@ -25,7 +28,16 @@ export async function openDatabase(config: Config, purpose: string): Promise<Dat
     throw e
   }
   try {
-    await migrateToLatest(handle.db)
+    if (config.migrateOnStart || opts.migrate === 'always') await migrateToLatest(handle.db)
+    else {
+      const pending = await pendingMigrations(handle.db)
+      if (pending.length > 0) {
+        throw new CliError(
+          `The database's schema is behind this version: ${pending.length} migration(s) not run (${pending.join(', ')}). ` +
+            'Run `account-contacts migrate` first (the release step), or start with MIGRATE_ON_START=true.',
+        )
+      }
+    }
   } catch (e) {
     await handle.close()
     throw e

@@ -22,6 +22,8 @@ const EnvSchema = Type.Object({
   ROUTING_POLICY: Type.Optional(Type.String({ minLength: 1 })),
   WORKER: Type.Optional(Type.Union([Type.Literal('on'), Type.Literal('off')])),
   WEBHOOK_ALLOW_PRIVATE: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+  /** `false`: serve, worker and the commands only check that the schema is current (migrate as a release step). */
+  MIGRATE_ON_START: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
   LOG_LEVEL: Type.Optional(
     Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
   ),
@@ -74,6 +76,7 @@ export interface Config {
   readonly routingPolicyPath: string | undefined
   readonly worker: boolean
   readonly webhookAllowPrivate: boolean
+  readonly migrateOnStart: boolean
   readonly logLevel: string
   readonly logFormat: 'auto' | 'json' | 'pretty'
   /** Fastify's `trustProxy`, except that a number is a hop count (build-app.ts). */
@@ -108,6 +111,7 @@ const HINTS: Partial<Record<keyof Env, string>> = {
   REVIEW_INTERVAL_DAYS: 'a whole number of days',
   WORKER: '"on" or "off"',
   WEBHOOK_ALLOW_PRIVATE: '"true" or "false"',
+  MIGRATE_ON_START: '"true" or "false"',
   LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent',
   LOG_FORMAT: 'auto, json or pretty',
   TRUST_PROXY: 'false, true, a number of proxies in front, or IP addresses and CIDR ranges (10.0.0.0/8) separated by commas',
@@ -191,6 +195,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     routingPolicyPath: e.ROUTING_POLICY,
     worker: (e.WORKER ?? 'on') === 'on',
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
+    migrateOnStart: e.MIGRATE_ON_START !== 'false',
     logLevel: e.LOG_LEVEL ?? 'info',
     logFormat: e.LOG_FORMAT ?? 'auto',
     trustProxy,

@@ -26,3 +26,12 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultS
     return result
   })
 }
+
+/**
+ * The migrations this version has that the database has not run yet (empty: up to date). For a
+ * process started with MIGRATE_ON_START=false, where migrating is a release step of its own.
+ */
+export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
+  const infos = await new Migrator({ db, provider: { getMigrations: async () => migrations } }).getMigrations()
+  return infos.filter((m) => m.executedAt === undefined).map((m) => m.name)
+}
