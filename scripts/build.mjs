@@ -15,6 +15,9 @@ const root = path.join(import.meta.dirname, '..')
 const tsc = path.join(root, 'node_modules/typescript/bin/tsc')
 const vite = path.join(root, 'node_modules/vite/bin/vite.js')
 
+// The installed package ships the outputs and not the sources: should a package manager run
+// `prepare` there, there is nothing to build (and its compilers, if any, are someone else's).
+if (!fs.existsSync(path.join(root, 'src'))) process.exit(0)
 if (!fs.existsSync(tsc) || !fs.existsSync(vite)) {
   console.warn('account-contacts: typescript or vite is not installed (--omit=dev?); dist/ and web/dist are not built. Run `npm run build` where they are.')
   process.exit(0)
