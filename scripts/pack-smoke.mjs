@@ -121,7 +121,8 @@ const steps = [
     const files = info.files.map((f) => f.path)
     const must = ['package.json', 'LICENSE', 'README.md', 'bin/account-contacts.js', 'dist/main.js', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/client/schema.d.ts', 'web/dist/index.html']
     const missing = must.filter((f) => !files.includes(f))
-    const unwanted = files.filter((f) => /^(src|test|bench|scripts|data)\/|^docs\/screenshots\/|\.test\.|\.tsbuildinfo$/.test(f))
+    // scripts/build.mjs is the package's `prepare`, a no-op where there are no sources
+    const unwanted = files.filter((f) => f !== 'scripts/build.mjs' && /^(src|test|bench|scripts|data)\/|^docs\/screenshots\/|\.test\.|\.tsbuildinfo$/.test(f))
     if (missing.length || unwanted.length) throw new Error(`missing: ${missing.join(', ') || '-'}; should not be there: ${unwanted.slice(0, 10).join(', ') || '-'}`)
     return `${info.filename}, ${(info.size / 1024).toFixed(0)} kB packed, ${(info.unpackedSize / 1024).toFixed(0)} kB unpacked, ${info.entryCount} files`
   }],
