@@ -11,10 +11,14 @@ import { CliError } from './cli-error.ts'
  * start instead of running against tables it does not expect. When a running server holds the
  * embedded database, says so and how to go on, instead of a stack trace.
  */
-export async function openDatabase(config: Config, purpose: string, opts: { migrate?: 'always' } = {}): Promise<DatabaseHandle> {
+export async function openDatabase(
+  config: Config,
+  purpose: string,
+  opts: { migrate?: 'always'; onConnectionError?: (err: Error) => void } = {},
+): Promise<DatabaseHandle> {
   let handle: DatabaseHandle
   try {
-    handle = await connect(config, purpose)
+    handle = await connect(config, purpose, { onConnectionError: opts.onConnectionError })
   } catch (e) {
     if (e instanceof DataDirLockedError) {
       throw new CliError(
@@ -44,3 +48,11 @@ export async function openDatabase(config: Config, purpose: string, opts: { migr
   }
   return handle
 }
+
+/**
+ * What a process logs when the pool loses a connection (a server restart, a cut network, a
+ * pooler that closed it): a warning, since the pool replaces it by itself, but one an operator
+ * should see when it repeats.
+ */
+export const connectionLost = (log: { warn(o: object, m: string): void }) => (err: Error) =>
+  log.warn({ err }, 'a PostgreSQL connection was lost; the pool opens another')

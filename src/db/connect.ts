@@ -162,11 +162,17 @@ export function connectPostgres(url: string, opts: PostgresOptions = {}): Databa
     ...(statementMs > 0 ? { Client: BoundedClient, query_timeout: statementMs + ANSWER_GRACE_MS } : {}),
   })
   // An idle connection the server closed (a restart, pg_terminate_backend) is dropped by the pool;
-  // without a listener its error would crash the process.
-  pool.on('error', onError)
-  // So would one that breaks while lent out: its query fails (the caller sees that) and pg also
-  // emits the error on the client, which the pool stops listening to while the client is lent.
-  pool.on('connect', (client) => client.on('error', onError))
+  // without a listener its error would crash the process. So would one that breaks while lent
+  // out: its query fails (the caller sees that) and pg also emits the error on the client, which
+  // the pool stops listening to while the client is lent. An idle one raises both: told once.
+  const told = new WeakSet<object>()
+  const tell = (err: Error, client: object) => {
+    if (told.has(client)) return
+    told.add(client)
+    onError(err)
+  }
+  pool.on('error', tell)
+  pool.on('connect', (client) => client.on('error', (err) => tell(err, client)))
   const dialectConfig: PostgresDialectConfig = { pool }
   const dialect = statementMs > 0 ? new BoundedPostgresDialect(dialectConfig, statementMs) : new PostgresDialect(dialectConfig)
   const db = new Kysely<Database>({ dialect })
@@ -226,6 +232,7 @@ export function connect(
     databasePoolMax?: number | undefined
   },
   purpose?: string,
+  opts: Pick<PostgresOptions, 'onConnectionError'> = {},
 ): Promise<DatabaseHandle> {
   return config.databaseUrl
     ? Promise.resolve(
@@ -233,6 +240,7 @@ export function connect(
           max: config.databasePoolMax,
           connectTimeoutMs: config.databaseConnectTimeoutMs,
           statementTimeoutMs: config.databaseStatementTimeoutMs,
+          onConnectionError: opts.onConnectionError,
         }),
       )
     : connectPglite(config.dataDir, purpose ? { purpose } : {})

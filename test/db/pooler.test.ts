@@ -148,3 +148,24 @@ describe(`[postgres] six processes starting at once ${where}`, { skip }, () => {
     for (const s of services) assert.equal(await s.stop(), 0)
   })
 })
+
+describe('[postgres] a lost connection is reported', { skip: process.env.DATABASE_URL && !process.env.DATABASE_ADMIN_URL ? false : 'needs DATABASE_URL naming the server itself (a pooler keeps the client side open)' }, () => {
+  test('an idle pooled connection the server ends reaches onConnectionError, and the pool goes on', async (t) => {
+    const fresh = await freshDatabase('postgres')
+    const lost: Error[] = []
+    const handle = connectPostgres(fresh.url!, { onConnectionError: (err) => lost.push(err) })
+    t.after(async () => {
+      await handle.close()
+      await fresh.close()
+    })
+    const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(handle.db)).rows[0]!.pid
+    const c = new pg.Client({ connectionString: process.env.DATABASE_URL })
+    await c.connect()
+    await c.query('select pg_terminate_backend($1)', [pid])
+    await c.end()
+    for (let i = 0; i < 50 && lost.length === 0; i++) await new Promise((r) => setTimeout(r, 100))
+    assert.equal(lost.length, 1, 'the loss was reported once')
+    assert.match(lost[0]!.message, /terminat/i)
+    assert.equal((await sql<{ n: number }>`select 1 as n`.execute(handle.db)).rows[0]!.n, 1)
+  })
+})

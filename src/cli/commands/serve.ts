@@ -5,7 +5,7 @@ import type { Config } from '../../config/config.ts'
 import { DEMO_ACCOUNT_ID, DEMO_ADMIN_ID, demoApiKey, seedDemo } from '../../demo/demo.seed.ts'
 import { startManagementServer } from '../../app/management-server.ts'
 import { CliError } from '../cli-error.ts'
-import { openDatabase } from '../open-database.ts'
+import { connectionLost, openDatabase } from '../open-database.ts'
 import { onShutdown } from '../shutdown.ts'
 
 /**
@@ -14,7 +14,9 @@ import { onShutdown } from '../shutdown.ts'
  */
 export async function serve(config: Config, opts: { demo: 'always' | 'if-empty' | 'never' }): Promise<FastifyInstance> {
   if (config.managementPort === config.port) throw new CliError(`MANAGEMENT_PORT must differ from PORT (${config.port}).`)
-  const handle = await openDatabase(config, 'account-contacts serve')
+  // the app's logger exists only once the app does: until then a lost connection goes to stderr
+  let log: { warn(o: object, m: string): void } = { warn: (o, m) => process.stderr.write(`${m}: ${String((o as { err?: unknown }).err)}\n`) }
+  const handle = await openDatabase(config, 'account-contacts serve', { onConnectionError: (err) => connectionLost(log)(err) })
   let nudge = () => {}
   const services = servicesFor(handle, config, { onQueued: () => nudge() })
   if (config.bootstrapApiKey) await services.apiKeys.ensure('bootstrap', config.bootstrapApiKey)
@@ -35,6 +37,7 @@ export async function serve(config: Config, opts: { demo: 'always' | 'if-empty' 
   let worker: ReturnType<typeof workerFor> | undefined
   const probes = { worker: config.worker ? () => worker?.liveness() : undefined }
   const app = await buildApp(services, { ...config, mailDir: config.smtpUrl ? undefined : mailDir(config) }, probes)
+  log = app.log
   worker = config.worker ? workerFor(services, config, app.log.child({ component: 'worker' })) : undefined
   if (worker) {
     nudge = worker.nudge

@@ -4,7 +4,7 @@ import { createMetricsRegistry } from '../../app/metrics.plugin.ts'
 import { servicesFor, workerFor } from '../../app/runtime.ts'
 import type { Config } from '../../config/config.ts'
 import { logStream } from '../../lib/log-format.ts'
-import { openDatabase } from '../open-database.ts'
+import { connectionLost, openDatabase } from '../open-database.ts'
 import { onShutdown } from '../shutdown.ts'
 
 /**
@@ -13,9 +13,9 @@ import { onShutdown } from '../shutdown.ts'
  * its /healthz (the loop's liveness), /readyz and /metrics there.
  */
 export async function worker(config: Config): Promise<void> {
-  const handle = await openDatabase(config, 'account-contacts worker')
   const stream = logStream(config.logFormat)
   const log = (stream ? pino({ level: config.logLevel }, stream) : pino({ level: config.logLevel })).child({ component: 'worker' })
+  const handle = await openDatabase(config, 'account-contacts worker', { onConnectionError: connectionLost(log) })
   const services = servicesFor(handle, config)
   const w = workerFor(services, config, log)
   w.start()
