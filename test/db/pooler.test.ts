@@ -145,7 +145,9 @@ describe(`[postgres] six processes starting at once ${where}`, { skip }, () => {
     }
     const applied = await sql<{ n: number }>`select count(*)::int as n from kysely_migration`.execute(busy.db)
     assert.ok(applied.rows[0]!.n >= 2, 'the migrations ran once, all of them')
-    for (const s of services) assert.equal(await s.stop(), 0)
+    const t1 = performance.now()
+    assert.deepEqual(await Promise.all(services.map((s) => s.stop())), [0, 0, 0, 0, 0, 0], 'each stopped cleanly on SIGTERM')
+    t.diagnostic(`six processes stopped in ${Math.round(performance.now() - t1)} ms`)
   })
 })
 
