@@ -7,7 +7,7 @@ import type { SecretDeriver } from '../webhooks/webhook-secrets.ts'
 import * as after from './after-settle.ts'
 import * as repo from './deliveries.repository.ts'
 import type { DeliveryRow } from './deliveries.table.ts'
-import type { DeliveryResult, EmailTransport, WebhookTransport } from './transports/transport.ts'
+import { ACCOUNT_HEADER, type DeliveryResult, type EmailTransport, type WebhookTransport } from './transports/transport.ts'
 
 export interface WorkerOptions {
   /** Deliveries claimed at once. */
@@ -82,7 +82,7 @@ export function createWorker(deps: WorkerDeps) {
         subject: c.subject,
         text: fill(c.text),
         html: c.html ? fill(c.html) : undefined,
-        headers: { 'X-Account-Contacts-Category': n.category, 'X-Account-Contacts-Account': d.account_id },
+        headers: { 'X-Account-Contacts-Category': n.category, [ACCOUNT_HEADER]: d.account_id },
       })
     }
     const payload = content.webhook.events.get(`${d.account_id}/${d.event_id}`)

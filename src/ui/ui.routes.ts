@@ -88,8 +88,12 @@ export const uiRoutes: FastifyPluginAsyncTypebox<UiOptions> = async (app, opts) 
     return reply.code(204).send()
   })
 
-  app.get('/ui/demo-mail', { config: { access: 'session' }, schema: { hide: true } }, async () => {
+  // Only where mail is written as files (no SMTP_URL), and only the caller's own account's mail:
+  // the folder is shared by every account.
+  app.get('/ui/demo-mail', { config: { access: 'session' }, schema: { hide: true } }, async (req) => {
     if (!opts.mailDir) throw new AppError('not-found', { detail: 'Mail goes over SMTP here; there is no demo mailbox.' })
-    return { data: await listEmlFiles(opts.mailDir, 50) }
+    const actor = req.actor
+    if (actor?.type !== 'user') throw new AppError('unauthenticated')
+    return { data: await listEmlFiles(opts.mailDir, 50, { accountId: actor.accountId }) }
   })
 }

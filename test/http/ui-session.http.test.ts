@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { describe, test } from 'node:test'
+import { createEmlTransport } from '../../src/delivery/transports/eml.transport.ts'
+import { ACCOUNT_HEADER } from '../../src/delivery/transports/transport.ts'
 import { buildTestApp } from '../helpers/build-test-app.ts'
 import { makeAccount, sessionFor } from '../helpers/factories.ts'
 
@@ -64,5 +69,35 @@ describe('[pglite] the settings page session', () => {
       assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN')
     }
     assert.equal((await app.call({ method: 'GET', url: '/ui', token: null })).statusCode, 302)
+  })
+
+  test("the demo mailbox shows a signed-in user their own account's mail only, and exists only without SMTP", async (t) => {
+    const mailDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ac-demo-mail-'))
+    t.after(() => fs.rmSync(mailDir, { recursive: true, force: true }))
+    const app = await buildTestApp(t, 'pglite', { config: { mailDir } })
+    const a = await makeAccount(app)
+    const b = await makeAccount(app)
+    // the same folder the eml transport writes every account's mail to, headers as the worker sets them
+    const eml = createEmlTransport({ dir: mailDir, from: 'no-reply@ui.test' })
+    t.after(() => eml.close())
+    for (const [account, n] of [[a.accountId, 1], [b.accountId, 2], [a.accountId, 3]] as const) {
+      const sent = await eml.send({
+        messageId: `<m${n}@ui.test>`, from: 'no-reply@ui.test', to: { email: `to${n}@${account}.example` },
+        subject: `mail ${n} for ${account}`, text: 'hello', headers: { [ACCOUNT_HEADER]: account },
+      })
+      assert.equal(sent.ok, true, sent.detail)
+    }
+    const list = async (accountId: string, userId: string) => {
+      const res = await app.call({ method: 'GET', url: '/ui/demo-mail', token: await sessionFor(app, accountId, userId) })
+      assert.equal(res.statusCode, 200, res.body)
+      return (res.json().data as { subject: string }[]).map((m) => m.subject).sort()
+    }
+    assert.deepEqual(await list(a.accountId, a.users.member!), [`mail 1 for ${a.accountId}`, `mail 3 for ${a.accountId}`])
+    assert.deepEqual(await list(b.accountId, b.users.admin!), [`mail 2 for ${b.accountId}`])
+
+    const smtp = await buildTestApp(t, 'pglite', { config: { mailDir: undefined } })
+    const c = await makeAccount(smtp)
+    const none = await smtp.call({ method: 'GET', url: '/ui/demo-mail', token: await sessionFor(smtp, c.accountId, c.users.admin!) })
+    assert.equal(none.statusCode, 404)
   })
 })

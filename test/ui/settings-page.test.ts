@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, Locator, Page } from 'playwright-core'
+import { ACCOUNT_HEADER } from '../../src/delivery/transports/transport.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { getSheet, makeAccount, type MadeAccount } from '../helpers/factories.ts'
 import { suiteScope } from '../helpers/suite-scope.ts'
@@ -36,12 +37,14 @@ async function sawSaved(where: Locator, words = 'Saved') {
   await where.getByRole('status').filter({ hasText: words }).first().waitFor()
 }
 
-const ONE_MAIL = [
+/** One mail of `accountId`'s, as the eml transport writes it (the mailbox shows only the account's own). */
+const oneMail = (accountId: string) => [
   'From: account-contacts <no-reply@example.com>',
   'To: Olivia Reed <olivia@example.com>',
   'Subject: [Test] Invoices',
   'Date: Fri, 27 Nov 2026 09:00:00 +0000',
   'Message-ID: <test-1@account-contacts>',
+  `${ACCOUNT_HEADER}: ${accountId}`,
   'Content-Type: text/plain; charset=utf-8',
   '',
   'A test message.',
@@ -57,7 +60,6 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
 
   before(async () => {
     ensurePageBuilt()
-    fs.writeFileSync(path.join(mailDir, '2026-11-27T09-00-00.000Z_test-1@account-contacts.eml'), ONE_MAIL)
     app = await buildTestApp(suite.scope, 'pglite', { config: { mailDir } })
     await assertAssetsServed(app)
     await app.app.listen({ port: 0, host: '127.0.0.1' })
@@ -85,6 +87,7 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
     await dress(app, a, 'Northwind Traders Ltd', {
       admin: 'Olivia Reed', billing: 'Marcus Chen', member: 'Priya Natarajan', u1: 'Daniel Okafor', u2: 'Sofia Lindqvist', u3: 'James Whitaker', u4: 'Hannah Müller',
     })
+    fs.writeFileSync(path.join(mailDir, '2026-11-27T09-00-00.000Z_test-1@account-contacts.eml'), oneMail(a.accountId))
     const tab = await open(a, 'admin')
     const { page } = tab
     // the token left the address bar; the page is the seed's "Account & Billing" › "Company information"

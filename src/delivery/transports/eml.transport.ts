@@ -10,7 +10,7 @@ import nodemailer from 'nodemailer'
 import type { Clock } from '../../lib/clock.ts'
 import { decodeEncodedWords, parseHeaderBlock } from './mime-header.ts'
 import { buildMailOptions, resultFromError, SMTP_SAFETY_OPTIONS } from './smtp.transport.ts'
-import type { EmailTransport } from './transport.ts'
+import { ACCOUNT_HEADER, type EmailTransport } from './transport.ts'
 
 export interface EmlTransportOptions {
   /** Folder for the `.eml` files; created on first use. */
@@ -78,8 +78,12 @@ export interface EmlFileSummary {
   date: string
 }
 
-/** The newest `limit` `.eml` files in `dir`, newest first; `[]` when `dir` does not exist yet. */
-export async function listEmlFiles(dir: string, limit: number): Promise<EmlFileSummary[]> {
+/**
+ * The newest `limit` `.eml` files in `dir`, newest first; `[]` when `dir` does not exist yet.
+ * With `accountId`, only the mail sent for that account (its {@link ACCOUNT_HEADER}): the folder
+ * holds every account's mail, and one account must not see another's recipients and subjects.
+ */
+export async function listEmlFiles(dir: string, limit: number, only?: { accountId: string }): Promise<EmlFileSummary[]> {
   let names: string[]
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith('.eml') && !n.startsWith('.'))
@@ -90,13 +94,22 @@ export async function listEmlFiles(dir: string, limit: number): Promise<EmlFileS
   const files = await Promise.all(names.map(async (file) => ({ file, mtimeMs: (await stat(join(dir, file))).mtimeMs })))
   // The name's time prefix is ms-precise; two mails within one ms fall back to the file time.
   files.sort((a, b) => b.file.slice(0, 24).localeCompare(a.file.slice(0, 24)) || b.mtimeMs - a.mtimeMs)
-  return Promise.all(files.slice(0, Math.max(0, limit)).map(({ file, mtimeMs }) => summarise(dir, file, mtimeMs)))
+  const wanted = Math.max(0, limit)
+  const found: EmlFileSummary[] = []
+  // Newest first, a slice at a time, until enough of the account's mail is found: the account is
+  // known only from each file's headers.
+  const slice = Math.max(wanted, 1)
+  for (let i = 0; i < files.length && found.length < wanted; i += slice) {
+    const read = await Promise.all(files.slice(i, i + slice).map(({ file, mtimeMs }) => summarise(dir, file, mtimeMs)))
+    for (const { account, summary } of read) if (!only || account === only.accountId) found.push(summary)
+  }
+  return found.slice(0, wanted)
 }
 
 // A header block larger than this is not one we wrote; the summary only needs the first headers.
 const HEADER_BYTES = 64 * 1024
 
-async function summarise(dir: string, file: string, mtimeMs: number): Promise<EmlFileSummary> {
+async function summarise(dir: string, file: string, mtimeMs: number): Promise<{ account: string; summary: EmlFileSummary }> {
   const handle = await open(join(dir, file), 'r')
   let head: string
   try {
@@ -110,11 +123,12 @@ async function summarise(dir: string, file: string, mtimeMs: number): Promise<Em
   const fields = parseHeaderBlock(end < 0 ? head : head.slice(0, end))
   const field = (name: string) => decodeEncodedWords(fields.get(name) ?? '')
   const date = new Date(fields.get('date') ?? Number.NaN)
-  return {
+  const summary = {
     file,
     messageId: fields.get('message-id') ?? '',
     to: field('to'),
     subject: field('subject'),
     date: (Number.isNaN(date.getTime()) ? new Date(mtimeMs) : date).toISOString(),
   }
+  return { account: fields.get(ACCOUNT_HEADER.toLowerCase()) ?? '', summary }
 }

@@ -16,6 +16,12 @@ export interface DeliveryResult {
   recipientRejected?: boolean
 }
 
+/**
+ * The header naming the account a mail was sent for. The worker sets it on every mail; the demo
+ * mailbox shows a signed-in user only the files that carry their own account here.
+ */
+export const ACCOUNT_HEADER = 'X-Account-Contacts-Account'
+
 export interface OutgoingEmail {
   /** Stable per delivery, `<id@host>`, so that a receiver can drop a duplicate. */
   messageId: string
