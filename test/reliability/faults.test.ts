@@ -42,6 +42,14 @@ function through(url: string, port: number): string {
   return u.toString()
 }
 
+/** The database of `url` on the server itself: DATABASE_ADMIN_URL's host when DATABASE_URL is a pooler. */
+function onServer(url: string): string {
+  const u = new URL(url)
+  const server = new URL(process.env.DATABASE_ADMIN_URL ?? url)
+  u.host = server.host
+  return u.toString()
+}
+
 function withParam(url: string, name: string, value: string): string {
   const u = new URL(url)
   u.searchParams.set(name, value)
@@ -190,6 +198,10 @@ describe('[postgres] faults', { skip }, () => {
     })
     const w = await writeWorkload(app, { accounts: LONG ? 12 : 6, seed: SEED + 1 })
     const rounds = LONG ? 12 : 4
+    // The backends are ended from a connection to the server itself: behind a pooler the test's
+    // own pooled connection would share server connections with the service's, and end its own.
+    const killer = process.env.DATABASE_ADMIN_URL ? connectPostgres(onServer(app.handle.url!)) : undefined
+    t.after(() => killer?.close())
     let terminated = 0
     for (let i = 0; i < rounds; i++) {
       const burst = w.burst('terminated')
@@ -197,7 +209,7 @@ describe('[postgres] faults', { skip }, () => {
       // the service's connections only (by application_name): the test's own stay up
       const r = await sql<{ n: number }>`
         select count(*) filter (where pg_terminate_backend(pid))::int as n from pg_stat_activity
-        where application_name = ${name} and datname = current_database()`.execute(app.handle.db)
+        where application_name = ${name} and datname = current_database()`.execute((killer ?? app.handle).db)
       terminated += r.rows[0]!.n
       await burst
     }
