@@ -16,9 +16,14 @@ export interface SourceRecord {
  * The records of a CSV file, streamed: memory stays flat however big the file. Rows of the wrong
  * width and records that cannot be parsed are passed on (with `error`), not thrown, so that one
  * bad row is rejected instead of stopping the import.
+ *
+ * Records come **in line order**, always: csv-parse reports a record it cannot read (`on_skip`) as
+ * soon as it meets it, ahead of the records of the same chunk it still holds, so such a record
+ * waits here until the records before it have been passed on. The header, the account groups and
+ * the checkpoint (a line before which everything has landed) all rely on that order.
  */
 export async function* readRecords(file: string): AsyncGenerator<SourceRecord> {
-  const skipped: SourceRecord[] = []
+  const skipped: (SourceRecord & { emptyLines: number })[] = []
   const parser = fs.createReadStream(file).pipe(
     parse({
       bom: true,
@@ -27,22 +32,30 @@ export async function* readRecords(file: string): AsyncGenerator<SourceRecord> {
       skip_empty_lines: true,
       skip_records_with_error: true,
       on_skip: (err) => {
-        const line = (err as { lines?: number }).lines ?? 0
-        skipped.push({ line, endLine: line, cells: [], error: err?.message ?? 'cannot be read as CSV' })
+        const context = err as { lines?: number; empty_lines?: number } | undefined
+        const line = context?.lines ?? 0
+        skipped.push({ line, endLine: line, cells: [], error: err?.message ?? 'cannot be read as CSV', emptyLines: context?.empty_lines ?? 0 })
       },
     }),
   )
-  // `info.lines` is where a record ends; it starts after the previous one and any empty lines
+  // `info.lines` is where a record ends; it starts after the previous one (read or skipped) and any empty lines
   let prevEnd = 0
   let prevEmpty = 0
+  const passOn = (s: SourceRecord & { emptyLines: number }): SourceRecord => {
+    prevEnd = Math.max(prevEnd, s.endLine)
+    prevEmpty = Math.max(prevEmpty, s.emptyLines)
+    const { emptyLines: _, ...record } = s
+    return record
+  }
   for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number; empty_lines: number } }>) {
-    while (skipped.length > 0) yield skipped.shift()!
+    // a skipped record on or before the line this one would start on comes first
+    while (skipped.length > 0 && skipped[0]!.line <= prevEnd + 1 + (info.empty_lines - prevEmpty)) yield passOn(skipped.shift()!)
     const line = prevEnd + 1 + (info.empty_lines - prevEmpty)
     prevEnd = info.lines
     prevEmpty = info.empty_lines
     yield { line, endLine: info.lines, cells: record }
   }
-  while (skipped.length > 0) yield skipped.shift()!
+  while (skipped.length > 0) yield passOn(skipped.shift()!)
 }
 
 /** The rows of a file, roughly (its line breaks less the header): the total for progress. */
