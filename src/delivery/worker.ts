@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
-import { fillTokens } from '../verification/verification-token.ts'
+import { fillToken } from '../verification/verification-token.ts'
 import type { SecretDeriver } from '../webhooks/webhook-secrets.ts'
 import * as after from './after-settle.ts'
 import * as repo from './deliveries.repository.ts'
@@ -73,8 +73,9 @@ export function createWorker(deps: WorkerDeps) {
       const n = content.email.get(`${d.account_id}/${d.notification_id}`)
       if (!n) return { ok: false, retryable: false, detail: 'the notification no longer exists' }
       const c = d.content ?? n
-      // secrets the outbox must not hold (a verification link's token) are filled in only here
-      const fill = (s: string) => fillTokens(s, deps.secrets)
+      // secrets the outbox must not hold (a verification link's token) are filled in only here, and
+      // only in the verification mail, from its own row: never from what its text says
+      const fill = (s: string) => fillToken(s, { category: n.category, accountId: d.account_id, notificationId: d.notification_id! }, deps.secrets)
       return deps.email.send({
         messageId: `<${d.id}@${o.messageIdHost}>`,
         from: o.mailFrom,

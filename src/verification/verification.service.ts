@@ -7,7 +7,7 @@ import { newId } from '../lib/ids.ts'
 import { queueMailTo } from '../mail/system-mailer.ts'
 import type { SecretDeriver } from '../webhooks/webhook-secrets.ts'
 import * as repo from './verification.repository.ts'
-import { TOKEN, tokenPlaceholder } from './verification-token.ts'
+import { TOKEN, TOKEN_MARK, VERIFY_EMAIL_CATEGORY, verificationIdFor } from './verification-token.ts'
 
 export const VERIFICATION_TTL_MS = 7 * 24 * 60 * 60 * 1000
 
@@ -16,7 +16,7 @@ export type VerificationService = ReturnType<typeof createVerificationService>
 /**
  * Outside security contacts prove their address by opening a link. The token, like a session's,
  * carries its account id, is derived from SECRET_KEY and stored only hashed, and the queued mail
- * holds a placeholder for it (verification-token.ts); it is single-use,
+ * holds a mark for it that only its own token fills (verification-token.ts); it is single-use,
  * valid seven days, and a new one retires the old ones. What verifying changes on the sheet is
  * the contact service's business; this module only makes and checks tokens.
  */
@@ -26,16 +26,19 @@ export function createVerificationService({ clock, publicUrl, secrets }: { clock
     async sendVerification(trx: Db, ctx: RequestContext, account: AccountRow, email: string): Promise<void> {
       const now = clock.now()
       await repo.retireVerifications(trx, account.id, email, now)
-      const id = newId('ver')
+      // the mail's id gives the verification's: the worker derives the token from the mail, not its text
+      const notificationId = newId('ntf')
+      const id = verificationIdFor(notificationId)
       const token = secrets.verificationToken(account.id, id)
       const expiresAt = new Date(now.getTime() + VERIFICATION_TTL_MS)
       await repo.insertVerification(trx, { account_id: account.id, id, email, token_hash: hashToken(token), expires_at: expiresAt })
       await queueMailTo(trx, ctx, {
+        id: notificationId,
         accountId: account.id,
-        category: 'verify_email',
+        category: VERIFY_EMAIL_CATEGORY,
         to: { email, name: null },
         locale: account.locale,
-        mail: { kind: 'verify-email', accountName: account.name, email, link: `${publicUrl}/v1/verify-email?token=${tokenPlaceholder(account.id, id)}`, expiresAt },
+        mail: { kind: 'verify-email', accountName: account.name, email, link: `${publicUrl}/v1/verify-email?token=${TOKEN_MARK}`, expiresAt },
       })
     },
 

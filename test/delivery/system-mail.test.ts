@@ -257,5 +257,39 @@ for (const kind of DATABASES) {
       assert.ok(reminder!.mail.text?.includes(SLOT_NOUNS.fi.billing), reminder!.mail.text)
       assert.ok(reminder!.mail.text?.includes(`${PAGE_LABELS.fi.accountAndBilling} > ${PAGE_LABELS.fi.companyInformation}`), reminder!.mail.text)
     })
+
+    test('only the verification mail carries a token, its own: a token mark in a name users chose mints none', async (t) => {
+      const { app, sink, drain } = await appWithMail(t, kind)
+      const { accountId, users } = await makeAccount(app)
+      await setPrimary(app, accountId, users.admin!)
+      const put = (email: string) => app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/security`, payload: { email } })
+      assert.equal((await put('soc1@outside.example')).statusCode, 200)
+      const { rows } = await sql<{ id: string }>`select id from email_verifications where account_id = ${accountId}`.execute(app.handle.db)
+      assert.equal(rows.length, 1)
+      // the review's reproduction: a tenant admin names the account after a placeholder of the live
+      // verification, and of the mark the verification mail itself holds
+      const name = `Acme {{acv:${accountId}/${rows[0]!.id}}} {{verification-token}}`
+      assert.equal((await app.call({ method: 'PATCH', url: `/v1/accounts/${accountId}`, payload: { name } })).statusCode, 200)
+      const test = await app.call({ method: 'POST', url: `/v1/accounts/${accountId}/notifications/test`, payload: { category: 'account_update' } })
+      assert.equal(test.statusCode, 202, test.body)
+      assert.equal((await put('soc2@outside.example')).statusCode, 200)
+      await drain()
+
+      const tokensIn = (m: Mail) => new Set(`${m.text ?? ''} ${m.html || ''}`.match(/acv_[\w-]+\.[\w-]+\.[\w-]+/g) ?? [])
+      const tested = sink.messages.filter((m) => m.text?.includes('Acme'))
+      assert.ok(tested.length >= 2, 'the test message and the second verification mail name the account')
+      for (const m of sink.messages.filter((x) => categoryOf(x) !== 'verify_email')) {
+        assert.deepEqual([...tokensIn(m)], [], `a ${categoryOf(m)} mail carries a token: ${m.text}`)
+      }
+      const verifications = mailsOf(sink, 'verify_email')
+      assert.deepEqual(verifications.map((v) => v.to).sort(), ['soc1@outside.example', 'soc2@outside.example'])
+      const [own] = verifications.filter((v) => v.to === 'soc2@outside.example').map((v) => [...tokensIn(v.mail)])
+      assert.equal(own!.length, 1, `one token, its own: ${own}`)
+      // and it is the live one: it verifies the address it was sent to
+      const opened = await app.call({ method: 'GET', url: `/v1/verify-email?token=${encodeURIComponent(own![0]!)}`, token: null })
+      assert.equal(opened.statusCode, 200, opened.body)
+      const sheet = (await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/contacts` })).json()
+      assert.deepEqual(sheet.security, { type: 'email', email: 'soc2@outside.example', verification: 'verified' })
+    })
   })
 }
