@@ -133,8 +133,11 @@ export const pruneAuditEvents = (db: Db, r: BatchRange) =>
 /**
  * VACUUM of the tables the chore prunes, so later rows reuse the space of the deleted ones. Only
  * for PGlite: it runs PostgreSQL in single-user mode, where no autovacuum runs; on a server,
- * autovacuum does this. Not in a transaction (VACUUM cannot be).
+ * autovacuum does this. Not in a transaction (VACUUM cannot be), and a statement per table: PGlite
+ * runs one statement at a time, and requests get their turn between two tables.
  */
 export async function vacuumHistory(db: Db): Promise<void> {
-  await sql`vacuum notifications, deliveries, events, idempotency_keys, audit_events`.execute(db)
+  for (const table of ['notifications', 'deliveries', 'events', 'idempotency_keys', 'audit_events']) {
+    await sql`vacuum ${sql.table(table)}`.execute(db)
+  }
 }
