@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import helmetHeaders from 'helmet'
+import pino from 'pino'
 import { accountRoutes } from '../accounts/accounts.routes.ts'
 import { auditRoutes } from '../audit/audit.routes.ts'
 import { sessionRoutes } from '../auth/sessions/sessions.routes.ts'
@@ -43,6 +44,16 @@ export interface AppProbes {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/
+
+/**
+ * An error as it is logged: pino's own serializer, without the bytes Node keeps with a request it
+ * could not parse (`rawPacket`: the request as received, its Authorization header included, which
+ * Fastify logs at trace level). Any error logged at any level goes through here.
+ */
+function errorForLog(err: Error) {
+  const { rawPacket: _raw, ...rest } = pino.stdSerializers.err(err) as ReturnType<typeof pino.stdSerializers.err> & { rawPacket?: unknown }
+  return rest
+}
 
 /**
  * A request as it is logged: Fastify's own fields, but the query's values left out, because a
@@ -89,9 +100,9 @@ export async function buildApp(services: Services, config: AppConfig, probes: Ap
     logger:
       config.logLevel === 'silent'
         ? false
-        : // no `redact`: the request serializer already leaves out headers and query values, and
-          // pino's redaction cost a sheet read a quarter of its CPU (bench/README.md)
-          { level: config.logLevel, serializers: { req: requestForLog }, ...(stream ? { stream } : {}) },
+        : // no `redact`: the serializers already leave out headers, query values and raw packets,
+          // and pino's redaction cost a sheet read a quarter of its CPU (bench/README.md)
+          { level: config.logLevel, serializers: { req: requestForLog, err: errorForLog }, ...(stream ? { stream } : {}) },
     ...httpServerOptions(config),
     bodyLimit: 1024 * 1024,
     // A caller's X-Request-Id is kept when it is harmless, so that logs can be joined across services.
