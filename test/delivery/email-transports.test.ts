@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -276,6 +276,14 @@ test('[eml] listEmlFiles lists newest first, honours the limit, and is empty for
 
   assert.deepEqual((await listEmlFiles(dir, 2)).map((e) => e.subject), ['kolmas', 'toka'])
   assert.deepEqual(await listEmlFiles(join(dir, 'nope'), 10), [])
+})
+
+test('[eml] the mail folder it creates and the files it writes are readable by their owner only', async (t) => {
+  const dir = join(await tempDir(t), 'mail')
+  assert.equal((await emlTransport(t, dir).send(mail())).ok, true)
+  assert.equal((await stat(dir)).mode & 0o777, 0o700)
+  const [file] = await readdir(dir)
+  assert.equal((await stat(join(dir, file!))).mode & 0o777, 0o600, 'the file holds live verification links')
 })
 
 test('[eml] a mail that cannot be sent as given is refused and writes nothing', async (t) => {

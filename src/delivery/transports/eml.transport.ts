@@ -33,7 +33,8 @@ export function createEmlTransport(opts: EmlTransportOptions): EmailTransport {
         const { message } = await composer.sendMail(built.options)
         if (!Buffer.isBuffer(message)) throw new Error('streamTransport returned no buffer')
         const file = emlFileName(now(), mail.messageId)
-        await mkdir(opts.dir, { recursive: true })
+        // the files hold live verification links: readable by the service's own user only
+        await mkdir(opts.dir, { recursive: true, mode: 0o700 })
         await writeAtomically(join(opts.dir, file), message)
         return { ok: true, retryable: false, detail: `written to ${file}` }
       } catch (err) {
@@ -59,7 +60,7 @@ export function emlFileName(at: Date, messageId: string): string {
 async function writeAtomically(path: string, data: Buffer): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`)
   try {
-    await writeFile(tmp, data, { flag: 'wx' })
+    await writeFile(tmp, data, { flag: 'wx', mode: 0o600 })
     await rename(tmp, path)
   } catch (err) {
     await rm(tmp, { force: true })
