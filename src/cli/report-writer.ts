@@ -1,4 +1,5 @@
 import type { NamedAccountHealth } from '../health/health-report.ts'
+import { defuseFormula } from '../lib/csv-formula.ts'
 
 export const REPORT_FORMATS = ['table', 'csv', 'json'] as const
 export type ReportFormat = (typeof REPORT_FORMATS)[number]
@@ -10,7 +11,10 @@ export interface ReportWriter {
   end(checked: number): void
 }
 
-const csvField = (v: string) => (/[",\r\n]/.test(v) || v.trim() !== v ? `"${v.replaceAll('"', '""')}"` : v)
+const csvField = (value: string) => {
+  const v = defuseFormula(value)
+  return /[",\r\n]/.test(v) || v.trim() !== v ? `"${v.replaceAll('"', '""')}"` : v
+}
 
 /**
  * The report on stdout. CSV (one row per problem) and JSON (an array of accounts) are written as

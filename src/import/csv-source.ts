@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import { parse } from 'csv-parse'
+import { restoreFormula } from '../lib/csv-formula.ts'
 
 /** One record of a CSV file, with the lines it spans (a quoted cell may hold line breaks). */
 export interface SourceRecord {
@@ -53,7 +54,8 @@ export async function* readRecords(file: string): AsyncGenerator<SourceRecord> {
     const line = prevEnd + 1 + (info.empty_lines - prevEmpty)
     prevEnd = info.lines
     prevEmpty = info.empty_lines
-    yield { line, endLine: info.lines, cells: record }
+    // a cell our CSVs defused (a quote ahead of `=` and the like) is read back as it was
+    yield { line, endLine: info.lines, cells: record.map(restoreFormula) }
   }
   while (skipped.length > 0) yield passOn(skipped.shift()!)
 }

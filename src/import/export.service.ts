@@ -7,6 +7,7 @@ import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { Progress } from '../cli/progress.ts'
 import type { Database, Db } from '../db/database.ts'
 import { listSlotHoldersOfAccounts } from '../contacts/contacts.repository.ts'
+import { defuseFormula } from '../lib/csv-formula.ts'
 import { listUsersOfAccounts } from '../users/users.repository.ts'
 import { countAccounts, countUserRows } from './export.repository.ts'
 import { SHEETS_COLUMNS, USERS_COLUMNS, type CsvFormat } from './csv-formats.ts'
@@ -84,7 +85,7 @@ export async function exportCsv(
         opts.progress?.update(rows, total)
       }
       const columns = opts.format === 'users' ? USERS_COLUMNS : SHEETS_COLUMNS
-      await pipeline(Readable.from(counted()), stringify({ header: true, columns: [...columns] }), opts.out, { end: opts.end ?? true })
+      await pipeline(Readable.from(counted()), stringify({ header: true, columns: [...columns], cast: { string: defuseFormula } }), opts.out, { end: opts.end ?? true })
       return { rows }
     })
 }

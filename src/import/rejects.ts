@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import { stringify } from 'csv-stringify/sync'
+import { defuseFormula } from '../lib/csv-formula.ts'
 import { AppError, ERRORS, type ErrorCode, type FieldError } from '../lib/errors.ts'
 import { REJECT_COLUMNS } from './csv-formats.ts'
 
@@ -56,7 +57,8 @@ export function openRejects(path: string, header: string[], opts: { resumeAtByte
       if (fd === undefined) fd = fs.openSync(path, 'a')
       const records = rows.map((r) => [String(r.line), r.problem.code, r.problem.title, r.problem.detail, ...r.cells])
       if (size === 0) records.unshift([...REJECT_COLUMNS, ...header])
-      const text = stringify(records)
+      // the cells as read (restored), defused again: the file is fixed in a spreadsheet and imported
+      const text = stringify(records, { cast: { string: defuseFormula } })
       fs.writeSync(fd, text)
       size += Buffer.byteLength(text)
       count += rows.length

