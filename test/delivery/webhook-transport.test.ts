@@ -3,7 +3,7 @@ import { test, type TestContext } from 'node:test'
 import { Webhook } from 'standardwebhooks'
 import { createWebhookTransport } from '../../src/delivery/transports/webhook.transport.ts'
 import { newWebhookSecret } from '../../src/delivery/transports/webhook-signature.ts'
-import type { HostLookup } from '../../src/delivery/transports/url-guard.ts'
+import { isNonPublicAddress, type HostLookup } from '../../src/delivery/transports/url-guard.ts'
 import { startWebhookReceiver, type ReceiverAnswer, type ReceivedWebhook } from '../peers/webhook-receiver.ts'
 
 const secret = newWebhookSecret()
@@ -124,6 +124,17 @@ test('[webhook] a host resolving to a private, mapped-loopback or metadata addre
     assert.equal(result.retryable, false, address)
     assert.match(result.detail, /private, loopback or link-local/, address)
   }
+})
+
+test('[webhook] the translator forms of a private IPv4 address (IPv4-translated, NAT64, 6to4) are refused; of a public one, allowed', async () => {
+  const forms = (v4: string, hex: string) => [`::ffff:0:${v4}`, `::ffff:0:${hex}`, `64:ff9b::${v4}`, `64:ff9b::${hex}`, `2002:${hex}::`, `2002:${hex}:1::5`]
+  for (const address of [...forms('127.0.0.1', '7f00:1'), ...forms('10.1.2.3', 'a01:203'), ...forms('169.254.169.254', 'a9fe:a9fe')]) {
+    assert.equal(isNonPublicAddress(address), true, address)
+    const result = await createWebhookTransport({ allowPrivate: false, lookup: fakeDns([address]) }).send(hookTo('https://hooks.example.test/in'))
+    assert.equal(result.ok, false, address)
+    assert.match(result.detail, /private, loopback or link-local/, address)
+  }
+  for (const address of [...forms('93.184.216.34', '5db8:d822'), '2001:db8::1', '2606:4700::6810:84e5']) assert.equal(isNonPublicAddress(address), false, address)
 })
 
 test('[webhook] a URL with credentials or a non-http scheme is refused', async (t) => {

@@ -20,8 +20,8 @@ const MAX_URL_LENGTH = 2048
 /**
  * Addresses a webhook must not reach: whatever is not the public internet. BlockList also
  * matches IPv4-mapped IPv6 (`::ffff:127.0.0.1`, `::ffff:7f00:1`) against the IPv4 rules, so the
- * mapped forms need no rules of their own. Not decoded: NAT64 (64:ff9b::/96) and 6to4 (2002::/16)
- * embeddings, which only reach an internal IPv4 host through a translator on the operator's network.
+ * mapped forms need no rules of their own. The forms that reach an IPv4 host through a translator
+ * (IPv4-translated, NAT64, 6to4) are decoded by `embeddedIpv4` and checked against the IPv4 rules.
  */
 const blocked = new BlockList()
 for (const [net, prefix] of [
@@ -45,11 +45,46 @@ for (const [net, prefix] of [
   ['ff00::', 8], // multicast
 ] as const) blocked.addSubnet(net, prefix, 'ipv6')
 
+/** The 16 bytes of an IPv6 address (one `isIP` accepted), a trailing dotted quad included. */
+function ipv6Bytes(address: string): number[] {
+  let a = address.split('%')[0]!
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a)
+  if (quad) {
+    const [p0, p1, p2, p3] = quad.slice(1).map(Number) as [number, number, number, number]
+    a = `${a.slice(0, quad.index)}${((p0 << 8) | p1).toString(16)}:${((p2 << 8) | p3).toString(16)}`
+  }
+  const gap = a.indexOf('::')
+  const head = (gap < 0 ? a : a.slice(0, gap)).split(':').filter(Boolean)
+  const tail = gap < 0 ? [] : a.slice(gap + 2).split(':').filter(Boolean)
+  const groups = [...head, ...Array<string>(8 - head.length - tail.length).fill('0'), ...tail]
+  return groups.flatMap((g) => {
+    const n = Number.parseInt(g, 16)
+    return [n >> 8, n & 0xff]
+  })
+}
+
+/**
+ * The IPv4 address an IPv6 address stands for on the way to an IPv4 host, if it is one of the
+ * translator forms: IPv4-translated `::ffff:0:a.b.c.d` (RFC 2765), NAT64's well-known prefix
+ * `64:ff9b::a.b.c.d` (RFC 6052) and 6to4 `2002:AABB:CCDD::` (RFC 3056).
+ */
+function embeddedIpv4(address: string): string | undefined {
+  const b = ipv6Bytes(address)
+  const zero = (from: number, to: number) => b.slice(from, to).every((x) => x === 0)
+  const last4 = b.slice(12, 16).join('.')
+  if (zero(0, 8) && b[8] === 0xff && b[9] === 0xff && zero(10, 12)) return last4
+  if (b[0] === 0 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zero(4, 12)) return last4
+  if (b[0] === 0x20 && b[1] === 0x02) return b.slice(2, 6).join('.')
+  return undefined
+}
+
 /** Whether an address is loopback, private, link-local or otherwise not on the public internet. */
 export function isNonPublicAddress(address: string): boolean {
   const family = isIP(address)
   if (family === 0) return true // not an address at all: refuse rather than guess
-  return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6')
+  if (family === 4) return blocked.check(address, 'ipv4')
+  const v4 = embeddedIpv4(address)
+  return blocked.check(address, 'ipv6') || (v4 !== undefined && blocked.check(v4, 'ipv4'))
 }
 
 /**
