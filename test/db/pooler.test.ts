@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, test } from 'node:test'
+import { describe, test, type TestContext } from 'node:test'
 import { sql } from 'kysely'
 import pg from 'pg'
 import { connectPostgres } from '../../src/db/connect.ts'
@@ -42,14 +42,20 @@ async function running(database: string, like: string): Promise<number> {
   }
 }
 
+/** A fresh database and a connection to it with the timeouts at LIMIT_MS, closed after the test. */
+async function boundedDatabase(t: TestContext) {
+  const fresh = await freshDatabase('postgres')
+  const handle = connectPostgres(fresh.url!, { statementTimeoutMs: LIMIT_MS })
+  t.after(async () => {
+    await handle.close()
+    await fresh.close()
+  })
+  return { fresh, handle }
+}
+
 describe(`[postgres] timeouts ${where}`, { skip }, () => {
   test('inside a transaction the statement timeout is in effect and the server stops a statement over it', async (t) => {
-    const fresh = await freshDatabase('postgres')
-    const handle = connectPostgres(fresh.url!, { statementTimeoutMs: LIMIT_MS })
-    t.after(async () => {
-      await handle.close()
-      await fresh.close()
-    })
+    const { handle } = await boundedDatabase(t)
     const shown = await transaction(handle.db, async (trx) => ({
       statement: (await sql<{ statement_timeout: string }>`show statement_timeout`.execute(trx)).rows[0]!.statement_timeout,
       idle: (await sql<{ idle_in_transaction_session_timeout: string }>`show idle_in_transaction_session_timeout`.execute(trx)).rows[0]!
@@ -65,12 +71,7 @@ describe(`[postgres] timeouts ${where}`, { skip }, () => {
   })
 
   test('a transaction left idle past the limit is ended by the server, and its locks with it', async (t) => {
-    const fresh = await freshDatabase('postgres')
-    const handle = connectPostgres(fresh.url!, { statementTimeoutMs: LIMIT_MS })
-    t.after(async () => {
-      await handle.close()
-      await fresh.close()
-    })
+    const { handle } = await boundedDatabase(t)
     const { err } = await elapsed(
       transaction(handle.db, async (trx) => {
         await sql`select 1`.execute(trx)
@@ -83,12 +84,7 @@ describe(`[postgres] timeouts ${where}`, { skip }, () => {
   })
 
   test('a statement outside any transaction is given up and cancelled on the server, not left running', async (t) => {
-    const fresh = await freshDatabase('postgres')
-    const handle = connectPostgres(fresh.url!, { statementTimeoutMs: LIMIT_MS })
-    t.after(async () => {
-      await handle.close()
-      await fresh.close()
-    })
+    const { fresh, handle } = await boundedDatabase(t)
     const name = new URL(fresh.url!).pathname.slice(1)
     const { err, ms } = await elapsed(sql`select pg_sleep(60) as lone_statement`.execute(handle.db))
     assert.match(String(err), /Query read timeout/)
