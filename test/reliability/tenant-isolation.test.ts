@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { sql } from 'kysely'
 import { sendDueReviewReminders } from '../../src/reviews/review-reminders.ts'
+import { pruneTurn } from '../../src/retention/retention.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount, putSheet, sessionFor, type MadeAccount } from '../helpers/factories.ts'
@@ -58,6 +59,14 @@ const ALLOWED: AllowedStatement[] = [
     reason: 'review reminders look for any account whose contacts are overdue (FOR UPDATE SKIP LOCKED, one account at a time)',
     tables: ['accounts'],
     match: /coalesce\(contacts_reviewed_at, created_at\) </i,
+  },
+  {
+    name: 'retention batches',
+    reason:
+      "the retention chore deletes every account's history older than the retention, oldest first by created_at (FOR UPDATE SKIP LOCKED); " +
+      "a notification's or event's open deliveries are looked up by its own account_id and id",
+    tables: ['notifications', 'events', 'deliveries', 'idempotency_keys', 'audit_events'],
+    match: /order by (\w+\.)?(created_at|at)\s+limit \$\d+\s+for update (of \w+ )?skip locked/i,
   },
   {
     name: 'test harness: drain',
@@ -245,6 +254,11 @@ for (const kind of DATABASES) {
       const reminded = await sendDueReviewReminders({ db: app.services.db, clock: app.services.clock, policy: app.services.policy, intervalDays: 180, publicUrl: 'http://ui.test' })
       assert.equal(reminded, 1)
       await drain()
+
+      // the retention chore, with history of one account old enough to go
+      await sql`update notifications set created_at = now() - interval '500 days' where account_id = ${b.accountId}`.execute(app.handle.db)
+      const pruned = await pruneTurn({ db: app.services.db, clock: app.services.clock, retentionDays: 400, auditRetentionDays: 400 })
+      assert.ok(pruned.notifications > 0)
       assert.ok(hooks.requests.length > 0, 'webhooks were delivered')
 
       await ok({ method: 'GET', url: '/readyz', token: null })
