@@ -35,57 +35,41 @@ async function run(db: Db, query: RawBuilder<{ deleted: number; last: Date | str
 }
 
 /**
- * Deletes old notifications that nothing is still sending, with their deliveries (ON DELETE
- * CASCADE). A notification with a delivery that is queued, sending or retrying stays, whatever its
- * age. The check cannot go stale under the lock: a delivery never goes back from delivered or
- * failed to an open status, and deliveries are only ever inserted together with their
- * notification; a delivery a worker holds is 'sending' as committed, so its notification is never
- * picked while the worker settles it (which also locks the notification: SKIP LOCKED passes it).
+ * Deletes old rows of `table` (notifications or events) that nothing is still sending, with their
+ * deliveries (ON DELETE CASCADE): a row with a delivery (found by `deliveryColumn`) that is
+ * queued, sending or retrying stays, whatever its age. The check cannot go stale under the lock:
+ * a delivery never goes back from delivered or failed to an open status, and deliveries are only
+ * ever inserted together with their notification or event; a delivery a worker holds is 'sending'
+ * as committed, so its parent is never picked while the worker settles it (which also locks the
+ * parent: SKIP LOCKED passes it).
  */
-export const pruneNotifications = (db: Db, r: BatchRange) =>
+const pruneWithDeliveries = (table: 'notifications' | 'events', deliveryColumn: 'notification_id' | 'event_id') => (db: Db, r: BatchRange) =>
   run(
     db,
     sql`
       with picked as (
-        select n.account_id, n.id from notifications n
-        where n.created_at < ${r.before} and n.created_at >= ${r.from}
+        select p.account_id, p.id from ${sql.table(table)} p
+        where p.created_at < ${r.before} and p.created_at >= ${r.from}
           and not exists (
             select 1 from deliveries d
-            where d.account_id = n.account_id and d.notification_id = n.id and d.status in ('queued', 'sending', 'retrying'))
-        order by n.created_at
+            where d.account_id = p.account_id and ${sql.ref(`d.${deliveryColumn}`)} = p.id and d.status in ('queued', 'sending', 'retrying'))
+        order by p.created_at
         limit ${r.limit}
-        for update of n skip locked
+        for update of p skip locked
       ),
       gone as (
-        delete from notifications n using picked p
-        where n.account_id = p.account_id and n.id = p.id
-        returning n.created_at
+        delete from ${sql.table(table)} t using picked p
+        where t.account_id = p.account_id and t.id = p.id
+        returning t.created_at
       )
       select count(*)::int as deleted, max(created_at) as last from gone`,
   )
 
-/** Deletes old webhook events with their deliveries; an event with an open delivery stays (as above). */
-export const pruneEvents = (db: Db, r: BatchRange) =>
-  run(
-    db,
-    sql`
-      with picked as (
-        select e.account_id, e.id from events e
-        where e.created_at < ${r.before} and e.created_at >= ${r.from}
-          and not exists (
-            select 1 from deliveries d
-            where d.account_id = e.account_id and d.event_id = e.id and d.status in ('queued', 'sending', 'retrying'))
-        order by e.created_at
-        limit ${r.limit}
-        for update of e skip locked
-      ),
-      gone as (
-        delete from events e using picked p
-        where e.account_id = p.account_id and e.id = p.id
-        returning e.created_at
-      )
-      select count(*)::int as deleted, max(created_at) as last from gone`,
-  )
+/** Deletes old notifications with their email deliveries; one still being sent stays. */
+export const pruneNotifications = pruneWithDeliveries('notifications', 'notification_id')
+
+/** Deletes old webhook events with their webhook deliveries; one still being sent stays. */
+export const pruneEvents = pruneWithDeliveries('events', 'event_id')
 
 /**
  * Deletes old idempotency keys. A key still 'running' that old belongs to a request that died
