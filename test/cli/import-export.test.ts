@@ -390,6 +390,30 @@ for (const kind of DATABASES) {
 
 const skip = process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL): the import runs in a child process, and PGlite serves one process'
 
+/** `account-contacts import FILE --batch N` as a child process on `app`'s PostgreSQL database, with what it prints. */
+function spawnImport(children: Set<ChildProcess>, app: TestApp, dir: string, file: string, batch: number) {
+  const child = spawn(process.execPath, cliNodeArgs(['import', file, '--batch', String(batch)]), {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: app.handle.url, DATA_DIR: dir, SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.add(child)
+  const output: string[] = []
+  child.stdout!.on('data', (b: Buffer) => output.push(b.toString()))
+  child.stderr!.on('data', (b: Buffer) => output.push(b.toString()))
+  const exit = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
+  return { child, exit, output: () => output.join('') }
+}
+
+/** The line the import's checkpoint says has landed (0 while there is none). */
+function checkpointLine(file: string): number {
+  try {
+    return (JSON.parse(fs.readFileSync(checkpointPath(file), 'utf8')) as { line: number }).line
+  } catch {
+    return 0
+  }
+}
+
 test('[postgres] an import killed with SIGKILL half-way and started again ends as one uninterrupted run', { skip }, async (t) => {
   const children = killedAtEnd(t) // before the databases' cleanup
   const interrupted = await buildTestApp(t, 'postgres')
@@ -398,26 +422,8 @@ test('[postgres] an import killed with SIGKILL half-way and started again ends a
   const ACCOUNTS = 1200
   const { usersFile, sheetsFile } = await generateImportFiles({ accounts: ACCOUNTS, dir })
 
-  const run = (file: string, batch: number) => {
-    const child = spawn(process.execPath, cliNodeArgs(['import', file, '--batch', String(batch)]), {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: interrupted.handle.url, DATA_DIR: dir, SECRET_KEY: 'k'.repeat(40), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    children.add(child)
-    const output: string[] = []
-    child.stdout!.on('data', (b: Buffer) => output.push(b.toString()))
-    child.stderr!.on('data', (b: Buffer) => output.push(b.toString()))
-    const exit = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
-    return { child, exit, output: () => output.join('') }
-  }
-  const committedLine = () => {
-    try {
-      return (JSON.parse(fs.readFileSync(checkpointPath(file), 'utf8')) as { line: number }).line
-    } catch {
-      return 0
-    }
-  }
+  const run = (file: string, batch: number) => spawnImport(children, interrupted, dir, file, batch)
+  const committedLine = () => checkpointLine(file)
   let file = ''
 
   for (const [f, batch, lines] of [[usersFile, 200, ACCOUNTS * 5 + 1], [sheetsFile, 40, ACCOUNTS + 1]] as const) {
@@ -464,26 +470,8 @@ test('[postgres] an import with unreadable rows, killed with SIGKILL at five poi
   const straight = await buildTestApp(t, 'postgres')
   const dir = tempDir(t)
   const file = writeStrayQuotes(dir)
-  const run = () => {
-    const child = spawn(process.execPath, cliNodeArgs(['import', file, '--batch', '1']), {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: interrupted.handle.url, DATA_DIR: dir, SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    children.add(child)
-    const output: string[] = []
-    child.stdout!.on('data', (b: Buffer) => output.push(b.toString()))
-    child.stderr!.on('data', (b: Buffer) => output.push(b.toString()))
-    const exit = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
-    return { child, exit, output: () => output.join('') }
-  }
-  const committedLine = () => {
-    try {
-      return (JSON.parse(fs.readFileSync(checkpointPath(file), 'utf8')) as { line: number }).line
-    } catch {
-      return 0
-    }
-  }
+  const run = () => spawnImport(children, interrupted, dir, file, 1)
+  const committedLine = () => checkpointLine(file)
   // killed the moment the checkpoint reaches each point: the bad rows, and two ordinary ones
   for (const point of [100, ...STRAY_QUOTE_LINES, 230].sort((a, b) => a - b)) {
     if (committedLine() >= point) continue
