@@ -59,8 +59,13 @@ table broadcasts (
   actor_id text not null,
   created_at timestamp with time zone not null default now(),
   finished_at timestamp with time zone,
+  html text,
+  advanced_at timestamp with time zone,
+  cancelled_at timestamp with time zone,
+  cancelled_by text,
+  cancelled_deliveries integer not null default 0,
   constraint broadcasts_pkey PRIMARY KEY (id),
-  constraint broadcasts_status_check CHECK ((status = ANY (ARRAY['running'::text, 'done'::text])))
+  constraint broadcasts_status_check CHECK ((status = ANY (ARRAY['running'::text, 'done'::text, 'cancelled'::text])))
 );
 
 table contact_slots (
@@ -111,7 +116,7 @@ table deliveries (
   constraint deliveries_check CHECK ((((channel = 'email'::text) AND (notification_id IS NOT NULL) AND (event_id IS NULL)) OR ((channel = 'webhook'::text) AND (event_id IS NOT NULL) AND (endpoint_id IS NOT NULL) AND (notification_id IS NULL)))),
   constraint deliveries_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
   constraint deliveries_pkey PRIMARY KEY (account_id, id),
-  constraint deliveries_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'retrying'::text, 'delivered'::text, 'failed'::text])))
+  constraint deliveries_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'retrying'::text, 'delivered'::text, 'failed'::text, 'cancelled'::text])))
 );
 
 table email_verifications (
@@ -156,7 +161,7 @@ table notifications (
   id text not null,
   category text not null,
   subject text not null,
-  text text not null,
+  text text,
   html text,
   is_test boolean not null default false,
   kind text not null default 'notification'::text,
@@ -169,11 +174,13 @@ table notifications (
   request_id text,
   created_at timestamp with time zone not null default now(),
   constraint notifications_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE,
+  constraint notifications_broadcast_id_fkey FOREIGN KEY (broadcast_id) REFERENCES broadcasts(id) NOT VALID,
   constraint notifications_fallback_check CHECK ((fallback = ANY (ARRAY['primary'::text, 'super_admins'::text]))),
   constraint notifications_kind_check CHECK ((kind = ANY (ARRAY['notification'::text, 'system'::text]))),
   constraint notifications_pkey PRIMARY KEY (account_id, id),
   constraint notifications_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'undeliverable'::text]))),
-  constraint notifications_subject_check CHECK (((char_length(subject) >= 1) AND (char_length(subject) <= 300)))
+  constraint notifications_subject_check CHECK (((char_length(subject) >= 1) AND (char_length(subject) <= 300))),
+  constraint notifications_text_check CHECK (((text IS NOT NULL) OR (broadcast_id IS NOT NULL)))
 );
 
 table sessions (
@@ -237,6 +244,7 @@ CREATE UNIQUE INDEX api_keys_token_hash_key ON public.api_keys USING btree (toke
 CREATE INDEX audit_events_at ON public.audit_events USING btree (at);
 CREATE UNIQUE INDEX audit_events_pkey ON public.audit_events USING btree (account_id, id);
 CREATE UNIQUE INDEX broadcasts_pkey ON public.broadcasts USING btree (id);
+CREATE INDEX broadcasts_running ON public.broadcasts USING btree (advanced_at NULLS FIRST, created_at) WHERE (status = 'running'::text);
 CREATE UNIQUE INDEX contact_slots_account_id_slot_user_id_key ON public.contact_slots USING btree (account_id, slot, user_id);
 CREATE UNIQUE INDEX contact_slots_pkey ON public.contact_slots USING btree (account_id, slot, "position");
 CREATE INDEX contact_slots_user ON public.contact_slots USING btree (account_id, user_id) WHERE (user_id IS NOT NULL);
@@ -250,6 +258,7 @@ CREATE INDEX events_created ON public.events USING btree (created_at);
 CREATE UNIQUE INDEX events_pkey ON public.events USING btree (account_id, id);
 CREATE INDEX idempotency_keys_created ON public.idempotency_keys USING btree (created_at);
 CREATE UNIQUE INDEX idempotency_keys_pkey ON public.idempotency_keys USING btree (account_id, actor_id, key);
+CREATE INDEX notifications_broadcast ON public.notifications USING btree (broadcast_id) WHERE (broadcast_id IS NOT NULL);
 CREATE INDEX notifications_created ON public.notifications USING btree (created_at);
 CREATE UNIQUE INDEX notifications_pkey ON public.notifications USING btree (account_id, id);
 CREATE UNIQUE INDEX sessions_account_id_token_hash_key ON public.sessions USING btree (account_id, token_hash);

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely/migration'
 import * as core from './2026-11-27T04-00_core.ts'
 import * as delivery from './2026-11-27T05-00_delivery.ts'
 import * as retention from './2026-12-01T23-00_retention.ts'
+import * as broadcasts from './2026-12-02T04-00_broadcasts.ts'
 
 /**
  * Every migration, in order. A static list rather than a folder scan, so that the set is the same
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-27T04-00_core': core,
   '2026-11-27T05-00_delivery': delivery,
   '2026-12-01T23-00_retention': retention,
+  '2026-12-02T04-00_broadcasts': broadcasts,
 }
