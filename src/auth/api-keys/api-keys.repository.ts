@@ -35,7 +35,3 @@ export const revokeApiKey = (db: Db, idOrPrefix: string, now: Date) =>
 
 export const findApiKeyByHash = (db: Db, tokenHash: string) =>
   db.selectFrom('api_keys').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
-
-export async function unrevokeApiKey(db: Db, id: string): Promise<void> {
-  await db.updateTable('api_keys').set({ revoked_at: null }).where('id', '=', id).execute()
-}

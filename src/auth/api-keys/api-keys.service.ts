@@ -35,14 +35,18 @@ export function createApiKeyService({ db, clock }: { db: Kysely<Database>; clock
       return { id: row.id, name: row.name, prefix: row.prefix, key }
     },
 
-    /** Makes sure a key with exactly this value exists (BOOTSTRAP_API_KEY). */
-    async ensure(name: string, key: string): Promise<void> {
+    /**
+     * Makes sure a key with exactly this value exists (BOOTSTRAP_API_KEY), unless it was revoked:
+     * then nothing changes and the answer is `'revoked'`. A revoked key was revoked on purpose
+     * (most likely it leaked), and a restart with the old environment must not bring it back;
+     * the caller refuses to start instead.
+     */
+    async ensure(name: string, key: string): Promise<'live' | 'created' | 'revoked'> {
       const hash = hashToken(key)
       const existing = await repo.findApiKeyByHash(db, hash)
-      if (existing && !existing.revoked_at) return
-      // The variable says the key must work: a revoked one is brought back (rotate the variable instead).
-      if (existing) return repo.unrevokeApiKey(db, existing.id)
+      if (existing) return existing.revoked_at ? 'revoked' : 'live'
       await repo.insertApiKey(db, { id: newId('key'), name, prefix: key.slice(0, 11), token_hash: hash })
+      return 'created'
     },
 
     /** The key's id when the raw key is live, else undefined. */

@@ -19,7 +19,13 @@ export async function serve(config: Config, opts: { demo: 'always' | 'if-empty' 
   const handle = await openDatabase(config, 'account-contacts serve', { onConnectionError: (err) => connectionLost(log)(err) })
   let nudge = () => {}
   const services = servicesFor(handle, config, { onQueued: () => nudge() })
-  if (config.bootstrapApiKey) await services.apiKeys.ensure('bootstrap', config.bootstrapApiKey)
+  if (config.bootstrapApiKey && (await services.apiKeys.ensure('bootstrap', config.bootstrapApiKey)) === 'revoked') {
+    // refusing (rather than reviving it, or starting without it) makes the operator act on the revocation
+    await handle.close()
+    throw new CliError(
+      'BOOTSTRAP_API_KEY is a revoked API key, and a revoked key is not brought back. Remove BOOTSTRAP_API_KEY from the environment, or rotate it (set a new value), then start again.',
+    )
+  }
 
   let demo: { key: string; url: string } | undefined
   if (opts.demo !== 'never') {
