@@ -7,6 +7,7 @@ import type { SessionService } from '../auth/sessions/sessions.service.ts'
 import type { Actor, RequestContext } from '../lib/actor.ts'
 import { AppError } from '../lib/errors.ts'
 import { authorize } from './access.ts'
+import type { RateLimits } from './rate-limit.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,10 +35,16 @@ export function bearer(request: FastifyRequest): string | undefined {
 /**
  * Resolves the actor from `Authorization: Bearer` (a platform key or a session token) and applies
  * the route's `config.access`. Routes without an access declaration are refused: a forgotten
- * declaration fails closed.
+ * declaration fails closed. With `limits`, it also charges each request to its budget, in the
+ * order rate-limit.ts explains: a token is looked up only while its address may still fail, and
+ * a request is charged to its credential only once the credential has proved good.
  */
 export const authPlugin = fp(
-  async (app: FastifyInstance, deps: { apiKeys: Pick<ApiKeyService, 'authenticate'>; sessions: Pick<SessionService, 'authenticate'> }) => {
+  async (
+    app: FastifyInstance,
+    deps: { apiKeys: Pick<ApiKeyService, 'authenticate'>; sessions: Pick<SessionService, 'authenticate'>; limits?: RateLimits | undefined },
+  ) => {
+    const limits = deps.limits
     app.decorateRequest('actor', null)
     app.decorateRequest('ctx', function (this: FastifyRequest): RequestContext {
       if (!this.actor) throw new AppError('unauthenticated')
@@ -45,17 +52,21 @@ export const authPlugin = fp(
     })
 
     // onRequest, before the body is read: a caller who may not call learns nothing about its input.
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', async (request, reply) => {
       const access = request.routeOptions.config.access
-      if (access === 'public' || access === 'metrics' || request.is404) return
+      if (access === 'public' || access === 'metrics' || request.is404) return limits?.admitOpen(request, reply)
       if (access === undefined) throw new Error(`route ${request.routeOptions.url} declares no access`)
       // A bearer token (API clients) or, for the settings page, the session cookie. A write made
       // with the cookie must echo the CSRF cookie in a header, which another site cannot read.
       const fromHeader = bearer(request)
       const fromCookie = fromHeader ? undefined : request.cookies?.[SESSION_COOKIE]
       const token = fromHeader ?? (fromCookie?.startsWith('acs_') ? fromCookie : undefined)
+      // any Authorization header counts as presenting a credential, a malformed one too
+      if (request.headers.authorization !== undefined || fromCookie !== undefined) await limits?.refuseFailingAddress(request, token)
       const actor = token ? await resolve(token) : undefined
+      if (actor && token) limits?.proven(token)
       if (!actor) {
+        await limits?.charge(request, reply)
         throw new AppError('unauthenticated', {
           detail: token ? 'The token is not valid, expired or revoked.' : 'Send a platform API key or a session token as "Authorization: Bearer <token>".',
           headers: { 'www-authenticate': 'Bearer' },
@@ -65,10 +76,12 @@ export const authPlugin = fp(
         const sent = request.headers['x-csrf-token']
         const expected = request.cookies?.[CSRF_COOKIE]
         if (typeof sent !== 'string' || !expected || !sameSecret(sent, expected)) {
+          await limits?.charge(request, reply)
           throw new AppError('forbidden', { detail: 'A change made with the session cookie needs the X-CSRF-Token header of the page.' })
         }
       }
       request.actor = actor
+      await limits?.charge(request, reply)
       authorize(actor, access, (request.params as { accountId?: string } | undefined)?.accountId)
     })
 

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import cookie from '@fastify/cookie'
-import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
@@ -13,9 +12,7 @@ import type { Config } from '../config/config.ts'
 import { contactRoutes } from '../contacts/contacts.routes.ts'
 import { healthRoutes } from '../health/health.routes.ts'
 import type { WorkerLiveness } from '../delivery/worker.ts'
-import { hashToken } from '../lib/hash.ts'
 import { logStream } from '../lib/log-format.ts'
-import { AppError } from '../lib/errors.ts'
 import { uiRoutes } from '../ui/ui.routes.ts'
 import { broadcastRoutes } from '../broadcasts/broadcasts.routes.ts'
 import { notificationRoutes } from '../notifications/notifications.routes.ts'
@@ -28,12 +25,13 @@ import type { Services } from './container.ts'
 import { registerErrorHandling, sendProblem } from './error-handler.ts'
 import { metricsPlugin } from './metrics.plugin.ts'
 import { openApiRoutes, opsRoutes } from './ops.routes.ts'
+import { installRateLimits } from './rate-limit.ts'
 import { httpServerOptions, type HttpServerConfig } from './http-server-options.ts'
 import { SHARED_SCHEMAS } from './shared-schemas.ts'
 import { installValidation } from './validation.ts'
 
 export type AppConfig = Pick<Config, 'publicUrl' | 'logLevel' | 'rateLimitPerMinute'> &
-  Partial<HttpServerConfig & Pick<Config, 'logFormat' | 'metricsToken'>> & {
+  Partial<HttpServerConfig & Pick<Config, 'logFormat' | 'metricsToken' | 'rateLimitAuthFailuresPerMinute'>> & {
     /** Where demo mail is written as `.eml` (no SMTP_URL): the page lists it. */
     mailDir?: string | undefined
   }
@@ -130,19 +128,10 @@ export async function buildApp(services: Services, config: AppConfig, probes: Ap
     markReply(request, reply)
     done()
   })
-  if (config.rateLimitPerMinute > 0) {
-    await app.register(rateLimit, {
-      max: config.rateLimitPerMinute,
-      timeWindow: 60_000,
-      // Per credential when there is one (a shared office address is many clients), else per address.
-      keyGenerator: (req) => {
-        const auth = req.headers.authorization
-        return auth ? `t:${hashToken(auth)}` : `ip:${req.ip}`
-      },
-      errorResponseBuilder: (_req, ctx) =>
-        new AppError('rate-limited', { detail: `At most ${ctx.max} requests a minute; try again in ${Math.ceil(ctx.ttl / 1000)} s.` }),
-    })
-  }
+  const limits =
+    config.rateLimitPerMinute > 0
+      ? await installRateLimits(app, { perMinute: config.rateLimitPerMinute, authFailuresPerMinute: config.rateLimitAuthFailuresPerMinute ?? 0 })
+      : undefined
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -165,7 +154,7 @@ export async function buildApp(services: Services, config: AppConfig, probes: Ap
   })
   await app.register(cookie)
   await app.register(metricsPlugin, { db: services.db, worker: probes.worker })
-  await app.register(authPlugin, { apiKeys: services.apiKeys, sessions: services.sessions })
+  await app.register(authPlugin, { apiKeys: services.apiKeys, sessions: services.sessions, limits })
 
   await app.register(opsRoutes, {
     db: services.db,

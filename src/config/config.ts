@@ -49,6 +49,8 @@ const EnvSchema = Type.Object({
   WORKER_LEASE_SECONDS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
   /** Requests a minute per client (API key, session or address); `0` turns the limit off. */
   RATE_LIMIT_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]{1,7}$' })),
+  /** Failed authentications a minute per client address; `0` turns this budget off. */
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: Type.Optional(Type.String({ pattern: '^[0-9]{1,7}$' })),
   /** Milliseconds to open a PostgreSQL connection or wait for a free one in the pool. */
   DATABASE_CONNECT_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,6}$' })),
   /** Milliseconds a PostgreSQL statement (or an idle transaction) may last; `0` turns the bound off. */
@@ -88,6 +90,7 @@ export interface Config {
   readonly metricsToken: string | undefined
   readonly managementPort: number | undefined
   readonly rateLimitPerMinute: number
+  readonly rateLimitAuthFailuresPerMinute: number
   readonly secretKey: string | undefined
   readonly workerLeaseSeconds: number
   readonly databaseConnectTimeoutMs: number
@@ -122,6 +125,7 @@ const HINTS: Partial<Record<keyof Env, string>> = {
   METRICS_TOKEN: 'at least 32 characters of letters, digits, "-", ".", "_", "~", "+", "/" or "="',
   MANAGEMENT_PORT: 'a port number',
   RATE_LIMIT_PER_MINUTE: 'a whole number (0 turns the limit off)',
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: 'a whole number (0 turns this budget off)',
   SECRET_KEY: 'at least 32 characters',
   WORKER_LEASE_SECONDS: 'a whole number of seconds',
   DATABASE_CONNECT_TIMEOUT_MS: 'a whole number of milliseconds',
@@ -210,6 +214,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     metricsToken: e.METRICS_TOKEN,
     managementPort,
     rateLimitPerMinute: Number(e.RATE_LIMIT_PER_MINUTE ?? 1200),
+    // Enough for a person who mistypes or an office whose sessions expire together; a guesser at
+    // 60 a minute needs longer than the universe's age for one 256-bit key.
+    rateLimitAuthFailuresPerMinute: Number(e.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE ?? 60),
     secretKey: e.SECRET_KEY,
     workerLeaseSeconds: Number(e.WORKER_LEASE_SECONDS ?? 60),
     databaseConnectTimeoutMs: Number(e.DATABASE_CONNECT_TIMEOUT_MS ?? 10_000),
