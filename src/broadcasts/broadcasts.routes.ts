@@ -40,4 +40,22 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ broadcasts: BroadcastS
     },
     async (req) => broadcasts.get(req.params.broadcastId),
   )
+
+  app.post(
+    '/v1/broadcasts/:broadcastId/cancel',
+    {
+      config: { access: 'platform' },
+      schema: {
+        tags,
+        operationId: 'cancelBroadcast',
+        summary: 'Stop a broadcast: no more accounts are fanned out, and its mail not yet sent is cancelled',
+        description:
+          'Answers 200 with the broadcast as it now is. Idempotent: a broadcast cancelled already, or done with all its mail sent, ' +
+          'is answered unchanged (check `status`). A done broadcast whose mail is still going out is cancelled too.',
+        params: BroadcastParamsSchema,
+        response: { 200: Type.Ref(BroadcastSchema), ...problems(400, 403, 404) },
+      },
+    },
+    async (req) => broadcasts.cancel(req.ctx(), req.params.broadcastId),
+  )
 }

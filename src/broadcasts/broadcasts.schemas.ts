@@ -2,30 +2,40 @@ import { Type, type Static } from '@sinclair/typebox'
 import { DateTimeSchema, IdSchema, LineSchema, Strict, TextSchema } from '../lib/schemas.ts'
 import { CategorySchema } from '../notifications/notifications.schemas.ts'
 
+/** A count the database keeps in an `integer` column. */
+const Count = (description: string) => Type.Integer({ format: 'int32', minimum: 0, maximum: 2_147_483_647, description })
+
 export const CreateBroadcastSchema = Strict({
   category: Type.Ref(CategorySchema),
   subject: LineSchema({ maxLength: 300 }),
   text: TextSchema({ minLength: 1, maxLength: 100_000 }),
+  html: Type.Optional(TextSchema({ maxLength: 500_000 })),
   accountIds: Type.Optional(Type.Array(IdSchema, { minItems: 1, maxItems: 10_000, uniqueItems: true, description: 'Only these accounts; all when absent' })),
 })
 export type CreateBroadcast = Static<typeof CreateBroadcastSchema>
 
+export const BroadcastStatusSchema = Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('cancelled')], {
+  description: 'running: being fanned out; done: every account fanned out; cancelled: stopped by POST /v1/broadcasts/{broadcastId}/cancel',
+})
+
 export const BroadcastSchema = Type.Object(
   {
-    id: Type.String(),
-    category: Type.String(),
-    subject: Type.String(),
-    status: Type.Union([Type.Literal('running'), Type.Literal('done')]),
-    total: Type.Integer({ description: 'Accounts to reach' }),
-    processed: Type.Integer({ description: 'Accounts fanned out so far' }),
-    notifications: Type.Integer({ description: 'Notifications queued (one per account with recipients)' }),
-    undeliverable: Type.Integer({ description: 'Accounts where nobody could receive it' }),
+    id: IdSchema,
+    category: Type.String({ maxLength: 64 }),
+    subject: Type.String({ maxLength: 300 }),
+    status: BroadcastStatusSchema,
+    total: Count('Accounts to reach'),
+    processed: Count('Accounts fanned out so far'),
+    notifications: Count('Notifications queued (one per account with recipients)'),
+    undeliverable: Count('Accounts where nobody could receive it'),
+    cancelledDeliveries: Count('Mails the cancel stopped before they were sent'),
     progress: Type.Number({ minimum: 0, maximum: 1 }),
     createdAt: DateTimeSchema,
-    finishedAt: Type.Union([DateTimeSchema, Type.Null()]),
+    finishedAt: Type.Union([DateTimeSchema, Type.Null()], { description: 'When the fan-out ended: done, or cancelled while running' }),
+    cancelledAt: Type.Union([DateTimeSchema, Type.Null()]),
   },
   { $id: 'Broadcast' },
 )
 export type Broadcast = Static<typeof BroadcastSchema>
 
-export const BroadcastParamsSchema = Strict({ broadcastId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) })
+export const BroadcastParamsSchema = Strict({ broadcastId: IdSchema })

@@ -23,9 +23,11 @@ const toBroadcast = (r: BroadcastRow): Broadcast => ({
   processed: r.processed,
   notifications: r.notifications,
   undeliverable: r.undeliverable,
+  cancelledDeliveries: r.cancelled_deliveries,
   progress: r.total === 0 ? 1 : Math.min(1, r.processed / r.total),
   createdAt: r.created_at.toISOString(),
   finishedAt: r.finished_at?.toISOString() ?? null,
+  cancelledAt: r.cancelled_at?.toISOString() ?? null,
 })
 
 export type BroadcastService = ReturnType<typeof createBroadcastService>
@@ -45,6 +47,7 @@ export function createBroadcastService({ db, policy }: { db: Kysely<Database>; p
           category: input.category,
           subject: input.subject,
           text: input.text,
+          html: input.html ?? null,
           account_ids: accountIds,
           total: await repo.countTargets(trx, accountIds),
           cursor: null,
@@ -63,7 +66,28 @@ export function createBroadcastService({ db, policy }: { db: Kysely<Database>; p
     },
 
     /**
-     * Fans out the next batch of the oldest running broadcast, in one transaction with the
+     * Stops a broadcast: no batch is fanned out after it, and the deliveries of its notifications
+     * that no worker has taken yet are cancelled (one a worker is sending goes out). A broadcast
+     * fanned out completely (done) whose mail is still going out is cancelled the same way; one
+     * with nothing left to stop, or cancelled already, is answered as it is. Broadcasts are the
+     * platform's own, not an account's, so there is no account audit log to write to: the row
+     * records who cancelled and when.
+     */
+    async cancel(ctx: RequestContext, id: string): Promise<Broadcast> {
+      const row = await transaction(db, async (trx) => {
+        const b = await repo.lockBroadcast(trx, id)
+        if (!b) throw new AppError('not-found', { detail: `No broadcast "${id}".` })
+        if (b.status === 'cancelled') return b
+        const deliveries = await repo.cancelOpenDeliveries(trx, b.id)
+        if (b.status === 'done' && deliveries === 0) return b
+        return repo.markCancelled(trx, b.id, { by: `${ctx.actor.type}:${ctx.actor.id}`, deliveries, finished: b.status === 'done' })
+      })
+      return toBroadcast(row)
+    },
+
+    /**
+     * Fans out the next batch of the running broadcast least recently advanced (see
+     * repo.lockRunningBroadcast), in one transaction with the
      * progress update, so a crash repeats at most one batch and its deterministic ids make the
      * repeat insert nothing. Answers whether there was work.
      */
@@ -78,7 +102,8 @@ export function createBroadcastService({ db, policy }: { db: Kysely<Database>; p
             : await fanOut(trx, sql`select unnest(${ids}::text[]) as id`, policy[b.category as SendableCategory], sql<string>`${b.id + '.'} || r.account_id`, {
                 category: b.category,
                 subject: b.subject,
-                text: b.text,
+                // stored once, on the broadcast: the mail is rendered from there
+                text: null,
                 broadcastId: b.id,
                 actor: { type: b.actor_type, id: b.actor_id },
                 requestId: null,

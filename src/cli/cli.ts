@@ -37,6 +37,7 @@ Commands:
                               send one notification; prints its id and recipients
   broadcast --category C --subject S --text T [--accounts ID,ID]
                               one category to every account (or those), with progress
+  broadcast cancel ID         stop a broadcast and its mail not yet sent
   import FILE.csv [--dry-run] [--rejects FILE] [--batch N] [--restart]
                               load a users or sheets CSV (docs/CSV.md); resumable; exit 3 when rows were rejected
   export [--out FILE] [--format users|sheets]
@@ -122,7 +123,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         await (await load.notify())(config, remote, { ...values, idempotencyKey: values['idempotency-key'] })
         return 0
       case 'broadcast':
-        await (await load.broadcast())(config, remote, values)
+        await (await load.broadcast())(config, remote, { ...values, sub: positionals[0], id: positionals[1] })
         return 0
       case 'import':
         return await (await load.importCommand())(config, { file: positionals[0], rejects: values.rejects, batch: values.batch, dryRun: values['dry-run'], restart: values.restart })

@@ -429,6 +429,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/broadcasts/{broadcastId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop a broadcast: no more accounts are fanned out, and its mail not yet sent is cancelled
+         * @description Answers 200 with the broadcast as it now is. Idempotent: a broadcast cancelled already, or done with all its mail sent, is answered unchanged (check `status`). A done broadcast whose mail is still going out is cancelled too.
+         */
+        post: operations["cancelBroadcast"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook-endpoints": {
         parameters: {
             query?: never;
@@ -583,7 +603,7 @@ export interface components {
         };
         SentNotification: {
             id: string;
-            status: "queued" | "sending" | "delivered" | "partially_failed" | "failed" | "undeliverable";
+            status: "queued" | "sending" | "delivered" | "partially_failed" | "failed" | "undeliverable" | "cancelled";
             /** @description How recipients were found when the category's own slots were empty */
             fallback: "primary" | "super_admins" | null;
             recipients: components["schemas"]["Recipient"][];
@@ -593,7 +613,7 @@ export interface components {
             /** @enum {string} */
             channel: "email";
             recipient: string;
-            status: "queued" | "sending" | "retrying" | "delivered" | "failed";
+            status: "queued" | "sending" | "retrying" | "delivered" | "failed" | "cancelled";
             attempts: number;
             lastError: string | null;
             deliveredAt: string | null;
@@ -605,7 +625,7 @@ export interface components {
             kind: "notification" | "system";
             subject: string;
             isTest: boolean;
-            status: "queued" | "sending" | "delivered" | "partially_failed" | "failed" | "undeliverable";
+            status: "queued" | "sending" | "delivered" | "partially_failed" | "failed" | "undeliverable" | "cancelled";
             /** @description How recipients were found when the category's own slots were empty */
             fallback: "primary" | "super_admins" | null;
             recipients: components["schemas"]["Recipient"][];
@@ -618,19 +638,39 @@ export interface components {
             id: string;
             category: string;
             subject: string;
-            status: "running" | "done";
-            /** @description Accounts to reach */
+            /** @description running: being fanned out; done: every account fanned out; cancelled: stopped by POST /v1/broadcasts/{broadcastId}/cancel */
+            status: "running" | "done" | "cancelled";
+            /**
+             * Format: int32
+             * @description Accounts to reach
+             */
             total: number;
-            /** @description Accounts fanned out so far */
+            /**
+             * Format: int32
+             * @description Accounts fanned out so far
+             */
             processed: number;
-            /** @description Notifications queued (one per account with recipients) */
+            /**
+             * Format: int32
+             * @description Notifications queued (one per account with recipients)
+             */
             notifications: number;
-            /** @description Accounts where nobody could receive it */
+            /**
+             * Format: int32
+             * @description Accounts where nobody could receive it
+             */
             undeliverable: number;
+            /**
+             * Format: int32
+             * @description Mails the cancel stopped before they were sent
+             */
+            cancelledDeliveries: number;
             progress: number;
             /** Format: date-time */
             createdAt: string;
+            /** @description When the fan-out ended: done, or cancelled while running */
             finishedAt: string | null;
+            cancelledAt: string | null;
         };
         WebhookEndpoint: {
             id: string;
@@ -2922,6 +2962,7 @@ export interface operations {
                     category: components["schemas"]["Category"];
                     subject: string;
                     text: string;
+                    html?: string;
                     /** @description Only these accounts; all when absent */
                     accountIds?: string[];
                 };
@@ -2994,6 +3035,73 @@ export interface operations {
         };
     };
     getBroadcast: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                broadcastId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Broadcast"];
+                };
+            };
+            /** @description The request is not valid (validation-failed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid token (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token may not do this (forbidden) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one of another account (not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate-limited); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelBroadcast: {
         parameters: {
             query?: never;
             header?: never;

@@ -39,13 +39,22 @@ export interface EmailContent {
   is_test: boolean
 }
 
-/** What claimed email deliveries carry, by notification: one query for the whole batch. */
+/**
+ * What claimed email deliveries carry, by notification: one query for the whole batch. A
+ * broadcast's notification has no text of its own (null): it is read from the broadcast, where it
+ * is stored once. Rows written before that keep their own copy, which wins.
+ */
 export async function loadEmailContent(db: Db, keys: { account_id: string; notification_id: string }[]) {
   if (keys.length === 0) return new Map<string, EmailContent>()
   const rows = await db
-    .selectFrom('notifications')
-    .select(['account_id', 'id', 'subject', 'text', 'html', 'category', 'is_test'])
-    .where((eb) => eb.or(keys.map((k) => eb.and([eb('account_id', '=', k.account_id), eb('id', '=', k.notification_id)]))))
+    .selectFrom('notifications as n')
+    .leftJoin('broadcasts as b', (j) => j.onRef('b.id', '=', 'n.broadcast_id').on('n.text', 'is', null))
+    .select(['n.account_id', 'n.id', 'n.subject', 'n.category', 'n.is_test'])
+    .select((eb) => [
+      eb.fn.coalesce('n.text', 'b.text', eb.val('')).$castTo<string>().as('text'),
+      sql<string | null>`case when n.text is null then b.html else n.html end`.as('html'),
+    ])
+    .where((eb) => eb.or(keys.map((k) => eb.and([eb('n.account_id', '=', k.account_id), eb('n.id', '=', k.notification_id)]))))
     .execute()
   return new Map(rows.map((r) => [`${r.account_id}/${r.id}`, r]))
 }
@@ -87,17 +96,24 @@ export async function settleDelivered(db: Db, ds: { account_id: string; id: stri
 /**
  * Records a failed attempt: retried with exponential backoff and jitter (computed in SQL, so
  * every worker follows the one schedule) while attempts remain and the failure may pass, else
- * `failed`. Returns the new status, or undefined when the claim was lost.
+ * `failed`. A retry of a broadcast's mail that was cancelled meanwhile (the cancel left it alone
+ * while it was being sent) is `cancelled` instead. Returns the new status, or undefined when the
+ * claim was lost.
  */
 export async function settleFailed(
   db: Db,
   d: { account_id: string; id: string },
   token: string,
   f: { retryable: boolean; detail: string; retryAfterSeconds: number; backoffBaseSeconds: number },
-): Promise<'retrying' | 'failed' | undefined> {
-  const res = await sql<{ status: 'retrying' | 'failed' }>`
+): Promise<'retrying' | 'failed' | 'cancelled' | undefined> {
+  const res = await sql<{ status: 'retrying' | 'failed' | 'cancelled' }>`
     update deliveries
-    set status = case when ${f.retryable} and attempts < max_attempts then 'retrying' else 'failed' end,
+    set status = case when not (${f.retryable} and attempts < max_attempts) then 'failed'
+        when exists (
+          select 1 from notifications n join broadcasts b on b.id = n.broadcast_id
+          where n.account_id = deliveries.account_id and n.id = deliveries.notification_id and b.status = 'cancelled'
+        ) then 'cancelled'
+        else 'retrying' end,
         -- base · 2^(attempt-1), ±25 % jitter so that a burst of failures does not retry in step,
         -- at least what the peer asked for (Retry-After), at most six hours
         next_attempt_at = case when ${f.retryable} and attempts < max_attempts

@@ -6,7 +6,8 @@ export interface DeliveryContent {
   html: string | null
 }
 
-export type DeliveryStatus = 'queued' | 'sending' | 'retrying' | 'delivered' | 'failed'
+/** cancelled: its broadcast was cancelled before it was sent. */
+export type DeliveryStatus = 'queued' | 'sending' | 'retrying' | 'delivered' | 'failed' | 'cancelled'
 
 /** One message to one recipient over one channel: the unit the workers claim, send and retry. */
 export interface DeliveriesTable {

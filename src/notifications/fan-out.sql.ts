@@ -6,7 +6,8 @@ import { resolveRecipientsSql, type Recipient } from '../routing/recipients.sql.
 export interface FanOut {
   category: string
   subject: string
-  text: string
+  /** Null for a broadcast: its notifications read the text from the broadcast's row (stored once). */
+  text: string | null
   html?: string | null | undefined
   isTest?: boolean
   actor: { type: string; id: string }

@@ -34,7 +34,7 @@ export type SendNotification = Static<typeof SendNotificationSchema>
 export const TestNotificationSchema = Strict({ category: Type.Ref(CategorySchema) })
 
 export const NotificationStatusSchema = Type.Union(
-  ['queued', 'sending', 'delivered', 'partially_failed', 'failed', 'undeliverable'].map((s) => Type.Literal(s)),
+  ['queued', 'sending', 'delivered', 'partially_failed', 'failed', 'undeliverable', 'cancelled'].map((s) => Type.Literal(s)),
 )
 
 export const SentNotificationSchema = Type.Object(
@@ -48,7 +48,8 @@ export const DeliverySchema = Type.Object(
     id: Type.String(),
     channel: Type.Literal('email'),
     recipient: Type.String(),
-    status: Type.Union(['queued', 'sending', 'retrying', 'delivered', 'failed'].map((s) => Type.Literal(s))),
+    // cancelled: its broadcast was cancelled before it was sent
+    status: Type.Union(['queued', 'sending', 'retrying', 'delivered', 'failed', 'cancelled'].map((s) => Type.Literal(s))),
     attempts: Type.Integer(),
     lastError: Type.Union([Type.String(), Type.Null()]),
     deliveredAt: Type.Union([DateTimeSchema, Type.Null()]),

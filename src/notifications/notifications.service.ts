@@ -28,6 +28,8 @@ function statusOf(row: Pick<NotificationRow, 'status'>, deliveries: Pick<Deliver
   if (deliveries.length > 0 && count('delivered') === deliveries.length) return 'delivered'
   const open = count('queued') + count('sending') + count('retrying')
   if (open === 0 && count('failed') > 0) return count('delivered') > 0 ? 'partially_failed' : 'failed'
+  // its broadcast was cancelled: what was not sent by then never will be
+  if (open === 0 && count('cancelled') > 0) return 'cancelled'
   return count('sending') + count('delivered') + count('failed') > 0 || deliveries.some((d) => d.status === 'retrying') ? 'sending' : 'queued'
 }
 

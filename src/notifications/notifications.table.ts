@@ -6,7 +6,8 @@ export interface NotificationsTable {
   id: string
   category: string
   subject: string
-  text: string
+  /** Null for a broadcast's notification: the text is its broadcast's (stored once). */
+  text: string | null
   html: string | null
   is_test: ColumnType<boolean, boolean | undefined, never>
   kind: ColumnType<'notification' | 'system', 'notification' | 'system' | undefined, never>

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { sql } from 'kysely'
+import { claimDeliveries, settleFailed } from '../../src/delivery/deliveries.repository.ts'
+import { deliveriesOf, getBroadcast, seedAccountsWithPrimary, startBroadcast } from '../helpers/broadcast-fixtures.ts'
+import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
+import { DATABASES } from '../helpers/databases.ts'
+import { makeAccount, sessionFor } from '../helpers/factories.ts'
+import { appWithMail } from '../helpers/test-worker.ts'
+import type { SmtpSink } from '../peers/smtp-sink.ts'
+
+const cancel = (app: TestApp, id: string, token?: string) => app.call({ method: 'POST', url: `/v1/broadcasts/${id}/cancel`, ...(token ? { token } : {}) })
+const mailsWith = (sink: SmtpSink, subject: string) => sink.messages.filter((m) => m.subject === subject).length
+const notificationsOf = async (app: TestApp, id: string) =>
+  (await sql<{ n: number }>`select count(*)::int as n from notifications where broadcast_id = ${id}`.execute(app.handle.db)).rows[0]!.n
+
+for (const kind of DATABASES) {
+  describe(`[${kind}] cancelling a broadcast`, () => {
+    test('a cancel stops the fan-out and the mail of the accounts already fanned out; a second cancel answers the same', async (t) => {
+      const { app, sink, drain } = await appWithMail(t, kind)
+      await seedAccountsWithPrimary(app.handle.db, 'cx', 6)
+      const started = await startBroadcast(app, { subject: 'Stop me' })
+      assert.equal(started.total, 6)
+      // one batch of two accounts fanned out: two notifications, their mail queued, not yet sent
+      assert.equal(await app.services.broadcasts.processBatch(2), true)
+      assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { queued: 2 })
+
+      const res = await cancel(app, started.id)
+      assert.equal(res.statusCode, 200, res.body)
+      const cancelled = res.json()
+      assert.equal(cancelled.status, 'cancelled')
+      assert.equal(cancelled.processed, 2)
+      assert.equal(cancelled.cancelledDeliveries, 2)
+      assert.ok(cancelled.cancelledAt && cancelled.finishedAt, res.body)
+
+      // no further batch, and nothing of it is sent
+      assert.equal(await app.services.broadcasts.processBatch(2), false)
+      await drain()
+      assert.equal(mailsWith(sink, 'Stop me'), 0)
+      assert.equal(await notificationsOf(app, started.id), 2)
+      assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { cancelled: 2 })
+
+      // the account's notification says so
+      const list = (await app.call({ method: 'GET', url: '/v1/accounts/cx-001/notifications' })).json()
+      assert.equal(list.data[0].status, 'cancelled')
+      assert.equal(list.data[0].deliveries[0].status, 'cancelled')
+
+      // idempotent: the same state again, and GET agrees
+      const again = await cancel(app, started.id)
+      assert.equal(again.statusCode, 200, again.body)
+      assert.deepEqual(again.json(), cancelled)
+      assert.deepEqual(await getBroadcast(app, started.id), cancelled)
+    })
+
+    test('a done broadcast whose mail is still queued is cancelled; one with all its mail sent answers done, unchanged', async (t) => {
+      const { app, sink, drain } = await appWithMail(t, kind)
+      await seedAccountsWithPrimary(app.handle.db, 'dn', 3)
+
+      const queued = await startBroadcast(app, { subject: 'Fanned out, not sent' })
+      while (await app.services.broadcasts.processBatch());
+      assert.equal((await getBroadcast(app, queued.id)).status, 'done')
+      const res = await cancel(app, queued.id)
+      assert.equal(res.statusCode, 200, res.body)
+      assert.equal(res.json().status, 'cancelled')
+      assert.equal(res.json().cancelledDeliveries, 3)
+      assert.equal(res.json().processed, 3)
+
+      const sent = await startBroadcast(app, { subject: 'All sent' })
+      await drain()
+      assert.equal(mailsWith(sink, 'All sent'), 3)
+      assert.equal(mailsWith(sink, 'Fanned out, not sent'), 0)
+      const done = await getBroadcast(app, sent.id)
+      assert.equal(done.status, 'done')
+      const late = await cancel(app, sent.id)
+      assert.equal(late.statusCode, 200, late.body)
+      assert.deepEqual(late.json(), done)
+    })
+
+    test('mail a worker is sending when the cancel comes goes out, but is not retried after it', async (t) => {
+      const app = await buildTestApp(t, kind)
+      await seedAccountsWithPrimary(app.handle.db, 'sx', 2)
+      const started = await startBroadcast(app, { subject: 'In flight' })
+      while (await app.services.broadcasts.processBatch());
+      // a worker has taken one of the two mails
+      const [taken] = await claimDeliveries(app.handle.db, { limit: 1, leaseSeconds: 60, token: 'worker-1' })
+      assert.ok(taken)
+
+      const res = await cancel(app, started.id)
+      assert.equal(res.json().cancelledDeliveries, 1, res.body)
+      assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { cancelled: 1, sending: 1 })
+
+      // its send failed for now: after the cancel, that is the end of it
+      const status = await settleFailed(app.handle.db, taken, 'worker-1', { retryable: true, detail: '421 try later', retryAfterSeconds: 0, backoffBaseSeconds: 1 })
+      assert.equal(status, 'cancelled')
+      assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { cancelled: 2 })
+    })
+
+    test('cancel needs the platform key, and answers 404 for an unknown broadcast and 400 for a malformed id', async (t) => {
+      const app = await buildTestApp(t, kind)
+      const a = await makeAccount(app)
+      const started = await startBroadcast(app, { subject: 'Only the platform' })
+
+      const asAdmin = await cancel(app, started.id, await sessionFor(app, a.accountId, a.users.admin!))
+      assert.equal(asAdmin.statusCode, 403, asAdmin.body)
+      assert.equal((await getBroadcast(app, started.id)).status, 'running')
+
+      const unknown = await cancel(app, 'bc_nosuchbroadcast')
+      assert.equal(unknown.statusCode, 404, unknown.body)
+      assert.equal(unknown.headers['content-type'], 'application/problem+json; charset=utf-8')
+      assert.equal(unknown.json().code, 'not-found')
+      assert.equal((await cancel(app, 'bad.id')).statusCode, 400)
+    })
+  })
+}

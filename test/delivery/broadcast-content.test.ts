@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { sql } from 'kysely'
+import { seedAccountsWithPrimary, startBroadcast } from '../helpers/broadcast-fixtures.ts'
+import { DATABASES } from '../helpers/databases.ts'
+import { appWithMail } from '../helpers/test-worker.ts'
+
+/** 20 kB of text that compresses badly (TOAST would hide a repeated string), the same each run. */
+const bulkyText = (seed: number) =>
+  Array.from({ length: 2_000 }, (_, i) => ((i * 2654435761 + seed) >>> 0).toString(36).padStart(9, '0')).join(' ')
+
+for (const kind of DATABASES) {
+  describe(`[${kind}] a broadcast's content`, () => {
+    test('is stored once, whatever the number of accounts, and every mail still carries it', async (t) => {
+      const { app, sink, drain } = await appWithMail(t, kind)
+      const accounts = await seedAccountsWithPrimary(app.handle.db, 'ct', 12)
+      const text = bulkyText(1)
+      const html = `<p>${bulkyText(2)}</p>`
+
+      const few = await startBroadcast(app, { subject: 'To two', text, html, accountIds: accounts.slice(0, 2) })
+      const many = await startBroadcast(app, { subject: 'To twelve', text, html })
+      await drain()
+
+      // what the notification rows hold of the content: nothing, for two accounts as for twelve
+      const stored = async (id: string) =>
+        (
+          await sql<{ rows: number; bytes: number }>`
+            select count(*)::int as rows, coalesce(sum(coalesce(octet_length(text), 0) + coalesce(octet_length(html), 0)), 0)::int as bytes
+            from notifications where broadcast_id = ${id}`.execute(app.handle.db)
+        ).rows[0]!
+      assert.deepEqual(await stored(few.id), { rows: 2, bytes: 0 })
+      assert.deepEqual(await stored(many.id), { rows: 12, bytes: 0 })
+      // the broadcast's own row holds it, once
+      const own = await sql<{ text: string; html: string }>`select text, html from broadcasts where id = ${many.id}`.execute(app.handle.db)
+      assert.equal(own.rows[0]!.text, text)
+      assert.equal(own.rows[0]!.html, html)
+
+      // and each of the 14 mails carries the whole text and html
+      const mails = sink.messages.filter((m) => m.subject === 'To two' || m.subject === 'To twelve')
+      assert.equal(mails.length, 14)
+      for (const m of mails) {
+        assert.equal(m.text?.trim(), text)
+        assert.ok(typeof m.html === 'string' && m.html.includes(html), `html of ${m.subject}`)
+      }
+    })
+
+    test('a notification written with its own copy of the text (before the change) still sends it', async (t) => {
+      const { app, sink, drain } = await appWithMail(t, kind)
+      const [account] = await seedAccountsWithPrimary(app.handle.db, 'od', 1)
+      const b = await startBroadcast(app, { subject: 'Old style', text: 'The broadcast row text.' })
+      // as fan-out wrote it before: the text copied into the notification, and a delivery
+      await sql`update broadcasts set status = 'done', processed = 1, finished_at = now() where id = ${b.id}`.execute(app.handle.db)
+      await sql`insert into notifications (account_id, id, category, subject, text, status, recipients, broadcast_id, actor_type, actor_id)
+        values (${account}, ${b.id + '.' + account}, 'account_update', 'Old style', 'Its own copy.', 'queued',
+          ${JSON.stringify([{ email: `owner@${account}.example`, name: 'Owner' }])}::jsonb, ${b.id}, 'api_key', 'k')`.execute(app.handle.db)
+      await sql`insert into deliveries (account_id, id, channel, notification_id, recipient, max_attempts)
+        values (${account}, ${b.id + '.' + account + '.0'}, 'email', ${b.id + '.' + account}, ${`owner@${account}.example`}, 3)`.execute(app.handle.db)
+      await drain()
+      const mail = sink.messages.find((m) => m.subject === 'Old style')
+      assert.equal(mail?.text?.trim(), 'Its own copy.')
+    })
+  })
+}
