@@ -3,19 +3,40 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox'
 /** Ids chosen by callers or made by us (SPEC 2). */
 export const IdSchema = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', minLength: 1, maxLength: 64 })
 
+/** The characters of an unquoted local part (RFC 5322 `atext`). */
+const ATEXT = "[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]"
+/** A domain label: letters, digits and inner hyphens, 1 to 63 characters. */
+const LABEL = '[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?'
+
 /**
- * The HTML standard's "valid email address", at most 254 characters. Being a single line it also
- * keeps CR/LF out of mail headers.
+ * An address SMTP can carry without quoting (RFC 5321 4.1.2, 4.5.3.1.1): a local part of dot-atoms
+ * (no leading, trailing or doubled dot) of at most 64 characters, and a domain of at least two
+ * labels (`a@b` names no host on the Internet); at most 254 characters in all. Narrower than the
+ * HTML standard's "valid email address", which lets through forms a mail server must quote
+ * (`".a"@b.c`). Being a single line it also keeps CR/LF out of mail headers. The settings page
+ * sends what was typed and shows this schema's refusal (it has no rule of its own).
  */
 export const EmailSchema = Type.String({
   maxLength: 254,
-  pattern:
-    "^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$",
+  pattern: `^(?=[^@]{1,64}@)${ATEXT}+(?:\\.${ATEXT}+)*@${LABEL}(?:\\.${LABEL})+$`,
 })
 
-/** Text that may end up in a mail header (a name, a subject): one line, no control characters. */
+/**
+ * Characters a line of text may not hold: C0 and C1 controls (U+0085 is a line break to some
+ * mail readers), DEL, the line and paragraph separators, and the bidirectional embeddings,
+ * overrides and isolates, which make a name read differently from what it is ("Admin " + U+202E + "gnp.exe" shows as "Admin exe.png").
+ */
+const NOT_IN_A_LINE = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069'
+
+/** An RFC 2047 encoded-word (`=?utf-8?Q?...?=`): a mail reader would decode it, to any text at all. */
+const ENCODED_WORD = '=\\?[^?\\s]+\\?[bBqQ]\\?[^?\\s]*\\?='
+
+/**
+ * Text that may end up in a mail header (a name, a subject): one line, none of the characters
+ * above, and no encoded-word (what we send is encoded by us, never taken as already encoded).
+ */
 export const LineSchema = (opts: { minLength?: number; maxLength: number }) =>
-  Type.String({ minLength: opts.minLength ?? 1, maxLength: opts.maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$' })
+  Type.String({ minLength: opts.minLength ?? 1, maxLength: opts.maxLength, pattern: `^(?!.*${ENCODED_WORD})[^${NOT_IN_A_LINE}]*$` })
 
 /** Text of a message body: any lines, but no NUL, which PostgreSQL text cannot hold. */
 export const TextSchema = (opts: { minLength?: number; maxLength: number }) =>
