@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { sql } from 'kysely'
 import { seedAccountsWithPrimary, startBroadcast } from '../helpers/broadcast-fixtures.ts'
+import type { TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { appWithMail } from '../helpers/test-worker.ts'
 
@@ -9,38 +10,50 @@ import { appWithMail } from '../helpers/test-worker.ts'
 const bulkyText = (seed: number) =>
   Array.from({ length: 2_000 }, (_, i) => ((i * 2654435761 + seed) >>> 0).toString(36).padStart(9, '0')).join(' ')
 
+/** How many notification rows the broadcast has, and the bytes of text and html they hold. */
+async function storedContent(app: TestApp, broadcastId: string) {
+  const res = await sql<{ rows: number; bytes: number }>`
+    select count(*)::int as rows, coalesce(sum(coalesce(octet_length(text), 0) + coalesce(octet_length(html), 0)), 0)::int as bytes
+    from notifications where broadcast_id = ${broadcastId}`.execute(app.handle.db)
+  return res.rows[0]!
+}
+
 for (const kind of DATABASES) {
   describe(`[${kind}] a broadcast's content`, () => {
-    test('is stored once, whatever the number of accounts, and every mail still carries it', async (t) => {
+    test('its text is stored once, whatever the number of accounts, and every mail still carries it', async (t) => {
       const { app, sink, drain } = await appWithMail(t, kind)
       const accounts = await seedAccountsWithPrimary(app.handle.db, 'ct', 12)
       const text = bulkyText(1)
-      const html = `<p>${bulkyText(2)}</p>`
 
-      const few = await startBroadcast(app, { subject: 'To two', text, html, accountIds: accounts.slice(0, 2) })
-      const many = await startBroadcast(app, { subject: 'To twelve', text, html })
+      const few = await startBroadcast(app, { subject: 'To two', text, accountIds: accounts.slice(0, 2) })
+      const many = await startBroadcast(app, { subject: 'To twelve', text })
       await drain()
 
-      // what the notification rows hold of the content: nothing, for two accounts as for twelve
-      const stored = async (id: string) =>
-        (
-          await sql<{ rows: number; bytes: number }>`
-            select count(*)::int as rows, coalesce(sum(coalesce(octet_length(text), 0) + coalesce(octet_length(html), 0)), 0)::int as bytes
-            from notifications where broadcast_id = ${id}`.execute(app.handle.db)
-        ).rows[0]!
-      assert.deepEqual(await stored(few.id), { rows: 2, bytes: 0 })
-      assert.deepEqual(await stored(many.id), { rows: 12, bytes: 0 })
+      // what the notification rows hold of the text: nothing, for two accounts as for twelve
+      assert.deepEqual(await storedContent(app, few.id), { rows: 2, bytes: 0 })
+      assert.deepEqual(await storedContent(app, many.id), { rows: 12, bytes: 0 })
       // the broadcast's own row holds it, once
-      const own = await sql<{ text: string; html: string }>`select text, html from broadcasts where id = ${many.id}`.execute(app.handle.db)
+      const own = await sql<{ text: string }>`select text from broadcasts where id = ${many.id}`.execute(app.handle.db)
       assert.equal(own.rows[0]!.text, text)
-      assert.equal(own.rows[0]!.html, html)
 
-      // and each of the 14 mails carries the whole text and html
+      // and each of the 14 mails carries the whole text
       const mails = sink.messages.filter((m) => m.subject === 'To two' || m.subject === 'To twelve')
       assert.equal(mails.length, 14)
+      for (const m of mails) assert.equal(m.text?.trim(), text)
+    })
+
+    test('an html part is stored once on the broadcast too, and goes out in every mail', async (t) => {
+      const { app, sink, drain } = await appWithMail(t, kind)
+      await seedAccountsWithPrimary(app.handle.db, 'ht', 3)
+      const html = `<p>${bulkyText(2)}</p>`
+      const b = await startBroadcast(app, { subject: 'With html', text: 'Plain version.', html })
+      await drain()
+      assert.deepEqual(await storedContent(app, b.id), { rows: 3, bytes: 0 })
+      const mails = sink.messages.filter((m) => m.subject === 'With html')
+      assert.equal(mails.length, 3)
       for (const m of mails) {
-        assert.equal(m.text?.trim(), text)
-        assert.ok(typeof m.html === 'string' && m.html.includes(html), `html of ${m.subject}`)
+        assert.equal(m.text?.trim(), 'Plain version.')
+        assert.ok(typeof m.html === 'string' && m.html.includes(html), 'the html part')
       }
     })
 
