@@ -2,6 +2,9 @@ import { Type, type Static } from '@sinclair/typebox'
 import { DateTimeSchema, IdSchema, LineSchema, LocaleSchema, PageSchema, Strict } from '../lib/schemas.ts'
 
 /** A domain name as `allowedEmailDomains` takes it: lower-case labels, no scheme, no `@`. */
+/** The longest account name the API takes (and so the longest it answers with). */
+const ACCOUNT_NAME_MAX = 200
+
 const DomainSchema = Type.String({
   maxLength: 253,
   pattern: '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$',
@@ -14,9 +17,9 @@ const AllowedDomainsSchema = Type.Union([Type.Array(DomainSchema, { maxItems: 50
 export const AccountSchema = Type.Object(
   {
     id: IdSchema,
-    name: Type.String(),
+    name: Type.String({ maxLength: ACCOUNT_NAME_MAX }),
     locale: LocaleSchema,
-    allowedEmailDomains: Type.Union([Type.Array(Type.String()), Type.Null()]),
+    allowedEmailDomains: AllowedDomainsSchema,
     contactsReviewedAt: Type.Union([DateTimeSchema, Type.Null()]),
     createdAt: DateTimeSchema,
     updatedAt: DateTimeSchema,
@@ -27,7 +30,7 @@ export type Account = Static<typeof AccountSchema>
 
 export const CreateAccountSchema = Strict({
   id: Type.Optional(IdSchema),
-  name: LineSchema({ maxLength: 200 }),
+  name: LineSchema({ maxLength: ACCOUNT_NAME_MAX }),
   locale: Type.Optional(LocaleSchema),
   allowedEmailDomains: Type.Optional(AllowedDomainsSchema),
 })
@@ -35,7 +38,7 @@ export type CreateAccount = Static<typeof CreateAccountSchema>
 
 export const UpdateAccountSchema = Strict(
   {
-    name: Type.Optional(LineSchema({ maxLength: 200 })),
+    name: Type.Optional(LineSchema({ maxLength: ACCOUNT_NAME_MAX })),
     locale: Type.Optional(LocaleSchema),
     allowedEmailDomains: Type.Optional(AllowedDomainsSchema),
   },

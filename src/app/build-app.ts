@@ -24,6 +24,7 @@ import { authPlugin } from './auth.plugin.ts'
 import type { Services } from './container.ts'
 import { registerErrorHandling, sendProblem } from './error-handler.ts'
 import { metricsPlugin } from './metrics.plugin.ts'
+import { completeContract } from './openapi-contract.ts'
 import { openApiRoutes, opsRoutes } from './ops.routes.ts'
 import { installRateLimits } from './rate-limit.ts'
 import { httpServerOptions, type HttpServerConfig } from './http-server-options.ts'
@@ -151,6 +152,7 @@ export async function buildApp(services: Services, config: AppConfig, probes: Ap
       security: [{ bearer: [] }],
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    transformObject: (d) => ('openapiObject' in d ? completeContract(d.openapiObject) : d.swaggerObject),
   })
   await app.register(cookie)
   await app.register(metricsPlugin, { db: services.db, worker: probes.worker })

@@ -10,7 +10,6 @@ import { AppError } from '../lib/errors.ts'
 import { bearer } from './auth.plugin.ts'
 import { problem, publicProblems } from './route-helpers.ts'
 
-const Status = Type.Object({ status: Type.String() })
 
 export interface OpsRoutesOptions {
   db: Kysely<Database>
@@ -58,7 +57,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
         operationId: 'healthz',
         summary: "The process is alive (and so is its delivery worker's loop, when it runs one)",
         security: [],
-        response: { 200: Status, ...publicProblems(), 503: problem(503) },
+        response: { 200: Type.Object({ status: Type.Literal('ok') }), ...publicProblems(), 503: problem(503) },
       },
     },
     async () => {
@@ -71,7 +70,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
               : `The delivery worker has not moved for ${Math.round(worker.beatAgeMs / 1000)} s (it counts as stalled after ${worker.limitMs / 1000} s).`,
         })
       }
-      return { status: 'ok' }
+      return { status: 'ok' as const }
     },
   )
 
@@ -84,7 +83,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
         operationId: 'readyz',
         summary: 'The service can reach its database',
         security: [],
-        response: { 200: Status, ...publicProblems(), 503: problem(503) },
+        response: { 200: Type.Object({ status: Type.Literal('ready') }), ...publicProblems(), 503: problem(503) },
       },
     },
     async () => {
@@ -93,7 +92,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
       } catch (cause) {
         throw new AppError('unavailable', { detail: 'The database does not answer.', cause })
       }
-      return { status: 'ready' }
+      return { status: 'ready' as const }
     },
   )
 
@@ -109,7 +108,8 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
         security: [{ metricsToken: [] }],
         produces: ['text/plain'],
         response: {
-          200: Type.String({ description: 'Prometheus text format' }),
+          // a handful of metric families with bounded labels: tens of kB; the bound only describes that
+          200: Type.String({ maxLength: 10_000_000, description: 'Prometheus text format' }),
           401: problem(401),
           404: { ...problem(404), description: 'Not served on this port: METRICS_TOKEN is not set (not-found)' },
           ...publicProblems(),

@@ -13,12 +13,16 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   422: 'The request is well-formed but breaks a rule of the contact sheet',
   428: 'If-Match is required (precondition-required)',
   429: 'Too many requests (rate-limited); see Retry-After',
+  500: 'An unexpected error (internal): the detail is hidden; quote the requestId',
   503: 'The service is not ready (unavailable)',
 }
 
+/** What a problem of `status` means, as the document says it. */
+export const problemDescription = (status: number) => PROBLEM_DESCRIPTIONS[status] ?? 'A problem'
+
 /** One problem answer, documented with the media type it is sent as (`application/problem+json`). */
 export const problem = (status: number) => ({
-  description: PROBLEM_DESCRIPTIONS[status] ?? 'A problem',
+  description: problemDescription(status),
   content: { 'application/problem+json': { schema: Type.Ref(ProblemSchema) } },
 })
 

@@ -1,18 +1,19 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { DateTimeSchema, EmailSchema, IdSchema, Strict } from '../lib/schemas.ts'
+import { USER_NAME_MAX } from '../users/users.schemas.ts'
 
 /** A slot held by a user of the account. */
 export const UserContactSchema = Type.Object({
   type: Type.Literal('user'),
   userId: IdSchema,
-  email: Type.String(),
-  name: Type.String(),
+  email: EmailSchema,
+  name: Type.String({ maxLength: USER_NAME_MAX }),
 })
 
 /** A slot held by an outside address (security only), usable once verified. */
 export const EmailContactSchema = Type.Object({
   type: Type.Literal('email'),
-  email: Type.String(),
+  email: EmailSchema,
   verification: Type.Union([Type.Literal('pending'), Type.Literal('verified')]),
 })
 
@@ -25,13 +26,13 @@ const OptionalContact = Type.Union([Type.Ref(ContactSchema), Type.Null()])
 export const ContactSheetSchema = Type.Object(
   {
     primary: OptionalContact,
-    billing: Type.Array(Type.Ref(ContactSchema)),
+    billing: Type.Array(Type.Ref(ContactSchema), { maxItems: 3, description: 'At most three (SPEC 2)' }),
     decisionMaker: OptionalContact,
     onboarding: OptionalContact,
     security: OptionalContact,
     technicalAdmin: OptionalContact,
     contactsReviewedAt: Type.Union([DateTimeSchema, Type.Null()]),
-    version: Type.Integer(),
+    version: Type.Integer({ format: 'int32', minimum: 1, maximum: 2_147_483_647, description: 'Counts changes to the sheet; send it back as If-Match' }),
   },
   { $id: 'ContactSheet' },
 )

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { IdSchema } from '../lib/schemas.ts'
 
 export const HEALTH_PROBLEMS = [
   'no-primary-contact',
@@ -11,13 +12,14 @@ export type HealthProblemCode = (typeof HEALTH_PROBLEMS)[number]
 
 export const AccountHealthSchema = Type.Object(
   {
-    accountId: Type.String(),
+    accountId: IdSchema,
     ok: Type.Boolean(),
     problems: Type.Array(
       Type.Object({
         code: Type.Union(HEALTH_PROBLEMS.map((c) => Type.Literal(c))),
-        message: Type.String(),
+        message: Type.String({ maxLength: 500 }),
       }),
+      { maxItems: HEALTH_PROBLEMS.length, description: 'Each problem at most once' },
     ),
   },
   { $id: 'AccountHealth' },

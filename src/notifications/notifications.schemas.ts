@@ -1,31 +1,51 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { SENDABLE_CATEGORIES } from '../routing/routing-policy.ts'
-import { DateTimeSchema, LineSchema, PageSchema, Strict, TextSchema } from '../lib/schemas.ts'
+import { SLOT_NAMES } from '../contacts/contact-slots.ts'
+import { DateTimeSchema, EmailSchema, IdSchema, LineSchema, PageSchema, Strict, TextSchema } from '../lib/schemas.ts'
+import { USER_NAME_MAX } from '../users/users.schemas.ts'
+
+/** The longest subject a notification takes. */
+const SUBJECT_MAX = 300
+/** See `Recipients`. */
+const RECIPIENTS_MAX = 10_000
 
 export const CategorySchema = Type.Union(SENDABLE_CATEGORIES.map((c) => Type.Literal(c)), { $id: 'Category' })
 
 export const RecipientSchema = Type.Object(
   {
-    email: Type.String(),
-    name: Type.Union([Type.String(), Type.Null()]),
-    userId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    slots: Type.Array(Type.String(), { description: 'Why this person: the slots that chose them, or `super_admin` (last fallback)' }),
+    email: EmailSchema,
+    name: Type.Union([Type.String({ maxLength: USER_NAME_MAX }), Type.Null()]),
+    userId: Type.Optional(Type.Union([IdSchema, Type.Null()])),
+    slots: Type.Array(Type.String({ maxLength: 32 }), {
+      maxItems: SLOT_NAMES.length + 1,
+      description: 'Why this person: the slots that chose them, or `super_admin` (last fallback)',
+    }),
   },
   { $id: 'Recipient' },
 )
+
+/**
+ * A notification's recipients (and so its deliveries). Not a limit the service applies: the sheet
+ * holds at most 8 people and the last fallback is the account's active super admins, so this is
+ * the most an account with that many super admins would see.
+ */
+const Recipients = Type.Array(Type.Ref(RecipientSchema), { maxItems: RECIPIENTS_MAX })
+
+/** A notification's id: ours (`ntf_…`), or derived from its broadcast's and account's (`brd_….<account>`). */
+const NotificationIdSchema = Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_.-]+$' })
 
 const Fallback = Type.Union([Type.Literal('primary'), Type.Literal('super_admins'), Type.Null()], {
   description: 'How recipients were found when the category\'s own slots were empty',
 })
 
 export const RecipientsPreviewSchema = Type.Object(
-  { category: Type.Ref(CategorySchema), recipients: Type.Array(Type.Ref(RecipientSchema)), fallback: Fallback },
+  { category: Type.Ref(CategorySchema), recipients: Recipients, fallback: Fallback },
   { $id: 'RecipientsPreview' },
 )
 
 export const SendNotificationSchema = Strict({
   category: Type.Ref(CategorySchema),
-  subject: LineSchema({ maxLength: 300 }),
+  subject: LineSchema({ maxLength: SUBJECT_MAX }),
   text: TextSchema({ minLength: 1, maxLength: 100_000 }),
   html: Type.Optional(TextSchema({ maxLength: 500_000 })),
 })
@@ -38,20 +58,20 @@ export const NotificationStatusSchema = Type.Union(
 )
 
 export const SentNotificationSchema = Type.Object(
-  { id: Type.String(), status: NotificationStatusSchema, fallback: Fallback, recipients: Type.Array(Type.Ref(RecipientSchema)) },
+  { id: NotificationIdSchema, status: NotificationStatusSchema, fallback: Fallback, recipients: Recipients },
   { $id: 'SentNotification' },
 )
 export type SentNotification = Static<typeof SentNotificationSchema>
 
 export const DeliverySchema = Type.Object(
   {
-    id: Type.String(),
+    id: Type.String({ maxLength: 300, pattern: '^[A-Za-z0-9_.-]+$', description: "The notification's id and the recipient's" }),
     channel: Type.Literal('email'),
-    recipient: Type.String(),
+    recipient: EmailSchema,
     // cancelled: its broadcast was cancelled before it was sent
     status: Type.Union(['queued', 'sending', 'retrying', 'delivered', 'failed', 'cancelled'].map((s) => Type.Literal(s))),
-    attempts: Type.Integer(),
-    lastError: Type.Union([Type.String(), Type.Null()]),
+    attempts: Type.Integer({ format: 'int32', minimum: 0, maximum: 2_147_483_647 }),
+    lastError: Type.Union([Type.String({ maxLength: 500 }), Type.Null()], { description: "The last failure's reason, cut at 500 characters" }),
     deliveredAt: Type.Union([DateTimeSchema, Type.Null()]),
     nextAttemptAt: Type.Union([DateTimeSchema, Type.Null()]),
   },
@@ -60,17 +80,17 @@ export const DeliverySchema = Type.Object(
 
 export const NotificationSchema = Type.Object(
   {
-    id: Type.String(),
-    category: Type.String(),
+    id: NotificationIdSchema,
+    category: Type.String({ maxLength: 64, description: 'A sendable category, or the system mail it is (verify_email, contacts_review)' }),
     kind: Type.Union([Type.Literal('notification'), Type.Literal('system')]),
-    subject: Type.String(),
+    subject: Type.String({ maxLength: SUBJECT_MAX }),
     isTest: Type.Boolean(),
     status: NotificationStatusSchema,
     fallback: Fallback,
-    recipients: Type.Array(Type.Ref(RecipientSchema)),
-    broadcastId: Type.Union([Type.String(), Type.Null()]),
+    recipients: Recipients,
+    broadcastId: Type.Union([IdSchema, Type.Null()]),
     createdAt: DateTimeSchema,
-    deliveries: Type.Array(Type.Ref(DeliverySchema)),
+    deliveries: Type.Array(Type.Ref(DeliverySchema), { maxItems: RECIPIENTS_MAX, description: 'One per recipient' }),
   },
   { $id: 'Notification' },
 )
@@ -79,8 +99,8 @@ export type Notification = Static<typeof NotificationSchema>
 export const NotificationPageSchema = PageSchema(NotificationSchema)
 
 export const NotificationParamsSchema = Strict({
-  accountId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
-  notificationId: Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_.-]+$' }),
+  accountId: IdSchema,
+  notificationId: NotificationIdSchema,
 })
 
 export const IdempotencyHeadersSchema = Type.Object({

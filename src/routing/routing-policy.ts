@@ -8,7 +8,7 @@ import { SENDABLE_CATEGORIES, type SendableCategory } from './categories.ts'
 
 export { SENDABLE_CATEGORIES, type SendableCategory }
 
-const SlotList = Type.Array(Type.Union(SLOT_NAMES.map((s) => Type.Literal(s))), { minItems: 1, uniqueItems: true })
+const SlotList = Type.Array(Type.Union(SLOT_NAMES.map((s) => Type.Literal(s))), { minItems: 1, maxItems: SLOT_NAMES.length, uniqueItems: true })
 
 /** One category's rule: the slots it goes to, and the slots to use when all of those are empty. */
 export const CategoryRuleSchema = Type.Object(

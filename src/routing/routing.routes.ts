@@ -4,17 +4,22 @@ import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
 import { problems, publicProblems } from '../app/route-helpers.ts'
 import { CategorySchema, RecipientsPreviewSchema } from '../notifications/notifications.schemas.ts'
 import type { NotificationService } from '../notifications/notifications.service.ts'
+import { SLOT_NAMES } from '../contacts/contact-slots.ts'
 import { SENDABLE_CATEGORIES } from './routing-policy.ts'
+
+/** A rule's slots as the policy file names them (routing-policy.ts), each at most once. */
+const SlotNames = Type.Array(Type.String({ maxLength: 32 }), { maxItems: SLOT_NAMES.length })
 
 const CategoriesSchema = Type.Object(
   {
     data: Type.Array(
       Type.Object({
         category: Type.Ref(CategorySchema),
-        to: Type.Array(Type.String()),
-        fallback: Type.Union([Type.Array(Type.String()), Type.Null()]),
-        description: Type.Optional(Type.String()),
+        to: SlotNames,
+        fallback: Type.Union([SlotNames, Type.Null()]),
+        description: Type.Optional(Type.String({ maxLength: 500 })),
       }),
+      { maxItems: SENDABLE_CATEGORIES.length },
     ),
   },
   { $id: 'Categories' },

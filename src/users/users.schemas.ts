@@ -1,6 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { DateTimeSchema, EmailSchema, IdSchema, LineSchema, LocaleSchema, PageSchema, Strict } from '../lib/schemas.ts'
 
+/** The longest user name the API takes (and so the longest it answers with). */
+export const USER_NAME_MAX = 200
+
 export const RoleSchema = Type.Union([Type.Literal('super_admin'), Type.Literal('billing_admin'), Type.Literal('member')])
 export const UserStatusSchema = Type.Union([Type.Literal('active'), Type.Literal('deactivated')])
 
@@ -8,8 +11,8 @@ export const UserSchema = Type.Object(
   {
     id: IdSchema,
     accountId: IdSchema,
-    email: Type.String(),
-    name: Type.String(),
+    email: EmailSchema,
+    name: Type.String({ maxLength: USER_NAME_MAX }),
     role: RoleSchema,
     status: UserStatusSchema,
     locale: Type.Union([LocaleSchema, Type.Null()]),
@@ -23,7 +26,7 @@ export type User = Static<typeof UserSchema>
 /** The host product's view of a user, as `PUT .../users/{userId}` mirrors it. */
 export const PutUserSchema = Strict({
   email: EmailSchema,
-  name: LineSchema({ maxLength: 200 }),
+  name: LineSchema({ maxLength: USER_NAME_MAX }),
   role: RoleSchema,
   status: Type.Optional(UserStatusSchema),
   locale: Type.Optional(Type.Union([LocaleSchema, Type.Null()])),
@@ -33,7 +36,7 @@ export type PutUser = Static<typeof PutUserSchema>
 export const PatchUserSchema = Strict(
   {
     email: Type.Optional(EmailSchema),
-    name: Type.Optional(LineSchema({ maxLength: 200 })),
+    name: Type.Optional(LineSchema({ maxLength: USER_NAME_MAX })),
     role: Type.Optional(RoleSchema),
     status: Type.Optional(UserStatusSchema),
     locale: Type.Optional(Type.Union([LocaleSchema, Type.Null()])),

@@ -36,7 +36,10 @@ export const webhookEndpointRoutes: FastifyPluginAsyncTypebox<{ webhooks: Webhoo
         tags,
         operationId: 'listWebhookEndpoints',
         summary: 'The webhook endpoints, with their status',
-        response: { 200: Type.Object({ data: Type.Array(Type.Ref(WebhookEndpointSchema)) }), ...problems(403) },
+        response: { 200: Type.Object({
+            // every endpoint, unpaged: not a limit the service applies, but the operator registers a handful
+            data: Type.Array(Type.Ref(WebhookEndpointSchema), { maxItems: 1000 }),
+          }), ...problems(403) },
       },
     },
     async () => webhooks.list(),
