@@ -37,13 +37,14 @@ const TAGS: Record<string, string> = {
 const count = (description: string) => ({ description, schema: { type: 'integer', format: 'int32', minimum: 0, maximum: 2_147_483_647 } })
 
 /**
- * The budget headers @fastify/rate-limit sends (src/app/rate-limit.ts) on every answer to a request
- * it counted, and Retry-After on a 429. None of them is sent while RATE_LIMIT_PER_MINUTE is 0.
+ * The budget headers src/app/rate-limit.ts sends on the answer to every request it charged to a
+ * budget, and Retry-After on its 429s. None of them is sent while RATE_LIMIT_PER_MINUTE is 0, and
+ * the 429 of the failed-authentication budget carries Retry-After only.
  */
 const RATE_LIMIT_HEADERS = {
-  'X-RateLimit-Limit': count('Requests a minute this caller may make (sent while rate limiting is on)'),
+  'X-RateLimit-Limit': count('Requests a minute the caller (its credential, or else its address) may make; sent while rate limiting is on'),
   'X-RateLimit-Remaining': count('Requests left in the current minute'),
-  'X-RateLimit-Reset': count('Seconds until the budget is full again'),
+  'X-RateLimit-Reset': count('Seconds until the minute ends and the budget is full again'),
 }
 const RETRY_AFTER = { 'Retry-After': { ...count('Seconds to wait before trying again'), required: true } }
 

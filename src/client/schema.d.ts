@@ -710,11 +710,11 @@ export interface components {
     parameters: never;
     requestBodies: never;
     headers: {
-        /** @description Requests a minute this caller may make (sent while rate limiting is on) */
+        /** @description Requests a minute the caller (its credential, or else its address) may make; sent while rate limiting is on */
         "X-RateLimit-Limit": number;
         /** @description Requests left in the current minute */
         "X-RateLimit-Remaining": number;
-        /** @description Seconds until the budget is full again */
+        /** @description Seconds until the minute ends and the budget is full again */
         "X-RateLimit-Reset": number;
         /** @description Seconds to wait before trying again */
         "Retry-After": number;
