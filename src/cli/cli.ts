@@ -38,8 +38,9 @@ Commands:
   broadcast --category C --subject S --text T [--accounts ID,ID]
                               one category to every account (or those), with progress
   broadcast cancel ID         stop a broadcast and its mail not yet sent
-  import FILE.csv [--dry-run] [--rejects FILE] [--batch N] [--restart]
-                              load a users or sheets CSV (docs/CSV.md); resumable; exit 3 when rows were rejected
+  import FILE.csv [--dry-run] [--rejects FILE] [--batch N] [--restart] [--encoding E]
+                              load a users or sheets CSV (docs/CSV.md); resumable; exit 3 when rows were rejected;
+                              UTF-8 unless a byte-order mark or --encoding (windows-1252, utf-16le, ...) says otherwise
   export [--out FILE] [--format users|sheets]
                               write every account's users (default) or contact sheet as CSV
 
@@ -78,6 +79,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         batch: { type: 'string' },
         'dry-run': { type: 'boolean' },
         restart: { type: 'boolean' },
+        encoding: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -126,7 +128,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         await (await load.broadcast())(config, remote, { ...values, sub: positionals[0], id: positionals[1] })
         return 0
       case 'import':
-        return await (await load.importCommand())(config, { file: positionals[0], rejects: values.rejects, batch: values.batch, dryRun: values['dry-run'], restart: values.restart })
+        return await (await load.importCommand())(config, { file: positionals[0], rejects: values.rejects, batch: values.batch, dryRun: values['dry-run'], restart: values.restart, encoding: values.encoding })
       case 'export':
         await (await load.exportCommand())(config, { out: values.out, format: values.format })
         return 0

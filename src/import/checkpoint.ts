@@ -10,6 +10,8 @@ import type { CsvFormat } from './csv-formats.ts'
 export interface Checkpoint {
   version: 1
   file: FileIdentity
+  /** The encoding the file was read in (absent: UTF-8); a resume in another starts over. */
+  encoding?: string
   format: CsvFormat
   /** The last line of the file whose rows are all committed (or rejected). */
   line: number

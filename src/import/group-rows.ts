@@ -15,6 +15,8 @@ export interface Group<P> {
   ready?: ReadyRow<P>[]
   /** ...or the answer already, when a row was refused without needing the database. */
   refused?: GroupResult
+  /** The line of a record that cannot be read as CSV (such a record is a group of its own). */
+  unreadable?: number
 }
 
 export interface RowRules<P> {
@@ -52,7 +54,7 @@ export async function* groupRecords<P>(records: AsyncIterable<SourceRecord>, lay
 
 function decide<P>(records: SourceRecord[], accountId: string, layout: Layout, rules: RowRules<P>, seen: Map<string, number>): Group<P> {
   const endLine = records[records.length - 1]!.endLine
-  const base = { accountId, endLine, size: records.length }
+  const base = { accountId, endLine, size: records.length, ...(records[0]!.error ? { unreadable: records[0]!.line } : {}) }
   const problems = new Map<number, RowProblem>()
   const ready: ReadyRow<P>[] = []
   const firstSeen = accountId === '' ? undefined : seen.get(accountId)

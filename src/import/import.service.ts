@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import path from 'node:path'
 import type { Kysely } from 'kysely'
 import type { Progress } from '../cli/progress.ts'
@@ -12,12 +13,13 @@ import { emptyTally, inTransaction, rejectGroup, TALLY_KEYS, type ApplyGroups, t
 import { checkpointPath, fileIdentity, loadCheckpoint, removeCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.ts'
 import { CsvFormatError, detectFormat, type CsvFormat, type Layout } from './csv-formats.ts'
 import { parseSheetsRow, parseUsersRow } from './csv-rows.ts'
-import { estimateRows, readRecords } from './csv-source.ts'
+import { readRecords } from './csv-source.ts'
 import { groupRecords, type Group, type RowRules } from './group-rows.ts'
 import { createSheetsImporter } from './import-sheets.ts'
 import { checkUsersGroup, createUsersImporter } from './import-users.ts'
 import { orderedBatches } from './ordered-batches.ts'
 import { fromAppError, openRejects, problemOf, type RejectedRow, type RowProblem } from './rejects.ts'
+import { checkFile, chooseEncoding, refuseUnmarkedUtf16, type FileEncoding } from './text-encoding.ts'
 
 export interface ImportDeps {
   db: Kysely<Database>
@@ -37,6 +39,8 @@ export interface ImportOptions {
   batchRows?: number
   /** Transactions at once (PostgreSQL); 1 on PGlite, which has one connection. */
   concurrency?: number
+  /** What the file is in (`windows-1252`, `utf-16le`, ...) when it has no byte-order mark; UTF-8 by default. */
+  encoding?: string
   ctx?: RequestContext
   progress?: Progress
   /** Things to tell the person at the terminal before the work starts. */
@@ -51,12 +55,38 @@ export interface ImportSummary {
   changed: number
   unchanged: number
   rejected: number
+  /** Of the rejected rows, those that cannot be read as CSV (a stray or unclosed quote, a line over the limit). */
+  unreadable: number
+  /** The first few of their lines (this run's). */
+  unreadableLines: number[]
   tally: Tally
+  /** The encoding the file was read in, and what said so. */
+  encoding: FileEncoding
   resumedAfterLine?: number
   /** Set when rows were rejected. */
   rejectsPath?: string
 }
 
+
+/** How many lines of unreadable rows the summary names. */
+const UNREADABLE_LINES_SHOWN = 5
+
+const BECAUSE: Record<FileEncoding['because'], string> = {
+  'byte-order mark': 'it starts with a byte-order mark',
+  '--encoding': 'as --encoding says',
+  default: 'the default; --encoding names another',
+}
+
+/** The file's first bytes: enough to tell a byte-order mark, or UTF-16 without one. */
+function firstBytes(file: string): Buffer {
+  const fd = fs.openSync(file, 'r')
+  try {
+    const buf = Buffer.alloc(4096)
+    return buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0))
+  } finally {
+    fs.closeSync(fd)
+  }
+}
 
 interface Format<P> {
   rules: RowRules<P>
@@ -99,7 +129,18 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
     cp = found.checkpoint
   }
 
-  const records = readRecords(file)
+  // every byte is checked before anything lands: a file in another encoding is refused whole
+  const encoding = chooseEncoding(firstBytes(file), opts.encoding)
+  if (opts.encoding !== undefined && encoding.because === 'byte-order mark') opts.notice?.(`${path.basename(file)} starts with a ${encoding.encoding} byte-order mark, which --encoding ${opts.encoding} does not override.`)
+  refuseUnmarkedUtf16(firstBytes(file), encoding)
+  opts.notice?.(`Reading ${path.basename(file)} as ${encoding.encoding.toUpperCase()} (${BECAUSE[encoding.because]}).`)
+  const { rows: fileRows } = await checkFile(file, encoding)
+  if (cp && (cp.encoding ?? 'utf-8') !== encoding.encoding) {
+    opts.notice?.(`Ignoring ${checkpointPath(file)}: that import read the file as ${cp.encoding ?? 'utf-8'}. Starting from the top.`)
+    cp = undefined
+  }
+
+  const records = readRecords(file, encoding.encoding)
   const head = await records.next()
   if (head.done || head.value.error) throw new CsvFormatError(head.done ? 'The file is empty: it needs a header line.' : `The header cannot be read: ${head.value.error}`)
   const layout = detectFormat(head.value.cells)
@@ -108,13 +149,15 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
   const { rules, apply } = formatFor(layout, deps, ctx)
 
   const rejects = openRejects(rejectsPath, layout.header, cp?.rejects.path === rejectsPath ? { resumeAtBytes: cp.rejects.bytes } : {})
-  const tally = { ...emptyTally(), ...(cp?.tally ?? {}) } as Tally & { changed: number; unchanged: number; rejected: number }
+  const tally = { ...emptyTally(), ...(cp?.tally ?? {}) } as Tally & { changed: number; unchanged: number; rejected: number; unreadable: number }
   tally.changed ??= 0
   tally.unchanged ??= 0
   tally.rejected ??= 0
+  tally.unreadable ??= 0
   let rows = cp?.rows ?? 0
   let rowsThisRun = 0
-  const total = Math.max(0, (await estimateRows(file)) - rows)
+  const total = Math.max(0, fileRows - rows)
+  const unreadableLines: number[] = []
 
   /** One batch in one transaction; when that fails on a constraint, each account alone, so only the bad one is refused. */
   const run = async (groups: Group<unknown>[]): Promise<GroupResult[]> => {
@@ -149,11 +192,16 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
       for (const k of TALLY_KEYS) tally[k] += r.tally?.[k] ?? 0
     }
     rejects.write(refused)
+    for (const g of groups) {
+      if (g.unreadable === undefined) continue
+      tally.unreadable++
+      if (unreadableLines.length < UNREADABLE_LINES_SHOWN) unreadableLines.push(g.unreadable)
+    }
     const n = groups.reduce((s, g) => s + g.size, 0)
     rows += n
     rowsThisRun += n
     if (!dryRun) {
-      saveCheckpoint(file, { version: 1, file: identity, format: layout.format, line: groups.at(-1)!.endLine, rows, rejects: { path: rejectsPath, bytes: rejects.bytes() }, tally })
+      saveCheckpoint(file, { version: 1, file: identity, encoding: encoding.encoding, format: layout.format, line: groups.at(-1)!.endLine, rows, rejects: { path: rejectsPath, bytes: rejects.bytes() }, tally })
     }
     opts.progress?.update(rowsThisRun, Math.max(total, rowsThisRun))
   }
@@ -182,7 +230,7 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
     rejects.close()
   }
   if (!dryRun) removeCheckpoint(file)
-  const { changed, unchanged, rejected, ...counts } = tally
+  const { changed, unchanged, rejected, unreadable, ...counts } = tally
   return {
     format: layout.format,
     dryRun,
@@ -190,6 +238,9 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
     changed,
     unchanged,
     rejected,
+    unreadable,
+    unreadableLines,
+    encoding,
     tally: Object.fromEntries(TALLY_KEYS.map((k) => [k, counts[k]])) as Tally,
     ...(cp ? { resumedAfterLine: cp.line } : {}),
     ...(rejected > 0 ? { rejectsPath } : {}),

@@ -4,6 +4,7 @@ import { servicesFor } from '../../app/runtime.ts'
 import type { Config } from '../../config/config.ts'
 import { CsvFormatError } from '../../import/csv-formats.ts'
 import { importCsv, type ImportSummary } from '../../import/import.service.ts'
+import { encodingNamed } from '../../import/text-encoding.ts'
 import { CliError } from '../cli-error.ts'
 import { openDatabase } from '../open-database.ts'
 import { createProgress } from '../progress.ts'
@@ -21,24 +22,39 @@ function report(file: string, s: ImportSummary): string {
       ? `  accounts: ${fmt(s.tally.accountsCreated)} created, ${fmt(s.tally.accountsUpdated)} updated; users: ${fmt(s.tally.usersCreated)} created, ${fmt(s.tally.usersUpdated)} updated`
       : `  contact sheets: ${fmt(s.tally.sheetsChanged)} ${verb}`,
   ]
+  if (s.unreadable > 0) {
+    const where = s.unreadableLines.length > 0 ? ` (line${s.unreadableLines.length > 1 ? 's' : ''} ${s.unreadableLines.map(fmt).join(', ')}${s.unreadable > s.unreadableLines.length ? ', ...' : ''})` : ''
+    lines.push(`  ${fmt(s.unreadable)} of the rejected rows cannot be read as CSV${where}; the rejects file says why`)
+  }
   if (s.resumedAfterLine !== undefined) lines.push(`  (resumed after line ${fmt(s.resumedAfterLine)}; the counts include the interrupted run)`)
+  lines.push(`  read as ${s.encoding.encoding.toUpperCase()} (${s.encoding.because === 'default' ? 'the default' : s.encoding.because})`)
   if (s.rejectsPath) lines.push(`Rejected rows, each with its line and problem: ${s.rejectsPath}`)
   if (s.dryRun) lines.push('Dry run: nothing was written to the database.')
   return lines.join('\n') + '\n'
 }
 
 /**
- * `import FILE.csv [--dry-run] [--rejects FILE] [--batch N] [--restart]`: a users or sheets file
- * (docs/CSV.md). Exits 0 when every row landed, 3 when some were rejected (the rest landed).
+ * `import FILE.csv [--dry-run] [--rejects FILE] [--batch N] [--restart] [--encoding E]`: a users or
+ * sheets file (docs/CSV.md). Exits 0 when every row landed, 3 when some were rejected (the rest
+ * landed), 1 when it could not run (a file not in its encoding is one: nothing lands).
  */
 export async function importCommand(
   config: Config,
-  args: { file: string | undefined; rejects?: string | undefined; batch?: string | undefined; dryRun?: boolean | undefined; restart?: boolean | undefined },
+  args: { file: string | undefined; rejects?: string | undefined; batch?: string | undefined; dryRun?: boolean | undefined; restart?: boolean | undefined; encoding?: string | undefined },
 ): Promise<number> {
-  if (!args.file) throw new CliError('import needs a CSV file: account-contacts import FILE.csv [--dry-run] [--rejects FILE] [--batch N] [--restart]')
+  if (!args.file) throw new CliError('import needs a CSV file: account-contacts import FILE.csv [--dry-run] [--rejects FILE] [--batch N] [--restart] [--encoding E]')
   if (!fs.existsSync(args.file) || !fs.statSync(args.file).isFile()) throw new CliError(`No file "${args.file}".`)
   const batch = args.batch === undefined ? undefined : Number(args.batch)
   if (batch !== undefined && (!Number.isInteger(batch) || batch < 1 || batch > 100_000)) throw new CliError(`--batch must be a whole number of rows from 1 to 100000, not "${args.batch}".`)
+
+  if (args.encoding !== undefined) {
+    try {
+      encodingNamed(args.encoding)
+    } catch (e) {
+      if (e instanceof CsvFormatError) throw new CliError(e.message)
+      throw e
+    }
+  }
 
   const handle = await openDatabase(config, 'account-contacts import')
   try {
@@ -52,6 +68,7 @@ export async function importCommand(
         ...(args.rejects ? { rejectsPath: args.rejects } : {}),
         dryRun: args.dryRun === true,
         restart: args.restart === true,
+        ...(args.encoding !== undefined ? { encoding: args.encoding } : {}),
         ...(batch ? { batchRows: batch } : {}),
         // PGlite has one connection; on PostgreSQL a few transactions at once hide the round trips
         concurrency: handle.kind === 'postgres' ? 4 : 1,
