@@ -132,6 +132,8 @@ const MATRIX: Record<string, Row> = {
     if (sheet.security?.type !== 'email') {
       await setUp(w, { method: 'PUT', url: `${acct(w)}/contacts/security`, payload: { email: 'soc@outside.example' } })
     }
+    // as if the verification-mail limits' windows had passed: each caller's resend is one more mail
+    await w.app.handle.db.deleteFrom('verification_mail_limits').where('account_id', '=', w.a.accountId).execute()
     return { method: 'POST', url: `${acct(w)}/contacts/security/resend-verification` }
   }),
 
@@ -157,6 +159,10 @@ const MATRIX: Record<string, Row> = {
     method: 'POST', url: '/v1/broadcasts', payload: { category: 'account_update', subject: 'News', text: 'Hello.', accountIds: [w.a.accountId] },
   })),
   'GET /v1/broadcasts/:broadcastId': row('platform', [401, 401, 200, 403, 403, 403, 401, 403], (w) => ({ method: 'GET', url: `/v1/broadcasts/${w.broadcastId}` })),
+  'POST /v1/broadcasts/:broadcastId/cancel': row('platform', [401, 401, 200, 403, 403, 403, 401, 403], async (w) => {
+    const created = await setUp(w, { method: 'POST', url: '/v1/broadcasts', payload: { category: 'account_update', subject: 'Doomed', text: 'x', accountIds: [w.a.accountId] } })
+    return { method: 'POST', url: `/v1/broadcasts/${created.json().id}/cancel` }
+  }),
   'POST /v1/webhook-endpoints': row('platform', [401, 401, 201, 403, 403, 403, 401, 403], () => ({
     method: 'POST', url: '/v1/webhook-endpoints', payload: { url: 'http://127.0.0.1:9/hooks', eventTypes: ['contacts.updated'] },
   })),
