@@ -44,7 +44,8 @@ export const TextSchema = (opts: { minLength?: number; maxLength: number }) =>
 
 export const LocaleSchema = Type.Union([Type.Literal('en'), Type.Literal('fi')])
 
-export const DateTimeSchema = Type.String({ format: 'date-time' })
+/** An RFC 3339 time as we write them (`Date.toISOString()`, 24 characters); 40 leaves room for an offset and microseconds. */
+export const DateTimeSchema = Type.String({ format: 'date-time', maxLength: 40 })
 
 /** RFC 9457 problem details, as every error answers (SPEC 5). */
 export const ProblemSchema = Type.Object(
@@ -63,17 +64,21 @@ export const ProblemSchema = Type.Object(
 )
 export type Problem = Static<typeof ProblemSchema>
 
+/** The most items a page holds (`?limit=`), and the cursor that names the next page. */
+const PAGE_MAX = 200
+const CursorSchema = Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' })
+
 export const PageQuerySchema = Type.Object(
   {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' })),
+    limit: Type.Optional(Type.Integer({ format: 'int32', minimum: 1, maximum: PAGE_MAX, default: 50 })),
+    cursor: Type.Optional(CursorSchema),
   },
   { additionalProperties: false },
 )
 
 /** A page of a cursor-paginated list: `nextCursor` is null on the last page. */
 export const PageSchema = <T extends TSchema>(item: T) =>
-  Type.Object({ data: Type.Array(Type.Ref(item)), nextCursor: Type.Union([Type.String(), Type.Null()]) })
+  Type.Object({ data: Type.Array(Type.Ref(item), { maxItems: PAGE_MAX }), nextCursor: Type.Union([CursorSchema, Type.Null()]) })
 
 /** An object that refuses unknown fields: SPEC 5 asks for it on every request body. */
 export const Strict = <T extends Parameters<typeof Type.Object>[0]>(props: T, opts: object = {}) =>
