@@ -1,4 +1,3 @@
-import fs from 'node:fs'
 import path from 'node:path'
 import {
   CompiledQuery,
@@ -13,6 +12,7 @@ import {
 } from 'kysely'
 import pg from 'pg'
 import type { Database } from './database.ts'
+import { ensurePrivateDir, makePrivateDir } from '../lib/private-dir.ts'
 import { acquireDataDirLock } from './data-dir-lock.ts'
 
 export type DatabaseKind = 'postgres' | 'pglite'
@@ -198,9 +198,10 @@ export async function connectPglite(
   let release = () => {}
   let pgdata: string | undefined
   if (dataDir) {
-    fs.mkdirSync(dataDir, { recursive: true })
+    ensurePrivateDir(dataDir)
     pgdata = path.join(dataDir, 'pgdata')
     release = acquireDataDirLock(dataDir, opts.purpose ?? 'account-contacts')
+    makePrivateDir(pgdata)
   }
   try {
     // Loaded only when used: the module alone adds ~40 MB to a process that runs on PostgreSQL.

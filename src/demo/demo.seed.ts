@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Services } from '../app/container.ts'
 import type { RequestContext } from '../lib/actor.ts'
+import { ensurePrivateDir } from '../lib/private-dir.ts'
 
 export const DEMO_ACCOUNT_ID = 'demo'
 export const DEMO_ADMIN_ID = 'aino'
@@ -57,7 +58,7 @@ export async function demoApiKey(services: Services, dataDir: string): Promise<s
     if (await services.apiKeys.authenticate(key)) return key
   }
   const { key } = await services.apiKeys.create('demo')
-  fs.mkdirSync(dataDir, { recursive: true })
+  ensurePrivateDir(dataDir)
   fs.writeFileSync(file, `${key}\n`, { mode: 0o600 })
   return key
 }

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { ensurePrivateDir } from '../lib/private-dir.ts'
 
 /**
  * Secrets derived, not stored: endpoint secrets are `whsec_` + HMAC(SECRET_KEY, endpoint id), and
@@ -32,7 +33,7 @@ export function resolveMasterKey(secretKey: string | undefined, dataDir: string)
   try {
     return fs.readFileSync(file, 'utf8').trim()
   } catch {
-    fs.mkdirSync(dataDir, { recursive: true })
+    ensurePrivateDir(dataDir)
     const key = randomBytes(32).toString('base64url')
     fs.writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' })
     return key

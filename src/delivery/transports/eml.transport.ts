@@ -8,6 +8,7 @@ import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promi
 import { basename, dirname, join } from 'node:path'
 import nodemailer from 'nodemailer'
 import type { Clock } from '../../lib/clock.ts'
+import { PRIVATE_DIR_MODE } from '../../lib/private-dir.ts'
 import { decodeEncodedWords, parseHeaderBlock } from './mime-header.ts'
 import { buildMailOptions, resultFromError, SMTP_SAFETY_OPTIONS } from './smtp.transport.ts'
 import { ACCOUNT_HEADER, type EmailTransport } from './transport.ts'
@@ -34,7 +35,7 @@ export function createEmlTransport(opts: EmlTransportOptions): EmailTransport {
         if (!Buffer.isBuffer(message)) throw new Error('streamTransport returned no buffer')
         const file = emlFileName(now(), mail.messageId)
         // the files hold live verification links: readable by the service's own user only
-        await mkdir(opts.dir, { recursive: true, mode: 0o700 })
+        await mkdir(opts.dir, { recursive: true, mode: PRIVATE_DIR_MODE })
         await writeAtomically(join(opts.dir, file), message)
         return { ok: true, retryable: false, detail: `written to ${file}` }
       } catch (err) {
