@@ -155,7 +155,7 @@ export function refuseUnmarkedUtf16(head: Buffer, chosen: FileEncoding): void {
   let even = 0
   let odd = 0
   for (let i = 0; i < sample.length; i++) if (sample[i] === 0) i % 2 === 0 ? even++ : odd++
-  if (even + odd < sample.length / 4) return
+  if (even + odd === 0 || even + odd < sample.length / 4) return
   const guess = odd > even ? 'utf-16le' : 'utf-16be'
   throw new CsvFormatError(`The file looks like ${guess.toUpperCase()} without a byte-order mark (a NUL byte beside each letter): import it with --encoding ${guess}. Nothing was imported.`)
 }

@@ -135,6 +135,9 @@ for (const kind of DATABASES) {
   })
 }
 
+/** Thrown from the progress hook, right after a checkpoint was written: the process "dies" there. */
+class Killed extends Error {}
+
 const cp1252 = (text: string) => Buffer.from(text, 'latin1') // these texts hold only latin-1 letters, which windows-1252 shares
 
 for (const kind of DATABASES) {
@@ -210,6 +213,11 @@ for (const kind of DATABASES) {
     assert.match(d.stderr, /looks like UTF-16LE without a byte-order mark .*--encoding utf-16le/)
     const e = await cli(['import', unmarked, '--encoding', 'utf-16le'], db.env)
     assert.equal(e.code, 0, e.stderr)
+    const empty = path.join(dir, 'empty.csv')
+    fs.writeFileSync(empty, '')
+    const f = await cli(['import', empty], db.env)
+    assert.equal(f.code, 1)
+    assert.match(f.stderr, /The file is empty: it needs a header line\./)
 
     await db.use(async (app) => {
       for (const id of ['bom8', 'bom16', 'plain', 'nobom']) {
@@ -217,6 +225,24 @@ for (const kind of DATABASES) {
         assert.deepEqual(users.map((u) => u.name), ['Jyrki Mäkelä'], id)
       }
     })
+  })
+}
+
+for (const kind of DATABASES) {
+  test(`[${kind}] an interrupted import resumes only in the encoding it read the file in`, async (t) => {
+    const app = await buildTestApp(t, kind)
+    const file = path.join(tempDir(t), 'latin.csv')
+    const rows = [HEADER]
+    for (let i = 2; i <= 20; i++) rows.push(row(`l${i}`, 'Öljy Oy'))
+    fs.writeFileSync(file, cp1252(rows.join('\n') + '\n'))
+    const stopAfterFirst = { update() { throw new Killed('stopped') }, finish() {} }
+    await assert.rejects(importInto(app, { file, encoding: 'windows-1252', batchRows: 5, progress: stopAfterFirst }), Killed)
+    assert.equal(JSON.parse(fs.readFileSync(checkpointPath(file), 'utf8')).encoding, 'windows-1252')
+    const notices: string[] = []
+    const other = await importInto(app, { file, encoding: 'iso-8859-15', notice: (m) => notices.push(m) })
+    assert.ok(notices.some((m) => /Ignoring .*latin\.csv\.progress\.json: that import read the file as windows-1252\. Starting from the top\./.test(m)), notices.join('\n'))
+    assert.equal(other.resumedAfterLine, undefined)
+    assert.deepEqual([other.rows, other.changed, other.unchanged], [19, 14, 5])
   })
 }
 
@@ -232,9 +258,6 @@ function writeStrayQuotes(dir: string): string {
   fs.writeFileSync(file, lines.join('\n') + '\n')
   return file
 }
-
-/** Thrown from the progress hook, right after a checkpoint was written: the process "dies" there. */
-class Killed extends Error {}
 
 for (const kind of DATABASES) {
   // review L5: the resumed run read a rejected row again, listed it twice and counted 160,001 rows
