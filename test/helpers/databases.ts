@@ -12,9 +12,18 @@ import { migrateToLatest } from '../../src/db/migrate.ts'
 /**
  * The databases the suite runs on: PGlite always, PostgreSQL too when DATABASE_URL is set. Test
  * files loop over this list (Kysely's own suite does the same over its dialects) and put the
- * kind in every test's name, so the output says what ran on which.
+ * kind in every test's name, so the output says what ran on which. `TEST_DATABASES=postgres`
+ * leaves the PGlite half out: CI's second pass (another Node, through PgBouncer) is about the
+ * server and the pooler, and the first pass has already run every test on PGlite.
  */
-export const DATABASES: DatabaseKind[] = process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite']
+export const DATABASES: DatabaseKind[] = (() => {
+  const available: DatabaseKind[] = process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite']
+  const chosen = process.env.TEST_DATABASES?.split(',').map((k) => k.trim())
+  if (!chosen) return available
+  const unknown = chosen.filter((k) => !available.includes(k as DatabaseKind))
+  if (unknown.length > 0) throw new Error(`TEST_DATABASES names ${unknown.join(', ')}, which this run has not (DATABASE_URL set?)`)
+  return available.filter((k) => chosen.includes(k))
+})()
 
 const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/db/migrations')
 
