@@ -28,6 +28,7 @@ import { completeContract } from './openapi-contract.ts'
 import { openApiRoutes, opsRoutes } from './ops.routes.ts'
 import { installRateLimits } from './rate-limit.ts'
 import { httpServerOptions, type HttpServerConfig } from './http-server-options.ts'
+import { installJsonBodyParser } from './json-body.ts'
 import { SHARED_SCHEMAS } from './shared-schemas.ts'
 import { installValidation } from './validation.ts'
 
@@ -121,6 +122,7 @@ export async function buildApp(services: Services, config: AppConfig, probes: Ap
 
   // JSON only: Fastify reads text/plain bodies by default, which would reach validation as a string.
   app.removeContentTypeParser('text/plain')
+  installJsonBodyParser(app)
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
   installValidation(app, SHARED_SCHEMAS)
   registerErrorHandling(app)

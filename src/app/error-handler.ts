@@ -77,8 +77,15 @@ export function toProblem(err: unknown, requestId: string): { problem: Problem; 
   return { problem: problem('internal', `Something went wrong on our side. Quote ${requestId} when reporting it.`), headers: {}, internal: true }
 }
 
+/** A route's body schema refused a request that sent no body (or an empty one): say that, not "must be object". */
+function missingBody(err: unknown, request: FastifyRequest): AppError | undefined {
+  const fe = err as { validation?: unknown; validationContext?: string }
+  if (!Array.isArray(fe?.validation) || fe.validationContext !== 'body' || request.body !== undefined) return undefined
+  return new AppError('validation-failed', { detail: 'This request needs a JSON body.', errors: [{ path: '/body', message: 'is required' }] })
+}
+
 export function sendProblem(reply: FastifyReply, err: unknown, request: FastifyRequest) {
-  const { problem, headers, internal } = toProblem(err, request.id)
+  const { problem, headers, internal } = toProblem(missingBody(err, request) ?? err, request.id)
   if (internal) request.log.error({ err }, 'request failed')
   else request.log.info({ problem: problem.code, detail: problem.detail }, 'request refused')
   return reply.code(problem.status).headers(headers).type('application/problem+json').send(problem)
