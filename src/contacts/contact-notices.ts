@@ -32,8 +32,8 @@ export interface NoticeDeps {
 /**
  * What a committed-together sheet change sets off, written in the same transaction: the
  * `contacts.updated` event; a `contact_changed` mail to every previous holder who lost a slot
- * (unless they made the change themselves, or were deactivated); a verification mail to a new
- * outside security address.
+ * (unless they made the change themselves, or were deactivated). The verification mail to a new
+ * outside security address is sent before the change is written (`newOutsideAddress`).
  */
 export async function afterSheetChange(
   db: Db,
@@ -83,9 +83,16 @@ export async function afterSheetChange(
       })
     }
   }
+}
 
-  const sec = c.after.security
-  const prevSec = c.before.security
-  const isNewAddress = sec?.type === 'email' && sec.verification === 'pending' && !(prevSec?.type === 'email' && prevSec.email.toLowerCase() === sec.email.toLowerCase())
-  if (isNewAddress) await deps.sendVerification(db, ctx, c.account, sec.email)
+/**
+ * The new outside security address a change makes, which is sent a verification mail. The
+ * caller sends it before writing the change: a mail over its limit then refuses the whole change
+ * (429) with nothing written, also inside an import's transaction, which goes on after it.
+ */
+export function newOutsideAddress(before: SheetState, after: SheetState): string | undefined {
+  const sec = after.security
+  const prevSec = before.security
+  const isNew = sec?.type === 'email' && sec.verification === 'pending' && !(prevSec?.type === 'email' && prevSec.email.toLowerCase() === sec.email.toLowerCase())
+  return isNew ? sec.email : undefined
 }

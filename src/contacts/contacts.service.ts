@@ -14,7 +14,7 @@ import type { Contact, ContactSheet, PutContactSheet, SlotInput } from './contac
 import { checkIfMatch } from './if-match.ts'
 import { diffPlaces, rowsToState, toSheet, type SheetState } from './sheet.ts'
 import { findAccount } from '../accounts/accounts.repository.ts'
-import { afterSheetChange, type NoticeDeps } from './contact-notices.ts'
+import { afterSheetChange, newOutsideAddress, type NoticeDeps } from './contact-notices.ts'
 import type { VerificationService } from '../verification/verification.service.ts'
 import { transaction } from '../db/transaction.ts'
 
@@ -99,6 +99,9 @@ export function createContactService({ db, clock, notices, verification }: Conta
     if (remove.length === 0 && add.length === 0) {
       return { sheet: toSheet(before, account), before, after: before, changed: false }
     }
+    // first, as it may refuse the change: nothing of it is written yet (contact-notices.ts)
+    const verifyTo = newOutsideAddress(before, after)
+    if (verifyTo) await notices.sendVerification(trx, ctx, account, verifyTo)
     const rows = add.map((p) => ({ ...p, account_id: accountId, user_status: p.user_id ? ('active' as const) : null }))
     if (remove.length === 1 && rows.length === 1 && remove[0]!.slot === rows[0]!.slot && remove[0]!.position === rows[0]!.position) {
       // One place changes holder (the usual single-slot change): an UPDATE instead of DELETE +

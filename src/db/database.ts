@@ -8,7 +8,7 @@ import type { UsersTable } from '../users/users.table.ts'
 import type { BroadcastsTable } from '../broadcasts/broadcasts.table.ts'
 import type { DeliveriesTable } from '../delivery/deliveries.table.ts'
 import type { IdempotencyKeysTable, NotificationsTable, UndeliverableAddressesTable } from '../notifications/notifications.table.ts'
-import type { EmailVerificationsTable } from '../verification/verification.table.ts'
+import type { EmailVerificationsTable, VerificationMailLimitsTable } from '../verification/verification.table.ts'
 import type { EventsTable, WebhookEndpointsTable } from '../webhooks/webhooks.table.ts'
 
 /** Every table, as Kysely sees it. Each domain folder owns its `*.table.ts`. */
@@ -26,6 +26,7 @@ export interface Database {
   undeliverable_addresses: UndeliverableAddressesTable
   idempotency_keys: IdempotencyKeysTable
   email_verifications: EmailVerificationsTable
+  verification_mail_limits: VerificationMailLimitsTable
   broadcasts: BroadcastsTable
 }
 

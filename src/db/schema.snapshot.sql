@@ -225,6 +225,17 @@ table users (
   constraint users_status_check CHECK ((status = ANY (ARRAY['active'::text, 'deactivated'::text])))
 );
 
+table verification_mail_limits (
+  account_id text not null,
+  scope text not null,
+  key text not null,
+  sent_at jsonb not null,
+  last_at timestamp with time zone not null,
+  constraint verification_mail_limits_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE,
+  constraint verification_mail_limits_pkey PRIMARY KEY (account_id, scope, key),
+  constraint verification_mail_limits_scope_check CHECK ((scope = ANY (ARRAY['address'::text, 'account'::text, 'caller'::text])))
+);
+
 table webhook_endpoints (
   id text not null,
   url text not null,
@@ -267,4 +278,5 @@ CREATE UNIQUE INDEX undeliverable_addresses_pkey ON public.undeliverable_address
 CREATE UNIQUE INDEX users_account_id_id_status_key ON public.users USING btree (account_id, id, status);
 CREATE UNIQUE INDEX users_active_email ON public.users USING btree (account_id, lower(email)) WHERE (status = 'active'::text);
 CREATE UNIQUE INDEX users_pkey ON public.users USING btree (account_id, id);
+CREATE UNIQUE INDEX verification_mail_limits_pkey ON public.verification_mail_limits USING btree (account_id, scope, key);
 CREATE UNIQUE INDEX webhook_endpoints_pkey ON public.webhook_endpoints USING btree (id);

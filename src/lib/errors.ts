@@ -33,6 +33,7 @@ export const ERRORS = {
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be application/json' },
   'rate-limited': { status: 429, title: 'Too many requests' },
+  'verification-mail-limit': { status: 429, title: 'Too many verification mails were sent; try again later' },
   conflict: { status: 409, title: 'The request conflicts with the current state' },
   unavailable: { status: 503, title: 'The service is not ready' },
   internal: { status: 500, title: 'Internal server error' },

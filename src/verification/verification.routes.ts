@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
-import { problems, publicProblems } from '../app/route-helpers.ts'
+import { problem, problems, publicProblems } from '../app/route-helpers.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
 import { escapeHtml } from '../mail/system-mail.ts'
 import { ProblemSchema } from '../lib/schemas.ts'
@@ -65,7 +65,11 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactSe
         operationId: 'resendVerification',
         summary: 'Send the verification link again to the pending security address',
         params: AccountParamsSchema,
-        response: { 202: Type.Object({ status: Type.Literal('sent') }), ...problems(400, 403, 404, 409) },
+        response: {
+          202: Type.Object({ status: Type.Literal('sent') }),
+          ...problems(400, 403, 404, 409),
+          429: { ...problem(429), description: 'Too many requests (rate-limited), or too many verification mails (verification-mail-limit); see Retry-After' },
+        },
       },
     },
     async (req, reply) => {

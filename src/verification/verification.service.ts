@@ -7,6 +7,7 @@ import { newId } from '../lib/ids.ts'
 import { queueMailTo } from '../mail/system-mailer.ts'
 import type { SecretDeriver } from '../webhooks/webhook-secrets.ts'
 import * as repo from './verification.repository.ts'
+import { countVerificationMail } from './verification-limits.ts'
 import { TOKEN, TOKEN_MARK, VERIFY_EMAIL_CATEGORY, verificationIdFor } from './verification-token.ts'
 
 export const VERIFICATION_TTL_MS = 7 * 24 * 60 * 60 * 1000
@@ -22,9 +23,13 @@ export type VerificationService = ReturnType<typeof createVerificationService>
  */
 export function createVerificationService({ clock, publicUrl, secrets }: { clock: Clock; publicUrl: string; secrets: Pick<SecretDeriver, 'verificationToken'> }) {
   return {
-    /** Queues a verification mail for `email`, in the caller's transaction. */
+    /**
+     * Queues a verification mail for `email`, in the caller's transaction, or throws
+     * `verification-mail-limit` (verification-limits.ts) before writing anything.
+     */
     async sendVerification(trx: Db, ctx: RequestContext, account: AccountRow, email: string): Promise<void> {
       const now = clock.now()
+      await countVerificationMail(trx, ctx, account.id, email, now)
       await repo.retireVerifications(trx, account.id, email, now)
       // the mail's id gives the verification's: the worker derives the token from the mail, not its text
       const notificationId = newId('ntf')

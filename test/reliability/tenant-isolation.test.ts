@@ -205,6 +205,8 @@ for (const kind of DATABASES) {
       await ok({ method: 'POST', url: `${acct}/contacts/billing`, payload: { userId: a.users.u3 } })
       await ok({ method: 'DELETE', url: `${acct}/contacts/billing/${a.users.u3}` })
       await ok({ method: 'POST', url: `${acct}/contacts/review` })
+      // as if 10 minutes had passed since the address's first mail (set through the direct connection)
+      await sql`delete from verification_mail_limits where account_id = ${a.accountId} and scope = 'address'`.execute(app.handle.db)
       await ok({ method: 'POST', url: `${acct}/contacts/security/resend-verification` })
       const categories = (await ok({ method: 'GET', url: '/v1/categories', token: null })).json().data as { category: string }[]
       for (const { category } of categories) await ok({ method: 'GET', url: `${acct}/recipients?category=${category}` })
