@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { describe, test } from 'node:test'
+import { importCsv } from '../../src/import/import.service.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { getSheet, makeAccount, sessionFor } from '../helpers/factories.ts'
@@ -127,6 +131,32 @@ for (const kind of DATABASES) {
       const res = await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts`, headers: { 'if-match': back.etag }, payload: { security: { email: 'soc@outside.example' } } })
       assertLimited(res, 'the same address again within 10 minutes')
       assert.deepEqual(await getSheet(app, accountId), back)
+    })
+
+    test('a CSV import: the account over a limit is rejected with nothing of it written, the others land', async (t) => {
+      const app = await buildTestApp(t, kind)
+      const a = await makeAccount(app)
+      const b = await makeAccount(app)
+      assert.equal((await setSecurity(app, a.accountId, 'x@outside.example')).statusCode, 200)
+      assert.equal((await setSecurity(app, a.accountId, 'y@outside.example')).statusCode, 200)
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'account-contacts-limits-'))
+      t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+      const file = path.join(dir, 'sheets.csv')
+      fs.writeFileSync(
+        file,
+        [
+          'account_id,primary,billing_1,billing_2,billing_3,decision_maker,onboarding,security,technical_admin',
+          `${a.accountId},${a.users.admin},,,,,,x@outside.example,`, // x had its mail minutes ago
+          `${b.accountId},${b.users.admin},,,,,,z@outside.example,`,
+        ].join('\n') + '\n',
+      )
+      const before = await getSheet(app, a.accountId)
+      const summary = await importCsv({ db: app.services.db, users: app.services.users, contacts: app.services.contacts }, { file, rejectsPath: path.join(dir, 'rejects.csv') })
+      assert.deepEqual([summary.changed, summary.rejected], [1, 1])
+      assert.match(fs.readFileSync(path.join(dir, 'rejects.csv'), 'utf8'), /^2,verification-mail-limit,/m)
+      assert.deepEqual(await getSheet(app, a.accountId), before, 'nothing of the refused account was written')
+      assert.equal((await getSheet(app, b.accountId)).sheet.security.email, 'z@outside.example')
+      assert.deepEqual([await queued(app, a.accountId), await queued(app, b.accountId)], [2, 1])
     })
 
     if (kind === 'postgres') {
