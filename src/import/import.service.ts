@@ -113,7 +113,8 @@ function accountProblem(e: unknown): RowProblem | undefined {
  * Imports a users or sheets CSV file (told by its header; docs/CSV.md), streamed, in batches of
  * whole accounts, each batch one transaction; an account lands whole or not at all. Refused rows
  * go to the rejects file with their line and the API's problem, and the rest lands. A checkpoint
- * after every batch lets an interrupted import resume; a rerun of a file changes nothing.
+ * after every batch lets an interrupted import resume; a rerun of a file changes nothing. The
+ * file's bytes are checked against its encoding first: a file not in it is refused before anything lands.
  */
 export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<ImportSummary> {
   const { file, dryRun = false } = opts

@@ -86,7 +86,8 @@ const hex = (b: number) => b.toString(16).toUpperCase().padStart(2, '0')
  * The refusal of a file that is not UTF-8: the line (counted from `linesBefore`, the line breaks
  * ahead of `chunk`), the byte, and that line read as windows-1252, the likeliest encoding.
  */
-function notUtf8(chunk: Buffer, at: number, linesBefore: number, because: FileEncoding['because']): CsvFormatError {
+function notUtf8(chunk: Buffer, found: number, linesBefore: number, because: FileEncoding['because']): CsvFormatError {
+  const at = Math.max(0, found) // isUtf8 and invalidUtf8At apply the same rules; 0 should they ever differ
   let line = linesBefore + 1
   for (let i = chunk.indexOf(10); i !== -1 && i < at; i = chunk.indexOf(10, i + 1)) line++
   // the line from its start (or a little before the byte, on a long line), up to 120 bytes
@@ -163,10 +164,18 @@ export function refuseUnmarkedUtf16(head: Buffer, chosen: FileEncoding): void {
 /** The file's text, decoded piece by piece (the byte-order mark dropped). */
 export async function* decodeFile(file: string, encoding: string): AsyncGenerator<string> {
   const decoder = new TextDecoder(encoding, { fatal: true })
+  const decode = (chunk?: Buffer) => {
+    try {
+      return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode()
+    } catch {
+      // checkFile passed it: the file was written to since (the checkpoint holds what has landed)
+      throw new CsvFormatError(`The file changed while it was imported: it now has bytes that ${encoding} cannot have. Fix it and import it again.`)
+    }
+  }
   for await (const chunk of fs.createReadStream(file) as AsyncIterable<Buffer>) {
-    const text = decoder.decode(chunk, { stream: true })
+    const text = decode(chunk)
     if (text.length > 0) yield text
   }
-  const rest = decoder.decode()
+  const rest = decode()
   if (rest.length > 0) yield rest
 }
