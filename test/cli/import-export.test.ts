@@ -342,7 +342,7 @@ for (const kind of DATABASES) {
   })
 }
 
-/** Lines of `writeStrayQuotes`' file whose rows csv-parse cannot read (a quote in an unquoted cell). */
+/** Lines of `writeStrayQuotes`' file whose rows cannot be read as CSV (a quote in an unquoted cell). */
 const STRAY_QUOTE_LINES = new Set([200, 261, 310])
 
 /**
@@ -360,9 +360,10 @@ function writeStrayQuotes(dir: string): string {
 }
 
 for (const kind of DATABASES) {
-  // review H1: csv-parse reports a record it cannot read ahead of the earlier rows it still
-  // buffers; a checkpoint taken on that record claimed rows that had not landed
-  test(`[${kind}] every checkpoint is a line up to which every row has landed or been rejected, with rows csv-parse cannot read in the file`, async (t) => {
+  // review H1: csv-parse, which the import used to read with, reported a record it could not read
+  // ahead of the earlier rows it still buffered; a checkpoint taken on that record claimed rows
+  // that had not landed
+  test(`[${kind}] every checkpoint is a line up to which every row has landed or been rejected, with rows that cannot be read as CSV in the file`, async (t) => {
     const app = await buildTestApp(t, kind)
     const dir = tempDir(t)
     const file = writeStrayQuotes(dir)
