@@ -135,7 +135,8 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
   if (opts.encoding !== undefined && encoding.because === 'byte-order mark') opts.notice?.(`${path.basename(file)} starts with a ${encoding.encoding} byte-order mark, which --encoding ${opts.encoding} does not override.`)
   refuseUnmarkedUtf16(firstBytes(file), encoding)
   opts.notice?.(`Reading ${path.basename(file)} as ${encoding.encoding.toUpperCase()} (${BECAUSE[encoding.because]}).`)
-  const { rows: fileRows } = await checkFile(file, encoding)
+  const { rows: fileRows, alsoUtf8 } = await checkFile(file, encoding)
+  if (alsoUtf8) opts.notice?.(`Warning: ${path.basename(file)} is valid UTF-8, with letters outside ASCII; read as ${encoding.encoding}, each of them becomes two or three (ä as "Ã¤"). If it is UTF-8, import it without --encoding.`)
   if (cp && (cp.encoding ?? 'utf-8') !== encoding.encoding) {
     opts.notice?.(`Ignoring ${checkpointPath(file)}: that import read the file as ${cp.encoding ?? 'utf-8'}. Starting from the top.`)
     cp = undefined

@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer'
+import { isAscii, isUtf8 } from 'node:buffer'
 import fs from 'node:fs'
 import { CsvFormatError } from './csv-formats.ts'
 
@@ -105,10 +105,15 @@ function notUtf8(chunk: Buffer, found: number, linesBefore: number, because: Fil
 /**
  * Reads the whole file once before the import starts: checks that every byte is valid in its
  * encoding (else throws a CsvFormatError naming the line), and counts its rows roughly (line
- * breaks less the header) for the progress bar. Memory stays flat.
+ * breaks less the header) for the progress bar. `alsoUtf8`: a file read in another encoding has
+ * letters outside ASCII and is valid UTF-8 too, which it almost surely is. Memory stays flat.
  */
-export async function checkFile(file: string, chosen: FileEncoding): Promise<{ rows: number }> {
+export async function checkFile(file: string, chosen: FileEncoding): Promise<{ rows: number; alsoUtf8: boolean }> {
   let lines = 0
+  // whether a file said to be in a one-byte encoding is UTF-8 after all (its ä would become Ã¤)
+  const utf8 = new TextDecoder('utf-8', { fatal: true })
+  let alsoUtf8 = !isUtf16(chosen.encoding)
+  let nonAscii = false
   let lastLf = true
   let sawText = false
   if (chosen.encoding === 'utf-8') {
@@ -128,6 +133,15 @@ export async function checkFile(file: string, chosen: FileEncoding): Promise<{ r
   } else {
     const decoder = new TextDecoder(chosen.encoding, { fatal: true })
     const read = (chunk?: Buffer) => {
+      if (alsoUtf8) {
+        try {
+          if (chunk) utf8.decode(chunk, { stream: true })
+          else utf8.decode()
+        } catch {
+          alsoUtf8 = false
+        }
+        nonAscii ||= chunk !== undefined && !isAscii(chunk)
+      }
       let text: string
       try {
         text = chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode()
@@ -143,7 +157,7 @@ export async function checkFile(file: string, chosen: FileEncoding): Promise<{ r
     for await (const chunk of fs.createReadStream(file) as AsyncIterable<Buffer>) read(chunk)
     read()
   }
-  return { rows: Math.max(0, lines + (lastLf || !sawText ? 0 : 1) - 1) }
+  return { rows: Math.max(0, lines + (lastLf || !sawText ? 0 : 1) - 1), alsoUtf8: chosen.encoding !== 'utf-8' && alsoUtf8 && nonAscii }
 }
 
 /**

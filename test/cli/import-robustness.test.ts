@@ -175,6 +175,14 @@ for (const kind of DATABASES) {
     assert.equal(again.code, 0, again.stderr)
     assert.match(again.stdout, / 0 changed, 30 unchanged/)
 
+    // a UTF-8 file said to be windows-1252: imported as told, with a warning that it is most likely UTF-8
+    const utf8 = path.join(dir, 'utf8.csv')
+    fs.writeFileSync(utf8, `${HEADER}\nutf,Äiti Oy,fi,u1,u1@utf.example,Jyrki Mäkelä,member,active,\n`)
+    const told = await cli(['import', utf8, '--encoding', 'windows-1252', '--dry-run'], db.env)
+    assert.equal(told.code, 0, told.stderr)
+    assert.match(told.stderr, /Warning: utf8\.csv is valid UTF-8, with letters outside ASCII; read as windows-1252, each of them becomes two or three \(ä as "Ã¤"\)/)
+    assert.doesNotMatch(landed.stderr, /Warning/, 'not for a file that is not UTF-8')
+
     const unknown = await cli(['import', file, '--encoding', 'klingon'], db.env)
     assert.equal(unknown.code, 1)
     assert.match(unknown.stderr, /--encoding "klingon" is not an encoding this importer knows/)
