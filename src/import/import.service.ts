@@ -1,4 +1,3 @@
-import fs from 'node:fs'
 import path from 'node:path'
 import type { Kysely } from 'kysely'
 import type { Progress } from '../cli/progress.ts'
@@ -19,7 +18,7 @@ import { createSheetsImporter } from './import-sheets.ts'
 import { checkUsersGroup, createUsersImporter } from './import-users.ts'
 import { orderedBatches } from './ordered-batches.ts'
 import { fromAppError, openRejects, problemOf, type RejectedRow, type RowProblem } from './rejects.ts'
-import { checkFile, chooseEncoding, refuseUnmarkedUtf16, type FileEncoding } from './text-encoding.ts'
+import { checkEncoding, type FileEncoding } from './text-encoding.ts'
 
 export interface ImportDeps {
   db: Kysely<Database>
@@ -71,23 +70,6 @@ export interface ImportSummary {
 /** How many lines of unreadable rows the summary names. */
 const UNREADABLE_LINES_SHOWN = 5
 
-const BECAUSE: Record<FileEncoding['because'], string> = {
-  'byte-order mark': 'it starts with a byte-order mark',
-  '--encoding': 'as --encoding says',
-  default: 'the default; --encoding names another',
-}
-
-/** The file's first bytes: enough to tell a byte-order mark, or UTF-16 without one. */
-function firstBytes(file: string): Buffer {
-  const fd = fs.openSync(file, 'r')
-  try {
-    const buf = Buffer.alloc(4096)
-    return buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0))
-  } finally {
-    fs.closeSync(fd)
-  }
-}
-
 interface Format<P> {
   rules: RowRules<P>
   apply: ApplyGroups<P>
@@ -131,12 +113,7 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
   }
 
   // every byte is checked before anything lands: a file in another encoding is refused whole
-  const encoding = chooseEncoding(firstBytes(file), opts.encoding)
-  if (opts.encoding !== undefined && encoding.because === 'byte-order mark') opts.notice?.(`${path.basename(file)} starts with a ${encoding.encoding} byte-order mark, which --encoding ${opts.encoding} does not override.`)
-  refuseUnmarkedUtf16(firstBytes(file), encoding)
-  opts.notice?.(`Reading ${path.basename(file)} as ${encoding.encoding.toUpperCase()} (${BECAUSE[encoding.because]}).`)
-  const { rows: fileRows, alsoUtf8 } = await checkFile(file, encoding)
-  if (alsoUtf8) opts.notice?.(`Warning: ${path.basename(file)} is valid UTF-8, with letters outside ASCII; read as ${encoding.encoding}, each of them becomes two or three (ä as "Ã¤"). If it is UTF-8, import it without --encoding.`)
+  const { encoding, rows: fileRows } = await checkEncoding(file, opts.encoding, (m) => opts.notice?.(m))
   if (cp && (cp.encoding ?? 'utf-8') !== encoding.encoding) {
     opts.notice?.(`Ignoring ${checkpointPath(file)}: that import read the file as ${cp.encoding ?? 'utf-8'}. Starting from the top.`)
     cp = undefined

@@ -1,5 +1,6 @@
 import { isAscii, isUtf8 } from 'node:buffer'
 import fs from 'node:fs'
+import path from 'node:path'
 import { CsvFormatError } from './csv-formats.ts'
 
 /*
@@ -192,4 +193,37 @@ export async function* decodeFile(file: string, encoding: string): AsyncGenerato
   }
   const rest = decode()
   if (rest.length > 0) yield rest
+}
+
+const BECAUSE: Record<FileEncoding['because'], string> = {
+  'byte-order mark': 'it starts with a byte-order mark',
+  '--encoding': 'as --encoding says',
+  default: 'the default; --encoding names another',
+}
+
+/** The file's first bytes: enough to tell a byte-order mark, or UTF-16 without one. */
+function firstBytes(file: string): Buffer {
+  const fd = fs.openSync(file, 'r')
+  try {
+    const buf = Buffer.alloc(4096)
+    return buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0))
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/**
+ * The import's first pass: decides the file's encoding (telling `notice` which, and why), refuses
+ * a file not valid in it (a CsvFormatError), and counts its rows for the progress bar.
+ */
+export async function checkEncoding(file: string, label: string | undefined, notice: (message: string) => void): Promise<{ encoding: FileEncoding; rows: number }> {
+  const name = path.basename(file)
+  const head = firstBytes(file)
+  const encoding = chooseEncoding(head, label)
+  if (label !== undefined && encoding.because === 'byte-order mark') notice(`${name} starts with a ${encoding.encoding} byte-order mark, which --encoding ${label} does not override.`)
+  refuseUnmarkedUtf16(head, encoding)
+  notice(`Reading ${name} as ${encoding.encoding.toUpperCase()} (${BECAUSE[encoding.because]}).`)
+  const { rows, alsoUtf8 } = await checkFile(file, encoding)
+  if (alsoUtf8) notice(`Warning: ${name} is valid UTF-8, with letters outside ASCII; read as ${encoding.encoding}, each of them becomes two or three (ä as "Ã¤"). If it is UTF-8, import it without --encoding.`)
+  return { encoding, rows }
 }

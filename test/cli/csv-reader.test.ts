@@ -81,7 +81,7 @@ test('bytes that are not UTF-8 are found at their line, wherever the chunks of t
   n++
   while (Buffer.byteLength(text) < 200_000) text += line(n++)
   fs.writeFileSync(file, text)
-  assert.deepEqual(await checkFile(file, { encoding: 'utf-8', because: 'default' }), { rows: n - 2 })
+  assert.deepEqual(await checkFile(file, { encoding: 'utf-8', because: 'default' }), { rows: n - 2, alsoUtf8: false })
 
   fs.writeFileSync(file, Buffer.concat([Buffer.from(text), Buffer.from('Mäkelä,1\n', 'latin1')]))
   await assert.rejects(checkFile(file, { encoding: 'utf-8', because: 'default' }), (e: Error) => {
