@@ -1,6 +1,7 @@
 import type { FastifyHttpOptions } from 'fastify'
 import type { Server } from 'node:http'
 import type { Config } from '../config/config.ts'
+import { writeClientError } from './client-errors.ts'
 
 /** What the listening server takes from the configuration (config.ts states the defaults and why). */
 export type HttpServerConfig = Pick<
@@ -8,14 +9,18 @@ export type HttpServerConfig = Pick<
   'trustProxy' | 'httpRequestTimeoutMs' | 'httpHeadersTimeoutMs' | 'httpKeepAliveTimeoutMs' | 'httpConnectionTimeoutMs'
 >
 
-type ServerOptions = Pick<FastifyHttpOptions<Server>, 'trustProxy' | 'requestTimeout' | 'keepAliveTimeout' | 'connectionTimeout' | 'http'>
+type ServerOptions = Pick<
+  FastifyHttpOptions<Server>,
+  'trustProxy' | 'requestTimeout' | 'keepAliveTimeout' | 'connectionTimeout' | 'http' | 'clientErrorHandler'
+>
 
 /**
- * Fastify's server options for these settings. A setting left out keeps Fastify's own default
- * (tests that only `inject` build the app without them).
+ * Fastify's server options for these settings, and the answer to requests Node cannot parse. A
+ * setting left out keeps Fastify's own default (tests that only `inject` build the app without them).
  */
 export function httpServerOptions(c: Partial<HttpServerConfig>): ServerOptions {
-  const options: ServerOptions = {}
+  // a request Node cannot parse, or that times out, is answered with a problem too
+  const options: ServerOptions = { clientErrorHandler: writeClientError }
   if (c.trustProxy !== undefined) {
     const trust = c.trustProxy
     // Fastify 5 trusts no one for a plain number: a hop count cannot tell the proxy from a client

@@ -35,6 +35,8 @@ export const ERRORS = {
   'rate-limited': { status: 429, title: 'Too many requests' },
   'verification-mail-limit': { status: 429, title: 'Too many verification mails were sent; try again later' },
   conflict: { status: 409, title: 'The request conflicts with the current state' },
+  'request-timeout': { status: 408, title: 'The request did not arrive in time' },
+  'headers-too-large': { status: 431, title: 'The request headers are too large' },
   unavailable: { status: 503, title: 'The service is not ready' },
   internal: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>
