@@ -1,39 +1,32 @@
 // The served OpenAPI document under Spectral (its OpenAPI rules and the OWASP API security
-// ruleset, as .spectral.yaml says): dumps the document into a temporary folder, lints it, prints
-// the counts, and exits 1 on any error (warnings are printed, not fatal). Usage: npm run lint:openapi
+// ruleset, as .spectral.yaml says): dumps the document, hands it to Spectral on stdin as
+// `openapi.json` (the name .spectral.yaml's overrides point into; nothing is written), prints the
+// errors and warnings and their counts, and exits 1 on any error. Usage: npm run lint:openapi
 import { execFileSync } from 'node:child_process'
-import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 
 const root = path.resolve(import.meta.dirname, '..')
 // served as a deployment serves it, under an https:// PUBLIC_URL (owasp:api8:2023-no-server-http)
 const PUBLIC_URL = 'https://contacts.example.com'
 const SEVERITIES = ['error', 'warning', 'info', 'hint']
+const MAX_BUFFER = 64 << 20
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lint-openapi-'))
+const doc = execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/dump-openapi.ts'), PUBLIC_URL], { cwd: root, maxBuffer: MAX_BUFFER })
+const args = ['lint', '--stdin-filepath', 'openapi.json', '--ruleset', '.spectral.yaml', '--format', 'json', '--quiet', '--fail-severity', 'error']
+let out
 try {
-  const file = path.join(dir, 'openapi.json')
-  const doc = execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/dump-openapi.ts'), PUBLIC_URL], { cwd: root, maxBuffer: 64 << 20 })
-  fs.writeFileSync(file, doc)
-  const args = ['lint', file, '--ruleset', path.join(root, '.spectral.yaml'), '--format', 'json', '--quiet', '--fail-severity', 'error']
-  let out
-  try {
-    out = execFileSync(path.join(root, 'node_modules/.bin/spectral'), args, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 })
-  } catch (e) {
-    // exit 1 is "errors found", with the results on stdout; anything else is Spectral failing
-    if (e.status !== 1 || !e.stdout) throw e
-    out = e.stdout
-  }
-  const results = JSON.parse(out.trim() || '[]')
-  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0]))
-  for (const r of results) {
-    const severity = SEVERITIES[r.severity]
-    counts[severity]++
-    if (r.severity <= 1) console.log(`${severity.padEnd(7)} ${r.code}  ${r.path.join('.')}  ${r.message}`)
-  }
-  console.log(`spectral: ${counts.error} errors, ${counts.warning} warnings, ${counts.info} infos, ${counts.hint} hints`)
-  process.exitCode = counts.error > 0 ? 1 : 0
-} finally {
-  fs.rmSync(dir, { recursive: true, force: true })
+  out = execFileSync(path.join(root, 'node_modules/.bin/spectral'), args, { cwd: root, input: doc, encoding: 'utf8', maxBuffer: MAX_BUFFER })
+} catch (e) {
+  // exit 1 is "errors found", with the results on stdout; anything else is Spectral failing
+  if (e.status !== 1 || !e.stdout) throw e
+  out = e.stdout
 }
+const results = JSON.parse(out.trim() || '[]')
+const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0]))
+for (const r of results) {
+  const severity = SEVERITIES[r.severity]
+  counts[severity]++
+  if (r.severity <= 1) console.log(`${severity.padEnd(7)} ${r.code}  ${r.path.join('.')}  ${r.message}`)
+}
+console.log(`spectral: ${counts.error} errors, ${counts.warning} warnings, ${counts.info} infos, ${counts.hint} hints`)
+process.exitCode = counts.error > 0 ? 1 : 0
