@@ -18,7 +18,7 @@ const PROVEN_MAX = 10_000
  * The public routes that check a token themselves (the sign-in link's exchange, the verification
  * link, the scraper's METRICS_TOKEN): every refusal there is a failed authentication too.
  */
-const TOKEN_ROUTES = new Set(['POST /ui/session', 'GET /v1/verify-email', 'GET /metrics'])
+const TOKEN_ROUTES = new Set(['POST /ui/session', 'GET /v1/verify-email', 'POST /v1/verify-email', 'GET /metrics'])
 
 const isTokenRoute = (request: FastifyRequest) => TOKEN_ROUTES.has(`${request.method} ${request.routeOptions.url}`)
 

@@ -32,7 +32,7 @@ export interface ContactServiceDeps {
   db: Kysely<Database>
   clock: Clock
   notices: NoticeDeps
-  verification: Pick<VerificationService, 'consume'>
+  verification: Pick<VerificationService, 'consume' | 'peek'>
 }
 
 export function createContactService({ db, clock, notices, verification }: ContactServiceDeps) {
@@ -163,7 +163,21 @@ export function createContactService({ db, clock, notices, verification }: Conta
 
   return {
     /**
-     * Opens a verification link: marks the security slot's address verified, if the slot still
+     * What the verification link's page shows before anything is confirmed: whether the token is
+     * live and its address still waits in the security slot, and for whom. Reads only.
+     */
+    async checkVerificationLink(token: string): Promise<{ ok: boolean; accountName?: string; email?: string; locale: 'en' | 'fi' }> {
+      const live = await verification.peek(db, token)
+      if (!live) return { ok: false, locale: 'en' }
+      const account = await findAccount(db, live.accountId)
+      if (!account) return { ok: false, locale: 'en' }
+      const sec = rowsToState(await repo.listSlotHolders(db, live.accountId)).security
+      const waiting = sec?.type === 'email' && sec.verification === 'pending' && sec.email.toLowerCase() === live.email.toLowerCase()
+      return { ok: waiting, accountName: account.name, email: live.email, locale: account.locale }
+    },
+
+    /**
+     * Confirms a verification link (the POST from its page): marks the security slot's address verified, if the slot still
      * holds it, as a change of the sheet (versioned, audited, announced). Answers what to show.
      */
     async verifyEmail(token: string): Promise<{ ok: boolean; accountName?: string; email?: string; locale: 'en' | 'fi' }> {

@@ -90,7 +90,7 @@ const DRAFTS: Drafters = {
         {
           text: `${m.email} has been set as the security contact for the account ${m.accountName}. Once you confirm the address, security notices about the account will be sent to it.`,
         },
-        { text: 'Confirm your email address by opening this link:', link: m.link },
+        { text: 'To confirm your email address, open this link and press Confirm on the page:', link: m.link },
         {
           text: `The link is valid for ${VERIFY_LINK_DAYS} days, until ${formatDate(m.expiresAt, 'en')}. If you did not expect this message, you can ignore it: nothing will be sent to this address unless it is confirmed.`,
         },
@@ -103,7 +103,7 @@ const DRAFTS: Drafters = {
         {
           text: `Osoite ${m.email} on määritetty tilin ${m.accountName} turvallisuusyhteyshenkilöksi. Kun olet vahvistanut osoitteen, tiliä koskevat turvallisuusilmoitukset lähetetään siihen.`,
         },
-        { text: 'Vahvista sähköpostiosoitteesi avaamalla tämä linkki:', link: m.link },
+        { text: 'Vahvista sähköpostiosoitteesi avaamalla tämä linkki ja painamalla sivulla Vahvista:', link: m.link },
         {
           text: `Linkki on voimassa ${VERIFY_LINK_DAYS} päivää, ${formatDate(m.expiresAt, 'fi')} asti. Jos et odottanut tätä viestiä, voit jättää sen huomiotta: tähän osoitteeseen ei lähetetä mitään, ellei sitä vahvisteta.`,
         },

@@ -15,13 +15,22 @@ export const VERIFICATION_TTL_MS = 7 * 24 * 60 * 60 * 1000
 export type VerificationService = ReturnType<typeof createVerificationService>
 
 /**
- * Outside security contacts prove their address by opening a link. The token, like a session's,
+ * Outside security contacts prove their address by opening a link and confirming (the link's
+ * page posts the token: verification.routes.ts). The token, like a session's,
  * carries its account id, is derived from SECRET_KEY and stored only hashed, and the queued mail
  * holds a mark for it that only its own token fills (verification-token.ts); it is single-use,
  * valid seven days, and a new one retires the old ones. What verifying changes on the sheet is
  * the contact service's business; this module only makes and checks tokens.
  */
 export function createVerificationService({ clock, publicUrl, secrets }: { clock: Clock; publicUrl: string; secrets: Pick<SecretDeriver, 'verificationToken'> }) {
+  async function peek(db: Db, token: string): Promise<{ accountId: string; id: string; email: string } | undefined> {
+    const m = TOKEN.exec(token)
+    if (!m) return undefined
+    const accountId = m[1]!
+    const v = await repo.findLiveVerification(db, accountId, hashToken(token), clock.now())
+    return v ? { accountId, id: v.id, email: v.email } : undefined
+  }
+
   return {
     /**
      * Queues a verification mail for `email`, in the caller's transaction, or throws
@@ -47,16 +56,15 @@ export function createVerificationService({ clock, publicUrl, secrets }: { clock
       })
     },
 
+    /** A live token's account and address, leaving it live; undefined when it is unknown, used or expired. */
+    peek,
+
     /** Uses up a live token: its account and address, or undefined when it is unknown, used or expired. */
     async consume(trx: Db, token: string): Promise<{ accountId: string; email: string } | undefined> {
-      const m = TOKEN.exec(token)
-      if (!m) return undefined
-      const accountId = m[1]!
-      const now = clock.now()
-      const v = await repo.findLiveVerification(trx, accountId, hashToken(token), now)
+      const v = await peek(trx, token)
       if (!v) return undefined
-      await repo.markVerificationUsed(trx, accountId, v.id, now)
-      return { accountId, email: v.email }
+      await repo.markVerificationUsed(trx, v.accountId, v.id, clock.now())
+      return { accountId: v.accountId, email: v.email }
     },
   }
 }

@@ -79,6 +79,7 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/categories': row('public', PUBLIC_OK, () => ({ method: 'GET', url: '/v1/categories' })),
   // the link in the verification mail: whoever opens it, an unknown token is the "not valid" page
   'GET /v1/verify-email': row('public', [400, 400, 400, 400, 400, 400, 400, 400], () => ({ method: 'GET', url: '/v1/verify-email?token=not-a-real-token' })),
+  'POST /v1/verify-email': row('public', [400, 400, 400, 400, 400, 400, 400, 400], () => ({ method: 'POST', url: '/v1/verify-email', payload: { token: 'not-a-real-token' } })),
 
   'POST /v1/accounts': row('platform', [401, 401, 201, 403, 403, 403, 401, 403], () => ({
     method: 'POST', url: '/v1/accounts', payload: { id: fresh('new'), name: 'New Oy' },

@@ -78,11 +78,13 @@ export async function driveWithSecrets(
     }
   }
   const verificationToken = decodeURIComponent(new URL(link).searchParams.get('token')!)
-  const verified = await call('GET', `/v1/verify-email?token=${encodeURIComponent(verificationToken)}`)
+  assert.equal((await call('GET', `/v1/verify-email?token=${encodeURIComponent(verificationToken)}`)).status, 200, 'the link page')
+  const verified = await call('POST', '/v1/verify-email', { body: { token: verificationToken } })
   assert.equal(verified.status, 200, verified.text)
 
   // the same secrets where they do not belong: refused, but still sent to the server
   await call('GET', `/v1/verify-email?token=${encodeURIComponent(verificationToken)}`)
+  await call('POST', `/v1/verify-email?token=${encodeURIComponent(verificationToken)}`, { body: { token: verificationToken } })
   await call('GET', `/v1/accounts?api_key=${platformKey}&limit=1`, { token: `${platformKey}x` })
   await call('GET', '/v1/accounts', { headers: { authorization: `Basic ${Buffer.from(`u:${otherKey}`).toString('base64')}`, cookie: `ac_session=${sessionToken}` } })
   await call('POST', '/ui/session', { body: { token: `${sessionToken}x` } })

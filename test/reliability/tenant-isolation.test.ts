@@ -243,8 +243,10 @@ for (const kind of DATABASES) {
       const verifyMail = sink.messages.filter((m) => m.text?.includes('/v1/verify-email?token=')).at(-1) // the resent one: resending retires the first link
       assert.ok(verifyMail, 'the verification mail arrived')
       const link = new URL(/http\S+\/v1\/verify-email\?token=\S+/.exec(verifyMail.text!)![0])
-      const verified = await ok({ method: 'GET', url: `${link.pathname}${link.search}`, token: null })
-      assert.match(verified.body, /soc@outside\.example/)
+      const page = await ok({ method: 'GET', url: `${link.pathname}${link.search}`, token: null })
+      assert.match(page.body, /<form method="post"/)
+      const verified = await ok({ method: 'POST', url: '/v1/verify-email', payload: { token: link.searchParams.get('token')! }, token: null })
+      assert.match(verified.body, /soc@outside\.example on nyt tilin .* vahvistettu/)
 
       // a broadcast to every account, fanned out in batches by the worker's chores
       const broadcast = await ok({ method: 'POST', url: '/v1/broadcasts', payload: { category: 'account_update', subject: 'News', text: 'Hello.' } })
