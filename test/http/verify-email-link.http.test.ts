@@ -49,6 +49,7 @@ for (const kind of DATABASES) {
 
       for (let i = 0; i < 2; i++) {
         const page = await open(app, token) // a scanner, then the person
+        assert.equal(await verification(app, accountId), 'pending', `opening the link must not verify the address (${page.statusCode})`)
         assertPage(page, 200)
         assert.match(page.body, /Confirm that soc@outside\.example is the security contact of Account /)
         assert.match(page.body, /<form method="post" action="verify-email"><input type="hidden" name="token" value="([^"]+)"><button type="submit">Confirm<\/button><\/form>/)
