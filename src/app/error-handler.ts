@@ -1,6 +1,13 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { isDatabaseUnavailable } from '../db/unavailable.ts'
 import { AppError, ERRORS, type ErrorCode, type FieldError } from '../lib/errors.ts'
 import type { Problem } from '../lib/schemas.ts'
+
+/**
+ * What a 503 for a lost database tells clients to wait: long enough for a pooler or a failover to
+ * come back, short enough that a retrying client does not wait long after it has.
+ */
+const RETRY_AFTER_SECONDS = 5
 
 /** Fastify's own error codes that are the client's fault, and the problem each one is. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -49,7 +56,10 @@ function fieldErrors(context: string, errors: AjvError[]): FieldError[] {
 }
 
 /** Any thrown value as a problem; 5xx details are never shown. */
-export function toProblem(err: unknown, requestId: string): { problem: Problem; headers: Record<string, string>; internal: boolean } {
+export function toProblem(
+  err: unknown,
+  requestId: string,
+): { problem: Problem; headers: Record<string, string>; internal: boolean; unavailable?: boolean } {
   const problem = (code: ErrorCode, detail: string, errors?: FieldError[]): Problem => ({
     type: `/problems/${code}`,
     title: ERRORS[code].title,
@@ -74,6 +84,14 @@ export function toProblem(err: unknown, requestId: string): { problem: Problem; 
     // Another client error raised by Fastify or a plugin (a malformed body, say).
     return { problem: problem('validation-failed', fe.message), headers: {}, internal: false }
   }
+  if (isDatabaseUnavailable(err)) {
+    return {
+      problem: problem('service-unavailable', `The database cannot be reached just now; try again in ${RETRY_AFTER_SECONDS} s.`),
+      headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      internal: false,
+      unavailable: true,
+    }
+  }
   return { problem: problem('internal', `Something went wrong on our side. Quote ${requestId} when reporting it.`), headers: {}, internal: true }
 }
 
@@ -85,8 +103,9 @@ function missingBody(err: unknown, request: FastifyRequest): AppError | undefine
 }
 
 export function sendProblem(reply: FastifyReply, err: unknown, request: FastifyRequest) {
-  const { problem, headers, internal } = toProblem(missingBody(err, request) ?? err, request.id)
+  const { problem, headers, internal, unavailable } = toProblem(missingBody(err, request) ?? err, request.id)
   if (internal) request.log.error({ err }, 'request failed')
+  else if (unavailable) request.log.warn({ err }, 'request failed: the database is unavailable')
   else request.log.info({ problem: problem.code, detail: problem.detail }, 'request refused')
   return reply.code(problem.status).headers(headers).type('application/problem+json').send(problem)
 }

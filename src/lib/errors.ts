@@ -38,6 +38,7 @@ export const ERRORS = {
   'request-timeout': { status: 408, title: 'The request did not arrive in time' },
   'headers-too-large': { status: 431, title: 'The request headers are too large' },
   unavailable: { status: 503, title: 'The service is not ready' },
+  'service-unavailable': { status: 503, title: 'The service cannot answer just now; try again' },
   internal: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>
 
