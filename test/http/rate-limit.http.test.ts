@@ -97,6 +97,12 @@ for (const kind of DATABASES) {
       for (let i = 0; i < FAILURES_PER_MINUTE + 2; i++) verifications.push((await verify()).statusCode)
       assert.deepEqual(verifications, [400, 400, 400, 429, 429])
       assertRateLimited(await verify())
+      // the link page's confirmation, which takes the token in its body, from a third address
+      const confirm = () =>
+        app.app.inject({ method: 'POST', url: '/v1/verify-email', remoteAddress: '203.0.113.9', payload: { token: `acv_x.ver_${randomBytes(12).toString('hex')}.sig` } })
+      const confirmations = [] as number[]
+      for (let i = 0; i < FAILURES_PER_MINUTE + 1; i++) confirmations.push((await confirm()).statusCode)
+      assert.deepEqual(confirmations, [400, 400, 400, 429])
     })
 
     test('a session made before the attack keeps working from the failing address; a guessed session does not get looked up', async (t) => {
