@@ -103,7 +103,7 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactSe
           200: Type.String({ description: 'A small HTML page saying the address is verified', maxLength: 4096 }),
           400: PAGE_400,
           413: problem(413),
-          415: problem(415),
+          415: { ...problem(415), description: 'The body is neither a form nor JSON (unsupported-media-type)' },
           ...publicProblems(),
         },
       },
