@@ -23,14 +23,27 @@ const TEXT = {
   },
 }
 
+/** The heading as HTML: the Finnish word is too long for a 320-pixel screen without hyphenation points. */
+const HEADING = { en: 'Security contact', fi: 'Turvallisuus&shy;yhteys&shy;henkilö' }
+
+/**
+ * `text` as HTML, with break opportunities (`<wbr>`) inside long words: an address or an account
+ * name must wrap on a narrow screen, and the page has no stylesheet to say so.
+ */
+const wrapping = (text: string) =>
+  text
+    .split(/(\s+)/)
+    .map((w) => (w.length <= 20 ? escapeHtml(w) : (w.match(/[\s\S]{1,12}/gu) ?? []).map(escapeHtml).join('<wbr>')))
+    .join('')
+
 /**
  * The link's page: a message and, to confirm, a plain form (no script, none is allowed by the
  * Content-Security-Policy). The form posts to the page's own path, relative, so that it also works
  * under a PUBLIC_URL with a path of its own.
  */
 const page = (lang: 'en' | 'fi', message: string, confirmToken?: string) =>
-  `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
-  `<title>${TEXT[lang].title}</title></head><body><main><h1>${TEXT[lang].title}</h1><p>${escapeHtml(message)}</p>` +
+  `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">` +
+  `<title>${TEXT[lang].title}</title></head><body><main><h1>${HEADING[lang]}</h1><p>${wrapping(message)}</p>` +
   (confirmToken === undefined
     ? ''
     : `<form method="post" action="verify-email"><input type="hidden" name="token" value="${escapeHtml(confirmToken)}">` +
