@@ -24,14 +24,14 @@ test('[pglite] the verification page: 320 px wide, confirmed by keyboard, no CSP
   await tab.page.setViewportSize({ width: 320, height: 640 })
   await tab.page.goto(`${origin}/v1/verify-email?token=${encodeURIComponent(token)}`)
   await tab.page.getByRole('button', { name: 'Vahvista' }).waitFor()
-  const overflow = await tab.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+  const overflow = (await tab.page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number
   assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px at 320 px`)
   await assertAccessible(tab.page, 'the verification page')
   assert.equal((await getSheet(app, accountId)).sheet.security.verification, 'pending', 'the page alone verified nothing')
 
   // keyboard only: Tab reaches the button, Enter presses it
   await tab.page.keyboard.press('Tab')
-  assert.equal(await tab.page.evaluate(() => document.activeElement?.textContent), 'Vahvista')
+  assert.equal(await tab.page.evaluate('document.activeElement?.textContent'), 'Vahvista')
   await Promise.all([tab.page.waitForURL(`${origin}/v1/verify-email`), tab.page.keyboard.press('Enter')])
   await tab.page.getByText(/on nyt tilin .* vahvistettu turvallisuusyhteyshenkilö/).waitFor()
   assert.equal((await getSheet(app, accountId)).sheet.security.verification, 'verified')
