@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { isDatabaseUnavailable } from '../db/unavailable.ts'
 import { AppError, ERRORS, type ErrorCode, type FieldError } from '../lib/errors.ts'
-import type { Problem } from '../lib/schemas.ts'
+import { PROBLEM_LIMITS, type Problem } from '../lib/schemas.ts'
 
 /**
  * What a 503 for a lost database tells clients to wait: long enough for a pooler or a failover to
@@ -55,6 +55,9 @@ function fieldErrors(context: string, errors: AjvError[]): FieldError[] {
   return out
 }
 
+/** `text` cut to `max` characters, an ellipsis marking the cut. */
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
+
 /** Any thrown value as a problem; 5xx details are never shown. */
 export function toProblem(
   err: unknown,
@@ -64,10 +67,13 @@ export function toProblem(
     type: `/problems/${code}`,
     title: ERRORS[code].title,
     status: ERRORS[code].status,
-    detail,
+    // a request's own text (a field's name, a URL) can be in these: cut to what the document promises
+    detail: clip(detail, PROBLEM_LIMITS.detail),
     code,
     requestId,
-    ...(errors && errors.length > 0 ? { errors } : {}),
+    ...(errors && errors.length > 0
+      ? { errors: errors.slice(0, PROBLEM_LIMITS.errors).map((e) => ({ path: clip(e.path, PROBLEM_LIMITS.path), message: clip(e.message, PROBLEM_LIMITS.message) })) }
+      : {}),
   })
   if (err instanceof AppError) {
     return { problem: problem(err.code, err.detail, err.errors), headers: err.headers ?? {}, internal: false }

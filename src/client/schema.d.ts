@@ -497,6 +497,7 @@ export interface components {
             /** @description `/problems/<code>` */
             type: string;
             title: string;
+            /** Format: int32 */
             status: number;
             detail: string;
             code: string;

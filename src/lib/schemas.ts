@@ -47,17 +47,29 @@ export const LocaleSchema = Type.Union([Type.Literal('en'), Type.Literal('fi')])
 /** An RFC 3339 time as we write them (`Date.toISOString()`, 24 characters); 40 leaves room for an offset and microseconds. */
 export const DateTimeSchema = Type.String({ format: 'date-time', maxLength: 40 })
 
+/**
+ * The longest a problem's texts get, and the most field errors it lists: what a request put into
+ * them (a field's name, a path) is cut to these by toProblem (app/error-handler.ts).
+ */
+export const PROBLEM_LIMITS = { detail: 2000, path: 300, message: 300, errors: 20 } as const
+
 /** RFC 9457 problem details, as every error answers (SPEC 5). */
 export const ProblemSchema = Type.Object(
   {
-    type: Type.String({ description: '`/problems/<code>`' }),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    code: Type.String(),
-    requestId: Type.String(),
+    type: Type.String({ maxLength: 100, pattern: '^/problems/[a-z-]+$', description: '`/problems/<code>`' }),
+    title: Type.String({ maxLength: 200 }),
+    status: Type.Integer({ format: 'int32', minimum: 400, maximum: 599 }),
+    detail: Type.String({ maxLength: PROBLEM_LIMITS.detail }),
+    code: Type.String({ maxLength: 64, pattern: '^[a-z-]+$' }),
+    requestId: Type.String({ maxLength: 100 }),
     errors: Type.Optional(
-      Type.Array(Type.Object({ path: Type.String(), message: Type.String() }, { additionalProperties: false })),
+      Type.Array(
+        Type.Object(
+          { path: Type.String({ maxLength: PROBLEM_LIMITS.path }), message: Type.String({ maxLength: PROBLEM_LIMITS.message }) },
+          { additionalProperties: false },
+        ),
+        { maxItems: PROBLEM_LIMITS.errors },
+      ),
     ),
   },
   { $id: 'Problem', additionalProperties: false, description: 'An RFC 9457 problem' },

@@ -61,3 +61,28 @@ test('[pglite] the rate-limit headers the document lists are the ones sent, on a
   assert.ok(documented(account.responses['429']).includes('retry-after'))
   assert.equal(doc.components.headers['Retry-After'].required, true)
 })
+
+test("[pglite] a problem stays within the document's bounds when the request's own text is long", async (t) => {
+  const app = await buildTestApp(t, 'pglite')
+  const doc = (await app.call({ method: 'GET', url: '/openapi.json', token: null })).json()
+  const bounds = doc.components.schemas.Problem.properties
+  const field = 'k'.repeat(5000)
+  const answers = [
+    // an unknown field's name goes into errors[].path and the detail
+    await app.call({ method: 'POST', url: '/v1/accounts', payload: { name: 'Acme', [field]: 1 } }),
+    // an unknown route's path goes into the detail
+    await app.call({ method: 'GET', url: `/v1/${'p'.repeat(8000)}` }),
+  ]
+  assert.deepEqual(
+    answers.map((r) => r.statusCode),
+    [400, 404],
+  )
+  for (const res of answers) {
+    const problem = res.json()
+    assert.ok(problem.detail.length <= bounds.detail.maxLength, `a detail of ${problem.detail.length} characters`)
+    assert.ok((problem.errors ?? []).length <= bounds.errors.maxItems)
+    for (const e of problem.errors ?? []) assert.ok(e.path.length <= bounds.errors.items.properties.path.maxLength, `a path of ${e.path.length} characters`)
+  }
+  const [unknownField] = answers[0]!.json().errors
+  assert.ok(unknownField.path.startsWith(`/body/kkk`) && unknownField.path.endsWith('…'), unknownField.path.slice(0, 40))
+})
