@@ -174,7 +174,6 @@ table notifications (
   request_id text,
   created_at timestamp with time zone not null default now(),
   constraint notifications_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE,
-  constraint notifications_broadcast_id_fkey FOREIGN KEY (broadcast_id) REFERENCES broadcasts(id) NOT VALID,
   constraint notifications_fallback_check CHECK ((fallback = ANY (ARRAY['primary'::text, 'super_admins'::text]))),
   constraint notifications_kind_check CHECK ((kind = ANY (ARRAY['notification'::text, 'system'::text]))),
   constraint notifications_pkey PRIMARY KEY (account_id, id),

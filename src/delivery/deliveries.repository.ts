@@ -51,12 +51,14 @@ export async function loadEmailContent(db: Db, keys: { account_id: string; notif
     .leftJoin('broadcasts as b', (j) => j.onRef('b.id', '=', 'n.broadcast_id').on('n.text', 'is', null))
     .select(['n.account_id', 'n.id', 'n.subject', 'n.category', 'n.is_test'])
     .select((eb) => [
-      eb.fn.coalesce('n.text', 'b.text', eb.val('')).$castTo<string>().as('text'),
+      eb.fn.coalesce('n.text', 'b.text').as('text'),
       sql<string | null>`case when n.text is null then b.html else n.html end`.as('html'),
     ])
     .where((eb) => eb.or(keys.map((k) => eb.and([eb('n.account_id', '=', k.account_id), eb('n.id', '=', k.notification_id)]))))
     .execute()
-  return new Map(rows.map((r) => [`${r.account_id}/${r.id}`, r]))
+  // a text that is nowhere (its broadcast's row removed by hand) is left out: the worker then
+  // fails the delivery as having nothing to send, instead of sending an empty mail
+  return new Map(rows.flatMap((r) => (r.text === null ? [] : [[`${r.account_id}/${r.id}`, { ...r, text: r.text }] as const])))
 }
 
 /** The event bodies of claimed webhook deliveries, and the endpoints they go to. */

@@ -8,9 +8,9 @@ import { sql, type Kysely } from 'kysely'
  * - advanced_at: when a batch of it was last fanned out; the workers take the running broadcast
  *   least recently advanced, so broadcasts started later are not queued behind earlier ones.
  * - A broadcast's notifications no longer copy its text (it was one copy per account): their text
- *   is null and the mail is rendered from the broadcast's row. Older rows keep their own copy and
- *   stay readable; the foreign key (checked for new rows only: NOT VALID) keeps the broadcast a
- *   notification reads its text from.
+ *   is null and the mail is rendered from the broadcast's row (broadcasts are never deleted: they
+ *   are state, not history, and retention keeps them). Older rows keep their own copy and stay
+ *   readable. No foreign key to broadcasts: rows written before may name one that is not there.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`alter table broadcasts drop constraint broadcasts_status_check`.execute(db)
@@ -29,14 +29,12 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await sql`alter table notifications alter column text drop not null`.execute(db)
   await sql`alter table notifications add constraint notifications_text_check check (text is not null or broadcast_id is not null)`.execute(db)
-  await sql`alter table notifications add constraint notifications_broadcast_id_fkey foreign key (broadcast_id) references broadcasts (id) not valid`.execute(db)
   // A cancel finds the broadcast's notifications (and through them its deliveries) by this.
   await sql`create index notifications_broadcast on notifications (broadcast_id) where broadcast_id is not null`.execute(db)
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`drop index notifications_broadcast`.execute(db)
-  await sql`alter table notifications drop constraint notifications_broadcast_id_fkey`.execute(db)
   await sql`alter table notifications drop constraint notifications_text_check`.execute(db)
   await sql`update notifications n set text = b.text from broadcasts b where n.text is null and b.id = n.broadcast_id`.execute(db)
   await sql`alter table notifications alter column text set not null`.execute(db)
