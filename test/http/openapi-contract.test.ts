@@ -38,17 +38,12 @@ test('[pglite] the rate-limit headers the document lists are the ones sent, on a
   const app = await buildTestApp(t, 'pglite', { config: { rateLimitPerMinute: 2 } })
   const doc = (await app.call({ method: 'GET', url: '/openapi.json', token: null })).json()
   const account = doc.paths['/v1/accounts/{accountId}'].get as Operation
-  const answers = [
-    { res: await app.call({ method: 'GET', url: '/v1/categories' }), op: doc.paths['/v1/categories'].get as Operation },
-    // the credential's budget (the two requests above went to the address's)
-    { res: await app.call({ method: 'GET', url: '/v1/accounts/no-such-account' }), op: account },
-    { res: await app.call({ method: 'GET', url: '/v1/accounts/no-such-account' }), op: account },
-    { res: await app.call({ method: 'GET', url: '/v1/accounts/no-such-account' }), op: account },
-  ]
-  assert.deepEqual(
-    answers.map(({ res }) => res.statusCode),
-    [200, 404, 404, 429],
-  )
+  const answers = [{ res: await app.call({ method: 'GET', url: '/v1/categories' }), op: doc.paths['/v1/categories'].get as Operation }]
+  // 404s until the budget is spent (the credential's; the two requests above went to the address's)
+  for (let i = 0; i < 5 && answers.at(-1)!.res.statusCode !== 429; i++) {
+    answers.push({ res: await app.call({ method: 'GET', url: '/v1/accounts/no-such-account' }), op: account })
+  }
+  assert.deepEqual([...new Set(answers.map(({ res }) => res.statusCode))], [200, 404, 429])
   for (const { res, op } of answers) {
     const listed = documented(op.responses[String(res.statusCode)])
     for (const h of BUDGET) {
@@ -56,7 +51,7 @@ test('[pglite] the rate-limit headers the document lists are the ones sent, on a
       assert.match(String(res.headers[h]), /^\d+$/, `${res.statusCode}: ${h} was not sent`)
     }
   }
-  const limited = answers[3]!.res
+  const limited = answers.at(-1)!.res
   assert.match(String(limited.headers['retry-after']), /^\d+$/)
   assert.ok(documented(account.responses['429']).includes('retry-after'))
   assert.equal(doc.components.headers['Retry-After'].required, true)
