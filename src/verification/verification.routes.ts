@@ -91,7 +91,8 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactSe
     async (req, reply) => {
       const r = await contacts.checkVerificationLink(req.query.token)
       const html = r.ok ? page(r.locale, TEXT[r.locale].confirm(r.email!, r.accountName!), req.query.token) : page(r.locale, TEXT[r.locale].bad)
-      return reply.code(r.ok ? 200 : 400).type('text/html; charset=utf-8').send(html)
+      // the page holds the token (in its form): no cache may keep it
+      return reply.code(r.ok ? 200 : 400).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html)
     },
   )
 
@@ -124,7 +125,7 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactSe
     async (req, reply) => {
       const r = await contacts.verifyEmail(req.body.token)
       const text = r.ok ? TEXT[r.locale].ok(r.email!, r.accountName!) : TEXT[r.locale].bad
-      return reply.code(r.ok ? 200 : 400).type('text/html; charset=utf-8').send(page(r.locale, text))
+      return reply.code(r.ok ? 200 : 400).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page(r.locale, text))
     },
   )
 

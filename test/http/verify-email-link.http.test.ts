@@ -36,6 +36,7 @@ function assertPage(res: { statusCode: number; headers: Record<string, unknown>;
   assert.equal(res.statusCode, status, res.body)
   assert.match(String(res.headers['content-type']), /^text\/html; charset=utf-8/)
   assert.match(String(res.headers['content-security-policy']), /script-src 'self'/)
+  assert.equal(res.headers['cache-control'], 'no-store')
   assert.doesNotMatch(res.body, /<script|style=|\son[a-z]+=/i, 'no script, inline style or handler: the CSP would block them')
   assert.match(res.body, /<meta name="viewport" content="width=device-width, initial-scale=1">/)
 }
