@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { sql } from 'kysely'
+import { createBroadcastService } from '../../src/broadcasts/broadcasts.service.ts'
+import { connectPostgres } from '../../src/db/connect.ts'
 import { claimDeliveries, settleFailed } from '../../src/delivery/deliveries.repository.ts'
 import { deliveriesOf, getBroadcast, seedAccountsWithPrimary, startBroadcast } from '../helpers/broadcast-fixtures.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
@@ -112,3 +114,35 @@ for (const kind of DATABASES) {
     })
   })
 }
+
+describe('[postgres] a cancel during a batch', { skip: process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL): PGlite has one connection' }, () => {
+  test('waits for the batch being fanned out, then cancels its mail too; no batch follows', async (t) => {
+    const app = await buildTestApp(t, 'postgres')
+    await seedAccountsWithPrimary(app.handle.db, 'rc', 5)
+    const started = await startBroadcast(app, { subject: 'Mid-batch' })
+    // a worker of its own pool is in the middle of a batch: it holds the broadcast, its rows uncommitted
+    const other = connectPostgres(app.handle.url!, { max: 1 })
+    t.after(() => other.close())
+    const batch = await other.db.startTransaction().execute()
+    assert.equal(await createBroadcastService({ db: batch, policy: app.services.policy }).processBatch(2), true)
+
+    let answered = false
+    const cancelling = cancel(app, started.id).finally(() => (answered = true))
+    // the cancel waits on the broadcast's row lock (seen by the database, not by a timer)
+    while (!answered) {
+      const waiting = await sql<{ n: number }>`
+        select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(app.handle.db)
+      if (waiting.rows[0]!.n > 0) break
+      await new Promise((r) => setImmediate(r))
+    }
+    await batch.commit().execute()
+
+    const res = await cancelling
+    assert.equal(res.statusCode, 200, res.body)
+    assert.equal(res.json().processed, 2)
+    assert.equal(res.json().cancelledDeliveries, 2, 'the batch committed while the cancel waited is cancelled too')
+    assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { cancelled: 2 })
+    assert.equal(await app.services.broadcasts.processBatch(2), false)
+    assert.equal(await notificationsOf(app, started.id), 2)
+  })
+})
