@@ -214,6 +214,9 @@ export async function connectPglite(
       where: pgdata ?? 'memory',
       close: async () => {
         await db.destroy()
+        // Kysely's driver closes the instance only if it ever handed out a connection: a handle
+        // closed unused would keep PGlite, and the process, alive
+        if (!pglite.closed) await pglite.close()
         release()
       },
     }
