@@ -8,6 +8,12 @@ export const PG = {
   deadlockDetected: '40P01',
   /** statement_timeout (or a cancel request) stopped a statement */
   queryCanceled: '57014',
+  tooManyConnections: '53300',
+  adminShutdown: '57P01',
+  crashShutdown: '57P02',
+  /** the server is starting up, shutting down or in recovery */
+  cannotConnectNow: '57P03',
+  idleSessionTimeout: '57P05',
 } as const
 
 /** The SQLSTATE and constraint of a database error, if it is one. */

@@ -1,3 +1,5 @@
+import { PG } from './pg-errors.ts'
+
 /**
  * Whether `err` means the database could not be reached or did not answer in time, as opposed to a
  * fault in the statement or in our code: the request may succeed if sent again shortly, so the API
@@ -22,13 +24,13 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EP
  * its prefix; PgBouncer reports its own refusals, "no more connections allowed",
  * query_wait_timeout, a server it cannot log in to, as 08P01).
  */
-const SERVER_STATES = new Set([
-  '53300', // too_many_connections
-  '57014', // query_canceled: the statement timeout
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now (starting up, shutting down, in recovery)
-  '57P05', // idle_session_timeout
+const SERVER_STATES = new Set<string>([
+  PG.tooManyConnections,
+  PG.queryCanceled, // the statement timeout: the server is too slow to answer now
+  PG.adminShutdown,
+  PG.crashShutdown,
+  PG.cannotConnectNow,
+  PG.idleSessionTimeout,
 ])
 
 /** What pg, pg-pool, our BoundedClient, PGlite and Kysely say when no answer can come. */

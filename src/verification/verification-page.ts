@@ -1,0 +1,46 @@
+import { escapeHtml } from '../mail/system-mail.ts'
+
+/** The words of the verification link's pages, in the languages accounts have. */
+export const VERIFICATION_PAGE_TEXT = {
+  en: {
+    confirm: (email: string, account: string) => `Confirm that ${email} is the security contact of ${account}.`,
+    button: 'Confirm',
+    ok: (email: string, account: string) => `Thank you. ${email} is now the verified security contact of ${account}.`,
+    bad: 'This link is not valid any more: it was used already, it expired, or the address was changed. Ask the account\'s administrator to send a new one.',
+    title: 'Security contact',
+  },
+  fi: {
+    confirm: (email: string, account: string) => `Vahvista, että ${email} on tilin ${account} turvallisuusyhteyshenkilö.`,
+    button: 'Vahvista',
+    ok: (email: string, account: string) => `Kiitos. ${email} on nyt tilin ${account} vahvistettu turvallisuusyhteyshenkilö.`,
+    bad: 'Linkki ei ole enää voimassa: se on jo käytetty, se on vanhentunut tai osoite on vaihdettu. Pyydä tilin ylläpitäjää lähettämään uusi.',
+    title: 'Turvallisuusyhteyshenkilö',
+  },
+}
+
+/** The heading as HTML: the Finnish word is too long for a 320-pixel screen without hyphenation points. */
+const HEADING = { en: 'Security contact', fi: 'Turvallisuus&shy;yhteys&shy;henkilö' }
+
+/**
+ * `text` as HTML, with break opportunities (`<wbr>`) inside long words: an address or an account
+ * name must wrap on a narrow screen, and the page has no stylesheet to say so.
+ */
+const wrapping = (text: string) =>
+  text
+    .split(/(\s+)/)
+    .map((w) => (w.length <= 20 ? escapeHtml(w) : (w.match(/[\s\S]{1,12}/gu) ?? []).map(escapeHtml).join('<wbr>')))
+    .join('')
+
+/**
+ * The link's page: a message and, to confirm, a plain form (no script, none is allowed by the
+ * Content-Security-Policy). The form posts to the page's own path, relative, so that it also works
+ * under a PUBLIC_URL with a path of its own.
+ */
+export const verificationPage = (lang: 'en' | 'fi', message: string, confirmToken?: string) =>
+  `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">` +
+  `<title>${VERIFICATION_PAGE_TEXT[lang].title}</title></head><body><main><h1>${HEADING[lang]}</h1><p>${wrapping(message)}</p>` +
+  (confirmToken === undefined
+    ? ''
+    : `<form method="post" action="verify-email"><input type="hidden" name="token" value="${escapeHtml(confirmToken)}">` +
+      `<button type="submit">${VERIFICATION_PAGE_TEXT[lang].button}</button></form>`) +
+  `</main></body></html>`
