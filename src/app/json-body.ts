@@ -12,30 +12,36 @@ const WORTH_A_WALK = /\\u|__proto__|prototype/
 
 const pointer = (parent: string, key: string | number) => `${parent}/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`
 
+/** Refusals listed in one problem, at most. */
+const MAX_REFUSALS = 10
+
 /**
  * What JSON.parse accepts but the service refuses: a string or name with a lone surrogate (stored,
  * it would silently become U+FFFD), and the names that reach an object's prototype when a body is
- * merged into another object (`__proto__`, `constructor.prototype`).
+ * merged into another object (`__proto__`, `constructor.prototype`). A loop over an explicit
+ * stack, not recursion: a body of 100,000 nested arrays must not overflow the call stack.
  */
-function refusals(value: unknown, path: string, out: FieldError[]): void {
-  if (out.length >= 10) return
-  if (typeof value === 'string') {
-    if (LONE_SURROGATE.test(value)) out.push({ path, message: 'holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not a character' })
-    return
+function refusals(body: unknown): FieldError[] {
+  const out: FieldError[] = []
+  const stack: Array<[unknown, string]> = [[body, '/body']]
+  while (stack.length > 0 && out.length < MAX_REFUSALS) {
+    const [value, path] = stack.pop()!
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) out.push({ path, message: 'holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not a character' })
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], pointer(path, i)])
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, v] of Object.entries(value).reverse()) {
+        const at = pointer(path, key)
+        if (key === '__proto__') out.push({ path: at, message: 'is a name the service does not accept' })
+        else if (key === 'constructor' && typeof v === 'object' && v !== null && Object.hasOwn(v, 'prototype')) {
+          out.push({ path: pointer(at, 'prototype'), message: 'is a name the service does not accept' })
+        } else if (LONE_SURROGATE.test(key)) out.push({ path: at, message: 'is a name with a lone UTF-16 surrogate, which is not a character' })
+        stack.push([v, at])
+      }
+    }
   }
-  if (typeof value !== 'object' || value === null) return
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => refusals(v, pointer(path, i), out))
-    return
-  }
-  for (const [key, v] of Object.entries(value)) {
-    const at = pointer(path, key)
-    if (key === '__proto__') out.push({ path: at, message: 'is a name the service does not accept' })
-    else if (key === 'constructor' && typeof v === 'object' && v !== null && Object.hasOwn(v, 'prototype')) {
-      out.push({ path: pointer(at, 'prototype'), message: 'is a name the service does not accept' })
-    } else if (LONE_SURROGATE.test(key)) out.push({ path: at, message: 'is a name with a lone UTF-16 surrogate, which is not a character' })
-    refusals(v, at, out)
-  }
+  return out.slice(0, MAX_REFUSALS)
 }
 
 const invalid = (detail: string, errors?: FieldError[]) => new AppError('validation-failed', { detail, ...(errors ? { errors } : {}) })
@@ -67,8 +73,7 @@ export function parseJsonBody(contentType: string | undefined, body: Buffer): un
     throw invalid(`The body is not valid JSON${at === undefined ? '' : ` (at character ${at})`}.`)
   }
   if (WORTH_A_WALK.test(text)) {
-    const errors: FieldError[] = []
-    refusals(value, '/body', errors)
+    const errors = refusals(value)
     if (errors.length > 0) throw invalid(errors.map((e) => `${e.path} ${e.message}`).join('; '), errors)
   }
   return value

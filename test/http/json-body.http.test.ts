@@ -83,6 +83,18 @@ for (const kind of DATABASES) {
       await assertNoAccount('enc-proto')
     })
 
+    test('a body nested 100,000 deep with an escape in it is a 400, not a stack overflow', async () => {
+      const depth = 100_000
+      const nested = `{"id":"enc-deep","name":${'['.repeat(depth)}"\\u0041"${']'.repeat(depth)}}`
+      assertProblem(await createAccount('enc-deep', nested), 400, 'validation-failed')
+      await assertNoAccount('enc-deep')
+      // and a refused name deep inside is still found
+      const deepProto = `{"id":"enc-deep2","name":"x","extra":${'['.repeat(depth)}{"__proto__":1}${']'.repeat(depth)}}`
+      const problem = assertProblem(await createAccount('enc-deep2', deepProto), 400, 'validation-failed')
+      assert.match(problem.errors?.[0]?.path ?? '', /^\/body\/extra\/0\/0\//) // (cut to the problem's bounds)
+      assert.match(problem.errors?.[0]?.message ?? '', /a name the service does not accept/)
+    })
+
     test('broken JSON is a problem that does not quote the body back', async () => {
       const secret = 'acs_secretthatmustnotechoback0123456789'
       const res = await app.call({ method: 'POST', url: '/ui/session', headers: JSON_TYPE, payload: `{"token":"${secret}"` })
