@@ -59,10 +59,14 @@ const problemResponse = (status: number): Response => ({
 /** An operation that declares `security: []` takes no credential, so it cannot answer 401. */
 const isPublic = (op: Operation) => Array.isArray(op.security) && op.security.length === 0
 
+/** The problems an operation can answer whatever its route: 401, 429, 500, and 503 for a lost database. */
+const sharedProblems = (op: Operation) => [...(isPublic(op) ? [] : [401]), 429, 500, 503]
+
 /**
  * What every operation can answer besides what its route declares, filled in once here (it is
  * the `transformObject` of @fastify/swagger in build-app.ts) instead of in each of the routes:
- * 401 where a credential is required, 429 and 500 everywhere (all RFC 9457 problems), and the
+ * 401 where a credential is required, 429, 500 and 503 (a lost database, with Retry-After)
+ * everywhere (all RFC 9457 problems), and the
  * rate-limit headers on the 2xx and 4xx answers. Also what only the document as a whole can say:
  * the servers' audience and the tags' descriptions. Returns the same document, completed.
  */
@@ -76,7 +80,7 @@ export function completeContract<T extends object>(input: T): T {
       if (!METHODS.has(method)) continue
       for (const tag of op.tags ?? []) used.add(tag)
       const responses = (op.responses ??= {})
-      for (const status of isPublic(op) ? [429, 500] : [401, 429, 500]) responses[status] ??= problemResponse(status)
+      for (const status of sharedProblems(op)) responses[status] ??= problemResponse(status)
       for (const [status, response] of Object.entries(responses)) {
         if (!/^[24]/.test(status)) continue
         response.headers = { ...BUDGET_REFS, ...(status === '429' ? { 'Retry-After': ref('Retry-After') } : {}), ...response.headers }

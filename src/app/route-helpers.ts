@@ -14,7 +14,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   428: 'If-Match is required (precondition-required)',
   429: 'Too many requests (rate-limited); see Retry-After',
   500: 'An unexpected error (internal): the detail is hidden; quote the requestId',
-  503: 'The service is not ready (unavailable)',
+  503: 'The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After)',
 }
 
 /** What a problem of `status` means, as the document says it. */

@@ -771,7 +771,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The service is not ready (unavailable) */
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -828,7 +828,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The service is not ready (unavailable) */
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -899,6 +899,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -986,6 +995,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1120,6 +1138,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getAccount: {
@@ -1196,6 +1223,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1289,6 +1325,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1424,6 +1469,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getUser: {
@@ -1501,6 +1555,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1662,6 +1725,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     updateUser: {
@@ -1804,6 +1876,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listUsers: {
@@ -1894,6 +1975,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getContacts: {
@@ -1970,6 +2060,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2157,6 +2256,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     setContact: {
@@ -2307,6 +2415,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     clearContact: {
@@ -2410,6 +2527,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2578,6 +2704,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     removeBillingContact: {
@@ -2688,6 +2823,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     reviewContacts: {
@@ -2776,6 +2920,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2920,6 +3073,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listAuditEvents: {
@@ -3002,6 +3164,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3092,6 +3263,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     openVerificationLink: {
@@ -3145,6 +3325,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3236,6 +3425,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3353,6 +3551,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listCategories: {
@@ -3398,6 +3605,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3490,6 +3706,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listNotifications: {
@@ -3572,6 +3797,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3733,6 +3967,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     sendTestNotification: {
@@ -3858,6 +4101,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getNotification: {
@@ -3935,6 +4187,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4058,6 +4319,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getBroadcast: {
@@ -4146,6 +4416,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4248,6 +4527,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listWebhookEndpoints: {
@@ -4312,6 +4600,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4432,6 +4729,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     deleteWebhookEndpoint: {
@@ -4518,6 +4824,15 @@ export interface operations {
             };
             /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

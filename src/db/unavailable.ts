@@ -22,11 +22,12 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EP
 /**
  * SQLSTATEs of a server that will not serve now (class 08, connection exception, is matched by
  * its prefix; PgBouncer reports its own refusals, "no more connections allowed",
- * query_wait_timeout, a server it cannot log in to, as 08P01).
+ * query_wait_timeout, a server it cannot log in to, as 08P01). Not query_canceled (the statement
+ * timeout): that is a statement too slow for a server that does answer, a fault to see at error
+ * level as a 500, not a reason to tell every client to come back in 5 s.
  */
 const SERVER_STATES = new Set<string>([
   PG.tooManyConnections,
-  PG.queryCanceled, // the statement timeout: the server is too slow to answer now
   PG.adminShutdown,
   PG.crashShutdown,
   PG.cannotConnectNow,

@@ -17,14 +17,14 @@ function operations(doc: { paths: Record<string, Record<string, Operation>> }) {
 /** The header names a documented answer lists, lower-cased (HTTP header names are). */
 const documented = (response: { headers?: Record<string, unknown> } | undefined) => Object.keys(response?.headers ?? {}).map((h) => h.toLowerCase())
 
-test('[pglite] every operation documents 429 and 500 as problems, and 401 unless it takes no credential', async (t) => {
+test('[pglite] every operation documents 429, 500 and 503 as problems, and 401 unless it takes no credential', async (t) => {
   const app = await buildTestApp(t, 'pglite')
   const doc = (await app.call({ method: 'GET', url: '/openapi.json', token: null })).json()
   const ops = operations(doc)
   assert.ok(ops.length > 30, `only ${ops.length} operations`)
   for (const { key, op } of ops) {
     const open = Array.isArray(op.security) && op.security.length === 0
-    for (const status of open ? ['429', '500'] : ['401', '429', '500']) {
+    for (const status of open ? ['429', '500', '503'] : ['401', '429', '500', '503']) {
       assert.ok(op.responses[status]?.content?.['application/problem+json'], `${key} does not document ${status} as a problem`)
     }
     for (const [status, response] of Object.entries(op.responses)) {
