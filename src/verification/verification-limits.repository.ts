@@ -42,6 +42,25 @@ export const updateLimitRow = (db: Db, k: LimitKey, sentAt: Date[]) =>
     .where('key', '=', k.key)
     .execute()
 
-/** The account's rows with no send since `before`: they no longer limit anything. */
+/**
+ * Deletes the account's rows with no send since `before`: they no longer limit anything. Rows
+ * another sender holds are left for a later prune (SKIP LOCKED): waiting for them while this
+ * transaction holds the account's row could close a circle of waits, a deadlock.
+ */
 export const pruneLimitRows = (db: Db, accountId: string, before: Date) =>
-  db.deleteFrom('verification_mail_limits').where('account_id', '=', accountId).where('last_at', '<', before).execute()
+  db
+    .deleteFrom('verification_mail_limits')
+    .where(({ eb, refTuple, selectFrom }) =>
+      eb(
+        refTuple('account_id', 'scope', 'key'),
+        'in',
+        selectFrom('verification_mail_limits')
+          .select(['account_id', 'scope', 'key'])
+          .where('account_id', '=', accountId)
+          .where('last_at', '<', before)
+          .forUpdate()
+          .skipLocked()
+          .$asTuple('account_id', 'scope', 'key'),
+      ),
+    )
+    .execute()

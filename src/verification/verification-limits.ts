@@ -41,7 +41,8 @@ export function nextAllowed(scope: LimitScope, sent: readonly Date[], now: Date)
 
 /**
  * Counts one verification mail to `email` in the caller's transaction (the one that queues it),
- * or throws `verification-mail-limit` (429, Retry-After) having written nothing. Each key's row
+ * or throws `verification-mail-limit` (429, Retry-After) having counted nothing (a new key's row
+ * may have been made, empty, which limits nothing; the transaction usually rolls back). Each key's row
  * stays locked until that transaction ends, so concurrent senders, in any process, are counted
  * one after the other.
  */

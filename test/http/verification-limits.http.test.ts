@@ -86,6 +86,22 @@ for (const kind of DATABASES) {
       assert.equal((await resend(app, accountId)).statusCode, 202, 'a day after the first mail the address may have another')
     })
 
+    test("a send prunes the account's counts that no longer limit anything", async (t) => {
+      const clock = movableClock()
+      const app = await buildTestApp(t, kind, { clock })
+      const { accountId } = await makeAccount(app)
+      const keys = async () =>
+        (await app.handle.db.selectFrom('verification_mail_limits').select(['scope', 'key']).where('account_id', '=', accountId).execute())
+          .map((r) => `${r.scope}:${r.key}`)
+          .sort()
+      assert.equal((await setSecurity(app, accountId, 'old1@outside.example')).statusCode, 200)
+      assert.equal((await setSecurity(app, accountId, 'old2@outside.example')).statusCode, 200)
+      assert.equal((await keys()).filter((k) => k.startsWith('address:')).length, 2)
+      clock.advance(24 * 60 * MIN + 1000) // past the longest window
+      assert.equal((await setSecurity(app, accountId, 'new@outside.example')).statusCode, 200)
+      assert.deepEqual((await keys()).filter((k) => k.startsWith('address:')), ['address:new@outside.example'])
+    })
+
     test('per caller and per account: a new address over the limit is refused and the sheet keeps the old one', async (t) => {
       const clock = movableClock()
       const app = await buildTestApp(t, kind, { clock })
