@@ -3,7 +3,7 @@ import { DateTimeSchema, IdSchema, LineSchema, LocaleSchema, PageSchema, Strict 
 
 /** A domain name as `allowedEmailDomains` takes it: lower-case labels, no scheme, no `@`. */
 /** The longest account name the API takes (and so the longest it answers with). */
-const ACCOUNT_NAME_MAX = 200
+export const ACCOUNT_NAME_MAX = 200
 
 const DomainSchema = Type.String({
   maxLength: 253,

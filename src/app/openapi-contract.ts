@@ -1,3 +1,4 @@
+import { INT32_MAX } from '../lib/schemas.ts'
 import { problemDescription } from './route-helpers.ts'
 
 /** The parts of an OpenAPI 3.1 document this file reads and fills in. */
@@ -34,7 +35,7 @@ const TAGS: Record<string, string> = {
   operations: 'Liveness, readiness and metrics',
 }
 
-const count = (description: string) => ({ description, schema: { type: 'integer', format: 'int32', minimum: 0, maximum: 2_147_483_647 } })
+const count = (description: string) => ({ description, schema: { type: 'integer', format: 'int32', minimum: 0, maximum: INT32_MAX } })
 
 /**
  * The budget headers src/app/rate-limit.ts sends on the answer to every request it charged to a

@@ -1,15 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { DateTimeSchema, IdSchema, LineSchema, Strict, TextSchema } from '../lib/schemas.ts'
-import { CategorySchema } from '../notifications/notifications.schemas.ts'
+import { DateTimeSchema, IdSchema, INT32_MAX, LineSchema, Strict, TextSchema } from '../lib/schemas.ts'
+import { CategorySchema, HTML_MAX, SUBJECT_MAX, TEXT_MAX } from '../notifications/notifications.schemas.ts'
 
 /** A count the database keeps in an `integer` column. */
-const Count = (description: string) => Type.Integer({ format: 'int32', minimum: 0, maximum: 2_147_483_647, description })
+const Count = (description: string) => Type.Integer({ format: 'int32', minimum: 0, maximum: INT32_MAX, description })
 
 export const CreateBroadcastSchema = Strict({
   category: Type.Ref(CategorySchema),
-  subject: LineSchema({ maxLength: 300 }),
-  text: TextSchema({ minLength: 1, maxLength: 100_000 }),
-  html: Type.Optional(TextSchema({ maxLength: 500_000 })),
+  subject: LineSchema({ maxLength: SUBJECT_MAX }),
+  text: TextSchema({ minLength: 1, maxLength: TEXT_MAX }),
+  html: Type.Optional(TextSchema({ maxLength: HTML_MAX })),
   accountIds: Type.Optional(Type.Array(IdSchema, { minItems: 1, maxItems: 10_000, uniqueItems: true, description: 'Only these accounts; all when absent' })),
 })
 export type CreateBroadcast = Static<typeof CreateBroadcastSchema>
@@ -22,7 +22,7 @@ export const BroadcastSchema = Type.Object(
   {
     id: IdSchema,
     category: Type.String({ maxLength: 64 }),
-    subject: Type.String({ maxLength: 300 }),
+    subject: Type.String({ maxLength: SUBJECT_MAX }),
     status: BroadcastStatusSchema,
     total: Count('Accounts to reach'),
     processed: Count('Accounts fanned out so far'),

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { DateTimeSchema, EmailSchema, IdSchema, Strict } from '../lib/schemas.ts'
+import { DateTimeSchema, EmailSchema, IdSchema, INT32_MAX, Strict } from '../lib/schemas.ts'
 import { USER_NAME_MAX } from '../users/users.schemas.ts'
 
 /** A slot held by a user of the account. */
@@ -32,7 +32,7 @@ export const ContactSheetSchema = Type.Object(
     security: OptionalContact,
     technicalAdmin: OptionalContact,
     contactsReviewedAt: Type.Union([DateTimeSchema, Type.Null()]),
-    version: Type.Integer({ format: 'int32', minimum: 1, maximum: 2_147_483_647, description: 'Counts changes to the sheet; send it back as If-Match' }),
+    version: Type.Integer({ format: 'int32', minimum: 1, maximum: INT32_MAX, description: 'Counts changes to the sheet; send it back as If-Match' }),
   },
   { $id: 'ContactSheet' },
 )

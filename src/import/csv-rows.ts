@@ -1,10 +1,11 @@
 import type { TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { ACCOUNT_NAME_MAX } from '../accounts/accounts.schemas.ts'
 import type { PutContactSheet } from '../contacts/contacts.schemas.ts'
 import type { FieldError } from '../lib/errors.ts'
 import { EmailSchema, IdSchema, LineSchema, LocaleSchema } from '../lib/schemas.ts'
 import type { PutUser } from '../users/users.schemas.ts'
-import { RoleSchema, UserStatusSchema } from '../users/users.schemas.ts'
+import { RoleSchema, USER_NAME_MAX, UserStatusSchema } from '../users/users.schemas.ts'
 import { cell, type Layout } from './csv-formats.ts'
 
 /*
@@ -13,7 +14,8 @@ import { cell, type Layout } from './csv-formats.ts'
  * column (`/email`) and whose message is what the API's validation problem says.
  */
 
-const NameSchema = LineSchema({ maxLength: 200 })
+const AccountNameSchema = LineSchema({ maxLength: ACCOUNT_NAME_MAX })
+const UserNameSchema = LineSchema({ maxLength: USER_NAME_MAX })
 
 /** Why a value fails its schema, worded like the API's validation problems (app/error-handler.ts). */
 function messageFor(column: string, schema: TSchema, value: string): string {
@@ -54,7 +56,7 @@ const USER_CELLS = ['email', 'name', 'role', 'status', 'locale'] as const
 export function parseUsersRow(layout: Layout, cells: string[]): Parsed<UsersRow> {
   const errors: FieldError[] = []
   const accountId = read(layout, cells, errors, 'account_id', IdSchema)
-  const accountName = read(layout, cells, errors, 'account_name', NameSchema)
+  const accountName = read(layout, cells, errors, 'account_name', AccountNameSchema)
   const accountLocale = read(layout, cells, errors, 'account_locale', LocaleSchema, true) as UsersRow['accountLocale']
   const userId = read(layout, cells, errors, 'user_id', IdSchema, true)
   if (userId === undefined && cell(layout, cells, 'user_id') === '') {
@@ -66,7 +68,7 @@ export function parseUsersRow(layout: Layout, cells: string[]): Parsed<UsersRow>
     return { value: { accountId: accountId!, accountName: accountName!, accountLocale } }
   }
   const email = read(layout, cells, errors, 'email', EmailSchema)
-  const name = read(layout, cells, errors, 'name', NameSchema)
+  const name = read(layout, cells, errors, 'name', UserNameSchema)
   const role = read(layout, cells, errors, 'role', RoleSchema) as PutUser['role'] | undefined
   const status = read(layout, cells, errors, 'status', UserStatusSchema, true) as PutUser['status']
   const locale = (read(layout, cells, errors, 'locale', LocaleSchema, true) ?? null) as 'en' | 'fi' | null

@@ -16,6 +16,9 @@ const LABEL = '[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?'
  * (`".a"@b.c`). Being a single line it also keeps CR/LF out of mail headers. The settings page
  * sends what was typed and shows this schema's refusal (it has no rule of its own).
  */
+/** The largest int32: the bound of every count and version the API documents as `format: int32`. */
+export const INT32_MAX = 2_147_483_647
+
 export const EmailSchema = Type.String({
   maxLength: 254,
   pattern: `^(?=[^@]{1,64}@)${ATEXT}+(?:\\.${ATEXT}+)*@${LABEL}(?:\\.${LABEL})+$`,

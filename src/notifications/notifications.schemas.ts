@@ -1,11 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { SENDABLE_CATEGORIES } from '../routing/routing-policy.ts'
 import { SLOT_NAMES } from '../contacts/contact-slots.ts'
-import { DateTimeSchema, EmailSchema, IdSchema, LineSchema, PageSchema, Strict, TextSchema } from '../lib/schemas.ts'
+import { DateTimeSchema, EmailSchema, IdSchema, INT32_MAX, LineSchema, PageSchema, Strict, TextSchema } from '../lib/schemas.ts'
 import { USER_NAME_MAX } from '../users/users.schemas.ts'
 
 /** The longest subject a notification takes. */
-const SUBJECT_MAX = 300
+export const SUBJECT_MAX = 300
+export const TEXT_MAX = 100_000
+export const HTML_MAX = 500_000
 /** See `Recipients`. */
 const RECIPIENTS_MAX = 10_000
 
@@ -46,8 +48,8 @@ export const RecipientsPreviewSchema = Type.Object(
 export const SendNotificationSchema = Strict({
   category: Type.Ref(CategorySchema),
   subject: LineSchema({ maxLength: SUBJECT_MAX }),
-  text: TextSchema({ minLength: 1, maxLength: 100_000 }),
-  html: Type.Optional(TextSchema({ maxLength: 500_000 })),
+  text: TextSchema({ minLength: 1, maxLength: TEXT_MAX }),
+  html: Type.Optional(TextSchema({ maxLength: HTML_MAX })),
 })
 export type SendNotification = Static<typeof SendNotificationSchema>
 
@@ -70,7 +72,7 @@ export const DeliverySchema = Type.Object(
     recipient: EmailSchema,
     // cancelled: its broadcast was cancelled before it was sent
     status: Type.Union(['queued', 'sending', 'retrying', 'delivered', 'failed', 'cancelled'].map((s) => Type.Literal(s))),
-    attempts: Type.Integer({ format: 'int32', minimum: 0, maximum: 2_147_483_647 }),
+    attempts: Type.Integer({ format: 'int32', minimum: 0, maximum: INT32_MAX }),
     lastError: Type.Union([Type.String({ maxLength: 500 }), Type.Null()], { description: "The last failure's reason, cut at 500 characters" }),
     deliveredAt: Type.Union([DateTimeSchema, Type.Null()]),
     nextAttemptAt: Type.Union([DateTimeSchema, Type.Null()]),
