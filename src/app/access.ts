@@ -17,6 +17,12 @@ export type Access = 'public' | 'platform' | 'account:read' | 'account:write' | 
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access
+    /**
+     * The route checks a token itself (a sign-in link, a verification link, METRICS_TOKEN): each
+     * request spends a unit of its address's budget for checking credentials first (rate-limit.ts).
+     * Fastify's HEAD route of a GET route copies its config, so HEAD is counted too.
+     */
+    checksToken?: boolean
   }
 }
 

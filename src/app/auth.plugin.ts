@@ -36,7 +36,7 @@ export function bearer(request: FastifyRequest): string | undefined {
  * Resolves the actor from `Authorization: Bearer` (a platform key or a session token) and applies
  * the route's `config.access`. Routes without an access declaration are refused: a forgotten
  * declaration fails closed. With `limits`, it also charges each request to its budget, in the
- * order rate-limit.ts explains: a token is looked up only while its address may still fail, and
+ * order rate-limit.ts explains: a token is looked up only once its address has paid for the check, and
  * a request is charged to its credential only once the credential has proved good.
  */
 export const authPlugin = fp(
@@ -62,7 +62,7 @@ export const authPlugin = fp(
       const fromCookie = fromHeader ? undefined : request.cookies?.[SESSION_COOKIE]
       const token = fromHeader ?? (fromCookie?.startsWith('acs_') ? fromCookie : undefined)
       // any Authorization header counts as presenting a credential, a malformed one too
-      if (request.headers.authorization !== undefined || fromCookie !== undefined) await limits?.refuseFailingAddress(request, token)
+      if (request.headers.authorization !== undefined || fromCookie !== undefined) await limits?.spendCheck(request, token)
       const actor = token ? await resolve(token) : undefined
       if (actor && token) limits?.proven(token)
       if (!actor) {

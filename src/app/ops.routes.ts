@@ -113,7 +113,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
   app.get(
     '/metrics',
     {
-      config: { access: 'metrics' },
+      config: { access: 'metrics', checksToken: true },
       onRequest: metricsGuard(opts.metrics),
       schema: {
         tags: ['operations'],

@@ -1,50 +1,75 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { isIPv4, isIPv6 } from 'node:net'
 import { AppError } from '../lib/errors.ts'
 import { hashToken } from '../lib/hash.ts'
-import { SESSION_COOKIE } from './auth.plugin.ts'
+import { bearer } from './auth.plugin.ts'
+import { CounterStore } from './rate-limit-store.ts'
 
 /** Every budget is counted over the same window: a minute. */
 const WINDOW_MS = 60_000
 /**
  * Tokens that proved good are remembered (as hashes) this long, at most PROVEN_MAX of them, so that
- * a client keeps working from an address whose failure budget someone else there spent (an office,
+ * a client keeps working from an address whose budget for checks someone else there spent (an office,
  * a proxy): its token is still checked, a guessed one is not.
  */
 const PROVEN_MS = 60 * 60_000
 const PROVEN_MAX = 10_000
 
-/**
- * The public routes that check a token themselves (the sign-in link's exchange, the verification
- * link, the scraper's METRICS_TOKEN): every refusal there is a failed authentication too.
- */
-const TOKEN_ROUTES = new Set(['POST /ui/session', 'GET /v1/verify-email', 'POST /v1/verify-email', 'GET /metrics'])
+/** The public routes that check a token themselves declare `config.checksToken` (access.ts). */
+const checksToken = (request: FastifyRequest) => request.routeOptions.config.checksToken === true
 
-const isTokenRoute = (request: FastifyRequest) => TOKEN_ROUTES.has(`${request.method} ${request.routeOptions.url}`)
+/**
+ * The client a budget belongs to: an IPv4 address (IPv4-mapped IPv6 too), or an IPv6 client's /64,
+ * which is what one subscriber usually gets: counting each of its addresses apart would give it
+ * 2^64 budgets.
+ */
+export function addressKey(ip: string): string {
+  if (isIPv4(ip)) return ip
+  const bare = ip.split('%')[0]! // a zone (fe80::1%eth0) names the interface, not the client
+  if (!isIPv6(bare)) return ip
+  const groups = (part: string | undefined) =>
+    !part ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ipv4Groups(g) : [Number.parseInt(g, 16)]))
+  const [head, tail] = bare.split('::')
+  const h = groups(head)
+  const t = groups(tail)
+  const all = [...h, ...Array<number>(8 - h.length - t.length).fill(0), ...t]
+  if (all.slice(0, 5).every((g) => g === 0) && all[5] === 0xffff) {
+    return [all[6]! >> 8, all[6]! & 0xff, all[7]! >> 8, all[7]! & 0xff].join('.')
+  }
+  return `${all.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`
+}
+
+const ipv4Groups = (dotted: string) => {
+  const [a, b, c, d] = dotted.split('.').map(Number)
+  return [(a! << 8) | b!, (c! << 8) | d!]
+}
 
 export interface RateLimitSettings {
   /** Requests a minute per caller: an authenticated credential, or else the client's address. */
   perMinute: number
-  /** Failed authentications a minute per address; once spent, the address's tokens are not checked. */
+  /** Credentials a minute per address that have not proved good; once spent, they are not checked. */
   authFailuresPerMinute: number
 }
 
 /**
  * The request budgets, counted in this process. A request is charged to its credential only once
  * the credential has proved good; until then (no credential, a public route, a token that fails)
- * to the client's address (`request.ip`, which believes X-Forwarded-For only as TRUST_PROXY says).
- * A made-up Authorization header therefore buys no budget of its own. Failed authentications have a
- * second, smaller budget per address, checked before a token is looked up, so guessing keys or
- * sessions is throttled and costs the database nothing once the budget is spent.
+ * to the client's address (`request.ip`, which believes X-Forwarded-For only as TRUST_PROXY says;
+ * an IPv6 client by its /64, addressKey). A made-up Authorization header therefore buys no budget
+ * of its own. Checking a credential has a second, smaller budget per address: each credential not
+ * proved good lately, and each request to a route that checks a token, spends one unit of it
+ * before anything is looked up, so guessing keys or sessions is throttled even when the guesses
+ * are sent at once, and costs the database nothing once the budget is spent.
  */
 export interface RateLimits {
   /** A request to a route without an actor (public, metrics, unknown): charged to its address. */
   admitOpen(request: FastifyRequest, reply: FastifyReply): Promise<void>
   /**
-   * Before a presented credential is looked up: 429 when its address has no failed authentications
-   * left, unless the token proved good lately.
+   * Before a presented credential is looked up: spends one unit of its address's budget for
+   * checking credentials, 429 once that is spent; a token that proved good lately spends nothing.
    */
-  refuseFailingAddress(request: FastifyRequest, token: string | undefined): Promise<void>
+  spendCheck(request: FastifyRequest, token: string | undefined): Promise<void>
   /** The token authenticated: it is let through while its address is refused (PROVEN_MS). */
   proven(token: string): void
   /** Charges the request to its caller's budget (the actor when set, else the address); 429 once spent. */
@@ -52,7 +77,8 @@ export interface RateLimits {
 }
 
 /** The caller a request is charged to: its authenticated actor, or else its address. */
-const callerKey = (request: FastifyRequest) => (request.actor ? `${request.actor.type}:${request.actor.id}` : `ip:${request.ip}`)
+const callerKey = (request: FastifyRequest) =>
+  request.actor ? `${request.actor.type}:${request.actor.id}` : `ip:${addressKey(request.ip)}`
 
 const refused = (what: string, max: number, ttlInSeconds: number) =>
   new AppError('rate-limited', {
@@ -60,28 +86,17 @@ const refused = (what: string, max: number, ttlInSeconds: number) =>
     headers: { 'retry-after': String(ttlInSeconds) },
   })
 
-/** The budgets of `settings` on `app` (they count nothing until called), and the failure counting. */
+/** The budgets of `settings` on `app` (they count nothing until called). */
 export async function installRateLimits(app: FastifyInstance, settings: RateLimitSettings): Promise<RateLimits> {
   // the plugin's own hooks are off (`global: false`): the auth hook decides when a request is charged
-  await app.register(rateLimit, { global: false, max: settings.perMinute, timeWindow: WINDOW_MS })
+  await app.register(rateLimit, { global: false, max: settings.perMinute, timeWindow: WINDOW_MS, store: CounterStore })
   const perCaller = app.createRateLimit({ max: settings.perMinute, timeWindow: WINDOW_MS, keyGenerator: callerKey })
-  const failures = app.createRateLimit({
+  const checks = app.createRateLimit({
     max: settings.authFailuresPerMinute,
     timeWindow: WINDOW_MS,
-    keyGenerator: (request) => `fail:${request.ip}`,
+    keyGenerator: (request) => `check:${addressKey(request.ip)}`,
   })
-  const failuresOn = settings.authFailuresPerMinute > 0
-
-  // A failed authentication is a 401 to a request that presented a credential, or any refusal on a
-  // route that checks a token. Counted as the answer goes out, so that the routes' own refusals
-  // count as well as the hook's. (Not a 401 without any credential: the page asks whether it is
-  // signed in that way, and such a request costs no lookup.)
-  app.addHook('onSend', async (request, reply) => {
-    if (!failuresOn) return
-    const status = reply.statusCode
-    const presented = request.headers.authorization !== undefined || request.cookies?.[SESSION_COOKIE] !== undefined
-    if ((status === 401 && presented) || (isTokenRoute(request) && status >= 400 && status < 500 && status !== 429)) await failures(request)
-  })
+  const checksOn = settings.authFailuresPerMinute > 0
 
   const charge = async (request: FastifyRequest, reply: FastifyReply) => {
     const r = await perCaller(request)
@@ -95,22 +110,32 @@ export async function installRateLimits(app: FastifyInstance, settings: RateLimi
     const until = token === undefined ? undefined : provenTokens.get(hashToken(token))
     return until !== undefined && until > performance.now()
   }
-  const refuseFailingAddress = async (request: FastifyRequest, token: string | undefined) => {
-    if (!failuresOn) return
-    const r = await failures(request, { increment: false })
-    if (!r.isAllowed && r.remaining === 0 && !wasProven(token)) throw refused('failed authentications', r.max, r.ttlInSeconds)
+  // Spent before the check, counted as it is spent (the store increments atomically): guesses sent
+  // at once cannot all pass a count read before any of them has failed.
+  const spendCheck = async (request: FastifyRequest, token: string | undefined) => {
+    if (!checksOn || wasProven(token)) return
+    const r = await checks(request)
+    if (!r.isAllowed && r.isExceeded) throw refused('unproven credentials or token checks', r.max, r.ttlInSeconds)
   }
+  const proven = (token: string) => {
+    const hash = hashToken(token)
+    provenTokens.delete(hash)
+    if (provenTokens.size >= PROVEN_MAX) provenTokens.delete(provenTokens.keys().next().value!)
+    provenTokens.set(hash, performance.now() + PROVEN_MS)
+  }
+  // The scraper's METRICS_TOKEN is checked by its route (ops.routes.ts): once it worked, the
+  // scrapes no longer spend the address's budget.
+  app.addHook('onResponse', async (request, reply) => {
+    const token = request.routeOptions.config.access === 'metrics' && reply.statusCode === 200 ? bearer(request) : undefined
+    if (token !== undefined) proven(token)
+  })
   return {
     charge,
-    refuseFailingAddress,
-    proven(token) {
-      const hash = hashToken(token)
-      provenTokens.delete(hash)
-      if (provenTokens.size >= PROVEN_MAX) provenTokens.delete(provenTokens.keys().next().value!)
-      provenTokens.set(hash, performance.now() + PROVEN_MS)
-    },
+    spendCheck,
+    proven,
     async admitOpen(request, reply) {
-      if (isTokenRoute(request)) await refuseFailingAddress(request, undefined)
+      // a token route's own token is in its query or body; only METRICS_TOKEN comes as a bearer token
+      if (checksToken(request)) await spendCheck(request, bearer(request))
       await charge(request, reply)
     },
   }

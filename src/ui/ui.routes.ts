@@ -52,7 +52,7 @@ export const uiRoutes: FastifyPluginAsyncTypebox<UiOptions> = async (app, opts) 
 
   app.post(
     '/ui/session',
-    { config: { access: 'public' }, schema: { hide: true, body: Strict({ token: Type.String({ minLength: 10, maxLength: 200 }) }) } },
+    { config: { access: 'public', checksToken: true }, schema: { hide: true, body: Strict({ token: Type.String({ minLength: 10, maxLength: 200 }) }) } },
     async (req, reply) => {
       const s = await opts.services.sessions.authenticate(req.body.token)
       if (!s) throw new AppError('unauthenticated', { detail: 'The sign-in link is not valid or has expired. Open it again from your product.' })

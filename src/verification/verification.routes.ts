@@ -29,7 +29,7 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactSe
   app.get(
     '/v1/verify-email',
     {
-      config: { access: 'public' },
+      config: { access: 'public', checksToken: true },
       schema: {
         tags: ['contacts'],
         operationId: 'openVerificationLink',
@@ -60,7 +60,7 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactSe
   app.post(
     '/v1/verify-email',
     {
-      config: { access: 'public' },
+      config: { access: 'public', checksToken: true },
       schema: {
         tags: ['contacts'],
         operationId: 'verifyEmail',

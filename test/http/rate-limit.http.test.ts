@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, test, type TestContext } from 'node:test'
 import type { LightMyRequestResponse } from 'fastify'
+import { addressKey } from '../../src/app/rate-limit.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount, sessionFor } from '../helpers/factories.ts'
@@ -24,9 +25,13 @@ function assertRateLimited(res: LightMyRequestResponse) {
   assert.match(String(res.headers['retry-after']), /^[1-9][0-9]*$/, 'a 429 says when to retry')
 }
 
+const METRICS_TOKEN = 'metrics-token-for-the-rate-limit-test'
+
 /** An app with small budgets whose API-key lookups are counted. */
 async function limitedApp(t: Pick<TestContext, 'after'>, kind: (typeof DATABASES)[number]) {
-  const app = await buildTestApp(t, kind, { config: { rateLimitPerMinute: PER_MINUTE, rateLimitAuthFailuresPerMinute: FAILURES_PER_MINUTE } })
+  const app = await buildTestApp(t, kind, {
+    config: { rateLimitPerMinute: PER_MINUTE, rateLimitAuthFailuresPerMinute: FAILURES_PER_MINUTE, metricsToken: METRICS_TOKEN },
+  })
   const lookups = { count: 0 }
   const authenticate = app.services.apiKeys.authenticate.bind(app.services.apiKeys)
   app.services.apiKeys.authenticate = (key) => {
@@ -38,6 +43,21 @@ async function limitedApp(t: Pick<TestContext, 'after'>, kind: (typeof DATABASES
 
 const from = (app: TestApp, remoteAddress: string, authorization: string | undefined, url = '/v1/accounts') =>
   app.app.inject({ method: 'GET', url, remoteAddress, headers: authorization === undefined ? {} : { authorization } })
+
+test('addressKey: an IPv4 address as it is, IPv4-mapped IPv6 as its IPv4 address, other IPv6 by its /64', () => {
+  assert.equal(addressKey('203.0.113.7'), '203.0.113.7')
+  assert.equal(addressKey('::ffff:203.0.113.7'), '203.0.113.7')
+  assert.equal(addressKey('::ffff:cb00:7107'), '203.0.113.7', 'the hexadecimal form of the same mapped address')
+  assert.equal(addressKey('2001:db8:1:2::a'), '2001:db8:1:2::/64')
+  assert.equal(addressKey('2001:0DB8:0001:0002:ffff:1:2:3'), '2001:db8:1:2::/64', 'written out in full and in capitals')
+  assert.equal(addressKey('2001:db8::1'), '2001:db8:0:0::/64')
+  assert.equal(addressKey('2001:db8:0:0:1::'), '2001:db8:0:0::/64')
+  assert.equal(addressKey('fe80::1%eth0'), 'fe80:0:0:0::/64', 'without the zone')
+  assert.equal(addressKey('::1'), '0:0:0:0::/64')
+  assert.equal(addressKey('::'), '0:0:0:0::/64')
+  assert.notEqual(addressKey('2001:db8:1:2::a'), addressKey('2001:db8:1:3::a'))
+  assert.equal(addressKey('64:ff9b::203.0.113.7'), '64:ff9b:0:0::/64', 'NAT64 is an IPv6 prefix like any other')
+})
 
 for (const kind of DATABASES) {
   describe(`[${kind}] rate limit by address until a credential proves good`, () => {
@@ -110,10 +130,69 @@ for (const kind of DATABASES) {
       const account = await makeAccount(app)
       const session = await sessionFor(app, account.accountId, account.users.admin!)
       const own = () => from(app, GUESSER, `Bearer ${session}`, `/v1/accounts/${account.accountId}/contacts`)
+      // the session's first use spent a unit of the budget (it had not proved good yet); later ones do not
       assert.equal((await own()).statusCode, 200)
-      for (let i = 0; i < FAILURES_PER_MINUTE; i++) assert.equal((await from(app, GUESSER, `Bearer acs_${randomBytes(24).toString('base64url')}`)).statusCode, 401)
+      assert.equal((await own()).statusCode, 200)
+      for (let i = 1; i < FAILURES_PER_MINUTE; i++) assert.equal((await from(app, GUESSER, `Bearer acs_${randomBytes(24).toString('base64url')}`)).statusCode, 401)
       assertRateLimited(await from(app, GUESSER, `Bearer acs_${randomBytes(24).toString('base64url')}`))
       assert.equal((await own()).statusCode, 200)
+    })
+
+    test('parallel guesses: of many made-up keys sent at once, at most the failure budget reach the lookup', async (t) => {
+      const app = await limitedApp(t, kind)
+      const answers = await Promise.all(Array.from({ length: 40 }, () => from(app, GUESSER, junk())))
+      const statuses = answers.map((r) => r.statusCode)
+      assert.equal(statuses.filter((s) => s === 401).length, FAILURES_PER_MINUTE, statuses.join(' '))
+      assert.equal(statuses.filter((s) => s === 429).length, 40 - FAILURES_PER_MINUTE, statuses.join(' '))
+      assert.ok(app.lookups.count <= FAILURES_PER_MINUTE, `${app.lookups.count} lookups`)
+      // the sign-in link's exchange too, from another address
+      const signIns = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          app.app.inject({ method: 'POST', url: '/ui/session', remoteAddress: NEIGHBOUR, payload: { token: `acs_${randomBytes(24).toString('base64url')}` } }),
+        ),
+      )
+      assert.equal(signIns.filter((r) => r.statusCode === 401).length, FAILURES_PER_MINUTE, signIns.map((r) => r.statusCode).join(' '))
+    })
+
+    test('HEAD on a token route (the auto HEAD of GET /v1/verify-email) spends the failure budget like GET', async (t) => {
+      const app = await limitedApp(t, kind)
+      const head = () =>
+        app.app.inject({ method: 'HEAD', url: `/v1/verify-email?token=acv_x.ver_${randomBytes(12).toString('hex')}.sig`, remoteAddress: GUESSER })
+      const statuses = [] as number[]
+      for (let i = 0; i < FAILURES_PER_MINUTE + 2; i++) statuses.push((await head()).statusCode)
+      assert.deepEqual(statuses, [400, 400, 400, 429, 429])
+      const get = await app.app.inject({ method: 'GET', url: `/v1/verify-email?token=acv_x.ver_${randomBytes(12).toString('hex')}.sig`, remoteAddress: GUESSER })
+      assertRateLimited(get)
+      assert.equal(get.headers['x-ratelimit-limit'], undefined, 'refused before it is charged: Retry-After only (PRODUCT.md)')
+    })
+
+    test('/metrics: wrong tokens spend the budget (HEAD too); the right one spends it once, then scrapes are free', async (t) => {
+      const app = await limitedApp(t, kind)
+      const scrape = (method: 'GET' | 'HEAD', token: string, remoteAddress: string) =>
+        app.app.inject({ method, url: '/metrics', remoteAddress, headers: { authorization: `Bearer ${token}` } })
+      for (let i = 0; i < FAILURES_PER_MINUTE; i++) assert.equal((await scrape('HEAD', `wrong-${i}`, GUESSER)).statusCode, 401)
+      assertRateLimited(await scrape('GET', 'wrong-again', GUESSER))
+      for (let i = 0; i < FAILURES_PER_MINUTE + 2; i++) assert.equal((await scrape('GET', METRICS_TOKEN, NEIGHBOUR)).statusCode, 200, `scrape ${i + 1}`)
+      for (let i = 1; i < FAILURES_PER_MINUTE; i++) assert.equal((await scrape('GET', `wrong-${i}`, NEIGHBOUR)).statusCode, 401)
+      assertRateLimited(await scrape('GET', 'wrong-again', NEIGHBOUR))
+    })
+
+    test('IPv6: the addresses of one /64 share one failure budget; an IPv4-mapped address is its IPv4 address', async (t) => {
+      const app = await limitedApp(t, kind)
+      for (let i = 0; i < FAILURES_PER_MINUTE; i++) assert.equal((await from(app, `2001:db8:1:2::${i + 1}`, junk())).statusCode, 401)
+      assertRateLimited(await from(app, '2001:db8:1:2:ffff:1:2:3', junk()))
+      assert.equal((await from(app, '2001:db8:1:3::1', junk())).statusCode, 401, 'the next /64 has a budget of its own')
+      for (let i = 0; i < FAILURES_PER_MINUTE; i++) assert.equal((await from(app, GUESSER, junk())).statusCode, 401)
+      assertRateLimited(await from(app, `::ffff:${GUESSER}`, junk()))
+    })
+
+    test('a flood from thousands of addresses does not evict a spent failure budget', async (t) => {
+      const app = await limitedApp(t, kind)
+      for (let i = 0; i < FAILURES_PER_MINUTE; i++) await from(app, GUESSER, junk())
+      assertRateLimited(await from(app, GUESSER, junk()))
+      // a Basic header presents a credential (it spends the budget) without a lookup
+      for (let i = 0; i < 6_000; i++) await from(app, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 'Basic eDp5')
+      assertRateLimited(await from(app, GUESSER, junk()))
     })
   })
 }
