@@ -1,5 +1,6 @@
 import { sql, type Insertable } from 'kysely'
 import type { Db } from '../db/database.ts'
+import { CANCELLED_DETAIL } from '../delivery/deliveries.repository.ts'
 import type { BroadcastRow, BroadcastsTable } from './broadcasts.table.ts'
 
 export const insertBroadcast = (db: Db, row: Insertable<BroadcastsTable>): Promise<BroadcastRow> =>
@@ -41,36 +42,60 @@ export const lockRunningBroadcast = (db: Db) =>
  */
 export const lockBroadcast = (db: Db, id: string) => db.selectFrom('broadcasts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
 
-/**
- * Cancels the deliveries of the broadcast's notifications that no worker has taken yet (queued, or
- * waiting for a retry); one a worker is sending goes out. A worker's claim locks what it takes
- * (SKIP LOCKED passes what this holds), and a row claimed meanwhile is 'sending' when this
- * re-reads it, so it is left alone. Answers how many were cancelled.
- */
-export async function cancelOpenDeliveries(db: Db, broadcastId: string): Promise<number> {
-  const res = await sql<{ n: number }>`
-    with cancelled as (
-      update deliveries d
-      set status = 'cancelled', last_error = 'the broadcast was cancelled', lock_token = null, updated_at = now()
-      from notifications n
-      where n.broadcast_id = ${broadcastId} and d.account_id = n.account_id and d.notification_id = n.id
-        and d.status in ('queued', 'retrying')
-      returning 1
-    )
-    select count(*)::int as n from cancelled`.execute(db)
-  return res.rows[0]?.n ?? 0
+/** Whether any mail of the broadcast is still waiting to go out (queued, or for a retry). */
+export async function hasOpenDeliveries(db: Db, broadcastId: string): Promise<boolean> {
+  const res = await sql<{ open: boolean }>`
+    select exists (
+      select 1 from notifications n join deliveries d on d.account_id = n.account_id and d.notification_id = n.id
+      where n.broadcast_id = ${broadcastId} and d.status in ('queued', 'retrying')
+    ) as open`.execute(db)
+  return res.rows[0]!.open
 }
 
-export const markCancelled = (db: Db, id: string, c: { by: string; deliveries: number; finished: boolean }): Promise<BroadcastRow> =>
+/**
+ * Cancels the open deliveries (queued, or waiting for a retry) of the broadcast's notifications
+ * for the next `limit` accounts after `cursor`, in account id order, and adds them to the
+ * broadcast's count; answers the last account walked (null when none was left). The walk follows
+ * the accounts' primary key and each account's notification id (`<broadcast>.<account>`, index
+ * `deliveries_notification`), so every batch costs its own size, not the broadcast's. SKIP LOCKED
+ * passes a row a worker's claim is taking at that moment: the claim itself cancels it (the
+ * broadcast is cancelled by then) or has just started sending it. Running a batch again changes
+ * nothing.
+ */
+export async function cancelOpenDeliveries(db: Db, broadcastId: string, cursor: string, limit: number): Promise<{ cursor: string | null; cancelled: number }> {
+  const res = await sql<{ cursor: string | null; n: number }>`
+    with walked as (
+      select id from accounts where id > ${cursor} order by id limit ${limit}
+    ), open as (
+      select d.account_id, d.id from walked a
+      join deliveries d on d.account_id = a.id and d.notification_id = ${broadcastId + '.'} || a.id
+      where d.status in ('queued', 'retrying')
+      for update of d skip locked
+    ), cancelled as (
+      update deliveries d
+      set status = 'cancelled', last_error = ${CANCELLED_DETAIL}, lock_token = null, updated_at = now()
+      from open
+      where d.account_id = open.account_id and d.id = open.id
+      returning 1
+    ), counted as (
+      update broadcasts set cancelled_deliveries = cancelled_deliveries + (select count(*) from cancelled)
+      where id = ${broadcastId}
+    )
+    select (select max(id) from walked) as cursor, (select count(*)::int from cancelled) as n`.execute(db)
+  const row = res.rows[0]!
+  return { cursor: row.cursor, cancelled: row.n }
+}
+
+/** Marks the broadcast cancelled (no batch is fanned out after it; workers no longer send its mail). */
+export const markCancelled = (db: Db, id: string, c: { by: string; finished: boolean }): Promise<BroadcastRow> =>
   db
     .updateTable('broadcasts')
-    .set((eb) => ({
+    .set({
       status: 'cancelled' as const,
       cancelled_at: new Date(),
       cancelled_by: c.by,
-      cancelled_deliveries: eb('cancelled_deliveries', '+', c.deliveries),
       ...(c.finished ? {} : { finished_at: new Date() }),
-    }))
+    })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow()

@@ -14,6 +14,9 @@ import { transaction } from '../db/transaction.ts'
 /** Accounts fanned out per transaction: big enough that the database does the work, small enough to keep transactions short. */
 export const BROADCAST_BATCH = 2000
 
+/** Accounts whose mail a cancel cancels per transaction: each one short, far inside the statement timeout. */
+export const CANCEL_BATCH = 10_000
+
 const toBroadcast = (r: BroadcastRow): Broadcast => ({
   id: r.id,
   category: r.category,
@@ -69,20 +72,30 @@ export function createBroadcastService({ db, policy }: { db: Kysely<Database>; p
      * Stops a broadcast: no batch is fanned out after it, and the deliveries of its notifications
      * that no worker has taken yet are cancelled (one a worker is sending goes out). A broadcast
      * fanned out completely (done) whose mail is still going out is cancelled the same way; one
-     * with nothing left to stop, or cancelled already, is answered as it is. Broadcasts are the
-     * platform's own, not an account's, so there is no account audit log to write to: the row
-     * records who cancelled and when.
+     * with nothing left to stop is answered as it is. Broadcasts are the platform's own, not an
+     * account's, so there is no account audit log to write to: the row records who cancelled and when.
+     *
+     * First the broadcast is marked cancelled, in a transaction of its own (it waits for a batch
+     * being fanned out to commit): from then on no batch follows and the workers' claim cancels,
+     * instead of sending, any of its mail it comes to. Then its open deliveries are cancelled in
+     * batches of CANCEL_BATCH accounts, each its own short transaction, so a broadcast to a
+     * million accounts never runs into the statement timeout. A cancel interrupted there is
+     * finished by calling it again (a cancelled broadcast is walked again; what is cancelled stays).
      */
-    async cancel(ctx: RequestContext, id: string): Promise<Broadcast> {
-      const row = await transaction(db, async (trx) => {
+    async cancel(ctx: RequestContext, id: string, batch = CANCEL_BATCH): Promise<Broadcast> {
+      const marked = await transaction(db, async (trx) => {
         const b = await repo.lockBroadcast(trx, id)
         if (!b) throw new AppError('not-found', { detail: `No broadcast "${id}".` })
         if (b.status === 'cancelled') return b
-        const deliveries = await repo.cancelOpenDeliveries(trx, b.id)
-        if (b.status === 'done' && deliveries === 0) return b
-        return repo.markCancelled(trx, b.id, { by: `${ctx.actor.type}:${ctx.actor.id}`, deliveries, finished: b.status === 'done' })
+        if (b.status === 'done' && !(await repo.hasOpenDeliveries(trx, b.id))) return b
+        return repo.markCancelled(trx, b.id, { by: `${ctx.actor.type}:${ctx.actor.id}`, finished: b.status === 'done' })
       })
-      return toBroadcast(row)
+      if (marked.status !== 'cancelled') return toBroadcast(marked)
+      for (let cursor: string | null = ''; cursor !== null; ) {
+        const from: string = cursor
+        cursor = (await transaction(db, (trx) => repo.cancelOpenDeliveries(trx, marked.id, from, batch))).cursor
+      }
+      return toBroadcast((await repo.findBroadcast(db, id))!)
     },
 
     /**

@@ -179,7 +179,7 @@ table notifications (
   constraint notifications_pkey PRIMARY KEY (account_id, id),
   constraint notifications_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'undeliverable'::text]))),
   constraint notifications_subject_check CHECK (((char_length(subject) >= 1) AND (char_length(subject) <= 300))),
-  constraint notifications_text_check CHECK (((text IS NOT NULL) OR (broadcast_id IS NOT NULL)))
+  constraint notifications_text_check CHECK (((text IS NOT NULL) OR (broadcast_id IS NOT NULL))) NOT VALID
 );
 
 table sessions (

@@ -9,25 +9,49 @@ import type { DeliveryRow } from './deliveries.table.ts'
  */
 
 /**
+ * Whether the delivery `alias` (a table name or alias in the statement) is mail of a broadcast
+ * that was cancelled. Stated once: the claim and `settleFailed` both turn such a row 'cancelled'.
+ * Two primary-key probes (notification, broadcast); a webhook's delivery has no notification.
+ */
+export const ofCancelledBroadcast = (alias: string) => sql<boolean>`exists (
+  select 1 from notifications n join broadcasts b on b.id = n.broadcast_id
+  where n.account_id = ${sql.ref(`${alias}.account_id`)} and n.id = ${sql.ref(`${alias}.notification_id`)}
+    and b.status = 'cancelled')`
+
+/** The last_error of a delivery cancelled with its broadcast. */
+export const CANCELLED_DETAIL = 'the broadcast was cancelled'
+
+/**
  * Claims up to `limit` due deliveries for this worker: queued ones, retries whose time has come,
  * and 'sending' ones whose lease ran out (their worker died). SKIP LOCKED lets any number of
  * workers claim at once without waiting on or double-taking each other's rows; the new
  * lock_token fences off a slow former owner; the lease is written as the next due time.
+ * A due row of a cancelled broadcast is not claimed but cancelled in the same statement: one left
+ * 'sending' by a dead worker (the cancel leaves 'sending' rows alone), or one the cancel has not
+ * reached yet. Only the claimed rows are returned.
  */
 export async function claimDeliveries(db: Db, opts: { limit: number; leaseSeconds: number; token: string }): Promise<DeliveryRow[]> {
   const res = await sql<DeliveryRow>`
-    update deliveries d
-    set status = 'sending', attempts = d.attempts + 1, lock_token = ${opts.token},
-        next_attempt_at = now() + make_interval(secs => ${opts.leaseSeconds}), updated_at = now()
-    from (
-      select account_id, id from deliveries
+    with due as (
+      select account_id, id, ${ofCancelledBroadcast('deliveries')} as cancelled from deliveries
       where status in ('queued', 'retrying', 'sending') and next_attempt_at <= now()
       order by next_attempt_at
       limit ${opts.limit}
       for update skip locked
-    ) due
-    where d.account_id = due.account_id and d.id = due.id
-    returning d.*`.execute(db)
+    ), taken as (
+      update deliveries d
+      set status = case when due.cancelled then 'cancelled' else 'sending' end,
+          attempts = case when due.cancelled then d.attempts else d.attempts + 1 end,
+          lock_token = case when due.cancelled then null else ${opts.token} end,
+          next_attempt_at = case when due.cancelled then d.next_attempt_at
+            else now() + make_interval(secs => ${opts.leaseSeconds}) end,
+          last_error = case when due.cancelled then ${CANCELLED_DETAIL} else d.last_error end,
+          updated_at = now()
+      from due
+      where d.account_id = due.account_id and d.id = due.id
+      returning d.*
+    )
+    select * from taken where status = 'sending'`.execute(db)
   return res.rows
 }
 
@@ -111,10 +135,7 @@ export async function settleFailed(
   const res = await sql<{ status: 'retrying' | 'failed' | 'cancelled' }>`
     update deliveries
     set status = case when not (${f.retryable} and attempts < max_attempts) then 'failed'
-        when exists (
-          select 1 from notifications n join broadcasts b on b.id = n.broadcast_id
-          where n.account_id = deliveries.account_id and n.id = deliveries.notification_id and b.status = 'cancelled'
-        ) then 'cancelled'
+        when ${ofCancelledBroadcast('deliveries')} then 'cancelled'
         else 'retrying' end,
         -- base · 2^(attempt-1), ±25 % jitter so that a burst of failures does not retry in step,
         -- at least what the peer asked for (Retry-After), at most six hours
@@ -126,22 +147,6 @@ export async function settleFailed(
     where account_id = ${d.account_id} and id = ${d.id} and lock_token = ${token}
     returning status`.execute(db)
   return res.rows[0]?.status
-}
-
-/** Hands claimed deliveries back untouched (a worker stopping before it sent them). */
-export async function releaseDeliveries(db: Db, ds: { account_id: string; id: string }[], token: string): Promise<void> {
-  if (ds.length === 0) return
-  await db
-    .updateTable('deliveries')
-    .set((eb) => ({
-      status: sql<'queued' | 'retrying'>`case when attempts <= 1 then 'queued' else 'retrying' end`,
-      attempts: eb('attempts', '-', 1),
-      next_attempt_at: new Date(),
-      lock_token: null,
-    }))
-    .where('lock_token', '=', token)
-    .where((eb) => eb.or(ds.map((d) => eb.and([eb('account_id', '=', d.account_id), eb('id', '=', d.id)]))))
-    .execute()
 }
 
 /** The statuses of a delivery not yet settled: what the partial index `deliveries_due` holds. */

@@ -7,6 +7,7 @@ import { claimDeliveries, settleFailed } from '../../src/delivery/deliveries.rep
 import { deliveriesOf, getBroadcast, seedAccountsWithPrimary, startBroadcast } from '../helpers/broadcast-fixtures.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
+import type { RequestContext } from '../../src/lib/actor.ts'
 import { makeAccount, sessionFor } from '../helpers/factories.ts'
 import { appWithMail } from '../helpers/test-worker.ts'
 import type { SmtpSink } from '../peers/smtp-sink.ts'
@@ -95,6 +96,50 @@ for (const kind of DATABASES) {
       const status = await settleFailed(app.handle.db, taken, 'worker-1', { retryable: true, detail: '421 try later', retryAfterSeconds: 0, backoffBaseSeconds: 1 })
       assert.equal(status, 'cancelled')
       assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { cancelled: 2 })
+    })
+
+    test('mail a worker died while sending is not sent after the cancel: the next claim cancels it', async (t) => {
+      const { app, sink, drain } = await appWithMail(t, kind)
+      await seedAccountsWithPrimary(app.handle.db, 'dw', 2)
+      const started = await startBroadcast(app, { subject: 'Dead worker' })
+      while (await app.services.broadcasts.processBatch());
+      // a worker took one mail and died before sending it: 'sending', its lease run out
+      const dead = await sql<{ id: string }>`
+        update deliveries set status = 'sending', attempts = 1, lock_token = 'dead-worker', next_attempt_at = now() - interval '1 minute'
+        where id = (select d.id from deliveries d join notifications n on n.account_id = d.account_id and n.id = d.notification_id
+                    where n.broadcast_id = ${started.id} order by d.id limit 1)
+        returning id`.execute(app.handle.db)
+      assert.equal(dead.rows.length, 1)
+
+      const res = await cancel(app, started.id)
+      assert.equal(res.json().cancelledDeliveries, 1, res.body)
+      assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { cancelled: 1, sending: 1 })
+
+      await drain()
+      assert.equal(mailsWith(sink, 'Dead worker'), 0)
+      assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { cancelled: 2 })
+    })
+
+    test('a cancel works in batches of accounts; the workers send none of its mail before the batches reach it, and a cancel cut off is finished by another', async (t) => {
+      const { app, sink, drain } = await appWithMail(t, kind)
+      await seedAccountsWithPrimary(app.handle.db, 'cb', 5)
+      const started = await startBroadcast(app, { subject: 'Cut off' })
+      while (await app.services.broadcasts.processBatch());
+      // the cancel's first transaction committed and its process died: marked cancelled, no mail cancelled yet
+      await sql`update broadcasts set status = 'cancelled', cancelled_at = now(), cancelled_by = 'system:test' where id = ${started.id}`.execute(app.handle.db)
+      assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { queued: 5 })
+      // a worker claims in between: it cancels them and sends nothing
+      const claimed = await claimDeliveries(app.handle.db, { limit: 2, leaseSeconds: 60, token: 'worker-1' })
+      assert.deepEqual(claimed, [])
+      assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { cancelled: 2, queued: 3 })
+
+      // cancelling again, two accounts per batch, finishes it
+      const done = await app.services.broadcasts.cancel({ actor: { type: 'system', id: 'test' }, requestId: 'req_test' } satisfies RequestContext, started.id, 2)
+      assert.equal(done.status, 'cancelled')
+      assert.equal(done.cancelledDeliveries, 3, 'the two the claim cancelled are not counted by the cancel')
+      assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { cancelled: 5 })
+      await drain()
+      assert.equal(mailsWith(sink, 'Cut off'), 0)
     })
 
     test('cancel needs the platform key, and answers 404 for an unknown broadcast and 400 for a malformed id', async (t) => {
