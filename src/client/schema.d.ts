@@ -546,7 +546,7 @@ export interface components {
         };
         ContactSheet: {
             primary: components["schemas"]["Contact"] | null;
-            /** @description At most three (SPEC 2) */
+            /** @description At most three */
             billing: components["schemas"]["Contact"][];
             decisionMaker: components["schemas"]["Contact"] | null;
             onboarding: components["schemas"]["Contact"] | null;

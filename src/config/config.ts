@@ -5,9 +5,9 @@ import { Value } from '@sinclair/typebox/value'
 import { UNDELIVERABLE_WINDOW_DAYS } from '../health/health-problems.ts'
 
 /**
- * The environment, as SPEC 8 lists it. Every variable is a string in the environment; the schema
- * says what it must look like, and `loadConfig` turns it into typed, frozen values. This is the
- * only module that reads `process.env`.
+ * The environment, all of it (the README's "Configuration" table describes it). Every variable is a
+ * string in the environment; the schema says what it must look like, and `loadConfig` turns it into
+ * typed, frozen values. This is the only module that reads `process.env`.
  */
 const EnvSchema = Type.Object({
   PORT: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),

@@ -1,5 +1,5 @@
 /**
- * The contact sheet's slots (SPEC 2), their names in the API, in paths and in the database.
+ * The contact sheet's slots (docs/PRODUCT.md, "The contact sheet"), their names in the API, in paths and in the database.
  * `billing` is the one list; `security` is the one slot that may hold an outside email address.
  */
 export const SLOT_NAMES = ['primary', 'billing', 'decisionMaker', 'onboarding', 'security', 'technicalAdmin'] as const

@@ -19,7 +19,7 @@ import { sheetEtag } from './if-match.ts'
 
 const tags = ['contacts']
 const Sheet = Type.Ref(ContactSheetSchema)
-/** Sheet writes answer the new sheet; a stale If-Match is 412, and the rules of SPEC 2 are 409/422. */
+/** Sheet writes answer the new sheet; a stale If-Match is 412, and the sheet's rules (docs/PRODUCT.md, "The domain") are 409/422. */
 const writeProblems = (...s: number[]) => problems(400, 403, 404, 412, ...s)
 
 const withEtag = (reply: FastifyReply, sheet: ContactSheet) => reply.header('etag', sheetEtag(sheet.version)).send(sheet)

@@ -26,7 +26,7 @@ const OptionalContact = Type.Union([Type.Ref(ContactSchema), Type.Null()])
 export const ContactSheetSchema = Type.Object(
   {
     primary: OptionalContact,
-    billing: Type.Array(Type.Ref(ContactSchema), { maxItems: 3, description: 'At most three (SPEC 2)' }),
+    billing: Type.Array(Type.Ref(ContactSchema), { maxItems: 3, description: 'At most three' }),
     decisionMaker: OptionalContact,
     onboarding: OptionalContact,
     security: OptionalContact,

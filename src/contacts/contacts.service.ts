@@ -60,7 +60,7 @@ export function createContactService({ db, clock, notices, verification }: Conta
         detail: 'Only the security contact may be an email address; choose a user for this contact.',
       })
     }
-    // An address that belongs to an active user is stored as that user (SPEC 2).
+    // An address that belongs to an active user is stored as that user (docs/PRODUCT.md, "Outside security addresses").
     const user = await reads.findActiveUserByEmail(trx, account.id, input.email)
     if (user) return { type: 'user', userId: user.id, email: user.email, name: user.name }
     const email = input.email.trim()

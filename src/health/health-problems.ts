@@ -23,7 +23,7 @@ export interface HealthFacts {
   refusedContactAddresses: string[]
 }
 
-/** The account's contact problems (SPEC 3), in the catalogue's order. */
+/** The account's contact problems (docs/PRODUCT.md, "Account health"), in the catalogue's order. */
 export function healthOf(f: HealthFacts, opts: { now: Date; reviewIntervalDays: number }): AccountHealth {
   const problems: AccountHealth['problems'] = []
   if (!f.hasPrimary) problems.push({ code: 'no-primary-contact', message: 'The account has no primary contact.' })

@@ -9,7 +9,7 @@ import type { AccountHealth } from './health.schemas.ts'
 
 export type HealthService = ReturnType<typeof createHealthService>
 
-/** The account's contact problems (SPEC 3), from its sheet, review date and delivery record. */
+/** The account's contact problems (docs/PRODUCT.md, "Account health"), from its sheet, review date and delivery record. */
 export function createHealthService(deps: {
   db: Kysely<Database>
   accounts: Pick<AccountService, 'get'>

@@ -1,7 +1,7 @@
 /**
  * Words the product shows people, in English and Finnish. The Finnish ones are the seed's own
  * (seed/update-account-contacts.fi.txt), so that the settings page and the mail read like the
- * help article an admin may have open next to them (SPEC 6).
+ * help article an admin may have open next to them.
  */
 import type { SlotName } from '../contacts/contact-slots.ts'
 import { SENDABLE_CATEGORIES } from '../routing/categories.ts'
@@ -9,7 +9,7 @@ import { SENDABLE_CATEGORIES } from '../routing/categories.ts'
 export type Locale = 'en' | 'fi'
 export const LOCALES = ['en', 'fi'] as const satisfies readonly Locale[]
 
-/** Notification categories (SPEC 3): the sendable ones, and the system-only `contact_changed`. */
+/** Notification categories (docs/PRODUCT.md, "Routing: who receives what"): the sendable ones, and the system-only `contact_changed`. */
 export const CATEGORIES = [...SENDABLE_CATEGORIES, 'contact_changed'] as const
 export type Category = (typeof CATEGORIES)[number]
 
@@ -90,7 +90,7 @@ export const CATEGORY_LABELS: Record<Locale, Record<Category, string>> = {
   },
 }
 
-/** The settings page's fixed words (SPEC 6), Finnish as in the seed's steps. */
+/** The settings page's fixed words (docs/PRODUCT.md, "The settings page"), Finnish as in the seed's steps. */
 export const PAGE_LABELS = {
   en: {
     accountAndBilling: 'Account & Billing',

@@ -1,7 +1,7 @@
 /**
  * The one error catalogue. Every problem the API can answer is listed here with its HTTP status
  * and a stable title; `code` becomes the problem's `type` (`/problems/<code>`). Codes are part of
- * the public contract (SPEC 5): add new ones, never rename.
+ * the public contract (docs/PRODUCT.md, "Errors"): add new ones, never rename.
  */
 export const ERRORS = {
   'validation-failed': { status: 400, title: 'The request is not valid' },

@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 
-/** Ids chosen by callers or made by us (SPEC 2). */
+/** Ids chosen by callers or made by us (docs/PRODUCT.md, "Accounts" and "Users"). */
 export const IdSchema = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', minLength: 1, maxLength: 64 })
 
 /** The characters of an unquoted local part (RFC 5322 `atext`). */
@@ -56,7 +56,7 @@ export const DateTimeSchema = Type.String({ format: 'date-time', maxLength: 40 }
  */
 export const PROBLEM_LIMITS = { detail: 2000, path: 300, message: 300, errors: 20 } as const
 
-/** RFC 9457 problem details, as every error answers (SPEC 5). */
+/** RFC 9457 problem details, as every error answers (docs/PRODUCT.md, "Errors"). */
 export const ProblemSchema = Type.Object(
   {
     type: Type.String({ maxLength: 100, pattern: '^/problems/[a-z-]+$', description: '`/problems/<code>`' }),
@@ -95,6 +95,6 @@ export const PageQuerySchema = Type.Object(
 export const PageSchema = <T extends TSchema>(item: T) =>
   Type.Object({ data: Type.Array(Type.Ref(item), { maxItems: PAGE_MAX }), nextCursor: Type.Union([CursorSchema, Type.Null()]) })
 
-/** An object that refuses unknown fields: SPEC 5 asks for it on every request body. */
+/** An object that refuses unknown fields, as every request body must (docs/PRODUCT.md, "The API": bad input). */
 export const Strict = <T extends Parameters<typeof Type.Object>[0]>(props: T, opts: object = {}) =>
   Type.Object(props, { additionalProperties: false, ...opts })

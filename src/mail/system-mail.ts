@@ -1,5 +1,5 @@
 /**
- * The mail the service writes itself (SPEC 2-3): address verification, "you are no longer the X
+ * The mail the service writes itself (docs/PRODUCT.md, "Routing: who receives what"): address verification, "you are no longer the X
  * contact", vacated slots, review reminders and test messages. Each kind is drafted once per
  * language as plain blocks, and the same blocks are rendered to text and to HTML, so the two
  * parts cannot say different things.
@@ -39,7 +39,7 @@ export interface RenderedMail {
   html: string
 }
 
-/** The verification link's lifetime (SPEC 2); the caller sets `expiresAt` from the same rule. */
+/** The verification link's lifetime (docs/PRODUCT.md, "Outside security addresses"); the caller sets `expiresAt` from the same rule. */
 const VERIFY_LINK_DAYS = 7
 
 /** A paragraph (optionally ending in a link on its own line) or a bulleted list. */
@@ -151,7 +151,7 @@ const DRAFTS: Drafters = {
     },
   },
 
-  // To the super admins: a deactivated user's slots were vacated in the same transaction (SPEC 2).
+  // To the super admins: a deactivated user's slots were vacated in the same transaction (docs/PRODUCT.md, "Users").
   'slots-vacated': {
     en: (m) => {
       const many = new Set(m.slots).size > 1
@@ -189,7 +189,7 @@ const DRAFTS: Drafters = {
     },
   },
 
-  // The seed: "update these regularly so that you do not miss critical messages" (SPEC 3).
+  // The seed: "update these regularly so that you do not miss critical messages" (docs/PRODUCT.md, "Routing: who receives what", review reminders).
   'contacts-review': {
     en: (m) => ({
       subject: `Are the contacts for ${m.accountName} still up to date?`,
@@ -223,8 +223,9 @@ const DRAFTS: Drafters = {
     }),
   },
 
-  // Proves that mail for a category arrives, and says why this person is among its recipients.
-  // The subject carries "[Test]" so that nobody mistakes it for a real invoice or notice (SPEC 3).
+  // Proves that mail for a category arrives, and says why this person is among its recipients. The
+  // subject carries "[Test]" so that nobody mistakes it for a real invoice or notice (docs/PRODUCT.md,
+  // "Routing: who receives what", preview and test).
   'test-message': {
     en: (m) => {
       const category = CATEGORY_LABELS.en[m.category]

@@ -10,7 +10,7 @@ import type { RoutingPolicy } from '../routing/routing-policy.ts'
 import { emitEvent } from '../webhooks/events.ts'
 import { transaction } from '../db/transaction.ts'
 
-/** At most one reminder per account in this many days (SPEC 3). */
+/** At most one reminder per account in this many days (docs/PRODUCT.md, "Routing: who receives what", review reminders). */
 export const REMINDER_GAP_DAYS = 30
 
 /**

@@ -1,6 +1,6 @@
 // No imports: the settings page bundles this file too.
 
-/** The categories a platform can send (SPEC 3). `contact_changed` is system mail only. */
+/** The categories a platform can send (docs/PRODUCT.md, "Routing: who receives what"). `contact_changed` is system mail only. */
 export const SENDABLE_CATEGORIES = [
   'invoice',
   'receipt',

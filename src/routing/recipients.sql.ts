@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { CategoryRule } from './routing-policy.ts'
 
-/** Who receives a category in one account, and why (SPEC 3). */
+/** Who receives a category in one account, and why (docs/PRODUCT.md, "Routing: who receives what"). */
 export interface Recipient {
   email: string
   name: string | null

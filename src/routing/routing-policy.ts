@@ -30,7 +30,7 @@ export type RoutingPolicy = Record<SendableCategory, CategoryRule>
 
 const rule = (to: SlotName[], fallback: SlotName[] | null, description: string): CategoryRule => ({ to, fallback, description })
 
-/** SPEC 3's table. When the result is still empty the mail goes to the super admins. */
+/** The table of docs/PRODUCT.md, "Routing: who receives what". When the result is still empty the mail goes to the super admins. */
 export const DEFAULT_POLICY: RoutingPolicy = {
   invoice: rule(['primary', 'billing'], null, 'Invoices: the primary contact and the billing contacts'),
   receipt: rule(['billing'], ['primary'], 'Receipts: the billing contacts, else the primary contact'),

@@ -2,7 +2,7 @@ import { sql } from 'kysely'
 import type { Db } from '../db/database.ts'
 import { newId } from '../lib/ids.ts'
 
-/** The webhook event catalogue (SPEC 4): the `type` of every event an endpoint can receive. */
+/** The webhook event catalogue (docs/PRODUCT.md, "Webhooks"): the `type` of every event an endpoint can receive. */
 export const EVENT_TYPES = [
   'contacts.updated',
   'contacts.vacated',

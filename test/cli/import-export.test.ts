@@ -23,7 +23,7 @@ import { getSheet, makeAccount } from '../helpers/factories.ts'
 import { cli, cliDatabase, tempDir } from './cli-harness.ts'
 import { killedAtEnd } from '../helpers/children.ts'
 
-// SPEC 7: `import` and `export` of accounts, users and contact sheets as CSV (docs/CSV.md):
+// `import` and `export` of accounts, users and contact sheets as CSV (docs/CSV.md):
 // streamed, resumable, bad rows reported with their line and the API's problem, an account
 // landing whole or not at all, and a rerun changing nothing.
 

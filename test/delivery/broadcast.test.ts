@@ -204,7 +204,7 @@ test(
     await sql`analyze`.execute(db)
     t.diagnostic(`seeded ${ACCOUNTS} accounts in ${((performance.now() - seeded) / 1000).toFixed(1)} s`)
 
-    // `subscription` goes to the primary and the billing contacts (SPEC 3): two deliveries per account
+    // `subscription` goes to the primary and the billing contacts (docs/PRODUCT.md, "Routing: who receives what"): two deliveries per account
     const started = await startBroadcast(app, { subject: 'Your subscription terms are changing', category: 'subscription' })
     assert.equal(started.total, ACCOUNTS)
     assert.equal(started.status, 'running')

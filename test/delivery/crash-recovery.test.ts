@@ -13,8 +13,8 @@ import { startSmtpSink } from '../peers/smtp-sink.ts'
 import { killedAtEnd } from '../helpers/children.ts'
 
 /*
- * SPEC 4, at-least-once: "a crash never loses a delivery; a duplicate is possible only for a
- * delivery that was in flight at the crash". The real `account-contacts worker` runs as a child
+ * At-least-once (docs/PRODUCT.md, "The outbox"): "once it commits, nothing is lost", and "only a delivery caught
+ * mid-send by a crash can arrive twice". The real `account-contacts worker` runs as a child
  * process against a real SMTP server, is killed with SIGKILL (no shutdown handler runs) partway
  * through 2,000 mails, and a second worker process finishes the job. PGlite serves one process,
  * so this needs PostgreSQL.

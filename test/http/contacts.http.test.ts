@@ -6,7 +6,7 @@ import { DATABASES } from '../helpers/databases.ts'
 import { getSheet, makeAccount, sessionFor, type MadeAccount } from '../helpers/factories.ts'
 import { suiteScope } from '../helpers/suite-scope.ts'
 
-// The contact sheet's happy paths over HTTP (SPEC 2 and 5). The refusals are in problems.http.test.ts.
+// The contact sheet's happy paths over HTTP (docs/PRODUCT.md, "The contact sheet" and "Resources"). The refusals are in problems.http.test.ts.
 
 /** The single-holder slots: path segment and field of the sheet. */
 const SINGLE_SLOTS = [

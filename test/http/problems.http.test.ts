@@ -6,8 +6,8 @@ import { DATABASES } from '../helpers/databases.ts'
 import { getSheet, makeAccount, sessionFor } from '../helpers/factories.ts'
 import { suiteScope } from '../helpers/suite-scope.ts'
 
-// Every problem code of SPEC 5 (except the idempotency ones), triggered over HTTP: the status, the
-// RFC 9457 shape with the request id, and for refused writes that nothing changed.
+// Every problem code of docs/PRODUCT.md, "Errors" (except the idempotency ones), triggered over HTTP: the status,
+// the RFC 9457 shape with the request id, and for refused writes that nothing changed.
 
 interface ProblemBody {
   type: string

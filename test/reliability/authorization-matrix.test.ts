@@ -1,10 +1,11 @@
 // The authorization matrix (issue 7): every route of the server × every kind of caller → the status
-// SPEC 2 and 5 call for. The route list comes from the server itself, so a new route without a row
-// here fails the test, and so does a row whose route is gone. The statuses are written out by hand
-// from the spec's rules, not derived from the code's access modes:
+// docs/PRODUCT.md ("Who may change what", "Resources") calls for. The route list comes from the
+// server itself, so a new route without a row here fails the test, and so does a row whose route is
+// gone. The statuses are written out by hand from those rules, not derived from the code's access
+// modes:
 // - platform keys may do everything (the settings page's own calls are for signed-in users only);
 // - every active user of an account reads it; its super admins and billing admins change its
-//   contacts; only super admins change the account itself (the spec is silent there; the code says so);
+//   contacts; only super admins change the account itself;
 // - another account answers 404 exactly like a missing id;
 // - no token, a revoked key, or the session of a user deactivated since → 401 (a deactivated user is
 //   signed out, as a user of any admin product expects);

@@ -16,9 +16,10 @@ import { startSmtpSink } from '../peers/smtp-sink.ts'
  * Load and soak (issue 7): the real service (`account-contacts serve`, API and delivery worker in
  * one process) on PostgreSQL, 50 keep-alive connections of mixed reads and writes, writes racing on
  * a few hot accounts. No 5xx at all, only the 4xx problems each call may answer, every invariant of
- * SPEC 2 holds in the database afterwards, every change is audited once and every refused request
- * changed nothing, every mail reaches the SMTP server exactly once, and the process's memory stays
- * flat. RELIABILITY_LONG=1 holds the load for 60 s instead of 15 s.
+ * docs/PRODUCT.md, "Rules that hold under any number of concurrent writers", holds in the database
+ * afterwards, every change is audited once and every refused request changed nothing, every mail
+ * reaches the SMTP server exactly once, and the process's memory stays flat. RELIABILITY_LONG=1
+ * holds the load for 60 s instead of 15 s.
  */
 const skip = process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL): the service runs in another process, which PGlite cannot serve'
 const LONG = process.env.RELIABILITY_LONG === '1'
@@ -236,7 +237,7 @@ describe('[postgres] load and soak of the real service', { skip }, () => {
     assert.ok(outcomes.filter((o) => o.status === 200 && ALWAYS_CHANGE.has(o.op)).length > 0, 'some contact writes succeeded')
     assert.ok(outcomes.some((o) => o.code === 'billing-contact-limit') && outcomes.some((o) => o.code === 'version-mismatch'), 'writers collided')
 
-    // 2. the invariants of SPEC 2, in the database
+    // 2. the invariants of docs/PRODUCT.md, "Rules that hold under any number of concurrent writers", in the database
     const overfull = await sql<{ account_id: string; n: number }>`
       select account_id, count(*)::int as n from contact_slots where slot = 'billing' group by account_id having count(*) > 3`.execute(db)
     assert.deepEqual(overfull.rows, [], 'at most three billing contacts')

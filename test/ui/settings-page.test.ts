@@ -10,8 +10,8 @@ import { getSheet, makeAccount, type MadeAccount } from '../helpers/factories.ts
 import { suiteScope } from '../helpers/suite-scope.ts'
 import { assertAccessible, assertAssetsServed, ensurePageBuilt, launchChromium, openTab, screenshot, signIn, skipReason, until, type Tab } from './browser.ts'
 
-// The settings page (SPEC 6) in a real Chromium against the real app on a real socket: the seed's
-// steps, the limits, the languages, read-only members, problems next to their fields, and axe.
+// The settings page (docs/PRODUCT.md, "The settings page") in a real Chromium against the real app on a real
+// socket: the seed's steps, the limits, the languages, read-only members, problems next to their fields, and axe.
 
 /** Gives an account and its users real names, so that the screenshots read like a real page. */
 async function dress(app: TestApp, a: MadeAccount, name: string, people: Record<string, string>) {

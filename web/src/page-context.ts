@@ -19,7 +19,7 @@ export function useLocale(): LocaleValue {
 
 export interface SessionValue {
   session: PageSession
-  /** Super and billing admins change the contacts; members only read them (SPEC 2). */
+  /** Super and billing admins change the contacts; members only read them (docs/PRODUCT.md, "Who may change what"). */
   canEdit: boolean
   /** Called when the server says the session is gone (401). */
   signedOut(): void

@@ -8,7 +8,7 @@ import { answer, answerUnlessGone, inParallel, type Remote } from '../remote.ts'
 import { createReportWriter, REPORT_FORMATS, type ReportFormat, type ReportWriter } from '../report-writer.ts'
 
 /**
- * `report [--format table|csv|json]`: every account with a contact problem (SPEC 3), from the
+ * `report [--format table|csv|json]`: every account with a contact problem (docs/PRODUCT.md, "Account health"), from the
  * database (a query per thousand accounts) or, with --url, from a server (its account list and
  * each account's GET .../health).
  */

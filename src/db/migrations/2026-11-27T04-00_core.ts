@@ -3,9 +3,11 @@ import { sql, type Kysely } from 'kysely'
 /*
  * Frozen in time: this file never imports application code and never changes once released.
  *
- * Scale-out rules (SPEC 7): every tenant table carries `account_id NOT NULL` and leads its primary,
- * unique and foreign keys with it; ids come from the application. Invariants of the contact sheet
- * (SPEC 2) live here as constraints, so that no writer, concurrent or buggy, can break them.
+ * Scale-out rules (docs/ARCHITECTURE.md, "Distributed engines"): every tenant table carries
+ * `account_id NOT NULL` and leads its primary, unique and foreign keys with it; ids come from the
+ * application. Invariants of the contact sheet (docs/PRODUCT.md, "Rules that hold under any number
+ * of concurrent writers") live here as constraints, so that no writer, concurrent or buggy, can
+ * break them.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`

@@ -94,7 +94,7 @@ function post(hook: OutgoingWebhook, addresses: ResolvedAddress[], signal: Abort
   })
 }
 
-/** Maps an HTTP answer to a delivery result (SPEC §4). */
+/** Maps an HTTP answer to a delivery result (docs/PRODUCT.md, "Webhooks"). */
 function classify(res: IncomingMessage): DeliveryResult {
   const status = res.statusCode ?? 0
   const detail = `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}`

@@ -1,8 +1,8 @@
 import type { Problem } from '../../../src/lib/schemas.ts'
 
 /**
- * A failed call: the server's RFC 9457 problem (SPEC 5), or one made up here when the answer was
- * not one (the network is down, a proxy answered HTML), so that callers handle a single shape.
+ * A failed call: the server's RFC 9457 problem (docs/PRODUCT.md, "Errors"), or one made up here when the
+ * answer was not one (the network is down, a proxy answered HTML), so that callers handle a single shape.
  */
 export class ApiError extends Error {
   override name = 'ApiError'

@@ -1,7 +1,7 @@
 import { call, request, type ApiResponse } from './client.ts'
 import type { Contact, ContactSheet, SingleSlot, SlotInput, UserPage } from './types.ts'
 
-/** Path segments of the single-slot calls (SPEC 5). */
+/** Path segments of the single-slot calls (docs/PRODUCT.md, "The contact sheet"). */
 const SLOT_PATH: Record<SingleSlot, string> = {
   primary: 'primary',
   decisionMaker: 'decision-maker',

@@ -9,7 +9,7 @@ import { asUser } from './PrimaryContact.tsx'
 import { Section } from './Section.tsx'
 import { UserSelect } from './UserSelect.tsx'
 
-/** The most billing contacts an account may have (SPEC 2; the server says so with a 409 too). */
+/** The most billing contacts an account may have (docs/PRODUCT.md, "The contact sheet"; the server says so with a 409 too). */
 const MAX = 3
 
 interface Props {

@@ -10,7 +10,7 @@ interface Props {
   refreshKey: string
 }
 
-/** Demo mode (no SMTP_URL): the mail "sent", as the .eml files the service wrote (SPEC 4). */
+/** Demo mode (no SMTP_URL): the mail "sent", as the .eml files the service wrote (docs/PRODUCT.md, "Email"). */
 export function DemoMail({ refreshKey }: Props) {
   const { t, locale } = useLocale()
   const [mail, setMail] = useState<DemoMailList['data'] | null>(null)

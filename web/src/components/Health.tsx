@@ -9,7 +9,7 @@ interface Props {
   refreshKey: string
 }
 
-/** The account's health (SPEC 3): what is missing or not working in its contacts. */
+/** The account's health (docs/PRODUCT.md, "Account health"): what is missing or not working in its contacts. */
 export function Health({ refreshKey }: Props) {
   const { t } = useLocale()
   const { session } = useSession()

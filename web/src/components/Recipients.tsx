@@ -23,7 +23,7 @@ function reasons(r: Recipient, locale: Locale, t: Strings): string {
   return listJoin(words, locale)
 }
 
-/** Who receives each category of message now, and why (SPEC 3), with a test message to each. */
+/** Who receives each category of message now, and why (docs/PRODUCT.md, "Routing: who receives what"), with a test message to each. */
 export function Recipients({ refreshKey, onSent, pendingSecurity }: Props) {
   const { t, locale } = useLocale()
   const { session, canEdit } = useSession()
