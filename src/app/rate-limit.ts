@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { isIPv4, isIPv6 } from 'node:net'
 import { AppError } from '../lib/errors.ts'
 import { hashToken } from '../lib/hash.ts'
+import { ipv6Bytes } from '../lib/ip.ts'
 import { bearer } from './auth.plugin.ts'
 import { CounterStore } from './rate-limit-store.ts'
 
@@ -26,23 +27,11 @@ const checksToken = (request: FastifyRequest) => request.routeOptions.config.che
  */
 export function addressKey(ip: string): string {
   if (isIPv4(ip)) return ip
-  const bare = ip.split('%')[0]! // a zone (fe80::1%eth0) names the interface, not the client
-  if (!isIPv6(bare)) return ip
-  const groups = (part: string | undefined) =>
-    !part ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ipv4Groups(g) : [Number.parseInt(g, 16)]))
-  const [head, tail] = bare.split('::')
-  const h = groups(head)
-  const t = groups(tail)
-  const all = [...h, ...Array<number>(8 - h.length - t.length).fill(0), ...t]
-  if (all.slice(0, 5).every((g) => g === 0) && all[5] === 0xffff) {
-    return [all[6]! >> 8, all[6]! & 0xff, all[7]! >> 8, all[7]! & 0xff].join('.')
-  }
-  return `${all.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`
-}
-
-const ipv4Groups = (dotted: string) => {
-  const [a, b, c, d] = dotted.split('.').map(Number)
-  return [(a! << 8) | b!, (c! << 8) | d!]
+  if (!isIPv6(ip.split('%')[0]!)) return ip
+  const b = ipv6Bytes(ip)
+  if (b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) return b.slice(12).join('.')
+  const group = (i: number) => ((b[i]! << 8) | b[i + 1]!).toString(16)
+  return `${[0, 2, 4, 6].map(group).join(':')}::/64`
 }
 
 export interface RateLimitSettings {

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net'
 import { promises as dns } from 'node:dns'
+import { ipv6Bytes } from '../../lib/ip.ts'
 
 /** A resolved address of a webhook host. */
 export interface ResolvedAddress {
@@ -44,24 +45,6 @@ for (const [net, prefix] of [
   ['fec0::', 10], // deprecated site-local
   ['ff00::', 8], // multicast
 ] as const) blocked.addSubnet(net, prefix, 'ipv6')
-
-/** The 16 bytes of an IPv6 address (one `isIP` accepted), a trailing dotted quad included. */
-function ipv6Bytes(address: string): number[] {
-  let a = address.split('%')[0]!
-  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a)
-  if (quad) {
-    const [p0, p1, p2, p3] = quad.slice(1).map(Number) as [number, number, number, number]
-    a = `${a.slice(0, quad.index)}${((p0 << 8) | p1).toString(16)}:${((p2 << 8) | p3).toString(16)}`
-  }
-  const gap = a.indexOf('::')
-  const head = (gap < 0 ? a : a.slice(0, gap)).split(':').filter(Boolean)
-  const tail = gap < 0 ? [] : a.slice(gap + 2).split(':').filter(Boolean)
-  const groups = [...head, ...Array<string>(8 - head.length - tail.length).fill('0'), ...tail]
-  return groups.flatMap((g) => {
-    const n = Number.parseInt(g, 16)
-    return [n >> 8, n & 0xff]
-  })
-}
 
 /**
  * The IPv4 address an IPv6 address stands for on the way to an IPv4 host, if it is one of the
