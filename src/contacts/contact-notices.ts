@@ -92,7 +92,9 @@ export async function afterSheetChange(
  */
 export function newOutsideAddress(before: SheetState, after: SheetState): string | undefined {
   const sec = after.security
-  const prevSec = before.security
-  const isNew = sec?.type === 'email' && sec.verification === 'pending' && !(prevSec?.type === 'email' && prevSec.email.toLowerCase() === sec.email.toLowerCase())
+  const isNew = sec?.type === 'email' && sec.verification === 'pending' && !holdsAddress(before.security, sec.email)
   return isNew ? sec.email : undefined
 }
+
+/** Whether the security slot holds the outside address `email` (addresses compare without case). */
+export const holdsAddress = (c: Contact | null | undefined, email: string) => c?.type === 'email' && c.email.toLowerCase() === email.toLowerCase()

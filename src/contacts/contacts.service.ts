@@ -14,7 +14,7 @@ import type { Contact, ContactSheet, PutContactSheet, SlotInput } from './contac
 import { checkIfMatch } from './if-match.ts'
 import { diffPlaces, rowsToState, toSheet, type SheetState } from './sheet.ts'
 import { findAccount } from '../accounts/accounts.repository.ts'
-import { afterSheetChange, newOutsideAddress, type NoticeDeps } from './contact-notices.ts'
+import { afterSheetChange, holdsAddress, newOutsideAddress, type NoticeDeps } from './contact-notices.ts'
 import type { VerificationService } from '../verification/verification.service.ts'
 import { transaction } from '../db/transaction.ts'
 
@@ -172,7 +172,7 @@ export function createContactService({ db, clock, notices, verification }: Conta
       const account = await findAccount(db, live.accountId)
       if (!account) return { ok: false, locale: 'en' }
       const sec = rowsToState(await repo.listSlotHolders(db, live.accountId)).security
-      const waiting = sec?.type === 'email' && sec.verification === 'pending' && sec.email.toLowerCase() === live.email.toLowerCase()
+      const waiting = holdsAddress(sec, live.email) && sec?.type === 'email' && sec.verification === 'pending'
       return { ok: waiting, accountName: account.name, email: live.email, locale: account.locale }
     },
 
@@ -185,7 +185,7 @@ export function createContactService({ db, clock, notices, verification }: Conta
         const used = await verification.consume(trx, token)
         if (!used) return { ok: false, locale: 'en' as const }
         const ctx: RequestContext = { actor: { type: 'system', id: 'verification-link' }, requestId: 'verify-email' }
-        const holds = (c: Contact | null) => c?.type === 'email' && c.email.toLowerCase() === used.email.toLowerCase()
+        const holds = (c: Contact | null) => holdsAddress(c, used.email)
         // the address may have been replaced since the mail went out: then nothing is verified
         const { after } = await change(trx, ctx, used.accountId, {}, (state) => {
           if (holds(state.security)) state.security = { ...(state.security as Contact & { type: 'email' }), verification: 'verified' }
