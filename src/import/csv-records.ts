@@ -6,7 +6,7 @@
 export const MAX_RECORD_CHARS = 256 * 1024
 
 /** The longest field (cell), in characters; a row with a longer one is rejected, its cells not copied. */
-export const MAX_FIELD_CHARS = 64 * 1024
+const MAX_FIELD_CHARS = 64 * 1024
 
 /** One record of a CSV file, with the lines it spans (a quoted cell may hold line breaks). */
 export interface SourceRecord {
@@ -37,6 +37,8 @@ type Scan =
       inner: number
       /** The first of them (-1: none), where a runaway quote is resumed after. */
       firstBreak: number
+      /** A quote that opens a field and is never closed (the record runs to the end of the text). */
+      unclosed?: true
       error?: string
     }
 
@@ -116,7 +118,7 @@ function scan(text: string, start: number, eof: boolean, literalQuotes = false):
       }
       if (closed === -1) {
         if (!eof) return { more: true, firstBreak }
-        if (!literalQuotes) return { end: text.length, cells, inner, firstBreak, error: `the quote that opens field ${cells.length + 1} is never closed` }
+        if (!literalQuotes) return { end: text.length, cells, inner, firstBreak, unclosed: true, error: `the quote that opens field ${cells.length + 1} is never closed` }
         value = readUnquoted()
       } else {
         i = closed + 1
@@ -164,7 +166,7 @@ function literalCells(line: string): string[] {
 function cellsOf(r: Extract<Scan, { end: number }>, raw: string): string[] {
   if (r.cells.some((c) => c.length > MAX_FIELD_CHARS)) return []
   // a quote never closed on the last line of the file: its cells as on any line with a stray quote
-  return (r.error?.includes('never closed') ? literalCells(raw) : r.cells).map(own)
+  return (r.unclosed ? literalCells(raw) : r.cells).map(own)
 }
 
 /**
@@ -238,7 +240,7 @@ export async function* csvRecords(pieces: AsyncIterable<string>): AsyncGenerator
       }
       // a runaway quote: the first line alone is rejected, and the next one is read afresh
       const firstLine = text.slice(pos, r.firstBreak + 1)
-      const why = tooLong ? `it would run on for more than ${fmt(MAX_RECORD_CHARS)} characters` : !r.more && r.error?.includes('never closed') ? 'the file ends first' : `it would make one row of lines ${fmt(line)} to ${fmt(line + (r.more ? 0 : r.inner))}`
+      const why = tooLong ? `it would run on for more than ${fmt(MAX_RECORD_CHARS)} characters` : !r.more && r.unclosed ? 'the file ends first' : `it would make one row of lines ${fmt(line)} to ${fmt(line + (r.more ? 0 : r.inner))}`
       yield {
         line,
         endLine: line,

@@ -10,7 +10,7 @@ import { CsvFormatError } from './csv-formats.ts'
  */
 
 /** The encodings `--encoding` is documented with; any other label Node's TextDecoder knows works too. */
-export const COMMON_ENCODINGS = ['utf-8', 'windows-1252', 'latin1', 'iso-8859-15', 'utf-16le', 'utf-16be'] as const
+const COMMON_ENCODINGS = ['utf-8', 'windows-1252', 'latin1', 'iso-8859-15', 'utf-16le', 'utf-16be'] as const
 
 const BOMS: [Buffer, string][] = [
   [Buffer.from([0xef, 0xbb, 0xbf]), 'utf-8'],
@@ -35,7 +35,7 @@ export function encodingNamed(label: string): string {
 }
 
 /** The encoding of a file that starts with `head`: its byte-order mark's, else `label`'s, else UTF-8. */
-export function chooseEncoding(head: Buffer, label?: string): FileEncoding {
+function chooseEncoding(head: Buffer, label?: string): FileEncoding {
   const bom = BOMS.find(([mark]) => head.subarray(0, mark.length).equals(mark))
   if (bom) return { encoding: bom[1], because: 'byte-order mark' }
   if (label !== undefined) return { encoding: encodingNamed(label), because: '--encoding' }
@@ -49,7 +49,7 @@ const isUtf16 = (encoding: string) => encoding.startsWith('utf-16')
  * and `isUtf8` apply: no overlong forms, no surrogates, nothing past U+10FFFF. A sequence cut
  * off by the end of `buf` counts as invalid only when `final`.
  */
-export function invalidUtf8At(buf: Uint8Array, final: boolean): number {
+function invalidUtf8At(buf: Uint8Array, final: boolean): number {
   for (let i = 0; i < buf.length; ) {
     const b = buf[i]!
     if (b < 0x80) {
@@ -165,7 +165,7 @@ export async function checkFile(file: string, chosen: FileEncoding): Promise<{ r
  * UTF-16 written without a byte-order mark reads as UTF-8 with a NUL byte beside every letter:
  * valid, and meaningless. Such a file is refused with the encoding to give.
  */
-export function refuseUnmarkedUtf16(head: Buffer, chosen: FileEncoding): void {
+function refuseUnmarkedUtf16(head: Buffer, chosen: FileEncoding): void {
   if (chosen.because !== 'default' || isUtf16(chosen.encoding)) return
   const sample = head.subarray(0, 4096)
   let even = 0
