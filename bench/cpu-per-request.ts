@@ -7,15 +7,22 @@
  */
 import fs from 'node:fs'
 import { parseArgs } from 'node:util'
+
 import { auth, randomAccount } from './lib/context.ts'
 import { postgresDataset } from './lib/dataset.ts'
 import { load, type LoadTarget } from './lib/load.ts'
-import { startBaseline, startService, type Child } from './lib/processes.ts'
+import { type Child, startBaseline, startService } from './lib/processes.ts'
 
-const { values } = parseArgs({ options: { accounts: { type: 'string', default: '100000' }, seconds: { type: 'string', default: '8' } } })
+const { values } = parseArgs({
+  options: { accounts: { type: 'string', default: '100000' }, seconds: { type: 'string', default: '8' } },
+})
 const accounts = Number(values.accounts)
 const seconds = Number(values.seconds)
-const url = await postgresDataset(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', accounts, console.log)
+const url = await postgresDataset(
+  process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  accounts,
+  console.log,
+)
 
 /** User and system CPU of a process so far, in ms (/proc/<pid>/stat fields 14 and 15, in clock ticks of 10 ms). */
 function cpu(pid: number) {
@@ -29,14 +36,25 @@ async function measure(name: string, child: Child, target: LoadTarget) {
   const r = await load(target, { seconds, connections: 10 })
   const b = cpu(child.pid)
   const per = (ms: number) => ((ms * 1000) / r.requests).toFixed(0)
-  console.log(`${name.padEnd(9)} ${r.rps.toFixed(0).padStart(6)} requests/s, CPU per request ${per(b.user - a.user + b.system - a.system)} µs (user ${per(b.user - a.user)}, system ${per(b.system - a.system)})`)
+  console.log(
+    `${name.padEnd(9)} ${r.rps.toFixed(0).padStart(6)} requests/s, CPU per request ${per(b.user - a.user + b.system - a.system)} µs (user ${per(b.user - a.user)}, system ${per(b.system - a.system)})`,
+  )
 }
 
 const service = await startService({ DATABASE_URL: url })
 const baseline = await startBaseline({ DATABASE_URL: url })
 try {
-  await measure('ours', service, { base: service.base, method: 'GET', path: () => `/v1/accounts/${randomAccount(accounts)}/contacts`, headers: auth })
-  await measure('baseline', baseline, { base: baseline.base, method: 'GET', path: () => `/read/${randomAccount(accounts)}` })
+  await measure('ours', service, {
+    base: service.base,
+    method: 'GET',
+    path: () => `/v1/accounts/${randomAccount(accounts)}/contacts`,
+    headers: auth,
+  })
+  await measure('baseline', baseline, {
+    base: baseline.base,
+    method: 'GET',
+    path: () => `/read/${randomAccount(accounts)}`,
+  })
 } finally {
   await service.stop()
   await baseline.stop()

@@ -14,13 +14,14 @@
  */
 import os from 'node:os'
 import { parseArgs } from 'node:util'
+
 import { broadcastBenchmark } from './benchmarks/broadcast.bench.ts'
 import { deliveryBenchmark } from './benchmarks/delivery.bench.ts'
 import { embeddedBenchmark } from './benchmarks/embedded.bench.ts'
 import { growthBenchmark } from './benchmarks/growth.bench.ts'
 import { httpBenchmarks } from './benchmarks/http.bench.ts'
 import { embeddedRetentionBenchmark, retentionBenchmark } from './benchmarks/retention.bench.ts'
-import { memoryWatcher, type BenchContext, type BenchOptions, type BenchRow } from './lib/context.ts'
+import { type BenchContext, type BenchOptions, type BenchRow, memoryWatcher } from './lib/context.ts'
 import { postgresDataset } from './lib/dataset.ts'
 import { machine, printTable, record, writeJson } from './lib/report.ts'
 
@@ -62,7 +63,9 @@ const started = Date.now()
 const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`)
 const memory = memoryWatcher()
 
-say(`account-contacts benchmarks: ${opts.accounts.toLocaleString('en')} accounts${quick ? ' (quick smoke run)' : ''}, ${os.cpus().length} cores`)
+say(
+  `account-contacts benchmarks: ${opts.accounts.toLocaleString('en')} accounts${quick ? ' (quick smoke run)' : ''}, ${os.cpus().length} cores`,
+)
 // the retention benchmarks (9, 10) bring their own data: a run of only those skips the accounts
 const pgUrl = [...only].some((i) => i <= 7) ? await postgresDataset(opts.adminUrl, opts.accounts, say) : ''
 const ctx: BenchContext = { opts, pgUrl, say, watch: (c, label) => memory.watch(c, label) }
@@ -90,7 +93,13 @@ rows.push({
   details: memory.peaks(),
 })
 
-const result = { date: new Date().toISOString(), machine: await machine(opts.adminUrl), options: opts, seconds: Math.round((Date.now() - started) / 1000), rows }
+const result = {
+  date: new Date().toISOString(),
+  machine: await machine(opts.adminUrl),
+  options: opts,
+  seconds: Math.round((Date.now() - started) / 1000),
+  rows,
+}
 printTable(result)
 const file = opts.quick || !values.record ? writeJson(result, os.tmpdir()) : record(result)
 say(`results: ${file}`)

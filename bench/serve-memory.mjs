@@ -18,14 +18,21 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+
 import autocannon from 'autocannon'
 
 const split = process.argv.indexOf('--')
 const { values } = parseArgs({
   args: process.argv.slice(2, split < 0 ? undefined : split),
-  options: { 'second-start': { type: 'boolean' }, cwd: { type: 'string' }, seconds: { type: 'string' }, 'database-url': { type: 'string' } },
+  options: {
+    'second-start': { type: 'boolean' },
+    cwd: { type: 'string' },
+    seconds: { type: 'string' },
+    'database-url': { type: 'string' },
+  },
 })
-const command = split < 0 ? [process.execPath, 'bin/account-contacts.js', 'serve', '--demo'] : process.argv.slice(split + 1)
+const command =
+  split < 0 ? [process.execPath, 'bin/account-contacts.js', 'serve', '--demo'] : process.argv.slice(split + 1)
 const cwd = path.resolve(values.cwd ?? path.join(import.meta.dirname, '..'))
 const seconds = Number(values.seconds ?? 15)
 const KEY = 'acpk_memory-benchmark-key-not-for-production-0000'
@@ -79,7 +86,13 @@ async function start() {
   child.stderr.on('data', (b) => (out = (out + b).slice(-5000)))
   for (;;) {
     if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}:\n${out}`)
-    if (await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false)) break
+    if (
+      await fetch(`${base}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      break
     if (performance.now() - t0 > 300_000) throw new Error(`not ready after 300 s:\n${out}`)
     await new Promise((r) => setTimeout(r, 50))
   }

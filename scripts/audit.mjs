@@ -6,7 +6,10 @@ import { spawnSync } from 'node:child_process'
 
 const COULD_NOT_RUN = 3
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
-const res = spawnSync(npm, ['audit', '--omit=dev', '--json', ...process.argv.slice(2)], { encoding: 'utf8', timeout: 120_000 })
+const res = spawnSync(npm, ['audit', '--omit=dev', '--json', ...process.argv.slice(2)], {
+  encoding: 'utf8',
+  timeout: 120_000,
+})
 
 function couldNotRun(reason) {
   console.log(`audit could not run: ${reason}`)
@@ -18,7 +21,9 @@ let report
 try {
   report = JSON.parse(res.stdout)
 } catch {
-  couldNotRun(`npm audit printed no report (exit ${res.status}): ${(res.stderr || res.stdout).trim().split('\n').at(-1) ?? ''}`)
+  couldNotRun(
+    `npm audit printed no report (exit ${res.status}): ${(res.stderr || res.stdout).trim().split('\n').at(-1) ?? ''}`,
+  )
 }
 // npm answers a refused request with { message, statusCode, ... } or { error: { code, summary } }
 if (!report.metadata?.vulnerabilities) {
@@ -30,7 +35,9 @@ const deps = report.metadata.dependencies?.prod ?? report.metadata.dependencies?
 console.log(
   `audit: ${deps ?? '?'} production dependencies; vulnerabilities: critical ${counts.critical}, high ${counts.high}, moderate ${counts.moderate}, low ${counts.low}, info ${counts.info}`,
 )
-const serious = Object.values(report.vulnerabilities ?? {}).filter((v) => v.severity === 'high' || v.severity === 'critical')
+const serious = Object.values(report.vulnerabilities ?? {}).filter(
+  (v) => v.severity === 'high' || v.severity === 'critical',
+)
 for (const v of serious) {
   const via = v.via.map((x) => (typeof x === 'string' ? x : `${x.title} ${x.url ?? ''}`.trim())).join('; ')
   console.log(`  ${v.severity}: ${v.name} ${v.range}: ${via}${v.fixAvailable ? ' (fix available)' : ''}`)

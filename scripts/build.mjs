@@ -19,14 +19,21 @@ const vite = path.join(root, 'node_modules/vite/bin/vite.js')
 // `prepare` there, there is nothing to build (and its compilers, if any, are someone else's).
 if (!fs.existsSync(path.join(root, 'src'))) process.exit(0)
 if (!fs.existsSync(tsc) || !fs.existsSync(vite)) {
-  console.warn('account-contacts: typescript or vite is not installed (--omit=dev?); dist/ and web/dist are not built. Run `npm run build` where they are.')
+  console.warn(
+    'account-contacts: typescript or vite is not installed (--omit=dev?); dist/ and web/dist are not built. Run `npm run build` where they are.',
+  )
   process.exit(0)
 }
 
 /** A hash of every file the build reads: the sources, the page, the compilers' settings, the lock file. */
 function inputsHash() {
   const h = createHash('sha256')
-  const add = (rel) => h.update(rel).update('\0').update(fs.readFileSync(path.join(root, rel))).update('\0')
+  const add = (rel) =>
+    h
+      .update(rel)
+      .update('\0')
+      .update(fs.readFileSync(path.join(root, rel)))
+      .update('\0')
   for (const dir of ['src', 'web']) {
     const files = fs.readdirSync(path.join(root, dir), { recursive: true }).map((f) => path.join(dir, f))
     for (const rel of files.sort()) {
@@ -34,12 +41,18 @@ function inputsHash() {
       if (fs.statSync(path.join(root, rel)).isFile()) add(rel)
     }
   }
-  for (const rel of ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json']) if (fs.existsSync(path.join(root, rel))) add(rel)
+  for (const rel of ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'])
+    if (fs.existsSync(path.join(root, rel))) add(rel)
   return h.digest('hex')
 }
 const stamp = path.join(root, 'dist', '.inputs-hash')
 const hash = inputsHash()
-if (process.argv.includes('--if-changed') && fs.existsSync(path.join(root, 'web/dist/index.html')) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === hash) {
+if (
+  process.argv.includes('--if-changed') &&
+  fs.existsSync(path.join(root, 'web/dist/index.html')) &&
+  fs.existsSync(stamp) &&
+  fs.readFileSync(stamp, 'utf8') === hash
+) {
   process.exit(0)
 }
 

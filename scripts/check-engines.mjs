@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
+
 import semver from 'semver'
 
 // The lowest release of each supported line: a range that admits these admits the later ones.
@@ -24,7 +25,12 @@ const dir = path.resolve(process.argv[2] ?? path.join(import.meta.dirname, '..')
 // invalid or missing package) yet still prints it, so the tree is read either way.
 let out
 try {
-  out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--json', '--long'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] })
+  out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--json', '--long'], {
+    cwd: dir,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
 } catch (err) {
   if (!err.stdout) throw err
   out = err.stdout
@@ -52,7 +58,9 @@ console.log(`engines: ${packages.size} production packages in ${dir}, checked ag
 for (const p of excluding) {
   const why = KNOWN[p.name]
   if (!why) unexpected++
-  console.log(`  ${why ? 'known' : 'EXCLUDES'}: ${p.name}@${p.version} declares node ${p.node}, excluding ${p.excluded.join(', ')}${why ? ` (${why})` : ''}`)
+  console.log(
+    `  ${why ? 'known' : 'EXCLUDES'}: ${p.name}@${p.version} declares node ${p.node}, excluding ${p.excluded.join(', ')}${why ? ` (${why})` : ''}`,
+  )
 }
 const names = new Set(excluding.map((p) => p.name))
 for (const name of Object.keys(KNOWN)) {

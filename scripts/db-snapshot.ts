@@ -1,5 +1,6 @@
 // Rewrites src/db/schema.snapshot.sql from a fresh, migrated PGlite. Run after adding a migration.
 import fs from 'node:fs'
+
 import { connectPglite } from '../src/db/connect.ts'
 import { migrateToLatest } from '../src/db/migrate.ts'
 import { dumpSchema } from '../src/db/schema-dump.ts'

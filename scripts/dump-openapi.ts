@@ -4,7 +4,11 @@ import { buildApp } from '../src/app/build-app.ts'
 import type { Services } from '../src/app/container.ts'
 
 const publicUrl = process.argv[2] ?? 'http://localhost:3000'
-const app = await buildApp({ db: undefined } as unknown as Services, { publicUrl, logLevel: 'silent', rateLimitPerMinute: 0 })
+const app = await buildApp({ db: undefined } as unknown as Services, {
+  publicUrl,
+  logLevel: 'silent',
+  rateLimitPerMinute: 0,
+})
 await app.ready()
 process.stdout.write(JSON.stringify(app.swagger(), null, 2) + '\n')
 await app.close()

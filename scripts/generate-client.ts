@@ -3,6 +3,7 @@
 // them with `clientTypes` from the served document and fails when they differ from the file.
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
+
 import openapiTS, { astToString, COMMENT_HEADER, type OpenAPI3 } from 'openapi-typescript'
 
 export const SCHEMA_FILE = fileURLToPath(new URL('../src/client/schema.d.ts', import.meta.url))

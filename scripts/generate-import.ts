@@ -11,7 +11,9 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+
 import { stringify } from 'csv-stringify'
+
 import { SHEETS_COLUMNS, USERS_COLUMNS } from '../src/import/csv-formats.ts'
 
 const ROLES = ['super_admin', 'billing_admin', 'billing_admin', 'member', 'member']
@@ -23,7 +25,17 @@ function* userRows(accounts: number, users: number): Generator<string[]> {
     const id = accountId(i)
     const locale = i % 3 === 0 ? 'fi' : 'en'
     for (let j = 1; j <= users; j++) {
-      yield [id, `Company ${i}, Ltd "${locale}"`, locale, `u${j}`, `user${j}.${id}@example.com`, `User ${j} of ${i}`, ROLES[(j - 1) % ROLES.length]!, 'active', j === 2 ? 'fi' : '']
+      yield [
+        id,
+        `Company ${i}, Ltd "${locale}"`,
+        locale,
+        `u${j}`,
+        `user${j}.${id}@example.com`,
+        `User ${j} of ${i}`,
+        ROLES[(j - 1) % ROLES.length]!,
+        'active',
+        j === 2 ? 'fi' : '',
+      ]
     }
   }
 }
@@ -44,16 +56,36 @@ export async function generateImportFiles(opts: { accounts: number; users?: numb
   fs.mkdirSync(opts.dir, { recursive: true })
   const usersFile = path.join(opts.dir, `${name}-users.csv`)
   const sheetsFile = path.join(opts.dir, `${name}-sheets.csv`)
-  await pipeline(Readable.from(userRows(opts.accounts, users)), stringify({ header: true, columns: [...USERS_COLUMNS] }), fs.createWriteStream(usersFile))
-  await pipeline(Readable.from(sheetRows(opts.accounts, users)), stringify({ header: true, columns: [...SHEETS_COLUMNS] }), fs.createWriteStream(sheetsFile))
+  await pipeline(
+    Readable.from(userRows(opts.accounts, users)),
+    stringify({ header: true, columns: [...USERS_COLUMNS] }),
+    fs.createWriteStream(usersFile),
+  )
+  await pipeline(
+    Readable.from(sheetRows(opts.accounts, users)),
+    stringify({ header: true, columns: [...SHEETS_COLUMNS] }),
+    fs.createWriteStream(sheetsFile),
+  )
   return { usersFile, sheetsFile }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const { values } = parseArgs({
-    options: { accounts: { type: 'string', default: '200000' }, users: { type: 'string', default: '5' }, 'out-dir': { type: 'string', default: '.' }, name: { type: 'string', default: 'import' } },
+    options: {
+      accounts: { type: 'string', default: '200000' },
+      users: { type: 'string', default: '5' },
+      'out-dir': { type: 'string', default: '.' },
+      name: { type: 'string', default: 'import' },
+    },
   })
   const started = Date.now()
-  const files = await generateImportFiles({ accounts: Number(values.accounts), users: Number(values.users), dir: values['out-dir']!, name: values.name! })
-  console.log(`Wrote ${files.usersFile} and ${files.sheetsFile} (${values.accounts} accounts × ${values.users} users) in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  const files = await generateImportFiles({
+    accounts: Number(values.accounts),
+    users: Number(values.users),
+    dir: values['out-dir']!,
+    name: values.name!,
+  })
+  console.log(
+    `Wrote ${files.usersFile} and ${files.sheetsFile} (${values.accounts} accounts × ${values.users} users) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  )
 }

@@ -18,13 +18,35 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lint-openapi-'))
 let out
 try {
   const file = path.join(dir, 'openapi.json')
-  fs.writeFileSync(file, execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/dump-openapi.ts'), PUBLIC_URL], { cwd: root, maxBuffer: MAX_BUFFER }))
-  const args = ['lint', '--stdin-filepath', 'openapi.json', '--ruleset', '.spectral.yaml', '--format', 'json', '--quiet', '--fail-severity', 'error']
+  fs.writeFileSync(
+    file,
+    execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/dump-openapi.ts'), PUBLIC_URL], {
+      cwd: root,
+      maxBuffer: MAX_BUFFER,
+    }),
+  )
+  const args = [
+    'lint',
+    '--stdin-filepath',
+    'openapi.json',
+    '--ruleset',
+    '.spectral.yaml',
+    '--format',
+    'json',
+    '--quiet',
+    '--fail-severity',
+    'error',
+  ]
   // stdin is the file itself, not a pipe: Spectral reads stdin in one synchronous read, which a
   // pipe not yet filled answers with EAGAIN
   const stdin = fs.openSync(file, 'r')
   try {
-    out = execFileSync(path.join(root, 'node_modules/.bin/spectral'), args, { cwd: root, stdio: [stdin, 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: MAX_BUFFER })
+    out = execFileSync(path.join(root, 'node_modules/.bin/spectral'), args, {
+      cwd: root,
+      stdio: [stdin, 'pipe', 'pipe'],
+      encoding: 'utf8',
+      maxBuffer: MAX_BUFFER,
+    })
   } catch (e) {
     // exit 1 is "errors found", with the results on stdout; anything else is Spectral failing
     if (e.status !== 1 || !e.stdout) throw e

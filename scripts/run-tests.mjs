@@ -20,7 +20,8 @@ if (pgUrl) {
   const u = new URL(pgUrl)
   if (u.password) u.password = '***'
   where = `PGlite (embedded) and PostgreSQL at ${u.host}${u.pathname} (fresh database per test file)`
-  if (process.env.TEST_DATABASES === 'postgres') where = `PostgreSQL at ${u.host}${u.pathname} only (TEST_DATABASES=postgres); tests of one engine alone still run on theirs`
+  if (process.env.TEST_DATABASES === 'postgres')
+    where = `PostgreSQL at ${u.host}${u.pathname} only (TEST_DATABASES=postgres); tests of one engine alone still run on theirs`
 }
 console.log(`Database tests run on: ${where}. Test names carry [pglite] or [postgres].`)
 

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
+
 import { createApiKeyService } from '../src/auth/api-keys/api-keys.service.ts'
-import { cli } from './cli/cli-harness.ts'
 import { connectPglite } from '../src/db/connect.ts'
 import { systemClock } from '../src/lib/clock.ts'
+import { cli } from './cli/cli-harness.ts'
 
 // The CLI through `runCli`, on an embedded PGlite database in a temporary DATA_DIR (no
 // DATABASE_URL is passed, whatever the environment of the test run says).
-
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'account-contacts-cli-'))
 

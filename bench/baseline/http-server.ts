@@ -12,6 +12,7 @@ import { PGlite } from '@electric-sql/pglite'
 import Fastify from 'fastify'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
+
 import { oneAccount, resolveRecipientsSql } from '../../src/routing/recipients.sql.ts'
 import { DEFAULT_POLICY } from '../../src/routing/routing-policy.ts'
 
@@ -84,10 +85,18 @@ app.put<{ Params: { id: string }; Body: { userId: string } }>('/write/:id', asyn
   const { id } = req.params
   const { userId } = req.body
   await db.transaction(async (q) => {
-    await q("update contact_slots set user_id = $2, assigned_at = now() where account_id = $1 and slot = 'primary' and position = 0", [id, userId])
+    await q(
+      "update contact_slots set user_id = $2, assigned_at = now() where account_id = $1 and slot = 'primary' and position = 0",
+      [id, userId],
+    )
     await q(
       "insert into audit_events (account_id, id, actor_type, actor_id, action, before, after, request_id) values ($1, $2, 'api_key', 'baseline', 'contacts.updated', null, $3, $4)",
-      [id, `ae_${process.hrtime.bigint()}_${Math.random().toString(36).slice(2)}`, JSON.stringify({ primary: userId }), req.id],
+      [
+        id,
+        `ae_${process.hrtime.bigint()}_${Math.random().toString(36).slice(2)}`,
+        JSON.stringify({ primary: userId }),
+        req.id,
+      ],
     )
   })
   return { ok: true }

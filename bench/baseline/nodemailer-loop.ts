@@ -7,7 +7,14 @@ import nodemailer from 'nodemailer'
 
 const count = Number(process.env.COUNT)
 const url = new URL(process.env.SMTP_URL!)
-const transport = nodemailer.createTransport({ host: url.hostname, port: Number(url.port), secure: false, pool: true, maxConnections: 5, logger: false })
+const transport = nodemailer.createTransport({
+  host: url.hostname,
+  port: Number(url.port),
+  secure: false,
+  pool: true,
+  maxConnections: 5,
+  logger: false,
+})
 const IN_FLIGHT = 20
 
 let next = 0

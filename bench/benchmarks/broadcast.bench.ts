@@ -4,12 +4,13 @@
  * INSERT … SELECT that writes the same rows (a notification per account, a delivery per
  * recipient) in one statement. Both leave the same row counts; the rows are removed after each.
  */
-import { sql, type Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
+
 import { createBroadcastService } from '../../src/broadcasts/broadcasts.service.ts'
 import { connectPostgres } from '../../src/db/connect.ts'
 import type { Database } from '../../src/db/database.ts'
 import { DEFAULT_POLICY } from '../../src/routing/routing-policy.ts'
-import { round, type BenchContext, type BenchRow } from '../lib/context.ts'
+import { type BenchContext, type BenchRow, round } from '../lib/context.ts'
 
 const SUBJECT = 'Your invoice for November'
 const TEXT = 'Your invoice is ready in the billing portal.'
@@ -25,12 +26,16 @@ const clear = (db: Kysely<Database>) => sql`truncate notifications, deliveries, 
 async function ours(db: Kysely<Database>) {
   const broadcasts = createBroadcastService({ db, policy: DEFAULT_POLICY })
   const t0 = performance.now()
-  const b = await broadcasts.create({ actor: { type: 'api_key', id: 'benchmark' }, requestId: 'bench' }, { category: 'invoice', subject: SUBJECT, text: TEXT })
+  const b = await broadcasts.create(
+    { actor: { type: 'api_key', id: 'benchmark' }, requestId: 'bench' },
+    { category: 'invoice', subject: SUBJECT, text: TEXT },
+  )
   let batches = 0
   while (await broadcasts.processBatch()) batches++
   const seconds = (performance.now() - t0) / 1000
   const done = await broadcasts.get(b.id)
-  if (done.status !== 'done' || done.processed !== done.total) throw new Error(`broadcast not finished: ${JSON.stringify(done)}`)
+  if (done.status !== 'done' || done.processed !== done.total)
+    throw new Error(`broadcast not finished: ${JSON.stringify(done)}`)
   return { seconds, batches, ...(await counts(db)) }
 }
 
@@ -90,7 +95,14 @@ export async function broadcastBenchmark(ctx: BenchContext): Promise<BenchRow[]>
         ratio: round(ratio),
         target: '≤ 1.5× time',
         holds: same && ratio <= 1.5,
-        details: { notifications: bo.n, deliveries: bo.d, baselineNotifications: bb.n, baselineDeliveries: bb.d, batches: bo.batches, sameRows: same },
+        details: {
+          notifications: bo.n,
+          deliveries: bo.d,
+          baselineNotifications: bb.n,
+          baselineDeliveries: bb.d,
+          batches: bo.batches,
+          sameRows: same,
+        },
       },
     ]
   } finally {

@@ -6,12 +6,13 @@
  * process start-up counts on neither side.
  */
 import { sql } from 'kysely'
+
 import { createBroadcastService } from '../../src/broadcasts/broadcasts.service.ts'
 import { connectPostgres } from '../../src/db/connect.ts'
 import { DEFAULT_POLICY } from '../../src/routing/routing-policy.ts'
-import { round, type BenchContext, type BenchRow } from '../lib/context.ts'
-import { accountId } from '../lib/dataset.ts'
 import { cliNodeArgs, tsNodeArgs } from '../../test/helpers/cli-command.ts'
+import { type BenchContext, type BenchRow, round } from '../lib/context.ts'
+import { accountId } from '../lib/dataset.ts'
 import { startNode } from '../lib/processes.ts'
 import { startSmtpCounter } from '../peers/smtp-counter.ts'
 
@@ -25,7 +26,15 @@ export async function deliveryBenchmark(ctx: BenchContext): Promise<BenchRow[]> 
     await sql`truncate notifications, deliveries, broadcasts`.execute(handle.db)
     const broadcasts = createBroadcastService({ db: handle.db, policy: DEFAULT_POLICY })
     const accountIds = Array.from({ length: m }, (_, i) => accountId(i + 1))
-    await broadcasts.create({ actor: { type: 'api_key', id: 'benchmark' }, requestId: 'bench' }, { category: 'account_update', subject: 'Important account notice', text: 'Your account has news for you.', accountIds })
+    await broadcasts.create(
+      { actor: { type: 'api_key', id: 'benchmark' }, requestId: 'bench' },
+      {
+        category: 'account_update',
+        subject: 'Important account notice',
+        text: 'Your account has news for you.',
+        accountIds,
+      },
+    )
     while (await broadcasts.processBatch()) {}
 
     const base = startNode(tsNodeArgs('bench/baseline/nodemailer-loop.ts'), { SMTP_URL: sink.url, COUNT: String(m) })
@@ -34,20 +43,26 @@ export async function deliveryBenchmark(ctx: BenchContext): Promise<BenchRow[]> 
     await base.stop()
 
     sink.reset()
-    const worker = startNode(cliNodeArgs(['worker']), {
-      DATABASE_URL: ctx.pgUrl,
-      SMTP_URL: sink.url,
-      MAIL_FROM: 'bench@bench.invalid',
-      LOG_LEVEL: 'warn',
-      SECRET_KEY: 'benchmark-secret-key-of-at-least-32-characters',
-    }, { profile: true })
+    const worker = startNode(
+      cliNodeArgs(['worker']),
+      {
+        DATABASE_URL: ctx.pgUrl,
+        SMTP_URL: sink.url,
+        MAIL_FROM: 'bench@bench.invalid',
+        LOG_LEVEL: 'warn',
+        SECRET_KEY: 'benchmark-secret-key-of-at-least-32-characters',
+      },
+      { profile: true },
+    )
     ctx.watch(worker, 'worker, benchmark 5')
     await sink.waitFor(m, timeoutMs)
     const oursRate = sink.rate()
     // every delivery settled as delivered, not just sent
     let delivered = 0
     for (const until = Date.now() + 60_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
-      const r = await sql<{ n: number }>`select count(*)::int as n from deliveries where status = 'delivered'`.execute(handle.db)
+      const r = await sql<{ n: number }>`select count(*)::int as n from deliveries where status = 'delivered'`.execute(
+        handle.db,
+      )
       delivered = r.rows[0]!.n
       if (delivered >= m) break
     }
@@ -64,7 +79,11 @@ export async function deliveryBenchmark(ctx: BenchContext): Promise<BenchRow[]> 
         ratio: round(ratio),
         target: '≥ 0.7',
         holds: delivered === m && ratio >= 0.7,
-        details: { settledDelivered: delivered, mails: m, ...(delivered === m ? {} : { failedRequests: m - delivered }) },
+        details: {
+          settledDelivered: delivered,
+          mails: m,
+          ...(delivered === m ? {} : { failedRequests: m - delivered }),
+        },
       },
     ]
   } finally {

@@ -7,8 +7,9 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+
 import { connectPglite } from '../../src/db/connect.ts'
-import { auth, loadOptions, randomAccount, type BenchContext, type BenchRow } from '../lib/context.ts'
+import { auth, type BenchContext, type BenchRow, loadOptions, randomAccount } from '../lib/context.ts'
 import { generate } from '../lib/dataset.ts'
 import { compareLoad } from '../lib/load.ts'
 import { startBaseline, startService } from '../lib/processes.ts'
@@ -44,7 +45,12 @@ export async function embeddedBenchmark(ctx: BenchContext): Promise<BenchRow[]> 
   const baseline = await startBaseline({ PGLITE_DIR: base })
   try {
     const c = await compareLoad(
-      { base: service.base, method: 'GET', path: () => `/v1/accounts/${randomAccount(accounts)}/contacts`, headers: auth },
+      {
+        base: service.base,
+        method: 'GET',
+        path: () => `/v1/accounts/${randomAccount(accounts)}/contacts`,
+        headers: auth,
+      },
       { base: baseline.base, method: 'GET', path: () => `/read/${randomAccount(accounts)}` },
       loadOptions(ctx),
     )

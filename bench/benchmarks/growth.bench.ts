@@ -3,7 +3,7 @@
  * database against the same read on the main dataset (100,000 or 1,000,000 accounts), both
  * services up at once and measured in alternating rounds.
  */
-import { auth, loadOptions, randomAccount, round, type BenchContext, type BenchRow } from '../lib/context.ts'
+import { auth, type BenchContext, type BenchRow, loadOptions, randomAccount, round } from '../lib/context.ts'
 import { postgresDataset } from '../lib/dataset.ts'
 import { compareLoad } from '../lib/load.ts'
 import { startService } from '../lib/processes.ts'
@@ -20,7 +20,12 @@ export async function growthBenchmark(ctx: BenchContext): Promise<BenchRow[]> {
   ctx.watch(a, `serve (${small} accounts), benchmark 7`)
   ctx.watch(b, `serve (${large} accounts), benchmark 7`)
   try {
-    const read = (base: string, n: number) => ({ base, method: 'GET' as const, path: () => `/v1/accounts/${randomAccount(n)}/contacts`, headers: auth })
+    const read = (base: string, n: number) => ({
+      base,
+      method: 'GET' as const,
+      path: () => `/v1/accounts/${randomAccount(n)}/contacts`,
+      headers: auth,
+    })
     const c = await compareLoad(read(b.base, large), read(a.base, small), loadOptions(ctx))
     const ratio = c.ours.rps / c.baseline.rps
     const failed = c.ours.non2xx + c.ours.errors + c.baseline.non2xx + c.baseline.errors

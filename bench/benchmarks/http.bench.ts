@@ -3,13 +3,19 @@
  * ours (through auth, validation, the service and serialisation) against the bare baseline route
  * running the same SQL (bench/baseline/http-server.ts), on random accounts of the dataset.
  */
-import { compareLoad, type Comparison } from '../lib/load.ts'
-import { auth, loadOptions, randomAccount, round, type BenchContext, type BenchRow } from '../lib/context.ts'
-import { startBaseline, startService } from '../lib/processes.ts'
+import { auth, type BenchContext, type BenchRow, loadOptions, randomAccount, round } from '../lib/context.ts'
 import { USERS_PER_ACCOUNT } from '../lib/dataset.ts'
+import { compareLoad, type Comparison } from '../lib/load.ts'
+import { startBaseline, startService } from '../lib/processes.ts'
 
 /** The row of a requests/s comparison. */
-export function rpsRow(id: number, name: string, c: Comparison, min: number, extra: { maxP99?: number } = {}): BenchRow {
+export function rpsRow(
+  id: number,
+  name: string,
+  c: Comparison,
+  min: number,
+  extra: { maxP99?: number } = {},
+): BenchRow {
   const ratio = c.ours.rps / c.baseline.rps
   const p99Ratio = c.ours.p99 / Math.max(c.baseline.p99, 1)
   const valid = c.ours.non2xx + c.ours.errors + c.baseline.non2xx + c.baseline.errors === 0
@@ -54,7 +60,12 @@ export async function httpBenchmarks(ctx: BenchContext, only: Set<number>): Prom
     if (only.has(2)) {
       ctx.say('2. recipients preview …')
       const c = await compareLoad(
-        { base: service.base, method: 'GET', path: () => `/v1/accounts/${randomAccount(n)}/recipients?category=invoice`, headers: auth },
+        {
+          base: service.base,
+          method: 'GET',
+          path: () => `/v1/accounts/${randomAccount(n)}/recipients?category=invoice`,
+          headers: auth,
+        },
         { base: baseline.base, method: 'GET', path: () => `/preview/${randomAccount(n)}` },
         loadOptions(ctx),
       )
@@ -65,7 +76,13 @@ export async function httpBenchmarks(ctx: BenchContext, only: Set<number>): Prom
       // a different user each time, so (almost) every write changes hands
       const user = (i: number) => ({ userId: `u${1 + (i % USERS_PER_ACCOUNT)}` })
       const c = await compareLoad(
-        { base: service.base, method: 'PUT', path: () => `/v1/accounts/${randomAccount(n)}/contacts/primary`, body: user, headers: auth },
+        {
+          base: service.base,
+          method: 'PUT',
+          path: () => `/v1/accounts/${randomAccount(n)}/contacts/primary`,
+          body: user,
+          headers: auth,
+        },
         { base: baseline.base, method: 'PUT', path: () => `/write/${randomAccount(n)}`, body: user },
         loadOptions(ctx),
       )

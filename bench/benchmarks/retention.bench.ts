@@ -15,15 +15,17 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { CompiledQuery, sql, type Kysely, type KyselyPlugin } from 'kysely'
+
+import { CompiledQuery, type Kysely, type KyselyPlugin, sql } from 'kysely'
 import pg from 'pg'
+
 import { connectPglite, connectPostgres, type DatabaseHandle } from '../../src/db/connect.ts'
 import type { Database } from '../../src/db/database.ts'
-import { createPruner, RETENTION_BATCH_ROWS, RETENTION_BATCHES_PER_TURN } from '../../src/retention/retention.ts'
-import { vacuumHistory } from '../../src/retention/retention.repository.ts'
 import { IDEMPOTENCY_KEY_HOURS } from '../../src/idempotency/idempotency.ts'
+import { vacuumHistory } from '../../src/retention/retention.repository.ts'
+import { createPruner, RETENTION_BATCH_ROWS, RETENTION_BATCHES_PER_TURN } from '../../src/retention/retention.ts'
 import { cliNodeArgs } from '../../test/helpers/cli-command.ts'
-import { round, type BenchContext, type BenchRow } from '../lib/context.ts'
+import { type BenchContext, type BenchRow, round } from '../lib/context.ts'
 import { generateHistory, historyCounts, historySize, historyT0 } from '../lib/history.ts'
 import { startNode } from '../lib/processes.ts'
 import { startSmtpCounter } from '../peers/smtp-counter.ts'
@@ -126,10 +128,19 @@ function statementTimer() {
   return { plugin, times }
 }
 
-async function ours(db: Kysely<Database>, t0: Date, opts: { until?: () => boolean } = {}): Promise<Side & { turns: number; longestTurnMs: number }> {
+async function ours(
+  db: Kysely<Database>,
+  t0: Date,
+  opts: { until?: () => boolean } = {},
+): Promise<Side & { turns: number; longestTurnMs: number }> {
   const before = await historyCounts(db)
   const timer = statementTimer()
-  const deps = { db: db.withPlugin(timer.plugin), clock: { now: () => t0 }, retentionDays: RETENTION_DAYS, auditRetentionDays: RETENTION_DAYS }
+  const deps = {
+    db: db.withPlugin(timer.plugin),
+    clock: { now: () => t0 },
+    retentionDays: RETENTION_DAYS,
+    auditRetentionDays: RETENTION_DAYS,
+  }
   const prune = createPruner(deps)
   const turnTimes: number[] = []
   const started = performance.now()
@@ -141,19 +152,30 @@ async function ours(db: Kysely<Database>, t0: Date, opts: { until?: () => boolea
   }
   const seconds = (performance.now() - started) / 1000
   const left = await historyCounts(db)
-  return { ...side(seconds, before, left, timer.times), turns: turnTimes.length, longestTurnMs: round(Math.max(...turnTimes), 1) }
+  return {
+    ...side(seconds, before, left, timer.times),
+    turns: turnTimes.length,
+    longestTurnMs: round(Math.max(...turnTimes), 1),
+  }
 }
 
 /**
  * Each side on its own fresh copy, in alternating rounds (ours first in the first), the fastest
  * round of each kept: two rounds below 500,000 notifications, one above (minutes a side).
  */
-async function alternate<O extends Side>(ctx: BenchContext, n: number, runBaseline: () => Promise<Side>, runOurs: () => Promise<O>): Promise<{ o: O; b: Side }> {
+async function alternate<O extends Side>(
+  ctx: BenchContext,
+  n: number,
+  runBaseline: () => Promise<Side>,
+  runOurs: () => Promise<O>,
+): Promise<{ o: O; b: Side }> {
   const rounds = n >= 500_000 ? 1 : 2
   const os: O[] = []
   const bs: Side[] = []
   const report = (which: string, x: Side) =>
-    ctx.say(`   ${which}: ${x.rows.toLocaleString('en')} rows in ${x.seconds.toFixed(1)} s, ${x.batches} batches, longest ${x.longestBatchMs} ms`)
+    ctx.say(
+      `   ${which}: ${x.rows.toLocaleString('en')} rows in ${x.seconds.toFixed(1)} s, ${x.batches} batches, longest ${x.longestBatchMs} ms`,
+    )
   for (let r = 0; r < rounds; r++) {
     for (const which of r % 2 === 0 ? ['ours', 'baseline'] : ['baseline', 'ours']) {
       if (which === 'ours') {
@@ -181,7 +203,14 @@ function side(seconds: number, before: Record<string, number>, left: Record<stri
   }
 }
 
-function pruneRows(id: number, engine: string, n: number, o: Side, b: Side, extra: Record<string, unknown> = {}): BenchRow {
+function pruneRows(
+  id: number,
+  engine: string,
+  n: number,
+  o: Side,
+  b: Side,
+  extra: Record<string, unknown> = {},
+): BenchRow {
   const same = JSON.stringify(o.left) === JSON.stringify(b.left)
   const ratio = o.rows / o.seconds / (b.rows / b.seconds)
   return {
@@ -234,13 +263,16 @@ const dbUrl = (adminUrl: string, name: string) => {
 async function postgresHistory(ctx: BenchContext, n: number): Promise<{ name: string; t0: Date }> {
   const name = `ac_bench_history_${n}`
   await admin(ctx.opts.adminUrl, async (c) => {
-    if ((await c.query('select 1 from pg_database where datname = $1', [name])).rowCount === 0) await c.query(`create database ${name}`)
+    if ((await c.query('select 1 from pg_database where datname = $1', [name])).rowCount === 0)
+      await c.query(`create database ${name}`)
   })
   const handle = connectPostgres(dbUrl(ctx.opts.adminUrl, name), { max: 1, statementTimeoutMs: 0 })
   try {
     let t0 = await historyT0(handle.db, n)
     if (!t0) {
-      ctx.say(`   generating the history of ${n.toLocaleString('en')} notifications in PostgreSQL database ${name} (kept for later runs) …`)
+      ctx.say(
+        `   generating the history of ${n.toLocaleString('en')} notifications in PostgreSQL database ${name} (kept for later runs) …`,
+      )
       await sql`drop schema public cascade`.execute(handle.db)
       await sql`create schema public`.execute(handle.db)
       t0 = await generateHistory(handle.db, n, ctx.say)
@@ -258,7 +290,10 @@ async function postgresCopy(ctx: BenchContext, source: string): Promise<{ url: s
     await c.query(`drop database if exists ${name}`)
     await c.query(`create database ${name} template ${source} strategy file_copy`)
   })
-  return { url: dbUrl(ctx.opts.adminUrl, name), drop: () => admin(ctx.opts.adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`).then(() => {})) }
+  return {
+    url: dbUrl(ctx.opts.adminUrl, name),
+    drop: () => admin(ctx.opts.adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`).then(() => {})),
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -295,15 +330,19 @@ async function deliveryWhilePruning(ctx: BenchContext, url: string, t0: Date) {
     return (sink.received() - c0) / (windowMs / 1000)
   }
   const withWorker = async <T>(label: string, retentionDays: string, f: () => Promise<T>): Promise<T> => {
-    const worker = startNode(cliNodeArgs(['worker']), {
-      DATABASE_URL: url,
-      SMTP_URL: sink.url,
-      MAIL_FROM: 'bench@bench.invalid',
-      LOG_LEVEL: 'warn',
-      SECRET_KEY: 'benchmark-secret-key-of-at-least-32-characters',
-      RETENTION_DAYS: retentionDays,
-      AUDIT_RETENTION_DAYS: retentionDays,
-    }, { profile: true })
+    const worker = startNode(
+      cliNodeArgs(['worker']),
+      {
+        DATABASE_URL: url,
+        SMTP_URL: sink.url,
+        MAIL_FROM: 'bench@bench.invalid',
+        LOG_LEVEL: 'warn',
+        SECRET_KEY: 'benchmark-secret-key-of-at-least-32-characters',
+        RETENTION_DAYS: retentionDays,
+        AUDIT_RETENTION_DAYS: retentionDays,
+      },
+      { profile: true },
+    )
     ctx.watch(worker, `worker (${label}), benchmark 9`)
     try {
       await sink.waitFor(sink.received() + warmup, 120_000)
@@ -380,10 +419,16 @@ export async function retentionBenchmark(ctx: BenchContext): Promise<BenchRow[]>
   }
   const undisturbed = (s.before + s.after) / 2
   ctx.say(`   delivery: ${s.alone.toFixed(0)} mails/s alone, ${s.ownChore.toFixed(0)} with its chore pruning`)
-  ctx.say(`   delivery: ${s.before.toFixed(0)} mails/s before another prunes, ${s.during.toFixed(0)} while, ${s.after.toFixed(0)} after`)
+  ctx.say(
+    `   delivery: ${s.before.toFixed(0)} mails/s before another prunes, ${s.during.toFixed(0)} while, ${s.after.toFixed(0)} after`,
+  )
   const dry = s.ranDry ? { failedRequests: 'the queued mail ran out before the last window ended' } : {}
   return [
-    pruneRows(9, 'PostgreSQL', n, o, b, { turns: o.turns, longestTurnMs: o.longestTurnMs, batchesPerTurnAndKind: RETENTION_BATCHES_PER_TURN }),
+    pruneRows(9, 'PostgreSQL', n, o, b, {
+      turns: o.turns,
+      longestTurnMs: o.longestTurnMs,
+      batchesPerTurnAndKind: RETENTION_BATCHES_PER_TURN,
+    }),
     {
       id: 9,
       name: "retention on PostgreSQL: a worker's delivery while its own chore prunes the backlog",
@@ -432,7 +477,9 @@ async function pgliteHistory(ctx: BenchContext, n: number): Promise<{ dir: strin
       handle = undefined
     }
     fs.rmSync(dir, { recursive: true, force: true })
-    ctx.say(`   generating the history of ${n.toLocaleString('en')} notifications in PGlite (${dir}, kept for later runs) …`)
+    ctx.say(
+      `   generating the history of ${n.toLocaleString('en')} notifications in PGlite (${dir}, kept for later runs) …`,
+    )
     handle = await connectPglite(dir, { purpose: 'benchmark dataset' })
     const t0 = await generateHistory(handle.db, n, ctx.say)
     fs.writeFileSync(path.join(dir, 'complete'), t0.toISOString())
@@ -464,14 +511,29 @@ export async function embeddedRetentionBenchmark(ctx: BenchContext): Promise<Ben
       ctx,
       n,
       // PGlite in this process: the bare side sends the statement text straight to it
-      () => onCopy((h) => baseline(h.db, async (text, params) => (await h.db.executeQuery<{ n: number; last: Date | null }>(CompiledQuery.raw(text, params))).rows[0]!, t0)),
+      () =>
+        onCopy((h) =>
+          baseline(
+            h.db,
+            async (text, params) =>
+              (await h.db.executeQuery<{ n: number; last: Date | null }>(CompiledQuery.raw(text, params))).rows[0]!,
+            t0,
+          ),
+        ),
       () =>
         onCopy(async (h) => {
           const pruned = await ours(h.db, t0)
           // the chore's vacuum once the backlog is done: on PGlite each table's holds the one connection
           const timer = statementTimer()
           await vacuumHistory(h.db.withPlugin(timer.plugin))
-          return { ...pruned, vacuumMs: round(timer.times.reduce((a, b) => a + b, 0), 0), longestVacuumMs: round(Math.max(...timer.times), 0) }
+          return {
+            ...pruned,
+            vacuumMs: round(
+              timer.times.reduce((a, b) => a + b, 0),
+              0,
+            ),
+            longestVacuumMs: round(Math.max(...timer.times), 0),
+          }
         }),
     )
     ctx.say(`   vacuum after pruning: ${o.vacuumMs} ms, the longest table ${o.longestVacuumMs} ms`)

@@ -1,6 +1,6 @@
 /** What every benchmark gets from the runner, and what it answers. */
 import { accountId } from './dataset.ts'
-import { BENCH_API_KEY, watchRss, type Child } from './processes.ts'
+import { BENCH_API_KEY, type Child, watchRss } from './processes.ts'
 
 export interface BenchOptions {
   /** Accounts in the main dataset. */

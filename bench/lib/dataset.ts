@@ -8,8 +8,9 @@
  * it is complete (a marker row says so); only what the benchmarks add (audit events, outbox rows)
  * is cleared at the start of a run, so every run starts from the same state.
  */
-import { sql, type Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import pg from 'pg'
+
 import { connectPostgres } from '../../src/db/connect.ts'
 import { migrateToLatest } from '../../src/db/migrate.ts'
 
@@ -35,18 +36,24 @@ async function fillChunk(db: Kysely<any>, from: number, to: number): Promise<voi
     select 'a' || lpad(i::text, 7, '0'), s.slot, s.position, s.user_id, 'active'
     from generate_series(${from}::int, ${to}::int) i,
       (values ('primary', 0, 'u1'), ('billing', 0, 'u2'), ('billing', 1, 'u3'), ('decisionMaker', 0, 'u4'),
-              ('onboarding', 0, 'u5'), ('security', 0, 'u1'), ('technicalAdmin', 0, 'u2')) s(slot, position, user_id)`.execute(db)
+              ('onboarding', 0, 'u5'), ('security', 0, 'u1'), ('technicalAdmin', 0, 'u2')) s(slot, position, user_id)`.execute(
+    db,
+  )
 }
 
 /** Migrates and fills an empty database with `accounts` accounts, saying how far it got. */
 export async function generate(db: Kysely<any>, accounts: number, say: (line: string) => void): Promise<void> {
   await migrateToLatest(db)
-  await sql`create table if not exists bench_meta (accounts int not null, generated_at timestamptz not null default now())`.execute(db)
+  await sql`create table if not exists bench_meta (accounts int not null, generated_at timestamptz not null default now())`.execute(
+    db,
+  )
   const started = Date.now()
   for (let from = 1; from <= accounts; from += CHUNK) {
     const to = Math.min(accounts, from + CHUNK - 1)
     await fillChunk(db, from, to)
-    say(`  generated ${to.toLocaleString('en')} / ${accounts.toLocaleString('en')} accounts (${((Date.now() - started) / 1000).toFixed(0)} s)`)
+    say(
+      `  generated ${to.toLocaleString('en')} / ${accounts.toLocaleString('en')} accounts (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+    )
   }
   await sql`analyze`.execute(db)
   await sql`insert into bench_meta (accounts) values (${accounts})`.execute(db)
@@ -62,7 +69,9 @@ async function isComplete(db: Kysely<any>, accounts: number): Promise<boolean> {
 
 /** What the benchmarks write, removed so that each run starts from the generated state. */
 export async function resetRunState(db: Kysely<any>): Promise<void> {
-  await sql`truncate notifications, deliveries, events, audit_events, idempotency_keys, sessions, broadcasts, email_verifications, undeliverable_addresses`.execute(db)
+  await sql`truncate notifications, deliveries, events, audit_events, idempotency_keys, sessions, broadcasts, email_verifications, undeliverable_addresses`.execute(
+    db,
+  )
   // the write benchmark moves primary contacts around; put them back
   await sql`update contact_slots set user_id = 'u1' where slot = 'primary' and user_id <> 'u1'`.execute(db)
   await sql`update accounts set contacts_version = 1 where contacts_version <> 1`.execute(db)
@@ -72,7 +81,11 @@ export async function resetRunState(db: Kysely<any>): Promise<void> {
  * The PostgreSQL database of an `accounts`-sized dataset (created and filled when missing), ready
  * for a run. Answers its connection string.
  */
-export async function postgresDataset(adminUrl: string, accounts: number, say: (line: string) => void): Promise<string> {
+export async function postgresDataset(
+  adminUrl: string,
+  accounts: number,
+  say: (line: string) => void,
+): Promise<string> {
   const name = `ac_bench_${accounts}`
   const url = new URL(adminUrl)
   url.pathname = `/${name}`

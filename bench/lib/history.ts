@@ -9,7 +9,8 @@
  * A dataset is generated once and kept (a PostgreSQL database `ac_bench_history_<N>`, or a PGlite
  * folder); each side of a run works on a fresh copy. `t0` is kept with it: the benchmark's clock.
  */
-import { sql, type Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
+
 import { migrateToLatest } from '../../src/db/migrate.ts'
 
 /** How far back the history goes: 4,000 days, so 90 % of it is older than 400. */
@@ -76,7 +77,9 @@ async function eventsChunk(db: Kysely<any>, s: HistorySize, t0: Date, from: numb
     select ${account(k, s.accounts)}, 'evt_' || lpad(k::text, 8, '0') || '.wh_bench', 'webhook', 'evt_' || lpad(k::text, 8, '0'), 'wh_bench',
       'https://crm.bench.invalid/hook', case when k % 100 = 50 then 'retrying' else 'delivered' end, 1, 12,
       ${t0}::timestamptz + interval '30 days', c, c, c
-    from generate_series(${from}::int, ${to}::int) k, lateral (select ${createdAt(t0, k, s.events, SPAN_DAYS)} as c) t`.execute(db)
+    from generate_series(${from}::int, ${to}::int) k, lateral (select ${createdAt(t0, k, s.events, SPAN_DAYS)} as c) t`.execute(
+    db,
+  )
 }
 
 async function keysAndAudit(db: Kysely<any>, s: HistorySize, t0: Date, from: number, to: number) {
@@ -98,13 +101,19 @@ async function keysAndAudit(db: Kysely<any>, s: HistorySize, t0: Date, from: num
 }
 
 /** Migrates and fills an empty database with the history of `notifications` notifications; answers t0. */
-export async function generateHistory(db: Kysely<any>, notifications: number, say: (line: string) => void): Promise<Date> {
+export async function generateHistory(
+  db: Kysely<any>,
+  notifications: number,
+  say: (line: string) => void,
+): Promise<Date> {
   const s = historySize(notifications)
   const t0 = new Date()
   await migrateToLatest(db)
   await sql`create table bench_meta (notifications int not null, t0 timestamptz not null)`.execute(db)
   await sql`
-    insert into accounts (id, name) select 'h' || lpad(i::text, 7, '0'), 'Company ' || i from generate_series(1, ${s.accounts}::int) i`.execute(db)
+    insert into accounts (id, name) select 'h' || lpad(i::text, 7, '0'), 'Company ' || i from generate_series(1, ${s.accounts}::int) i`.execute(
+    db,
+  )
   await sql`insert into webhook_endpoints (id, url) values ('wh_bench', 'https://crm.bench.invalid/hook')`.execute(db)
   const started = Date.now()
   for (let from = 1; from <= notifications; from += CHUNK) {
@@ -112,7 +121,9 @@ export async function generateHistory(db: Kysely<any>, notifications: number, sa
     await notificationsChunk(db, s, t0, from, to)
     if (from <= s.events) await eventsChunk(db, s, t0, from, Math.min(to, s.events))
     await keysAndAudit(db, s, t0, from, to)
-    say(`  generated ${to.toLocaleString('en')} / ${notifications.toLocaleString('en')} notifications (${((Date.now() - started) / 1000).toFixed(0)} s)`)
+    say(
+      `  generated ${to.toLocaleString('en')} / ${notifications.toLocaleString('en')} notifications (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+    )
   }
   // as a long-running database would be: visibility map set, statistics known
   await sql`vacuum analyze`.execute(db)

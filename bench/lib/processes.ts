@@ -2,12 +2,13 @@
  * The processes of a run: our service, the bare baselines and the SMTP sink, each a child of the
  * runner (the "same process tree"), started on a free loopback port and stopped when the run ends.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+
 import { cliNodeArgs, tsNodeArgs } from '../../test/helpers/cli-command.ts'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -45,7 +46,8 @@ export interface Child {
  * DevTools or speedscope); the baselines are never profiled.
  */
 export function startNode(nodeArgs: string[], env: Record<string, string>, opts: { profile?: boolean } = {}): Child {
-  const prof = opts.profile && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+  const prof =
+    opts.profile && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
   const proc = spawn(process.execPath, [...prof, ...nodeArgs], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -118,25 +120,35 @@ export function watchRss(pid: number) {
 /** Our service (`account-contacts serve`) on `env`'s database, answering on the returned base URL. */
 export async function startService(env: Record<string, string>): Promise<Child & { base: string }> {
   const port = await freePort()
-  const child = startNode(cliNodeArgs(['serve']), {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_PER_MINUTE: '0',
-    BOOTSTRAP_API_KEY: BENCH_API_KEY,
-    WORKER: 'off',
-    SECRET_KEY: 'benchmark-secret-key-of-at-least-32-characters',
-    ...env,
-  }, { profile: true })
+  const child = startNode(
+    cliNodeArgs(['serve']),
+    {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '0',
+      BOOTSTRAP_API_KEY: BENCH_API_KEY,
+      WORKER: 'off',
+      SECRET_KEY: 'benchmark-secret-key-of-at-least-32-characters',
+      ...env,
+    },
+    { profile: true },
+  )
   const base = `http://127.0.0.1:${port}`
   await waitReady(child, `${base}/readyz`)
   return { ...child, base }
 }
 
 /** A bare baseline server (bench/baseline/http-server.ts) on PostgreSQL or PGlite. */
-export async function startBaseline(env: { DATABASE_URL?: string; PGLITE_DIR?: string }): Promise<Child & { base: string }> {
+export async function startBaseline(env: {
+  DATABASE_URL?: string
+  PGLITE_DIR?: string
+}): Promise<Child & { base: string }> {
   const port = await freePort()
-  const child = startNode(tsNodeArgs('bench/baseline/http-server.ts'), { PORT: String(port), ...env } as Record<string, string>)
+  const child = startNode(tsNodeArgs('bench/baseline/http-server.ts'), { PORT: String(port), ...env } as Record<
+    string,
+    string
+  >)
   const base = `http://127.0.0.1:${port}`
   await waitReady(child, `${base}/ready`)
   return { ...child, base }

@@ -2,7 +2,9 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+
 import pg from 'pg'
+
 import type { BenchOptions, BenchRow } from './context.ts'
 import { ROOT } from './processes.ts'
 
@@ -37,17 +39,25 @@ export function table(r: BenchResult): string {
     '| # | benchmark | ours | baseline | unit | ratio | target | holds |',
     '|---|---|---:|---:|---|---:|---|---|',
     ...r.rows.map(
-      (row) => `| ${row.id} | ${row.name} | ${fmt(row.ours)} | ${fmt(row.baseline)} | ${row.unit} | ${fmt(row.ratio)} | ${row.target} | ${row.holds ? 'yes' : '**no**'} |`,
+      (row) =>
+        `| ${row.id} | ${row.name} | ${fmt(row.ours)} | ${fmt(row.baseline)} | ${row.unit} | ${fmt(row.ratio)} | ${row.target} | ${row.holds ? 'yes' : '**no**'} |`,
     ),
   ]
   const details = r.rows
     .filter((row) => Object.keys(row.details).length > 0)
-    .map((row) => `- ${row.id}: ${Object.entries(row.details).map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v) : String(v)}`).join(', ')}`)
+    .map(
+      (row) =>
+        `- ${row.id}: ${Object.entries(row.details)
+          .map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v) : String(v)}`)
+          .join(', ')}`,
+    )
   return [...lines, '', ...details].join('\n')
 }
 
 export function printTable(r: BenchResult): void {
-  console.log(`\n${r.options.accounts.toLocaleString('en')} accounts, ${r.date}, ${r.machine.cores} cores, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, ${r.seconds} s\n`)
+  console.log(
+    `\n${r.options.accounts.toLocaleString('en')} accounts, ${r.date}, ${r.machine.cores} cores, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, ${r.seconds} s\n`,
+  )
   console.log(table(r))
   console.log('')
 }

@@ -4,6 +4,7 @@
  */
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
+
 import { SMTPServer } from 'smtp-server'
 
 export async function startSmtpCounter() {

@@ -53,11 +53,20 @@ export const listAccounts = (db: Db, page: { limit: number; cursor?: string | un
  * order, so that two transactions locking overlapping sets queue up instead of deadlocking.
  */
 export const lockAccounts = (db: Db, ids: string[]): Promise<AccountRow[]> =>
-  ids.length === 0 ? Promise.resolve([]) : db.selectFrom('accounts').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute()
+  ids.length === 0
+    ? Promise.resolve([])
+    : db.selectFrom('accounts').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute()
 
 /** Inserts new accounts in bulk (their ids must be free); 5,000 rows a statement, under PostgreSQL's parameter limit. */
 export async function insertAccounts(db: Db, rows: NewAccountRow[]): Promise<AccountRow[]> {
   const out: AccountRow[] = []
-  for (let i = 0; i < rows.length; i += 5000) out.push(...(await db.insertInto('accounts').values(rows.slice(i, i + 5000)).returningAll().execute()))
+  for (let i = 0; i < rows.length; i += 5000)
+    out.push(
+      ...(await db
+        .insertInto('accounts')
+        .values(rows.slice(i, i + 5000))
+        .returningAll()
+        .execute()),
+    )
   return out
 }

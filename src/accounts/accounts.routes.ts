@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+
 import { bodyProblems, problems } from '../app/route-helpers.ts'
 import { PageQuerySchema } from '../lib/schemas.ts'
 import {

@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
+
 import { DateTimeSchema, IdSchema, LineSchema, LocaleSchema, PageSchema, Strict } from '../lib/schemas.ts'
 
 /** A domain name as `allowedEmailDomains` takes it: lower-case labels, no scheme, no `@`. */

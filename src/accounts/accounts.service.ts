@@ -1,14 +1,15 @@
 import type { Kysely } from 'kysely'
+
 import { appendAuditEvent } from '../audit/audit.repository.ts'
 import type { Database } from '../db/database.ts'
+import { transaction } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
-import { toPage } from '../lib/page.ts'
 import { AppError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
+import { toPage } from '../lib/page.ts'
 import * as repo from './accounts.repository.ts'
 import type { Account, CreateAccount, UpdateAccount } from './accounts.schemas.ts'
 import type { AccountRow } from './accounts.table.ts'
-import { transaction } from '../db/transaction.ts'
 
 export const toAccount = (row: AccountRow): Account => ({
   id: row.id,
@@ -62,7 +63,12 @@ export function createAccountService({ db }: { db: Kysely<Database> }) {
           ...(patch.allowedEmailDomains !== undefined ? { allowed_email_domains: patch.allowedEmailDomains } : {}),
         })
         const account = toAccount(row!)
-        await appendAuditEvent(trx, ctx, { accountId: id, action: 'account.updated', before: toAccount(before), after: account })
+        await appendAuditEvent(trx, ctx, {
+          accountId: id,
+          action: 'account.updated',
+          before: toAccount(before),
+          after: account,
+        })
         return account
       })
     },

@@ -1,5 +1,4 @@
-import type { Actor } from '../lib/actor.ts'
-import { ADMIN_ROLES } from '../lib/actor.ts'
+import { type Actor, ADMIN_ROLES } from '../lib/actor.ts'
 import { AppError } from '../lib/errors.ts'
 
 /**
@@ -30,7 +29,11 @@ declare module 'fastify' {
  * Decides whether `actor` may use a route of `access` on `accountId`. Another account answers 404,
  * exactly like a missing one, so that ids of other tenants cannot be probed.
  */
-export function authorize(actor: Actor, access: Exclude<Access, 'public' | 'metrics'>, accountId: string | undefined): void {
+export function authorize(
+  actor: Actor,
+  access: Exclude<Access, 'public' | 'metrics'>,
+  accountId: string | undefined,
+): void {
   if (access === 'session') {
     if (actor.type !== 'user') throw new AppError('forbidden', { detail: 'This call is for a signed-in user.' })
     return

@@ -1,7 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
 import '@fastify/cookie'
+
 import { timingSafeEqual } from 'node:crypto'
+
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+
 import type { ApiKeyService } from '../auth/api-keys/api-keys.service.ts'
 import type { SessionService } from '../auth/sessions/sessions.service.ts'
 import type { Actor, RequestContext } from '../lib/actor.ts'
@@ -42,7 +45,11 @@ export function bearer(request: FastifyRequest): string | undefined {
 export const authPlugin = fp(
   async (
     app: FastifyInstance,
-    deps: { apiKeys: Pick<ApiKeyService, 'authenticate'>; sessions: Pick<SessionService, 'authenticate'>; limits?: RateLimits | undefined },
+    deps: {
+      apiKeys: Pick<ApiKeyService, 'authenticate'>
+      sessions: Pick<SessionService, 'authenticate'>
+      limits?: RateLimits | undefined
+    },
   ) => {
     const limits = deps.limits
     app.decorateRequest('actor', null)
@@ -62,13 +69,16 @@ export const authPlugin = fp(
       const fromCookie = fromHeader ? undefined : request.cookies?.[SESSION_COOKIE]
       const token = fromHeader ?? (fromCookie?.startsWith('acs_') ? fromCookie : undefined)
       // any Authorization header counts as presenting a credential, a malformed one too
-      if (request.headers.authorization !== undefined || fromCookie !== undefined) await limits?.spendCheck(request, token)
+      if (request.headers.authorization !== undefined || fromCookie !== undefined)
+        await limits?.spendCheck(request, token)
       const actor = token ? await resolve(token) : undefined
       if (actor && token) limits?.proven(token)
       if (!actor) {
         await limits?.charge(request, reply)
         throw new AppError('unauthenticated', {
-          detail: token ? 'The token is not valid, expired or revoked.' : 'Send a platform API key or a session token as "Authorization: Bearer <token>".',
+          detail: token
+            ? 'The token is not valid, expired or revoked.'
+            : 'Send a platform API key or a session token as "Authorization: Bearer <token>".',
           headers: { 'www-authenticate': 'Bearer' },
         })
       }
@@ -77,7 +87,9 @@ export const authPlugin = fp(
         const expected = request.cookies?.[CSRF_COOKIE]
         if (typeof sent !== 'string' || !expected || !sameSecret(sent, expected)) {
           await limits?.charge(request, reply)
-          throw new AppError('forbidden', { detail: 'A change made with the session cookie needs the X-CSRF-Token header of the page.' })
+          throw new AppError('forbidden', {
+            detail: 'A change made with the session cookie needs the X-CSRF-Token header of the page.',
+          })
         }
       }
       request.actor = actor

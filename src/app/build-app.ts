@@ -1,34 +1,36 @@
 import { randomUUID } from 'node:crypto'
+
 import cookie from '@fastify/cookie'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import helmetHeaders from 'helmet'
 import pino from 'pino'
+
 import { accountRoutes } from '../accounts/accounts.routes.ts'
 import { auditRoutes } from '../audit/audit.routes.ts'
 import { sessionRoutes } from '../auth/sessions/sessions.routes.ts'
+import { broadcastRoutes } from '../broadcasts/broadcasts.routes.ts'
 import type { Config } from '../config/config.ts'
 import { contactRoutes } from '../contacts/contacts.routes.ts'
-import { healthRoutes } from '../health/health.routes.ts'
 import type { WorkerLiveness } from '../delivery/worker.ts'
+import { healthRoutes } from '../health/health.routes.ts'
 import { logStream } from '../lib/log-format.ts'
-import { uiRoutes } from '../ui/ui.routes.ts'
-import { broadcastRoutes } from '../broadcasts/broadcasts.routes.ts'
 import { notificationRoutes } from '../notifications/notifications.routes.ts'
 import { routingRoutes } from '../routing/routing.routes.ts'
+import { uiRoutes } from '../ui/ui.routes.ts'
+import { userRoutes } from '../users/users.routes.ts'
 import { verificationRoutes } from '../verification/verification.routes.ts'
 import { webhookEndpointRoutes } from '../webhooks/webhook-endpoints.routes.ts'
-import { userRoutes } from '../users/users.routes.ts'
 import { authPlugin } from './auth.plugin.ts'
 import type { Services } from './container.ts'
 import { registerErrorHandling, sendProblem } from './error-handler.ts'
+import { type HttpServerConfig, httpServerOptions } from './http-server-options.ts'
+import { installJsonBodyParser } from './json-body.ts'
 import { metricsPlugin } from './metrics.plugin.ts'
 import { completeContract } from './openapi-contract.ts'
 import { openApiRoutes, opsRoutes } from './ops.routes.ts'
 import { installRateLimits } from './rate-limit.ts'
-import { httpServerOptions, type HttpServerConfig } from './http-server-options.ts'
-import { installJsonBodyParser } from './json-body.ts'
 import { SHARED_SCHEMAS } from './shared-schemas.ts'
 import { installValidation } from './validation.ts'
 
@@ -51,7 +53,9 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/
  * Fastify logs at trace level). Any error logged at any level goes through here.
  */
 function errorForLog(err: Error) {
-  const { rawPacket: _raw, ...rest } = pino.stdSerializers.err(err) as ReturnType<typeof pino.stdSerializers.err> & { rawPacket?: unknown }
+  const { rawPacket: _raw, ...rest } = pino.stdSerializers.err(err) as ReturnType<typeof pino.stdSerializers.err> & {
+    rawPacket?: unknown
+  }
   return rest
 }
 
@@ -61,7 +65,13 @@ function errorForLog(err: Error) {
  */
 function requestForLog(req: FastifyRequest) {
   const q = req.url.indexOf('?')
-  const names = q < 0 ? [] : req.url.slice(q + 1).split('&').map((p) => `${p.split('=')[0]}=[redacted]`)
+  const names =
+    q < 0
+      ? []
+      : req.url
+          .slice(q + 1)
+          .split('&')
+          .map((p) => `${p.split('=')[0]}=[redacted]`)
   const url = q < 0 ? req.url : `${req.url.slice(0, q)}?${names.join('&')}`
   return { method: req.method, url, host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }
 }
@@ -70,7 +80,11 @@ function requestForLog(req: FastifyRequest) {
  * The HTTP application: plugins, then every domain's routes. No listening and no database
  * connection here, so tests build it around their own database and call it with `inject`.
  */
-export async function buildApp(services: Services, config: AppConfig, probes: AppProbes = {}): Promise<FastifyInstance> {
+export async function buildApp(
+  services: Services,
+  config: AppConfig,
+  probes: AppProbes = {},
+): Promise<FastifyInstance> {
   const https = config.publicUrl.startsWith('https:')
   const securityHeaders = {
     contentSecurityPolicy: {
@@ -102,7 +116,11 @@ export async function buildApp(services: Services, config: AppConfig, probes: Ap
         ? false
         : // no `redact`: the serializers already leave out headers, query values and raw packets,
           // and pino's redaction cost a sheet read a quarter of its CPU (bench/README.md)
-          { level: config.logLevel, serializers: { req: requestForLog, err: errorForLog }, ...(stream ? { stream } : {}) },
+          {
+            level: config.logLevel,
+            serializers: { req: requestForLog, err: errorForLog },
+            ...(stream ? { stream } : {}),
+          },
     ...httpServerOptions(config),
     bodyLimit: 1024 * 1024,
     // A caller's X-Request-Id is kept when it is harmless, so that logs can be joined across services.
@@ -133,7 +151,10 @@ export async function buildApp(services: Services, config: AppConfig, probes: Ap
   })
   const limits =
     config.rateLimitPerMinute > 0
-      ? await installRateLimits(app, { perMinute: config.rateLimitPerMinute, authFailuresPerMinute: config.rateLimitAuthFailuresPerMinute ?? 0 })
+      ? await installRateLimits(app, {
+          perMinute: config.rateLimitPerMinute,
+          authFailuresPerMinute: config.rateLimitAuthFailuresPerMinute ?? 0,
+        })
       : undefined
   await app.register(swagger, {
     openapi: {
@@ -153,7 +174,9 @@ export async function buildApp(services: Services, config: AppConfig, probes: Ap
       },
       security: [{ bearer: [] }],
     },
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
     transformObject: (d) => ('openapiObject' in d ? completeContract(d.openapiObject) : d.swaggerObject),
   })
   await app.register(cookie)

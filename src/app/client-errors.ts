@@ -1,15 +1,22 @@
 import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
+
 import type { FastifyInstance } from 'fastify'
+
 import { AppError, type ErrorCode } from '../lib/errors.ts'
 import { toProblem } from './error-handler.ts'
 
 /** What Node's parser or its timers reported, as the problem the client gets. */
 function classify(code: string | undefined): [ErrorCode, string] {
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return ['request-timeout', 'The request did not arrive within the time the server allows; send it again.']
-  if (code === 'HPE_HEADER_OVERFLOW') return ['headers-too-large', 'The request headers are over the 16 KiB the server reads.']
-  return ['validation-failed', 'The request is not valid HTTP: a malformed line or header, or a body longer than its Content-Length.']
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return ['request-timeout', 'The request did not arrive within the time the server allows; send it again.']
+  if (code === 'HPE_HEADER_OVERFLOW')
+    return ['headers-too-large', 'The request headers are over the 16 KiB the server reads.']
+  return [
+    'validation-failed',
+    'The request is not valid HTTP: a malformed line or header, or a body longer than its Content-Length.',
+  ]
 }
 
 /**

@@ -1,15 +1,16 @@
 import type { Kysely } from 'kysely'
+
 import { createAccountService } from '../accounts/accounts.service.ts'
 import { createAuditService } from '../audit/audit.service.ts'
 import { createApiKeyService } from '../auth/api-keys/api-keys.service.ts'
 import { createSessionService } from '../auth/sessions/sessions.service.ts'
 import { createBroadcastService } from '../broadcasts/broadcasts.service.ts'
 import type { Config } from '../config/config.ts'
-import { createNoticeDeps } from '../contacts/notice-deps.ts'
 import { createContactService } from '../contacts/contacts.service.ts'
+import { createNoticeDeps } from '../contacts/notice-deps.ts'
 import type { Database } from '../db/database.ts'
 import { createHealthService } from '../health/health.service.ts'
-import { systemClock, type Clock } from '../lib/clock.ts'
+import { type Clock, systemClock } from '../lib/clock.ts'
 import { createNotificationService } from '../notifications/notifications.service.ts'
 import { DEFAULT_POLICY, type RoutingPolicy } from '../routing/routing-policy.ts'
 import { createUserService } from '../users/users.service.ts'
@@ -47,5 +48,19 @@ export function createServices({
   const notifications = createNotificationService({ db, policy, ...(onQueued ? { onQueued } : {}) })
   const webhooks = createWebhookEndpointService({ db, secrets, allowPrivate: config.webhookAllowPrivate })
   const broadcasts = createBroadcastService({ db, policy })
-  return { db, clock, policy, accounts, contacts, users, apiKeys, sessions, audit, health, notifications, webhooks, broadcasts }
+  return {
+    db,
+    clock,
+    policy,
+    accounts,
+    contacts,
+    users,
+    apiKeys,
+    sessions,
+    audit,
+    health,
+    notifications,
+    webhooks,
+    broadcasts,
+  }
 }

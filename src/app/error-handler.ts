@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+
 import { isDatabaseUnavailable } from '../db/unavailable.ts'
-import { AppError, ERRORS, type ErrorCode, type FieldError } from '../lib/errors.ts'
-import { PROBLEM_LIMITS, type Problem } from '../lib/schemas.ts'
+import { AppError, type ErrorCode, ERRORS, type FieldError } from '../lib/errors.ts'
+import { type Problem, PROBLEM_LIMITS } from '../lib/schemas.ts'
 
 /**
  * What a 503 for a lost database tells clients to wait: long enough for a pooler or a failover to
@@ -72,7 +73,12 @@ export function toProblem(
     code,
     requestId,
     ...(errors && errors.length > 0
-      ? { errors: errors.slice(0, PROBLEM_LIMITS.errors).map((e) => ({ path: clip(e.path, PROBLEM_LIMITS.path), message: clip(e.message, PROBLEM_LIMITS.message) })) }
+      ? {
+          errors: errors.slice(0, PROBLEM_LIMITS.errors).map((e) => ({
+            path: clip(e.path, PROBLEM_LIMITS.path),
+            message: clip(e.message, PROBLEM_LIMITS.message),
+          })),
+        }
       : {}),
   })
   if (err instanceof AppError) {
@@ -92,20 +98,30 @@ export function toProblem(
   }
   if (isDatabaseUnavailable(err)) {
     return {
-      problem: problem('service-unavailable', `The database cannot be reached just now; try again in ${RETRY_AFTER_SECONDS} s.`),
+      problem: problem(
+        'service-unavailable',
+        `The database cannot be reached just now; try again in ${RETRY_AFTER_SECONDS} s.`,
+      ),
       headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
       internal: false,
       unavailable: true,
     }
   }
-  return { problem: problem('internal', `Something went wrong on our side. Quote ${requestId} when reporting it.`), headers: {}, internal: true }
+  return {
+    problem: problem('internal', `Something went wrong on our side. Quote ${requestId} when reporting it.`),
+    headers: {},
+    internal: true,
+  }
 }
 
 /** A route's body schema refused a request that sent no body (or an empty one): say that, not "must be object". */
 function missingBody(err: unknown, request: FastifyRequest): AppError | undefined {
   const fe = err as { validation?: unknown; validationContext?: string }
   if (!Array.isArray(fe?.validation) || fe.validationContext !== 'body' || request.body !== undefined) return undefined
-  return new AppError('validation-failed', { detail: 'This request needs a JSON body.', errors: [{ path: '/body', message: 'is required' }] })
+  return new AppError('validation-failed', {
+    detail: 'This request needs a JSON body.',
+    errors: [{ path: '/body', message: 'is required' }],
+  })
 }
 
 export function sendProblem(reply: FastifyReply, err: unknown, request: FastifyRequest) {
@@ -120,6 +136,10 @@ export function sendProblem(reply: FastifyReply, err: unknown, request: FastifyR
 export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((err, request, reply) => sendProblem(reply, err, request))
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new AppError('not-found', { detail: `No ${request.method} ${request.url.split('?')[0]} here.` }), request),
+    sendProblem(
+      reply,
+      new AppError('not-found', { detail: `No ${request.method} ${request.url.split('?')[0]} here.` }),
+      request,
+    ),
   )
 }

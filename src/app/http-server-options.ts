@@ -1,5 +1,7 @@
-import type { FastifyHttpOptions } from 'fastify'
 import type { Server } from 'node:http'
+
+import type { FastifyHttpOptions } from 'fastify'
+
 import type { Config } from '../config/config.ts'
 import { writeClientError } from './client-errors.ts'
 
@@ -27,7 +29,12 @@ export function httpServerOptions(c: Partial<HttpServerConfig>): ServerOptions {
     // that reached the port directly and wrote its own X-Forwarded-For. It is still what an
     // operator means when the port is reachable only through N proxies (Express's semantics):
     // believe the N nearest hops, the socket's peer being hop 0.
-    options.trustProxy = typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : typeof trust === 'boolean' ? trust : [...trust]
+    options.trustProxy =
+      typeof trust === 'number'
+        ? (_address: string, hop: number) => hop < trust
+        : typeof trust === 'boolean'
+          ? trust
+          : [...trust]
   }
   if (c.httpKeepAliveTimeoutMs !== undefined) options.keepAliveTimeout = c.httpKeepAliveTimeoutMs
   if (c.httpConnectionTimeoutMs !== undefined) options.connectionTimeout = c.httpConnectionTimeoutMs

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+
 import { AppError, type FieldError } from '../lib/errors.ts'
 
 /** `fatal`: a byte sequence that is not UTF-8 throws instead of becoming U+FFFD. A BOM is dropped. */
@@ -10,7 +11,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** What the text must contain for the slower walk below to find anything (escapes included). */
 const WORTH_A_WALK = /\\u|__proto__|prototype/
 
-const pointer = (parent: string, key: string | number) => `${parent}/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`
+const pointer = (parent: string, key: string | number) =>
+  `${parent}/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`
 
 /** Refusals listed in one problem, at most. */
 const MAX_REFUSALS = 10
@@ -27,7 +29,8 @@ function refusals(body: unknown): FieldError[] {
   while (stack.length > 0 && out.length < MAX_REFUSALS) {
     const [value, path] = stack.pop()!
     if (typeof value === 'string') {
-      if (LONE_SURROGATE.test(value)) out.push({ path, message: 'holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not a character' })
+      if (LONE_SURROGATE.test(value))
+        out.push({ path, message: 'holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not a character' })
     } else if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], pointer(path, i)])
     } else if (typeof value === 'object' && value !== null) {
@@ -36,7 +39,8 @@ function refusals(body: unknown): FieldError[] {
         if (key === '__proto__') out.push({ path: at, message: 'is a name the service does not accept' })
         else if (key === 'constructor' && typeof v === 'object' && v !== null && Object.hasOwn(v, 'prototype')) {
           out.push({ path: pointer(at, 'prototype'), message: 'is a name the service does not accept' })
-        } else if (LONE_SURROGATE.test(key)) out.push({ path: at, message: 'is a name with a lone UTF-16 surrogate, which is not a character' })
+        } else if (LONE_SURROGATE.test(key))
+          out.push({ path: at, message: 'is a name with a lone UTF-16 surrogate, which is not a character' })
         stack.push([v, at])
       }
     }
@@ -44,7 +48,8 @@ function refusals(body: unknown): FieldError[] {
   return out.slice(0, MAX_REFUSALS)
 }
 
-const invalid = (detail: string, errors?: FieldError[]) => new AppError('validation-failed', { detail, ...(errors ? { errors } : {}) })
+const invalid = (detail: string, errors?: FieldError[]) =>
+  new AppError('validation-failed', { detail, ...(errors ? { errors } : {}) })
 
 /**
  * A JSON request body as the service takes it: UTF-8 only (a body declared in another charset is
@@ -55,7 +60,9 @@ const invalid = (detail: string, errors?: FieldError[]) => new AppError('validat
 export function parseJsonBody(contentType: string | undefined, body: Buffer): unknown {
   const charset = CHARSET.exec(contentType ?? '')?.[1]?.toLowerCase()
   if (charset !== undefined && !UTF8_NAMES.has(charset)) {
-    throw new AppError('unsupported-media-type', { detail: `A JSON body must be UTF-8; charset=${charset.slice(0, 40)} is not accepted.` })
+    throw new AppError('unsupported-media-type', {
+      detail: `A JSON body must be UTF-8; charset=${charset.slice(0, 40)} is not accepted.`,
+    })
   }
   if (body.length === 0) return undefined
   let text: string

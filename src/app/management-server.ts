@@ -1,12 +1,13 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { Kysely } from 'kysely'
 import type client from 'prom-client'
+
 import type { Config } from '../config/config.ts'
 import type { Database } from '../db/database.ts'
 import type { WorkerLiveness } from '../delivery/worker.ts'
 import { ProblemSchema } from '../lib/schemas.ts'
 import { registerErrorHandling } from './error-handler.ts'
-import { httpServerOptions, type HttpServerConfig } from './http-server-options.ts'
+import { type HttpServerConfig, httpServerOptions } from './http-server-options.ts'
 import { opsRoutes } from './ops.routes.ts'
 
 /**

@@ -35,7 +35,10 @@ const TAGS: Record<string, string> = {
   operations: 'Liveness, readiness and metrics',
 }
 
-const count = (description: string) => ({ description, schema: { type: 'integer', format: 'int32', minimum: 0, maximum: INT32_MAX } })
+const count = (description: string) => ({
+  description,
+  schema: { type: 'integer', format: 'int32', minimum: 0, maximum: INT32_MAX },
+})
 
 /**
  * The budget headers src/app/rate-limit.ts sends on the answer to every request it charged to a
@@ -43,7 +46,9 @@ const count = (description: string) => ({ description, schema: { type: 'integer'
  * the 429 of the failed-authentication budget carries Retry-After only.
  */
 const RATE_LIMIT_HEADERS = {
-  'X-RateLimit-Limit': count('Requests a minute the caller (its credential, or else its address) may make; sent while rate limiting is on'),
+  'X-RateLimit-Limit': count(
+    'Requests a minute the caller (its credential, or else its address) may make; sent while rate limiting is on',
+  ),
   'X-RateLimit-Remaining': count('Requests left in the current minute'),
   'X-RateLimit-Reset': count('Seconds until the minute ends and the budget is full again'),
 }
@@ -84,14 +89,20 @@ export function completeContract<T extends object>(input: T): T {
       for (const status of sharedProblems(op)) responses[status] ??= problemResponse(status)
       for (const [status, response] of Object.entries(responses)) {
         if (!/^[24]/.test(status)) continue
-        response.headers = { ...BUDGET_REFS, ...(status === '429' ? { 'Retry-After': ref('Retry-After') } : {}), ...response.headers }
+        response.headers = {
+          ...BUDGET_REFS,
+          ...(status === '429' ? { 'Retry-After': ref('Retry-After') } : {}),
+          ...response.headers,
+        }
       }
     }
   }
   // one public server, the deployment's PUBLIC_URL (the management port is not in this document)
   for (const server of doc.servers ?? []) server['x-internal'] ??= false
   const known = new Set((doc.tags ?? []).map((t) => t.name))
-  const tags = [...Object.keys(TAGS), ...used].filter((t, i, all) => used.has(t) && !known.has(t) && all.indexOf(t) === i)
+  const tags = [...Object.keys(TAGS), ...used].filter(
+    (t, i, all) => used.has(t) && !known.has(t) && all.indexOf(t) === i,
+  )
   doc.tags = [...(doc.tags ?? []), ...tags.map((name) => (TAGS[name] ? { name, description: TAGS[name] } : { name }))]
   return input
 }

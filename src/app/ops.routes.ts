@@ -1,15 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
+
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
-import { sql, type Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type client from 'prom-client'
+
 import type { Database } from '../db/database.ts'
 import type { WorkerLiveness } from '../delivery/worker.ts'
 import { AppError } from '../lib/errors.ts'
 import { bearer } from './auth.plugin.ts'
 import { problem, publicProblems } from './route-helpers.ts'
-
 
 /**
  * How long /readyz waits for the database. Orchestrators time their probes out after a second or
@@ -40,12 +41,16 @@ function metricsGuard({ token, withoutToken }: OpsRoutesOptions['metrics']) {
     if (!expected) {
       if (withoutToken === 'open') return
       throw new AppError('not-found', {
-        detail: 'Metrics are not served on this port without METRICS_TOKEN: set it and send it as a bearer token, or serve them on MANAGEMENT_PORT.',
+        detail:
+          'Metrics are not served on this port without METRICS_TOKEN: set it and send it as a bearer token, or serve them on MANAGEMENT_PORT.',
       })
     }
     const sent = bearer(request)
     if (sent === undefined || !timingSafeEqual(digest(sent), expected)) {
-      throw new AppError('unauthenticated', { detail: 'Send METRICS_TOKEN as "Authorization: Bearer <token>".', headers: { 'www-authenticate': 'Bearer' } })
+      throw new AppError('unauthenticated', {
+        detail: 'Send METRICS_TOKEN as "Authorization: Bearer <token>".',
+        headers: { 'www-authenticate': 'Bearer' },
+      })
     }
   }
 }
@@ -102,7 +107,10 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
         // the query goes on in the background (the pool's own timeouts end it); the probe answers now
         await Promise.race([sql`select 1`.execute(opts.db), late])
       } catch (cause) {
-        throw new AppError('unavailable', { detail: `The database did not answer within ${READY_TIMEOUT_MS / 1000} s.`, cause })
+        throw new AppError('unavailable', {
+          detail: `The database did not answer within ${READY_TIMEOUT_MS / 1000} s.`,
+          cause,
+        })
       } finally {
         clearTimeout(timer)
       }

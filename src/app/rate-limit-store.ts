@@ -16,7 +16,11 @@ export class CounterStore implements FastifyRateLimitStore {
   // key → counter; a Map keeps insertion order, so re-inserting on each count makes it an LRU
   private readonly counters = new Map<string, { current: number; startMs: number }>()
 
-  incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number): void {
+  incr(
+    key: string,
+    callback: (error: Error | null, result?: { current: number; ttl: number }) => void,
+    timeWindow: number,
+  ): void {
     const now = Date.now()
     const old = this.counters.get(key)
     const counter = old && old.startMs + timeWindow > now ? old : { current: 0, startMs: now }

@@ -1,6 +1,8 @@
+import { isIPv4, isIPv6 } from 'node:net'
+
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { isIPv4, isIPv6 } from 'node:net'
+
 import { AppError } from '../lib/errors.ts'
 import { hashToken } from '../lib/hash.ts'
 import { ipv6Bytes } from '../lib/ip.ts'
@@ -90,7 +92,10 @@ export async function installRateLimits(app: FastifyInstance, settings: RateLimi
   const charge = async (request: FastifyRequest, reply: FastifyReply) => {
     const r = await perCaller(request)
     if (r.isAllowed) return
-    reply.header('x-ratelimit-limit', r.max).header('x-ratelimit-remaining', r.remaining).header('x-ratelimit-reset', r.ttlInSeconds)
+    reply
+      .header('x-ratelimit-limit', r.max)
+      .header('x-ratelimit-remaining', r.remaining)
+      .header('x-ratelimit-reset', r.ttlInSeconds)
     if (r.isExceeded) throw refused('requests', r.max, r.ttlInSeconds)
   }
   // hash → until (performance.now()); a Map keeps insertion order, so the first key is the oldest
@@ -115,7 +120,8 @@ export async function installRateLimits(app: FastifyInstance, settings: RateLimi
   // The scraper's METRICS_TOKEN is checked by its route (ops.routes.ts): once it worked, the
   // scrapes no longer spend the address's budget.
   app.addHook('onResponse', async (request, reply) => {
-    const token = request.routeOptions.config.access === 'metrics' && reply.statusCode === 200 ? bearer(request) : undefined
+    const token =
+      request.routeOptions.config.access === 'metrics' && reply.statusCode === 200 ? bearer(request) : undefined
     if (token !== undefined) proven(token)
   })
   return {

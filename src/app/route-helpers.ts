@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+
 import { ProblemSchema } from '../lib/schemas.ts'
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {

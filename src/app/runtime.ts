@@ -1,10 +1,11 @@
 import path from 'node:path'
+
 import type { Config } from '../config/config.ts'
 import type { DatabaseHandle } from '../db/connect.ts'
 import { createEmlTransport } from '../delivery/transports/eml.transport.ts'
 import { createSmtpTransport } from '../delivery/transports/smtp.transport.ts'
-import { createWebhookTransport } from '../delivery/transports/webhook.transport.ts'
 import type { EmailTransport } from '../delivery/transports/transport.ts'
+import { createWebhookTransport } from '../delivery/transports/webhook.transport.ts'
 import { createWorker, type Worker, type WorkerDeps } from '../delivery/worker.ts'
 import { retentionChore } from '../retention/retention.ts'
 import { sendDueReviewReminders } from '../reviews/review-reminders.ts'
@@ -28,14 +29,21 @@ export function servicesFor(handle: DatabaseHandle, config: Config, opts: { onQu
 
 /** Email over SMTP when SMTP_URL is set, else `.eml` files in DATA_DIR/mail (the embedded default). */
 export function emailTransportFor(config: Config): EmailTransport {
-  return config.smtpUrl ? createSmtpTransport({ url: config.smtpUrl, from: config.mailFrom }) : createEmlTransport({ dir: mailDir(config), from: config.mailFrom })
+  return config.smtpUrl
+    ? createSmtpTransport({ url: config.smtpUrl, from: config.mailFrom })
+    : createEmlTransport({ dir: mailDir(config), from: config.mailFrom })
 }
 
 /**
  * A delivery worker for this configuration, with its chores: broadcast batches, review reminders
  * (checked every few minutes), pruning of old history in small batches (src/retention/).
  */
-export function workerFor(services: Services, config: Config, log: WorkerDeps['log'], overrides: Partial<WorkerDeps['options']> = {}): Worker & { closeTransports(): Promise<void> } {
+export function workerFor(
+  services: Services,
+  config: Config,
+  log: WorkerDeps['log'],
+  overrides: Partial<WorkerDeps['options']> = {},
+): Worker & { closeTransports(): Promise<void> } {
   const email = emailTransportFor(config)
   const every = (ms: number, f: () => Promise<unknown>) => {
     let last = 0
@@ -66,11 +74,23 @@ export function workerFor(services: Services, config: Config, log: WorkerDeps['l
       // a broadcast batch per turn, so deliveries of earlier batches go out meanwhile
       () => services.broadcasts.processBatch(),
       every(5 * 60_000, () =>
-        sendDueReviewReminders({ db: services.db, clock: services.clock, policy: services.policy, intervalDays: config.reviewIntervalDays, publicUrl: config.publicUrl }),
+        sendDueReviewReminders({
+          db: services.db,
+          clock: services.clock,
+          policy: services.policy,
+          intervalDays: config.reviewIntervalDays,
+          publicUrl: config.publicUrl,
+        }),
       ),
       retentionChore(
         // without DATABASE_URL the database is PGlite, where no autovacuum runs
-        { db: services.db, clock: services.clock, retentionDays: config.retentionDays, auditRetentionDays: config.auditRetentionDays, vacuum: !config.databaseUrl },
+        {
+          db: services.db,
+          clock: services.clock,
+          retentionDays: config.retentionDays,
+          auditRetentionDays: config.auditRetentionDays,
+          vacuum: !config.databaseUrl,
+        },
         log,
       ),
     ],

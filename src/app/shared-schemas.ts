@@ -1,12 +1,16 @@
 import { AccountSchema } from '../accounts/accounts.schemas.ts'
 import { AuditEventSchema } from '../audit/audit.schemas.ts'
 import { SessionSchema } from '../auth/sessions/sessions.schemas.ts'
-import { ContactSchema, ContactSheetSchema, EmailRefSchema, SlotInputSchema, UserRefSchema } from '../contacts/contacts.schemas.ts'
+import { BroadcastSchema } from '../broadcasts/broadcasts.schemas.ts'
+import {
+  ContactSchema,
+  ContactSheetSchema,
+  EmailRefSchema,
+  SlotInputSchema,
+  UserRefSchema,
+} from '../contacts/contacts.schemas.ts'
 import { AccountHealthSchema } from '../health/health.schemas.ts'
 import { ProblemSchema } from '../lib/schemas.ts'
-import { UserSchema } from '../users/users.schemas.ts'
-import { BroadcastSchema } from '../broadcasts/broadcasts.schemas.ts'
-import { CreatedWebhookEndpointSchema, WebhookEndpointSchema } from '../webhooks/webhook-endpoints.schemas.ts'
 import {
   CategorySchema,
   DeliverySchema,
@@ -15,6 +19,8 @@ import {
   RecipientsPreviewSchema,
   SentNotificationSchema,
 } from '../notifications/notifications.schemas.ts'
+import { UserSchema } from '../users/users.schemas.ts'
+import { CreatedWebhookEndpointSchema, WebhookEndpointSchema } from '../webhooks/webhook-endpoints.schemas.ts'
 
 /**
  * The named schemas: registered once with Fastify (serialisation, OpenAPI components) and with the

@@ -1,9 +1,9 @@
 import type { Db } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { newId } from '../lib/ids.ts'
-import type { AuditEntry } from './audit-events.ts'
-import type { AuditEventRow, NewAuditEventRow } from './audit.table.ts'
 import type { AuditEvent } from './audit.schemas.ts'
+import type { AuditEventRow, NewAuditEventRow } from './audit.table.ts'
+import type { AuditEntry } from './audit-events.ts'
 
 /**
  * Appends one audit event. Always called with the transaction of the change it records, so the
@@ -20,7 +20,10 @@ export async function appendAuditEvent(db: Db, ctx: RequestContext, entry: Audit
 export async function appendAuditEvents(db: Db, ctx: RequestContext, entries: AuditEntry[]): Promise<void> {
   // 8 parameters a row; PostgreSQL takes at most 65,535 in one statement
   for (let i = 0; i < entries.length; i += 5000) {
-    await db.insertInto('audit_events').values(entries.slice(i, i + 5000).map((e) => auditRow(ctx, e))).execute()
+    await db
+      .insertInto('audit_events')
+      .values(entries.slice(i, i + 5000).map((e) => auditRow(ctx, e)))
+      .execute()
   }
 }
 

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problems } from '../app/route-helpers.ts'
+
 import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
+import { problems } from '../app/route-helpers.ts'
 import { PageQuerySchema } from '../lib/schemas.ts'
-import type { AuditService } from './audit.service.ts'
 import { AuditEventPageSchema } from './audit.schemas.ts'
+import type { AuditService } from './audit.service.ts'
 
 export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = async (app, { audit }) => {
   app.get(

@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
+
 import { DateTimeSchema, IdSchema, PageSchema } from '../lib/schemas.ts'
 import { AUDIT_ACTIONS } from './audit-events.ts'
 
@@ -13,7 +14,9 @@ export const AuditEventSchema = Type.Object(
     action: Type.Union(AUDIT_ACTIONS.map((a) => Type.Literal(a))),
     before: Type.Unknown(),
     after: Type.Unknown(),
-    requestId: Type.Union([Type.String({ maxLength: 100 }), Type.Null()], { description: "The request's X-Request-Id (ours, or the caller's when it was at most 100 safe characters)" }),
+    requestId: Type.Union([Type.String({ maxLength: 100 }), Type.Null()], {
+      description: "The request's X-Request-Id (ours, or the caller's when it was at most 100 safe characters)",
+    }),
   },
   { $id: 'AuditEvent' },
 )

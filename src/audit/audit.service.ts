@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely'
+
 import { findAccount } from '../accounts/accounts.repository.ts'
 import { notFound } from '../accounts/accounts.service.ts'
-import { toPage } from '../lib/page.ts'
 import type { Database } from '../db/database.ts'
+import { toPage } from '../lib/page.ts'
 import { listAuditEvents, toAuditEvent } from './audit.repository.ts'
 
 export type AuditService = ReturnType<typeof createAuditService>
@@ -17,4 +18,3 @@ export function createAuditService({ db }: { db: Kysely<Database> }) {
     },
   }
 }
-

@@ -1,4 +1,5 @@
-import { sql, type Insertable } from 'kysely'
+import { type Insertable, sql } from 'kysely'
+
 import type { Db } from '../db/database.ts'
 import { CANCELLED_DETAIL } from '../delivery/deliveries.repository.ts'
 import type { BroadcastRow, BroadcastsTable } from './broadcasts.table.ts'
@@ -6,12 +7,15 @@ import type { BroadcastRow, BroadcastsTable } from './broadcasts.table.ts'
 export const insertBroadcast = (db: Db, row: Insertable<BroadcastsTable>): Promise<BroadcastRow> =>
   db.insertInto('broadcasts').values(row).returningAll().executeTakeFirstOrThrow()
 
-export const findBroadcast = (db: Db, id: string) => db.selectFrom('broadcasts').selectAll().where('id', '=', id).executeTakeFirst()
+export const findBroadcast = (db: Db, id: string) =>
+  db.selectFrom('broadcasts').selectAll().where('id', '=', id).executeTakeFirst()
 
 /** How many accounts a broadcast reaches: all, or those of the listed ids that exist. */
 export async function countTargets(db: Db, accountIds: string[] | null): Promise<number> {
   const res = accountIds
-    ? await sql<{ n: number }>`select count(*)::int as n from accounts where id = any(${accountIds}::text[])`.execute(db)
+    ? await sql<{ n: number }>`select count(*)::int as n from accounts where id = any(${accountIds}::text[])`.execute(
+        db,
+      )
     : await sql<{ n: number }>`select count(*)::int as n from accounts`.execute(db)
   return res.rows[0]!.n
 }
@@ -40,7 +44,8 @@ export const lockRunningBroadcast = (db: Db) =>
  * Takes one broadcast for a cancel, waiting for a batch being fanned out (which holds it) to
  * commit: after the cancel, every notification of the broadcast is visible to it, and no batch follows.
  */
-export const lockBroadcast = (db: Db, id: string) => db.selectFrom('broadcasts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+export const lockBroadcast = (db: Db, id: string) =>
+  db.selectFrom('broadcasts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
 
 /** Whether any mail of the broadcast is still waiting to go out (queued, or for a retry). */
 export async function hasOpenDeliveries(db: Db, broadcastId: string): Promise<boolean> {
@@ -62,7 +67,12 @@ export async function hasOpenDeliveries(db: Db, broadcastId: string): Promise<bo
  * broadcast is cancelled by then) or has just started sending it. Running a batch again changes
  * nothing.
  */
-export async function cancelOpenDeliveries(db: Db, broadcastId: string, cursor: string, limit: number): Promise<{ cursor: string | null; cancelled: number }> {
+export async function cancelOpenDeliveries(
+  db: Db,
+  broadcastId: string,
+  cursor: string,
+  limit: number,
+): Promise<{ cursor: string | null; cancelled: number }> {
   const res = await sql<{ cursor: string | null; n: number }>`
     with walked as (
       select id from accounts where id > ${cursor} order by id limit ${limit}
@@ -102,13 +112,20 @@ export const markCancelled = (db: Db, id: string, c: { by: string; finished: boo
 
 /** The next batch of target account ids after the cursor, in id order. */
 export async function nextAccountIds(db: Db, b: BroadcastRow, limit: number): Promise<string[]> {
-  let q = db.selectFrom('accounts').select('id').where('id', '>', b.cursor ?? '')
+  let q = db
+    .selectFrom('accounts')
+    .select('id')
+    .where('id', '>', b.cursor ?? '')
   if (b.account_ids) q = q.where('id', '=', sql<string>`any(${b.account_ids}::text[])`)
   const rows = await q.orderBy('id').limit(limit).execute()
   return rows.map((r) => r.id)
 }
 
-export const advanceBroadcast = (db: Db, id: string, step: { accounts: number; cursor: string | null; notifications: number; undeliverable: number; done: boolean }) =>
+export const advanceBroadcast = (
+  db: Db,
+  id: string,
+  step: { accounts: number; cursor: string | null; notifications: number; undeliverable: number; done: boolean },
+) =>
   db
     .updateTable('broadcasts')
     .set((eb) => ({

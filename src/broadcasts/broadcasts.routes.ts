@@ -1,12 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+
 import { bodyProblems, problems } from '../app/route-helpers.ts'
 import { BroadcastParamsSchema, BroadcastSchema, CreateBroadcastSchema } from './broadcasts.schemas.ts'
 import type { BroadcastService } from './broadcasts.service.ts'
 
 const tags = ['broadcasts']
 
-export const broadcastRoutes: FastifyPluginAsyncTypebox<{ broadcasts: BroadcastService; onQueued?: () => void }> = async (app, { broadcasts, onQueued }) => {
+export const broadcastRoutes: FastifyPluginAsyncTypebox<{
+  broadcasts: BroadcastService
+  onQueued?: () => void
+}> = async (app, { broadcasts, onQueued }) => {
   app.post(
     '/v1/broadcasts',
     {

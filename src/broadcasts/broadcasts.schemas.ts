@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
+
 import { DateTimeSchema, IdSchema, INT32_MAX, LineSchema, Strict, TextSchema } from '../lib/schemas.ts'
 import { CategorySchema, HTML_MAX, SUBJECT_MAX, TEXT_MAX } from '../notifications/notifications.schemas.ts'
 
@@ -10,13 +11,24 @@ export const CreateBroadcastSchema = Strict({
   subject: LineSchema({ maxLength: SUBJECT_MAX }),
   text: TextSchema({ minLength: 1, maxLength: TEXT_MAX }),
   html: Type.Optional(TextSchema({ maxLength: HTML_MAX })),
-  accountIds: Type.Optional(Type.Array(IdSchema, { minItems: 1, maxItems: 10_000, uniqueItems: true, description: 'Only these accounts; all when absent' })),
+  accountIds: Type.Optional(
+    Type.Array(IdSchema, {
+      minItems: 1,
+      maxItems: 10_000,
+      uniqueItems: true,
+      description: 'Only these accounts; all when absent',
+    }),
+  ),
 })
 export type CreateBroadcast = Static<typeof CreateBroadcastSchema>
 
-export const BroadcastStatusSchema = Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('cancelled')], {
-  description: 'running: being fanned out; done: every account fanned out; cancelled: stopped by POST /v1/broadcasts/{broadcastId}/cancel',
-})
+export const BroadcastStatusSchema = Type.Union(
+  [Type.Literal('running'), Type.Literal('done'), Type.Literal('cancelled')],
+  {
+    description:
+      'running: being fanned out; done: every account fanned out; cancelled: stopped by POST /v1/broadcasts/{broadcastId}/cancel',
+  },
+)
 
 export const BroadcastSchema = Type.Object(
   {
@@ -31,7 +43,9 @@ export const BroadcastSchema = Type.Object(
     cancelledDeliveries: Count('Mails the cancel stopped before they were sent'),
     progress: Type.Number({ minimum: 0, maximum: 1 }),
     createdAt: DateTimeSchema,
-    finishedAt: Type.Union([DateTimeSchema, Type.Null()], { description: 'When the fan-out ended: done, or cancelled while running' }),
+    finishedAt: Type.Union([DateTimeSchema, Type.Null()], {
+      description: 'When the fan-out ended: done, or cancelled while running',
+    }),
     cancelledAt: Type.Union([DateTimeSchema, Type.Null()]),
   },
   { $id: 'Broadcast' },

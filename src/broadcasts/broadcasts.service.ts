@@ -1,5 +1,7 @@
-import { sql, type Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
+
 import type { Database } from '../db/database.ts'
+import { transaction } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { AppError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
@@ -9,7 +11,6 @@ import type { RoutingPolicy, SendableCategory } from '../routing/routing-policy.
 import * as repo from './broadcasts.repository.ts'
 import type { Broadcast, CreateBroadcast } from './broadcasts.schemas.ts'
 import type { BroadcastRow } from './broadcasts.table.ts'
-import { transaction } from '../db/transaction.ts'
 
 /** Accounts fanned out per transaction: big enough that the database does the work, small enough to keep transactions short. */
 export const BROADCAST_BATCH = 2000
@@ -91,7 +92,7 @@ export function createBroadcastService({ db, policy }: { db: Kysely<Database>; p
         return repo.markCancelled(trx, b.id, { by: `${ctx.actor.type}:${ctx.actor.id}`, finished: b.status === 'done' })
       })
       if (marked.status !== 'cancelled') return toBroadcast(marked)
-      for (let cursor: string | null = ''; cursor !== null; ) {
+      for (let cursor: string | null = ''; cursor !== null;) {
         const from: string = cursor
         cursor = (await transaction(db, (trx) => repo.cancelOpenDeliveries(trx, marked.id, from, batch))).cursor
       }
@@ -112,16 +113,22 @@ export function createBroadcastService({ db, policy }: { db: Kysely<Database>; p
         const rows =
           ids.length === 0
             ? []
-            : await fanOut(trx, sql`select unnest(${ids}::text[]) as id`, policy[b.category as SendableCategory], sql<string>`${b.id + '.'} || r.account_id`, {
-                category: b.category,
-                subject: b.subject,
-                // stored once, on the broadcast: the mail is rendered from there
-                text: null,
-                broadcastId: b.id,
-                actor: { type: b.actor_type, id: b.actor_id },
-                requestId: null,
-                maxAttempts: EMAIL_MAX_ATTEMPTS,
-              })
+            : await fanOut(
+                trx,
+                sql`select unnest(${ids}::text[]) as id`,
+                policy[b.category as SendableCategory],
+                sql<string>`${b.id + '.'} || r.account_id`,
+                {
+                  category: b.category,
+                  subject: b.subject,
+                  // stored once, on the broadcast: the mail is rendered from there
+                  text: null,
+                  broadcastId: b.id,
+                  actor: { type: b.actor_type, id: b.actor_id },
+                  requestId: null,
+                  maxAttempts: EMAIL_MAX_ATTEMPTS,
+                },
+              )
         await repo.advanceBroadcast(trx, b.id, {
           accounts: ids.length,
           cursor: ids.at(-1) ?? b.cursor,

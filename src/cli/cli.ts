@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../config/config.ts'
 import { AppError } from '../lib/errors.ts'
 import { CliError } from './cli-error.ts'
@@ -94,15 +95,21 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     }
     const config = loadConfig(merged)
     if (values.url !== undefined && !REMOTE_COMMANDS.includes(command) && command !== 'healthcheck') {
-      throw new CliError(`${command} works on the database itself; --url is for ${REMOTE_COMMANDS.join(', ')} and healthcheck.`)
+      throw new CliError(
+        `${command} works on the database itself; --url is for ${REMOTE_COMMANDS.join(', ')} and healthcheck.`,
+      )
     }
     const remote = REMOTE_COMMANDS.includes(command) ? remoteFrom(values, env) : undefined
     switch (command) {
       case 'serve':
-        await (await load.serve())(config, { demo: values.demo ? 'always' : values['demo-if-empty'] ? 'if-empty' : 'never' })
+        await (
+          await load.serve()
+        )(config, { demo: values.demo ? 'always' : values['demo-if-empty'] ? 'if-empty' : 'never' })
         return -1 // keeps running
       case 'worker':
-        await (await load.worker())(config)
+        await (
+          await load.worker()
+        )(config)
         return -1 // keeps running
       case 'migrate': {
         const handle = await openDatabase(config, 'account-contacts migrate', { migrate: 'always' })
@@ -111,26 +118,49 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         return 0
       }
       case 'healthcheck':
-        return await (await load.healthcheck())(config, { url: values.url })
+        return await (
+          await load.healthcheck()
+        )(config, { url: values.url })
       case 'keys':
-        await (await load.keys())(config, { sub: positionals[0], name: values.name, id: positionals[1] })
+        await (
+          await load.keys()
+        )(config, { sub: positionals[0], name: values.name, id: positionals[1] })
         return 0
       case 'demo':
-        await (await load.demo())(config)
+        await (
+          await load.demo()
+        )(config)
         return 0
       case 'report':
-        await (await load.report())(config, remote, { format: values.format })
+        await (
+          await load.report()
+        )(config, remote, { format: values.format })
         return 0
       case 'notify':
-        await (await load.notify())(config, remote, { ...values, idempotencyKey: values['idempotency-key'] })
+        await (
+          await load.notify()
+        )(config, remote, { ...values, idempotencyKey: values['idempotency-key'] })
         return 0
       case 'broadcast':
-        await (await load.broadcast())(config, remote, { ...values, sub: positionals[0], id: positionals[1] })
+        await (
+          await load.broadcast()
+        )(config, remote, { ...values, sub: positionals[0], id: positionals[1] })
         return 0
       case 'import':
-        return await (await load.importCommand())(config, { file: positionals[0], rejects: values.rejects, batch: values.batch, dryRun: values['dry-run'], restart: values.restart, encoding: values.encoding })
+        return await (
+          await load.importCommand()
+        )(config, {
+          file: positionals[0],
+          rejects: values.rejects,
+          batch: values.batch,
+          dryRun: values['dry-run'],
+          restart: values.restart,
+          encoding: values.encoding,
+        })
       case 'export':
-        await (await load.exportCommand())(config, { out: values.out, format: values.format })
+        await (
+          await load.exportCommand()
+        )(config, { out: values.out, format: values.format })
         return 0
       default:
         throw new CliError(`Unknown command "${command}".\n\n${USAGE}`)

@@ -10,9 +10,17 @@ export interface Progress {
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
-const duration = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m${Math.round(s % 60)}s` : `${Math.round(s)}s`)
+const duration = (s: number) =>
+  s >= 3600
+    ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${Math.round(s % 60)}s`
+      : `${Math.round(s)}s`
 
-export function createProgress(label: string, opts: { unit?: string; total?: number; stream?: NodeJS.WriteStream; intervalMs?: number } = {}): Progress {
+export function createProgress(
+  label: string,
+  opts: { unit?: string; total?: number; stream?: NodeJS.WriteStream; intervalMs?: number } = {},
+): Progress {
   const stream = opts.stream ?? process.stderr
   const tty = stream.isTTY === true
   const unit = opts.unit ?? 'rows'
@@ -24,7 +32,10 @@ export function createProgress(label: string, opts: { unit?: string; total?: num
   const line = () => {
     const secs = Math.max(0.001, (Date.now() - started) / 1000)
     const rate = done / secs
-    const parts = [`${label}: ${fmt(done)}${total !== undefined ? ` / ${fmt(total)}` : ''} ${unit}`, `${fmt(rate)} ${unit}/s`]
+    const parts = [
+      `${label}: ${fmt(done)}${total !== undefined ? ` / ${fmt(total)}` : ''} ${unit}`,
+      `${fmt(rate)} ${unit}/s`,
+    ]
     if (total !== undefined && total > 0) {
       const left = rate > 0 ? (total - done) / rate : NaN
       parts.push(`${((100 * done) / total).toFixed(1)}%`, Number.isFinite(left) ? `ETA ${duration(left)}` : 'ETA —')

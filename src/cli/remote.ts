@@ -1,4 +1,4 @@
-import { createClient, describeProblem, type AccountContactsClient } from '../client/index.ts'
+import { type AccountContactsClient, createClient, describeProblem } from '../client/index.ts'
 import { CliError } from './cli-error.ts'
 
 /** A running server that a command talks to through the typed client, instead of opening the database. */
@@ -14,7 +14,10 @@ export const REMOTE_COMMANDS = ['report', 'notify', 'broadcast']
  * `--url URL --api-key KEY`, else ACCOUNT_CONTACTS_URL / ACCOUNT_CONTACTS_API_KEY; undefined when
  * no URL is given (the command opens the database).
  */
-export function remoteFrom(flags: { url?: string | undefined; 'api-key'?: string | undefined }, env: Record<string, string | undefined>): Remote | undefined {
+export function remoteFrom(
+  flags: { url?: string | undefined; 'api-key'?: string | undefined },
+  env: Record<string, string | undefined>,
+): Remote | undefined {
   const url = flags.url ?? env.ACCOUNT_CONTACTS_URL
   if (!url) return undefined
   const apiKey = flags['api-key'] ?? env.ACCOUNT_CONTACTS_API_KEY
@@ -25,7 +28,8 @@ export function remoteFrom(flags: { url?: string | undefined; 'api-key'?: string
   } catch {
     throw new CliError(`--url "${url}" is not a URL; give the server's address, like http://localhost:3000.`)
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new CliError(`--url "${url}" must be an http:// or https:// address.`)
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new CliError(`--url "${url}" must be an http:// or https:// address.`)
   return { url, client: createClient({ baseUrl: url, apiKey }) }
 }
 
@@ -51,7 +55,8 @@ async function send<D>(remote: Remote, request: () => Promise<Result<D>>): Promi
   }
 }
 
-const failed = (remote: Remote, res: Result<unknown>) => new CliError(`${remote.url} answered ${describeProblem(res.error, res.response)}`)
+const failed = (remote: Remote, res: Result<unknown>) =>
+  new CliError(`${remote.url} answered ${describeProblem(res.error, res.response)}`)
 
 /** The data of one call, or the command stops with the server's problem in words. */
 export async function answer<D>(remote: Remote, request: () => Promise<Result<D>>): Promise<D> {

@@ -21,7 +21,11 @@ const csvField = (value: string) => {
  * the accounts come, for large installations, and keep stdout free of anything else: the count
  * goes to stderr. The table waits for the end to size its columns, and is for people.
  */
-export function createReportWriter(format: ReportFormat, out: (text: string) => void, note: (text: string) => void): ReportWriter {
+export function createReportWriter(
+  format: ReportFormat,
+  out: (text: string) => void,
+  note: (text: string) => void,
+): ReportWriter {
   let found = 0
   const summary = (checked: number) => `${found} of ${checked} account(s) have contact problems.\n`
   switch (format) {
@@ -37,7 +41,9 @@ export function createReportWriter(format: ReportFormat, out: (text: string) => 
     case 'json':
       return {
         add(a) {
-          out(`${found++ === 0 ? '[\n' : ',\n'}  ${JSON.stringify({ accountId: a.accountId, name: a.name, problems: a.problems })}`)
+          out(
+            `${found++ === 0 ? '[\n' : ',\n'}  ${JSON.stringify({ accountId: a.accountId, name: a.name, problems: a.problems })}`,
+          )
         },
         end(checked) {
           out(found === 0 ? '[]\n' : '\n]\n')

@@ -2,7 +2,10 @@
  * On SIGTERM (orchestrators) or SIGINT (Ctrl-C): run `close` once, then exit; a second signal, or
  * close taking over 30 s, exits at once.
  */
-export function onShutdown(log: { info(o: object, m: string): void; error(o: object, m: string): void }, close: () => Promise<void>) {
+export function onShutdown(
+  log: { info(o: object, m: string): void; error(o: object, m: string): void },
+  close: () => Promise<void>,
+) {
   let closing = false
   const handler = (signal: string) => {
     if (closing) process.exit(1)

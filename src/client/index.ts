@@ -1,4 +1,5 @@
 import createFetchClient, { type Client } from 'openapi-fetch'
+
 import type { components, paths } from './schema.d.ts'
 
 /*

@@ -1,7 +1,9 @@
 import net from 'node:net'
 import path from 'node:path'
-import { Type, type Static } from '@sinclair/typebox'
+
+import { type Static, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+
 import { UNDELIVERABLE_WINDOW_DAYS } from '../health/health-problems.ts'
 
 /**
@@ -117,7 +119,8 @@ const HINTS: Partial<Record<keyof Env, string>> = {
   MIGRATE_ON_START: '"true" or "false"',
   LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent',
   LOG_FORMAT: 'auto, json or pretty',
-  TRUST_PROXY: 'false, true, a number of proxies in front, or IP addresses and CIDR ranges (10.0.0.0/8) separated by commas',
+  TRUST_PROXY:
+    'false, true, a number of proxies in front, or IP addresses and CIDR ranges (10.0.0.0/8) separated by commas',
   HTTP_REQUEST_TIMEOUT_MS: 'a whole number of milliseconds (0 turns the bound off)',
   HTTP_HEADERS_TIMEOUT_MS: 'a whole number of milliseconds (0 turns the bound off), at most HTTP_REQUEST_TIMEOUT_MS',
   HTTP_KEEP_ALIVE_TIMEOUT_MS: 'a whole number of milliseconds',
@@ -164,9 +167,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     )
   }
   const retentionDays = Number(e.RETENTION_DAYS ?? 400)
-  if (retentionDays < UNDELIVERABLE_WINDOW_DAYS) throw new ConfigError(`RETENTION_DAYS is not valid: expected ${HINTS.RETENTION_DAYS}`)
+  if (retentionDays < UNDELIVERABLE_WINDOW_DAYS)
+    throw new ConfigError(`RETENTION_DAYS is not valid: expected ${HINTS.RETENTION_DAYS}`)
   const managementPort = e.MANAGEMENT_PORT === undefined ? undefined : Number(e.MANAGEMENT_PORT)
-  if (managementPort !== undefined && managementPort > 65535) throw new ConfigError(`MANAGEMENT_PORT is not valid: expected ${HINTS.MANAGEMENT_PORT}`)
+  if (managementPort !== undefined && managementPort > 65535)
+    throw new ConfigError(`MANAGEMENT_PORT is not valid: expected ${HINTS.MANAGEMENT_PORT}`)
   const trustProxy = parseTrustProxy(e.TRUST_PROXY ?? 'false')
   if (trustProxy === undefined) throw new ConfigError(`TRUST_PROXY is not valid: expected ${HINTS.TRUST_PROXY}`)
   // Bodies are at most 1 MiB: 30 s lets one in at ~35 kB/s, and a client that trickles it (or

@@ -59,7 +59,13 @@ export async function afterSheetChange(
   const losers = [...before.entries()]
     .map(([key, h]) => ({ key, contact: h.contact, lost: h.slots.filter((s) => !after.get(key)?.slots.includes(s)) }))
     .filter((l) => l.lost.length > 0)
-    .filter((l) => !(l.contact.type === 'user' && (l.contact.userId === c.vacatedUserId || (ctx.actor.type === 'user' && ctx.actor.id === l.contact.userId))))
+    .filter(
+      (l) =>
+        !(
+          l.contact.type === 'user' &&
+          (l.contact.userId === c.vacatedUserId || (ctx.actor.type === 'user' && ctx.actor.id === l.contact.userId))
+        ),
+    )
     // a pending outside address receives nothing but its verification mail
     .filter((l) => l.contact.type === 'user' || l.contact.verification === 'verified')
   if (losers.length > 0) {
@@ -70,7 +76,11 @@ export async function afterSheetChange(
       await queueMailTo(db, ctx, {
         accountId: c.account.id,
         category: 'contact_changed',
-        to: { email: l.contact.email, name: l.contact.type === 'user' ? l.contact.name : null, userId: l.contact.type === 'user' ? l.contact.userId : null },
+        to: {
+          email: l.contact.email,
+          name: l.contact.type === 'user' ? l.contact.name : null,
+          userId: l.contact.type === 'user' ? l.contact.userId : null,
+        },
         locale,
         mail: {
           kind: 'contact-changed',
@@ -97,4 +107,5 @@ export function newOutsideAddress(before: SheetState, after: SheetState): string
 }
 
 /** Whether the security slot holds the outside address `email` (addresses compare without case). */
-export const holdsAddress = (c: Contact | null | undefined, email: string) => c?.type === 'email' && c.email.toLowerCase() === email.toLowerCase()
+export const holdsAddress = (c: Contact | null | undefined, email: string) =>
+  c?.type === 'email' && c.email.toLowerCase() === email.toLowerCase()

@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+
 import { lockAccount } from '../accounts/accounts.repository.ts'
 import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { Db } from '../db/database.ts'
@@ -46,16 +47,29 @@ export const listSlotHolders = (db: Db, accountId: string): Promise<SlotHolderRo
  * slot rows as they were before the lock holder's change (PostgreSQL re-checks only the locked
  * row), so the second writer would decide on a stale sheet. test/db/concurrency.test.ts shows it.
  */
-export async function lockSheet(db: Db, accountId: string): Promise<{ account: AccountRow; holders: SlotHolderRow[] } | undefined> {
+export async function lockSheet(
+  db: Db,
+  accountId: string,
+): Promise<{ account: AccountRow; holders: SlotHolderRow[] } | undefined> {
   const account = await lockAccount(db, accountId)
   return account && { account, holders: await listSlotHolders(db, accountId) }
 }
 
 /** Puts a new holder into one place that has one already: the single-slot change, in one statement. */
-export async function replaceSlotRow(db: Db, accountId: string, row: Omit<NewContactSlotRow, 'account_id'>): Promise<void> {
+export async function replaceSlotRow(
+  db: Db,
+  accountId: string,
+  row: Omit<NewContactSlotRow, 'account_id'>,
+): Promise<void> {
   await db
     .updateTable('contact_slots')
-    .set({ user_id: row.user_id ?? null, user_status: row.user_status ?? null, email: row.email ?? null, verification: row.verification ?? null, assigned_at: sql<Date>`now()` })
+    .set({
+      user_id: row.user_id ?? null,
+      user_status: row.user_status ?? null,
+      email: row.email ?? null,
+      verification: row.verification ?? null,
+      assigned_at: sql<Date>`now()`,
+    })
     .where('account_id', '=', accountId)
     .where('slot', '=', row.slot)
     .where('position', '=', row.position ?? 0)
@@ -63,14 +77,28 @@ export async function replaceSlotRow(db: Db, accountId: string, row: Omit<NewCon
 }
 
 /** `listSlotHolders` of many accounts at once (bulk import, export), by account. */
-export const listSlotHoldersOfAccounts = (db: Db, accountIds: string[]): Promise<(SlotHolderRow & { account_id: string })[]> =>
+export const listSlotHoldersOfAccounts = (
+  db: Db,
+  accountIds: string[],
+): Promise<(SlotHolderRow & { account_id: string })[]> =>
   accountIds.length === 0
     ? Promise.resolve([])
     : db
         .selectFrom('contact_slots as s')
         .leftJoin('users as u', (j) => j.onRef('u.account_id', '=', 's.account_id').onRef('u.id', '=', 's.user_id'))
         .where('s.account_id', 'in', accountIds)
-        .select(['s.account_id', 's.slot', 's.position', 's.user_id', 's.email', 's.verification', 's.assigned_at', 'u.email as user_email', 'u.name as user_name', 'u.locale as user_locale'])
+        .select([
+          's.account_id',
+          's.slot',
+          's.position',
+          's.user_id',
+          's.email',
+          's.verification',
+          's.assigned_at',
+          'u.email as user_email',
+          'u.name as user_name',
+          'u.locale as user_locale',
+        ])
         .orderBy('s.account_id')
         .orderBy('s.slot')
         .orderBy('s.position')

@@ -1,18 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply } from 'fastify'
-import { bodyProblems, problems } from '../app/route-helpers.ts'
+
 import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
+import { bodyProblems, problems } from '../app/route-helpers.ts'
 import { SLOT_PATHS } from './contact-slots.ts'
 import {
   BillingParamsSchema,
+  type ContactSheet,
   ContactSheetSchema,
   IfMatchHeadersSchema,
   PutContactSheetSchema,
   SlotInputSchema,
   SlotParamsSchema,
   UserRefSchema,
-  type ContactSheet,
 } from './contacts.schemas.ts'
 import type { ContactService } from './contacts.service.ts'
 import { sheetEtag } from './if-match.ts'
@@ -22,7 +23,8 @@ const Sheet = Type.Ref(ContactSheetSchema)
 /** Sheet writes answer the new sheet; a stale If-Match is 412, and the sheet's rules (docs/PRODUCT.md, "The domain") are 409/422. */
 const writeProblems = (...s: number[]) => problems(400, 403, 404, 412, ...s)
 
-const withEtag = (reply: FastifyReply, sheet: ContactSheet) => reply.header('etag', sheetEtag(sheet.version)).send(sheet)
+const withEtag = (reply: FastifyReply, sheet: ContactSheet) =>
+  reply.header('etag', sheetEtag(sheet.version)).send(sheet)
 
 export const contactRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactService }> = async (app, { contacts }) => {
   app.get(
@@ -75,7 +77,13 @@ export const contactRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactService
     async (req, reply) =>
       withEtag(
         reply,
-        await contacts.setSlot(req.ctx(), req.params.accountId, SLOT_PATHS[req.params.slot]!, req.body, req.headers['if-match']),
+        await contacts.setSlot(
+          req.ctx(),
+          req.params.accountId,
+          SLOT_PATHS[req.params.slot]!,
+          req.body,
+          req.headers['if-match'],
+        ),
       ),
   )
 
@@ -93,7 +101,15 @@ export const contactRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactService
       },
     },
     async (req, reply) =>
-      withEtag(reply, await contacts.clearSlot(req.ctx(), req.params.accountId, SLOT_PATHS[req.params.slot]!, req.headers['if-match'])),
+      withEtag(
+        reply,
+        await contacts.clearSlot(
+          req.ctx(),
+          req.params.accountId,
+          SLOT_PATHS[req.params.slot]!,
+          req.headers['if-match'],
+        ),
+      ),
   )
 
   app.post(
@@ -111,7 +127,10 @@ export const contactRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactService
       },
     },
     async (req, reply) =>
-      withEtag(reply, await contacts.addBilling(req.ctx(), req.params.accountId, req.body.userId, req.headers['if-match'])),
+      withEtag(
+        reply,
+        await contacts.addBilling(req.ctx(), req.params.accountId, req.body.userId, req.headers['if-match']),
+      ),
   )
 
   app.delete(
@@ -128,7 +147,10 @@ export const contactRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactService
       },
     },
     async (req, reply) =>
-      withEtag(reply, await contacts.removeBilling(req.ctx(), req.params.accountId, req.params.userId, req.headers['if-match'])),
+      withEtag(
+        reply,
+        await contacts.removeBilling(req.ctx(), req.params.accountId, req.params.userId, req.headers['if-match']),
+      ),
   )
 
   app.post(

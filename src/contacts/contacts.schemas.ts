@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
+
 import { DateTimeSchema, EmailSchema, IdSchema, INT32_MAX, Strict } from '../lib/schemas.ts'
 import { USER_NAME_MAX } from '../users/users.schemas.ts'
 
@@ -32,7 +33,12 @@ export const ContactSheetSchema = Type.Object(
     security: OptionalContact,
     technicalAdmin: OptionalContact,
     contactsReviewedAt: Type.Union([DateTimeSchema, Type.Null()]),
-    version: Type.Integer({ format: 'int32', minimum: 1, maximum: INT32_MAX, description: 'Counts changes to the sheet; send it back as If-Match' }),
+    version: Type.Integer({
+      format: 'int32',
+      minimum: 1,
+      maximum: INT32_MAX,
+      description: 'Counts changes to the sheet; send it back as If-Match',
+    }),
   },
   { $id: 'ContactSheet' },
 )
@@ -59,7 +65,9 @@ export type PutContactSheet = Static<typeof PutContactSheetSchema>
 
 export const SlotParamsSchema = Strict({
   accountId: IdSchema,
-  slot: Type.Union(['primary', 'decision-maker', 'onboarding', 'security', 'technical-admin'].map((s) => Type.Literal(s))),
+  slot: Type.Union(
+    ['primary', 'decision-maker', 'onboarding', 'security', 'technical-admin'].map((s) => Type.Literal(s)),
+  ),
 })
 export const BillingParamsSchema = Strict({ accountId: IdSchema, userId: IdSchema })
 

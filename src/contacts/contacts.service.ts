@@ -1,22 +1,22 @@
 import type { Kysely } from 'kysely'
-import { lockAccount, updateAccount } from '../accounts/accounts.repository.ts'
+
+import { findAccount, lockAccount, updateAccount } from '../accounts/accounts.repository.ts'
 import { notFound } from '../accounts/accounts.service.ts'
 import type { AccountRow } from '../accounts/accounts.table.ts'
 import { appendAuditEvent } from '../audit/audit.repository.ts'
 import type { Database, Db } from '../db/database.ts'
+import { transaction } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import type { Clock } from '../lib/clock.ts'
 import { AppError, isAppError } from '../lib/errors.ts'
+import type { VerificationService } from '../verification/verification.service.ts'
+import { afterSheetChange, holdsAddress, newOutsideAddress, type NoticeDeps } from './contact-notices.ts'
 import { MAX_BILLING_CONTACTS, type SingleSlot } from './contact-slots.ts'
-import { batchReads, DATABASE_READS, type SheetReads } from './sheet-reads.ts'
 import * as repo from './contacts.repository.ts'
 import type { Contact, ContactSheet, PutContactSheet, SlotInput } from './contacts.schemas.ts'
 import { checkIfMatch } from './if-match.ts'
-import { diffPlaces, rowsToState, toSheet, type SheetState } from './sheet.ts'
-import { findAccount } from '../accounts/accounts.repository.ts'
-import { afterSheetChange, holdsAddress, newOutsideAddress, type NoticeDeps } from './contact-notices.ts'
-import type { VerificationService } from '../verification/verification.service.ts'
-import { transaction } from '../db/transaction.ts'
+import { diffPlaces, rowsToState, type SheetState, toSheet } from './sheet.ts'
+import { batchReads, DATABASE_READS, type SheetReads } from './sheet-reads.ts'
 
 interface WriteOptions {
   ifMatch?: string | undefined
@@ -103,7 +103,12 @@ export function createContactService({ db, clock, notices, verification }: Conta
     const verifyTo = newOutsideAddress(before, after)
     if (verifyTo) await notices.sendVerification(trx, ctx, account, verifyTo)
     const rows = add.map((p) => ({ ...p, account_id: accountId, user_status: p.user_id ? ('active' as const) : null }))
-    if (remove.length === 1 && rows.length === 1 && remove[0]!.slot === rows[0]!.slot && remove[0]!.position === rows[0]!.position) {
+    if (
+      remove.length === 1 &&
+      rows.length === 1 &&
+      remove[0]!.slot === rows[0]!.slot &&
+      remove[0]!.position === rows[0]!.position
+    ) {
       // One place changes holder (the usual single-slot change): an UPDATE instead of DELETE +
       // INSERT. Only then: when several places change (a billing reorder), updating them one by one
       // could meet the unique (slot, user) key while a user is still in their old place.
@@ -112,7 +117,12 @@ export function createContactService({ db, clock, notices, verification }: Conta
       await repo.deleteSlotRows(trx, accountId, remove)
       await repo.insertSlotRows(trx, rows)
     }
-    const updated = await updateAccount(trx, accountId, { contacts_reviewed_at: clock.now() }, { bumpContactsVersion: true })
+    const updated = await updateAccount(
+      trx,
+      accountId,
+      { contacts_reviewed_at: clock.now() },
+      { bumpContactsVersion: true },
+    )
     const sheet = toSheet(after, updated!)
     await appendAuditEvent(trx, ctx, {
       accountId,
@@ -140,7 +150,13 @@ export function createContactService({ db, clock, notices, verification }: Conta
     transaction(db, async (trx) => (await change(trx, ctx, accountId, opts, (s, a) => compute(s, a, trx))).sheet)
 
   /** The state a whole-sheet replacement asks for, or the problem that forbids it. */
-  async function replaced(trx: Db, account: AccountRow, input: PutContactSheet, current: SheetState, reads?: SheetReads): Promise<SheetState> {
+  async function replaced(
+    trx: Db,
+    account: AccountRow,
+    input: PutContactSheet,
+    current: SheetState,
+    reads?: SheetReads,
+  ): Promise<SheetState> {
     const billing = input.billing ?? []
     if (billing.length > MAX_BILLING_CONTACTS) {
       throw new AppError('billing-contact-limit', {
@@ -150,7 +166,9 @@ export function createContactService({ db, clock, notices, verification }: Conta
     const next: SheetState = { ...current, billing: [] }
     for (const [i, ref] of billing.entries()) {
       if (billing.findIndex((b) => b.userId === ref.userId) !== i) {
-        throw new AppError('duplicate-contact', { detail: `"${ref.userId}" is listed twice among the billing contacts.` })
+        throw new AppError('duplicate-contact', {
+          detail: `"${ref.userId}" is listed twice among the billing contacts.`,
+        })
       }
       next.billing.push(await resolve(trx, account, 'billing', ref, current, reads))
     }
@@ -166,7 +184,9 @@ export function createContactService({ db, clock, notices, verification }: Conta
      * What the verification link's page shows before anything is confirmed: whether the token is
      * live and its address still waits in the security slot, and for whom. Reads only.
      */
-    async checkVerificationLink(token: string): Promise<{ ok: boolean; accountName?: string; email?: string; locale: 'en' | 'fi' }> {
+    async checkVerificationLink(
+      token: string,
+    ): Promise<{ ok: boolean; accountName?: string; email?: string; locale: 'en' | 'fi' }> {
       const live = await verification.peek(db, token)
       if (!live) return { ok: false, locale: 'en' }
       const account = await findAccount(db, live.accountId)
@@ -180,7 +200,9 @@ export function createContactService({ db, clock, notices, verification }: Conta
      * Confirms a verification link (the POST from its page): marks the security slot's address verified, if the slot still
      * holds it, as a change of the sheet (versioned, audited, announced). Answers what to show.
      */
-    async verifyEmail(token: string): Promise<{ ok: boolean; accountName?: string; email?: string; locale: 'en' | 'fi' }> {
+    async verifyEmail(
+      token: string,
+    ): Promise<{ ok: boolean; accountName?: string; email?: string; locale: 'en' | 'fi' }> {
       return transaction(db, async (trx) => {
         const used = await verification.consume(trx, token)
         if (!used) return { ok: false, locale: 'en' as const }
@@ -188,11 +210,17 @@ export function createContactService({ db, clock, notices, verification }: Conta
         const holds = (c: Contact | null) => holdsAddress(c, used.email)
         // the address may have been replaced since the mail went out: then nothing is verified
         const { after } = await change(trx, ctx, used.accountId, {}, (state) => {
-          if (holds(state.security)) state.security = { ...(state.security as Contact & { type: 'email' }), verification: 'verified' }
+          if (holds(state.security))
+            state.security = { ...(state.security as Contact & { type: 'email' }), verification: 'verified' }
           return state
         })
         const account = await findAccount(trx, used.accountId)
-        return { ok: holds(after.security), accountName: account?.name, email: used.email, locale: account?.locale ?? 'en' }
+        return {
+          ok: holds(after.security),
+          accountName: account?.name,
+          email: used.email,
+          locale: account?.locale ?? 'en',
+        }
       })
     },
 
@@ -203,7 +231,9 @@ export function createContactService({ db, clock, notices, verification }: Conta
         if (!account) throw notFound(accountId)
         const sec = rowsToState(await repo.listSlotHolders(trx, accountId)).security
         if (sec?.type !== 'email' || sec.verification !== 'pending') {
-          throw new AppError('conflict', { detail: 'The security contact is not an outside address waiting for verification.' })
+          throw new AppError('conflict', {
+            detail: 'The security contact is not an outside address waiting for verification.',
+          })
         }
         await notices.sendVerification(trx, ctx, account, sec.email)
       })
@@ -217,7 +247,9 @@ export function createContactService({ db, clock, notices, verification }: Conta
 
     /** Replaces the whole sheet; requires If-Match. */
     replaceSheet(ctx: RequestContext, accountId: string, input: PutContactSheet, ifMatch: string | undefined) {
-      return write(ctx, accountId, { ifMatch, requireIfMatch: true }, (current, account, trx) => replaced(trx, account, input, current))
+      return write(ctx, accountId, { ifMatch, requireIfMatch: true }, (current, account, trx) =>
+        replaced(trx, account, input, current),
+      )
     },
 
     /**
@@ -228,12 +260,19 @@ export function createContactService({ db, clock, notices, verification }: Conta
      * transaction goes on after one.
      */
     async replaceSheetsIn(trx: Db, ctx: RequestContext, items: { accountId: string; input: PutContactSheet }[]) {
-      const reads = await batchReads(trx, items.map((i) => i.accountId))
+      const reads = await batchReads(
+        trx,
+        items.map((i) => i.accountId),
+      )
       const out: ({ changed: boolean } | { problem: AppError })[] = []
       for (const { accountId, input } of items) {
         try {
-          const res = await change(trx, ctx, accountId, { ifMatch: '*', requireIfMatch: true, reads }, (current, account) =>
-            replaced(trx, account, input, current, reads),
+          const res = await change(
+            trx,
+            ctx,
+            accountId,
+            { ifMatch: '*', requireIfMatch: true, reads },
+            (current, account) => replaced(trx, account, input, current, reads),
           )
           out.push({ changed: res.changed })
         } catch (e) {
@@ -287,9 +326,19 @@ export function createContactService({ db, clock, notices, verification }: Conta
         const before = await lockAccount(trx, accountId)
         if (!before) throw notFound(accountId)
         const state = rowsToState(await repo.listSlotHolders(trx, accountId))
-        const account = await updateAccount(trx, accountId, { contacts_reviewed_at: clock.now() }, { bumpContactsVersion: true })
+        const account = await updateAccount(
+          trx,
+          accountId,
+          { contacts_reviewed_at: clock.now() },
+          { bumpContactsVersion: true },
+        )
         const sheet = toSheet(state, account!)
-        await appendAuditEvent(trx, ctx, { accountId, action: 'contacts.reviewed', before: toSheet(state, before), after: sheet })
+        await appendAuditEvent(trx, ctx, {
+          accountId,
+          action: 'contacts.reviewed',
+          before: toSheet(state, before),
+          after: sheet,
+        })
         return sheet
       })
     },

@@ -1,4 +1,5 @@
 import type { ColumnType, Insertable, Selectable } from 'kysely'
+
 import type { SlotName } from './contact-slots.ts'
 
 /** One holder of one slot: a user (`user_id`) or, in `security` only, an outside address (`email`). */

@@ -11,7 +11,8 @@ export function checkIfMatch(header: string | undefined, version: number, requir
   if (header === undefined || header.trim() === '') {
     if (required) {
       throw new AppError('precondition-required', {
-        detail: 'Send the ETag of the sheet you read in an If-Match header, so that nobody else\'s change is overwritten.',
+        detail:
+          "Send the ETag of the sheet you read in an If-Match header, so that nobody else's change is overwritten.",
       })
     }
     return

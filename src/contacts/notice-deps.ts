@@ -1,8 +1,8 @@
 import type { Db } from '../db/database.ts'
+import type { Locale } from '../i18n/labels.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import type { VerificationService } from '../verification/verification.service.ts'
 import type { NoticeDeps } from './contact-notices.ts'
-import type { Locale } from '../i18n/labels.ts'
 
 const CALLER_NAMES: Record<Locale, { platform: string; system: string }> = {
   en: { platform: 'an administrator, through the service', system: 'the system' },

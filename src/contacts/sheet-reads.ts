@@ -39,10 +39,15 @@ export async function batchReads(trx: Db, accountIds: string[]): Promise<SheetRe
       const account = accounts.get(id)
       return Promise.resolve(account && { account, holders: holders.get(id) ?? [] })
     },
-    findUser: (db, accountId, id) => (fresh.has(accountId) ? Promise.resolve(users.get(accountId)?.find((u) => u.id === id)) : findUser(db, accountId, id)),
+    findUser: (db, accountId, id) =>
+      fresh.has(accountId)
+        ? Promise.resolve(users.get(accountId)?.find((u) => u.id === id))
+        : findUser(db, accountId, id),
     findActiveUserByEmail: (db, accountId, email) =>
       fresh.has(accountId)
-        ? Promise.resolve(users.get(accountId)?.find((u) => u.status === 'active' && u.email.toLowerCase() === email.toLowerCase()))
+        ? Promise.resolve(
+            users.get(accountId)?.find((u) => u.status === 'active' && u.email.toLowerCase() === email.toLowerCase()),
+          )
         : findActiveUserByEmail(db, accountId, email),
     spent: (id) => void fresh.delete(id),
   }

@@ -1,19 +1,21 @@
 import path from 'node:path'
+
 import {
   CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
   Kysely,
   PGliteDialect,
   PostgresDialect,
-  PostgresDriver,
-  type DatabaseConnection,
-  type Driver,
   type PostgresDialectConfig,
+  PostgresDriver,
   type TransactionSettings,
 } from 'kysely'
 import pg from 'pg'
-import type { Database } from './database.ts'
+
 import { ensurePrivateDir, makePrivateDir } from '../lib/private-dir.ts'
 import { acquireDataDirLock } from './data-dir-lock.ts'
+import type { Database } from './database.ts'
 
 export type DatabaseKind = 'postgres' | 'pglite'
 
@@ -52,7 +54,8 @@ const CANCEL_WAIT_MS = 2_000
  * CANCEL_WAIT_MS.
  */
 function cancelOnServer(client: pg.Client): Promise<void> {
-  const { host, port } = (client as unknown as { connectionParameters: { host: string; port: number } }).connectionParameters
+  const { host, port } = (client as unknown as { connectionParameters: { host: string; port: number } })
+    .connectionParameters
   const { processID, secretKey } = client as unknown as { processID: number; secretKey: number }
   return new Promise((resolve) => {
     // pg's protocol connection; its typings leave out the two methods a cancel needs
@@ -174,7 +177,8 @@ export function connectPostgres(url: string, opts: PostgresOptions = {}): Databa
   pool.on('error', tell)
   pool.on('connect', (client) => client.on('error', (err) => tell(err, client)))
   const dialectConfig: PostgresDialectConfig = { pool }
-  const dialect = statementMs > 0 ? new BoundedPostgresDialect(dialectConfig, statementMs) : new PostgresDialect(dialectConfig)
+  const dialect =
+    statementMs > 0 ? new BoundedPostgresDialect(dialectConfig, statementMs) : new PostgresDialect(dialectConfig)
   const db = new Kysely<Database>({ dialect })
   return { db, kind: 'postgres', where: redact(url), close: () => db.destroy() }
 }
@@ -206,7 +210,10 @@ export async function connectPglite(
   try {
     // Loaded only when used: the module alone adds ~40 MB to a process that runs on PostgreSQL.
     const { PGlite } = await import('@electric-sql/pglite')
-    const pglite = await PGlite.create(pgdata, { ...PGLITE_OPTIONS, ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}) })
+    const pglite = await PGlite.create(pgdata, {
+      ...PGLITE_OPTIONS,
+      ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+    })
     const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) })
     return {
       db,

@@ -1,13 +1,18 @@
 import type { Kysely, Transaction } from 'kysely'
+
 import type { AccountsTable } from '../accounts/accounts.table.ts'
+import type { AuditEventsTable } from '../audit/audit.table.ts'
 import type { ApiKeysTable } from '../auth/api-keys/api-keys.table.ts'
 import type { SessionsTable } from '../auth/sessions/sessions.table.ts'
-import type { AuditEventsTable } from '../audit/audit.table.ts'
-import type { ContactSlotsTable } from '../contacts/contacts.table.ts'
-import type { UsersTable } from '../users/users.table.ts'
 import type { BroadcastsTable } from '../broadcasts/broadcasts.table.ts'
+import type { ContactSlotsTable } from '../contacts/contacts.table.ts'
 import type { DeliveriesTable } from '../delivery/deliveries.table.ts'
-import type { IdempotencyKeysTable, NotificationsTable, UndeliverableAddressesTable } from '../notifications/notifications.table.ts'
+import type {
+  IdempotencyKeysTable,
+  NotificationsTable,
+  UndeliverableAddressesTable,
+} from '../notifications/notifications.table.ts'
+import type { UsersTable } from '../users/users.table.ts'
 import type { EmailVerificationsTable, VerificationMailLimitsTable } from '../verification/verification.table.ts'
 import type { EventsTable, WebhookEndpointsTable } from '../webhooks/webhooks.table.ts'
 

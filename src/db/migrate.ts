@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely'
-import { Migrator, type MigrationResultSet } from 'kysely/migration'
+import { type Kysely, sql } from 'kysely'
+import { type MigrationResultSet, Migrator } from 'kysely/migration'
+
 import { migrations } from './migrations/index.ts'
 
 // Any fixed number: the key of the advisory lock that lets one process at a time migrate.
@@ -20,7 +21,10 @@ const MIGRATION_LOCK_KEY = 7_246_501_113
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
   return db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(trx)
-    const result = await new Migrator({ db: trx, provider: { getMigrations: async () => migrations } }).migrateToLatest()
+    const result = await new Migrator({
+      db: trx,
+      provider: { getMigrations: async () => migrations },
+    }).migrateToLatest()
     // thrown, so that the transaction rolls back with the migration's own error
     if (result.error) throw result.error
     return result

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 
 /**
  * The public schema as stable text: tables with their columns, constraints and indexes, sorted.

@@ -1,4 +1,5 @@
 import type { IsolationLevel, Kysely, Transaction } from 'kysely'
+
 import type { Database } from './database.ts'
 import { PG, pgError } from './pg-errors.ts'
 

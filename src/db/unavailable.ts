@@ -9,7 +9,8 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   // the driver's error may be wrapped (pg-pool wraps a connect timeout, our code adds causes)
   for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const { code, message } = e as { code?: unknown; message?: unknown }
-    if (typeof code === 'string' && (NETWORK_CODES.has(code) || SERVER_STATES.has(code) || code.startsWith('08'))) return true
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || SERVER_STATES.has(code) || code.startsWith('08')))
+      return true
     if (typeof message === 'string' && MESSAGES.some((m) => message.startsWith(m))) return true
     if (e instanceof AggregateError && e.errors.some(isDatabaseUnavailable)) return true
   }
@@ -17,7 +18,17 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 }
 
 /** Node's socket errors when the server or the way to it is gone. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+])
 
 /**
  * SQLSTATEs of a server that will not serve now (class 08, connection exception, is matched by

@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
+
 import type { Database, Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import type { DeliveryRow } from './deliveries.table.ts'
@@ -30,7 +31,10 @@ export const CANCELLED_DETAIL = 'the broadcast was cancelled'
  * 'sending' by a dead worker (the cancel leaves 'sending' rows alone), or one the cancel has not
  * reached yet. Only the claimed rows are returned.
  */
-export async function claimDeliveries(db: Db, opts: { limit: number; leaseSeconds: number; token: string }): Promise<DeliveryRow[]> {
+export async function claimDeliveries(
+  db: Db,
+  opts: { limit: number; leaseSeconds: number; token: string },
+): Promise<DeliveryRow[]> {
   const res = await sql<DeliveryRow>`
     with due as (
       select account_id, id, ${ofCancelledBroadcast('deliveries')} as cancelled from deliveries
@@ -78,16 +82,24 @@ export async function loadEmailContent(db: Db, keys: { account_id: string; notif
       eb.fn.coalesce('n.text', 'b.text').as('text'),
       sql<string | null>`case when n.text is null then b.html else n.html end`.as('html'),
     ])
-    .where((eb) => eb.or(keys.map((k) => eb.and([eb('n.account_id', '=', k.account_id), eb('n.id', '=', k.notification_id)]))))
+    .where((eb) =>
+      eb.or(keys.map((k) => eb.and([eb('n.account_id', '=', k.account_id), eb('n.id', '=', k.notification_id)]))),
+    )
     .execute()
   // a text that is nowhere (its broadcast's row removed by hand) is left out: the worker then
   // fails the delivery as having nothing to send, instead of sending an empty mail
-  return new Map(rows.flatMap((r) => (r.text === null ? [] : [[`${r.account_id}/${r.id}`, { ...r, text: r.text }] as const])))
+  return new Map(
+    rows.flatMap((r) => (r.text === null ? [] : [[`${r.account_id}/${r.id}`, { ...r, text: r.text }] as const])),
+  )
 }
 
 /** The event bodies of claimed webhook deliveries, and the endpoints they go to. */
-export async function loadWebhookContent(db: Db, keys: { account_id: string; event_id: string; endpoint_id: string }[]) {
-  if (keys.length === 0) return { events: new Map<string, unknown>(), endpoints: new Map<string, { url: string; status: string }>() }
+export async function loadWebhookContent(
+  db: Db,
+  keys: { account_id: string; event_id: string; endpoint_id: string }[],
+) {
+  if (keys.length === 0)
+    return { events: new Map<string, unknown>(), endpoints: new Map<string, { url: string; status: string }>() }
   const events = await db
     .selectFrom('events')
     .select(['account_id', 'id', 'payload'])
@@ -108,7 +120,11 @@ export async function loadWebhookContent(db: Db, keys: { account_id: string; eve
  * Marks claimed deliveries delivered, those this worker still holds; answers which ones it marked.
  * One statement for a whole batch.
  */
-export async function settleDelivered(db: Db, ds: { account_id: string; id: string }[], token: string): Promise<{ account_id: string; id: string }[]> {
+export async function settleDelivered(
+  db: Db,
+  ds: { account_id: string; id: string }[],
+  token: string,
+): Promise<{ account_id: string; id: string }[]> {
   if (ds.length === 0) return []
   return db
     .updateTable('deliveries')
@@ -167,7 +183,12 @@ export interface OutboxBacklog {
  * within the bound fails the statement instead of holding a connection for every scrape.
  */
 export async function findOutboxBacklog(db: Kysely<Database>, opts: { timeoutMs: number }): Promise<OutboxBacklog> {
-  type Row = { status: OutboxBacklog['counts'][number]['status']; channel: 'email' | 'webhook'; n: number; oldest: number | null }
+  type Row = {
+    status: OutboxBacklog['counts'][number]['status']
+    channel: 'email' | 'webhook'
+    n: number
+    oldest: number | null
+  }
   const read = async (trx: Transaction<Database>) => {
     await sql`select set_config('statement_timeout', ${String(opts.timeoutMs)}, true)`.execute(trx)
     // The statuses are written out, not bound: the planner matches a partial index's predicate

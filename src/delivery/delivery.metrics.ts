@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely'
 import client from 'prom-client'
+
 import type { Database } from '../db/database.ts'
-import { findOutboxBacklog, UNSETTLED_STATUSES, type OutboxBacklog } from './deliveries.repository.ts'
+import { findOutboxBacklog, type OutboxBacklog, UNSETTLED_STATUSES } from './deliveries.repository.ts'
 import type { WorkerLiveness } from './worker.ts'
 
 /** How long a scrape may spend counting the backlog (Prometheus's own scrape timeout is 10 s). */
@@ -15,7 +16,11 @@ const CHANNELS = ['email', 'webhook'] as const
  * left out of that scrape (an `absent()` alert catches it), the age is NaN (unknown, never a
  * reassuring 0), and the log says why.
  */
-export function registerOutboxMetrics(registry: client.Registry, db: Kysely<Database>, log: { warn(o: object, m: string): void }): void {
+export function registerOutboxMetrics(
+  registry: client.Registry,
+  db: Kysely<Database>,
+  log: { warn(o: object, m: string): void },
+): void {
   // Both gauges are collected at once (prom-client runs the collects together): one query serves both.
   let reading: Promise<OutboxBacklog | undefined> | undefined
   const read = () =>

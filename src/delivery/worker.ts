@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
+
 import type { Kysely } from 'kysely'
+
 import type { Database } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import { fillToken } from '../verification/verification-token.ts'
@@ -7,7 +9,12 @@ import type { SecretDeriver } from '../webhooks/webhook-secrets.ts'
 import * as after from './after-settle.ts'
 import * as repo from './deliveries.repository.ts'
 import type { DeliveryRow } from './deliveries.table.ts'
-import { ACCOUNT_HEADER, type DeliveryResult, type EmailTransport, type WebhookTransport } from './transports/transport.ts'
+import {
+  ACCOUNT_HEADER,
+  type DeliveryResult,
+  type EmailTransport,
+  type WebhookTransport,
+} from './transports/transport.ts'
 
 export interface WorkerOptions {
   /** Deliveries claimed at once. */
@@ -75,7 +82,12 @@ export function createWorker(deps: WorkerDeps) {
       const c = d.content ?? n
       // secrets the outbox must not hold (a verification link's token) are filled in only here, and
       // only in the verification mail, from its own row: never from what its text says
-      const fill = (s: string) => fillToken(s, { category: n.category, accountId: d.account_id, notificationId: d.notification_id! }, deps.secrets)
+      const fill = (s: string) =>
+        fillToken(
+          s,
+          { category: n.category, accountId: d.account_id, notificationId: d.notification_id! },
+          deps.secrets,
+        )
       return deps.email.send({
         messageId: `<${d.id}@${o.messageIdHost}>`,
         from: o.mailFrom,
@@ -88,7 +100,8 @@ export function createWorker(deps: WorkerDeps) {
     }
     const payload = content.webhook.events.get(`${d.account_id}/${d.event_id}`)
     const endpoint = content.webhook.endpoints.get(d.endpoint_id!)
-    if (payload === undefined || !endpoint) return { ok: false, retryable: false, detail: 'the event or endpoint no longer exists' }
+    if (payload === undefined || !endpoint)
+      return { ok: false, retryable: false, detail: 'the event or endpoint no longer exists' }
     if (endpoint.status !== 'enabled') return { ok: false, retryable: false, detail: 'the endpoint is disabled' }
     return deps.webhook.send({
       url: endpoint.url,
@@ -104,7 +117,10 @@ export function createWorker(deps: WorkerDeps) {
     const emails = batch.filter((d) => d.channel === 'email')
     const hooks = batch.filter((d) => d.channel === 'webhook')
     return {
-      email: await repo.loadEmailContent(db, emails.map((d) => ({ account_id: d.account_id, notification_id: d.notification_id! }))),
+      email: await repo.loadEmailContent(
+        db,
+        emails.map((d) => ({ account_id: d.account_id, notification_id: d.notification_id! })),
+      ),
       webhook: await repo.loadWebhookContent(
         db,
         hooks.map((d) => ({ account_id: d.account_id, event_id: d.event_id!, endpoint_id: d.endpoint_id! })),
@@ -125,7 +141,10 @@ export function createWorker(deps: WorkerDeps) {
       const ok = sent.filter((s) => s.r.ok).map((s) => s.d)
       const delivered = new Set((await repo.settleDelivered(trx, ok, token)).map((d) => `${d.account_id}/${d.id}`))
       const settled = ok.filter((d) => delivered.has(`${d.account_id}/${d.id}`))
-      await after.clearAddressesUndeliverable(trx, settled.filter((d) => d.channel === 'email').map((d) => ({ account_id: d.account_id, email: d.recipient })))
+      await after.clearAddressesUndeliverable(
+        trx,
+        settled.filter((d) => d.channel === 'email').map((d) => ({ account_id: d.account_id, email: d.recipient })),
+      )
       for (const { d, r } of sent) {
         if (r.ok) continue
         const status = await repo.settleFailed(trx, d, token, {
@@ -136,11 +155,15 @@ export function createWorker(deps: WorkerDeps) {
         })
         if (!status) continue
         if (r.recipientRejected) await after.markAddressUndeliverable(trx, d.account_id, d.recipient, r.detail)
-        if (r.disableEndpoint) await after.disableEndpoint(trx, d.endpoint_id!, `410 Gone at ${new Date().toISOString()}`)
+        if (r.disableEndpoint)
+          await after.disableEndpoint(trx, d.endpoint_id!, `410 Gone at ${new Date().toISOString()}`)
         if (status === 'failed') settled.push(d)
       }
       const emails = settled.filter((d) => d.channel === 'email')
-      await after.emitNotificationOutcomes(trx, emails.map((d) => ({ account_id: d.account_id, notification_id: d.notification_id! })))
+      await after.emitNotificationOutcomes(
+        trx,
+        emails.map((d) => ({ account_id: d.account_id, notification_id: d.notification_id! })),
+      )
     })
   }
 
@@ -173,7 +196,10 @@ export function createWorker(deps: WorkerDeps) {
         } catch (err) {
           // transports answer instead of throwing; anything thrown is our bug: retry, and say so
           deps.log.error({ err, delivery: d.id }, 'delivery threw')
-          return { d, r: { ok: false, retryable: true, detail: 'internal error while sending' } satisfies DeliveryResult }
+          return {
+            d,
+            r: { ok: false, retryable: true, detail: 'internal error while sending' } satisfies DeliveryResult,
+          }
         }
       }),
     )

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+
 import type { Services } from '../app/container.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { ensurePrivateDir } from '../lib/private-dir.ts'

@@ -27,7 +27,8 @@ export interface HealthFacts {
 export function healthOf(f: HealthFacts, opts: { now: Date; reviewIntervalDays: number }): AccountHealth {
   const problems: AccountHealth['problems'] = []
   if (!f.hasPrimary) problems.push({ code: 'no-primary-contact', message: 'The account has no primary contact.' })
-  if (f.billingContacts === 0) problems.push({ code: 'no-billing-contact', message: 'The account has no billing contact.' })
+  if (f.billingContacts === 0)
+    problems.push({ code: 'no-billing-contact', message: 'The account has no billing contact.' })
   if (f.pendingSecurityEmail !== null) {
     problems.push({
       code: 'security-contact-unverified',
@@ -35,14 +36,19 @@ export function healthOf(f: HealthFacts, opts: { now: Date; reviewIntervalDays: 
     })
   }
   if (opts.now.getTime() - f.reviewedSince.getTime() > opts.reviewIntervalDays * DAY_MS) {
-    problems.push({ code: 'review-overdue', message: `The contacts were last confirmed more than ${opts.reviewIntervalDays} days ago.` })
+    problems.push({
+      code: 'review-overdue',
+      message: `The contacts were last confirmed more than ${opts.reviewIntervalDays} days ago.`,
+    })
   }
   const bad = [...f.refusedContactAddresses].sort()
   if (f.undeliverableNotifications > 0 || bad.length > 0) {
     const parts = [
       ...(bad.length > 0 ? [`mail to ${bad.join(', ')} is refused by its mail server`] : []),
       ...(f.undeliverableNotifications > 0
-        ? [`${f.undeliverableNotifications} notification(s) in the last ${UNDELIVERABLE_WINDOW_DAYS} days reached nobody`]
+        ? [
+            `${f.undeliverableNotifications} notification(s) in the last ${UNDELIVERABLE_WINDOW_DAYS} days reached nobody`,
+          ]
         : []),
     ]
     problems.push({ code: 'undeliverable-notifications', message: `${parts.join('; ')}.` })

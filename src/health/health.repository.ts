@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
+
 import type { Db } from '../db/database.ts'
-import { UNDELIVERABLE_WINDOW_DAYS, type HealthFacts } from './health-problems.ts'
+import { type HealthFacts, UNDELIVERABLE_WINDOW_DAYS } from './health-problems.ts'
 
 export type AccountHealthFacts = HealthFacts & { name: string }
 
@@ -21,7 +22,10 @@ interface FactsRow {
  * trip however many accounts it holds. Must agree with what health.service.ts reads from the
  * sheet; test/health/bulk-health.test.ts compares the two.
  */
-export async function listHealthFacts(db: Db, page: { after?: string | undefined; limit: number }): Promise<AccountHealthFacts[]> {
+export async function listHealthFacts(
+  db: Db,
+  page: { after?: string | undefined; limit: number },
+): Promise<AccountHealthFacts[]> {
   const res = await sql<FactsRow>`
     with a as (
       select id, name, coalesce(contacts_reviewed_at, created_at) as reviewed_since

@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
+
 import { IdSchema } from '../lib/schemas.ts'
 
 export const HEALTH_PROBLEMS = [

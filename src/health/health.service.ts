@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely'
+
 import type { AccountService } from '../accounts/accounts.service.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
 import type { Database } from '../db/database.ts'
 import type { Clock } from '../lib/clock.ts'
 import { hasUndeliverable } from '../notifications/notifications.repository.ts'
-import { healthOf, UNDELIVERABLE_WINDOW_DAYS } from './health-problems.ts'
 import type { AccountHealth } from './health.schemas.ts'
+import { healthOf, UNDELIVERABLE_WINDOW_DAYS } from './health-problems.ts'
 
 export type HealthService = ReturnType<typeof createHealthService>
 
@@ -32,7 +33,8 @@ export function createHealthService(deps: {
         accountId,
         hasPrimary: sheet.primary !== null,
         billingContacts: sheet.billing.length,
-        pendingSecurityEmail: sheet.security?.type === 'email' && sheet.security.verification === 'pending' ? sheet.security.email : null,
+        pendingSecurityEmail:
+          sheet.security?.type === 'email' && sheet.security.verification === 'pending' ? sheet.security.email : null,
         reviewedSince: new Date(sheet.contactsReviewedAt ?? account.createdAt),
         undeliverableNotifications: u.notifications,
         refusedContactAddresses: u.addresses.filter((a) => current.has(a)),

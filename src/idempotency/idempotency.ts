@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto'
+
 import type { Kysely } from 'kysely'
+
 import type { Database, Db } from '../db/database.ts'
-import { AppError } from '../lib/errors.ts'
 import { transaction } from '../db/transaction.ts'
+import { AppError } from '../lib/errors.ts'
 
 /**
  * How long a key is remembered: two days, as the API promises at least 24 hours. The retention
@@ -24,9 +26,15 @@ export function requestHash(method: string, path: string, body: unknown): string
     Array.isArray(v)
       ? v.map(canonical)
       : v && typeof v === 'object'
-        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)]))
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([k, x]) => [k, canonical(x)]),
+          )
         : v
-  return createHash('sha256').update(`${method} ${path}\n${JSON.stringify(canonical(body))}`).digest('hex')
+  return createHash('sha256')
+    .update(`${method} ${path}\n${JSON.stringify(canonical(body))}`)
+    .digest('hex')
 }
 
 /**
@@ -42,7 +50,15 @@ export async function withIdempotency<T>(
 ): Promise<IdempotentResult<T>> {
   const claimed = await db
     .insertInto('idempotency_keys')
-    .values({ account_id: k.accountId, actor_id: k.actorId, key: k.key, request_hash: k.hash, status: 'running', response_status: null, response_body: null })
+    .values({
+      account_id: k.accountId,
+      actor_id: k.actorId,
+      key: k.key,
+      request_hash: k.hash,
+      status: 'running',
+      response_status: null,
+      response_body: null,
+    })
     .onConflict((oc) => oc.columns(['account_id', 'actor_id', 'key']).doNothing())
     .returning('key')
     .executeTakeFirst()
@@ -56,7 +72,9 @@ export async function withIdempotency<T>(
       .executeTakeFirst()
     if (!existing) return withIdempotency(db, k, work) // forgotten in between (the first failed): try again
     if (existing.request_hash !== k.hash) {
-      throw new AppError('idempotency-key-reused', { detail: 'This Idempotency-Key was used with a different request; use a new key.' })
+      throw new AppError('idempotency-key-reused', {
+        detail: 'This Idempotency-Key was used with a different request; use a new key.',
+      })
     }
     if (existing.status === 'done') return { status: existing.response_status!, body: existing.response_body as T }
     // A running key older than ABANDONED_MS belongs to a crashed request: take it over. The age is

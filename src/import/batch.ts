@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely'
+
 import type { Database, Db } from '../db/database.ts'
-import type { RowProblem } from './rejects.ts'
 import { transaction } from '../db/transaction.ts'
+import type { RowProblem } from './rejects.ts'
 
 /** A row whose cells passed the schemas, with the value they make. */
 export interface ReadyRow<P> {
@@ -16,9 +17,21 @@ export type RowResult =
   | { line: number; cells: string[]; result: 'rejected'; problem: RowProblem }
 
 /** What an import counts besides rows. */
-export const TALLY_KEYS = ['accountsCreated', 'accountsUpdated', 'usersCreated', 'usersUpdated', 'sheetsChanged'] as const
+export const TALLY_KEYS = [
+  'accountsCreated',
+  'accountsUpdated',
+  'usersCreated',
+  'usersUpdated',
+  'sheetsChanged',
+] as const
 export type Tally = Record<(typeof TALLY_KEYS)[number], number>
-export const emptyTally = (): Tally => ({ accountsCreated: 0, accountsUpdated: 0, usersCreated: 0, usersUpdated: 0, sheetsChanged: 0 })
+export const emptyTally = (): Tally => ({
+  accountsCreated: 0,
+  accountsUpdated: 0,
+  usersCreated: 0,
+  usersUpdated: 0,
+  sheetsChanged: 0,
+})
 
 export interface GroupResult {
   rows: RowResult[]
@@ -33,10 +46,19 @@ export interface GroupResult {
 export type ApplyGroups<P> = (trx: Db, groups: ReadyRow<P>[][]) => Promise<GroupResult[]>
 
 /** Every row of a group refused: the bad ones with their problem, the rest held back with them. */
-export function rejectGroup<P>(rows: { line: number; cells: string[] }[], problems: Map<number, RowProblem>, heldBack: (badLine: number) => RowProblem): GroupResult {
+export function rejectGroup<P>(
+  rows: { line: number; cells: string[] }[],
+  problems: Map<number, RowProblem>,
+  heldBack: (badLine: number) => RowProblem,
+): GroupResult {
   const firstBad = rows.find((r) => problems.has(r.line))!.line
   return {
-    rows: rows.map((r) => ({ line: r.line, cells: r.cells, result: 'rejected', problem: problems.get(r.line) ?? heldBack(firstBad) })),
+    rows: rows.map((r) => ({
+      line: r.line,
+      cells: r.cells,
+      result: 'rejected',
+      problem: problems.get(r.line) ?? heldBack(firstBad),
+    })),
   }
 }
 
@@ -48,7 +70,11 @@ class DryRun<T> {
  * Runs `work` in a transaction; a dry run rolls it back at the end, having checked everything the
  * real run would (the same statements, constraints and locks).
  */
-export async function inTransaction<T>(db: Kysely<Database>, dryRun: boolean, work: (trx: Db) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  db: Kysely<Database>,
+  dryRun: boolean,
+  work: (trx: Db) => Promise<T>,
+): Promise<T> {
   try {
     return await transaction(db, async (trx) => {
       const result = await work(trx)

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
+
 import type { CsvFormat } from './csv-formats.ts'
 
 /**

@@ -4,7 +4,17 @@
  */
 
 /** One row per user, with the account it belongs to (a row without a user carries an account alone). */
-export const USERS_COLUMNS = ['account_id', 'account_name', 'account_locale', 'user_id', 'email', 'name', 'role', 'status', 'locale'] as const
+export const USERS_COLUMNS = [
+  'account_id',
+  'account_name',
+  'account_locale',
+  'user_id',
+  'email',
+  'name',
+  'role',
+  'status',
+  'locale',
+] as const
 
 /** One row per account: who holds each slot (user ids; `security` may be an address; empty = nobody). */
 export const SHEETS_COLUMNS = [
@@ -70,4 +80,5 @@ export function detectFormat(header: string[]): Layout {
 }
 
 /** The cell of `column` in a row ('' when the row is short). */
-export const cell = (layout: Layout, cells: string[], column: string): string => cells[layout.index.get(column) ?? -1] ?? ''
+export const cell = (layout: Layout, cells: string[], column: string): string =>
+  cells[layout.index.get(column) ?? -1] ?? ''

@@ -118,7 +118,15 @@ function scan(text: string, start: number, eof: boolean, literalQuotes = false):
       }
       if (closed === -1) {
         if (!eof) return { more: true, firstBreak }
-        if (!literalQuotes) return { end: text.length, cells, inner, firstBreak, unclosed: true, error: `the quote that opens field ${cells.length + 1} is never closed` }
+        if (!literalQuotes)
+          return {
+            end: text.length,
+            cells,
+            inner,
+            firstBreak,
+            unclosed: true,
+            error: `the quote that opens field ${cells.length + 1} is never closed`,
+          }
         value = readUnquoted()
       } else {
         i = closed + 1
@@ -132,7 +140,8 @@ function scan(text: string, start: number, eof: boolean, literalQuotes = false):
       }
     } else value = readUnquoted()
     if (value === undefined) return { more: true, firstBreak }
-    if (value.length > MAX_FIELD_CHARS) fail(`field ${cells.length + 1} is longer than ${fmt(MAX_FIELD_CHARS)} characters, the most a cell may have`)
+    if (value.length > MAX_FIELD_CHARS)
+      fail(`field ${cells.length + 1} is longer than ${fmt(MAX_FIELD_CHARS)} characters, the most a cell may have`)
     cells.push(value)
     // after a field: a comma, a line break or the end of the text
     if (i >= text.length) return { end: i, cells, inner, firstBreak, ...(error ? { error } : {}) }
@@ -206,7 +215,12 @@ export async function* csvRecords(pieces: AsyncIterable<string>): AsyncGenerator
           break
         }
         pos = b === -1 ? text.length : b + 1
-        yield { line: skipping, endLine: skipping, cells: [], error: `the line is longer than ${fmt(MAX_RECORD_CHARS)} characters, the most a row may have` }
+        yield {
+          line: skipping,
+          endLine: skipping,
+          cells: [],
+          error: `the line is longer than ${fmt(MAX_RECORD_CHARS)} characters, the most a row may have`,
+        }
         line = skipping + 1
         skipping = undefined
         continue
@@ -231,16 +245,29 @@ export async function* csvRecords(pieces: AsyncIterable<string>): AsyncGenerator
         if (r.more) pos = text.length
         continue
       }
-      if (!r.more && !tooLong && (r.inner === 0 || (r.error === undefined && (width === undefined || r.cells.length === width)))) {
+      if (
+        !r.more &&
+        !tooLong &&
+        (r.inner === 0 || (r.error === undefined && (width === undefined || r.cells.length === width)))
+      ) {
         width ??= r.cells.length
-        yield { line, endLine: line + r.inner, cells: cellsOf(r, text.slice(pos, r.end)), ...(r.error ? { error: r.error } : {}) }
+        yield {
+          line,
+          endLine: line + r.inner,
+          cells: cellsOf(r, text.slice(pos, r.end)),
+          ...(r.error ? { error: r.error } : {}),
+        }
         line += r.inner + 1
         pos = r.end
         continue
       }
       // a runaway quote: the first line alone is rejected, and the next one is read afresh
       const firstLine = text.slice(pos, r.firstBreak + 1)
-      const why = tooLong ? `it would run on for more than ${fmt(MAX_RECORD_CHARS)} characters` : !r.more && r.unclosed ? 'the file ends first' : `it would make one row of lines ${fmt(line)} to ${fmt(line + (r.more ? 0 : r.inner))}`
+      const why = tooLong
+        ? `it would run on for more than ${fmt(MAX_RECORD_CHARS)} characters`
+        : !r.more && r.unclosed
+          ? 'the file ends first'
+          : `it would make one row of lines ${fmt(line)} to ${fmt(line + (r.more ? 0 : r.inner))}`
       yield {
         line,
         endLine: line,

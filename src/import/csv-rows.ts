@@ -1,11 +1,11 @@
 import type { TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+
 import { ACCOUNT_NAME_MAX } from '../accounts/accounts.schemas.ts'
 import type { PutContactSheet } from '../contacts/contacts.schemas.ts'
 import type { FieldError } from '../lib/errors.ts'
 import { EmailSchema, IdSchema, LineSchema, LocaleSchema } from '../lib/schemas.ts'
-import type { PutUser } from '../users/users.schemas.ts'
-import { RoleSchema, USER_NAME_MAX, UserStatusSchema } from '../users/users.schemas.ts'
+import { type PutUser, RoleSchema, USER_NAME_MAX, UserStatusSchema } from '../users/users.schemas.ts'
 import { cell, type Layout } from './csv-formats.ts'
 
 /*
@@ -21,13 +21,24 @@ const UserNameSchema = LineSchema({ maxLength: USER_NAME_MAX })
 function messageFor(column: string, schema: TSchema, value: string): string {
   const literals = (schema.anyOf as TSchema[] | undefined)?.map((s) => s.const as unknown)
   if (literals?.every((l) => typeof l === 'string')) return `must be one of: ${literals.join(', ')}`
-  if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) return `must NOT have more than ${schema.maxLength} characters`
-  if (typeof schema.minLength === 'number' && value.length < schema.minLength) return `must NOT have fewer than ${schema.minLength} characters`
-  return schema === EmailSchema || column === 'email' ? 'is not a valid email address' : 'has characters or a form that is not allowed'
+  if (typeof schema.maxLength === 'number' && value.length > schema.maxLength)
+    return `must NOT have more than ${schema.maxLength} characters`
+  if (typeof schema.minLength === 'number' && value.length < schema.minLength)
+    return `must NOT have fewer than ${schema.minLength} characters`
+  return schema === EmailSchema || column === 'email'
+    ? 'is not a valid email address'
+    : 'has characters or a form that is not allowed'
 }
 
 /** Checks the cells of `columns`: empty ones are `optional` (undefined) or "is required". */
-function read(layout: Layout, cells: string[], errors: FieldError[], column: string, schema: TSchema, optional = false): string | undefined {
+function read(
+  layout: Layout,
+  cells: string[],
+  errors: FieldError[],
+  column: string,
+  schema: TSchema,
+  optional = false,
+): string | undefined {
   const value = cell(layout, cells, column)
   if (value === '') {
     if (!optional) errors.push({ path: `/${column}`, message: 'is required' })

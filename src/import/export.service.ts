@@ -1,16 +1,18 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+
 import { stringify } from 'csv-stringify'
 import type { Kysely } from 'kysely'
+
 import { listAccounts } from '../accounts/accounts.repository.ts'
 import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { Progress } from '../cli/progress.ts'
-import type { Database, Db } from '../db/database.ts'
 import { listSlotHoldersOfAccounts } from '../contacts/contacts.repository.ts'
+import type { Database, Db } from '../db/database.ts'
 import { defuseFormula } from '../lib/csv-formula.ts'
 import { listUsersOfAccounts } from '../users/users.repository.ts'
+import { type CsvFormat, SHEETS_COLUMNS, USERS_COLUMNS } from './csv-formats.ts'
 import { countAccounts, countUserRows } from './export.repository.ts'
-import { SHEETS_COLUMNS, USERS_COLUMNS, type CsvFormat } from './csv-formats.ts'
 
 /** Accounts read at a time: one query for them, one for their users or slots. */
 const PAGE = 1000
@@ -28,7 +30,10 @@ async function* pages(db: Db): AsyncGenerator<AccountRow[]> {
 /** A users file: each account's users in id order; an account without users gets a row of its own. */
 async function* userRecords(db: Db): AsyncGenerator<string[]> {
   for await (const accounts of pages(db)) {
-    const users = await listUsersOfAccounts(db, accounts.map((a) => a.id))
+    const users = await listUsersOfAccounts(
+      db,
+      accounts.map((a) => a.id),
+    )
     let i = 0
     for (const a of accounts) {
       const account = [a.id, a.name, a.locale]
@@ -43,9 +48,18 @@ async function* userRecords(db: Db): AsyncGenerator<string[]> {
 
 /** A sheets file: a row for every account, its holders as user ids, or the outside security address. */
 async function* sheetRecords(db: Db): AsyncGenerator<string[]> {
-  const column: Record<string, string> = { primary: 'primary', decisionMaker: 'decision_maker', onboarding: 'onboarding', security: 'security', technicalAdmin: 'technical_admin' }
+  const column: Record<string, string> = {
+    primary: 'primary',
+    decisionMaker: 'decision_maker',
+    onboarding: 'onboarding',
+    security: 'security',
+    technicalAdmin: 'technical_admin',
+  }
   for await (const accounts of pages(db)) {
-    const slots = await listSlotHoldersOfAccounts(db, accounts.map((a) => a.id))
+    const slots = await listSlotHoldersOfAccounts(
+      db,
+      accounts.map((a) => a.id),
+    )
     let i = 0
     for (const a of accounts) {
       const row = new Map<string, string>([['account_id', a.id]])
@@ -85,7 +99,12 @@ export async function exportCsv(
         opts.progress?.update(rows, total)
       }
       const columns = opts.format === 'users' ? USERS_COLUMNS : SHEETS_COLUMNS
-      await pipeline(Readable.from(counted()), stringify({ header: true, columns: [...columns], cast: { string: defuseFormula } }), opts.out, { end: opts.end ?? true })
+      await pipeline(
+        Readable.from(counted()),
+        stringify({ header: true, columns: [...columns], cast: { string: defuseFormula } }),
+        opts.out,
+        { end: opts.end ?? true },
+      )
       return { rows }
     })
 }

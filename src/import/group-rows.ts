@@ -1,9 +1,9 @@
 import type { FieldError } from '../lib/errors.ts'
-import { rejectGroup, type GroupResult, type ReadyRow } from './batch.ts'
+import { type GroupResult, type ReadyRow, rejectGroup } from './batch.ts'
 import type { Layout } from './csv-formats.ts'
 import { accountIdOf, type Parsed } from './csv-rows.ts'
 import type { SourceRecord } from './csv-source.ts'
-import { heldBack, problemOf, validationProblem, type RowProblem } from './rejects.ts'
+import { heldBack, problemOf, type RowProblem, validationProblem } from './rejects.ts'
 
 /** The rows of one account: what lands together or not at all. */
 export interface Group<P> {
@@ -33,7 +33,12 @@ export interface RowRules<P> {
  * appearing twice is caught on a resumed import too: its rows must be together (users file), or
  * it must be listed once (sheets file), else a rerun would not be idempotent.
  */
-export async function* groupRecords<P>(records: AsyncIterable<SourceRecord>, layout: Layout, rules: RowRules<P>, seen: Map<string, number>): AsyncGenerator<Group<P>> {
+export async function* groupRecords<P>(
+  records: AsyncIterable<SourceRecord>,
+  layout: Layout,
+  rules: RowRules<P>,
+  seen: Map<string, number>,
+): AsyncGenerator<Group<P>> {
   let current: SourceRecord[] = []
   let currentId = ''
   const finish = (): Group<P> => {
@@ -44,7 +49,8 @@ export async function* groupRecords<P>(records: AsyncIterable<SourceRecord>, lay
   }
   for await (const record of records) {
     const id = record.error ? '' : accountIdOf(layout, record.cells)
-    const joins = rules.rowsPerAccount === 'many' && current.length > 0 && !record.error && id === currentId && !current[0]!.error
+    const joins =
+      rules.rowsPerAccount === 'many' && current.length > 0 && !record.error && id === currentId && !current[0]!.error
     if (current.length > 0 && !joins) yield finish()
     current.push(record)
     currentId = id
@@ -52,9 +58,20 @@ export async function* groupRecords<P>(records: AsyncIterable<SourceRecord>, lay
   if (current.length > 0) yield finish()
 }
 
-function decide<P>(records: SourceRecord[], accountId: string, layout: Layout, rules: RowRules<P>, seen: Map<string, number>): Group<P> {
+function decide<P>(
+  records: SourceRecord[],
+  accountId: string,
+  layout: Layout,
+  rules: RowRules<P>,
+  seen: Map<string, number>,
+): Group<P> {
   const endLine = records[records.length - 1]!.endLine
-  const base = { accountId, endLine, size: records.length, ...(records[0]!.error ? { unreadable: records[0]!.line } : {}) }
+  const base = {
+    accountId,
+    endLine,
+    size: records.length,
+    ...(records[0]!.error ? { unreadable: records[0]!.line } : {}),
+  }
   const problems = new Map<number, RowProblem>()
   const ready: ReadyRow<P>[] = []
   const firstSeen = accountId === '' ? undefined : seen.get(accountId)
@@ -67,7 +84,13 @@ function decide<P>(records: SourceRecord[], accountId: string, layout: Layout, r
           : `The rows of account "${accountId}" must be together; it is on line ${firstSeen} already.`
       problems.set(r.line, problemOf('conflict', detail))
     } else if (r.cells.length !== layout.header.length) {
-      problems.set(r.line, problemOf('validation-failed', `The row has ${r.cells.length} fields where the header has ${layout.header.length}.`))
+      problems.set(
+        r.line,
+        problemOf(
+          'validation-failed',
+          `The row has ${r.cells.length} fields where the header has ${layout.header.length}.`,
+        ),
+      )
     } else {
       const parsed = rules.parse(layout, r.cells)
       if (parsed.errors) problems.set(r.line, validationProblem(parsed.errors as FieldError[]))

@@ -12,14 +12,27 @@ import { fromAppError } from './rejects.ts'
  * whatever is there (`If-Match: *`, under the account's lock); a sheet that is already what the
  * row says writes nothing.
  */
-export function createSheetsImporter({ contacts, ctx }: { contacts: Pick<ContactService, 'replaceSheetsIn'>; ctx: RequestContext }) {
+export function createSheetsImporter({
+  contacts,
+  ctx,
+}: {
+  contacts: Pick<ContactService, 'replaceSheetsIn'>
+  ctx: RequestContext
+}) {
   return async function applySheets(trx: Db, groups: ReadyRow<SheetsRow>[][]): Promise<GroupResult[]> {
     const rows = groups.map((g) => g[0]!)
-    const results = await contacts.replaceSheetsIn(trx, ctx, rows.map((r) => ({ accountId: r.value.accountId, input: r.value.sheet })))
+    const results = await contacts.replaceSheetsIn(
+      trx,
+      ctx,
+      rows.map((r) => ({ accountId: r.value.accountId, input: r.value.sheet })),
+    )
     return rows.map(({ line, cells }, i): GroupResult => {
       const r = results[i]!
       if ('problem' in r) return { rows: [{ line, cells, result: 'rejected', problem: fromAppError(r.problem) }] }
-      return { rows: [{ line, cells, result: r.changed ? 'changed' : 'unchanged' }], tally: { sheetsChanged: r.changed ? 1 : 0 } }
+      return {
+        rows: [{ line, cells, result: r.changed ? 'changed' : 'unchanged' }],
+        tally: { sheetsChanged: r.changed ? 1 : 0 },
+      }
     })
   }
 }

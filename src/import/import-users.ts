@@ -6,10 +6,9 @@ import type { AuditEntry } from '../audit/audit-events.ts'
 import type { Db } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { insertUsers, listUsersOfAccounts } from '../users/users.repository.ts'
-import type { UserService } from '../users/users.service.ts'
-import { toUser } from '../users/users.service.ts'
+import { toUser, type UserService } from '../users/users.service.ts'
 import type { NewUserRow, UserRow } from '../users/users.table.ts'
-import { rejectGroup, type GroupResult, type ReadyRow } from './batch.ts'
+import { type GroupResult, type ReadyRow, rejectGroup } from './batch.ts'
 import type { UsersRow } from './csv-rows.ts'
 import { heldBack, problemOf, type RowProblem } from './rejects.ts'
 
@@ -32,9 +31,21 @@ export function checkUsersGroup(rows: ReadyRow<UsersRow>[]): Map<number, RowProb
   for (const r of rows) {
     const v = r.value
     if (v.accountName !== first.value.accountName || (v.accountLocale ?? '') !== (first.value.accountLocale ?? '')) {
-      problems.set(r.line, problemOf('validation-failed', `/account_name and /account_locale must be the same on every row of account "${v.accountId}" (see line ${first.line}).`))
+      problems.set(
+        r.line,
+        problemOf(
+          'validation-failed',
+          `/account_name and /account_locale must be the same on every row of account "${v.accountId}" (see line ${first.line}).`,
+        ),
+      )
     } else if (v.user && seen.has(v.user.id)) {
-      problems.set(r.line, problemOf('conflict', `User "${v.user.id}" of account "${v.accountId}" is on line ${seen.get(v.user.id)} already.`))
+      problems.set(
+        r.line,
+        problemOf(
+          'conflict',
+          `User "${v.user.id}" of account "${v.accountId}" is on line ${seen.get(v.user.id)} already.`,
+        ),
+      )
     }
     if (v.user && !seen.has(v.user.id)) seen.set(v.user.id, r.line)
   }
@@ -62,7 +73,11 @@ interface Plan {
 /** What a group asks for against what is stored, or the rows that make it impossible. */
 function plan(rows: ReadyRow<UsersRow>[], stored: AccountRow | undefined, storedUsers: UserRow[]): Plan | GroupResult {
   const a = rows[0]!.value
-  const account = !stored ? 'create' : stored.name !== a.accountName || (a.accountLocale && a.accountLocale !== stored.locale) ? 'update' : 'same'
+  const account = !stored
+    ? 'create'
+    : stored.name !== a.accountName || (a.accountLocale && a.accountLocale !== stored.locale)
+      ? 'update'
+      : 'same'
   const byId = new Map(storedUsers.map((u) => [u.id, u]))
   const p: Plan = { rows, account, newUsers: [], changedUsers: [] }
   for (const { value } of rows) {
@@ -102,28 +117,50 @@ export function createUsersImporter({ users, ctx }: { users: Pick<UserService, '
     const ids = groups.map((g) => g.at(0)!.value.accountId)
     const stored = new Map((await lockAccounts(trx, ids)).map((a) => [a.id, a]))
     const storedUsers = new Map<string, UserRow[]>()
-    for (const u of await listUsersOfAccounts(trx, ids)) storedUsers.set(u.account_id, [...(storedUsers.get(u.account_id) ?? []), u])
-    const plans = groups.map((g) => plan(g, stored.get(g[0]!.value.accountId), storedUsers.get(g[0]!.value.accountId) ?? []))
+    for (const u of await listUsersOfAccounts(trx, ids))
+      storedUsers.set(u.account_id, [...(storedUsers.get(u.account_id) ?? []), u])
+    const plans = groups.map((g) =>
+      plan(g, stored.get(g[0]!.value.accountId), storedUsers.get(g[0]!.value.accountId) ?? []),
+    )
     const ok = plans.filter((p): p is Plan => 'account' in p)
 
     const audits: AuditEntry[] = []
     const creates = ok.filter((p) => p.account === 'create')
     const created = await insertAccounts(
       trx,
-      creates.map((p) => ({ id: p.rows[0]!.value.accountId, name: p.rows[0]!.value.accountName, locale: p.rows[0]!.value.accountLocale ?? 'en', allowed_email_domains: null, contacts_reviewed_at: null })),
+      creates.map((p) => ({
+        id: p.rows[0]!.value.accountId,
+        name: p.rows[0]!.value.accountName,
+        locale: p.rows[0]!.value.accountLocale ?? 'en',
+        allowed_email_domains: null,
+        contacts_reviewed_at: null,
+      })),
     )
-    for (const row of created) audits.push({ accountId: row.id, action: 'account.created', before: null, after: toAccount(row) })
+    for (const row of created)
+      audits.push({ accountId: row.id, action: 'account.created', before: null, after: toAccount(row) })
     for (const p of ok.filter((q) => q.account === 'update')) {
       const { accountId, accountName, accountLocale } = p.rows[0]!.value
-      const after = await updateAccount(trx, accountId, { name: accountName, ...(accountLocale ? { locale: accountLocale } : {}) })
-      await appendAuditEvent(trx, ctx, { accountId, action: 'account.updated', before: toAccount(stored.get(accountId)!), after: toAccount(after!) })
+      const after = await updateAccount(trx, accountId, {
+        name: accountName,
+        ...(accountLocale ? { locale: accountLocale } : {}),
+      })
+      await appendAuditEvent(trx, ctx, {
+        accountId,
+        action: 'account.updated',
+        before: toAccount(stored.get(accountId)!),
+        after: toAccount(after!),
+      })
     }
     // changes before inserts: a new user may take the address an existing one gives up
     for (const p of ok) {
       for (const { id, ...input } of p.changedUsers) await users.putIn(trx, ctx, p.rows[0]!.value.accountId, id, input)
     }
-    const inserted = await insertUsers(trx, ok.flatMap((p) => p.newUsers.map((u) => newUserRow(p.rows[0]!.value.accountId, u))))
-    for (const row of inserted) audits.push({ accountId: row.account_id, action: 'user.created', before: null, after: toUser(row) })
+    const inserted = await insertUsers(
+      trx,
+      ok.flatMap((p) => p.newUsers.map((u) => newUserRow(p.rows[0]!.value.accountId, u))),
+    )
+    for (const row of inserted)
+      audits.push({ accountId: row.account_id, action: 'user.created', before: null, after: toUser(row) })
     await appendAuditEvents(trx, ctx, audits)
 
     return plans.map((p) => {

@@ -1,5 +1,7 @@
 import path from 'node:path'
+
 import type { Kysely } from 'kysely'
+
 import type { Progress } from '../cli/progress.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
 import type { Database } from '../db/database.ts'
@@ -8,12 +10,27 @@ import { isRetryable } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { isAppError } from '../lib/errors.ts'
 import type { UserService } from '../users/users.service.ts'
-import { emptyTally, inTransaction, rejectGroup, TALLY_KEYS, type ApplyGroups, type GroupResult, type Tally } from './batch.ts'
-import { checkpointPath, fileIdentity, loadCheckpoint, removeCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.ts'
-import { CsvFormatError, detectFormat, type CsvFormat, type Layout } from './csv-formats.ts'
+import {
+  type ApplyGroups,
+  emptyTally,
+  type GroupResult,
+  inTransaction,
+  rejectGroup,
+  type Tally,
+  TALLY_KEYS,
+} from './batch.ts'
+import {
+  type Checkpoint,
+  checkpointPath,
+  fileIdentity,
+  loadCheckpoint,
+  removeCheckpoint,
+  saveCheckpoint,
+} from './checkpoint.ts'
+import { type CsvFormat, CsvFormatError, detectFormat, type Layout } from './csv-formats.ts'
 import { parseSheetsRow, parseUsersRow } from './csv-rows.ts'
 import { readRecords } from './csv-source.ts'
-import { groupRecords, type Group, type RowRules } from './group-rows.ts'
+import { type Group, groupRecords, type RowRules } from './group-rows.ts'
 import { createSheetsImporter } from './import-sheets.ts'
 import { checkUsersGroup, createUsersImporter } from './import-users.ts'
 import { orderedBatches } from './ordered-batches.ts'
@@ -66,7 +83,6 @@ export interface ImportSummary {
   rejectsPath?: string
 }
 
-
 /** How many lines of unreadable rows the summary names. */
 const UNREADABLE_LINES_SHOWN = 5
 
@@ -77,17 +93,28 @@ interface Format<P> {
 
 function formatFor(layout: Layout, deps: ImportDeps, ctx: RequestContext): Format<unknown> {
   if (layout.format === 'users') {
-    return { rules: { rowsPerAccount: 'many', parse: parseUsersRow, check: checkUsersGroup }, apply: createUsersImporter({ users: deps.users, ctx }) } as Format<unknown>
+    return {
+      rules: { rowsPerAccount: 'many', parse: parseUsersRow, check: checkUsersGroup },
+      apply: createUsersImporter({ users: deps.users, ctx }),
+    } as Format<unknown>
   }
-  return { rules: { rowsPerAccount: 'one', parse: parseSheetsRow }, apply: createSheetsImporter({ contacts: deps.contacts, ctx }) } as Format<unknown>
+  return {
+    rules: { rowsPerAccount: 'one', parse: parseSheetsRow },
+    apply: createSheetsImporter({ contacts: deps.contacts, ctx }),
+  } as Format<unknown>
 }
 
 /** A database error that concerns one account's rows (a constraint), not the connection. */
 function accountProblem(e: unknown): RowProblem | undefined {
   if (isAppError(e)) return fromAppError(e)
   const pg = pgError(e)
-  if (pg?.code === '23505' && pg.constraint === 'users_active_email') return problemOf('conflict', 'Another active user of this account has this email address.')
-  if (pg?.code.startsWith('23')) return problemOf('conflict', 'The row conflicts with what is stored now (it changed during the import); import it again.')
+  if (pg?.code === '23505' && pg.constraint === 'users_active_email')
+    return problemOf('conflict', 'Another active user of this account has this email address.')
+  if (pg?.code.startsWith('23'))
+    return problemOf(
+      'conflict',
+      'The row conflicts with what is stored now (it changed during the import); import it again.',
+    )
   return undefined
 }
 
@@ -108,27 +135,44 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
   if (opts.restart) removeCheckpoint(file)
   else if (!dryRun) {
     const found = loadCheckpoint(file, identity)
-    if (found.stale) opts.notice?.(`Ignoring ${checkpointPath(file)}: it belongs to another version of the file. Starting from the top.`)
+    if (found.stale)
+      opts.notice?.(
+        `Ignoring ${checkpointPath(file)}: it belongs to another version of the file. Starting from the top.`,
+      )
     cp = found.checkpoint
   }
 
   // every byte is checked before anything lands: a file in another encoding is refused whole
   const { encoding, rows: fileRows } = await checkEncoding(file, opts.encoding, (m) => opts.notice?.(m))
   if (cp && (cp.encoding ?? 'utf-8') !== encoding.encoding) {
-    opts.notice?.(`Ignoring ${checkpointPath(file)}: that import read the file as ${cp.encoding ?? 'utf-8'}. Starting from the top.`)
+    opts.notice?.(
+      `Ignoring ${checkpointPath(file)}: that import read the file as ${cp.encoding ?? 'utf-8'}. Starting from the top.`,
+    )
     cp = undefined
   }
 
   const records = readRecords(file, encoding.encoding)
   const head = await records.next()
-  if (head.done || head.value.error) throw new CsvFormatError(head.done ? 'The file is empty: it needs a header line.' : `The header cannot be read: ${head.value.error}`)
+  if (head.done || head.value.error)
+    throw new CsvFormatError(
+      head.done ? 'The file is empty: it needs a header line.' : `The header cannot be read: ${head.value.error}`,
+    )
   const layout = detectFormat(head.value.cells)
   if (cp && cp.format !== layout.format) cp = undefined
   if (cp) opts.notice?.(`Resuming after line ${cp.line} (${checkpointPath(file)}); --restart starts over.`)
   const { rules, apply } = formatFor(layout, deps, ctx)
 
-  const rejects = openRejects(rejectsPath, layout.header, cp?.rejects.path === rejectsPath ? { resumeAtBytes: cp.rejects.bytes } : {})
-  const tally = { ...emptyTally(), ...(cp?.tally ?? {}) } as Tally & { changed: number; unchanged: number; rejected: number; unreadable: number }
+  const rejects = openRejects(
+    rejectsPath,
+    layout.header,
+    cp?.rejects.path === rejectsPath ? { resumeAtBytes: cp.rejects.bytes } : {},
+  )
+  const tally = { ...emptyTally(), ...(cp?.tally ?? {}) } as Tally & {
+    changed: number
+    unchanged: number
+    rejected: number
+    unreadable: number
+  }
   tally.changed ??= 0
   tally.unchanged ??= 0
   tally.rejected ??= 0
@@ -180,7 +224,16 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
     rows += n
     rowsThisRun += n
     if (!dryRun) {
-      saveCheckpoint(file, { version: 1, file: identity, encoding: encoding.encoding, format: layout.format, line: groups.at(-1)!.endLine, rows, rejects: { path: rejectsPath, bytes: rejects.bytes() }, tally })
+      saveCheckpoint(file, {
+        version: 1,
+        file: identity,
+        encoding: encoding.encoding,
+        format: layout.format,
+        line: groups.at(-1)!.endLine,
+        rows,
+        rejects: { path: rejectsPath, bytes: rejects.bytes() },
+        tally,
+      })
     }
     opts.progress?.update(rowsThisRun, Math.max(total, rowsThisRun))
   }
@@ -225,4 +278,3 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
     ...(rejected > 0 ? { rejectsPath } : {}),
   }
 }
-

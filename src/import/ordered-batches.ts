@@ -3,7 +3,11 @@
  * and hands their results to `settle` strictly in submission order. A checkpoint written from
  * `settle` therefore never claims a batch whose predecessor has not committed yet.
  */
-export function orderedBatches<B, R>(opts: { concurrency: number; run(batch: B): Promise<R>; settle(batch: B, result: R): void }) {
+export function orderedBatches<B, R>(opts: {
+  concurrency: number
+  run(batch: B): Promise<R>
+  settle(batch: B, result: R): void
+}) {
   const inflight = new Set<Promise<void>>()
   const done = new Map<number, { batch: B; result: R }>()
   let submitted = 0

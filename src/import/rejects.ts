@@ -1,7 +1,9 @@
 import fs from 'node:fs'
+
 import { stringify } from 'csv-stringify/sync'
+
 import { defuseFormula } from '../lib/csv-formula.ts'
-import { AppError, ERRORS, type ErrorCode, type FieldError } from '../lib/errors.ts'
+import { type AppError, type ErrorCode, ERRORS, type FieldError } from '../lib/errors.ts'
 import { REJECT_COLUMNS } from './csv-formats.ts'
 
 /** Why a row did not land: the API's problem (code, title, detail) for the same input. */

@@ -1,6 +1,7 @@
 import { isAscii, isUtf8 } from 'node:buffer'
 import fs from 'node:fs'
 import path from 'node:path'
+
 import { CsvFormatError } from './csv-formats.ts'
 
 /*
@@ -30,7 +31,9 @@ export function encodingNamed(label: string): string {
   try {
     return new TextDecoder(label.replace(/^cp(125\d)$/i, 'windows-$1')).encoding
   } catch {
-    throw new CsvFormatError(`--encoding "${label}" is not an encoding this importer knows; it reads ${COMMON_ENCODINGS.join(', ')} and the other WHATWG encodings.`)
+    throw new CsvFormatError(
+      `--encoding "${label}" is not an encoding this importer knows; it reads ${COMMON_ENCODINGS.join(', ')} and the other WHATWG encodings.`,
+    )
   }
 }
 
@@ -50,7 +53,7 @@ const isUtf16 = (encoding: string) => encoding.startsWith('utf-16')
  * off by the end of `buf` counts as invalid only when `final`.
  */
 function invalidUtf8At(buf: Uint8Array, final: boolean): number {
-  for (let i = 0; i < buf.length; ) {
+  for (let i = 0; i < buf.length;) {
     const b = buf[i]!
     if (b < 0x80) {
       i++
@@ -147,7 +150,9 @@ export async function checkFile(file: string, chosen: FileEncoding): Promise<{ r
       try {
         text = chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode()
       } catch {
-        throw new CsvFormatError(`The file is not valid ${chosen.encoding} (${chosen.because === '--encoding' ? 'as --encoding said' : 'as its byte-order mark says'}): after line ${(lines + 1).toLocaleString('en-US')} it has bytes that encoding cannot have. Nothing was imported.`)
+        throw new CsvFormatError(
+          `The file is not valid ${chosen.encoding} (${chosen.because === '--encoding' ? 'as --encoding said' : 'as its byte-order mark says'}): after line ${(lines + 1).toLocaleString('en-US')} it has bytes that encoding cannot have. Nothing was imported.`,
+        )
       }
       for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++
       if (text.length > 0) {
@@ -158,7 +163,10 @@ export async function checkFile(file: string, chosen: FileEncoding): Promise<{ r
     for await (const chunk of fs.createReadStream(file) as AsyncIterable<Buffer>) read(chunk)
     read()
   }
-  return { rows: Math.max(0, lines + (lastLf || !sawText ? 0 : 1) - 1), alsoUtf8: chosen.encoding !== 'utf-8' && alsoUtf8 && nonAscii }
+  return {
+    rows: Math.max(0, lines + (lastLf || !sawText ? 0 : 1) - 1),
+    alsoUtf8: chosen.encoding !== 'utf-8' && alsoUtf8 && nonAscii,
+  }
 }
 
 /**
@@ -173,7 +181,9 @@ function refuseUnmarkedUtf16(head: Buffer, chosen: FileEncoding): void {
   for (let i = 0; i < sample.length; i++) if (sample[i] === 0) i % 2 === 0 ? even++ : odd++
   if (even + odd === 0 || even + odd < sample.length / 4) return
   const guess = odd > even ? 'utf-16le' : 'utf-16be'
-  throw new CsvFormatError(`The file looks like ${guess.toUpperCase()} without a byte-order mark (a NUL byte beside each letter): import it with --encoding ${guess}. Nothing was imported.`)
+  throw new CsvFormatError(
+    `The file looks like ${guess.toUpperCase()} without a byte-order mark (a NUL byte beside each letter): import it with --encoding ${guess}. Nothing was imported.`,
+  )
 }
 
 /** The file's text, decoded piece by piece (the byte-order mark dropped). */
@@ -184,7 +194,9 @@ export async function* decodeFile(file: string, encoding: string): AsyncGenerato
       return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode()
     } catch {
       // checkFile passed it: the file was written to since (the checkpoint holds what has landed)
-      throw new CsvFormatError(`The file changed while it was imported: it now has bytes that ${encoding} cannot have. Fix it and import it again.`)
+      throw new CsvFormatError(
+        `The file changed while it was imported: it now has bytes that ${encoding} cannot have. Fix it and import it again.`,
+      )
     }
   }
   for await (const chunk of fs.createReadStream(file) as AsyncIterable<Buffer>) {
@@ -216,14 +228,22 @@ function firstBytes(file: string): Buffer {
  * The import's first pass: decides the file's encoding (telling `notice` which, and why), refuses
  * a file not valid in it (a CsvFormatError), and counts its rows for the progress bar.
  */
-export async function checkEncoding(file: string, label: string | undefined, notice: (message: string) => void): Promise<{ encoding: FileEncoding; rows: number }> {
+export async function checkEncoding(
+  file: string,
+  label: string | undefined,
+  notice: (message: string) => void,
+): Promise<{ encoding: FileEncoding; rows: number }> {
   const name = path.basename(file)
   const head = firstBytes(file)
   const encoding = chooseEncoding(head, label)
-  if (label !== undefined && encoding.because === 'byte-order mark') notice(`${name} starts with a ${encoding.encoding} byte-order mark, which --encoding ${label} does not override.`)
+  if (label !== undefined && encoding.because === 'byte-order mark')
+    notice(`${name} starts with a ${encoding.encoding} byte-order mark, which --encoding ${label} does not override.`)
   refuseUnmarkedUtf16(head, encoding)
   notice(`Reading ${name} as ${encoding.encoding.toUpperCase()} (${BECAUSE[encoding.because]}).`)
   const { rows, alsoUtf8 } = await checkFile(file, encoding)
-  if (alsoUtf8) notice(`Warning: ${name} is valid UTF-8, with letters outside ASCII; read as ${encoding.encoding}, each of them becomes two or three (ä as "Ã¤"). If it is UTF-8, import it without --encoding.`)
+  if (alsoUtf8)
+    notice(
+      `Warning: ${name} is valid UTF-8, with letters outside ASCII; read as ${encoding.encoding}, each of them becomes two or three (ä as "Ã¤"). If it is UTF-8, import it without --encoding.`,
+    )
   return { encoding, rows }
 }

@@ -14,4 +14,5 @@ const RISKY = /^'*[=+\-@\t\r]/
 export const defuseFormula = (value: string): string => (RISKY.test(value) ? `'${value}` : value)
 
 /** The inverse of `defuseFormula`, for the import: strips exactly the quote it would have added. */
-export const restoreFormula = (value: string): string => (value.startsWith("'") && RISKY.test(value) ? value.slice(1) : value)
+export const restoreFormula = (value: string): string =>
+  value.startsWith("'") && RISKY.test(value) ? value.slice(1) : value

@@ -8,7 +8,13 @@ export function ipv6Bytes(address: string): number[] {
   }
   const gap = a.indexOf('::')
   const head = (gap < 0 ? a : a.slice(0, gap)).split(':').filter(Boolean)
-  const tail = gap < 0 ? [] : a.slice(gap + 2).split(':').filter(Boolean)
+  const tail =
+    gap < 0
+      ? []
+      : a
+          .slice(gap + 2)
+          .split(':')
+          .filter(Boolean)
   const groups = [...head, ...Array<string>(8 - head.length - tail.length).fill('0'), ...tail]
   return groups.flatMap((g) => {
     const n = Number.parseInt(g, 16)

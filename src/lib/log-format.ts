@@ -23,7 +23,8 @@ function pairs(obj: Record<string, unknown>, prefix: string, out: string[], stac
     if (!prefix && PLACED.has(key)) continue
     const name = `${prefix}${key}`
     if (key === 'stack' && typeof value === 'string') stacks.push(value)
-    else if (value !== null && typeof value === 'object' && !Array.isArray(value)) pairs(value as Record<string, unknown>, `${name}.`, out, stacks)
+    else if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      pairs(value as Record<string, unknown>, `${name}.`, out, stacks)
     else if (value !== undefined) out.push(`${name}=${show(value)}`)
   }
 }
@@ -66,6 +67,9 @@ export function prettyLogStream(out: Writable): Writable {
  * Where logs go for a LOG_FORMAT: the pretty stream over stdout for `pretty`, and for `auto` when
  * stdout is a terminal; undefined means pino's own JSON to stdout.
  */
-export function logStream(format: 'auto' | 'json' | 'pretty', stdout: Writable & { isTTY?: boolean } = process.stdout): Writable | undefined {
+export function logStream(
+  format: 'auto' | 'json' | 'pretty',
+  stdout: Writable & { isTTY?: boolean } = process.stdout,
+): Writable | undefined {
   return format === 'pretty' || (format === 'auto' && stdout.isTTY === true) ? prettyLogStream(stdout) : undefined
 }

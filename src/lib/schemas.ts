@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { type Static, type TSchema, Type } from '@sinclair/typebox'
 
 /** Ids chosen by callers or made by us (docs/PRODUCT.md, "Accounts" and "Users"). */
 export const IdSchema = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', minLength: 1, maxLength: 64 })
@@ -39,11 +39,19 @@ const ENCODED_WORD = '=\\?[^?\\s]+\\?[bBqQ]\\?[^?\\s]*\\?='
  * above, and no encoded-word (what we send is encoded by us, never taken as already encoded).
  */
 export const LineSchema = (opts: { minLength?: number; maxLength: number }) =>
-  Type.String({ minLength: opts.minLength ?? 1, maxLength: opts.maxLength, pattern: `^(?!.*${ENCODED_WORD})[^${NOT_IN_A_LINE}]*$` })
+  Type.String({
+    minLength: opts.minLength ?? 1,
+    maxLength: opts.maxLength,
+    pattern: `^(?!.*${ENCODED_WORD})[^${NOT_IN_A_LINE}]*$`,
+  })
 
 /** Text of a message body: any lines, but no NUL, which PostgreSQL text cannot hold. */
 export const TextSchema = (opts: { minLength?: number; maxLength: number }) =>
-  Type.String({ ...(opts.minLength !== undefined ? { minLength: opts.minLength } : {}), maxLength: opts.maxLength, pattern: '^[^\\u0000]*$' })
+  Type.String({
+    ...(opts.minLength !== undefined ? { minLength: opts.minLength } : {}),
+    maxLength: opts.maxLength,
+    pattern: '^[^\\u0000]*$',
+  })
 
 export const LocaleSchema = Type.Union([Type.Literal('en'), Type.Literal('fi')])
 
@@ -68,7 +76,10 @@ export const ProblemSchema = Type.Object(
     errors: Type.Optional(
       Type.Array(
         Type.Object(
-          { path: Type.String({ maxLength: PROBLEM_LIMITS.path }), message: Type.String({ maxLength: PROBLEM_LIMITS.message }) },
+          {
+            path: Type.String({ maxLength: PROBLEM_LIMITS.path }),
+            message: Type.String({ maxLength: PROBLEM_LIMITS.message }),
+          },
           { additionalProperties: false },
         ),
         { maxItems: PROBLEM_LIMITS.errors },
@@ -93,7 +104,10 @@ export const PageQuerySchema = Type.Object(
 
 /** A page of a cursor-paginated list: `nextCursor` is null on the last page. */
 export const PageSchema = <T extends TSchema>(item: T) =>
-  Type.Object({ data: Type.Array(Type.Ref(item), { maxItems: PAGE_MAX }), nextCursor: Type.Union([CursorSchema, Type.Null()]) })
+  Type.Object({
+    data: Type.Array(Type.Ref(item), { maxItems: PAGE_MAX }),
+    nextCursor: Type.Union([CursorSchema, Type.Null()]),
+  })
 
 /** An object that refuses unknown fields, as every request body must (docs/PRODUCT.md, "The API": bad input). */
 export const Strict = <T extends Parameters<typeof Type.Object>[0]>(props: T, opts: object = {}) =>

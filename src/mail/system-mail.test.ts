@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { LOCALES, formatDate, listJoin } from '../i18n/labels.ts'
+
+import { formatDate, listJoin, LOCALES } from '../i18n/labels.ts'
 import { escapeHtml, renderSystemMail, type SystemMail } from './system-mail.ts'
 
 const expiresAt = new Date('2026-11-27T12:00:00Z')
@@ -8,7 +9,13 @@ const expiresAt = new Date('2026-11-27T12:00:00Z')
 /** One of each kind, with the slot each should name in Finnish (the seed's wording). */
 const SAMPLES: Array<{ mail: SystemMail; fiWords: string[] }> = [
   {
-    mail: { kind: 'verify-email', accountName: 'Acme Oy', email: 'sec@example.com', link: 'https://contacts.example.com/verify?t=abc', expiresAt },
+    mail: {
+      kind: 'verify-email',
+      accountName: 'Acme Oy',
+      email: 'sec@example.com',
+      link: 'https://contacts.example.com/verify?t=abc',
+      expiresAt,
+    },
     fiWords: ['turvallisuusyhteyshenkilö'],
   },
   {
@@ -23,15 +30,32 @@ const SAMPLES: Array<{ mail: SystemMail; fiWords: string[] }> = [
     fiWords: ['päätöksentekijä ja turvallisuusyhteyshenkilö'],
   },
   {
-    mail: { kind: 'slots-vacated', accountName: 'Acme Oy', userName: 'Matti', slots: ['primary', 'technicalAdmin'], settingsUrl: 'https://x.example/ui' },
+    mail: {
+      kind: 'slots-vacated',
+      accountName: 'Acme Oy',
+      userName: 'Matti',
+      slots: ['primary', 'technicalAdmin'],
+      settingsUrl: 'https://x.example/ui',
+    },
     fiWords: ['Ensisijainen tilin yhteyshenkilö', 'Tekninen ylläpitäjä', 'Tili ja laskutus > Yritystiedot'],
   },
   {
-    mail: { kind: 'contacts-review', accountName: 'Acme Oy', lastReviewedAt: expiresAt, settingsUrl: 'https://x.example/ui' },
+    mail: {
+      kind: 'contacts-review',
+      accountName: 'Acme Oy',
+      lastReviewedAt: expiresAt,
+      settingsUrl: 'https://x.example/ui',
+    },
     fiWords: ['Ensisijainen tiliyhteyshenkilö', 'laskutusyhteyshenkilöt', '27.11.2026'],
   },
   {
-    mail: { kind: 'test-message', accountName: 'Acme Oy', category: 'onboarding', recipientName: 'Liisa', slots: ['onboarding', 'billing'] },
+    mail: {
+      kind: 'test-message',
+      accountName: 'Acme Oy',
+      category: 'onboarding',
+      recipientName: 'Liisa',
+      slots: ['onboarding', 'billing'],
+    },
     fiWords: ['käyttöönoton yhteyshenkilö ja laskutusyhteyshenkilö', '[Testi]'],
   },
 ]
@@ -54,7 +78,14 @@ describe('[mail] system mail', () => {
   }
 
   test('[mail] contact-changed with an emptied slot says so in both locales', () => {
-    const mail: SystemMail = { kind: 'contact-changed', accountName: 'A', slots: ['security'], previousName: 'M', newHolder: null, changedBy: 'X' }
+    const mail: SystemMail = {
+      kind: 'contact-changed',
+      accountName: 'A',
+      slots: ['security'],
+      previousName: 'M',
+      newHolder: null,
+      changedBy: 'X',
+    }
     assert.match(renderSystemMail(mail, 'en').text, /this role is now empty/)
     assert.match(renderSystemMail(mail, 'fi').text, /tehtävä on nyt vapaana/)
     assert.equal(renderSystemMail(mail, 'fi').subject, 'Et ole enää tilin A turvallisuusyhteyshenkilö')
@@ -71,19 +102,39 @@ describe('[mail] system mail', () => {
 
   test('[mail] account name is HTML-escaped and CR/LF never reach the subject', () => {
     for (const l of LOCALES) {
-      const xss = renderSystemMail({ kind: 'contacts-review', accountName: '<script>alert(1)</script>', lastReviewedAt: null, settingsUrl: 'https://x.example/ui' }, l)
+      const xss = renderSystemMail(
+        {
+          kind: 'contacts-review',
+          accountName: '<script>alert(1)</script>',
+          lastReviewedAt: null,
+          settingsUrl: 'https://x.example/ui',
+        },
+        l,
+      )
       assert.ok(!xss.html.includes('<script>'))
       assert.ok(xss.html.includes('&#60;script&#62;alert(1)&#60;/script&#62;'))
       assert.ok(xss.text.includes('<script>'), 'the text part is plain text, not escaped')
 
-      const inj = renderSystemMail({ kind: 'verify-email', accountName: 'Acme\r\nBcc: x@y', email: 'a@b.c', link: 'https://x.example/v', expiresAt }, l)
+      const inj = renderSystemMail(
+        {
+          kind: 'verify-email',
+          accountName: 'Acme\r\nBcc: x@y',
+          email: 'a@b.c',
+          link: 'https://x.example/v',
+          expiresAt,
+        },
+        l,
+      )
       assert.doesNotMatch(inj.subject, /[\r\n]/)
       assert.ok(inj.subject.includes('Acme Bcc: x@y'))
     }
   })
 
   test('[mail] a non-web link is shown as text, never as an anchor', () => {
-    const r = renderSystemMail({ kind: 'contacts-review', accountName: 'A', lastReviewedAt: null, settingsUrl: 'javascript:alert(1)' }, 'en')
+    const r = renderSystemMail(
+      { kind: 'contacts-review', accountName: 'A', lastReviewedAt: null, settingsUrl: 'javascript:alert(1)' },
+      'en',
+    )
     assert.ok(!r.html.includes('href='))
   })
 

@@ -6,14 +6,14 @@
  */
 import type { SlotName } from '../contacts/contact-slots.ts'
 import {
+  type Category,
   CATEGORY_LABELS,
+  formatDate,
+  listJoin,
+  type Locale,
   PAGE_LABELS,
   SLOT_LABELS,
   SLOT_NOUNS,
-  formatDate,
-  listJoin,
-  type Category,
-  type Locale,
 } from '../i18n/labels.ts'
 
 export type SystemMail =
@@ -59,7 +59,10 @@ export function escapeHtml(value: string): string {
  * subject or a fake paragraph in the body) and Unicode line/paragraph separators become spaces.
  */
 function oneLine(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/ {2,}/g, ' ').trim()
+  return value
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim()
 }
 
 /** Every string field of the mail, made one line before any of it is used. */
@@ -73,11 +76,15 @@ function cleaned<M extends SystemMail>(mail: M): M {
 function slotNouns(slots: readonly SlotName[], locale: Locale): string {
   const unique = [...new Set(slots)]
   if (unique.length === 0) return locale === 'fi' ? 'yhteyshenkilö' : 'contact'
-  return listJoin(unique.map((s) => SLOT_NOUNS[locale][s]), locale)
+  return listJoin(
+    unique.map((s) => SLOT_NOUNS[locale][s]),
+    locale,
+  )
 }
 
 /** Where an admin sets contacts, named as the settings page names it: "Account & Billing > Company information". */
-const settingsPath = (locale: Locale) => `${PAGE_LABELS[locale].accountAndBilling} > ${PAGE_LABELS[locale].companyInformation}`
+const settingsPath = (locale: Locale) =>
+  `${PAGE_LABELS[locale].accountAndBilling} > ${PAGE_LABELS[locale].companyInformation}`
 
 type Drafters = { [K in SystemMailKind]: Record<Locale, (mail: Extract<SystemMail, { kind: K }>) => Draft> }
 
@@ -203,7 +210,10 @@ const DRAFTS: Drafters = {
         {
           text: 'The primary account contact and the billing contacts receive essential updates about your account, and the role-specific contacts receive the messages that concern their roles. Keep them up to date so that you do not miss critical messages.',
         },
-        { text: `Check the contacts under ${settingsPath('en')} and confirm that they are up to date:`, link: m.settingsUrl },
+        {
+          text: `Check the contacts under ${settingsPath('en')} and confirm that they are up to date:`,
+          link: m.settingsUrl,
+        },
       ],
     }),
     fi: (m) => ({
@@ -218,7 +228,10 @@ const DRAFTS: Drafters = {
         {
           text: 'Ensisijainen tiliyhteyshenkilö ja laskutusyhteyshenkilöt saavat tiliä koskevat olennaiset päivitykset, ja roolikohtaiset yhteyshenkilöt saavat juuri heidän rooliaan koskevat viestit. On suositeltavaa päivittää nämä tiedot säännöllisesti, jotta et jää paitsi kriittisistä viesteistä.',
         },
-        { text: `Tarkista yhteyshenkilöt kohdassa ${settingsPath('fi')} ja vahvista, että ne ovat ajan tasalla:`, link: m.settingsUrl },
+        {
+          text: `Tarkista yhteyshenkilöt kohdassa ${settingsPath('fi')} ja vahvista, että ne ovat ajan tasalla:`,
+          link: m.settingsUrl,
+        },
       ],
     }),
   },

@@ -13,7 +13,14 @@ import { renderSystemMail, type SystemMail } from './system-mail.ts'
 export async function queueMailTo(
   db: Db,
   ctx: RequestContext,
-  m: { id?: string; accountId: string; category: string; to: { email: string; name: string | null; userId?: string | null }; locale: Locale; mail: SystemMail },
+  m: {
+    id?: string
+    accountId: string
+    category: string
+    to: { email: string; name: string | null; userId?: string | null }
+    locale: Locale
+    mail: SystemMail
+  },
 ): Promise<string> {
   const rendered = renderSystemMail(m.mail, m.locale)
   // a caller that ties a row of its own to the mail (a verification) chooses the id

@@ -1,7 +1,8 @@
-import { sql, type RawBuilder } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
+
 import type { Db } from '../db/database.ts'
+import { type Recipient, resolveRecipientsSql } from '../routing/recipients.sql.ts'
 import type { CategoryRule } from '../routing/routing-policy.ts'
-import { resolveRecipientsSql, type Recipient } from '../routing/recipients.sql.ts'
 
 export interface FanOut {
   category: string
@@ -68,7 +69,18 @@ export async function fanOut(
  */
 export async function queueSystemMail(
   db: Db,
-  m: { accountId: string; id: string; category: string; subject: string; text: string; html: string; to: Recipient[]; maxAttempts: number; requestId: string | null; actor: { type: string; id: string } },
+  m: {
+    accountId: string
+    id: string
+    category: string
+    subject: string
+    text: string
+    html: string
+    to: Recipient[]
+    maxAttempts: number
+    requestId: string | null
+    actor: { type: string; id: string }
+  },
 ): Promise<void> {
   await sql`
     with n as (
@@ -79,5 +91,7 @@ export async function queueSystemMail(
     )
     insert into deliveries (account_id, id, channel, notification_id, recipient, recipient_name, max_attempts)
     select n.account_id, n.id || '.' || (t.i - 1), 'email', n.id, t.email, t.name, ${m.maxAttempts}
-    from n, unnest(${m.to.map((r) => r.email)}::text[], ${m.to.map((r) => r.name)}::text[]) with ordinality as t(email, name, i)`.execute(db)
+    from n, unnest(${m.to.map((r) => r.email)}::text[], ${m.to.map((r) => r.name)}::text[]) with ordinality as t(email, name, i)`.execute(
+    db,
+  )
 }

@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+
 import type { Db } from '../db/database.ts'
 import type { DeliveryRow } from '../delivery/deliveries.table.ts'
 import type { NotificationRow } from './notifications.table.ts'
@@ -26,10 +27,16 @@ export const listDeliveriesOf = (db: Db, accountId: string, notificationIds: str
         .execute()
 
 /** Whether the account has had mail that reached nobody in the last `days` days. */
-export async function hasUndeliverable(db: Db, accountId: string, days: number): Promise<{ notifications: number; addresses: string[] }> {
+export async function hasUndeliverable(
+  db: Db,
+  accountId: string,
+  days: number,
+): Promise<{ notifications: number; addresses: string[] }> {
   const n = await sql<{ n: number }>`
     select count(*)::int as n from notifications
-    where account_id = ${accountId} and status = 'undeliverable' and created_at > now() - make_interval(days => ${days})`.execute(db)
+    where account_id = ${accountId} and status = 'undeliverable' and created_at > now() - make_interval(days => ${days})`.execute(
+    db,
+  )
   const a = await db.selectFrom('undeliverable_addresses').select('email').where('account_id', '=', accountId).execute()
   return { notifications: n.rows[0]?.n ?? 0, addresses: a.map((r) => r.email) }
 }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+
 import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
 import { bodyProblems, problems } from '../app/route-helpers.ts'
 import { PageQuerySchema } from '../lib/schemas.ts'
@@ -16,7 +17,10 @@ import type { NotificationService } from './notifications.service.ts'
 
 const tags = ['notifications']
 
-export const notificationRoutes: FastifyPluginAsyncTypebox<{ notifications: NotificationService }> = async (app, { notifications }) => {
+export const notificationRoutes: FastifyPluginAsyncTypebox<{ notifications: NotificationService }> = async (
+  app,
+  { notifications },
+) => {
   app.post(
     '/v1/accounts/:accountId/notifications',
     {
@@ -53,7 +57,8 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ notifications: Noti
         response: { 202: Type.Ref(SentNotificationSchema), ...bodyProblems(403, 404) },
       },
     },
-    async (req, reply) => reply.code(202).send(await notifications.sendTest(req.ctx(), req.params.accountId, req.body.category)),
+    async (req, reply) =>
+      reply.code(202).send(await notifications.sendTest(req.ctx(), req.params.accountId, req.body.category)),
   )
 
   app.get(

@@ -1,7 +1,17 @@
-import { Type, type Static } from '@sinclair/typebox'
-import { SENDABLE_CATEGORIES } from '../routing/routing-policy.ts'
+import { type Static, Type } from '@sinclair/typebox'
+
 import { SLOT_NAMES } from '../contacts/contact-slots.ts'
-import { DateTimeSchema, EmailSchema, IdSchema, INT32_MAX, LineSchema, PageSchema, Strict, TextSchema } from '../lib/schemas.ts'
+import {
+  DateTimeSchema,
+  EmailSchema,
+  IdSchema,
+  INT32_MAX,
+  LineSchema,
+  PageSchema,
+  Strict,
+  TextSchema,
+} from '../lib/schemas.ts'
+import { SENDABLE_CATEGORIES } from '../routing/routing-policy.ts'
 import { USER_NAME_MAX } from '../users/users.schemas.ts'
 
 /** The longest subject a notification takes. */
@@ -11,7 +21,10 @@ export const HTML_MAX = 500_000
 /** See `Recipients`. */
 const RECIPIENTS_MAX = 10_000
 
-export const CategorySchema = Type.Union(SENDABLE_CATEGORIES.map((c) => Type.Literal(c)), { $id: 'Category' })
+export const CategorySchema = Type.Union(
+  SENDABLE_CATEGORIES.map((c) => Type.Literal(c)),
+  { $id: 'Category' },
+)
 
 export const RecipientSchema = Type.Object(
   {
@@ -37,7 +50,7 @@ const Recipients = Type.Array(Type.Ref(RecipientSchema), { maxItems: RECIPIENTS_
 const NotificationIdSchema = Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_.-]+$' })
 
 const Fallback = Type.Union([Type.Literal('primary'), Type.Literal('super_admins'), Type.Null()], {
-  description: 'How recipients were found when the category\'s own slots were empty',
+  description: "How recipients were found when the category's own slots were empty",
 })
 
 export const RecipientsPreviewSchema = Type.Object(
@@ -56,7 +69,9 @@ export type SendNotification = Static<typeof SendNotificationSchema>
 export const TestNotificationSchema = Strict({ category: Type.Ref(CategorySchema) })
 
 export const NotificationStatusSchema = Type.Union(
-  ['queued', 'sending', 'delivered', 'partially_failed', 'failed', 'undeliverable', 'cancelled'].map((s) => Type.Literal(s)),
+  ['queued', 'sending', 'delivered', 'partially_failed', 'failed', 'undeliverable', 'cancelled'].map((s) =>
+    Type.Literal(s),
+  ),
 )
 
 export const SentNotificationSchema = Type.Object(
@@ -67,13 +82,21 @@ export type SentNotification = Static<typeof SentNotificationSchema>
 
 export const DeliverySchema = Type.Object(
   {
-    id: Type.String({ maxLength: 300, pattern: '^[A-Za-z0-9_.-]+$', description: "The notification's id and the recipient's" }),
+    id: Type.String({
+      maxLength: 300,
+      pattern: '^[A-Za-z0-9_.-]+$',
+      description: "The notification's id and the recipient's",
+    }),
     channel: Type.Literal('email'),
     recipient: EmailSchema,
     // cancelled: its broadcast was cancelled before it was sent
-    status: Type.Union(['queued', 'sending', 'retrying', 'delivered', 'failed', 'cancelled'].map((s) => Type.Literal(s))),
+    status: Type.Union(
+      ['queued', 'sending', 'retrying', 'delivered', 'failed', 'cancelled'].map((s) => Type.Literal(s)),
+    ),
     attempts: Type.Integer({ format: 'int32', minimum: 0, maximum: INT32_MAX }),
-    lastError: Type.Union([Type.String({ maxLength: 500 }), Type.Null()], { description: "The last failure's reason, cut at 500 characters" }),
+    lastError: Type.Union([Type.String({ maxLength: 500 }), Type.Null()], {
+      description: "The last failure's reason, cut at 500 characters",
+    }),
     deliveredAt: Type.Union([DateTimeSchema, Type.Null()]),
     nextAttemptAt: Type.Union([DateTimeSchema, Type.Null()]),
   },
@@ -83,7 +106,10 @@ export const DeliverySchema = Type.Object(
 export const NotificationSchema = Type.Object(
   {
     id: NotificationIdSchema,
-    category: Type.String({ maxLength: 64, description: 'A sendable category, or the system mail it is (verify_email, contacts_review)' }),
+    category: Type.String({
+      maxLength: 64,
+      description: 'A sendable category, or the system mail it is (verify_email, contacts_review)',
+    }),
     kind: Type.Union([Type.Literal('notification'), Type.Literal('system')]),
     subject: Type.String({ maxLength: SUBJECT_MAX }),
     isTest: Type.Boolean(),

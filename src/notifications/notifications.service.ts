@@ -1,28 +1,32 @@
-import { sql, type Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
+
 import { findAccount } from '../accounts/accounts.repository.ts'
 import { notFound } from '../accounts/accounts.service.ts'
+import type { SlotName } from '../contacts/contact-slots.ts'
 import type { Database } from '../db/database.ts'
+import { transaction } from '../db/transaction.ts'
 import type { DeliveryRow } from '../delivery/deliveries.table.ts'
-import { requestHash, withIdempotency, type IdempotentResult } from '../idempotency/idempotency.ts'
+import { type IdempotentResult, requestHash, withIdempotency } from '../idempotency/idempotency.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { AppError } from '../lib/errors.ts'
-import { toPage } from '../lib/page.ts'
 import { newId } from '../lib/ids.ts'
+import { toPage } from '../lib/page.ts'
 import { renderSystemMail } from '../mail/system-mail.ts'
-import { oneAccount, resolveRecipientsSql, type ResolvedAccount } from '../routing/recipients.sql.ts'
+import { oneAccount, type ResolvedAccount, resolveRecipientsSql } from '../routing/recipients.sql.ts'
 import type { RoutingPolicy, SendableCategory } from '../routing/routing-policy.ts'
-import { fanOut, type FanOut } from './fan-out.sql.ts'
+import { type FanOut, fanOut } from './fan-out.sql.ts'
 import * as repo from './notifications.repository.ts'
 import { setPersonalContent } from './notifications.repository.ts'
-import type { SlotName } from '../contacts/contact-slots.ts'
 import type { Notification, SendNotification, SentNotification } from './notifications.schemas.ts'
 import type { NotificationRow } from './notifications.table.ts'
-import { transaction } from '../db/transaction.ts'
 
 export const EMAIL_MAX_ATTEMPTS = 8
 
 /** A notification's status, from its deliveries. */
-function statusOf(row: Pick<NotificationRow, 'status'>, deliveries: Pick<DeliveryRow, 'status'>[]): Notification['status'] {
+function statusOf(
+  row: Pick<NotificationRow, 'status'>,
+  deliveries: Pick<DeliveryRow, 'status'>[],
+): Notification['status'] {
   if (row.status === 'undeliverable') return 'undeliverable'
   const count = (s: string) => deliveries.filter((d) => d.status === s).length
   if (deliveries.length > 0 && count('delivered') === deliveries.length) return 'delivered'
@@ -30,7 +34,9 @@ function statusOf(row: Pick<NotificationRow, 'status'>, deliveries: Pick<Deliver
   if (open === 0 && count('failed') > 0) return count('delivered') > 0 ? 'partially_failed' : 'failed'
   // its broadcast was cancelled: what was not sent by then never will be
   if (open === 0 && count('cancelled') > 0) return 'cancelled'
-  return count('sending') + count('delivered') + count('failed') > 0 || deliveries.some((d) => d.status === 'retrying') ? 'sending' : 'queued'
+  return count('sending') + count('delivered') + count('failed') > 0 || deliveries.some((d) => d.status === 'retrying')
+    ? 'sending'
+    : 'queued'
 }
 
 const toNotification = (row: NotificationRow, deliveries: DeliveryRow[]): Notification => ({
@@ -58,10 +64,19 @@ const toNotification = (row: NotificationRow, deliveries: DeliveryRow[]): Notifi
 
 export type NotificationService = ReturnType<typeof createNotificationService>
 
-export function createNotificationService(deps: { db: Kysely<Database>; policy: RoutingPolicy; onQueued?: () => void }) {
+export function createNotificationService(deps: {
+  db: Kysely<Database>
+  policy: RoutingPolicy
+  onQueued?: () => void
+}) {
   const { db, policy } = deps
 
-  async function queue(db: Kysely<Database> | Parameters<typeof fanOut>[0], ctx: RequestContext, accountId: string, n: Omit<FanOut, 'actor' | 'requestId' | 'maxAttempts'>): Promise<SentNotification> {
+  async function queue(
+    db: Kysely<Database> | Parameters<typeof fanOut>[0],
+    ctx: RequestContext,
+    accountId: string,
+    n: Omit<FanOut, 'actor' | 'requestId' | 'maxAttempts'>,
+  ): Promise<SentNotification> {
     const id = newId('ntf')
     const [row] = await fanOut(db, oneAccount(accountId), policy[n.category as SendableCategory], sql.val(id), {
       ...n,
@@ -89,16 +104,31 @@ export function createNotificationService(deps: { db: Kysely<Database>; policy: 
      * outbox), answering 202. With an Idempotency-Key, the same request again answers the first
      * result instead of sending twice.
      */
-    async send(ctx: RequestContext, accountId: string, input: SendNotification, idempotencyKey: string | undefined): Promise<IdempotentResult<SentNotification>> {
+    async send(
+      ctx: RequestContext,
+      accountId: string,
+      input: SendNotification,
+      idempotencyKey: string | undefined,
+    ): Promise<IdempotentResult<SentNotification>> {
       const run = async (trx: Parameters<typeof fanOut>[0]) => ({
         status: 202,
-        body: await queue(trx, ctx, accountId, { category: input.category, subject: input.subject, text: input.text, html: input.html ?? null }),
+        body: await queue(trx, ctx, accountId, {
+          category: input.category,
+          subject: input.subject,
+          text: input.text,
+          html: input.html ?? null,
+        }),
       })
       if (!(await findAccount(db, accountId))) throw notFound(accountId)
       const result = idempotencyKey
         ? await withIdempotency(
             db,
-            { accountId, actorId: `${ctx.actor.type}:${ctx.actor.id}`, key: idempotencyKey, hash: requestHash('POST', `/v1/accounts/${accountId}/notifications`, input) },
+            {
+              accountId,
+              actorId: `${ctx.actor.type}:${ctx.actor.id}`,
+              key: idempotencyKey,
+              hash: requestHash('POST', `/v1/accounts/${accountId}/notifications`, input),
+            },
             run,
           )
         : await transaction(db, run)
@@ -124,7 +154,13 @@ export function createNotificationService(deps: { db: Kysely<Database>; policy: 
         )
       const sent = await transaction(db, async (trx) => {
         const generic = render({ name: null, email: '', slots: [] })
-        const sent = await queue(trx, ctx, accountId, { category, subject: generic.subject, text: generic.text, html: generic.html, isTest: true })
+        const sent = await queue(trx, ctx, accountId, {
+          category,
+          subject: generic.subject,
+          text: generic.text,
+          html: generic.html,
+          isTest: true,
+        })
         // each recipient is told their own reason
         for (const r of sent.recipients) await setPersonalContent(trx, accountId, sent.id, r.email, render(r))
         return sent
@@ -136,8 +172,17 @@ export function createNotificationService(deps: { db: Kysely<Database>; policy: 
     async list(accountId: string, page: { limit: number; cursor?: string | undefined }) {
       if (!(await findAccount(db, accountId))) throw notFound(accountId)
       const rows = await repo.listNotifications(db, accountId, { limit: page.limit + 1, cursor: page.cursor })
-      const deliveries = await repo.listDeliveriesOf(db, accountId, rows.slice(0, page.limit).map((r) => r.id))
-      return toPage(rows, page.limit, (r) => toNotification(r, deliveries.filter((d) => d.notification_id === r.id)))
+      const deliveries = await repo.listDeliveriesOf(
+        db,
+        accountId,
+        rows.slice(0, page.limit).map((r) => r.id),
+      )
+      return toPage(rows, page.limit, (r) =>
+        toNotification(
+          r,
+          deliveries.filter((d) => d.notification_id === r.id),
+        ),
+      )
     },
 
     async get(accountId: string, id: string): Promise<Notification> {

@@ -1,4 +1,5 @@
 import type { ColumnType, Selectable } from 'kysely'
+
 import type { Recipient } from '../routing/recipients.sql.ts'
 
 export interface NotificationsTable {

@@ -1,4 +1,5 @@
-import { sql, type RawBuilder } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
+
 import type { Db } from '../db/database.ts'
 
 /*
@@ -43,10 +44,11 @@ async function run(db: Db, query: RawBuilder<{ deleted: number; last: Date | str
  * as committed, so its parent is never picked while the worker settles it (which also locks the
  * parent: SKIP LOCKED passes it).
  */
-const pruneWithDeliveries = (table: 'notifications' | 'events', deliveryColumn: 'notification_id' | 'event_id') => (db: Db, r: BatchRange) =>
-  run(
-    db,
-    sql`
+const pruneWithDeliveries =
+  (table: 'notifications' | 'events', deliveryColumn: 'notification_id' | 'event_id') => (db: Db, r: BatchRange) =>
+    run(
+      db,
+      sql`
       with picked as (
         select p.account_id, p.id from ${sql.table(table)} p
         where p.created_at < ${r.before} and p.created_at >= ${r.from}
@@ -63,7 +65,7 @@ const pruneWithDeliveries = (table: 'notifications' | 'events', deliveryColumn: 
         returning t.created_at
       )
       select count(*)::int as deleted, max(created_at) as last from gone`,
-  )
+    )
 
 /** Deletes old notifications with their email deliveries; one still being sent stays. */
 export const pruneNotifications = pruneWithDeliveries('notifications', 'notification_id')

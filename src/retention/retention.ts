@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+
 import type { Database } from '../db/database.ts'
 import { IDEMPOTENCY_KEY_HOURS } from '../idempotency/idempotency.ts'
 import type { Clock } from '../lib/clock.ts'
@@ -70,7 +71,8 @@ export async function pruneTurn(
     ['events', repo.pruneEvents, ago(deps.retentionDays * DAY_MS)],
     ['idempotencyKeys', repo.pruneIdempotencyKeys, ago(IDEMPOTENCY_KEY_HOURS * HOUR_MS)],
   ]
-  if (deps.auditRetentionDays !== undefined) kinds.push(['auditEvents', repo.pruneAuditEvents, ago(deps.auditRetentionDays * DAY_MS)])
+  if (deps.auditRetentionDays !== undefined)
+    kinds.push(['auditEvents', repo.pruneAuditEvents, ago(deps.auditRetentionDays * DAY_MS)])
 
   const turn: PruneTurn = { notifications: 0, events: 0, idempotencyKeys: 0, auditEvents: 0, more: false, cursor: {} }
   for (const [kind, prune, before] of kinds) {
@@ -94,7 +96,10 @@ export async function pruneTurn(
  * oldest row again, so what was skipped meanwhile (in flight then, or locked by another worker)
  * is looked at again.
  */
-export function createPruner(deps: RetentionDeps, opts: { batchRows?: number; batchesPerTurn?: number } = {}): () => Promise<PruneTurn> {
+export function createPruner(
+  deps: RetentionDeps,
+  opts: { batchRows?: number; batchesPerTurn?: number } = {},
+): () => Promise<PruneTurn> {
   let cursor: PruneCursor = {}
   return async () => {
     const turn = await pruneTurn(deps, { ...opts, from: cursor })

@@ -1,5 +1,7 @@
-import { sql, type Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
+
 import type { Database } from '../db/database.ts'
+import { transaction } from '../db/transaction.ts'
 import type { Clock } from '../lib/clock.ts'
 import { newId } from '../lib/ids.ts'
 import { renderSystemMail } from '../mail/system-mail.ts'
@@ -8,7 +10,6 @@ import { EMAIL_MAX_ATTEMPTS } from '../notifications/notifications.service.ts'
 import { oneAccount } from '../routing/recipients.sql.ts'
 import type { RoutingPolicy } from '../routing/routing-policy.ts'
 import { emitEvent } from '../webhooks/events.ts'
-import { transaction } from '../db/transaction.ts'
 
 /** At most one reminder per account in this many days (docs/PRODUCT.md, "Routing: who receives what", review reminders). */
 export const REMINDER_GAP_DAYS = 30
@@ -42,7 +43,12 @@ export async function sendDueReviewReminders(
         .executeTakeFirst()
       if (!account) return true
       const mail = renderSystemMail(
-        { kind: 'contacts-review', accountName: account.name, lastReviewedAt: account.contacts_reviewed_at, settingsUrl: `${deps.publicUrl}/ui/` },
+        {
+          kind: 'contacts-review',
+          accountName: account.name,
+          lastReviewedAt: account.contacts_reviewed_at,
+          settingsUrl: `${deps.publicUrl}/ui/`,
+        },
         account.locale,
       )
       await fanOut(trx, oneAccount(account.id), deps.policy.contacts_review, sql.val(newId('ntf')), {
@@ -55,7 +61,9 @@ export async function sendDueReviewReminders(
         maxAttempts: EMAIL_MAX_ATTEMPTS,
       })
       await trx.updateTable('accounts').set({ review_reminded_at: now }).where('id', '=', account.id).execute()
-      await emitEvent(trx, account.id, 'contacts.review_due', { lastReviewedAt: account.contacts_reviewed_at?.toISOString() ?? null })
+      await emitEvent(trx, account.id, 'contacts.review_due', {
+        lastReviewedAt: account.contacts_reviewed_at?.toISOString() ?? null,
+      })
       return false
     })
     if (done) break

@@ -1,4 +1,5 @@
-import { sql, type RawBuilder } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
+
 import type { CategoryRule } from './routing-policy.ts'
 
 /** Who receives a category in one account, and why (docs/PRODUCT.md, "Routing: who receives what"). */

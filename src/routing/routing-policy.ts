@@ -1,14 +1,19 @@
 import fs from 'node:fs'
-import { Type, type Static } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
-import { SLOT_NAMES, type SlotName } from '../contacts/contact-slots.ts'
-import { ConfigError } from '../config/config.ts'
 
+import { type Static, Type } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+import { ConfigError } from '../config/config.ts'
+import { SLOT_NAMES, type SlotName } from '../contacts/contact-slots.ts'
 import { SENDABLE_CATEGORIES, type SendableCategory } from './categories.ts'
 
 export { SENDABLE_CATEGORIES, type SendableCategory }
 
-const SlotList = Type.Array(Type.Union(SLOT_NAMES.map((s) => Type.Literal(s))), { minItems: 1, maxItems: SLOT_NAMES.length, uniqueItems: true })
+const SlotList = Type.Array(Type.Union(SLOT_NAMES.map((s) => Type.Literal(s))), {
+  minItems: 1,
+  maxItems: SLOT_NAMES.length,
+  uniqueItems: true,
+})
 
 /** One category's rule: the slots it goes to, and the slots to use when all of those are empty. */
 export const CategoryRuleSchema = Type.Object(
@@ -23,12 +28,19 @@ export type CategoryRule = Static<typeof CategoryRuleSchema>
 
 /** A whole policy: every sendable category must have a rule (a partial file would silently drop mail). */
 export const RoutingPolicySchema = Type.Object(
-  Object.fromEntries(SENDABLE_CATEGORIES.map((c) => [c, CategoryRuleSchema])) as Record<SendableCategory, typeof CategoryRuleSchema>,
+  Object.fromEntries(SENDABLE_CATEGORIES.map((c) => [c, CategoryRuleSchema])) as Record<
+    SendableCategory,
+    typeof CategoryRuleSchema
+  >,
   { additionalProperties: false },
 )
 export type RoutingPolicy = Record<SendableCategory, CategoryRule>
 
-const rule = (to: SlotName[], fallback: SlotName[] | null, description: string): CategoryRule => ({ to, fallback, description })
+const rule = (to: SlotName[], fallback: SlotName[] | null, description: string): CategoryRule => ({
+  to,
+  fallback,
+  description,
+})
 
 /** The table of docs/PRODUCT.md, "Routing: who receives what". When the result is still empty the mail goes to the super admins. */
 export const DEFAULT_POLICY: RoutingPolicy = {
@@ -37,10 +49,22 @@ export const DEFAULT_POLICY: RoutingPolicy = {
   subscription: rule(['primary', 'billing'], null, 'Subscription changes: the primary and billing contacts'),
   renewal: rule(['primary', 'billing'], null, 'Renewals: the primary and billing contacts'),
   account_update: rule(['primary'], null, 'Important account notices: the primary contact'),
-  security: rule(['security', 'primary'], null, 'Security notices: the security contact (once verified) and the primary contact'),
+  security: rule(
+    ['security', 'primary'],
+    null,
+    'Security notices: the security contact (once verified) and the primary contact',
+  ),
   onboarding: rule(['onboarding'], ['primary'], 'Onboarding: the onboarding contact, else the primary contact'),
-  technical: rule(['technicalAdmin'], ['primary'], 'Technical notices: the technical administrator, else the primary contact'),
-  commercial: rule(['decisionMaker'], ['primary'], 'Commercial offers and decisions: the decision maker, else the primary contact'),
+  technical: rule(
+    ['technicalAdmin'],
+    ['primary'],
+    'Technical notices: the technical administrator, else the primary contact',
+  ),
+  commercial: rule(
+    ['decisionMaker'],
+    ['primary'],
+    'Commercial offers and decisions: the decision maker, else the primary contact',
+  ),
   contacts_review: rule(['primary'], null, 'Reminders to review the contacts: the primary contact'),
 }
 

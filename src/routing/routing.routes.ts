@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+
 import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
 import { problems, publicProblems } from '../app/route-helpers.ts'
+import { SLOT_NAMES } from '../contacts/contact-slots.ts'
 import { CategorySchema, RecipientsPreviewSchema } from '../notifications/notifications.schemas.ts'
 import type { NotificationService } from '../notifications/notifications.service.ts'
-import { SLOT_NAMES } from '../contacts/contact-slots.ts'
 import { SENDABLE_CATEGORIES } from './routing-policy.ts'
 
 /** A rule's slots as the policy file names them (routing-policy.ts), each at most once. */
@@ -25,7 +26,10 @@ const CategoriesSchema = Type.Object(
   { $id: 'Categories' },
 )
 
-export const routingRoutes: FastifyPluginAsyncTypebox<{ notifications: NotificationService }> = async (app, { notifications }) => {
+export const routingRoutes: FastifyPluginAsyncTypebox<{ notifications: NotificationService }> = async (
+  app,
+  { notifications },
+) => {
   app.get(
     '/v1/categories',
     {
@@ -34,7 +38,8 @@ export const routingRoutes: FastifyPluginAsyncTypebox<{ notifications: Notificat
         tags: ['routing'],
         operationId: 'listCategories',
         summary: 'The routing policy: which slots receive each category, and the fallback',
-        description: 'When a category reaches nobody through its slots and fallback, it goes to the account\'s super admins.',
+        description:
+          "When a category reaches nobody through its slots and fallback, it goes to the account's super admins.",
         security: [],
         response: { 200: CategoriesSchema, ...publicProblems() },
       },

@@ -1,12 +1,14 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+
 import fastifyStatic from '@fastify/static'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply } from 'fastify'
-import type { Services } from '../app/container.ts'
+
 import { CSRF_COOKIE, SESSION_COOKIE } from '../app/auth.plugin.ts'
+import type { Services } from '../app/container.ts'
 import { listEmlFiles } from '../delivery/transports/eml.transport.ts'
 import { AppError } from '../lib/errors.ts'
 import { newSecret } from '../lib/ids.ts'
@@ -40,22 +42,34 @@ export const uiRoutes: FastifyPluginAsyncTypebox<UiOptions> = async (app, opts) 
   if (built) {
     // `serve: false`: the plugin only sends files; our own route declares its access like any other
     await app.register(fastifyStatic, { root: path.join(WEB_DIST, 'assets'), serve: false })
-    app.get<{ Params: { '*': string } }>('/ui/assets/*', { config: { access: 'public' }, schema: { hide: true } }, async (req, reply) =>
-      // names carry a content hash (Vite), so they can be cached for good
-      reply.header('cache-control', 'public, max-age=31536000, immutable').sendFile(req.params['*']),
+    app.get<{ Params: { '*': string } }>(
+      '/ui/assets/*',
+      { config: { access: 'public' }, schema: { hide: true } },
+      async (req, reply) =>
+        // names carry a content hash (Vite), so they can be cached for good
+        reply.header('cache-control', 'public, max-age=31536000, immutable').sendFile(req.params['*']),
     )
   }
-  const sendIndex = (reply: FastifyReply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(index)
-  app.get('/ui', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => reply.redirect('/ui/'))
+  const sendIndex = (reply: FastifyReply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(index)
+  app.get('/ui', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) =>
+    reply.redirect('/ui/'),
+  )
   // every other page path is the same single-page app (it routes on the client)
   app.get('/ui/*', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => sendIndex(reply))
 
   app.post(
     '/ui/session',
-    { config: { access: 'public', checksToken: true }, schema: { hide: true, body: Strict({ token: Type.String({ minLength: 10, maxLength: 200 }) }) } },
+    {
+      config: { access: 'public', checksToken: true },
+      schema: { hide: true, body: Strict({ token: Type.String({ minLength: 10, maxLength: 200 }) }) },
+    },
     async (req, reply) => {
       const s = await opts.services.sessions.authenticate(req.body.token)
-      if (!s) throw new AppError('unauthenticated', { detail: 'The sign-in link is not valid or has expired. Open it again from your product.' })
+      if (!s)
+        throw new AppError('unauthenticated', {
+          detail: 'The sign-in link is not valid or has expired. Open it again from your product.',
+        })
       const expires = s.expiresAt
       const cookie = { path: '/', sameSite: 'strict' as const, secure, expires }
       reply.setCookie(SESSION_COOKIE, req.body.token, { ...cookie, httpOnly: true })
@@ -68,7 +82,10 @@ export const uiRoutes: FastifyPluginAsyncTypebox<UiOptions> = async (app, opts) 
   app.get('/ui/session', { config: { access: 'session' }, schema: { hide: true } }, async (req) => {
     const actor = req.actor
     if (actor?.type !== 'user') throw new AppError('unauthenticated')
-    const [user, account] = await Promise.all([opts.services.users.get(actor.accountId, actor.id), opts.services.accounts.get(actor.accountId)])
+    const [user, account] = await Promise.all([
+      opts.services.users.get(actor.accountId, actor.id),
+      opts.services.accounts.get(actor.accountId),
+    ])
     return {
       accountId: account.id,
       accountName: account.name,
@@ -91,7 +108,8 @@ export const uiRoutes: FastifyPluginAsyncTypebox<UiOptions> = async (app, opts) 
   // Only where mail is written as files (no SMTP_URL), and only the caller's own account's mail:
   // the folder is shared by every account.
   app.get('/ui/demo-mail', { config: { access: 'session' }, schema: { hide: true } }, async (req) => {
-    if (!opts.mailDir) throw new AppError('not-found', { detail: 'Mail goes over SMTP here; there is no demo mailbox.' })
+    if (!opts.mailDir)
+      throw new AppError('not-found', { detail: 'Mail goes over SMTP here; there is no demo mailbox.' })
     const actor = req.actor
     if (actor?.type !== 'user') throw new AppError('unauthenticated')
     return { data: await listEmlFiles(opts.mailDir, 50, { accountId: actor.accountId }) }

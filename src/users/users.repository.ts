@@ -57,11 +57,24 @@ export const listActiveSuperAdmins = (db: Db, accountId: string): Promise<UserRo
 export const listUsersOfAccounts = (db: Db, accountIds: string[]): Promise<UserRow[]> =>
   accountIds.length === 0
     ? Promise.resolve([])
-    : db.selectFrom('users').selectAll().where('account_id', 'in', accountIds).orderBy('account_id').orderBy('id').execute()
+    : db
+        .selectFrom('users')
+        .selectAll()
+        .where('account_id', 'in', accountIds)
+        .orderBy('account_id')
+        .orderBy('id')
+        .execute()
 
 /** Inserts new users in bulk (ids and active addresses must be free); 5,000 rows a statement, under PostgreSQL's parameter limit. */
 export async function insertUsers(db: Db, rows: NewUserRow[]): Promise<UserRow[]> {
   const out: UserRow[] = []
-  for (let i = 0; i < rows.length; i += 5000) out.push(...(await db.insertInto('users').values(rows.slice(i, i + 5000)).returningAll().execute()))
+  for (let i = 0; i < rows.length; i += 5000)
+    out.push(
+      ...(await db
+        .insertInto('users')
+        .values(rows.slice(i, i + 5000))
+        .returningAll()
+        .execute()),
+    )
   return out
 }

@@ -1,16 +1,27 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { bodyProblems, problems } from '../app/route-helpers.ts'
+
 import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
+import { bodyProblems, problems } from '../app/route-helpers.ts'
 import { PageQuerySchema } from '../lib/schemas.ts'
-import { PatchUserSchema, PutUserSchema, UserPageSchema, UserParamsSchema, UserSchema, UserStatusSchema } from './users.schemas.ts'
+import {
+  PatchUserSchema,
+  PutUserSchema,
+  UserPageSchema,
+  UserParamsSchema,
+  UserSchema,
+  UserStatusSchema,
+} from './users.schemas.ts'
 import type { UserService } from './users.service.ts'
 
 const tags = ['users']
 
-const ListUsersQuerySchema = Type.Composite([PageQuerySchema, Type.Object({ status: Type.Optional(UserStatusSchema) })], {
-  additionalProperties: false,
-})
+const ListUsersQuerySchema = Type.Composite(
+  [PageQuerySchema, Type.Object({ status: Type.Optional(UserStatusSchema) })],
+  {
+    additionalProperties: false,
+  },
+)
 
 export const userRoutes: FastifyPluginAsyncTypebox<{ users: UserService }> = async (app, { users }) => {
   app.put(
@@ -21,7 +32,8 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ users: UserService }> = asy
         tags,
         operationId: 'putUser',
         summary: 'Create or update a user, as the host product knows them (idempotent)',
-        description: 'Setting `status: "deactivated"` vacates every contact slot the user holds, in the same transaction.',
+        description:
+          'Setting `status: "deactivated"` vacates every contact slot the user holds, in the same transaction.',
         params: UserParamsSchema,
         body: PutUserSchema,
         response: { 200: Type.Ref(UserSchema), 201: Type.Ref(UserSchema), ...bodyProblems(403, 404, 409) },
@@ -47,7 +59,11 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ users: UserService }> = asy
       },
     },
     async (req) =>
-      users.list(req.params.accountId, { limit: req.query.limit ?? 50, cursor: req.query.cursor, status: req.query.status }),
+      users.list(req.params.accountId, {
+        limit: req.query.limit ?? 50,
+        cursor: req.query.cursor,
+        status: req.query.status,
+      }),
   )
 
   app.get(

@@ -1,10 +1,15 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
+
 import { DateTimeSchema, EmailSchema, IdSchema, LineSchema, LocaleSchema, PageSchema, Strict } from '../lib/schemas.ts'
 
 /** The longest user name the API takes (and so the longest it answers with). */
 export const USER_NAME_MAX = 200
 
-export const RoleSchema = Type.Union([Type.Literal('super_admin'), Type.Literal('billing_admin'), Type.Literal('member')])
+export const RoleSchema = Type.Union([
+  Type.Literal('super_admin'),
+  Type.Literal('billing_admin'),
+  Type.Literal('member'),
+])
 export const UserStatusSchema = Type.Union([Type.Literal('active'), Type.Literal('deactivated')])
 
 export const UserSchema = Type.Object(

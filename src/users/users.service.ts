@@ -1,22 +1,23 @@
 import type { Kysely } from 'kysely'
+
 import { findAccount, lockAccount } from '../accounts/accounts.repository.ts'
 import { notFound as accountNotFound } from '../accounts/accounts.service.ts'
 import { appendAuditEvent } from '../audit/audit.repository.ts'
 import { deleteUserSessions } from '../auth/sessions/sessions.repository.ts'
+import type { SlotName } from '../contacts/contact-slots.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
+import { slotsHeldBy } from '../contacts/sheet.ts'
 import type { Database, Db } from '../db/database.ts'
 import { PG, pgError } from '../db/pg-errors.ts'
+import { transaction } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
-import { toPage } from '../lib/page.ts'
 import { AppError } from '../lib/errors.ts'
+import { toPage } from '../lib/page.ts'
+import { queueMailTo } from '../mail/system-mailer.ts'
+import { emitEvent } from '../webhooks/events.ts'
 import * as repo from './users.repository.ts'
 import type { PatchUser, PutUser, User } from './users.schemas.ts'
 import type { UserRow } from './users.table.ts'
-import type { SlotName } from '../contacts/contact-slots.ts'
-import { slotsHeldBy } from '../contacts/sheet.ts'
-import { queueMailTo } from '../mail/system-mailer.ts'
-import { emitEvent } from '../webhooks/events.ts'
-import { transaction } from '../db/transaction.ts'
 
 export const toUser = (row: UserRow): User => ({
   id: row.id,
@@ -34,7 +35,15 @@ const userNotFound = (id: string) => new AppError('not-found', { detail: `No use
 
 export type UserService = ReturnType<typeof createUserService>
 
-export function createUserService({ db, contacts, publicUrl }: { db: Kysely<Database>; contacts: Pick<ContactService, 'vacateUser'>; publicUrl: string }) {
+export function createUserService({
+  db,
+  contacts,
+  publicUrl,
+}: {
+  db: Kysely<Database>
+  contacts: Pick<ContactService, 'vacateUser'>
+  publicUrl: string
+}) {
   /**
    * A deactivation's announcements, in its transaction: the `user.deactivated` event, and when it
    * emptied slots, a mail to each remaining super admin naming the slots to fill again.
@@ -50,7 +59,13 @@ export function createUserService({ db, contacts, publicUrl }: { db: Kysely<Data
         category: 'slots_vacated',
         to: { email: admin.email, name: admin.name, userId: admin.id },
         locale: admin.locale ?? account!.locale,
-        mail: { kind: 'slots-vacated', accountName: account!.name, userName: user.name, slots, settingsUrl: `${publicUrl}/ui/` },
+        mail: {
+          kind: 'slots-vacated',
+          accountName: account!.name,
+          userName: user.name,
+          slots,
+          settingsUrl: `${publicUrl}/ui/`,
+        },
       })
     }
   }
@@ -64,19 +79,35 @@ export function createUserService({ db, contacts, publicUrl }: { db: Kysely<Data
       Object.entries(patch).filter(([k, v]) => v !== undefined && before[k as keyof UserRow] !== v),
     ) as PatchUser
     if (Object.keys(changes).length === 0) return before
-    const vacated = changes.status === 'deactivated' ? await contacts.vacateUser(trx, ctx, before.account_id, before.id) : undefined
+    const vacated =
+      changes.status === 'deactivated' ? await contacts.vacateUser(trx, ctx, before.account_id, before.id) : undefined
     // A deactivated user is signed out for good: reactivating them later must not revive an old session.
     if (changes.status === 'deactivated') await deleteUserSessions(trx, before.account_id, before.id)
     const after = await withEmailConflict(() => repo.updateUser(trx, before.account_id, before.id, changes))
     if (vacated) await announceDeactivation(trx, ctx, after, slotsHeldBy(vacated.before, before.id))
     const action =
-      changes.status === 'deactivated' ? 'user.deactivated' : changes.status === 'active' ? 'user.reactivated' : 'user.updated'
-    await appendAuditEvent(trx, ctx, { accountId: before.account_id, action, before: toUser(before), after: toUser(after) })
+      changes.status === 'deactivated'
+        ? 'user.deactivated'
+        : changes.status === 'active'
+          ? 'user.reactivated'
+          : 'user.updated'
+    await appendAuditEvent(trx, ctx, {
+      accountId: before.account_id,
+      action,
+      before: toUser(before),
+      after: toUser(after),
+    })
     return after
   }
 
   /** The upsert, in the caller's transaction. */
-  async function putIn(trx: Db, ctx: RequestContext, accountId: string, userId: string, input: PutUser): Promise<{ user: User; created: boolean }> {
+  async function putIn(
+    trx: Db,
+    ctx: RequestContext,
+    accountId: string,
+    userId: string,
+    input: PutUser,
+  ): Promise<{ user: User; created: boolean }> {
     // The account lock orders this against contact changes that check the user's status.
     if (!(await lockAccount(trx, accountId))) throw accountNotFound(accountId)
     const before = await repo.findUser(trx, accountId, userId)
@@ -98,7 +129,12 @@ export function createUserService({ db, contacts, publicUrl }: { db: Kysely<Data
 
   return {
     /** The host product's idempotent upsert: the same body twice changes nothing the second time. */
-    async put(ctx: RequestContext, accountId: string, userId: string, input: PutUser): Promise<{ user: User; created: boolean }> {
+    async put(
+      ctx: RequestContext,
+      accountId: string,
+      userId: string,
+      input: PutUser,
+    ): Promise<{ user: User; created: boolean }> {
       return transaction(db, (trx) => putIn(trx, ctx, accountId, userId, input))
     },
 
@@ -123,7 +159,10 @@ export function createUserService({ db, contacts, publicUrl }: { db: Kysely<Data
       return toUser(row)
     },
 
-    async list(accountId: string, page: { limit: number; cursor?: string | undefined; status?: 'active' | 'deactivated' | undefined }) {
+    async list(
+      accountId: string,
+      page: { limit: number; cursor?: string | undefined; status?: 'active' | 'deactivated' | undefined },
+    ) {
       const rows = await repo.listUsers(db, accountId, { ...page, limit: page.limit + 1 })
       if (rows.length === 0 && !page.cursor) {
         // An empty list and a missing account must not look alike.
@@ -139,7 +178,10 @@ async function withEmailConflict<T>(f: () => Promise<T>): Promise<T> {
     return await f()
   } catch (e) {
     if (pgError(e)?.code === PG.uniqueViolation) {
-      throw new AppError('conflict', { detail: 'Another active user of this account has this email address.', cause: e })
+      throw new AppError('conflict', {
+        detail: 'Another active user of this account has this email address.',
+        cause: e,
+      })
     }
     throw e
   }

@@ -1,4 +1,5 @@
 import type { ColumnType, Insertable, Selectable } from 'kysely'
+
 import type { UserRole } from '../lib/actor.ts'
 
 export type UserStatus = 'active' | 'deactivated'

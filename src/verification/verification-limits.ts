@@ -1,8 +1,8 @@
 import type { Db } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { AppError } from '../lib/errors.ts'
-import * as repo from './verification-limits.repository.ts'
 import type { LimitKey, LimitScope } from './verification-limits.repository.ts'
+import * as repo from './verification-limits.repository.ts'
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
@@ -24,10 +24,15 @@ export const VERIFICATION_MAIL_LIMITS: readonly { scope: LimitScope; max: number
 /** Locking order: the same for every sender, so that two never wait for each other in a circle. */
 const SCOPES: readonly LimitScope[] = ['address', 'caller', 'account']
 const LONGEST_MS = Math.max(...VERIFICATION_MAIL_LIMITS.map((r) => r.windowMs))
-const longestOf = (scope: LimitScope) => Math.max(...VERIFICATION_MAIL_LIMITS.filter((r) => r.scope === scope).map((r) => r.windowMs))
+const longestOf = (scope: LimitScope) =>
+  Math.max(...VERIFICATION_MAIL_LIMITS.filter((r) => r.scope === scope).map((r) => r.windowMs))
 
 /** When a key's next mail may go, given its recent send times (oldest first); undefined: now. */
-export function nextAllowed(scope: LimitScope, sent: readonly Date[], now: Date): { at: Date; what: string } | undefined {
+export function nextAllowed(
+  scope: LimitScope,
+  sent: readonly Date[],
+  now: Date,
+): { at: Date; what: string } | undefined {
   let worst: { at: Date; what: string } | undefined
   for (const rule of VERIFICATION_MAIL_LIMITS.filter((r) => r.scope === scope)) {
     const inWindow = sent.filter((t) => t.getTime() > now.getTime() - rule.windowMs)
@@ -46,8 +51,18 @@ export function nextAllowed(scope: LimitScope, sent: readonly Date[], now: Date)
  * stays locked until that transaction ends, so concurrent senders, in any process, are counted
  * one after the other.
  */
-export async function countVerificationMail(trx: Db, ctx: RequestContext, accountId: string, email: string, now: Date): Promise<void> {
-  const keyOf: Record<LimitScope, string> = { address: email.toLowerCase(), caller: `${ctx.actor.type}:${ctx.actor.id}`, account: '' }
+export async function countVerificationMail(
+  trx: Db,
+  ctx: RequestContext,
+  accountId: string,
+  email: string,
+  now: Date,
+): Promise<void> {
+  const keyOf: Record<LimitScope, string> = {
+    address: email.toLowerCase(),
+    caller: `${ctx.actor.type}:${ctx.actor.id}`,
+    account: '',
+  }
   const rows: { k: LimitKey; sent: Date[] }[] = []
   for (const scope of SCOPES) {
     const k = { accountId, scope, key: keyOf[scope] }

@@ -6,13 +6,15 @@ export const VERIFICATION_PAGE_TEXT = {
     confirm: (email: string, account: string) => `Confirm that ${email} is the security contact of ${account}.`,
     button: 'Confirm',
     ok: (email: string, account: string) => `Thank you. ${email} is now the verified security contact of ${account}.`,
-    bad: 'This link is not valid any more: it was used already, it expired, or the address was changed. Ask the account\'s administrator to send a new one.',
+    bad: "This link is not valid any more: it was used already, it expired, or the address was changed. Ask the account's administrator to send a new one.",
     title: 'Security contact',
   },
   fi: {
-    confirm: (email: string, account: string) => `Vahvista, että ${email} on tilin ${account} turvallisuusyhteyshenkilö.`,
+    confirm: (email: string, account: string) =>
+      `Vahvista, että ${email} on tilin ${account} turvallisuusyhteyshenkilö.`,
     button: 'Vahvista',
-    ok: (email: string, account: string) => `Kiitos. ${email} on nyt tilin ${account} vahvistettu turvallisuusyhteyshenkilö.`,
+    ok: (email: string, account: string) =>
+      `Kiitos. ${email} on nyt tilin ${account} vahvistettu turvallisuusyhteyshenkilö.`,
     bad: 'Linkki ei ole enää voimassa: se on jo käytetty, se on vanhentunut tai osoite on vaihdettu. Pyydä tilin ylläpitäjää lähettämään uusi.',
     title: 'Turvallisuusyhteyshenkilö',
   },

@@ -22,7 +22,8 @@ export const VERIFY_EMAIL_CATEGORY = 'verify_email'
 export const TOKEN_MARK = '{{verification-token}}'
 
 /** The id of the verification whose mail is notification `notificationId` (`ntf_X` → `ver_X`). */
-export const verificationIdFor = (notificationId: string) => `ver_${notificationId.slice(notificationId.indexOf('_') + 1)}`
+export const verificationIdFor = (notificationId: string) =>
+  `ver_${notificationId.slice(notificationId.indexOf('_') + 1)}`
 
 /**
  * The mail's text as sent: in the verification mail, the mark replaced by the token of the

@@ -17,7 +17,12 @@ export const findLiveVerification = (db: Db, accountId: string, tokenHash: strin
     .executeTakeFirst()
 
 export const markVerificationUsed = (db: Db, accountId: string, id: string, now: Date) =>
-  db.updateTable('email_verifications').set({ used_at: now }).where('account_id', '=', accountId).where('id', '=', id).execute()
+  db
+    .updateTable('email_verifications')
+    .set({ used_at: now })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .execute()
 
 /** Earlier links for an address stop working when a new one is sent. */
 export const retireVerifications = (db: Db, accountId: string, email: string, now: Date) =>

@@ -1,17 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+
 import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
 import { problem, problems, publicProblems } from '../app/route-helpers.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
-import { VERIFICATION_PAGE_TEXT as TEXT, verificationPage as page } from './verification-page.ts'
 import { ProblemSchema } from '../lib/schemas.ts'
+import { VERIFICATION_PAGE_TEXT as TEXT, verificationPage as page } from './verification-page.ts'
 
 const TokenSchema = Type.String({ minLength: 1, maxLength: 200 })
 
 const PAGE_400 = {
   description: 'The link is not valid (a small HTML page), or the request is not (validation-failed)',
   content: {
-    'text/html': { schema: Type.String({ description: 'A small HTML page saying the link is not valid', maxLength: 4096 }) },
+    'text/html': {
+      schema: Type.String({ description: 'A small HTML page saying the link is not valid', maxLength: 4096 }),
+    },
     'application/problem+json': { schema: Type.Ref(ProblemSchema) },
   },
 }
@@ -21,7 +24,10 @@ function parseForm(_req: unknown, body: string | Buffer, done: (err: Error | nul
   done(null, Object.fromEntries(new URLSearchParams(body.toString())))
 }
 
-export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactService }> = async (app, { contacts }) => {
+export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactService }> = async (
+  app,
+  { contacts },
+) => {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, parseForm)
 
   // Opening the link changes nothing: mail security scanners open every link in a message, and a
@@ -38,7 +44,11 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactSe
         querystring: Type.Object({ token: TokenSchema }, { additionalProperties: false }),
         produces: ['text/html'],
         response: {
-          200: Type.String({ description: 'A small HTML page naming the address and account, with a button that posts the token to confirm', maxLength: 4096 }),
+          200: Type.String({
+            description:
+              'A small HTML page naming the address and account, with a button that posts the token to confirm',
+            maxLength: 4096,
+          }),
           400: PAGE_400,
           ...publicProblems(),
         },
@@ -46,9 +56,15 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactSe
     },
     async (req, reply) => {
       const r = await contacts.checkVerificationLink(req.query.token)
-      const html = r.ok ? page(r.locale, TEXT[r.locale].confirm(r.email!, r.accountName!), req.query.token) : page(r.locale, TEXT[r.locale].bad)
+      const html = r.ok
+        ? page(r.locale, TEXT[r.locale].confirm(r.email!, r.accountName!), req.query.token)
+        : page(r.locale, TEXT[r.locale].bad)
       // the page holds the token (in its form): no cache may keep it
-      return reply.code(r.ok ? 200 : 400).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html)
+      return reply
+        .code(r.ok ? 200 : 400)
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(html)
     },
   )
 
@@ -64,7 +80,8 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactSe
       schema: {
         tags: ['contacts'],
         operationId: 'verifyEmail',
-        summary: 'Confirms an outside security address with the token of its verification link (what the link page posts)',
+        summary:
+          'Confirms an outside security address with the token of its verification link (what the link page posts)',
         security: [],
         consumes: ['application/x-www-form-urlencoded', 'application/json'],
         body: Type.Object({ token: TokenSchema }, { additionalProperties: false }),
@@ -81,7 +98,11 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactSe
     async (req, reply) => {
       const r = await contacts.verifyEmail(req.body.token)
       const text = r.ok ? TEXT[r.locale].ok(r.email!, r.accountName!) : TEXT[r.locale].bad
-      return reply.code(r.ok ? 200 : 400).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page(r.locale, text))
+      return reply
+        .code(r.ok ? 200 : 400)
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(page(r.locale, text))
     },
   )
 
@@ -97,7 +118,11 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactSe
         response: {
           202: Type.Object({ status: Type.Literal('sent') }),
           ...problems(400, 403, 404, 409),
-          429: { ...problem(429), description: 'Too many requests (rate-limited), or too many verification mails (verification-mail-limit); see Retry-After' },
+          429: {
+            ...problem(429),
+            description:
+              'Too many requests (rate-limited), or too many verification mails (verification-mail-limit); see Retry-After',
+          },
         },
       },
     },

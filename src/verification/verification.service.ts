@@ -8,7 +8,7 @@ import { queueMailTo } from '../mail/system-mailer.ts'
 import type { SecretDeriver } from '../webhooks/webhook-secrets.ts'
 import * as repo from './verification.repository.ts'
 import { countVerificationMail } from './verification-limits.ts'
-import { TOKEN, TOKEN_MARK, VERIFY_EMAIL_CATEGORY, verificationIdFor } from './verification-token.ts'
+import { TOKEN, TOKEN_MARK, verificationIdFor, VERIFY_EMAIL_CATEGORY } from './verification-token.ts'
 
 export const VERIFICATION_TTL_MS = 7 * 24 * 60 * 60 * 1000
 
@@ -22,7 +22,15 @@ export type VerificationService = ReturnType<typeof createVerificationService>
  * valid seven days, and a new one retires the old ones. What verifying changes on the sheet is
  * the contact service's business; this module only makes and checks tokens.
  */
-export function createVerificationService({ clock, publicUrl, secrets }: { clock: Clock; publicUrl: string; secrets: Pick<SecretDeriver, 'verificationToken'> }) {
+export function createVerificationService({
+  clock,
+  publicUrl,
+  secrets,
+}: {
+  clock: Clock
+  publicUrl: string
+  secrets: Pick<SecretDeriver, 'verificationToken'>
+}) {
   async function peek(db: Db, token: string): Promise<{ accountId: string; id: string; email: string } | undefined> {
     const m = TOKEN.exec(token)
     if (!m) return undefined
@@ -45,14 +53,26 @@ export function createVerificationService({ clock, publicUrl, secrets }: { clock
       const id = verificationIdFor(notificationId)
       const token = secrets.verificationToken(account.id, id)
       const expiresAt = new Date(now.getTime() + VERIFICATION_TTL_MS)
-      await repo.insertVerification(trx, { account_id: account.id, id, email, token_hash: hashToken(token), expires_at: expiresAt })
+      await repo.insertVerification(trx, {
+        account_id: account.id,
+        id,
+        email,
+        token_hash: hashToken(token),
+        expires_at: expiresAt,
+      })
       await queueMailTo(trx, ctx, {
         id: notificationId,
         accountId: account.id,
         category: VERIFY_EMAIL_CATEGORY,
         to: { email, name: null },
         locale: account.locale,
-        mail: { kind: 'verify-email', accountName: account.name, email, link: `${publicUrl}/v1/verify-email?token=${TOKEN_MARK}`, expiresAt },
+        mail: {
+          kind: 'verify-email',
+          accountName: account.name,
+          email,
+          link: `${publicUrl}/v1/verify-email?token=${TOKEN_MARK}`,
+          expiresAt,
+        },
       })
     },
 

@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+
 import type { Db } from '../db/database.ts'
 import { newId } from '../lib/ids.ts'
 
@@ -31,7 +32,16 @@ export interface NewEvent {
  */
 export async function emitEvents(db: Db, events: NewEvent[]): Promise<void> {
   if (events.length === 0) return
-  const rows = events.map((e) => ({ ...e, id: newId('evt'), payload: JSON.stringify({ type: e.type, timestamp: new Date().toISOString(), accountId: e.accountId, data: e.data }) }))
+  const rows = events.map((e) => ({
+    ...e,
+    id: newId('evt'),
+    payload: JSON.stringify({
+      type: e.type,
+      timestamp: new Date().toISOString(),
+      accountId: e.accountId,
+      data: e.data,
+    }),
+  }))
   await sql`
     with e as (
       insert into events (account_id, id, type, payload)
@@ -41,8 +51,11 @@ export async function emitEvents(db: Db, events: NewEvent[]): Promise<void> {
     )
     insert into deliveries (account_id, id, channel, event_id, endpoint_id, recipient, max_attempts)
     select e.account_id, e.id || '.' || w.id, 'webhook', e.id, w.id, w.url, ${WEBHOOK_MAX_ATTEMPTS}
-    from e join webhook_endpoints w on w.status = 'enabled' and (w.event_types is null or e.type = any(w.event_types))`.execute(db)
+    from e join webhook_endpoints w on w.status = 'enabled' and (w.event_types is null or e.type = any(w.event_types))`.execute(
+    db,
+  )
 }
 
 /** `emitEvents` of one event. */
-export const emitEvent = (db: Db, accountId: string, type: EventType, data: unknown): Promise<void> => emitEvents(db, [{ accountId, type, data }])
+export const emitEvent = (db: Db, accountId: string, type: EventType, data: unknown): Promise<void> =>
+  emitEvents(db, [{ accountId, type, data }])

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+
 import { bodyProblems, problems } from '../app/route-helpers.ts'
 import {
   CreatedWebhookEndpointSchema,
@@ -11,7 +12,10 @@ import type { WebhookEndpointService } from './webhook-endpoints.service.ts'
 
 const tags = ['webhooks']
 
-export const webhookEndpointRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookEndpointService }> = async (app, { webhooks }) => {
+export const webhookEndpointRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookEndpointService }> = async (
+  app,
+  { webhooks },
+) => {
   app.post(
     '/v1/webhook-endpoints',
     {
@@ -36,10 +40,13 @@ export const webhookEndpointRoutes: FastifyPluginAsyncTypebox<{ webhooks: Webhoo
         tags,
         operationId: 'listWebhookEndpoints',
         summary: 'The webhook endpoints, with their status',
-        response: { 200: Type.Object({
+        response: {
+          200: Type.Object({
             // every endpoint, unpaged: not a limit the service applies, but the operator registers a handful
             data: Type.Array(Type.Ref(WebhookEndpointSchema), { maxItems: 1000 }),
-          }), ...problems(403) },
+          }),
+          ...problems(403),
+        },
       },
     },
     async () => webhooks.list(),

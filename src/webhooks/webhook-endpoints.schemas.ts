@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
+
 import { DateTimeSchema, IdSchema, LineSchema, Strict } from '../lib/schemas.ts'
 import { EVENT_TYPES } from './events.ts'
 
@@ -13,9 +14,14 @@ export const WebhookEndpointSchema = Type.Object(
     id: IdSchema,
     url: Type.String({ maxLength: URL_MAX }),
     description: Type.Union([Type.String({ maxLength: DESCRIPTION_MAX }), Type.Null()]),
-    eventTypes: Type.Union([Type.Array(Type.String({ maxLength: 64 }), { maxItems: EVENT_TYPES.length }), Type.Null()], { description: 'null: every event type' }),
+    eventTypes: Type.Union(
+      [Type.Array(Type.String({ maxLength: 64 }), { maxItems: EVENT_TYPES.length }), Type.Null()],
+      { description: 'null: every event type' },
+    ),
     status: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]),
-    disabledReason: Type.Union([Type.String({ maxLength: 500 }), Type.Null()], { description: 'Why deliveries stopped (the endpoint answered 410 Gone)' }),
+    disabledReason: Type.Union([Type.String({ maxLength: 500 }), Type.Null()], {
+      description: 'Why deliveries stopped (the endpoint answered 410 Gone)',
+    }),
     createdAt: DateTimeSchema,
   },
   { $id: 'WebhookEndpoint' },
@@ -23,7 +29,16 @@ export const WebhookEndpointSchema = Type.Object(
 export type WebhookEndpoint = Static<typeof WebhookEndpointSchema>
 
 export const CreatedWebhookEndpointSchema = Type.Intersect(
-  [Type.Ref(WebhookEndpointSchema), Type.Object({ secret: Type.String({ maxLength: 200, pattern: '^whsec_', description: '`whsec_...`, shown only here: store it to verify signatures' }) })],
+  [
+    Type.Ref(WebhookEndpointSchema),
+    Type.Object({
+      secret: Type.String({
+        maxLength: 200,
+        pattern: '^whsec_',
+        description: '`whsec_...`, shown only here: store it to verify signatures',
+      }),
+    }),
+  ],
   { $id: 'CreatedWebhookEndpoint' },
 )
 
@@ -32,7 +47,9 @@ export const CreateWebhookEndpointSchema = Strict({
   url: Type.String({ minLength: 8, maxLength: URL_MAX, pattern: '^https?://[^\\s\\u0000-\\u001f\\u007f]+$' }),
   description: Type.Optional(LineSchema({ maxLength: DESCRIPTION_MAX })),
   // each event type at most once, so the list is never longer than the catalogue
-  eventTypes: Type.Optional(Type.Array(EventTypeSchema, { minItems: 1, maxItems: EVENT_TYPES.length, uniqueItems: true })),
+  eventTypes: Type.Optional(
+    Type.Array(EventTypeSchema, { minItems: 1, maxItems: EVENT_TYPES.length, uniqueItems: true }),
+  ),
 })
 export type CreateWebhookEndpoint = Static<typeof CreateWebhookEndpointSchema>
 

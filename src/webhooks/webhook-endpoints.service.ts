@@ -1,11 +1,17 @@
 import type { Kysely } from 'kysely'
+
 import type { Database } from '../db/database.ts'
-import { assertWebhookUrl, checkWebhookUrlShape, type HostLookup, UnsafeUrlError } from '../delivery/transports/url-guard.ts'
+import {
+  assertWebhookUrl,
+  checkWebhookUrlShape,
+  type HostLookup,
+  UnsafeUrlError,
+} from '../delivery/transports/url-guard.ts'
 import { AppError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
 import type { CreateWebhookEndpoint, WebhookEndpoint } from './webhook-endpoints.schemas.ts'
-import type { WebhookEndpointRow } from './webhooks.table.ts'
 import type { SecretDeriver } from './webhook-secrets.ts'
+import type { WebhookEndpointRow } from './webhooks.table.ts'
 
 const toEndpoint = (r: WebhookEndpointRow): WebhookEndpoint => ({
   id: r.id,
@@ -20,7 +26,12 @@ const toEndpoint = (r: WebhookEndpointRow): WebhookEndpoint => ({
 export type WebhookEndpointService = ReturnType<typeof createWebhookEndpointService>
 
 /** The platform's webhook endpoints. Queries are here: the table has no other user but the worker's. */
-export function createWebhookEndpointService(deps: { db: Kysely<Database>; secrets: SecretDeriver; allowPrivate: boolean; lookup?: HostLookup }) {
+export function createWebhookEndpointService(deps: {
+  db: Kysely<Database>
+  secrets: SecretDeriver
+  allowPrivate: boolean
+  lookup?: HostLookup
+}) {
   const { db } = deps
   return {
     secrets: deps.secrets,
@@ -32,14 +43,26 @@ export function createWebhookEndpointService(deps: { db: Kysely<Database>; secre
     async create(input: CreateWebhookEndpoint): Promise<WebhookEndpoint & { secret: string }> {
       try {
         checkWebhookUrlShape(input.url)
-        await assertWebhookUrl(input.url, { allowPrivate: deps.allowPrivate, ...(deps.lookup ? { lookup: deps.lookup } : {}) })
+        await assertWebhookUrl(input.url, {
+          allowPrivate: deps.allowPrivate,
+          ...(deps.lookup ? { lookup: deps.lookup } : {}),
+        })
       } catch (e) {
         const message = e instanceof UnsafeUrlError ? e.message : `cannot be resolved (${(e as Error).message})`
-        throw new AppError('validation-failed', { detail: `The URL ${message}`, errors: [{ path: '/body/url', message }] })
+        throw new AppError('validation-failed', {
+          detail: `The URL ${message}`,
+          errors: [{ path: '/body/url', message }],
+        })
       }
       const row = await db
         .insertInto('webhook_endpoints')
-        .values({ id: newId('whe'), url: input.url, description: input.description ?? null, event_types: input.eventTypes ?? null, disabled_reason: null })
+        .values({
+          id: newId('whe'),
+          url: input.url,
+          description: input.description ?? null,
+          event_types: input.eventTypes ?? null,
+          disabled_reason: null,
+        })
         .returningAll()
         .executeTakeFirstOrThrow()
       return { ...toEndpoint(row), secret: deps.secrets.secretFor(row.id) }

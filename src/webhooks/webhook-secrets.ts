@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+
 import { ensurePrivateDir } from '../lib/private-dir.ts'
 
 /**

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import { getBroadcast, seedAccountsWithPrimary, startBroadcast } from '../helpers/broadcast-fixtures.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { cli, cliDatabase, listeningApp, tempDir } from './cli-harness.ts'
@@ -15,13 +16,21 @@ for (const kind of DATABASES) {
     })
     const first = await cli(['broadcast', 'cancel', id], db.env)
     assert.equal(first.code, 0, first.stderr)
-    assert.equal(first.stdout, `Cancelled broadcast ${id}: 2 of 5 account(s) fanned out, 2 mail(s) not sent (mail already being sent still goes out).\n`)
+    assert.equal(
+      first.stdout,
+      `Cancelled broadcast ${id}: 2 of 5 account(s) fanned out, 2 mail(s) not sent (mail already being sent still goes out).\n`,
+    )
     const state = await db.use((app) => getBroadcast(app, id))
     assert.equal(state.status, 'cancelled')
 
     const again = await cli(['broadcast', 'cancel', id], db.env)
     assert.equal(again.code, 0, again.stderr)
-    assert.match(again.stdout, new RegExp(`^Broadcast ${id} was cancelled already \\(${state.cancelledAt!.replaceAll('.', '\\.')}\\): 2 of 5 account\\(s\\) fanned out, 2 mail\\(s\\) not sent\\.\\n$`))
+    assert.match(
+      again.stdout,
+      new RegExp(
+        `^Broadcast ${id} was cancelled already \\(${state.cancelledAt!.replaceAll('.', '\\.')}\\): 2 of 5 account\\(s\\) fanned out, 2 mail\\(s\\) not sent\\.\\n$`,
+      ),
+    )
 
     const unknown = await cli(['broadcast', 'cancel', 'bc_nosuch'], db.env)
     assert.equal(unknown.code, 1)
@@ -37,7 +46,10 @@ for (const kind of DATABASES) {
     const b = await startBroadcast(app, { subject: 'Remote cancel' })
     const res = await cli(['broadcast', 'cancel', b.id, ...flags], { DATA_DIR: tempDir(t) })
     assert.equal(res.code, 0, res.stderr)
-    assert.equal(res.stdout, `Cancelled broadcast ${b.id}: 0 of 3 account(s) fanned out, 0 mail(s) not sent (mail already being sent still goes out).\n`)
+    assert.equal(
+      res.stdout,
+      `Cancelled broadcast ${b.id}: 0 of 3 account(s) fanned out, 0 mail(s) not sent (mail already being sent still goes out).\n`,
+    )
     assert.equal((await getBroadcast(app, b.id)).status, 'cancelled')
     assert.equal(await app.services.broadcasts.processBatch(), false, 'nothing is fanned out after the cancel')
 

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import type { TestContext } from 'node:test'
+
 import type { InjectOptions } from 'fastify'
+
 import { buildApp } from '../../src/app/build-app.ts'
 import { createServices } from '../../src/app/container.ts'
 import { runCli } from '../../src/cli/cli.ts'
@@ -90,7 +92,10 @@ export async function cliDatabase(t: Pick<TestContext, 'after'>, kind: DatabaseK
         try {
           const { key } = await services.apiKeys.create('tests')
           const call = ({ token, ...o }: InjectOptions & { token?: string | null }) =>
-            app.inject({ ...o, headers: { ...(o.headers as Record<string, string>), authorization: `Bearer ${token ?? key}` } })
+            app.inject({
+              ...o,
+              headers: { ...(o.headers as Record<string, string>), authorization: `Bearer ${token ?? key}` },
+            })
           return await f({ app, services, handle, apiKey: key, call })
         } finally {
           await app.close()

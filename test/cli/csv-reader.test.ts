@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
+
 import { parse } from 'csv-parse/sync'
+
 import { CsvFormatError } from '../../src/import/csv-formats.ts'
 import { csvRecords, MAX_RECORD_CHARS, type SourceRecord } from '../../src/import/csv-records.ts'
 import { checkFile } from '../../src/import/text-encoding.ts'
@@ -36,7 +38,8 @@ const TEXTS = [
 test('the records do not depend on where the text is cut', async () => {
   for (const text of TEXTS) {
     const whole = await records(text)
-    for (const size of [1, 2, 3, 5, 7]) assert.deepEqual(await records(text, size), whole, `${JSON.stringify(text)} in pieces of ${size}`)
+    for (const size of [1, 2, 3, 5, 7])
+      assert.deepEqual(await records(text, size), whole, `${JSON.stringify(text)} in pieces of ${size}`)
   }
 })
 
@@ -47,15 +50,33 @@ test('a well-formed file reads as csv-parse reads it, each record with its lines
     ours.map((r) => r.cells),
     parse(text, { relax_column_count: true, skip_empty_lines: true }),
   )
-  assert.deepEqual(ours.map((r) => [r.line, r.endLine]), [[1, 1], [2, 2], [4, 5], [6, 6], [7, 7]])
-  assert.equal(ours.some((r) => r.error), false)
+  assert.deepEqual(
+    ours.map((r) => [r.line, r.endLine]),
+    [
+      [1, 1],
+      [2, 2],
+      [4, 5],
+      [6, 6],
+      [7, 7],
+    ],
+  )
+  assert.equal(
+    ours.some((r) => r.error),
+    false,
+  )
 })
 
 test('a quote left open is rejected on its own line, and the next lines are read again', async () => {
   const [, bad, ...rest] = await records('a,b,c\n1,"Oy Ab,3\n4,5,6\n7,8,9\n', 4)
   assert.deepEqual([bad!.line, bad!.endLine, bad!.cells], [2, 2, ['1', '"Oy Ab', '3']])
   assert.match(bad!.error!, /a quote opened on this line is not closed on it \(the file ends first\)/)
-  assert.deepEqual(rest.map((r) => [r.line, r.cells]), [[3, ['4', '5', '6']], [4, ['7', '8', '9']]])
+  assert.deepEqual(
+    rest.map((r) => [r.line, r.cells]),
+    [
+      [3, ['4', '5', '6']],
+      [4, ['7', '8', '9']],
+    ],
+  )
   // a row over several lines is taken only when it is as wide as the header
   const [, wide, narrow] = await records('a,b,c\n1,"x\ny",3\n1,"x\ny"\n', 2)
   assert.deepEqual([wide!.line, wide!.endLine, wide!.error], [2, 3, undefined])
@@ -66,7 +87,15 @@ test('a quote left open is rejected on its own line, and the next lines are read
 test('a line over the limit is skipped unread, in pieces, and the next line is read', async () => {
   const long = 'x'.repeat(MAX_RECORD_CHARS * 3)
   const got = await records(`a,b\n1,${long}\n2,"${long}"\n3,4\n`, 1 << 16)
-  assert.deepEqual(got.map((r) => [r.line, r.cells.length, r.error !== undefined]), [[1, 2, false], [2, 0, true], [3, 0, true], [4, 2, false]])
+  assert.deepEqual(
+    got.map((r) => [r.line, r.cells.length, r.error !== undefined]),
+    [
+      [1, 2, false],
+      [2, 0, true],
+      [3, 0, true],
+      [4, 2, false],
+    ],
+  )
 })
 
 test('bytes that are not UTF-8 are found at their line, wherever the chunks of the stream fall', async (t) => {
@@ -86,13 +115,29 @@ test('bytes that are not UTF-8 are found at their line, wherever the chunks of t
   fs.writeFileSync(file, Buffer.concat([Buffer.from(text), Buffer.from('Mäkelä,1\n', 'latin1')]))
   await assert.rejects(checkFile(file, { encoding: 'utf-8', because: 'default' }), (e: Error) => {
     assert.ok(e instanceof CsvFormatError)
-    assert.match(e.message, new RegExp(`^The file is not UTF-8: line ${n.toLocaleString('en-US')} has the byte E4, .* that line says "Mäkelä,1"`))
+    assert.match(
+      e.message,
+      new RegExp(
+        `^The file is not UTF-8: line ${n.toLocaleString('en-US')} has the byte E4, .* that line says "Mäkelä,1"`,
+      ),
+    )
     return true
   })
   // a character cut off by the end of the file
   fs.writeFileSync(file, Buffer.concat([Buffer.from('a,b\n1,'), Buffer.from('ä').subarray(0, 1)]))
   await assert.rejects(checkFile(file, { encoding: 'utf-8', because: 'default' }), /line 2 has the byte C3/)
   // UTF-16 with a lone surrogate
-  fs.writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n1,', 'utf16le'), Buffer.from([0x00, 0xd8]), Buffer.from(',2\n', 'utf16le')]))
-  await assert.rejects(checkFile(file, { encoding: 'utf-16le', because: 'byte-order mark' }), /The file is not valid utf-16le \(as its byte-order mark says\)/)
+  fs.writeFileSync(
+    file,
+    Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('a,b\n1,', 'utf16le'),
+      Buffer.from([0x00, 0xd8]),
+      Buffer.from(',2\n', 'utf16le'),
+    ]),
+  )
+  await assert.rejects(
+    checkFile(file, { encoding: 'utf-16le', because: 'byte-order mark' }),
+    /The file is not valid utf-16le \(as its byte-order mark says\)/,
+  )
 })

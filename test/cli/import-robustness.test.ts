@@ -5,16 +5,18 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+
 import { parse } from 'csv-parse/sync'
-import { sql, type Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
+
 import type { Database } from '../../src/db/database.ts'
 import { checkpointPath } from '../../src/import/checkpoint.ts'
 import { USERS_COLUMNS } from '../../src/import/csv-formats.ts'
 import { importCsv, type ImportOptions } from '../../src/import/import.service.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
+import { killedAtEnd } from '../helpers/children.ts'
 import { cliNodeArgs } from '../helpers/cli-command.ts'
 import { DATABASES } from '../helpers/databases.ts'
-import { killedAtEnd } from '../helpers/children.ts'
 import { cli, cliDatabase, tempDir } from './cli-harness.ts'
 
 // Review M6 (2, 3), M7 and L5: what a hand-edited or foreign CSV file does to an import. A quote
@@ -26,11 +28,16 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const HEADER = USERS_COLUMNS.join(',')
 const row = (acc: string, name = 'Oy') => `${acc},${name},en,u1,u1@${acc}.example,N1,member,active,`
 
-const importInto = (app: TestApp, opts: ImportOptions) => importCsv({ db: app.services.db, users: app.services.users, contacts: app.services.contacts }, opts)
+const importInto = (app: TestApp, opts: ImportOptions) =>
+  importCsv({ db: app.services.db, users: app.services.users, contacts: app.services.contacts }, opts)
 
-const count = async (db: Kysely<Database>, table: string) => (await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)}`.execute(db)).rows[0]!.n
+const count = async (db: Kysely<Database>, table: string) =>
+  (await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)}`.execute(db)).rows[0]!.n
 
-const census = async (db: Kysely<Database>) => Object.fromEntries(await Promise.all(['accounts', 'users', 'audit_events', 'events'].map(async (t) => [t, await count(db, t)])))
+const census = async (db: Kysely<Database>) =>
+  Object.fromEntries(
+    await Promise.all(['accounts', 'users', 'audit_events', 'events'].map(async (t) => [t, await count(db, t)])),
+  )
 
 /** The rejects file as line → problem and cells. */
 function readRejects(file: string): Map<number, { code: string; detail: string; cells: string[] }> {
@@ -50,9 +57,11 @@ for (const kind of DATABASES) {
     const file = path.join(tempDir(t), 'runaway.csv')
     const lines = [HEADER]
     for (let line = 2; line <= 200; line++) {
-      if (line === 2) lines.push(row('r2', '"Oy Ab')) // opened here, and closed by the quote of line 50
+      if (line === 2)
+        lines.push(row('r2', '"Oy Ab')) // opened here, and closed by the quote of line 50
       else if (line === 50) lines.push(row('r50', '"Puu, Oy"'))
-      else if (line === 120) lines.push(row('r120', '"Never closed')) // no quote after it: the file ends first
+      else if (line === 120)
+        lines.push(row('r120', '"Never closed')) // no quote after it: the file ends first
       else lines.push(row(`r${line}`))
     }
     fs.writeFileSync(file, lines.join('\n') + '\n')
@@ -62,8 +71,15 @@ for (const kind of DATABASES) {
     assert.match(run.stdout, /: 199 rows, 197 changed, 0 unchanged, 2 rejected\./)
     assert.match(run.stdout, /2 of the rejected rows cannot be read as CSV \(lines 2, 120\)/)
     const rejects = readRejects(`${file}.rejects.csv`)
-    assert.deepEqual([...rejects.keys()], [2, 120], 'each runaway is named by the line it starts on, and nothing else is rejected')
-    assert.match(rejects.get(2)!.detail, /^The row cannot be read as CSV: a quote opened on this line is not closed on it \(it would make one row of lines 2 to 50\); this line is rejected alone/)
+    assert.deepEqual(
+      [...rejects.keys()],
+      [2, 120],
+      'each runaway is named by the line it starts on, and nothing else is rejected',
+    )
+    assert.match(
+      rejects.get(2)!.detail,
+      /^The row cannot be read as CSV: a quote opened on this line is not closed on it \(it would make one row of lines 2 to 50\); this line is rejected alone/,
+    )
     assert.match(rejects.get(120)!.detail, /not closed on it \(the file ends first\)/)
     // the row as it was, its quote a plain character: ready to be fixed and imported again
     assert.deepEqual(rejects.get(2)!.cells, ['r2', '"Oy Ab', 'en', 'u1', 'u1@r2.example', 'N1', 'member', 'active', ''])
@@ -80,31 +96,53 @@ for (const kind of DATABASES) {
     const big = 'x'.repeat(1024 * 1024)
     const lines = [HEADER]
     for (let line = 2; line <= 40; line++) {
-      if (line === 5) lines.push(row('o5', `"${big}"`)) // a 1 MB quoted cell on one line
-      else if (line === 10) lines.push(row('o10', big)) // the same, unquoted
-      else if (line === 15) lines.push(row('o15', 'y'.repeat(100 * 1024))) // a cell over the field limit, in a row under the record limit
-      else if (line === 20) lines.push(row('o20', `"${Array(3).fill('z'.repeat(100 * 1024)).join('\n')}"`)) // a quoted cell over three lines, past the limit
+      if (line === 5)
+        lines.push(row('o5', `"${big}"`)) // a 1 MB quoted cell on one line
+      else if (line === 10)
+        lines.push(row('o10', big)) // the same, unquoted
+      else if (line === 15)
+        lines.push(row('o15', 'y'.repeat(100 * 1024))) // a cell over the field limit, in a row under the record limit
+      else if (line === 20)
+        lines.push(
+          row(
+            'o20',
+            `"${Array(3)
+              .fill('z'.repeat(100 * 1024))
+              .join('\n')}"`,
+          ),
+        ) // a quoted cell over three lines, past the limit
       else lines.push(row(`o${line}`))
     }
     fs.writeFileSync(file, lines.join('\n') + '\n')
     const summary = await importInto(app, { file })
     const rejects = readRejects(`${file}.rejects.csv`)
-    assert.ok(fs.statSync(`${file}.rejects.csv`).size < 10_000, `the rejects file holds no oversized cell (${fs.statSync(`${file}.rejects.csv`).size} bytes)`)
+    assert.ok(
+      fs.statSync(`${file}.rejects.csv`).size < 10_000,
+      `the rejects file holds no oversized cell (${fs.statSync(`${file}.rejects.csv`).size} bytes)`,
+    )
     // line 20 is a runaway (its quote opens a cell that runs past the limit); the two lines after
     // it, the rest of that cell, are then rows of their own, refused for their own oversized cells
     assert.deepEqual([...rejects.keys()], [5, 10, 15, 20, 21, 22])
     for (const line of [5, 10]) {
-      assert.match(rejects.get(line)!.detail, /^The row cannot be read as CSV: the line is longer than 262,144 characters, the most a row may have$/)
+      assert.match(
+        rejects.get(line)!.detail,
+        /^The row cannot be read as CSV: the line is longer than 262,144 characters, the most a row may have$/,
+      )
       assert.deepEqual(rejects.get(line)!.cells, [])
     }
     assert.match(rejects.get(15)!.detail, /field 2 is longer than 65,536 characters/)
     assert.deepEqual(rejects.get(15)!.cells, [])
     assert.match(rejects.get(20)!.detail, /it would run on for more than 262,144 characters/)
     const ordinary = 40 - 1 - 4
-    assert.equal(await count(app.services.db, 'users'), ordinary, 'every ordinary row landed, the ones after the oversized rows too')
+    assert.equal(
+      await count(app.services.db, 'users'),
+      ordinary,
+      'every ordinary row landed, the ones after the oversized rows too',
+    )
     assert.equal(summary.changed, ordinary)
     assert.deepEqual([summary.rows, summary.rejected, summary.unreadable], [41, 6, 6])
-    for (const line of [20, 21, 22]) assert.deepEqual(rejects.get(line)!.cells, [], `line ${line}: no cell over the limit is copied`)
+    for (const line of [20, 21, 22])
+      assert.deepEqual(rejects.get(line)!.cells, [], `line ${line}: no cell over the limit is copied`)
   })
 
   test(`[${kind}] an 80 MB cell is imported in bounded memory (a child process with a 96 MB heap)`, async (t) => {
@@ -121,7 +159,11 @@ for (const kind of DATABASES) {
 
     // the child opens the database the harness made: PGlite's folder, or PostgreSQL only when that is the kind
     const { DATABASE_URL: _, ...env } = process.env
-    const child = spawn(process.execPath, ['--max-old-space-size=96', ...cliNodeArgs(['import', file])], { cwd: root, env: { ...env, ...db.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--max-old-space-size=96', ...cliNodeArgs(['import', file])], {
+      cwd: root,
+      env: { ...env, ...db.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     children.add(child)
     const output: string[] = []
     child.stdout.on('data', (b: Buffer) => output.push(b.toString()))
@@ -153,7 +195,10 @@ for (const kind of DATABASES) {
 
     const refused = await cli(['import', file, '--batch', '1'], db.env)
     assert.equal(refused.code, 1, refused.stdout)
-    assert.match(refused.stderr, /excel\.csv: The file is not UTF-8: line 2 has the byte C4, which UTF-8 cannot have there\./)
+    assert.match(
+      refused.stderr,
+      /excel\.csv: The file is not UTF-8: line 2 has the byte C4, which UTF-8 cannot have there\./,
+    )
     assert.match(refused.stderr, /that line says "aiti,Äiti Oy,fi,u1,jyrki@aiti\.example,Jyrki Mäkelä,super_/)
     assert.match(refused.stderr, /import the file with --encoding windows-1252/)
     assert.match(refused.stderr, /Nothing was imported\./)
@@ -166,8 +211,13 @@ for (const kind of DATABASES) {
     assert.match(landed.stdout, /: 30 rows, 30 changed, 0 unchanged, 0 rejected\./)
     await db.use(async (app) => {
       assert.equal((await app.call({ method: 'GET', url: '/v1/accounts/aiti' })).json().name, 'Äiti Oy')
-      const users = (await app.call({ method: 'GET', url: '/v1/accounts/aiti/users' })).json().data as { name: string }[]
-      assert.deepEqual(users.map((u) => u.name), ['Jyrki Mäkelä'])
+      const users = (await app.call({ method: 'GET', url: '/v1/accounts/aiti/users' })).json().data as {
+        name: string
+      }[]
+      assert.deepEqual(
+        users.map((u) => u.name),
+        ['Jyrki Mäkelä'],
+      )
       assert.equal((await app.call({ method: 'GET', url: '/v1/accounts/last' })).json().name, 'Öljy Oy')
     })
     // latin1 names the same decoder (the WHATWG encoding standard reads latin-1 as windows-1252)
@@ -180,7 +230,10 @@ for (const kind of DATABASES) {
     fs.writeFileSync(utf8, `${HEADER}\nutf,Äiti Oy,fi,u1,u1@utf.example,Jyrki Mäkelä,member,active,\n`)
     const told = await cli(['import', utf8, '--encoding', 'windows-1252', '--dry-run'], db.env)
     assert.equal(told.code, 0, told.stderr)
-    assert.match(told.stderr, /Warning: utf8\.csv is valid UTF-8, with letters outside ASCII; read as windows-1252, each of them becomes two or three \(ä as "Ã¤"\)/)
+    assert.match(
+      told.stderr,
+      /Warning: utf8\.csv is valid UTF-8, with letters outside ASCII; read as windows-1252, each of them becomes two or three \(ä as "Ã¤"\)/,
+    )
     assert.doesNotMatch(landed.stderr, /Warning/, 'not for a file that is not UTF-8')
 
     const unknown = await cli(['import', file, '--encoding', 'klingon'], db.env)
@@ -201,7 +254,10 @@ for (const kind of DATABASES) {
     assert.match(a.stdout, /read as UTF-8 \(byte-order mark\)/)
 
     const utf16 = path.join(dir, 'utf16-bom.csv')
-    fs.writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text.replaceAll('bom8', 'bom16'), 'utf16le')]))
+    fs.writeFileSync(
+      utf16,
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text.replaceAll('bom8', 'bom16'), 'utf16le')]),
+    )
     const b = await cli(['import', utf16, '--encoding', 'windows-1252'], db.env)
     assert.equal(b.code, 0, b.stderr)
     assert.match(b.stderr, /starts with a utf-16le byte-order mark, which --encoding windows-1252 does not override/)
@@ -229,8 +285,14 @@ for (const kind of DATABASES) {
 
     await db.use(async (app) => {
       for (const id of ['bom8', 'bom16', 'plain', 'nobom']) {
-        const users = (await app.call({ method: 'GET', url: `/v1/accounts/${id}/users` })).json().data as { name: string }[]
-        assert.deepEqual(users.map((u) => u.name), ['Jyrki Mäkelä'], id)
+        const users = (await app.call({ method: 'GET', url: `/v1/accounts/${id}/users` })).json().data as {
+          name: string
+        }[]
+        assert.deepEqual(
+          users.map((u) => u.name),
+          ['Jyrki Mäkelä'],
+          id,
+        )
       }
     })
   })
@@ -243,12 +305,27 @@ for (const kind of DATABASES) {
     const rows = [HEADER]
     for (let i = 2; i <= 20; i++) rows.push(row(`l${i}`, 'Öljy Oy'))
     fs.writeFileSync(file, cp1252(rows.join('\n') + '\n'))
-    const stopAfterFirst = { update() { throw new Killed('stopped') }, finish() {} }
-    await assert.rejects(importInto(app, { file, encoding: 'windows-1252', batchRows: 5, progress: stopAfterFirst }), Killed)
+    const stopAfterFirst = {
+      update() {
+        throw new Killed('stopped')
+      },
+      finish() {},
+    }
+    await assert.rejects(
+      importInto(app, { file, encoding: 'windows-1252', batchRows: 5, progress: stopAfterFirst }),
+      Killed,
+    )
     assert.equal(JSON.parse(fs.readFileSync(checkpointPath(file), 'utf8')).encoding, 'windows-1252')
     const notices: string[] = []
     const other = await importInto(app, { file, encoding: 'iso-8859-15', notice: (m) => notices.push(m) })
-    assert.ok(notices.some((m) => /Ignoring .*latin\.csv\.progress\.json: that import read the file as windows-1252\. Starting from the top\./.test(m)), notices.join('\n'))
+    assert.ok(
+      notices.some((m) =>
+        /Ignoring .*latin\.csv\.progress\.json: that import read the file as windows-1252\. Starting from the top\./.test(
+          m,
+        ),
+      ),
+      notices.join('\n'),
+    )
     assert.equal(other.resumedAfterLine, undefined)
     assert.deepEqual([other.rows, other.changed, other.unchanged], [19, 14, 5])
   })
@@ -262,7 +339,10 @@ function writeStrayQuotes(dir: string): string {
   const file = path.join(dir, 'stray-quotes.csv')
   const pad = 'x'.repeat(190)
   const lines = [HEADER]
-  for (let line = 2; line <= 320; line++) lines.push(`sq${line},${BAD_LINES.includes(line) ? 'O"Brien Oy' : `A ${pad}`},en,u1,u1@sq.example,N ${pad},member,active,`)
+  for (let line = 2; line <= 320; line++)
+    lines.push(
+      `sq${line},${BAD_LINES.includes(line) ? 'O"Brien Oy' : `A ${pad}`},en,u1,u1@sq.example,N ${pad},member,active,`,
+    )
   fs.writeFileSync(file, lines.join('\n') + '\n')
   return file
 }
@@ -284,7 +364,8 @@ for (const kind of DATABASES) {
       const progress = {
         // called right after each checkpoint: stop at the first one after a new bad row was listed
         update() {
-          if (armed) throw new Killed(`stopped after line ${JSON.parse(fs.readFileSync(checkpointPath(file), 'utf8')).line}`)
+          if (armed)
+            throw new Killed(`stopped after line ${JSON.parse(fs.readFileSync(checkpointPath(file), 'utf8')).line}`)
           if (listed().length > before) armed = true
         },
         finish() {},

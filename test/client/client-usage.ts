@@ -1,4 +1,4 @@
-import { createClient, type AccountContactsClient, type Problem } from '../../src/client/index.ts'
+import { type AccountContactsClient, createClient, type Problem } from '../../src/client/index.ts'
 
 // What a consumer of `account-contacts/client` writes. client.test.ts runs it against a listening
 // server and also type-checks this file alone, so a document that no longer fits these calls
@@ -14,7 +14,10 @@ export interface Outcome {
 }
 
 /** Creates an account and a user, makes the user the primary contact, reads back, asks for a missing account. */
-export async function exercise(client: AccountContactsClient, ids: { accountId: string; userId: string }): Promise<Outcome> {
+export async function exercise(
+  client: AccountContactsClient,
+  ids: { accountId: string; userId: string },
+): Promise<Outcome> {
   const { accountId, userId } = ids
   const created = await client.POST('/v1/accounts', { body: { id: accountId, name: 'Typed Client Oy', locale: 'fi' } })
   if (!created.data) throw new Error(`create account: ${JSON.stringify(created.error)}`)
@@ -25,7 +28,10 @@ export async function exercise(client: AccountContactsClient, ids: { accountId: 
   })
   if (!user.data) throw new Error(`put user: ${JSON.stringify(user.error)}`)
 
-  const set = await client.PUT('/v1/accounts/{accountId}/contacts/{slot}', { params: { path: { accountId, slot: 'primary' } }, body: { userId } })
+  const set = await client.PUT('/v1/accounts/{accountId}/contacts/{slot}', {
+    params: { path: { accountId, slot: 'primary' } },
+    body: { userId },
+  })
   if (!set.data) throw new Error(`set primary: ${JSON.stringify(set.error)}`)
 
   const sheet = await client.GET('/v1/accounts/{accountId}/contacts', { params: { path: { accountId } } })
@@ -54,8 +60,11 @@ export async function exercise(client: AccountContactsClient, ids: { accountId: 
 export function mistakes(client: AccountContactsClient) {
   // @ts-expect-error: no such path in the document
   void client.GET('/v1/no-such-path')
-  // @ts-expect-error: `billing` is not a single slot
-  void client.PUT('/v1/accounts/{accountId}/contacts/{slot}', { params: { path: { accountId: 'a', slot: 'billing' } }, body: { userId: 'u' } })
+  void client.PUT('/v1/accounts/{accountId}/contacts/{slot}', {
+    // @ts-expect-error: `billing` is not a single slot
+    params: { path: { accountId: 'a', slot: 'billing' } },
+    body: { userId: 'u' },
+  })
   // @ts-expect-error: an account needs a name
   void client.POST('/v1/accounts', { body: { id: 'a' } })
   // @ts-expect-error: not a category

@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+
 import ts from 'typescript'
+
 import { clientTypes, SCHEMA_FILE } from '../../scripts/generate-client.ts'
 import { createClient } from '../../src/client/index.ts'
 import { buildTestApp } from '../helpers/build-test-app.ts'

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
+
 import { ConfigError, loadConfig } from '../../src/config/config.ts'
 import { cli, tempDir } from '../cli/cli-harness.ts'
 
@@ -32,7 +33,13 @@ describe('SECRET_KEY with DATABASE_URL', () => {
 
   test('serve, worker and the commands that derive secrets stop before opening the database', async (t) => {
     const dir = tempDir(t)
-    for (const argv of [['serve'], ['worker'], ['demo'], ['import', 'x.csv'], ['notify', '--account', 'a', '--category', 'invoice', '--subject', 's', '--text', 't']]) {
+    for (const argv of [
+      ['serve'],
+      ['worker'],
+      ['demo'],
+      ['import', 'x.csv'],
+      ['notify', '--account', 'a', '--category', 'invoice', '--subject', 's', '--text', 't'],
+    ]) {
       const res = await cli(argv, { DATABASE_URL: PG, DATA_DIR: dir })
       assert.equal(res.code, 1, `${argv[0]}: ${res.stderr}`)
       assert.match(res.stderr, /^SECRET_KEY is required with DATABASE_URL/, argv[0])
@@ -64,7 +71,11 @@ describe('TRUST_PROXY', () => {
 
   test('anything else is refused by name', () => {
     for (const bad of ['yes', 'proxy.internal', '10.0.0.0/33', '::1/129', '10.0.0.1/8/8', '127.0.0.1,', '100']) {
-      assert.match(refusal({ TRUST_PROXY: bad }), /^TRUST_PROXY is not valid: expected false, true, a number of proxies/, bad)
+      assert.match(
+        refusal({ TRUST_PROXY: bad }),
+        /^TRUST_PROXY is not valid: expected false, true, a number of proxies/,
+        bad,
+      )
     }
   })
 })
@@ -82,10 +93,20 @@ describe('HTTP timeouts, metrics, management port, log format', () => {
   })
 
   test('0 turns the request, headers and connection bounds off; headers may not outlast the request', () => {
-    const c = loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '0', HTTP_HEADERS_TIMEOUT_MS: '0', HTTP_CONNECTION_TIMEOUT_MS: '0' })
+    const c = loadConfig({
+      HTTP_REQUEST_TIMEOUT_MS: '0',
+      HTTP_HEADERS_TIMEOUT_MS: '0',
+      HTTP_CONNECTION_TIMEOUT_MS: '0',
+    })
     assert.deepEqual([c.httpRequestTimeoutMs, c.httpHeadersTimeoutMs, c.httpConnectionTimeoutMs], [0, 0, 0])
-    assert.equal(loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '0', HTTP_HEADERS_TIMEOUT_MS: '5000' }).httpHeadersTimeoutMs, 5000)
-    assert.match(refusal({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' }), /^HTTP_HEADERS_TIMEOUT_MS is not valid: .*at most HTTP_REQUEST_TIMEOUT_MS/)
+    assert.equal(
+      loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '0', HTTP_HEADERS_TIMEOUT_MS: '5000' }).httpHeadersTimeoutMs,
+      5000,
+    )
+    assert.match(
+      refusal({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' }),
+      /^HTTP_HEADERS_TIMEOUT_MS is not valid: .*at most HTTP_REQUEST_TIMEOUT_MS/,
+    )
     assert.match(refusal({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '0' }), /^HTTP_KEEP_ALIVE_TIMEOUT_MS is not valid/)
     assert.match(refusal({ HTTP_REQUEST_TIMEOUT_MS: '30s' }), /^HTTP_REQUEST_TIMEOUT_MS is not valid/)
   })

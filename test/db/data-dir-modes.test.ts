@@ -5,6 +5,7 @@ import { chmod, mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+
 import { connectPglite } from '../../src/db/connect.ts'
 import { resolveMasterKey } from '../../src/webhooks/webhook-secrets.ts'
 

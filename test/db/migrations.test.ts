@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import { describe, test } from 'node:test'
-import { dumpSchema } from '../../src/db/schema-dump.ts'
-import { freshDatabase } from '../helpers/databases.ts'
-import { DATABASES } from '../helpers/databases.ts'
+
 import { migrateToLatest } from '../../src/db/migrate.ts'
+import { dumpSchema } from '../../src/db/schema-dump.ts'
+import { DATABASES, freshDatabase } from '../helpers/databases.ts'
 
 const snapshot = fs.readFileSync(new URL('../../src/db/schema.snapshot.sql', import.meta.url), 'utf8')
 

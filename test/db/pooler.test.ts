@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
+
 import { sql } from 'kysely'
 import pg from 'pg'
+
 import { connectPostgres } from '../../src/db/connect.ts'
 import { PG, pgError } from '../../src/db/pg-errors.ts'
 import { transaction } from '../../src/db/transaction.ts'
@@ -35,7 +37,10 @@ async function running(database: string, like: string): Promise<number> {
   const c = new pg.Client({ connectionString: process.env.DATABASE_ADMIN_URL ?? process.env.DATABASE_URL })
   await c.connect()
   try {
-    const r = await c.query(`select count(*)::int as n from pg_stat_activity where datname = $1 and state = 'active' and query like $2`, [database, like])
+    const r = await c.query(
+      `select count(*)::int as n from pg_stat_activity where datname = $1 and state = 'active' and query like $2`,
+      [database, like],
+    )
     return r.rows[0].n as number
   } finally {
     await c.end()
@@ -57,9 +62,13 @@ describe(`[postgres] timeouts ${where}`, { skip }, () => {
   test('inside a transaction the statement timeout is in effect and the server stops a statement over it', async (t) => {
     const { handle } = await boundedDatabase(t)
     const shown = await transaction(handle.db, async (trx) => ({
-      statement: (await sql<{ statement_timeout: string }>`show statement_timeout`.execute(trx)).rows[0]!.statement_timeout,
-      idle: (await sql<{ idle_in_transaction_session_timeout: string }>`show idle_in_transaction_session_timeout`.execute(trx)).rows[0]!
-        .idle_in_transaction_session_timeout,
+      statement: (await sql<{ statement_timeout: string }>`show statement_timeout`.execute(trx)).rows[0]!
+        .statement_timeout,
+      idle: (
+        await sql<{ idle_in_transaction_session_timeout: string }>`show idle_in_transaction_session_timeout`.execute(
+          trx,
+        )
+      ).rows[0]!.idle_in_transaction_session_timeout,
     }))
     assert.deepEqual(shown, { statement: '1s', idle: '1s' })
 
@@ -119,7 +128,11 @@ describe(`[postgres] six processes starting at once ${where}`, { skip }, () => {
     const t0 = performance.now()
     const services = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        startService(children, { DATABASE_URL: blank.url, WORKER: i % 2 === 0 ? 'on' : 'off', LOG_LEVEL: 'warn' }, { readyTimeoutMs: 60_000 }),
+        startService(
+          children,
+          { DATABASE_URL: blank.url, WORKER: i % 2 === 0 ? 'on' : 'off', LOG_LEVEL: 'warn' },
+          { readyTimeoutMs: 60_000 },
+        ),
       ),
     )
     const readyMs = performance.now() - t0
@@ -142,28 +155,41 @@ describe(`[postgres] six processes starting at once ${where}`, { skip }, () => {
     const applied = await sql<{ n: number }>`select count(*)::int as n from kysely_migration`.execute(busy.db)
     assert.ok(applied.rows[0]!.n >= 2, 'the migrations ran once, all of them')
     const t1 = performance.now()
-    assert.deepEqual(await Promise.all(services.map((s) => s.stop())), [0, 0, 0, 0, 0, 0], 'each stopped cleanly on SIGTERM')
+    assert.deepEqual(
+      await Promise.all(services.map((s) => s.stop())),
+      [0, 0, 0, 0, 0, 0],
+      'each stopped cleanly on SIGTERM',
+    )
     t.diagnostic(`six processes stopped in ${Math.round(performance.now() - t1)} ms`)
   })
 })
 
-describe('[postgres] a lost connection is reported', { skip: process.env.DATABASE_URL && !process.env.DATABASE_ADMIN_URL ? false : 'needs DATABASE_URL naming the server itself (a pooler keeps the client side open)' }, () => {
-  test('an idle pooled connection the server ends reaches onConnectionError, and the pool goes on', async (t) => {
-    const fresh = await freshDatabase('postgres')
-    const lost: Error[] = []
-    const handle = connectPostgres(fresh.url!, { onConnectionError: (err) => lost.push(err) })
-    t.after(async () => {
-      await handle.close()
-      await fresh.close()
+describe(
+  '[postgres] a lost connection is reported',
+  {
+    skip:
+      process.env.DATABASE_URL && !process.env.DATABASE_ADMIN_URL
+        ? false
+        : 'needs DATABASE_URL naming the server itself (a pooler keeps the client side open)',
+  },
+  () => {
+    test('an idle pooled connection the server ends reaches onConnectionError, and the pool goes on', async (t) => {
+      const fresh = await freshDatabase('postgres')
+      const lost: Error[] = []
+      const handle = connectPostgres(fresh.url!, { onConnectionError: (err) => lost.push(err) })
+      t.after(async () => {
+        await handle.close()
+        await fresh.close()
+      })
+      const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(handle.db)).rows[0]!.pid
+      const c = new pg.Client({ connectionString: process.env.DATABASE_URL })
+      await c.connect()
+      await c.query('select pg_terminate_backend($1)', [pid])
+      await c.end()
+      for (let i = 0; i < 50 && lost.length === 0; i++) await new Promise((r) => setTimeout(r, 100))
+      assert.equal(lost.length, 1, 'the loss was reported once')
+      assert.match(lost[0]!.message, /terminat/i)
+      assert.equal((await sql<{ n: number }>`select 1 as n`.execute(handle.db)).rows[0]!.n, 1)
     })
-    const pid = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(handle.db)).rows[0]!.pid
-    const c = new pg.Client({ connectionString: process.env.DATABASE_URL })
-    await c.connect()
-    await c.query('select pg_terminate_backend($1)', [pid])
-    await c.end()
-    for (let i = 0; i < 50 && lost.length === 0; i++) await new Promise((r) => setTimeout(r, 100))
-    assert.equal(lost.length, 1, 'the loss was reported once')
-    assert.match(lost[0]!.message, /terminat/i)
-    assert.equal((await sql<{ n: number }>`select 1 as n`.execute(handle.db)).rows[0]!.n, 1)
-  })
-})
+  },
+)

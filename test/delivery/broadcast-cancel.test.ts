@@ -1,21 +1,28 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+
 import { sql } from 'kysely'
+
 import { createBroadcastService } from '../../src/broadcasts/broadcasts.service.ts'
 import { connectPostgres } from '../../src/db/connect.ts'
 import { claimDeliveries, settleFailed } from '../../src/delivery/deliveries.repository.ts'
+import type { RequestContext } from '../../src/lib/actor.ts'
 import { deliveriesOf, getBroadcast, seedAccountsWithPrimary, startBroadcast } from '../helpers/broadcast-fixtures.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
-import type { RequestContext } from '../../src/lib/actor.ts'
 import { makeAccount, sessionFor } from '../helpers/factories.ts'
 import { appWithMail } from '../helpers/test-worker.ts'
 import type { SmtpSink } from '../peers/smtp-sink.ts'
 
-const cancel = (app: TestApp, id: string, token?: string) => app.call({ method: 'POST', url: `/v1/broadcasts/${id}/cancel`, ...(token ? { token } : {}) })
+const cancel = (app: TestApp, id: string, token?: string) =>
+  app.call({ method: 'POST', url: `/v1/broadcasts/${id}/cancel`, ...(token ? { token } : {}) })
 const mailsWith = (sink: SmtpSink, subject: string) => sink.messages.filter((m) => m.subject === subject).length
 const notificationsOf = async (app: TestApp, id: string) =>
-  (await sql<{ n: number }>`select count(*)::int as n from notifications where broadcast_id = ${id}`.execute(app.handle.db)).rows[0]!.n
+  (
+    await sql<{ n: number }>`select count(*)::int as n from notifications where broadcast_id = ${id}`.execute(
+      app.handle.db,
+    )
+  ).rows[0]!.n
 
 for (const kind of DATABASES) {
   describe(`[${kind}] cancelling a broadcast`, () => {
@@ -93,7 +100,12 @@ for (const kind of DATABASES) {
       assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { cancelled: 1, sending: 1 })
 
       // its send failed for now: after the cancel, that is the end of it
-      const status = await settleFailed(app.handle.db, taken, 'worker-1', { retryable: true, detail: '421 try later', retryAfterSeconds: 0, backoffBaseSeconds: 1 })
+      const status = await settleFailed(app.handle.db, taken, 'worker-1', {
+        retryable: true,
+        detail: '421 try later',
+        retryAfterSeconds: 0,
+        backoffBaseSeconds: 1,
+      })
       assert.equal(status, 'cancelled')
       assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { cancelled: 2 })
     })
@@ -126,7 +138,9 @@ for (const kind of DATABASES) {
       const started = await startBroadcast(app, { subject: 'Cut off' })
       while (await app.services.broadcasts.processBatch());
       // the cancel's first transaction committed and its process died: marked cancelled, no mail cancelled yet
-      await sql`update broadcasts set status = 'cancelled', cancelled_at = now(), cancelled_by = 'system:test' where id = ${started.id}`.execute(app.handle.db)
+      await sql`update broadcasts set status = 'cancelled', cancelled_at = now(), cancelled_by = 'system:test' where id = ${started.id}`.execute(
+        app.handle.db,
+      )
       assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { queued: 5 })
       // a worker claims in between: it cancels them and sends nothing
       const claimed = await claimDeliveries(app.handle.db, { limit: 2, leaseSeconds: 60, token: 'worker-1' })
@@ -134,7 +148,11 @@ for (const kind of DATABASES) {
       assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { cancelled: 2, queued: 3 })
 
       // cancelling again, two accounts per batch, finishes it
-      const done = await app.services.broadcasts.cancel({ actor: { type: 'system', id: 'test' }, requestId: 'req_test' } satisfies RequestContext, started.id, 2)
+      const done = await app.services.broadcasts.cancel(
+        { actor: { type: 'system', id: 'test' }, requestId: 'req_test' } satisfies RequestContext,
+        started.id,
+        2,
+      )
       assert.equal(done.status, 'cancelled')
       assert.equal(done.cancelledDeliveries, 3, 'the two the claim cancelled are not counted by the cancel')
       assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { cancelled: 5 })
@@ -160,34 +178,40 @@ for (const kind of DATABASES) {
   })
 }
 
-describe('[postgres] a cancel during a batch', { skip: process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL): PGlite has one connection' }, () => {
-  test('waits for the batch being fanned out, then cancels its mail too; no batch follows', async (t) => {
-    const app = await buildTestApp(t, 'postgres')
-    await seedAccountsWithPrimary(app.handle.db, 'rc', 5)
-    const started = await startBroadcast(app, { subject: 'Mid-batch' })
-    // a worker of its own pool is in the middle of a batch: it holds the broadcast, its rows uncommitted
-    const other = connectPostgres(app.handle.url!, { max: 1 })
-    t.after(() => other.close())
-    const batch = await other.db.startTransaction().execute()
-    assert.equal(await createBroadcastService({ db: batch, policy: app.services.policy }).processBatch(2), true)
+describe(
+  '[postgres] a cancel during a batch',
+  { skip: process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL): PGlite has one connection' },
+  () => {
+    test('waits for the batch being fanned out, then cancels its mail too; no batch follows', async (t) => {
+      const app = await buildTestApp(t, 'postgres')
+      await seedAccountsWithPrimary(app.handle.db, 'rc', 5)
+      const started = await startBroadcast(app, { subject: 'Mid-batch' })
+      // a worker of its own pool is in the middle of a batch: it holds the broadcast, its rows uncommitted
+      const other = connectPostgres(app.handle.url!, { max: 1 })
+      t.after(() => other.close())
+      const batch = await other.db.startTransaction().execute()
+      assert.equal(await createBroadcastService({ db: batch, policy: app.services.policy }).processBatch(2), true)
 
-    let answered = false
-    const cancelling = cancel(app, started.id).finally(() => (answered = true))
-    // the cancel waits on the broadcast's row lock (seen by the database, not by a timer)
-    while (!answered) {
-      const waiting = await sql<{ n: number }>`
-        select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(app.handle.db)
-      if (waiting.rows[0]!.n > 0) break
-      await new Promise((r) => setImmediate(r))
-    }
-    await batch.commit().execute()
+      let answered = false
+      const cancelling = cancel(app, started.id).finally(() => (answered = true))
+      // the cancel waits on the broadcast's row lock (seen by the database, not by a timer)
+      while (!answered) {
+        const waiting = await sql<{ n: number }>`
+        select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(
+          app.handle.db,
+        )
+        if (waiting.rows[0]!.n > 0) break
+        await new Promise((r) => setImmediate(r))
+      }
+      await batch.commit().execute()
 
-    const res = await cancelling
-    assert.equal(res.statusCode, 200, res.body)
-    assert.equal(res.json().processed, 2)
-    assert.equal(res.json().cancelledDeliveries, 2, 'the batch committed while the cancel waited is cancelled too')
-    assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { cancelled: 2 })
-    assert.equal(await app.services.broadcasts.processBatch(2), false)
-    assert.equal(await notificationsOf(app, started.id), 2)
-  })
-})
+      const res = await cancelling
+      assert.equal(res.statusCode, 200, res.body)
+      assert.equal(res.json().processed, 2)
+      assert.equal(res.json().cancelledDeliveries, 2, 'the batch committed while the cancel waited is cancelled too')
+      assert.deepEqual(await deliveriesOf(app.handle.db, started.id), { cancelled: 2 })
+      assert.equal(await app.services.broadcasts.processBatch(2), false)
+      assert.equal(await notificationsOf(app, started.id), 2)
+    })
+  },
+)

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+
 import { sql } from 'kysely'
+
 import { seedAccountsWithPrimary, startBroadcast } from '../helpers/broadcast-fixtures.ts'
 import type { TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
@@ -62,12 +64,18 @@ for (const kind of DATABASES) {
       const [account] = await seedAccountsWithPrimary(app.handle.db, 'od', 1)
       const b = await startBroadcast(app, { subject: 'Old style', text: 'The broadcast row text.' })
       // as fan-out wrote it before: the text copied into the notification, and a delivery
-      await sql`update broadcasts set status = 'done', processed = 1, finished_at = now() where id = ${b.id}`.execute(app.handle.db)
+      await sql`update broadcasts set status = 'done', processed = 1, finished_at = now() where id = ${b.id}`.execute(
+        app.handle.db,
+      )
       await sql`insert into notifications (account_id, id, category, subject, text, status, recipients, broadcast_id, actor_type, actor_id)
         values (${account}, ${b.id + '.' + account}, 'account_update', 'Old style', 'Its own copy.', 'queued',
-          ${JSON.stringify([{ email: `owner@${account}.example`, name: 'Owner' }])}::jsonb, ${b.id}, 'api_key', 'k')`.execute(app.handle.db)
+          ${JSON.stringify([{ email: `owner@${account}.example`, name: 'Owner' }])}::jsonb, ${b.id}, 'api_key', 'k')`.execute(
+        app.handle.db,
+      )
       await sql`insert into deliveries (account_id, id, channel, notification_id, recipient, max_attempts)
-        values (${account}, ${b.id + '.' + account + '.0'}, 'email', ${b.id + '.' + account}, ${`owner@${account}.example`}, 3)`.execute(app.handle.db)
+        values (${account}, ${b.id + '.' + account + '.0'}, 'email', ${b.id + '.' + account}, ${`owner@${account}.example`}, 3)`.execute(
+        app.handle.db,
+      )
       await drain()
       const mail = sink.messages.find((m) => m.subject === 'Old style')
       assert.equal(mail?.text?.trim(), 'Its own copy.')

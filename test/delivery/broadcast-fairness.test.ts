@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+
 import { sql } from 'kysely'
+
 import { createBroadcastService } from '../../src/broadcasts/broadcasts.service.ts'
 import { connectPostgres } from '../../src/db/connect.ts'
 import { getBroadcast, seedAccountsWithPrimary, startBroadcast } from '../helpers/broadcast-fixtures.ts'
@@ -21,7 +23,12 @@ for (const kind of DATABASES) {
         assert.equal(await app.services.broadcasts.processBatch(2), true)
         seen.push([(await getBroadcast(app, large.id)).processed, (await getBroadcast(app, small.id)).processed])
       }
-      assert.deepEqual(seen, [[2, 0], [2, 2], [4, 2], [4, 3]])
+      assert.deepEqual(seen, [
+        [2, 0],
+        [2, 2],
+        [4, 2],
+        [4, 3],
+      ])
       assert.equal((await getBroadcast(app, small.id)).status, 'done')
 
       // the large one goes on alone and completes
@@ -34,38 +41,47 @@ for (const kind of DATABASES) {
   })
 }
 
-describe('[postgres] two workers fanning out two broadcasts', { skip: process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL): PGlite has one connection' }, () => {
-  test('both broadcasts progress from the first round, and every account gets one notification of each', async (t) => {
-    const app = await buildTestApp(t, 'postgres')
-    const all = await seedAccountsWithPrimary(app.handle.db, 'tw', 40)
-    const large = await startBroadcast(app, { subject: 'Large' })
-    const small = await startBroadcast(app, { subject: 'Small', accountIds: all.slice(0, 6) })
-    // two workers, each its own pool, as two worker processes would be
-    const workers = Array.from({ length: 2 }, () => {
-      const handle = connectPostgres(app.handle.url!, { max: 2 })
-      t.after(() => handle.close())
-      return createBroadcastService({ db: handle.db, policy: app.services.policy })
+describe(
+  '[postgres] two workers fanning out two broadcasts',
+  { skip: process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL): PGlite has one connection' },
+  () => {
+    test('both broadcasts progress from the first round, and every account gets one notification of each', async (t) => {
+      const app = await buildTestApp(t, 'postgres')
+      const all = await seedAccountsWithPrimary(app.handle.db, 'tw', 40)
+      const large = await startBroadcast(app, { subject: 'Large' })
+      const small = await startBroadcast(app, { subject: 'Small', accountIds: all.slice(0, 6) })
+      // two workers, each its own pool, as two worker processes would be
+      const workers = Array.from({ length: 2 }, () => {
+        const handle = connectPostgres(app.handle.url!, { max: 2 })
+        t.after(() => handle.close())
+        return createBroadcastService({ db: handle.db, policy: app.services.policy })
+      })
+
+      const turn = () => Promise.all(workers.map((w) => w.processBatch(2)))
+      await turn()
+      await turn()
+      const [l, s] = [await getBroadcast(app, large.id), await getBroadcast(app, small.id)]
+      assert.equal(l.processed + s.processed, 8, 'four batches of two')
+      assert.ok(l.processed >= 2 && s.processed >= 2, `both advanced: large ${l.processed}, small ${s.processed}`)
+
+      for (;;) {
+        const worked = await turn()
+        if (!worked.some(Boolean)) break
+      }
+      for (const [b, n] of [
+        [large, 40],
+        [small, 6],
+      ] as const) {
+        const done = await getBroadcast(app, b.id)
+        assert.equal(done.status, 'done')
+        assert.equal(done.processed, n)
+        assert.equal(done.notifications, n)
+        const rows = await sql<{ n: number; accounts: number }>`
+        select count(*)::int as n, count(distinct account_id)::int as accounts from notifications where broadcast_id = ${b.id}`.execute(
+          app.handle.db,
+        )
+        assert.deepEqual(rows.rows[0], { n, accounts: n })
+      }
     })
-
-    const turn = () => Promise.all(workers.map((w) => w.processBatch(2)))
-    await turn()
-    await turn()
-    const [l, s] = [await getBroadcast(app, large.id), await getBroadcast(app, small.id)]
-    assert.equal(l.processed + s.processed, 8, 'four batches of two')
-    assert.ok(l.processed >= 2 && s.processed >= 2, `both advanced: large ${l.processed}, small ${s.processed}`)
-
-    for (;;) {
-      const worked = await turn()
-      if (!worked.some(Boolean)) break
-    }
-    for (const [b, n] of [[large, 40], [small, 6]] as const) {
-      const done = await getBroadcast(app, b.id)
-      assert.equal(done.status, 'done')
-      assert.equal(done.processed, n)
-      assert.equal(done.notifications, n)
-      const rows = await sql<{ n: number; accounts: number }>`
-        select count(*)::int as n, count(distinct account_id)::int as accounts from notifications where broadcast_id = ${b.id}`.execute(app.handle.db)
-      assert.deepEqual(rows.rows[0], { n, accounts: n })
-    }
-  })
-})
+  },
+)

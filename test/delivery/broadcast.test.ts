@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
+
 import { sql } from 'kysely'
+
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
-import { makeAccount, type MadeAccount } from '../helpers/factories.ts'
+import { type MadeAccount, makeAccount } from '../helpers/factories.ts'
 import { appWithMail } from '../helpers/test-worker.ts'
-import { startSmtpSink, type SmtpSink } from '../peers/smtp-sink.ts'
+import { type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts'
 
 interface Broadcast {
   id: string
@@ -23,10 +25,15 @@ const emailOf = (userId: string) => `${userId}@example.com`
 const receivedBy = (sink: SmtpSink, subject: string) =>
   sink.messages
     .filter((m) => m.subject === subject)
-    .flatMap((m) => (Array.isArray(m.to) ? m.to : m.to ? [m.to] : []).flatMap((a) => a.value.map((v) => v.address!.toLowerCase())))
+    .flatMap((m) =>
+      (Array.isArray(m.to) ? m.to : m.to ? [m.to] : []).flatMap((a) => a.value.map((v) => v.address!.toLowerCase())),
+    )
     .sort()
 
-async function startBroadcast(app: TestApp, payload: { subject: string; accountIds?: string[]; category?: string }): Promise<Broadcast> {
+async function startBroadcast(
+  app: TestApp,
+  payload: { subject: string; accountIds?: string[]; category?: string },
+): Promise<Broadcast> {
   const res = await app.call({
     method: 'POST',
     url: '/v1/broadcasts',
@@ -59,7 +66,11 @@ async function accountsWithPrimary(app: TestApp, count: number): Promise<MadeAcc
   const out: MadeAccount[] = []
   for (let i = 0; i < count; i++) {
     const a = await makeAccount(app)
-    const res = await app.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/primary`, payload: { userId: a.users.member } })
+    const res = await app.call({
+      method: 'PUT',
+      url: `/v1/accounts/${a.accountId}/contacts/primary`,
+      payload: { userId: a.users.member },
+    })
     assert.equal(res.statusCode, 200, res.body)
     out.push(a)
   }
@@ -89,10 +100,15 @@ for (const kind of DATABASES) {
       assert.deepEqual(receivedBy(sink, 'Scheduled maintenance'), accounts.map((a) => emailOf(a.users.member!)).sort())
 
       // each account's notification is one of the broadcast's
-      const list = (await app.call({ method: 'GET', url: `/v1/accounts/${accounts[0]!.accountId}/notifications` })).json()
+      const list = (
+        await app.call({ method: 'GET', url: `/v1/accounts/${accounts[0]!.accountId}/notifications` })
+      ).json()
       const mine = list.data.filter((n: { broadcastId: string | null }) => n.broadcastId === started.id)
       assert.equal(mine.length, 1)
-      const one = await app.call({ method: 'GET', url: `/v1/accounts/${accounts[0]!.accountId}/notifications/${mine[0].id}` })
+      const one = await app.call({
+        method: 'GET',
+        url: `/v1/accounts/${accounts[0]!.accountId}/notifications/${mine[0].id}`,
+      })
       assert.equal(one.statusCode, 200, one.body)
       assert.equal(one.json().status, 'delivered')
 
@@ -111,7 +127,10 @@ for (const kind of DATABASES) {
       const accounts = await accountsWithPrimary(app, 5)
       const chosen = [accounts[1]!, accounts[3]!]
 
-      const started = await startBroadcast(app, { subject: 'Only for two', accountIds: [...chosen.map((a) => a.accountId), 'no-such-account'] })
+      const started = await startBroadcast(app, {
+        subject: 'Only for two',
+        accountIds: [...chosen.map((a) => a.accountId), 'no-such-account'],
+      })
       assert.equal(started.total, 2, 'an unknown id is not counted')
       await drain()
 
@@ -127,7 +146,11 @@ for (const kind of DATABASES) {
       const [withPrimary] = await accountsWithPrimary(app, 1)
       const adminsOnly = await makeAccount(app)
       const nobody = await makeAccount(app)
-      const demoted = await app.call({ method: 'PATCH', url: `/v1/accounts/${nobody.accountId}/users/${nobody.users.admin}`, payload: { role: 'member' } })
+      const demoted = await app.call({
+        method: 'PATCH',
+        url: `/v1/accounts/${nobody.accountId}/users/${nobody.users.admin}`,
+        payload: { role: 'member' },
+      })
       assert.equal(demoted.statusCode, 200, demoted.body)
 
       const started = await startBroadcast(app, { subject: 'Price change' })
@@ -139,11 +162,17 @@ for (const kind of DATABASES) {
       assert.equal(done.processed, 3)
       assert.equal(done.notifications, 2)
       assert.equal(done.undeliverable, 1)
-      assert.deepEqual(receivedBy(sink, 'Price change'), [emailOf(withPrimary!.users.member!), emailOf(adminsOnly.users.admin!)].sort())
+      assert.deepEqual(
+        receivedBy(sink, 'Price change'),
+        [emailOf(withPrimary!.users.member!), emailOf(adminsOnly.users.admin!)].sort(),
+      )
       const s = await stored(app, started.id)
       assert.equal(s.undeliverable, 1)
       const health = (await app.call({ method: 'GET', url: `/v1/accounts/${nobody.accountId}/health` })).json()
-      assert.ok(health.problems.some((p: { code: string }) => p.code === 'undeliverable-notifications'), JSON.stringify(health))
+      assert.ok(
+        health.problems.some((p: { code: string }) => p.code === 'undeliverable-notifications'),
+        JSON.stringify(health),
+      )
     })
 
     test('fanned out in batches, with progress after each; a batch repeated after a crash inserts nothing', async (t) => {
@@ -170,7 +199,12 @@ for (const kind of DATABASES) {
       assert.equal(again.status, 'done')
       assert.equal(again.processed, 5)
       assert.equal(again.notifications, 0, 'nothing new was queued')
-      assert.deepEqual(await stored(app, started.id), { notifications: 5, accounts: 5, undeliverable: 0, deliveries: 5 })
+      assert.deepEqual(await stored(app, started.id), {
+        notifications: 5,
+        accounts: 5,
+        undeliverable: 0,
+        deliveries: 5,
+      })
     })
   })
 }
@@ -179,7 +213,9 @@ const ACCOUNTS = 100_000
 
 test(
   `[postgres] a broadcast to ${ACCOUNTS} accounts is fanned out in the database, with progress visible while it runs`,
-  { skip: process.env.DATABASE_URL ? false : 'needs PostgreSQL: set DATABASE_URL to run the 100,000-account broadcast' },
+  {
+    skip: process.env.DATABASE_URL ? false : 'needs PostgreSQL: set DATABASE_URL to run the 100,000-account broadcast',
+  },
   async (t) => {
     const app = await buildTestApp(t, 'postgres')
     const db = app.handle.db
@@ -205,7 +241,10 @@ test(
     t.diagnostic(`seeded ${ACCOUNTS} accounts in ${((performance.now() - seeded) / 1000).toFixed(1)} s`)
 
     // `subscription` goes to the primary and the billing contacts (docs/PRODUCT.md, "Routing: who receives what"): two deliveries per account
-    const started = await startBroadcast(app, { subject: 'Your subscription terms are changing', category: 'subscription' })
+    const started = await startBroadcast(app, {
+      subject: 'Your subscription terms are changing',
+      category: 'subscription',
+    })
     assert.equal(started.total, ACCOUNTS)
     assert.equal(started.status, 'running')
 
@@ -232,7 +271,10 @@ test(
     // progress is visible before the end and never goes back
     const running = readings.filter((r) => r.status === 'running')
     assert.ok(running.length > 0, 'progress was seen while the broadcast ran')
-    assert.ok(running.some((r) => r.processed > 0 && r.processed < ACCOUNTS), 'a partial count was seen')
+    assert.ok(
+      running.some((r) => r.processed > 0 && r.processed < ACCOUNTS),
+      'a partial count was seen',
+    )
     for (let i = 1; i < readings.length; i++) {
       const [prev, cur] = [readings[i - 1]!, readings[i]!]
       assert.ok(cur.processed >= prev.processed, `processed went back: ${prev.processed} → ${cur.processed}`)
@@ -272,7 +314,9 @@ test(
     assert.equal(res.statusCode, 200, res.body)
     assert.equal(res.json().status, 'cancelled')
     assert.equal(res.json().cancelledDeliveries, 2 * ACCOUNTS)
-    const left = await sql<{ n: number }>`select count(*)::int as n from deliveries where status <> 'cancelled'`.execute(db)
+    const left = await sql<{
+      n: number
+    }>`select count(*)::int as n from deliveries where status <> 'cancelled'`.execute(db)
     assert.equal(left.rows[0]!.n, 0)
     const cancelLine = `cancelling it (${2 * ACCOUNTS} queued mails) took ${(cancelMs / 1000).toFixed(1)} s`
     console.log(cancelLine)

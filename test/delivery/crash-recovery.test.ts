@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { sql, type RawBuilder } from 'kysely'
+
+import { type RawBuilder, sql } from 'kysely'
+
 import { buildTestApp } from '../helpers/build-test-app.ts'
+import { killedAtEnd } from '../helpers/children.ts'
 import { cliNodeArgs } from '../helpers/cli-command.ts'
 import { startSmtpSink } from '../peers/smtp-sink.ts'
-import { killedAtEnd } from '../helpers/children.ts'
 
 /*
  * At-least-once (docs/PRODUCT.md, "The outbox"): "once it commits, nothing is lost", and "only a delivery caught
@@ -19,7 +21,9 @@ import { killedAtEnd } from '../helpers/children.ts'
  * through 2,000 mails, and a second worker process finishes the job. PGlite serves one process,
  * so this needs PostgreSQL.
  */
-const skip = process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL): the worker runs in other processes, which PGlite cannot serve'
+const skip = process.env.DATABASE_URL
+  ? false
+  : 'needs DATABASE_URL (PostgreSQL): the worker runs in other processes, which PGlite cannot serve'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const ACCOUNTS = 500 // × (1 primary + 3 billing contacts) = 2,000 invoice mails
@@ -73,7 +77,11 @@ describe('[postgres] crash recovery of the delivery worker', { skip }, () => {
       from generate_series(1, ${ACCOUNTS}) i, generate_series(0, 3) j`.execute(db)
 
     // an invoice broadcast, fanned out here so that the outbox holds all 2,000 before any worker runs
-    const res = await app.call({ method: 'POST', url: '/v1/broadcasts', payload: { category: 'invoice', subject: 'Invoice 2026-12', text: 'Your invoice.' } })
+    const res = await app.call({
+      method: 'POST',
+      url: '/v1/broadcasts',
+      payload: { category: 'invoice', subject: 'Invoice 2026-12', text: 'Your invoice.' },
+    })
     assert.equal(res.statusCode, 202, res.body)
     while (await app.services.broadcasts.processBatch());
     const count = async (where: RawBuilder<unknown>) =>
@@ -110,7 +118,12 @@ describe('[postgres] crash recovery of the delivery worker', { skip }, () => {
     // waitFor answers the moment the sink accepts mail KILL_AT; in short turns, so that nothing
     // is left waiting long if the worker dies by itself or never gets there
     const killBy = Date.now() + 40_000
-    while (!(await sink.waitFor(KILL_AT, 1000).then(() => true, () => false))) {
+    while (
+      !(await sink.waitFor(KILL_AT, 1000).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       if (first.exitCode !== null || first.signalCode !== null) {
         await sleep(100) // the last of its output
         assert.fail(`the first worker exited by itself (${first.exitCode}); ${why()}`)
@@ -124,7 +137,9 @@ describe('[postgres] crash recovery of the delivery worker', { skip }, () => {
     // a COMMIT the dead worker sent just before dying may still be finishing on the server
     await sleep(200)
     const inFlight = new Set(
-      (await sql<{ id: string }>`select id from deliveries where status = 'sending'`.execute(db)).rows.map((r) => `<${r.id}@contacts.test>`),
+      (await sql<{ id: string }>`select id from deliveries where status = 'sending'`.execute(db)).rows.map(
+        (r) => `<${r.id}@contacts.test>`,
+      ),
     )
     const deliveredAtKill = await count(sql`status = 'delivered'`)
     assert.ok(deliveredAtKill < TOTAL, 'the kill landed before the end')
@@ -135,7 +150,8 @@ describe('[postgres] crash recovery of the delivery worker', { skip }, () => {
     const secondExit = once(second, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
     const end = Date.now() + 90_000
     while ((await count(sql`status in ('queued', 'sending', 'retrying')`)) > 0) {
-      if (second.exitCode !== null || second.signalCode !== null) assert.fail(`the second worker exited early; ${why()}`)
+      if (second.exitCode !== null || second.signalCode !== null)
+        assert.fail(`the second worker exited early; ${why()}`)
       if (Date.now() > end) assert.fail(`deliveries still open after 90 s; ${why()}`)
       await sleep(200)
     }
@@ -159,12 +175,25 @@ describe('[postgres] crash recovery of the delivery worker', { skip }, () => {
     // duplicates only of what was in flight at the kill, each at most once more
     const duplicated = [...seen].filter(([, n]) => n > 1)
     const duplicates = sink.messages.length - seen.size
-    assert.deepEqual(duplicated.filter(([id]) => !inFlight.has(id)), [], 'only deliveries in flight at the kill are sent twice')
-    assert.ok(duplicated.every(([, n]) => n === 2), 'an in-flight delivery is sent at most twice')
+    assert.deepEqual(
+      duplicated.filter(([id]) => !inFlight.has(id)),
+      [],
+      'only deliveries in flight at the kill are sent twice',
+    )
+    assert.ok(
+      duplicated.every(([, n]) => n === 2),
+      'an in-flight delivery is sent at most twice',
+    )
     assert.ok(duplicates <= inFlight.size)
     // and nothing else was attempted twice (no spurious lease take-overs while the workers ran)
-    const retried = (await sql<{ id: string }>`select id from deliveries where attempts > 1`.execute(db)).rows.map((r) => `<${r.id}@contacts.test>`)
-    assert.deepEqual(retried.filter((id) => !inFlight.has(id)), [], 'only in-flight deliveries were claimed twice')
+    const retried = (await sql<{ id: string }>`select id from deliveries where attempts > 1`.execute(db)).rows.map(
+      (r) => `<${r.id}@contacts.test>`,
+    )
+    assert.deepEqual(
+      retried.filter((id) => !inFlight.has(id)),
+      [],
+      'only in-flight deliveries were claimed twice',
+    )
 
     t.diagnostic(
       `delivered ${TOTAL}/${TOTAL}; at the kill: ${receivedAtKill} mails received, ${deliveredAtKill} deliveries settled, ` +

@@ -4,12 +4,18 @@ import { createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
+
+import { type AddressObject, simpleParser } from 'mailparser'
 import nodemailer from 'nodemailer'
-import { simpleParser, type AddressObject } from 'mailparser'
+
 import { createEmlTransport, listEmlFiles } from '../../src/delivery/transports/eml.transport.ts'
-import { createSmtpTransport, resultFromError, SMTP_SAFETY_OPTIONS } from '../../src/delivery/transports/smtp.transport.ts'
+import {
+  createSmtpTransport,
+  resultFromError,
+  SMTP_SAFETY_OPTIONS,
+} from '../../src/delivery/transports/smtp.transport.ts'
 import type { EmailTransport, OutgoingEmail } from '../../src/delivery/transports/transport.ts'
-import { startSmtpSink, type SmtpSinkOptions } from '../peers/smtp-sink.ts'
+import { type SmtpSinkOptions, startSmtpSink } from '../peers/smtp-sink.ts'
 
 let seq = 0
 const mail = (over: Partial<OutgoingEmail> = {}): OutgoingEmail => ({
@@ -267,14 +273,23 @@ test('[eml] listEmlFiles lists newest first, honours the limit, and is empty for
   }
 
   const listed = await listEmlFiles(dir, 10)
-  assert.deepEqual(listed.map((e) => e.subject), ['kolmas', 'toka', 'eka'])
-  assert.deepEqual(listed.map((e) => e.messageId), sent.map((m) => m.messageId).reverse())
+  assert.deepEqual(
+    listed.map((e) => e.subject),
+    ['kolmas', 'toka', 'eka'],
+  )
+  assert.deepEqual(
+    listed.map((e) => e.messageId),
+    sent.map((m) => m.messageId).reverse(),
+  )
   assert.match(listed[0]!.to, /Äiti Öljynen/)
   assert.match(listed[0]!.to, /aiti@example\.fi/)
   assert.ok(!Number.isNaN(Date.parse(listed[0]!.date)))
   assert.ok(listed[0]!.file.endsWith('.eml'))
 
-  assert.deepEqual((await listEmlFiles(dir, 2)).map((e) => e.subject), ['kolmas', 'toka'])
+  assert.deepEqual(
+    (await listEmlFiles(dir, 2)).map((e) => e.subject),
+    ['kolmas', 'toka'],
+  )
   assert.deepEqual(await listEmlFiles(join(dir, 'nope'), 10), [])
 })
 

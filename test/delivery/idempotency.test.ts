@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+
 import { sql } from 'kysely'
+
+import { requestHash } from '../../src/idempotency/idempotency.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount } from '../helpers/factories.ts'
-import { requestHash } from '../../src/idempotency/idempotency.ts'
 
 const body = (subject = 'Maintenance on Saturday') => ({ category: 'account_update', subject, text: `${subject}.` })
 
@@ -21,12 +23,18 @@ function post(app: TestApp, accountId: string, payload: object, key?: string, to
 /** The notifications (not our own system mail) stored for the account, straight from the database. */
 async function notificationIds(app: TestApp, accountId: string): Promise<string[]> {
   const res = await sql<{ id: string }>`
-    select id from notifications where account_id = ${accountId} and kind = 'notification' order by id`.execute(app.handle.db)
+    select id from notifications where account_id = ${accountId} and kind = 'notification' order by id`.execute(
+    app.handle.db,
+  )
   return res.rows.map((r) => r.id)
 }
 
 async function deliveryCount(app: TestApp, accountId: string): Promise<number> {
-  const res = await sql<{ n: number }>`select count(*)::int as n from deliveries where account_id = ${accountId} and channel = 'email'`.execute(app.handle.db)
+  const res = await sql<{
+    n: number
+  }>`select count(*)::int as n from deliveries where account_id = ${accountId} and channel = 'email'`.execute(
+    app.handle.db,
+  )
   return res.rows[0]!.n
 }
 
@@ -54,7 +62,11 @@ for (const kind of DATABASES) {
     test('the same key and body twice answer the same notification, stored once', async (t) => {
       const app = await buildTestApp(t, kind)
       const { accountId, users } = await makeAccount(app)
-      await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/primary`, payload: { userId: users.member } })
+      await app.call({
+        method: 'PUT',
+        url: `/v1/accounts/${accountId}/contacts/primary`,
+        payload: { userId: users.member },
+      })
 
       const first = await post(app, accountId, body(), 'key-1')
       assert.equal(first.statusCode, 202, first.body)
@@ -68,7 +80,12 @@ for (const kind of DATABASES) {
       assert.equal(await deliveryCount(app, accountId), 1, 'one delivery: the repeat queued nothing')
 
       // the same body with its keys in another order is the same request
-      const reordered = await post(app, accountId, { text: body().text, subject: body().subject, category: 'account_update' }, 'key-1')
+      const reordered = await post(
+        app,
+        accountId,
+        { text: body().text, subject: body().subject, category: 'account_update' },
+        'key-1',
+      )
       assert.equal(reordered.statusCode, 202, reordered.body)
       assert.equal(reordered.json().id, first.json().id)
       assert.equal((await notificationIds(app, accountId)).length, 1)
@@ -100,9 +117,15 @@ for (const kind of DATABASES) {
     test('ten concurrent requests with one key and one body store exactly one notification', async (t) => {
       const app = await buildTestApp(t, kind)
       const { accountId, users } = await makeAccount(app)
-      await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/primary`, payload: { userId: users.member } })
+      await app.call({
+        method: 'PUT',
+        url: `/v1/accounts/${accountId}/contacts/primary`,
+        payload: { userId: users.member },
+      })
 
-      const answers = await Promise.all(Array.from({ length: 10 }, () => post(app, accountId, body('Race'), 'key-race')))
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () => post(app, accountId, body('Race'), 'key-race')),
+      )
       const ids = await notificationIds(app, accountId)
       assert.equal(ids.length, 1, `one notification, got ${ids.length}`)
       assert.equal(await deliveryCount(app, accountId), 1)
@@ -164,21 +187,18 @@ for (const kind of DATABASES) {
       assert.deepEqual(await notificationIds(app, b.accountId), [toB.json().id])
     })
 
-    test(
-      'a key left running by a crashed request is taken over after five minutes',
-      async (t) => {
-        const app = await buildTestApp(t, kind)
-        const { accountId } = await makeAccount(app)
-        // a claim as a request that died mid-way leaves it: running, no answer, ten minutes old
-        await leaveRunningKey(app, accountId, 'crashed', body('After a crash'), '10 minutes')
+    test('a key left running by a crashed request is taken over after five minutes', async (t) => {
+      const app = await buildTestApp(t, kind)
+      const { accountId } = await makeAccount(app)
+      // a claim as a request that died mid-way leaves it: running, no answer, ten minutes old
+      await leaveRunningKey(app, accountId, 'crashed', body('After a crash'), '10 minutes')
 
-        const retry = await post(app, accountId, body('After a crash'), 'crashed')
-        assert.equal(retry.statusCode, 202, retry.body)
-        assert.equal((await notificationIds(app, accountId)).length, 2)
-        const again = await post(app, accountId, body('After a crash'), 'crashed')
-        assert.equal(again.json().id, retry.json().id)
-      },
-    )
+      const retry = await post(app, accountId, body('After a crash'), 'crashed')
+      assert.equal(retry.statusCode, 202, retry.body)
+      assert.equal((await notificationIds(app, accountId)).length, 2)
+      const again = await post(app, accountId, body('After a crash'), 'crashed')
+      assert.equal(again.json().id, retry.json().id)
+    })
 
     test('a key still running (younger than five minutes) answers 409 idempotency-key-in-use with Retry-After', async (t) => {
       const app = await buildTestApp(t, kind)

@@ -1,20 +1,27 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { getSheet, makeAccount, putSheet } from '../helpers/factories.ts'
 import { testWorker } from '../helpers/test-worker.ts'
-import { startSmtpSink, type SmtpSink } from '../peers/smtp-sink.ts'
+import { type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts'
 
 /** The addresses the sink received mail for, sorted. */
 const receivedBy = (sink: SmtpSink, subject: string) =>
   sink.messages
     .filter((m) => m.subject === subject)
-    .flatMap((m) => (Array.isArray(m.to) ? m.to : m.to ? [m.to] : []).flatMap((a) => a.value.map((v) => v.address!.toLowerCase())))
+    .flatMap((m) =>
+      (Array.isArray(m.to) ? m.to : m.to ? [m.to] : []).flatMap((a) => a.value.map((v) => v.address!.toLowerCase())),
+    )
     .sort()
 
 async function send(app: TestApp, accountId: string, category: string, subject: string) {
-  const res = await app.call({ method: 'POST', url: `/v1/accounts/${accountId}/notifications`, payload: { category, subject, text: `${subject}.` } })
+  const res = await app.call({
+    method: 'POST',
+    url: `/v1/accounts/${accountId}/notifications`,
+    payload: { category, subject, text: `${subject}.` },
+  })
   assert.equal(res.statusCode, 202, res.body)
   return res.json()
 }
@@ -29,11 +36,18 @@ for (const kind of DATABASES) {
       t.after(() => sink.close())
       const { drain } = testWorker(t, app, { smtpUrl: sink.url })
       const { accountId, users } = await makeAccount(app, { extraUsers: 3 })
-      await putSheet(app, accountId, { primary: { userId: users.admin }, billing: [{ userId: users.u1 }, { userId: users.u2 }], technicalAdmin: { userId: users.u3 } })
+      await putSheet(app, accountId, {
+        primary: { userId: users.admin },
+        billing: [{ userId: users.u1 }, { userId: users.u2 }],
+        technicalAdmin: { userId: users.u3 },
+      })
       const sent = await send(app, accountId, 'invoice', 'Invoice 2026-11')
       assert.equal(sent.recipients.length, 3)
       await drain()
-      assert.deepEqual(receivedBy(sink, 'Invoice 2026-11'), [users.admin, users.u1, users.u2].map((u) => emailOf(u!)).sort())
+      assert.deepEqual(
+        receivedBy(sink, 'Invoice 2026-11'),
+        [users.admin, users.u1, users.u2].map((u) => emailOf(u!)).sort(),
+      )
 
       // every mail carries the delivery's own Message-ID
       const ids = sink.messages.filter((m) => m.subject === 'Invoice 2026-11').map((m) => m.messageId)
@@ -42,14 +56,18 @@ for (const kind of DATABASES) {
 
       const got = (await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/notifications/${sent.id}` })).json()
       assert.equal(got.status, 'delivered')
-      assert.ok(got.deliveries.every((d: { status: string; attempts: number }) => d.status === 'delivered' && d.attempts === 1))
+      assert.ok(
+        got.deliveries.every((d: { status: string; attempts: number }) => d.status === 'delivered' && d.attempts === 1),
+      )
     })
 
     test('one mail to a person who holds several slots, with all of them as the reason', async (t) => {
       const app = await buildTestApp(t, kind)
       const { accountId, users } = await makeAccount(app)
       await putSheet(app, accountId, { primary: { userId: users.billing }, billing: [{ userId: users.billing }] })
-      const preview = (await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/recipients?category=invoice` })).json()
+      const preview = (
+        await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/recipients?category=invoice` })
+      ).json()
       assert.equal(preview.recipients.length, 1)
       assert.deepEqual([...preview.recipients[0].slots].sort(), ['billing', 'primary'])
       assert.equal(preview.fallback, null)
@@ -61,7 +79,11 @@ for (const kind of DATABASES) {
       t.after(() => sink.close())
       const { drain } = testWorker(t, app, { smtpUrl: sink.url })
       const { accountId, users } = await makeAccount(app)
-      await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/primary`, payload: { userId: users.member } })
+      await app.call({
+        method: 'PUT',
+        url: `/v1/accounts/${accountId}/contacts/primary`,
+        payload: { userId: users.member },
+      })
 
       const receipt = await send(app, accountId, 'receipt', 'Receipt 1')
       assert.equal(receipt.fallback, 'primary')
@@ -75,7 +97,11 @@ for (const kind of DATABASES) {
       await drain()
       assert.deepEqual(receivedBy(sink, 'Receipt 2'), [emailOf(users.admin!)])
 
-      await app.call({ method: 'PATCH', url: `/v1/accounts/${accountId}/users/${users.admin}`, payload: { role: 'member' } })
+      await app.call({
+        method: 'PATCH',
+        url: `/v1/accounts/${accountId}/users/${users.admin}`,
+        payload: { role: 'member' },
+      })
       const nobody = await send(app, accountId, 'receipt', 'Receipt 3')
       assert.equal(nobody.status, 'undeliverable')
       assert.deepEqual(nobody.recipients, [])
@@ -89,8 +115,16 @@ for (const kind of DATABASES) {
       t.after(() => sink.close())
       const { drain } = testWorker(t, app, { smtpUrl: sink.url })
       const { accountId, users } = await makeAccount(app)
-      await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/primary`, payload: { userId: users.admin } })
-      const set = await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/security`, payload: { email: 'soc@outside.example' } })
+      await app.call({
+        method: 'PUT',
+        url: `/v1/accounts/${accountId}/contacts/primary`,
+        payload: { userId: users.admin },
+      })
+      const set = await app.call({
+        method: 'PUT',
+        url: `/v1/accounts/${accountId}/contacts/security`,
+        payload: { email: 'soc@outside.example' },
+      })
       assert.equal(set.json().security.verification, 'pending')
 
       await send(app, accountId, 'security', 'Security notice 1')
@@ -104,9 +138,19 @@ for (const kind of DATABASES) {
       const page = await app.call({ method: 'GET', url: new URL(link).pathname + new URL(link).search, token: null })
       assert.equal(page.statusCode, 200)
       assert.match(page.headers['content-type'] as string, /text\/html/)
-      assert.equal((await getSheet(app, accountId)).sheet.security.verification, 'pending', 'opening the link only asks')
+      assert.equal(
+        (await getSheet(app, accountId)).sheet.security.verification,
+        'pending',
+        'opening the link only asks',
+      )
       // the page's button posts the token
-      const confirm = () => app.call({ method: 'POST', url: '/v1/verify-email', payload: { token: new URL(link).searchParams.get('token')! }, token: null })
+      const confirm = () =>
+        app.call({
+          method: 'POST',
+          url: '/v1/verify-email',
+          payload: { token: new URL(link).searchParams.get('token')! },
+          token: null,
+        })
       assert.equal((await confirm()).statusCode, 200)
       assert.equal((await confirm()).statusCode, 400, 'the link works once')
 
@@ -120,7 +164,8 @@ for (const kind of DATABASES) {
       const app = await buildTestApp(t, kind)
       const sink = await startSmtpSink({
         respond: (rcpt, attempt) => {
-          if (rcpt.startsWith('busy')) return attempt === 1 ? { code: 451, message: '4.3.0 Try again later' } : undefined
+          if (rcpt.startsWith('busy'))
+            return attempt === 1 ? { code: 451, message: '4.3.0 Try again later' } : undefined
           if (rcpt.startsWith('gone')) return { code: 550, message: '5.1.1 No such user' }
           return undefined
         },
@@ -128,8 +173,15 @@ for (const kind of DATABASES) {
       t.after(() => sink.close())
       const { drain } = testWorker(t, app, { smtpUrl: sink.url })
       const { accountId } = await makeAccount(app)
-      for (const [id, role] of [['busy', 'member'], ['gone', 'member']] as const) {
-        await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/users/${id}`, payload: { email: `${id}@example.com`, name: id, role } })
+      for (const [id, role] of [
+        ['busy', 'member'],
+        ['gone', 'member'],
+      ] as const) {
+        await app.call({
+          method: 'PUT',
+          url: `/v1/accounts/${accountId}/users/${id}`,
+          payload: { email: `${id}@example.com`, name: id, role },
+        })
       }
       await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/primary`, payload: { userId: 'busy' } })
       await app.call({ method: 'POST', url: `/v1/accounts/${accountId}/contacts/billing`, payload: { userId: 'gone' } })

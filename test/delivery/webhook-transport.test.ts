@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
+
 import { Webhook } from 'standardwebhooks'
+
+import { type HostLookup, isNonPublicAddress } from '../../src/delivery/transports/url-guard.ts'
 import { createWebhookTransport } from '../../src/delivery/transports/webhook.transport.ts'
 import { newWebhookSecret } from '../../src/delivery/transports/webhook-signature.ts'
-import { isNonPublicAddress, type HostLookup } from '../../src/delivery/transports/url-guard.ts'
-import { startWebhookReceiver, type ReceiverAnswer, type ReceivedWebhook } from '../peers/webhook-receiver.ts'
+import { type ReceivedWebhook, type ReceiverAnswer, startWebhookReceiver } from '../peers/webhook-receiver.ts'
 
 const secret = newWebhookSecret()
 
@@ -64,7 +66,9 @@ test('[webhook] a 301 is a permanent failure and is not followed', async (t) => 
 })
 
 test('[webhook] 503 with Retry-After: 7 is retryable after 7 s; 429 is retryable', async (t) => {
-  const r = await receiver(t, (_req, n) => (n === 1 ? { status: 503, headers: { 'retry-after': '7' } } : { status: 429 }))
+  const r = await receiver(t, (_req, n) =>
+    n === 1 ? { status: 503, headers: { 'retry-after': '7' } } : { status: 429 },
+  )
   const transport = createWebhookTransport({ allowPrivate: true })
   const unavailable = await transport.send(hookTo(r.url))
   assert.equal(unavailable.ok, false)
@@ -78,7 +82,9 @@ test('[webhook] 503 with Retry-After: 7 is retryable after 7 s; 429 is retryable
 
 test('[webhook] other 4xx is permanent; an HTTP-date Retry-After is capped at an hour', async (t) => {
   const later = new Date(Date.now() + 5 * 3600_000).toUTCString()
-  const r = await receiver(t, (_req, n) => (n === 1 ? { status: 400 } : { status: 429, headers: { 'retry-after': later } }))
+  const r = await receiver(t, (_req, n) =>
+    n === 1 ? { status: 400 } : { status: 429, headers: { 'retry-after': later } },
+  )
   const transport = createWebhookTransport({ allowPrivate: true })
   const bad = await transport.send(hookTo(r.url))
   assert.equal(bad.retryable, false)
@@ -119,7 +125,9 @@ test('[webhook] a loopback URL is refused unless private addresses are allowed',
 test('[webhook] a host resolving to a private, mapped-loopback or metadata address is refused', async () => {
   for (const address of ['10.0.0.5', '::ffff:127.0.0.1', '169.254.169.254', 'fd00::1', '100.64.0.1', '::']) {
     const lookup = fakeDns([address])
-    const result = await createWebhookTransport({ allowPrivate: false, lookup }).send(hookTo('https://hooks.example.test/in'))
+    const result = await createWebhookTransport({ allowPrivate: false, lookup }).send(
+      hookTo('https://hooks.example.test/in'),
+    )
     assert.equal(result.ok, false, address)
     assert.equal(result.retryable, false, address)
     assert.match(result.detail, /private, loopback or link-local/, address)
@@ -127,14 +135,28 @@ test('[webhook] a host resolving to a private, mapped-loopback or metadata addre
 })
 
 test('[webhook] the translator forms of a private IPv4 address (IPv4-translated, NAT64, 6to4) are refused; of a public one, allowed', async () => {
-  const forms = (v4: string, hex: string) => [`::ffff:0:${v4}`, `::ffff:0:${hex}`, `64:ff9b::${v4}`, `64:ff9b::${hex}`, `2002:${hex}::`, `2002:${hex}:1::5`]
-  for (const address of [...forms('127.0.0.1', '7f00:1'), ...forms('10.1.2.3', 'a01:203'), ...forms('169.254.169.254', 'a9fe:a9fe')]) {
+  const forms = (v4: string, hex: string) => [
+    `::ffff:0:${v4}`,
+    `::ffff:0:${hex}`,
+    `64:ff9b::${v4}`,
+    `64:ff9b::${hex}`,
+    `2002:${hex}::`,
+    `2002:${hex}:1::5`,
+  ]
+  for (const address of [
+    ...forms('127.0.0.1', '7f00:1'),
+    ...forms('10.1.2.3', 'a01:203'),
+    ...forms('169.254.169.254', 'a9fe:a9fe'),
+  ]) {
     assert.equal(isNonPublicAddress(address), true, address)
-    const result = await createWebhookTransport({ allowPrivate: false, lookup: fakeDns([address]) }).send(hookTo('https://hooks.example.test/in'))
+    const result = await createWebhookTransport({ allowPrivate: false, lookup: fakeDns([address]) }).send(
+      hookTo('https://hooks.example.test/in'),
+    )
     assert.equal(result.ok, false, address)
     assert.match(result.detail, /private, loopback or link-local/, address)
   }
-  for (const address of [...forms('93.184.216.34', '5db8:d822'), '2001:db8::1', '2606:4700::6810:84e5']) assert.equal(isNonPublicAddress(address), false, address)
+  for (const address of [...forms('93.184.216.34', '5db8:d822'), '2001:db8::1', '2606:4700::6810:84e5'])
+    assert.equal(isNonPublicAddress(address), false, address)
 })
 
 test('[webhook] a URL with credentials or a non-http scheme is refused', async (t) => {

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
+
 import { sql } from 'kysely'
 import { Webhook } from 'standardwebhooks'
+
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount } from '../helpers/factories.ts'
 import { appWithMail } from '../helpers/test-worker.ts'
 import { startSmtpSink } from '../peers/smtp-sink.ts'
-import { startWebhookReceiver, type ReceivedWebhook, type ReceiverAnswer } from '../peers/webhook-receiver.ts'
+import { type ReceivedWebhook, type ReceiverAnswer, startWebhookReceiver } from '../peers/webhook-receiver.ts'
 
 interface Event {
   type: string
@@ -31,7 +33,13 @@ async function createEndpoint(app: TestApp, payload: { url: string; eventTypes?:
 const listEndpoints = async (app: TestApp) => {
   const res = await app.call({ method: 'GET', url: '/v1/webhook-endpoints' })
   assert.equal(res.statusCode, 200, res.body)
-  return res.json().data as { id: string; url: string; status: string; disabledReason: string | null; [k: string]: unknown }[]
+  return res.json().data as {
+    id: string
+    url: string
+    status: string
+    disabledReason: string | null
+    [k: string]: unknown
+  }[]
 }
 
 /** Each request's body, checked against its Standard Webhooks signature first. */
@@ -52,7 +60,9 @@ async function setPrimary(app: TestApp, accountId: string, userId: string) {
 
 async function webhookDeliveries(app: TestApp, endpointId: string) {
   const res = await sql<{ status: string; attempts: number; last_error: string | null; id: string }>`
-    select id, status, attempts, last_error from deliveries where channel = 'webhook' and endpoint_id = ${endpointId} order by created_at`.execute(app.handle.db)
+    select id, status, attempts, last_error from deliveries where channel = 'webhook' and endpoint_id = ${endpointId} order by created_at`.execute(
+    app.handle.db,
+  )
   return res.rows
 }
 
@@ -102,7 +112,11 @@ for (const kind of DATABASES) {
       const r = await receiver(t)
       const { secret } = await createEndpoint(app, { url: r.url })
 
-      const res = await app.call({ method: 'PATCH', url: `/v1/accounts/${accountId}/users/${users.member}`, payload: { status: 'deactivated' } })
+      const res = await app.call({
+        method: 'PATCH',
+        url: `/v1/accounts/${accountId}/users/${users.member}`,
+        payload: { status: 'deactivated' },
+      })
       assert.equal(res.statusCode, 200, res.body)
       await drain()
 
@@ -152,15 +166,25 @@ for (const kind of DATABASES) {
 
       const { accountId, users } = await makeAccount(app)
       await setPrimary(app, accountId, users.member!)
-      await app.call({ method: 'POST', url: `/v1/accounts/${accountId}/notifications`, payload: { category: 'account_update', subject: 'S', text: 'T' } })
-      await app.call({ method: 'PATCH', url: `/v1/accounts/${accountId}/users/${users.member}`, payload: { status: 'deactivated' } })
+      await app.call({
+        method: 'POST',
+        url: `/v1/accounts/${accountId}/notifications`,
+        payload: { category: 'account_update', subject: 'S', text: 'T' },
+      })
+      await app.call({
+        method: 'PATCH',
+        url: `/v1/accounts/${accountId}/users/${users.member}`,
+        payload: { status: 'deactivated' },
+      })
       await drain()
 
       assert.deepEqual(types(verified(only.requests, onlyEndpoint.secret)), ['user.deactivated'])
-      assert.deepEqual(
-        types(verified(all.requests, allEndpoint.secret)).sort(),
-        ['contacts.updated', 'contacts.vacated', 'notification.delivered', 'user.deactivated'],
-      )
+      assert.deepEqual(types(verified(all.requests, allEndpoint.secret)).sort(), [
+        'contacts.updated',
+        'contacts.vacated',
+        'notification.delivered',
+        'user.deactivated',
+      ])
     })
 
     test('an endpoint answering 410 is disabled, with a reason, and receives nothing more', async (t) => {
@@ -180,10 +204,18 @@ for (const kind of DATABASES) {
       assert.equal(d!.attempts, 1)
 
       await setPrimary(app, accountId, users.billing!)
-      await app.call({ method: 'PATCH', url: `/v1/accounts/${accountId}/users/${users.billing}`, payload: { status: 'deactivated' } })
+      await app.call({
+        method: 'PATCH',
+        url: `/v1/accounts/${accountId}/users/${users.billing}`,
+        payload: { status: 'deactivated' },
+      })
       await drain()
       assert.equal(r.requests.length, 1, 'nothing after the 410')
-      assert.equal((await webhookDeliveries(app, endpoint.id)).length, 1, 'no new deliveries are queued to a disabled endpoint')
+      assert.equal(
+        (await webhookDeliveries(app, endpoint.id)).length,
+        1,
+        'no new deliveries are queued to a disabled endpoint',
+      )
     })
 
     test('a 500 is retried, and the retry that answers 200 is delivered', async (t) => {
@@ -207,7 +239,13 @@ for (const kind of DATABASES) {
 
     test('a loopback URL is refused with 400 validation-failed unless private addresses are allowed', async (t) => {
       const app = await buildTestApp(t, kind, { webhookAllowPrivate: false })
-      for (const url of ['http://127.0.0.1:8080/hooks', 'http://localhost/hooks', 'http://[::1]/hooks', 'http://10.1.2.3/hooks', 'http://169.254.169.254/latest']) {
+      for (const url of [
+        'http://127.0.0.1:8080/hooks',
+        'http://localhost/hooks',
+        'http://[::1]/hooks',
+        'http://10.1.2.3/hooks',
+        'http://169.254.169.254/latest',
+      ]) {
         const res = await app.call({ method: 'POST', url: '/v1/webhook-endpoints', payload: { url } })
         assert.equal(res.statusCode, 400, `${url}: ${res.body}`)
         const problem = res.json()

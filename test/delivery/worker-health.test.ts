@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
 import type { AddressInfo } from 'node:net'
 import { describe, test, type TestContext } from 'node:test'
+
 import { sql } from 'kysely'
 import pino from 'pino'
+
 import { startManagementServer } from '../../src/app/management-server.ts'
 import { createMetricsRegistry } from '../../src/app/metrics.plugin.ts'
 import type { DeliveryResult, EmailTransport, WebhookTransport } from '../../src/delivery/transports/transport.ts'
@@ -38,7 +40,11 @@ async function management(t: TestContext, app: TestApp, worker: Worker) {
 /** A notification to an account's fallback recipients: deliveries for the worker to claim. */
 async function queueMail(app: TestApp) {
   const { accountId } = await makeAccount(app)
-  const res = await app.call({ method: 'POST', url: `/v1/accounts/${accountId}/notifications`, payload: { category: 'invoice', subject: 'S', text: 'T' } })
+  const res = await app.call({
+    method: 'POST',
+    url: `/v1/accounts/${accountId}/notifications`,
+    payload: { category: 'invoice', subject: 'S', text: 'T' },
+  })
   assert.equal(res.statusCode, 202, res.body)
   const n = await sql<{ n: number }>`select count(*)::int as n from deliveries`.execute(app.handle.db)
   assert.ok(n.rows[0]!.n > 0)
@@ -85,7 +91,11 @@ for (const kind of DATABASES) {
       assert.equal(byConfig.stdout, `http://127.0.0.1:${m.port}/healthz: 200 ok\n`)
 
       await worker.stop()
-      assert.deepEqual(worker.liveness(), { alive: false, beatAgeMs: undefined, limitMs: stallLimitMs({ leaseSeconds: 30, pollMs: 20 }) })
+      assert.deepEqual(worker.liveness(), {
+        alive: false,
+        beatAgeMs: undefined,
+        limitMs: stallLimitMs({ leaseSeconds: 30, pollMs: 20 }),
+      })
       assert.equal((await fetch(`${m.url}/healthz`)).status, 503, 'a stopped worker is not alive')
     })
 
@@ -97,8 +107,22 @@ for (const kind of DATABASES) {
       const webhook: WebhookTransport = { send: never }
       let worker: Worker | undefined
       const app = await buildTestApp(t, kind, { probes: { worker: () => worker?.liveness() } })
-      const options = { batchSize: 20, leaseSeconds: 1, pollMs: 50, backoffBaseSeconds: 1, messageIdHost: 'contacts.test', mailFrom: 'c@saas.test' }
-      worker = createWorker({ db: app.services.db, email, webhook, secrets: app.services.webhooks.secrets, log: silent, options })
+      const options = {
+        batchSize: 20,
+        leaseSeconds: 1,
+        pollMs: 50,
+        backoffBaseSeconds: 1,
+        messageIdHost: 'contacts.test',
+        mailFrom: 'c@saas.test',
+      }
+      worker = createWorker({
+        db: app.services.db,
+        email,
+        webhook,
+        secrets: app.services.webhooks.secrets,
+        log: silent,
+        options,
+      })
       await queueMail(app)
       worker.start()
       t.after(async () => {
@@ -118,7 +142,10 @@ for (const kind of DATABASES) {
       assert.equal(res.status, 503)
       const problem = (await res.json()) as { type: string; detail: string }
       assert.equal(problem.type, '/problems/unavailable')
-      assert.match(problem.detail, /^The delivery worker has not moved for \d+ s \(it counts as stalled after 1\.05 s\)\.$/)
+      assert.match(
+        problem.detail,
+        /^The delivery worker has not moved for \d+ s \(it counts as stalled after 1\.05 s\)\.$/,
+      )
       // serve's own /healthz, on the API's port, answers for its in-process worker the same way
       assert.equal((await app.call({ method: 'GET', url: '/healthz', token: null })).statusCode, 503)
       assert.equal((await fetch(`${m.url}/readyz`)).status, 200, 'the database is fine: ready, but not alive')

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
+
 import { sql } from 'kysely'
+
 import type { Db } from '../../src/db/database.ts'
 import type { TestApp } from './build-test-app.ts'
 
@@ -25,18 +27,29 @@ export interface BroadcastView {
 export async function seedAccountsWithPrimary(db: Db, prefix: string, count: number): Promise<string[]> {
   await sql`
     insert into accounts (id, name, contacts_reviewed_at)
-    select ${prefix} || '-' || lpad(i::text, 3, '0'), 'Customer ' || i, now() from generate_series(1, ${count}) i`.execute(db)
+    select ${prefix} || '-' || lpad(i::text, 3, '0'), 'Customer ' || i, now() from generate_series(1, ${count}) i`.execute(
+    db,
+  )
   await sql`
     insert into users (account_id, id, email, name, role, status)
-    select id, 'owner', 'owner@' || id || '.example', 'Owner of ' || id, 'super_admin', 'active' from accounts where id like ${prefix + '-%'}`.execute(db)
+    select id, 'owner', 'owner@' || id || '.example', 'Owner of ' || id, 'super_admin', 'active' from accounts where id like ${prefix + '-%'}`.execute(
+    db,
+  )
   await sql`
     insert into contact_slots (account_id, slot, position, user_id, user_status)
     select id, 'primary', 0, 'owner', 'active' from accounts where id like ${prefix + '-%'}`.execute(db)
   return Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(3, '0')}`)
 }
 
-export async function startBroadcast(app: TestApp, payload: { subject: string; text?: string; html?: string; accountIds?: string[] }): Promise<BroadcastView> {
-  const res = await app.call({ method: 'POST', url: '/v1/broadcasts', payload: { category: 'account_update', text: `${payload.subject}.`, ...payload } })
+export async function startBroadcast(
+  app: TestApp,
+  payload: { subject: string; text?: string; html?: string; accountIds?: string[] },
+): Promise<BroadcastView> {
+  const res = await app.call({
+    method: 'POST',
+    url: '/v1/broadcasts',
+    payload: { category: 'account_update', text: `${payload.subject}.`, ...payload },
+  })
   assert.equal(res.statusCode, 202, res.body)
   return res.json()
 }

@@ -1,12 +1,14 @@
 import type { TestContext } from 'node:test'
-import type { IsolationLevel } from 'kysely'
+
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
-import { buildApp, type AppConfig, type AppProbes } from '../../src/app/build-app.ts'
+import type { IsolationLevel } from 'kysely'
+
+import { type AppConfig, type AppProbes, buildApp } from '../../src/app/build-app.ts'
 import { createServices, type Services } from '../../src/app/container.ts'
 import type { DatabaseHandle, DatabaseKind } from '../../src/db/connect.ts'
 import type { Clock } from '../../src/lib/clock.ts'
-import { freshDatabase, type TestDatabaseHandle } from './databases.ts'
 import { createSecretDeriver } from '../../src/webhooks/webhook-secrets.ts'
+import { freshDatabase, type TestDatabaseHandle } from './databases.ts'
 
 /** The master key of test apps; give it to a CLI or process that shares a test app's database. */
 export const TEST_SECRET_KEY = 'test-master-key-of-at-least-32-characters'
@@ -49,7 +51,11 @@ export async function buildTestApp(
   const config: AppConfig = { publicUrl: 'http://ui.test', logLevel: 'silent', rateLimitPerMinute: 0, ...opts.config }
   const services = createServices({
     db: (serviceDb ?? handle).db,
-    config: { publicUrl: config.publicUrl, reviewIntervalDays: 180, webhookAllowPrivate: opts.webhookAllowPrivate ?? true },
+    config: {
+      publicUrl: config.publicUrl,
+      reviewIntervalDays: 180,
+      webhookAllowPrivate: opts.webhookAllowPrivate ?? true,
+    },
     secrets: createSecretDeriver(TEST_SECRET_KEY),
     ...(opts.clock ? { clock: opts.clock } : {}),
   })

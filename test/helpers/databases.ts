@@ -3,9 +3,11 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+
 import { PGlite } from '@electric-sql/pglite'
-import { Kysely, PGliteDialect, type IsolationLevel } from 'kysely'
+import { type IsolationLevel, Kysely, PGliteDialect } from 'kysely'
 import pg from 'pg'
+
 import { connectPglite, connectPostgres, type DatabaseHandle, type DatabaseKind } from '../../src/db/connect.ts'
 import { migrateToLatest } from '../../src/db/migrate.ts'
 
@@ -21,7 +23,8 @@ export const DATABASES: DatabaseKind[] = (() => {
   const chosen = process.env.TEST_DATABASES?.split(',').map((k) => k.trim())
   if (!chosen) return available
   const unknown = chosen.filter((k) => !available.includes(k as DatabaseKind))
-  if (unknown.length > 0) throw new Error(`TEST_DATABASES names ${unknown.join(', ')}, which this run has not (DATABASE_URL set?)`)
+  if (unknown.length > 0)
+    throw new Error(`TEST_DATABASES names ${unknown.join(', ')}, which this run has not (DATABASE_URL set?)`)
   return available.filter((k) => chosen.includes(k))
 })()
 
@@ -72,7 +75,10 @@ const behindPooler = () => process.env.DATABASE_ADMIN_URL !== undefined
  * (serializable) have by default: it holds through a pooler, since every new server connection
  * to the database starts with it.
  */
-export async function freshDatabase(kind: DatabaseKind, opts: { isolation?: IsolationLevel } = {}): Promise<TestDatabaseHandle> {
+export async function freshDatabase(
+  kind: DatabaseKind,
+  opts: { isolation?: IsolationLevel } = {},
+): Promise<TestDatabaseHandle> {
   if (kind === 'pglite') return connectPglite(undefined, { loadDataDir: await pgliteTemplate() })
   const base = process.env.DATABASE_URL
   const admin = adminUrl()
@@ -81,7 +87,8 @@ export async function freshDatabase(kind: DatabaseKind, opts: { isolation?: Isol
   const adminClient = new pg.Client({ connectionString: admin })
   await adminClient.connect()
   await adminClient.query(`create database ${name}`)
-  if (opts.isolation) await adminClient.query(`alter database ${name} set default_transaction_isolation = '${opts.isolation}'`)
+  if (opts.isolation)
+    await adminClient.query(`alter database ${name} set default_transaction_isolation = '${opts.isolation}'`)
   await adminClient.end()
   const url = new URL(base)
   url.pathname = `/${name}`

@@ -1,5 +1,5 @@
-import type { TestApp } from './build-test-app.ts'
 import type { UserRole } from '../../src/lib/actor.ts'
+import type { TestApp } from './build-test-app.ts'
 
 let n = 0
 const unique = () => `${Date.now().toString(36)}${(n++).toString(36)}`
@@ -66,7 +66,12 @@ export async function getSheet(t: TestApp, accountId: string) {
 /** Replaces the whole sheet with the current ETag, as an admin's page would; fails the test on anything but 200. */
 export async function putSheet(t: TestApp, accountId: string, payload: Record<string, unknown>) {
   const { etag } = await getSheet(t, accountId)
-  const res = await t.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts`, headers: { 'if-match': etag }, payload })
+  const res = await t.call({
+    method: 'PUT',
+    url: `/v1/accounts/${accountId}/contacts`,
+    headers: { 'if-match': etag },
+    payload,
+  })
   if (res.statusCode !== 200) throw new Error(`putSheet: ${res.statusCode} ${res.body}`)
   return res.json()
 }

@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+
 import { markAddressUndeliverable } from '../../src/delivery/after-settle.ts'
 import type { HealthProblemCode } from '../../src/health/health.schemas.ts'
 import type { TestApp } from './build-test-app.ts'
@@ -20,43 +21,83 @@ export async function makeHealthCases(app: TestApp): Promise<Map<string, HealthP
   const expected = new Map<string, HealthProblemCode[]>()
   const filled = async (extra?: (id: string, users: Record<string, string>) => Promise<void>) => {
     const { accountId, users } = await makeAccount(app)
-    await ok(app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/primary`, payload: { userId: users.admin } }), 'primary')
-    await ok(app.call({ method: 'POST', url: `/v1/accounts/${accountId}/contacts/billing`, payload: { userId: users.billing } }), 'billing')
+    await ok(
+      app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/primary`, payload: { userId: users.admin } }),
+      'primary',
+    )
+    await ok(
+      app.call({
+        method: 'POST',
+        url: `/v1/accounts/${accountId}/contacts/billing`,
+        payload: { userId: users.billing },
+      }),
+      'billing',
+    )
     await extra?.(accountId, users)
     return { accountId, users }
   }
 
   expected.set((await filled()).accountId, [])
   const withUserSecurity = await filled((id, users) =>
-    ok(app.call({ method: 'PUT', url: `/v1/accounts/${id}/contacts/security`, payload: { userId: users.member } }), 'security user'),
+    ok(
+      app.call({ method: 'PUT', url: `/v1/accounts/${id}/contacts/security`, payload: { userId: users.member } }),
+      'security user',
+    ),
   )
   expected.set(withUserSecurity.accountId, [])
 
   expected.set((await makeAccount(app)).accountId, ['no-primary-contact', 'no-billing-contact'])
 
   const pending = await filled((id) =>
-    ok(app.call({ method: 'PUT', url: `/v1/accounts/${id}/contacts/security`, payload: { email: `soc-${id}@outside.example` } }), 'security email'),
+    ok(
+      app.call({
+        method: 'PUT',
+        url: `/v1/accounts/${id}/contacts/security`,
+        payload: { email: `soc-${id}@outside.example` },
+      }),
+      'security email',
+    ),
   )
   expected.set(pending.accountId, ['security-contact-unverified'])
 
   const overdue = await filled()
-  await app.services.db.updateTable('accounts').set({ contacts_reviewed_at: new Date(Date.now() - 200 * DAY_MS) }).where('id', '=', overdue.accountId).execute()
+  await app.services.db
+    .updateTable('accounts')
+    .set({ contacts_reviewed_at: new Date(Date.now() - 200 * DAY_MS) })
+    .where('id', '=', overdue.accountId)
+    .execute()
   expected.set(overdue.accountId, ['review-overdue'])
 
   // never reviewed: counts from the account's creation
   const old = await makeAccount(app)
-  await sql`update accounts set created_at = now() - interval '200 days' where id = ${old.accountId}`.execute(app.services.db)
+  await sql`update accounts set created_at = now() - interval '200 days' where id = ${old.accountId}`.execute(
+    app.services.db,
+  )
   expected.set(old.accountId, ['no-primary-contact', 'no-billing-contact', 'review-overdue'])
 
   // nobody to receive it: no users at all
   const empty = `empty-${Date.now().toString(36)}`
-  await ok(app.call({ method: 'POST', url: '/v1/accounts', payload: { id: empty, name: 'Nobody Oy' } }), 'empty account')
-  await ok(app.call({ method: 'POST', url: `/v1/accounts/${empty}/notifications`, payload: { category: 'invoice', subject: 'Invoice', text: 'x' } }), 'notify')
+  await ok(
+    app.call({ method: 'POST', url: '/v1/accounts', payload: { id: empty, name: 'Nobody Oy' } }),
+    'empty account',
+  )
+  await ok(
+    app.call({
+      method: 'POST',
+      url: `/v1/accounts/${empty}/notifications`,
+      payload: { category: 'invoice', subject: 'Invoice', text: 'x' },
+    }),
+    'notify',
+  )
   expected.set(empty, ['no-primary-contact', 'no-billing-contact', 'undeliverable-notifications'])
 
   // refused by the mail server: two current contacts (listed) and a former address (ignored)
   const refused = await filled()
-  for (const email of [`${refused.users.billing}@example.com`, `${refused.users.admin}@EXAMPLE.com`, 'former@example.com']) {
+  for (const email of [
+    `${refused.users.billing}@example.com`,
+    `${refused.users.admin}@EXAMPLE.com`,
+    'former@example.com',
+  ]) {
     await markAddressUndeliverable(app.services.db, refused.accountId, email, '550 no such user')
   }
   expected.set(refused.accountId, ['undeliverable-notifications'])

@@ -1,4 +1,5 @@
 import dc from 'node:diagnostics_channel'
+
 import type { FastifyInstance, RouteOptions } from 'fastify'
 
 /** A route as the server registered it: `METHOD /path` in Fastify's own notation (`:param`, `*`). */

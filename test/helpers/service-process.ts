@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+
 import { TEST_SECRET_KEY } from './build-test-app.ts'
 import { cliNodeArgs } from './cli-command.ts'
 
@@ -47,7 +48,14 @@ export async function startService(
   const child = spawn(process.execPath, cliNodeArgs(['serve']), {
     cwd: root,
     // on PostgreSQL the service refuses to start without SECRET_KEY; callers may name their own
-    env: { ...base, HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...(env.DATABASE_URL ? { SECRET_KEY: TEST_SECRET_KEY } : {}), ...env },
+    env: {
+      ...base,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ...(env.DATABASE_URL ? { SECRET_KEY: TEST_SECRET_KEY } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   children.add(child)
@@ -60,11 +68,17 @@ export async function startService(
   const end = Date.now() + (opts.readyTimeoutMs ?? 30_000)
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`the service exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output().slice(-3000)}`)
+      throw new Error(
+        `the service exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output().slice(-3000)}`,
+      )
     }
-    const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false)
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    )
     if (ready) break
-    if (Date.now() > end) throw new Error(`the service was not ready after ${opts.readyTimeoutMs ?? 30_000} ms:\n${output().slice(-3000)}`)
+    if (Date.now() > end)
+      throw new Error(`the service was not ready after ${opts.readyTimeoutMs ?? 30_000} ms:\n${output().slice(-3000)}`)
     await new Promise((r) => setTimeout(r, 100))
   }
 
@@ -79,7 +93,10 @@ export async function startService(
       child.kill('SIGTERM')
       let timer: NodeJS.Timeout | undefined
       const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the service did not stop within ${timeoutMs} ms of SIGTERM`)), timeoutMs)
+        timer = setTimeout(
+          () => reject(new Error(`the service did not stop within ${timeoutMs} ms of SIGTERM`)),
+          timeoutMs,
+        )
       })
       try {
         const [code] = await Promise.race([exited, late])

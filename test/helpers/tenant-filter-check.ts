@@ -1,5 +1,5 @@
+import { type Kysely, type KyselyPlugin, PostgresQueryCompiler, sql } from 'kysely'
 import { loadModule, parseSync } from 'libpg-query'
-import { PostgresQueryCompiler, sql, type Kysely, type KyselyPlugin } from 'kysely'
 
 /**
  * A statement that touches a tenant table across accounts on purpose, and why. A statement is let
@@ -72,7 +72,10 @@ function columnFree(expr: Node): boolean {
  */
 export function createStatementChecker(tenantTables: Iterable<string>, roots: Record<string, string> = {}) {
   // each checked table and the column that says whose it is
-  const key = new Map<string, string>([...[...tenantTables].map((t) => [t, 'account_id'] as const), ...Object.entries(roots)])
+  const key = new Map<string, string>([
+    ...[...tenantTables].map((t) => [t, 'account_id'] as const),
+    ...Object.entries(roots),
+  ])
   const tenant = { has: (t: string) => key.has(t) }
   const keyOf = (rel: Rel) => key.get(rel.table ?? '')
 
@@ -129,7 +132,10 @@ export function createStatementChecker(tenantTables: Iterable<string>, roots: Re
     const l = e.lexpr
     const r = e.rexpr
     if (l?.RowExpr && r?.RowExpr && l.RowExpr.args.length === r.RowExpr.args.length) {
-      return (l.RowExpr.args as Node[]).flatMap((a, i) => [[a, r.RowExpr.args[i]] as [Node, Node], [r.RowExpr.args[i], a] as [Node, Node]])
+      return (l.RowExpr.args as Node[]).flatMap((a, i) => [
+        [a, r.RowExpr.args[i]] as [Node, Node],
+        [r.RowExpr.args[i], a] as [Node, Node],
+      ])
     }
     if (l?.RowExpr) return columnFree(r) ? (l.RowExpr.args as Node[]).map((a) => [a, r] as [Node, Node]) : []
     return [
@@ -155,7 +161,7 @@ export function createStatementChecker(tenantTables: Iterable<string>, roots: Re
   }
 
   function bind(scope: Scope, conds: { cond: Node; bindable: Set<Rel> | undefined }[]) {
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false
       for (const { cond, bindable } of conds) {
         for (const rel of restricted(cond, scope)) {
@@ -168,13 +174,24 @@ export function createStatementChecker(tenantTables: Iterable<string>, roots: Re
   }
 
   /** Relations of a FROM list, and the join conditions with the relations each may restrict. */
-  function fromItems(items: Node[] | undefined, scope: Scope, conds: { cond: Node; bindable: Set<Rel> | undefined }[], later: Node[]): Rel[] {
+  function fromItems(
+    items: Node[] | undefined,
+    scope: Scope,
+    conds: { cond: Node; bindable: Set<Rel> | undefined }[],
+    later: Node[],
+  ): Rel[] {
     const rels: Rel[] = []
     for (const item of items ?? []) {
       const [kind, n] = one(item)
       if (kind === 'RangeVar') {
         const cte = scope.ctes.has(n.relname) && !n.schemaname
-        const rel: Rel = { name: n.alias?.aliasname ?? n.relname, table: cte ? undefined : n.relname, derived: cte, tenant: !cte && tenant.has(n.relname), bound: false }
+        const rel: Rel = {
+          name: n.alias?.aliasname ?? n.relname,
+          table: cte ? undefined : n.relname,
+          derived: cte,
+          tenant: !cte && tenant.has(n.relname),
+          bound: false,
+        }
         rels.push(rel)
       } else if (kind === 'JoinExpr') {
         const left = fromItems([n.larg], scope, conds, later)
@@ -182,7 +199,13 @@ export function createStatementChecker(tenantTables: Iterable<string>, roots: Re
         rels.push(...left, ...right)
         // an outer join's ON restricts only its nullable side
         const bindable =
-          n.jointype === 'JOIN_LEFT' ? new Set(right) : n.jointype === 'JOIN_RIGHT' ? new Set(left) : n.jointype === 'JOIN_FULL' ? new Set<Rel>() : undefined
+          n.jointype === 'JOIN_LEFT'
+            ? new Set(right)
+            : n.jointype === 'JOIN_RIGHT'
+              ? new Set(left)
+              : n.jointype === 'JOIN_FULL'
+                ? new Set<Rel>()
+                : undefined
         for (const c of conjuncts(n.quals)) conds.push({ cond: c, bindable })
         if (n.quals) later.push(n.quals)
         if (n.alias) rels.push({ name: n.alias.aliasname, table: undefined, derived: true, tenant: false, bound: true })
@@ -211,14 +234,18 @@ export function createStatementChecker(tenantTables: Iterable<string>, roots: Re
     verb: string,
   ): Scope {
     const scope = withCtes(stmt, outer)
-    for (const c of stmt.withClause?.ctes ?? []) visit(c.CommonTableExpr.ctequery, { ...scope, parent: outer }, problems)
+    for (const c of stmt.withClause?.ctes ?? [])
+      visit(c.CommonTableExpr.ctequery, { ...scope, parent: outer }, problems)
     const conds: { cond: Node; bindable: Set<Rel> | undefined }[] = []
     const later: Node[] = []
     scope.rels = fromItems([...(target ? [{ RangeVar: target }] : []), ...(from ?? [])], scope, conds, later)
     for (const c of conjuncts(where)) conds.push({ cond: c, bindable: undefined })
     bind(scope, conds)
     for (const r of scope.rels) {
-      if (r.tenant && !r.bound) problems.push(`${verb} ${r.table}${r.name !== r.table ? ` (as ${r.name})` : ''} without a condition on ${keyOf(r)}`)
+      if (r.tenant && !r.bound)
+        problems.push(
+          `${verb} ${r.table}${r.name !== r.table ? ` (as ${r.name})` : ''} without a condition on ${keyOf(r)}`,
+        )
     }
     for (const n of later) visit(n, scope, problems)
     return scope
@@ -234,13 +261,18 @@ export function createStatementChecker(tenantTables: Iterable<string>, roots: Re
       const s = node.SelectStmt
       if (s.op && s.op !== 'SETOP_NONE') {
         const inner = withCtes(s, scope)
-        for (const c of s.withClause?.ctes ?? []) visit(c.CommonTableExpr.ctequery, { ...inner, parent: scope }, problems)
+        for (const c of s.withClause?.ctes ?? [])
+          visit(c.CommonTableExpr.ctequery, { ...inner, parent: scope }, problems)
         visit(s.larg ? { SelectStmt: s.larg } : null, inner, problems)
         visit(s.rarg ? { SelectStmt: s.rarg } : null, inner, problems)
         return
       }
       const lvl = level(s, scope, problems, undefined, s.fromClause, s.whereClause, 'reads')
-      visit([s.targetList, s.whereClause, s.havingClause, s.valuesLists, s.sortClause, s.groupClause, s.limitCount], lvl, problems)
+      visit(
+        [s.targetList, s.whereClause, s.havingClause, s.valuesLists, s.sortClause, s.groupClause, s.limitCount],
+        lvl,
+        problems,
+      )
       return
     }
     if (node.UpdateStmt) {
@@ -265,10 +297,15 @@ export function createStatementChecker(tenantTables: Iterable<string>, roots: Re
         const cols = (s.cols as Node[] | undefined)?.map((c) => c.ResTarget.name as string)
         if (!cols?.includes(k)) problems.push(`inserts into ${table} with no ${k} column`)
         const infer = s.onConflictClause?.infer?.InferClause?.indexElems as Node[] | undefined
-        if (infer && !infer.some((e) => e.IndexElem?.name === k)) problems.push(`ON CONFLICT on ${table} without ${k} in its target`)
+        if (infer && !infer.some((e) => e.IndexElem?.name === k))
+          problems.push(`ON CONFLICT on ${table} without ${k} in its target`)
       }
       visit(s.selectStmt, inner, problems)
-      const self: Scope = { rels: [{ name: s.relation.alias?.aliasname ?? table, table, derived: true, tenant: false, bound: true }], parent: inner, ctes: inner.ctes }
+      const self: Scope = {
+        rels: [{ name: s.relation.alias?.aliasname ?? table, table, derived: true, tenant: false, bound: true }],
+        parent: inner,
+        ctes: inner.ctes,
+      }
       visit([s.onConflictClause, s.returningList], self, problems)
       return
     }
@@ -314,7 +351,9 @@ export function tenantFilterPlugin(allow: AllowedStatement[]) {
   function judge(text: string) {
     const problems = checker!.check(text)
     if (problems.length === 0) return
-    const entry = allow.find((a) => a.match.test(text) && problems.every((p) => a.tables.some((t) => p.includes(` ${t}`))))
+    const entry = allow.find(
+      (a) => a.match.test(text) && problems.every((p) => a.tables.some((t) => p.includes(` ${t}`))),
+    )
     if (entry) return void allowedHits.set(entry.name, allowedHits.get(entry.name)! + 1)
     violations.push({ sql: text, problems })
     throw new Error(`tenant filter check: ${problems.join('; ')}\n${text}`)

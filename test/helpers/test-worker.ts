@@ -1,12 +1,14 @@
 import type { TestContext } from 'node:test'
+
 import { sql } from 'kysely'
+
+import type { DatabaseKind } from '../../src/db/connect.ts'
 import { createSmtpTransport } from '../../src/delivery/transports/smtp.transport.ts'
 import { createWebhookTransport } from '../../src/delivery/transports/webhook.transport.ts'
 import { createWorker, type WorkerOptions } from '../../src/delivery/worker.ts'
-import { buildTestApp, type TestApp } from './build-test-app.ts'
 import type { Clock } from '../../src/lib/clock.ts'
-import type { DatabaseKind } from '../../src/db/connect.ts'
 import { startSmtpSink } from '../peers/smtp-sink.ts'
+import { buildTestApp, type TestApp } from './build-test-app.ts'
 
 const quiet = { info() {}, warn() {}, error() {} }
 
@@ -48,8 +50,12 @@ export function testWorker(
       const n = await worker.runOnce()
       if (n > 0) continue
       const open = await sql<{ n: number }>`
-        select count(*)::int as n from deliveries where status in ('queued', 'sending', 'retrying')`.execute(app.services.db)
-      const running = await sql<{ n: number }>`select count(*)::int as n from broadcasts where status = 'running'`.execute(app.services.db)
+        select count(*)::int as n from deliveries where status in ('queued', 'sending', 'retrying')`.execute(
+        app.services.db,
+      )
+      const running = await sql<{
+        n: number
+      }>`select count(*)::int as n from broadcasts where status = 'running'`.execute(app.services.db)
       if (open.rows[0]!.n === 0 && running.rows[0]!.n === 0) return
       await new Promise((r) => setTimeout(r, 25))
     }

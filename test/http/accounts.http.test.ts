@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { DATABASES } from '../helpers/databases.ts'
+
 import { buildTestApp } from '../helpers/build-test-app.ts'
+import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount, sessionFor } from '../helpers/factories.ts'
 
 for (const kind of DATABASES) {
   describe(`[${kind}] accounts API`, () => {
     test('create, read, update, list by cursor, delete', async (t) => {
       const app = await buildTestApp(t, kind)
-      const created = await app.call({ method: 'POST', url: '/v1/accounts', payload: { id: 'acme', name: 'Acme Oy', locale: 'fi' } })
+      const created = await app.call({
+        method: 'POST',
+        url: '/v1/accounts',
+        payload: { id: 'acme', name: 'Acme Oy', locale: 'fi' },
+      })
       assert.equal(created.statusCode, 201)
       assert.equal(created.json().locale, 'fi')
       const generated = await app.call({ method: 'POST', url: '/v1/accounts', payload: { name: 'No id given' } })

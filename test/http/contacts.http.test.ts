@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test, type TestContext } from 'node:test'
+
 import type { LightMyRequestResponse } from 'fastify'
+
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
-import { getSheet, makeAccount, sessionFor, type MadeAccount } from '../helpers/factories.ts'
+import { getSheet, type MadeAccount, makeAccount, sessionFor } from '../helpers/factories.ts'
 import { suiteScope } from '../helpers/suite-scope.ts'
 
 // The contact sheet's happy paths over HTTP (docs/PRODUCT.md, "The contact sheet" and "Resources"). The refusals are in problems.http.test.ts.
@@ -43,7 +45,11 @@ function okSheet(res: LightMyRequestResponse) {
 
 /** Every audit event of the account, newest first. */
 async function auditEvents(t: TestApp, accountId: string, token?: string): Promise<AuditEvent[]> {
-  const res = await t.call({ method: 'GET', url: `/v1/accounts/${accountId}/audit-events?limit=200`, ...(token ? { token } : {}) })
+  const res = await t.call({
+    method: 'GET',
+    url: `/v1/accounts/${accountId}/audit-events?limit=200`,
+    ...(token ? { token } : {}),
+  })
   assert.equal(res.statusCode, 200, res.body)
   assert.equal(res.json().nextCursor, null)
   return res.json().data
@@ -84,7 +90,9 @@ for (const kind of DATABASES) {
       let version = (await getSheet(t, a.accountId)).sheet.version as number
       for (const [i, [path, field]] of SINGLE_SLOTS.entries()) {
         const key = `u${i + 1}`
-        const set = okSheet(await t.call({ method: 'PUT', url: contactsUrl(a, `/${path}`), payload: { userId: a.users[key] } }))
+        const set = okSheet(
+          await t.call({ method: 'PUT', url: contactsUrl(a, `/${path}`), payload: { userId: a.users[key] } }),
+        )
         assert.deepEqual(set[field], userContact(a, key), path)
         assert.equal(set.version, ++version)
         assert.ok(set.contactsReviewedAt, 'a change sets contactsReviewedAt')
@@ -101,17 +109,25 @@ for (const kind of DATABASES) {
     test('billing contacts keep their order; removing the middle one keeps the others in order', async () => {
       const a = await makeAccount(t, { extraUsers: 2 })
       for (const [n, key] of ['u2', 'admin', 'u1'].entries()) {
-        const sheet = okSheet(await t.call({ method: 'POST', url: contactsUrl(a, '/billing'), payload: { userId: a.users[key] } }))
+        const sheet = okSheet(
+          await t.call({ method: 'POST', url: contactsUrl(a, '/billing'), payload: { userId: a.users[key] } }),
+        )
         assert.equal(sheet.billing.length, n + 1)
       }
-      assert.deepEqual((await getSheet(t, a.accountId)).sheet.billing, [userContact(a, 'u2'), userContact(a, 'admin'), userContact(a, 'u1')])
+      assert.deepEqual((await getSheet(t, a.accountId)).sheet.billing, [
+        userContact(a, 'u2'),
+        userContact(a, 'admin'),
+        userContact(a, 'u1'),
+      ])
 
       const removed = okSheet(await t.call({ method: 'DELETE', url: contactsUrl(a, `/billing/${a.users.admin}`) }))
       assert.deepEqual(removed.billing, [userContact(a, 'u2'), userContact(a, 'u1')])
       assert.deepEqual((await getSheet(t, a.accountId)).sheet.billing, [userContact(a, 'u2'), userContact(a, 'u1')])
 
       // the freed place can be taken again, at the end
-      const again = okSheet(await t.call({ method: 'POST', url: contactsUrl(a, '/billing'), payload: { userId: a.users.admin } }))
+      const again = okSheet(
+        await t.call({ method: 'POST', url: contactsUrl(a, '/billing'), payload: { userId: a.users.admin } }),
+      )
       assert.deepEqual(again.billing, [userContact(a, 'u2'), userContact(a, 'u1'), userContact(a, 'admin')])
     })
 
@@ -154,7 +170,9 @@ for (const kind of DATABASES) {
       assert.deepEqual((await getSheet(t, a.accountId)).sheet, sheet)
 
       // `*` matches any version; an empty body empties the sheet
-      const emptied = okSheet(await t.call({ method: 'PUT', url: contactsUrl(a), headers: { 'if-match': '*' }, payload: {} }))
+      const emptied = okSheet(
+        await t.call({ method: 'PUT', url: contactsUrl(a), headers: { 'if-match': '*' }, payload: {} }),
+      )
       assert.equal(emptied.version, sheet.version + 1)
       assert.equal(emptied.primary, null)
       assert.deepEqual(emptied.billing, [])
@@ -164,13 +182,21 @@ for (const kind of DATABASES) {
     test('a security email of an active user of the account is stored as that user', async () => {
       const a = await makeAccount(t)
       const typed = `${a.users.member}@EXAMPLE.com`.toUpperCase()
-      const sheet = okSheet(await t.call({ method: 'PUT', url: contactsUrl(a, '/security'), payload: { email: typed } }))
+      const sheet = okSheet(
+        await t.call({ method: 'PUT', url: contactsUrl(a, '/security'), payload: { email: typed } }),
+      )
       assert.deepEqual(sheet.security, userContact(a, 'member'))
     })
 
     test('an outside security address starts pending, and typing it again keeps its verification', async () => {
       const a = await makeAccount(t)
-      const first = okSheet(await t.call({ method: 'PUT', url: contactsUrl(a, '/security'), payload: { email: 'Sec@Outside.example.org' } }))
+      const first = okSheet(
+        await t.call({
+          method: 'PUT',
+          url: contactsUrl(a, '/security'),
+          payload: { email: 'Sec@Outside.example.org' },
+        }),
+      )
       assert.deepEqual(first.security, { type: 'email', email: 'Sec@Outside.example.org', verification: 'pending' })
 
       // As if the link in the verification mail had been opened.
@@ -182,19 +208,36 @@ for (const kind of DATABASES) {
         .execute()
       const events = (await auditEvents(t, a.accountId)).length
 
-      const again = okSheet(await t.call({ method: 'PUT', url: contactsUrl(a, '/security'), payload: { email: 'sec@outside.example.org' } }))
+      const again = okSheet(
+        await t.call({
+          method: 'PUT',
+          url: contactsUrl(a, '/security'),
+          payload: { email: 'sec@outside.example.org' },
+        }),
+      )
       assert.equal(again.security.verification, 'verified')
       assert.equal(again.version, first.version, 'the same address again is no change')
 
       const { etag } = await getSheet(t, a.accountId)
       const whole = okSheet(
-        await t.call({ method: 'PUT', url: contactsUrl(a), headers: { 'if-match': etag }, payload: { security: { email: 'Sec@Outside.example.org' } } }),
+        await t.call({
+          method: 'PUT',
+          url: contactsUrl(a),
+          headers: { 'if-match': etag },
+          payload: { security: { email: 'Sec@Outside.example.org' } },
+        }),
       )
       assert.equal(whole.security.verification, 'verified')
       assert.equal(whole.version, first.version)
       assert.equal((await auditEvents(t, a.accountId)).length, events)
 
-      const other = okSheet(await t.call({ method: 'PUT', url: contactsUrl(a, '/security'), payload: { email: 'other@outside.example.org' } }))
+      const other = okSheet(
+        await t.call({
+          method: 'PUT',
+          url: contactsUrl(a, '/security'),
+          payload: { email: 'other@outside.example.org' },
+        }),
+      )
       assert.deepEqual(other.security, { type: 'email', email: 'other@outside.example.org', verification: 'pending' })
     })
 
@@ -236,19 +279,34 @@ for (const kind of DATABASES) {
       assert.deepEqual(ev.after, afterSet)
 
       // the same primary again: no change, no event, no new version
-      const same = okSheet(await t.call({ method: 'PUT', url: contactsUrl(a, '/primary'), payload: { userId: a.users.admin } }))
+      const same = okSheet(
+        await t.call({ method: 'PUT', url: contactsUrl(a, '/primary'), payload: { userId: a.users.admin } }),
+      )
       assert.equal(same.version, afterSet.version)
       assert.equal((await auditEvents(t, a.accountId)).length, count)
       // emptying an empty slot, and a whole-sheet PUT of what is there, change nothing either
       okSheet(await t.call({ method: 'DELETE', url: contactsUrl(a, '/onboarding') }))
-      okSheet(await t.call({ method: 'PUT', url: contactsUrl(a), headers: { 'if-match': `"${same.version}"` }, payload: { primary: { userId: a.users.admin } } }))
+      okSheet(
+        await t.call({
+          method: 'PUT',
+          url: contactsUrl(a),
+          headers: { 'if-match': `"${same.version}"` },
+          payload: { primary: { userId: a.users.admin } },
+        }),
+      )
       assert.equal((await getSheet(t, a.accountId)).sheet.version, afterSet.version)
       assert.equal((await auditEvents(t, a.accountId)).length, count)
 
       // each of these is one change and one event, newest first
       const changes: [string, () => Promise<LightMyRequestResponse>][] = [
-        ['add billing', () => t.call({ method: 'POST', url: contactsUrl(a, '/billing'), payload: { userId: a.users.billing } })],
-        ['set onboarding', () => t.call({ method: 'PUT', url: contactsUrl(a, '/onboarding'), payload: { userId: a.users.member } })],
+        [
+          'add billing',
+          () => t.call({ method: 'POST', url: contactsUrl(a, '/billing'), payload: { userId: a.users.billing } }),
+        ],
+        [
+          'set onboarding',
+          () => t.call({ method: 'PUT', url: contactsUrl(a, '/onboarding'), payload: { userId: a.users.member } }),
+        ],
         ['remove billing', () => t.call({ method: 'DELETE', url: contactsUrl(a, `/billing/${a.users.billing}`) })],
         ['clear primary', () => t.call({ method: 'DELETE', url: contactsUrl(a, '/primary') })],
       ]
@@ -299,10 +357,22 @@ for (const kind of DATABASES) {
       const billingToken = await sessionFor(t, a.accountId, a.users.billing!)
       const memberToken = await sessionFor(t, a.accountId, a.users.member!)
 
-      const set = okSheet(await t.call({ method: 'PUT', url: contactsUrl(a, '/primary'), payload: { userId: a.users.admin }, token: billingToken }))
+      const set = okSheet(
+        await t.call({
+          method: 'PUT',
+          url: contactsUrl(a, '/primary'),
+          payload: { userId: a.users.admin },
+          token: billingToken,
+        }),
+      )
       assert.deepEqual(set.primary, userContact(a, 'admin'))
       const added = okSheet(
-        await t.call({ method: 'POST', url: contactsUrl(a, '/billing'), payload: { userId: a.users.billing }, token: billingToken }),
+        await t.call({
+          method: 'POST',
+          url: contactsUrl(a, '/billing'),
+          payload: { userId: a.users.billing },
+          token: billingToken,
+        }),
       )
       assert.deepEqual(added.billing, [userContact(a, 'billing')])
       const events = await auditEvents(t, a.accountId, memberToken)

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import net, { type AddressInfo } from 'node:net'
 import { describe, test, type TestContext } from 'node:test'
+
 import type { LightMyRequestResponse } from 'fastify'
+
 import { buildApp } from '../../src/app/build-app.ts'
 import { createServices } from '../../src/app/container.ts'
 import { connectPostgres } from '../../src/db/connect.ts'
@@ -71,8 +73,18 @@ const timed = async <T>(fn: () => Promise<T>) => {
   return { value, ms: Date.now() - started }
 }
 
-const call = (app: { inject: (o: object) => Promise<LightMyRequestResponse> }, method: string, url: string, payload?: object) =>
-  app.inject({ method, url, headers: { authorization: 'Bearer acpk_somekeythatneedsthedatabase0123456789' }, ...(payload ? { payload } : {}) })
+const call = (
+  app: { inject: (o: object) => Promise<LightMyRequestResponse> },
+  method: string,
+  url: string,
+  payload?: object,
+) =>
+  app.inject({
+    method,
+    url,
+    headers: { authorization: 'Bearer acpk_somekeythatneedsthedatabase0123456789' },
+    ...(payload ? { payload } : {}),
+  })
 
 describe('[postgres protocol] no database server', () => {
   test('connection refused: an authenticated read, a sign-in and /readyz answer 503 at once', async (t) => {
@@ -80,7 +92,9 @@ describe('[postgres protocol] no database server', () => {
     const read = await timed(() => call(app, 'GET', '/v1/accounts'))
     assertUnavailable(read.value)
     assert.ok(read.ms < 2000, `answered after ${read.ms} ms`)
-    assertUnavailable(await app.inject({ method: 'POST', url: '/ui/session', payload: { token: 'acs_acc.0123456789abcdef' } }))
+    assertUnavailable(
+      await app.inject({ method: 'POST', url: '/ui/session', payload: { token: 'acs_acc.0123456789abcdef' } }),
+    )
     assertUnavailable(await app.inject({ method: 'GET', url: '/readyz' }), 'unavailable')
     assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'the process itself is alive')
   })
@@ -94,45 +108,54 @@ describe('[postgres protocol] no database server', () => {
     const slowConnect = await appOn(t, await silentServer(t), 30_000)
     const ready = await timed(() => slowConnect.inject({ method: 'GET', url: '/readyz' }))
     assertUnavailable(ready.value, 'unavailable')
-    assert.ok(ready.ms >= READY_TIMEOUT_MS - 100 && ready.ms < READY_TIMEOUT_MS + 1500, `/readyz answered after ${ready.ms} ms`)
+    assert.ok(
+      ready.ms >= READY_TIMEOUT_MS - 100 && ready.ms < READY_TIMEOUT_MS + 1500,
+      `/readyz answered after ${ready.ms} ms`,
+    )
   })
 })
 
-describe('[postgres] a live database cut off through a fault proxy', { skip: process.env.DATABASE_URL ? false : 'DATABASE_URL is not set' }, () => {
-  test('reset connections and a black hole: 503 with Retry-After, and the service recovers without a restart', async (t) => {
-    const server = new URL(process.env.DATABASE_URL!)
-    const proxy = await startFaultProxy({ host: server.hostname, port: Number(server.port || 5432) })
-    t.after(() => proxy.close())
-    const app = await buildTestApp(t, 'postgres', {
-      connectVia: (fresh) => {
-        const url = new URL(fresh.url!)
-        url.host = `127.0.0.1:${proxy.port}`
-        return connectPostgres(url.toString(), { connectTimeoutMs: 800, statementTimeoutMs: 500 })
-      },
+describe(
+  '[postgres] a live database cut off through a fault proxy',
+  { skip: process.env.DATABASE_URL ? false : 'DATABASE_URL is not set' },
+  () => {
+    test('reset connections and a black hole: 503 with Retry-After, and the service recovers without a restart', async (t) => {
+      const server = new URL(process.env.DATABASE_URL!)
+      const proxy = await startFaultProxy({ host: server.hostname, port: Number(server.port || 5432) })
+      t.after(() => proxy.close())
+      const app = await buildTestApp(t, 'postgres', {
+        connectVia: (fresh) => {
+          const url = new URL(fresh.url!)
+          url.host = `127.0.0.1:${proxy.port}`
+          return connectPostgres(url.toString(), { connectTimeoutMs: 800, statementTimeoutMs: 500 })
+        },
+      })
+      const a = await makeAccount(app)
+      const read = () => app.call({ method: 'GET', url: `/v1/accounts/${a.accountId}` })
+      assert.equal((await read()).statusCode, 200)
+
+      proxy.reset()
+      assertUnavailable(await read())
+      assertUnavailable(
+        await app.call({ method: 'PATCH', url: `/v1/accounts/${a.accountId}`, payload: { name: 'Renamed' } }),
+      )
+
+      proxy.blackHole()
+      const held = await timed(read)
+      assertUnavailable(held.value)
+      assert.ok(held.ms < 5000, `answered after ${held.ms} ms`)
+      const ready = await timed(() => app.call({ method: 'GET', url: '/readyz' }))
+      assertUnavailable(ready.value, 'unavailable')
+      assert.ok(ready.ms < READY_TIMEOUT_MS + 1500, `/readyz answered after ${ready.ms} ms`)
+
+      proxy.pass()
+      let back: LightMyRequestResponse | undefined
+      for (let i = 0; i < 20 && back?.statusCode !== 200; i++) back = await read()
+      assert.equal(back?.statusCode, 200, 'the service recovers by itself')
+      assert.equal(back?.json().name, `Account ${a.accountId}`, 'the refused rename changed nothing')
     })
-    const a = await makeAccount(app)
-    const read = () => app.call({ method: 'GET', url: `/v1/accounts/${a.accountId}` })
-    assert.equal((await read()).statusCode, 200)
-
-    proxy.reset()
-    assertUnavailable(await read())
-    assertUnavailable(await app.call({ method: 'PATCH', url: `/v1/accounts/${a.accountId}`, payload: { name: 'Renamed' } }))
-
-    proxy.blackHole()
-    const held = await timed(read)
-    assertUnavailable(held.value)
-    assert.ok(held.ms < 5000, `answered after ${held.ms} ms`)
-    const ready = await timed(() => app.call({ method: 'GET', url: '/readyz' }))
-    assertUnavailable(ready.value, 'unavailable')
-    assert.ok(ready.ms < READY_TIMEOUT_MS + 1500, `/readyz answered after ${ready.ms} ms`)
-
-    proxy.pass()
-    let back: LightMyRequestResponse | undefined
-    for (let i = 0; i < 20 && back?.statusCode !== 200; i++) back = await read()
-    assert.equal(back?.statusCode, 200, 'the service recovers by itself')
-    assert.equal(back?.json().name, `Account ${a.accountId}`, 'the refused rename changed nothing')
-  })
-})
+  },
+)
 
 describe('[pglite] the embedded database closed under the app', () => {
   test('requests and /readyz answer 503', async (t) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import net, { type AddressInfo } from 'node:net'
 import { describe, test } from 'node:test'
+
 import type { AppConfig } from '../../src/app/build-app.ts'
 import { loadConfig } from '../../src/config/config.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
@@ -10,11 +11,20 @@ import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 
 describe('[pglite] TRUST_PROXY: the rate limiter counts the client behind the proxy', () => {
   /** Statuses of anonymous GETs from the socket address 127.0.0.1 (inject's) with these X-Forwarded-For. */
-  async function statuses(trustProxy: AppConfig['trustProxy'] | undefined, forwardedFor: string[], t: Parameters<typeof buildTestApp>[0]) {
-    const app = await buildTestApp(t, 'pglite', { config: { rateLimitPerMinute: 2, ...(trustProxy === undefined ? {} : { trustProxy }) } })
+  async function statuses(
+    trustProxy: AppConfig['trustProxy'] | undefined,
+    forwardedFor: string[],
+    t: Parameters<typeof buildTestApp>[0],
+  ) {
+    const app = await buildTestApp(t, 'pglite', {
+      config: { rateLimitPerMinute: 2, ...(trustProxy === undefined ? {} : { trustProxy }) },
+    })
     const out: number[] = []
     for (const xff of forwardedFor) {
-      out.push((await app.call({ method: 'GET', url: '/v1/categories', token: null, headers: { 'x-forwarded-for': xff } })).statusCode)
+      out.push(
+        (await app.call({ method: 'GET', url: '/v1/categories', token: null, headers: { 'x-forwarded-for': xff } }))
+          .statusCode,
+      )
     }
     return out
   }
@@ -24,7 +34,10 @@ describe('[pglite] TRUST_PROXY: the rate limiter counts the client behind the pr
   })
 
   test('a trusted proxy address: each forwarded client has a bucket of its own', async (t) => {
-    assert.deepEqual(await statuses(['127.0.0.1'], ['203.0.113.1', '203.0.113.1', '203.0.113.1', '203.0.113.2'], t), [200, 200, 429, 200])
+    assert.deepEqual(
+      await statuses(['127.0.0.1'], ['203.0.113.1', '203.0.113.1', '203.0.113.1', '203.0.113.2'], t),
+      [200, 200, 429, 200],
+    )
   })
 
   test('a proxy outside the trusted range is not believed', async (t) => {
@@ -32,7 +45,12 @@ describe('[pglite] TRUST_PROXY: the rate limiter counts the client behind the pr
   })
 
   test('a hop count: the entry that many hops in is the client, whatever a client wrote before it', async (t) => {
-    const spoofed = ['198.51.100.1, 203.0.113.9', '198.51.100.2, 203.0.113.9', '198.51.100.3, 203.0.113.9', '203.0.113.10']
+    const spoofed = [
+      '198.51.100.1, 203.0.113.9',
+      '198.51.100.2, 203.0.113.9',
+      '198.51.100.3, 203.0.113.9',
+      '203.0.113.10',
+    ]
     assert.deepEqual(await statuses(1, spoofed, t), [200, 200, 429, 200])
   })
 })
@@ -53,7 +71,10 @@ async function trickle(port: number, head: string, drip: string, everyMs: number
 }
 
 describe('[pglite] HTTP timeouts on a listening server', () => {
-  const listening = async (t: Parameters<typeof buildTestApp>[0], config: Partial<AppConfig>): Promise<TestApp & { port: number }> => {
+  const listening = async (
+    t: Parameters<typeof buildTestApp>[0],
+    config: Partial<AppConfig>,
+  ): Promise<TestApp & { port: number }> => {
     const app = await buildTestApp(t, 'pglite', { config })
     await app.app.listen({ port: 0, host: '127.0.0.1' })
     return { ...app, port: (app.app.server.address() as AddressInfo).port }
@@ -69,7 +90,12 @@ describe('[pglite] HTTP timeouts on a listening server', () => {
   })
 
   test('a body that trickles in is cut off at the request timeout; headers that trickle, at the headers timeout', async (t) => {
-    const app = await listening(t, { httpRequestTimeoutMs: 1500, httpHeadersTimeoutMs: 300, httpKeepAliveTimeoutMs: 72_000, httpConnectionTimeoutMs: 120_000 })
+    const app = await listening(t, {
+      httpRequestTimeoutMs: 1500,
+      httpHeadersTimeoutMs: 300,
+      httpKeepAliveTimeoutMs: 72_000,
+      httpConnectionTimeoutMs: 120_000,
+    })
     const ok = await fetch(`http://127.0.0.1:${app.port}/healthz`)
     assert.equal(ok.status, 200, 'an ordinary request is not disturbed')
 

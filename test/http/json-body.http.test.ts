@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+
 import type { LightMyRequestResponse } from 'fastify'
+
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
-import { getSheet, makeAccount, type MadeAccount } from '../helpers/factories.ts'
+import { getSheet, type MadeAccount, makeAccount } from '../helpers/factories.ts'
 import { suiteScope } from '../helpers/suite-scope.ts'
 
 // The one JSON body parser (review M7, API part, and L5): UTF-8 only, never a U+FFFD in place of
@@ -30,18 +32,30 @@ for (const kind of DATABASES) {
 
     const createAccount = (id: string, payload: string | Buffer, headers: Record<string, string> = JSON_TYPE) =>
       app.call({ method: 'POST', url: '/v1/accounts', headers, payload })
-    const assertNoAccount = async (id: string) => assert.equal((await app.call({ method: 'GET', url: `/v1/accounts/${id}` })).statusCode, 404, `${id} was created`)
+    const assertNoAccount = async (id: string) =>
+      assert.equal((await app.call({ method: 'GET', url: `/v1/accounts/${id}` })).statusCode, 404, `${id} was created`)
 
     test('bytes that are not UTF-8 are refused (400), not stored as U+FFFD', async () => {
-      const body = Buffer.concat([Buffer.from('{"id":"enc-bytes","name":"bad '), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')])
+      const body = Buffer.concat([
+        Buffer.from('{"id":"enc-bytes","name":"bad '),
+        Buffer.from([0xff, 0xfe, 0xc3]),
+        Buffer.from('"}'),
+      ])
       const problem = assertProblem(await createAccount('enc-bytes', body), 400, 'validation-failed')
       assert.match(problem.detail, /UTF-8/)
       await assertNoAccount('enc-bytes')
     })
 
     test('a lone surrogate escape (\\ud800) is refused with its path, not stored as U+FFFD', async () => {
-      const problem = assertProblem(await createAccount('enc-surrogate', '{"id":"enc-surrogate","name":"bad \\ud800 x"}'), 400, 'validation-failed')
-      assert.deepEqual(problem.errors?.map((e) => e.path), ['/body/name'])
+      const problem = assertProblem(
+        await createAccount('enc-surrogate', '{"id":"enc-surrogate","name":"bad \\ud800 x"}'),
+        400,
+        'validation-failed',
+      )
+      assert.deepEqual(
+        problem.errors?.map((e) => e.path),
+        ['/body/name'],
+      )
       await assertNoAccount('enc-surrogate')
       // a pair written as two escapes is one character, and is kept
       const pair = await createAccount('enc-pair', '{"id":"enc-pair","name":"ok \\ud83d\\ude00"}')
@@ -69,17 +83,34 @@ for (const kind of DATABASES) {
     })
 
     test('__proto__ and constructor.prototype are refused by name, not as "not valid JSON"', async () => {
-      const proto = assertProblem(await createAccount('enc-proto', '{"id":"enc-proto","name":"a","__proto__":{"admin":true}}'), 400, 'validation-failed')
-      assert.deepEqual(proto.errors?.map((e) => e.path), ['/body/__proto__'])
+      const proto = assertProblem(
+        await createAccount('enc-proto', '{"id":"enc-proto","name":"a","__proto__":{"admin":true}}'),
+        400,
+        'validation-failed',
+      )
+      assert.deepEqual(
+        proto.errors?.map((e) => e.path),
+        ['/body/__proto__'],
+      )
       assert.doesNotMatch(proto.detail, /not valid JSON/)
-      const escaped = assertProblem(await createAccount('enc-proto', '{"id":"enc-proto","name":"a","\\u005f_proto__":1}'), 400, 'validation-failed')
-      assert.deepEqual(escaped.errors?.map((e) => e.path), ['/body/__proto__'])
+      const escaped = assertProblem(
+        await createAccount('enc-proto', '{"id":"enc-proto","name":"a","\\u005f_proto__":1}'),
+        400,
+        'validation-failed',
+      )
+      assert.deepEqual(
+        escaped.errors?.map((e) => e.path),
+        ['/body/__proto__'],
+      )
       const ctor = assertProblem(
         await createAccount('enc-proto', '{"id":"enc-proto","name":"a","constructor":{"prototype":{"x":1}}}'),
         400,
         'validation-failed',
       )
-      assert.deepEqual(ctor.errors?.map((e) => e.path), ['/body/constructor/prototype'])
+      assert.deepEqual(
+        ctor.errors?.map((e) => e.path),
+        ['/body/constructor/prototype'],
+      )
       await assertNoAccount('enc-proto')
     })
 
@@ -97,7 +128,12 @@ for (const kind of DATABASES) {
 
     test('broken JSON is a problem that does not quote the body back', async () => {
       const secret = 'acs_secretthatmustnotechoback0123456789'
-      const res = await app.call({ method: 'POST', url: '/ui/session', headers: JSON_TYPE, payload: `{"token":"${secret}"` })
+      const res = await app.call({
+        method: 'POST',
+        url: '/ui/session',
+        headers: JSON_TYPE,
+        payload: `{"token":"${secret}"`,
+      })
       const problem = assertProblem(res, 400, 'validation-failed')
       assert.match(problem.detail, /not valid JSON/)
       assert.ok(!res.body.includes(secret), res.body)
@@ -105,7 +141,11 @@ for (const kind of DATABASES) {
 
     test('an empty body with content-type application/json is no body: DELETE works, a POST that needs one says so', async () => {
       const a: MadeAccount = await makeAccount(app)
-      const billing = await app.call({ method: 'POST', url: `/v1/accounts/${a.accountId}/contacts/billing`, payload: { userId: a.users.billing } })
+      const billing = await app.call({
+        method: 'POST',
+        url: `/v1/accounts/${a.accountId}/contacts/billing`,
+        payload: { userId: a.users.billing },
+      })
       assert.equal(billing.statusCode, 200, billing.body)
       const removed = await app.call({
         method: 'DELETE',
@@ -114,7 +154,11 @@ for (const kind of DATABASES) {
       })
       assert.equal(removed.statusCode, 200, removed.body)
       assert.deepEqual((await getSheet(app, a.accountId)).sheet.billing, [])
-      const read = await app.call({ method: 'GET', url: `/v1/accounts/${a.accountId}`, headers: { ...JSON_TYPE, 'content-length': '0' } })
+      const read = await app.call({
+        method: 'GET',
+        url: `/v1/accounts/${a.accountId}`,
+        headers: { ...JSON_TYPE, 'content-length': '0' },
+      })
       assert.equal(read.statusCode, 200, read.body)
 
       const empty = assertProblem(await createAccount('enc-empty', ''), 400, 'validation-failed')

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+
 import { sql } from 'kysely'
 import pg from 'pg'
+
 import { createMetricsRegistry } from '../../src/app/metrics.plugin.ts'
 import { connectPostgres } from '../../src/db/connect.ts'
 import { pgError } from '../../src/db/pg-errors.ts'
@@ -49,7 +51,12 @@ for (const kind of DATABASES) {
 
     test('with METRICS_TOKEN only its bearer reads /metrics; a platform key or a wrong token is a 401', async (t) => {
       const app = await buildTestApp(t, kind, { config: { metricsToken: TOKEN } })
-      for (const [what, token] of [['no token', null], ['a platform key', undefined], ['a wrong token', `${TOKEN}x`], ['a prefix', TOKEN.slice(0, -1)]] as const) {
+      for (const [what, token] of [
+        ['no token', null],
+        ['a platform key', undefined],
+        ['a wrong token', `${TOKEN}x`],
+        ['a prefix', TOKEN.slice(0, -1)],
+      ] as const) {
         const res = await app.call({ method: 'GET', url: '/metrics', token })
         assert.equal(res.statusCode, 401, `${what}: ${res.body}`)
         assert.equal(res.headers['www-authenticate'], 'Bearer')
@@ -71,33 +78,63 @@ for (const kind of DATABASES) {
       assert.deepEqual([...samples(empty, 'account_contacts_outbox_oldest_due_seconds').values()], [0])
 
       // mail (a notification) and webhooks (a contact change, to an endpoint) in the outbox
-      const hook = await app.call({ method: 'POST', url: '/v1/webhook-endpoints', payload: { url: 'http://127.0.0.1:9/hooks' } })
+      const hook = await app.call({
+        method: 'POST',
+        url: '/v1/webhook-endpoints',
+        payload: { url: 'http://127.0.0.1:9/hooks' },
+      })
       assert.equal(hook.statusCode, 201, hook.body)
       for (let i = 0; i < 3; i++) {
         const { accountId, users } = await makeAccount(app)
-        const sent = await app.call({ method: 'POST', url: `/v1/accounts/${accountId}/notifications`, payload: { category: 'invoice', subject: 'S', text: 'T' } })
+        const sent = await app.call({
+          method: 'POST',
+          url: `/v1/accounts/${accountId}/notifications`,
+          payload: { category: 'invoice', subject: 'S', text: 'T' },
+        })
         assert.equal(sent.statusCode, 202, sent.body)
-        const put = await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/primary`, payload: { userId: users.admin } })
+        const put = await app.call({
+          method: 'PUT',
+          url: `/v1/accounts/${accountId}/contacts/primary`,
+          payload: { userId: users.admin },
+        })
         assert.equal(put.statusCode, 200, put.body)
       }
       // one of each state the gauges must tell apart: a retry not yet due, a delivery waiting 90 s, one settled
       const db = app.handle.db
       const pick = async (channel: string, skip: number) =>
-        (await sql<{ id: string }>`select id from deliveries where channel = ${channel} order by id offset ${skip} limit 1`.execute(db)).rows[0]!.id
-      await sql`update deliveries set status = 'retrying', next_attempt_at = now() + interval '1 hour' where id = ${await pick('email', 0)}`.execute(db)
-      await sql`update deliveries set next_attempt_at = now() - interval '90 seconds' where id = ${await pick('email', 1)}`.execute(db)
-      await sql`update deliveries set status = 'sending', next_attempt_at = now() + interval '1 minute' where id = ${await pick('webhook', 0)}`.execute(db)
-      await sql`update deliveries set status = 'delivered', delivered_at = now() where id = ${await pick('webhook', 1)}`.execute(db)
+        (
+          await sql<{
+            id: string
+          }>`select id from deliveries where channel = ${channel} order by id offset ${skip} limit 1`.execute(db)
+        ).rows[0]!.id
+      await sql`update deliveries set status = 'retrying', next_attempt_at = now() + interval '1 hour' where id = ${await pick('email', 0)}`.execute(
+        db,
+      )
+      await sql`update deliveries set next_attempt_at = now() - interval '90 seconds' where id = ${await pick('email', 1)}`.execute(
+        db,
+      )
+      await sql`update deliveries set status = 'sending', next_attempt_at = now() + interval '1 minute' where id = ${await pick('webhook', 0)}`.execute(
+        db,
+      )
+      await sql`update deliveries set status = 'delivered', delivered_at = now() where id = ${await pick('webhook', 1)}`.execute(
+        db,
+      )
 
       const rows = await sql<{ status: string; channel: string; n: number }>`
         select status, channel, count(*)::int as n from deliveries group by status, channel`.execute(db)
       const expected = new Map<string, number>()
       for (const status of ['queued', 'sending', 'retrying']) {
         for (const channel of ['email', 'webhook']) {
-          expected.set(`channel=${channel},status=${status}`, rows.rows.find((r) => r.status === status && r.channel === channel)?.n ?? 0)
+          expected.set(
+            `channel=${channel},status=${status}`,
+            rows.rows.find((r) => r.status === status && r.channel === channel)?.n ?? 0,
+          )
         }
       }
-      assert.ok(expected.get('channel=email,status=queued')! > 0 && expected.get('channel=webhook,status=queued')! > 0, JSON.stringify(rows.rows))
+      assert.ok(
+        expected.get('channel=email,status=queued')! > 0 && expected.get('channel=webhook,status=queued')! > 0,
+        JSON.stringify(rows.rows),
+      )
 
       const text = await scrape(app)
       assert.deepEqual(samples(text, 'account_contacts_outbox_deliveries'), expected, 'delivered rows are not counted')
@@ -114,7 +151,10 @@ for (const kind of DATABASES) {
       const stalled = await app.call({ method: 'GET', url: '/healthz', token: null })
       assert.equal(stalled.statusCode, 503)
       assert.equal(stalled.json().type, '/problems/unavailable')
-      assert.equal(stalled.json().detail, 'The delivery worker has not moved for 75 s (it counts as stalled after 61 s).')
+      assert.equal(
+        stalled.json().detail,
+        'The delivery worker has not moved for 75 s (it counts as stalled after 61 s).',
+      )
 
       liveness = { alive: false, beatAgeMs: undefined, limitMs: 61_000 }
       const stopped = await app.call({ method: 'GET', url: '/healthz', token: null })
@@ -133,8 +173,16 @@ test('when the backlog cannot be read, the scrape still answers, without the cou
     const text = await registry.metrics()
     assert.match(text, /^process_cpu_user_seconds_total /m)
     assert.equal(samples(text, 'account_contacts_outbox_deliveries').size, 0)
-    assert.deepEqual([...samples(text, 'account_contacts_outbox_oldest_due_seconds').values()], [Number.NaN], 'unknown, not 0')
-    assert.deepEqual(warnings, ['reading the outbox backlog for /metrics failed'], 'one query, one warning, for both gauges')
+    assert.deepEqual(
+      [...samples(text, 'account_contacts_outbox_oldest_due_seconds').values()],
+      [Number.NaN],
+      'unknown, not 0',
+    )
+    assert.deepEqual(
+      warnings,
+      ['reading the outbox backlog for /metrics failed'],
+      'one query, one warning, for both gauges',
+    )
   } finally {
     await handle.close()
   }
@@ -142,7 +190,11 @@ test('when the backlog cannot be read, the scrape still answers, without the cou
 
 test(
   '[postgres] a backlog read that cannot finish within its bound gives up instead of holding its connection',
-  { skip: DATABASES.includes('postgres') ? false : 'needs PostgreSQL (DATABASE_URL): a second connection holds the table' },
+  {
+    skip: DATABASES.includes('postgres')
+      ? false
+      : 'needs PostgreSQL (DATABASE_URL): a second connection holds the table',
+  },
   async (t) => {
     const app = await buildTestApp(t, 'postgres')
     const locker = new pg.Client({ connectionString: app.handle.url })

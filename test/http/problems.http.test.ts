@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test, type TestContext } from 'node:test'
+
 import type { LightMyRequestResponse } from 'fastify'
+
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { getSheet, makeAccount, sessionFor } from '../helpers/factories.ts'
@@ -93,7 +95,11 @@ for (const kind of DATABASES) {
 
     test('validation-failed: an unknown field in a body', async () => {
       const countBefore = await accountCount(t)
-      const res = await t.call({ method: 'POST', url: '/v1/accounts', payload: { id: `unk-${Date.now()}`, name: 'Acme', nickname: 'A' } })
+      const res = await t.call({
+        method: 'POST',
+        url: '/v1/accounts',
+        payload: { id: `unk-${Date.now()}`, name: 'Acme', nickname: 'A' },
+      })
       assertFieldError(res, '/body/nickname', /not a known field/)
       assert.equal(await accountCount(t), countBefore)
 
@@ -113,11 +119,19 @@ for (const kind of DATABASES) {
     test('validation-failed: an email address that is not valid', async () => {
       const a = await makeAccount(t)
       const user = await unchanged(t, a.accountId, () =>
-        t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/users/bad-email`, payload: { email: 'not-an-email', name: 'Bad', role: 'member' } }),
+        t.call({
+          method: 'PUT',
+          url: `/v1/accounts/${a.accountId}/users/bad-email`,
+          payload: { email: 'not-an-email', name: 'Bad', role: 'member' },
+        }),
       )
       assertFieldError(user, '/body/email', /email/)
       const slot = await unchanged(t, a.accountId, () =>
-        t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/security`, payload: { email: 'not-an-email' } }),
+        t.call({
+          method: 'PUT',
+          url: `/v1/accounts/${a.accountId}/contacts/security`,
+          payload: { email: 'not-an-email' },
+        }),
       )
       assertFieldError(slot, '/body/email')
     })
@@ -134,7 +148,11 @@ for (const kind of DATABASES) {
       const tooLong = address(255)
       assert.equal(tooLong.length, 255)
       const res = await unchanged(t, a.accountId, () =>
-        t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/users/long-email`, payload: { email: tooLong, name: 'Long', role: 'member' } }),
+        t.call({
+          method: 'PUT',
+          url: `/v1/accounts/${a.accountId}/users/long-email`,
+          payload: { email: tooLong, name: 'Long', role: 'member' },
+        }),
       )
       assertFieldError(res, '/body/email')
       const security = await unchanged(t, a.accountId, () =>
@@ -144,7 +162,11 @@ for (const kind of DATABASES) {
 
       const longest = address(254)
       assert.equal(longest.length, 254)
-      const ok = await t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/users/longest-email`, payload: { email: longest, name: 'Longest', role: 'member' } })
+      const ok = await t.call({
+        method: 'PUT',
+        url: `/v1/accounts/${a.accountId}/users/longest-email`,
+        payload: { email: longest, name: 'Longest', role: 'member' },
+      })
       assert.equal(ok.statusCode, 201, ok.body)
     })
 
@@ -159,7 +181,11 @@ for (const kind of DATABASES) {
       )
       assertFieldError(created, '/body/name')
       const patched = await unchanged(t, a.accountId, () =>
-        t.call({ method: 'PATCH', url: `/v1/accounts/${a.accountId}/users/${a.users.member}`, payload: { name: 'Mallory\nX' } }),
+        t.call({
+          method: 'PATCH',
+          url: `/v1/accounts/${a.accountId}/users/${a.users.member}`,
+          payload: { name: 'Mallory\nX' },
+        }),
       )
       assertFieldError(patched, '/body/name')
     })
@@ -167,7 +193,11 @@ for (const kind of DATABASES) {
     test('validation-failed: an id outside ^[A-Za-z0-9_-]{1,64}$ in a path or a body', async () => {
       const a = await makeAccount(t)
       const badUser = await unchanged(t, a.accountId, () =>
-        t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/users/bad!id`, payload: { email: 'bang@example.com', name: 'Bang', role: 'member' } }),
+        t.call({
+          method: 'PUT',
+          url: `/v1/accounts/${a.accountId}/users/bad!id`,
+          payload: { email: 'bang@example.com', name: 'Bang', role: 'member' },
+        }),
       )
       assertFieldError(badUser, '/params/userId')
       assertFieldError(await t.call({ method: 'GET', url: `/v1/accounts/${'a'.repeat(65)}` }), '/params/accountId')
@@ -177,7 +207,10 @@ for (const kind of DATABASES) {
       )
       assertFieldError(billing, '/params/userId')
       const countBefore = await accountCount(t)
-      assertFieldError(await t.call({ method: 'POST', url: '/v1/accounts', payload: { id: 'has space', name: 'Spaced' } }), '/body/id')
+      assertFieldError(
+        await t.call({ method: 'POST', url: '/v1/accounts', payload: { id: 'has space', name: 'Spaced' } }),
+        '/body/id',
+      )
       assert.equal(await accountCount(t), countBefore)
     })
 
@@ -186,7 +219,12 @@ for (const kind of DATABASES) {
     test('unauthenticated: no token', async () => {
       const a = await makeAccount(t)
       const res = await unchanged(t, a.accountId, () =>
-        t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/primary`, payload: { userId: a.users.admin }, token: null }),
+        t.call({
+          method: 'PUT',
+          url: `/v1/accounts/${a.accountId}/contacts/primary`,
+          payload: { userId: a.users.admin },
+          token: null,
+        }),
       )
       assertProblem(res, 401, 'unauthenticated')
       assert.equal(res.headers['www-authenticate'], 'Bearer')
@@ -202,7 +240,12 @@ for (const kind of DATABASES) {
         assertProblem(res, 401, 'unauthenticated')
         assert.equal(res.headers['www-authenticate'], 'Bearer')
       }
-      const basic = await t.call({ method: 'GET', url: '/v1/accounts', token: null, headers: { authorization: 'Basic dXNlcjpwYXNz' } })
+      const basic = await t.call({
+        method: 'GET',
+        url: '/v1/accounts',
+        token: null,
+        headers: { authorization: 'Basic dXNlcjpwYXNz' },
+      })
       assertProblem(basic, 401, 'unauthenticated')
     })
 
@@ -213,7 +256,12 @@ for (const kind of DATABASES) {
       const revoked = await t.services.apiKeys.revoke(id)
       assert.equal(revoked.length, 1)
       const res = await unchanged(t, a.accountId, () =>
-        t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/primary`, payload: { userId: a.users.admin }, token: key }),
+        t.call({
+          method: 'PUT',
+          url: `/v1/accounts/${a.accountId}/contacts/primary`,
+          payload: { userId: a.users.admin },
+          token: key,
+        }),
       )
       assertProblem(res, 401, 'unauthenticated')
       assert.equal(res.headers['www-authenticate'], 'Bearer')
@@ -222,11 +270,23 @@ for (const kind of DATABASES) {
     test('unauthenticated: the session of a user who was deactivated since', async () => {
       const a = await makeAccount(t)
       const token = await sessionFor(t, a.accountId, a.users.billing!)
-      assert.equal((await t.call({ method: 'GET', url: `/v1/accounts/${a.accountId}/contacts`, token })).statusCode, 200)
-      const off = await t.call({ method: 'PATCH', url: `/v1/accounts/${a.accountId}/users/${a.users.billing}`, payload: { status: 'deactivated' } })
+      assert.equal(
+        (await t.call({ method: 'GET', url: `/v1/accounts/${a.accountId}/contacts`, token })).statusCode,
+        200,
+      )
+      const off = await t.call({
+        method: 'PATCH',
+        url: `/v1/accounts/${a.accountId}/users/${a.users.billing}`,
+        payload: { status: 'deactivated' },
+      })
       assert.equal(off.statusCode, 200, off.body)
       const res = await unchanged(t, a.accountId, () =>
-        t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/primary`, payload: { userId: a.users.admin }, token }),
+        t.call({
+          method: 'PUT',
+          url: `/v1/accounts/${a.accountId}/contacts/primary`,
+          payload: { userId: a.users.admin },
+          token,
+        }),
       )
       assertProblem(res, 401, 'unauthenticated')
     })
@@ -237,7 +297,12 @@ for (const kind of DATABASES) {
       const a = await makeAccount(t)
       const token = await sessionFor(t, a.accountId, a.users.member!)
       const res = await unchanged(t, a.accountId, () =>
-        t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/primary`, payload: { userId: a.users.member }, token }),
+        t.call({
+          method: 'PUT',
+          url: `/v1/accounts/${a.accountId}/contacts/primary`,
+          payload: { userId: a.users.member },
+          token,
+        }),
       )
       assertProblem(res, 403, 'forbidden')
     })
@@ -252,19 +317,36 @@ for (const kind of DATABASES) {
 
     test('not-found: a missing account, with the platform key', async () => {
       assertProblem(await t.call({ method: 'GET', url: `/v1/accounts/missing-${Date.now()}` }), 404, 'not-found')
-      assertProblem(await t.call({ method: 'GET', url: `/v1/accounts/missing-${Date.now()}/contacts` }), 404, 'not-found')
+      assertProblem(
+        await t.call({ method: 'GET', url: `/v1/accounts/missing-${Date.now()}/contacts` }),
+        404,
+        'not-found',
+      )
     })
 
     test("not-found: another account's id with a user session, exactly like a missing one", async () => {
       const a = await makeAccount(t)
       const b = await makeAccount(t)
       const token = await sessionFor(t, a.accountId, a.users.admin!)
-      const foreign = assertProblem(await t.call({ method: 'GET', url: `/v1/accounts/${b.accountId}/contacts`, token }), 404, 'not-found')
-      const missing = assertProblem(await t.call({ method: 'GET', url: `/v1/accounts/nope-${Date.now()}/contacts`, token }), 404, 'not-found')
+      const foreign = assertProblem(
+        await t.call({ method: 'GET', url: `/v1/accounts/${b.accountId}/contacts`, token }),
+        404,
+        'not-found',
+      )
+      const missing = assertProblem(
+        await t.call({ method: 'GET', url: `/v1/accounts/nope-${Date.now()}/contacts`, token }),
+        404,
+        'not-found',
+      )
       assert.deepEqual(Object.keys(foreign).sort(), Object.keys(missing).sort())
       assert.equal(foreign.title, missing.title)
       const write = await unchanged(t, b.accountId, () =>
-        t.call({ method: 'PUT', url: `/v1/accounts/${b.accountId}/contacts/primary`, payload: { userId: b.users.admin }, token }),
+        t.call({
+          method: 'PUT',
+          url: `/v1/accounts/${b.accountId}/contacts/primary`,
+          payload: { userId: b.users.admin },
+          token,
+        }),
       )
       assertProblem(write, 404, 'not-found')
     })
@@ -280,7 +362,11 @@ for (const kind of DATABASES) {
     test('version-mismatch: replacing the sheet with a stale If-Match', async () => {
       const a = await makeAccount(t)
       const { etag: stale } = await getSheet(t, a.accountId)
-      await t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/primary`, payload: { userId: a.users.admin } })
+      await t.call({
+        method: 'PUT',
+        url: `/v1/accounts/${a.accountId}/contacts/primary`,
+        payload: { userId: a.users.admin },
+      })
       const current = (await getSheet(t, a.accountId)).etag
       assert.notEqual(current, stale)
       const res = await unchanged(t, a.accountId, () =>
@@ -298,7 +384,11 @@ for (const kind of DATABASES) {
     test('version-mismatch: setting one slot with a stale If-Match', async () => {
       const a = await makeAccount(t)
       const { etag: stale } = await getSheet(t, a.accountId)
-      await t.call({ method: 'POST', url: `/v1/accounts/${a.accountId}/contacts/billing`, payload: { userId: a.users.billing } })
+      await t.call({
+        method: 'POST',
+        url: `/v1/accounts/${a.accountId}/contacts/billing`,
+        payload: { userId: a.users.billing },
+      })
       const res = await unchanged(t, a.accountId, () =>
         t.call({
           method: 'PUT',
@@ -315,11 +405,19 @@ for (const kind of DATABASES) {
     test('billing-contact-limit: a fourth billing contact', async () => {
       const a = await makeAccount(t, { extraUsers: 2 })
       for (const u of ['admin', 'billing', 'u1']) {
-        const r = await t.call({ method: 'POST', url: `/v1/accounts/${a.accountId}/contacts/billing`, payload: { userId: a.users[u] } })
+        const r = await t.call({
+          method: 'POST',
+          url: `/v1/accounts/${a.accountId}/contacts/billing`,
+          payload: { userId: a.users[u] },
+        })
         assert.equal(r.statusCode, 200, r.body)
       }
       const res = await unchanged(t, a.accountId, () =>
-        t.call({ method: 'POST', url: `/v1/accounts/${a.accountId}/contacts/billing`, payload: { userId: a.users.u2 } }),
+        t.call({
+          method: 'POST',
+          url: `/v1/accounts/${a.accountId}/contacts/billing`,
+          payload: { userId: a.users.u2 },
+        }),
       )
       assertProblem(res, 409, 'billing-contact-limit')
       assert.equal((await getSheet(t, a.accountId)).sheet.billing.length, 3)
@@ -333,7 +431,10 @@ for (const kind of DATABASES) {
           method: 'PUT',
           url: `/v1/accounts/${a.accountId}/contacts`,
           headers: { 'if-match': etag },
-          payload: { primary: { userId: a.users.admin }, billing: ['admin', 'billing', 'u1', 'u2'].map((u) => ({ userId: a.users[u] })) },
+          payload: {
+            primary: { userId: a.users.admin },
+            billing: ['admin', 'billing', 'u1', 'u2'].map((u) => ({ userId: a.users[u] })),
+          },
         })
       })
       assertProblem(res, 409, 'billing-contact-limit')
@@ -341,10 +442,18 @@ for (const kind of DATABASES) {
 
     test('duplicate-contact: adding the same billing contact twice', async () => {
       const a = await makeAccount(t)
-      const first = await t.call({ method: 'POST', url: `/v1/accounts/${a.accountId}/contacts/billing`, payload: { userId: a.users.billing } })
+      const first = await t.call({
+        method: 'POST',
+        url: `/v1/accounts/${a.accountId}/contacts/billing`,
+        payload: { userId: a.users.billing },
+      })
       assert.equal(first.statusCode, 200, first.body)
       const res = await unchanged(t, a.accountId, () =>
-        t.call({ method: 'POST', url: `/v1/accounts/${a.accountId}/contacts/billing`, payload: { userId: a.users.billing } }),
+        t.call({
+          method: 'POST',
+          url: `/v1/accounts/${a.accountId}/contacts/billing`,
+          payload: { userId: a.users.billing },
+        }),
       )
       assertProblem(res, 409, 'duplicate-contact')
     })
@@ -367,15 +476,27 @@ for (const kind of DATABASES) {
 
     test('user-not-active: a deactivated user cannot become the primary contact', async () => {
       const a = await makeAccount(t)
-      const off = await t.call({ method: 'PATCH', url: `/v1/accounts/${a.accountId}/users/${a.users.member}`, payload: { status: 'deactivated' } })
+      const off = await t.call({
+        method: 'PATCH',
+        url: `/v1/accounts/${a.accountId}/users/${a.users.member}`,
+        payload: { status: 'deactivated' },
+      })
       assert.equal(off.statusCode, 200, off.body)
       assert.equal(off.json().status, 'deactivated')
       const res = await unchanged(t, a.accountId, () =>
-        t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/primary`, payload: { userId: a.users.member } }),
+        t.call({
+          method: 'PUT',
+          url: `/v1/accounts/${a.accountId}/contacts/primary`,
+          payload: { userId: a.users.member },
+        }),
       )
       assertProblem(res, 422, 'user-not-active')
       const billing = await unchanged(t, a.accountId, () =>
-        t.call({ method: 'POST', url: `/v1/accounts/${a.accountId}/contacts/billing`, payload: { userId: a.users.member } }),
+        t.call({
+          method: 'POST',
+          url: `/v1/accounts/${a.accountId}/contacts/billing`,
+          payload: { userId: a.users.member },
+        }),
       )
       assertProblem(billing, 422, 'user-not-active')
     })
@@ -404,7 +525,11 @@ for (const kind of DATABASES) {
     test('external-email-not-allowed: an email address for the primary contact', async () => {
       const a = await makeAccount(t)
       const res = await unchanged(t, a.accountId, () =>
-        t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/primary`, payload: { email: 'outsider@other.com' } }),
+        t.call({
+          method: 'PUT',
+          url: `/v1/accounts/${a.accountId}/contacts/primary`,
+          payload: { email: 'outsider@other.com' },
+        }),
       )
       assertProblem(res, 422, 'external-email-not-allowed')
       const sheet = await unchanged(t, a.accountId, async () => {
@@ -422,11 +547,19 @@ for (const kind of DATABASES) {
     test('email-domain-not-allowed: a security address outside allowedEmailDomains; one inside is pending', async () => {
       const a = await makeAccount(t, { allowedEmailDomains: ['example.fi'] })
       const res = await unchanged(t, a.accountId, () =>
-        t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/security`, payload: { email: 'x@other.com' } }),
+        t.call({
+          method: 'PUT',
+          url: `/v1/accounts/${a.accountId}/contacts/security`,
+          payload: { email: 'x@other.com' },
+        }),
       )
       assertProblem(res, 422, 'email-domain-not-allowed')
 
-      const ok = await t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/security`, payload: { email: 'x@example.fi' } })
+      const ok = await t.call({
+        method: 'PUT',
+        url: `/v1/accounts/${a.accountId}/contacts/security`,
+        payload: { email: 'x@example.fi' },
+      })
       assert.equal(ok.statusCode, 200, ok.body)
       assert.deepEqual(ok.json().security, { type: 'email', email: 'x@example.fi', verification: 'pending' })
     })
@@ -436,7 +569,11 @@ for (const kind of DATABASES) {
     test('precondition-required: replacing the sheet without If-Match', async () => {
       const a = await makeAccount(t)
       const res = await unchanged(t, a.accountId, () =>
-        t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts`, payload: { primary: { userId: a.users.admin } } }),
+        t.call({
+          method: 'PUT',
+          url: `/v1/accounts/${a.accountId}/contacts`,
+          payload: { primary: { userId: a.users.admin } },
+        }),
       )
       assertProblem(res, 428, 'precondition-required')
       const empty = await unchanged(t, a.accountId, () =>
@@ -499,9 +636,17 @@ for (const kind of DATABASES) {
     })
 
     test("a caller's X-Request-Id is kept and quoted in the problem", async () => {
-      const res = await t.call({ method: 'GET', url: `/v1/accounts/missing-${Date.now()}`, headers: { 'x-request-id': 'host-req-42' } })
+      const res = await t.call({
+        method: 'GET',
+        url: `/v1/accounts/missing-${Date.now()}`,
+        headers: { 'x-request-id': 'host-req-42' },
+      })
       assert.equal(assertProblem(res, 404, 'not-found').requestId, 'host-req-42')
-      const odd = await t.call({ method: 'GET', url: `/v1/accounts/missing-${Date.now()}`, headers: { 'x-request-id': 'bad id\twith tab' } })
+      const odd = await t.call({
+        method: 'GET',
+        url: `/v1/accounts/missing-${Date.now()}`,
+        headers: { 'x-request-id': 'bad id\twith tab' },
+      })
       assert.notEqual(assertProblem(odd, 404, 'not-found').requestId, 'bad id\twith tab')
     })
   })

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, test, type TestContext } from 'node:test'
+
 import type { LightMyRequestResponse } from 'fastify'
+
 import { addressKey } from '../../src/app/rate-limit.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
@@ -30,7 +32,11 @@ const METRICS_TOKEN = 'metrics-token-for-the-rate-limit-test'
 /** An app with small budgets whose API-key lookups are counted. */
 async function limitedApp(t: Pick<TestContext, 'after'>, kind: (typeof DATABASES)[number]) {
   const app = await buildTestApp(t, kind, {
-    config: { rateLimitPerMinute: PER_MINUTE, rateLimitAuthFailuresPerMinute: FAILURES_PER_MINUTE, metricsToken: METRICS_TOKEN },
+    config: {
+      rateLimitPerMinute: PER_MINUTE,
+      rateLimitAuthFailuresPerMinute: FAILURES_PER_MINUTE,
+      metricsToken: METRICS_TOKEN,
+    },
   })
   const lookups = { count: 0 }
   const authenticate = app.services.apiKeys.authenticate.bind(app.services.apiKeys)
@@ -65,14 +71,29 @@ for (const kind of DATABASES) {
       const app = await limitedApp(t, kind)
       const statuses: number[] = []
       // bearer tokens, other schemes and a malformed header: each is a new value
-      const headers = [junk(), `Basic ${randomBytes(12).toString('base64')}`, junk(), 'Bearer', junk(), junk(), junk(), junk(), junk(), junk()]
+      const headers = [
+        junk(),
+        `Basic ${randomBytes(12).toString('base64')}`,
+        junk(),
+        'Bearer',
+        junk(),
+        junk(),
+        junk(),
+        junk(),
+        junk(),
+        junk(),
+      ]
       for (const h of headers) {
         const res = await from(app, GUESSER, h)
         statuses.push(res.statusCode)
         if (res.statusCode === 429) assertRateLimited(res)
       }
       assert.deepEqual(statuses, [401, 401, 401, 429, 429, 429, 429, 429, 429, 429])
-      assert.equal(app.lookups.count, 2, 'only the first budget of guessed keys reached the database (the Basic and the empty header need no lookup)')
+      assert.equal(
+        app.lookups.count,
+        2,
+        'only the first budget of guessed keys reached the database (the Basic and the empty header need no lookup)',
+      )
     })
 
     test("a valid key is not starved by another client's junk, neither at another address nor at the same one", async (t) => {
@@ -82,7 +103,8 @@ for (const kind of DATABASES) {
       for (let i = 0; i < 12; i++) await from(app, GUESSER, junk())
       assertRateLimited(await from(app, GUESSER, junk()))
       // the key's own budget is untouched by the junk: PER_MINUTE - 1 more from the same address
-      for (let i = 1; i < PER_MINUTE; i++) assert.equal((await from(app, GUESSER, key)).statusCode, 200, `request ${i + 1} with the key`)
+      for (let i = 1; i < PER_MINUTE; i++)
+        assert.equal((await from(app, GUESSER, key)).statusCode, 200, `request ${i + 1} with the key`)
       assertRateLimited(await from(app, GUESSER, key))
       // another address is neither failing nor charged for it
       assert.equal((await from(app, NEIGHBOUR, undefined, '/v1/categories')).statusCode, 200)
@@ -94,7 +116,8 @@ for (const kind of DATABASES) {
       const app = await limitedApp(t, kind)
       const urls = ['/v1/accounts', '/v1/categories', '/no-such-route']
       const statuses: number[] = []
-      for (let i = 0; i < PER_MINUTE + 3; i++) statuses.push((await from(app, GUESSER, undefined, urls[i % urls.length])).statusCode)
+      for (let i = 0; i < PER_MINUTE + 3; i++)
+        statuses.push((await from(app, GUESSER, undefined, urls[i % urls.length])).statusCode)
       assert.deepEqual(statuses.slice(PER_MINUTE), [429, 429, 429], statuses.join(' '))
       assert.ok(!statuses.slice(0, PER_MINUTE).includes(429), statuses.join(' '))
       assert.equal(app.lookups.count, 0)
@@ -106,9 +129,18 @@ for (const kind of DATABASES) {
     test('the token endpoints: refused sign-in links and verification links spend the failure budget, then 429', async (t) => {
       const app = await limitedApp(t, kind)
       const signIn = () =>
-        app.app.inject({ method: 'POST', url: '/ui/session', remoteAddress: GUESSER, payload: { token: `acs_${randomBytes(24).toString('base64url')}` } })
+        app.app.inject({
+          method: 'POST',
+          url: '/ui/session',
+          remoteAddress: GUESSER,
+          payload: { token: `acs_${randomBytes(24).toString('base64url')}` },
+        })
       const verify = () =>
-        app.app.inject({ method: 'GET', url: `/v1/verify-email?token=acv_x.ver_${randomBytes(12).toString('hex')}.sig`, remoteAddress: NEIGHBOUR })
+        app.app.inject({
+          method: 'GET',
+          url: `/v1/verify-email?token=acv_x.ver_${randomBytes(12).toString('hex')}.sig`,
+          remoteAddress: NEIGHBOUR,
+        })
       const signIns = [] as number[]
       for (let i = 0; i < FAILURES_PER_MINUTE + 2; i++) signIns.push((await signIn()).statusCode)
       assert.deepEqual(signIns, [401, 401, 401, 429, 429])
@@ -119,7 +151,12 @@ for (const kind of DATABASES) {
       assertRateLimited(await verify())
       // the link page's confirmation, which takes the token in its body, from a third address
       const confirm = () =>
-        app.app.inject({ method: 'POST', url: '/v1/verify-email', remoteAddress: '203.0.113.9', payload: { token: `acv_x.ver_${randomBytes(12).toString('hex')}.sig` } })
+        app.app.inject({
+          method: 'POST',
+          url: '/v1/verify-email',
+          remoteAddress: '203.0.113.9',
+          payload: { token: `acv_x.ver_${randomBytes(12).toString('hex')}.sig` },
+        })
       const confirmations = [] as number[]
       for (let i = 0; i < FAILURES_PER_MINUTE + 1; i++) confirmations.push((await confirm()).statusCode)
       assert.deepEqual(confirmations, [400, 400, 400, 429])
@@ -133,7 +170,8 @@ for (const kind of DATABASES) {
       // the session's first use spent a unit of the budget (it had not proved good yet); later ones do not
       assert.equal((await own()).statusCode, 200)
       assert.equal((await own()).statusCode, 200)
-      for (let i = 1; i < FAILURES_PER_MINUTE; i++) assert.equal((await from(app, GUESSER, `Bearer acs_${randomBytes(24).toString('base64url')}`)).statusCode, 401)
+      for (let i = 1; i < FAILURES_PER_MINUTE; i++)
+        assert.equal((await from(app, GUESSER, `Bearer acs_${randomBytes(24).toString('base64url')}`)).statusCode, 401)
       assertRateLimited(await from(app, GUESSER, `Bearer acs_${randomBytes(24).toString('base64url')}`))
       assert.equal((await own()).statusCode, 200)
     })
@@ -148,38 +186,63 @@ for (const kind of DATABASES) {
       // the sign-in link's exchange too, from another address
       const signIns = await Promise.all(
         Array.from({ length: 20 }, () =>
-          app.app.inject({ method: 'POST', url: '/ui/session', remoteAddress: NEIGHBOUR, payload: { token: `acs_${randomBytes(24).toString('base64url')}` } }),
+          app.app.inject({
+            method: 'POST',
+            url: '/ui/session',
+            remoteAddress: NEIGHBOUR,
+            payload: { token: `acs_${randomBytes(24).toString('base64url')}` },
+          }),
         ),
       )
-      assert.equal(signIns.filter((r) => r.statusCode === 401).length, FAILURES_PER_MINUTE, signIns.map((r) => r.statusCode).join(' '))
+      assert.equal(
+        signIns.filter((r) => r.statusCode === 401).length,
+        FAILURES_PER_MINUTE,
+        signIns.map((r) => r.statusCode).join(' '),
+      )
     })
 
     test('HEAD on a token route (the auto HEAD of GET /v1/verify-email) spends the failure budget like GET', async (t) => {
       const app = await limitedApp(t, kind)
       const head = () =>
-        app.app.inject({ method: 'HEAD', url: `/v1/verify-email?token=acv_x.ver_${randomBytes(12).toString('hex')}.sig`, remoteAddress: GUESSER })
+        app.app.inject({
+          method: 'HEAD',
+          url: `/v1/verify-email?token=acv_x.ver_${randomBytes(12).toString('hex')}.sig`,
+          remoteAddress: GUESSER,
+        })
       const statuses = [] as number[]
       for (let i = 0; i < FAILURES_PER_MINUTE + 2; i++) statuses.push((await head()).statusCode)
       assert.deepEqual(statuses, [400, 400, 400, 429, 429])
-      const get = await app.app.inject({ method: 'GET', url: `/v1/verify-email?token=acv_x.ver_${randomBytes(12).toString('hex')}.sig`, remoteAddress: GUESSER })
+      const get = await app.app.inject({
+        method: 'GET',
+        url: `/v1/verify-email?token=acv_x.ver_${randomBytes(12).toString('hex')}.sig`,
+        remoteAddress: GUESSER,
+      })
       assertRateLimited(get)
-      assert.equal(get.headers['x-ratelimit-limit'], undefined, 'refused before it is charged: Retry-After only (PRODUCT.md)')
+      assert.equal(
+        get.headers['x-ratelimit-limit'],
+        undefined,
+        'refused before it is charged: Retry-After only (PRODUCT.md)',
+      )
     })
 
     test('/metrics: wrong tokens spend the budget (HEAD too); the right one spends it once, then scrapes are free', async (t) => {
       const app = await limitedApp(t, kind)
       const scrape = (method: 'GET' | 'HEAD', token: string, remoteAddress: string) =>
         app.app.inject({ method, url: '/metrics', remoteAddress, headers: { authorization: `Bearer ${token}` } })
-      for (let i = 0; i < FAILURES_PER_MINUTE; i++) assert.equal((await scrape('HEAD', `wrong-${i}`, GUESSER)).statusCode, 401)
+      for (let i = 0; i < FAILURES_PER_MINUTE; i++)
+        assert.equal((await scrape('HEAD', `wrong-${i}`, GUESSER)).statusCode, 401)
       assertRateLimited(await scrape('GET', 'wrong-again', GUESSER))
-      for (let i = 0; i < FAILURES_PER_MINUTE + 2; i++) assert.equal((await scrape('GET', METRICS_TOKEN, NEIGHBOUR)).statusCode, 200, `scrape ${i + 1}`)
-      for (let i = 1; i < FAILURES_PER_MINUTE; i++) assert.equal((await scrape('GET', `wrong-${i}`, NEIGHBOUR)).statusCode, 401)
+      for (let i = 0; i < FAILURES_PER_MINUTE + 2; i++)
+        assert.equal((await scrape('GET', METRICS_TOKEN, NEIGHBOUR)).statusCode, 200, `scrape ${i + 1}`)
+      for (let i = 1; i < FAILURES_PER_MINUTE; i++)
+        assert.equal((await scrape('GET', `wrong-${i}`, NEIGHBOUR)).statusCode, 401)
       assertRateLimited(await scrape('GET', 'wrong-again', NEIGHBOUR))
     })
 
     test('IPv6: the addresses of one /64 share one failure budget; an IPv4-mapped address is its IPv4 address', async (t) => {
       const app = await limitedApp(t, kind)
-      for (let i = 0; i < FAILURES_PER_MINUTE; i++) assert.equal((await from(app, `2001:db8:1:2::${i + 1}`, junk())).statusCode, 401)
+      for (let i = 0; i < FAILURES_PER_MINUTE; i++)
+        assert.equal((await from(app, `2001:db8:1:2::${i + 1}`, junk())).statusCode, 401)
       assertRateLimited(await from(app, '2001:db8:1:2:ffff:1:2:3', junk()))
       assert.equal((await from(app, '2001:db8:1:3::1', junk())).statusCode, 401, 'the next /64 has a budget of its own')
       for (let i = 0; i < FAILURES_PER_MINUTE; i++) assert.equal((await from(app, GUESSER, junk())).statusCode, 401)
@@ -191,7 +254,8 @@ for (const kind of DATABASES) {
       for (let i = 0; i < FAILURES_PER_MINUTE; i++) await from(app, GUESSER, junk())
       assertRateLimited(await from(app, GUESSER, junk()))
       // a Basic header presents a credential (it spends the budget) without a lookup
-      for (let i = 0; i < 6_000; i++) await from(app, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 'Basic eDp5')
+      for (let i = 0; i < 6_000; i++)
+        await from(app, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 'Basic eDp5')
       assertRateLimited(await from(app, GUESSER, junk()))
     })
   })

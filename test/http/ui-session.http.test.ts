@@ -3,13 +3,16 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, test } from 'node:test'
+
 import { createEmlTransport } from '../../src/delivery/transports/eml.transport.ts'
 import { ACCOUNT_HEADER } from '../../src/delivery/transports/transport.ts'
 import { buildTestApp } from '../helpers/build-test-app.ts'
 import { makeAccount, sessionFor } from '../helpers/factories.ts'
 
 /** The cookies a response sets, by name, with their attributes. */
-function cookiesOf(res: { cookies: { name: string; value: string; httpOnly?: boolean; sameSite?: string; path?: string }[] }) {
+function cookiesOf(res: {
+  cookies: { name: string; value: string; httpOnly?: boolean; sameSite?: string; path?: string }[]
+}) {
   return Object.fromEntries(res.cookies.map((c) => [c.name, c]))
 }
 
@@ -19,7 +22,12 @@ describe('[pglite] the settings page session', () => {
     const { accountId, users } = await makeAccount(app)
     const token = await sessionFor(app, accountId, users.admin!)
 
-    const bad = await app.call({ method: 'POST', url: '/ui/session', token: null, payload: { token: 'acs_nope.nothing-here-at-all' } })
+    const bad = await app.call({
+      method: 'POST',
+      url: '/ui/session',
+      token: null,
+      payload: { token: 'acs_nope.nothing-here-at-all' },
+    })
     assert.equal(bad.statusCode, 401)
 
     const signIn = await app.call({ method: 'POST', url: '/ui/session', token: null, payload: { token } })
@@ -35,10 +43,20 @@ describe('[pglite] the settings page session', () => {
     assert.equal(me.json().userId, users.admin)
     assert.equal(me.json().role, 'super_admin')
 
-    const read = await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/contacts`, token: null, headers: { cookie } })
+    const read = await app.call({
+      method: 'GET',
+      url: `/v1/accounts/${accountId}/contacts`,
+      token: null,
+      headers: { cookie },
+    })
     assert.equal(read.statusCode, 200)
 
-    const put = { method: 'PUT' as const, url: `/v1/accounts/${accountId}/contacts/primary`, token: null, payload: { userId: users.member } }
+    const put = {
+      method: 'PUT' as const,
+      url: `/v1/accounts/${accountId}/contacts/primary`,
+      token: null,
+      payload: { userId: users.member },
+    }
     const noCsrf = await app.call({ ...put, headers: { cookie } })
     assert.equal(noCsrf.statusCode, 403)
     assert.equal(noCsrf.json().type, '/problems/forbidden')
@@ -49,7 +67,12 @@ describe('[pglite] the settings page session', () => {
     assert.equal(ok.json().primary.userId, users.member)
 
     // an API key in a cookie is not a session
-    const keyCookie = await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/contacts`, token: null, headers: { cookie: `ac_session=${app.apiKey}` } })
+    const keyCookie = await app.call({
+      method: 'GET',
+      url: `/v1/accounts/${accountId}/contacts`,
+      token: null,
+      headers: { cookie: `ac_session=${app.apiKey}` },
+    })
     assert.equal(keyCookie.statusCode, 401)
 
     const out = await app.call({ method: 'POST', url: '/ui/sign-out', token: null, headers: { cookie } })
@@ -80,24 +103,43 @@ describe('[pglite] the settings page session', () => {
     // the same folder the eml transport writes every account's mail to, headers as the worker sets them
     const eml = createEmlTransport({ dir: mailDir, from: 'no-reply@ui.test' })
     t.after(() => eml.close())
-    for (const [account, n] of [[a.accountId, 1], [b.accountId, 2], [a.accountId, 3]] as const) {
+    for (const [account, n] of [
+      [a.accountId, 1],
+      [b.accountId, 2],
+      [a.accountId, 3],
+    ] as const) {
       const sent = await eml.send({
-        messageId: `<m${n}@ui.test>`, from: 'no-reply@ui.test', to: { email: `to${n}@${account}.example` },
-        subject: `mail ${n} for ${account}`, text: 'hello', headers: { [ACCOUNT_HEADER]: account },
+        messageId: `<m${n}@ui.test>`,
+        from: 'no-reply@ui.test',
+        to: { email: `to${n}@${account}.example` },
+        subject: `mail ${n} for ${account}`,
+        text: 'hello',
+        headers: { [ACCOUNT_HEADER]: account },
       })
       assert.equal(sent.ok, true, sent.detail)
     }
     const list = async (accountId: string, userId: string) => {
-      const res = await app.call({ method: 'GET', url: '/ui/demo-mail', token: await sessionFor(app, accountId, userId) })
+      const res = await app.call({
+        method: 'GET',
+        url: '/ui/demo-mail',
+        token: await sessionFor(app, accountId, userId),
+      })
       assert.equal(res.statusCode, 200, res.body)
       return (res.json().data as { subject: string }[]).map((m) => m.subject).sort()
     }
-    assert.deepEqual(await list(a.accountId, a.users.member!), [`mail 1 for ${a.accountId}`, `mail 3 for ${a.accountId}`])
+    assert.deepEqual(await list(a.accountId, a.users.member!), [
+      `mail 1 for ${a.accountId}`,
+      `mail 3 for ${a.accountId}`,
+    ])
     assert.deepEqual(await list(b.accountId, b.users.admin!), [`mail 2 for ${b.accountId}`])
 
     const smtp = await buildTestApp(t, 'pglite', { config: { mailDir: undefined } })
     const c = await makeAccount(smtp)
-    const none = await smtp.call({ method: 'GET', url: '/ui/demo-mail', token: await sessionFor(smtp, c.accountId, c.users.admin!) })
+    const none = await smtp.call({
+      method: 'GET',
+      url: '/ui/demo-mail',
+      token: await sessionFor(smtp, c.accountId, c.users.admin!),
+    })
     assert.equal(none.statusCode, 404)
   })
 })

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+
 import { sql } from 'kysely'
-import { DATABASES } from '../helpers/databases.ts'
+
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
-import { getSheet, makeAccount, sessionFor, putSheet } from '../helpers/factories.ts'
+import { DATABASES } from '../helpers/databases.ts'
+import { getSheet, makeAccount, putSheet, sessionFor } from '../helpers/factories.ts'
 
 const auditActions = async (app: TestApp, accountId: string): Promise<string[]> =>
   (await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/audit-events?limit=200` }))
@@ -28,7 +30,11 @@ for (const kind of DATABASES) {
       assert.equal(again.statusCode, 200)
       assert.deepEqual(again.json(), first.json())
       assert.deepEqual(await auditActions(app, accountId), before, 'the same body twice changes nothing')
-      const renamed = await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/users/np`, payload: { ...body, name: 'Renamed' } })
+      const renamed = await app.call({
+        method: 'PUT',
+        url: `/v1/accounts/${accountId}/users/np`,
+        payload: { ...body, name: 'Renamed' },
+      })
       assert.equal(renamed.json().name, 'Renamed')
       assert.equal((await auditActions(app, accountId))[0], 'user.updated')
     })
@@ -51,16 +57,27 @@ for (const kind of DATABASES) {
       await holdPrimaryAndBilling(app, accountId, holder, users.admin!)
       const holderToken = await sessionFor(app, accountId, holder)
 
-      const res = await app.call({ method: 'PATCH', url: `/v1/accounts/${accountId}/users/${holder}`, payload: { status: 'deactivated' } })
+      const res = await app.call({
+        method: 'PATCH',
+        url: `/v1/accounts/${accountId}/users/${holder}`,
+        payload: { status: 'deactivated' },
+      })
       assert.equal(res.statusCode, 200)
       assert.equal(res.json().status, 'deactivated')
 
       const { sheet } = await getSheet(app, accountId)
       assert.equal(sheet.primary, null)
-      assert.deepEqual(sheet.billing.map((c: { userId: string }) => c.userId), [users.admin])
+      assert.deepEqual(
+        sheet.billing.map((c: { userId: string }) => c.userId),
+        [users.admin],
+      )
 
-      const events = (await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/audit-events?limit=2` })).json().data
-      assert.deepEqual(events.map((e: { action: string }) => e.action), ['user.deactivated', 'contacts.vacated'])
+      const events = (await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/audit-events?limit=2` })).json()
+        .data
+      assert.deepEqual(
+        events.map((e: { action: string }) => e.action),
+        ['user.deactivated', 'contacts.vacated'],
+      )
       const vacated = events[1]
       assert.equal(vacated.before.primary.userId, holder)
       assert.equal(vacated.after.primary, null)
@@ -90,14 +107,21 @@ for (const kind of DATABASES) {
       await sql`create trigger refuse_deactivation_audit before insert on audit_events
         for each row execute function refuse_deactivation_audit()`.execute(db)
 
-      const res = await app.call({ method: 'PATCH', url: `/v1/accounts/${accountId}/users/${holder}`, payload: { status: 'deactivated' } })
+      const res = await app.call({
+        method: 'PATCH',
+        url: `/v1/accounts/${accountId}/users/${holder}`,
+        payload: { status: 'deactivated' },
+      })
       assert.equal(res.statusCode, 500)
       assert.equal(res.json().type, '/problems/internal')
       assert.doesNotMatch(res.body, /injected failure/, 'a 5xx never shows the internal message')
 
       const after = await getSheet(app, accountId)
       assert.deepEqual(after.sheet, before.sheet, 'the slots are still held')
-      assert.equal((await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/users/${holder}` })).json().status, 'active')
+      assert.equal(
+        (await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/users/${holder}` })).json().status,
+        'active',
+      )
       assert.deepEqual(await auditActions(app, accountId), actionsBefore, 'no audit event of the failed attempt')
     })
 
@@ -120,11 +144,23 @@ for (const kind of DATABASES) {
       const app = await buildTestApp(t, kind)
       const { accountId, users } = await makeAccount(app)
       const u = users.member!
-      await app.call({ method: 'PATCH', url: `/v1/accounts/${accountId}/users/${u}`, payload: { status: 'deactivated' } })
-      const refused = await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/onboarding`, payload: { userId: u } })
+      await app.call({
+        method: 'PATCH',
+        url: `/v1/accounts/${accountId}/users/${u}`,
+        payload: { status: 'deactivated' },
+      })
+      const refused = await app.call({
+        method: 'PUT',
+        url: `/v1/accounts/${accountId}/contacts/onboarding`,
+        payload: { userId: u },
+      })
       assert.equal(refused.statusCode, 422)
       await app.call({ method: 'PATCH', url: `/v1/accounts/${accountId}/users/${u}`, payload: { status: 'active' } })
-      const ok = await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/onboarding`, payload: { userId: u } })
+      const ok = await app.call({
+        method: 'PUT',
+        url: `/v1/accounts/${accountId}/contacts/onboarding`,
+        payload: { userId: u },
+      })
       assert.equal(ok.statusCode, 200)
       assert.equal((await auditActions(app, accountId)).includes('user.reactivated'), true)
     })

@@ -3,11 +3,12 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, test } from 'node:test'
+
 import { importCsv } from '../../src/import/import.service.ts'
-import { DATABASES } from '../helpers/databases.ts'
-import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
-import { getSheet, makeAccount, sessionFor } from '../helpers/factories.ts'
 import { VERIFICATION_MAIL_LIMITS } from '../../src/verification/verification-limits.ts'
+import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
+import { DATABASES } from '../helpers/databases.ts'
+import { getSheet, makeAccount, sessionFor } from '../helpers/factories.ts'
 
 // M3 of the security review: any account admin could make the service mail outside addresses
 // without limit (setting the security address, resend-verification). Now each verification mail
@@ -16,7 +17,8 @@ import { VERIFICATION_MAIL_LIMITS } from '../../src/verification/verification-li
 // verification-mail-limit with Retry-After, and nothing changes.
 
 const MIN = 60_000
-const limit = (scope: string, windowMs: number) => VERIFICATION_MAIL_LIMITS.find((r) => r.scope === scope && r.windowMs === windowMs)!.max
+const limit = (scope: string, windowMs: number) =>
+  VERIFICATION_MAIL_LIMITS.find((r) => r.scope === scope && r.windowMs === windowMs)!.max
 
 /** A clock the test moves. */
 const movableClock = () => {
@@ -38,12 +40,24 @@ const queued = async (app: TestApp, accountId: string) =>
   )
 
 const resend = (app: TestApp, accountId: string, token?: string) =>
-  app.call({ method: 'POST', url: `/v1/accounts/${accountId}/contacts/security/resend-verification`, ...(token ? { token } : {}) })
+  app.call({
+    method: 'POST',
+    url: `/v1/accounts/${accountId}/contacts/security/resend-verification`,
+    ...(token ? { token } : {}),
+  })
 
 const setSecurity = (app: TestApp, accountId: string, email: string, token?: string) =>
-  app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/security`, payload: { email }, ...(token ? { token } : {}) })
+  app.call({
+    method: 'PUT',
+    url: `/v1/accounts/${accountId}/contacts/security`,
+    payload: { email },
+    ...(token ? { token } : {}),
+  })
 
-function assertLimited(res: { statusCode: number; headers: Record<string, unknown>; json(): { code: string; detail: string } }, what: string) {
+function assertLimited(
+  res: { statusCode: number; headers: Record<string, unknown>; json(): { code: string; detail: string } },
+  what: string,
+) {
   assert.equal(res.statusCode, 429, `${what}: ${res.statusCode} ${JSON.stringify(res.json())}`)
   assert.equal(res.json().code, 'verification-mail-limit', what)
   assert.match(String(res.headers['content-type']), /application\/problem\+json/)
@@ -67,7 +81,12 @@ for (const kind of DATABASES) {
       assert.equal(await queued(app, accountId), 1, 'no mail was queued')
       assert.deepEqual(await getSheet(app, accountId), sheet, 'the sheet is as it was')
       // the first link still works: the refused resend retired nothing
-      const live = await app.handle.db.selectFrom('email_verifications').select('id').where('account_id', '=', accountId).where('used_at', 'is', null).execute()
+      const live = await app.handle.db
+        .selectFrom('email_verifications')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('used_at', 'is', null)
+        .execute()
       assert.equal(live.length, 1)
 
       clock.advance(10 * MIN + 1000)
@@ -83,7 +102,11 @@ for (const kind of DATABASES) {
       // typing the same address again sends nothing, and is not refused
       assert.equal((await setSecurity(app, accountId, 'SOC@outside.example')).statusCode, 200)
       clock.advance(dayRetry * 1000)
-      assert.equal((await resend(app, accountId)).statusCode, 202, 'a day after the first mail the address may have another')
+      assert.equal(
+        (await resend(app, accountId)).statusCode,
+        202,
+        'a day after the first mail the address may have another',
+      )
     })
 
     test("a send prunes the account's counts that no longer limit anything", async (t) => {
@@ -91,7 +114,13 @@ for (const kind of DATABASES) {
       const app = await buildTestApp(t, kind, { clock })
       const { accountId } = await makeAccount(app)
       const keys = async () =>
-        (await app.handle.db.selectFrom('verification_mail_limits').select(['scope', 'key']).where('account_id', '=', accountId).execute())
+        (
+          await app.handle.db
+            .selectFrom('verification_mail_limits')
+            .select(['scope', 'key'])
+            .where('account_id', '=', accountId)
+            .execute()
+        )
           .map((r) => `${r.scope}:${r.key}`)
           .sort()
       assert.equal((await setSecurity(app, accountId, 'old1@outside.example')).statusCode, 200)
@@ -99,7 +128,10 @@ for (const kind of DATABASES) {
       assert.equal((await keys()).filter((k) => k.startsWith('address:')).length, 2)
       clock.advance(24 * 60 * MIN + 1000) // past the longest window
       assert.equal((await setSecurity(app, accountId, 'new@outside.example')).statusCode, 200)
-      assert.deepEqual((await keys()).filter((k) => k.startsWith('address:')), ['address:new@outside.example'])
+      assert.deepEqual(
+        (await keys()).filter((k) => k.startsWith('address:')),
+        ['address:new@outside.example'],
+      )
     })
 
     test('per caller and per account: a new address over the limit is refused and the sheet keeps the old one', async (t) => {
@@ -109,7 +141,8 @@ for (const kind of DATABASES) {
       const perCaller = limit('caller', 60 * MIN)
       const perAccount = limit('account', 24 * 60 * MIN)
       let n = 0
-      for (let i = 0; i < perCaller; i++) assert.equal((await setSecurity(app, accountId, `a${n++}@outside.example`)).statusCode, 200)
+      for (let i = 0; i < perCaller; i++)
+        assert.equal((await setSecurity(app, accountId, `a${n++}@outside.example`)).statusCode, 200)
       const before = await getSheet(app, accountId)
       assertLimited(await setSecurity(app, accountId, `a${n}@outside.example`), 'one caller past its hourly limit')
       assert.deepEqual(await getSheet(app, accountId), before, 'the refused change wrote nothing')
@@ -126,7 +159,10 @@ for (const kind of DATABASES) {
       clock.advance(61 * MIN) // every caller's hour is over; the account's day is not
       const sheet = await getSheet(app, accountId)
       assertLimited(await setSecurity(app, accountId, `a${n}@outside.example`), 'the account past its daily limit')
-      assertLimited(await setSecurity(app, accountId, `b${n}@outside.example`, admin), 'the account past its daily limit, another caller')
+      assertLimited(
+        await setSecurity(app, accountId, `b${n}@outside.example`, admin),
+        'the account past its daily limit, another caller',
+      )
       assert.deepEqual(await getSheet(app, accountId), sheet)
       assert.equal(await queued(app, accountId), perAccount)
 
@@ -141,10 +177,20 @@ for (const kind of DATABASES) {
       assert.equal((await setSecurity(app, accountId, 'soc@outside.example')).statusCode, 200)
       // away and back within 10 minutes: the address's second mail is refused, with the whole change
       const { etag } = await getSheet(app, accountId)
-      const away = await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts`, headers: { 'if-match': etag }, payload: { security: { email: 'x@outside.example' } } })
+      const away = await app.call({
+        method: 'PUT',
+        url: `/v1/accounts/${accountId}/contacts`,
+        headers: { 'if-match': etag },
+        payload: { security: { email: 'x@outside.example' } },
+      })
       assert.equal(away.statusCode, 200)
       const back = await getSheet(app, accountId)
-      const res = await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts`, headers: { 'if-match': back.etag }, payload: { security: { email: 'soc@outside.example' } } })
+      const res = await app.call({
+        method: 'PUT',
+        url: `/v1/accounts/${accountId}/contacts`,
+        headers: { 'if-match': back.etag },
+        payload: { security: { email: 'soc@outside.example' } },
+      })
       assertLimited(res, 'the same address again within 10 minutes')
       assert.deepEqual(await getSheet(app, accountId), back)
     })
@@ -167,7 +213,10 @@ for (const kind of DATABASES) {
         ].join('\n') + '\n',
       )
       const before = await getSheet(app, a.accountId)
-      const summary = await importCsv({ db: app.services.db, users: app.services.users, contacts: app.services.contacts }, { file, rejectsPath: path.join(dir, 'rejects.csv') })
+      const summary = await importCsv(
+        { db: app.services.db, users: app.services.users, contacts: app.services.contacts },
+        { file, rejectsPath: path.join(dir, 'rejects.csv') },
+      )
       assert.deepEqual([summary.changed, summary.rejected], [1, 1])
       assert.match(fs.readFileSync(path.join(dir, 'rejects.csv'), 'utf8'), /^2,verification-mail-limit,/m)
       assert.deepEqual(await getSheet(app, a.accountId), before, 'nothing of the refused account was written')
@@ -183,12 +232,17 @@ for (const kind of DATABASES) {
           const { accountId, users } = await makeAccount(app)
           assert.equal((await setSecurity(app, accountId, 'soc@outside.example')).statusCode, 200)
           clock.advance(10 * MIN + 1000)
-          const tokens = [undefined, await sessionFor(app, accountId, users.billing!), await sessionFor(app, accountId, users.admin!)]
+          const tokens = [
+            undefined,
+            await sessionFor(app, accountId, users.billing!),
+            await sessionFor(app, accountId, users.admin!),
+          ]
           const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => resend(app, accountId, tokens[i % 3])))
           const codes = answers.map((r) => r.statusCode)
           assert.deepEqual([...new Set(codes)].sort(), [202, 429], `answers: ${codes.join(' ')}`)
           assert.equal(codes.filter((c) => c === 202).length, 1, 'one resend in 10 minutes')
-          for (const r of answers.filter((a) => a.statusCode === 429)) assert.equal(r.json().code, 'verification-mail-limit')
+          for (const r of answers.filter((a) => a.statusCode === 429))
+            assert.equal(r.json().code, 'verification-mail-limit')
           assert.equal(await queued(app, accountId), 2)
         })
       }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+
 import { createSecretDeriver } from '../../src/webhooks/webhook-secrets.ts'
-import { DATABASES } from '../helpers/databases.ts'
 import { buildTestApp, TEST_SECRET_KEY, type TestApp } from '../helpers/build-test-app.ts'
+import { DATABASES } from '../helpers/databases.ts'
 import { getSheet, makeAccount } from '../helpers/factories.ts'
 
 // The verification link verified on the GET, and mail security scanners open every link. Now the
@@ -22,22 +23,38 @@ async function pendingAddress(app: TestApp, email: string, locale?: 'en' | 'fi')
   const { accountId } = await makeAccount(app, locale ? { locale } : {})
   const res = await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/security`, payload: { email } })
   assert.equal(res.statusCode, 200, res.body)
-  const v = await app.handle.db.selectFrom('email_verifications').select('id').where('account_id', '=', accountId).executeTakeFirstOrThrow()
+  const v = await app.handle.db
+    .selectFrom('email_verifications')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .executeTakeFirstOrThrow()
   return { accountId, token: createSecretDeriver(TEST_SECRET_KEY).verificationToken(accountId, v.id) }
 }
 
-const open = (app: TestApp, token: string) => app.call({ method: 'GET', url: `/v1/verify-email?token=${encodeURIComponent(token)}`, token: null })
+const open = (app: TestApp, token: string) =>
+  app.call({ method: 'GET', url: `/v1/verify-email?token=${encodeURIComponent(token)}`, token: null })
 const confirm = (app: TestApp, token: string, headers: Record<string, string> = {}) =>
-  app.call({ method: 'POST', url: '/v1/verify-email', headers: { 'content-type': FORM, ...headers }, payload: new URLSearchParams({ token }).toString(), token: null })
+  app.call({
+    method: 'POST',
+    url: '/v1/verify-email',
+    headers: { 'content-type': FORM, ...headers },
+    payload: new URLSearchParams({ token }).toString(),
+    token: null,
+  })
 
-const verification = async (app: TestApp, accountId: string) => (await getSheet(app, accountId)).sheet.security.verification
+const verification = async (app: TestApp, accountId: string) =>
+  (await getSheet(app, accountId)).sheet.security.verification
 
 function assertPage(res: { statusCode: number; headers: Record<string, unknown>; body: string }, status: number) {
   assert.equal(res.statusCode, status, res.body)
   assert.match(String(res.headers['content-type']), /^text\/html; charset=utf-8/)
   assert.match(String(res.headers['content-security-policy']), /script-src 'self'/)
   assert.equal(res.headers['cache-control'], 'no-store')
-  assert.doesNotMatch(res.body, /<script|style=|\son[a-z]+=/i, 'no script, inline style or handler: the CSP would block them')
+  assert.doesNotMatch(
+    res.body,
+    /<script|style=|\son[a-z]+=/i,
+    'no script, inline style or handler: the CSP would block them',
+  )
   assert.match(res.body, /<meta name="viewport" content="width=device-width, initial-scale=1">/)
 }
 
@@ -50,10 +67,17 @@ for (const kind of DATABASES) {
 
       for (let i = 0; i < 2; i++) {
         const page = await open(app, token) // a scanner, then the person
-        assert.equal(await verification(app, accountId), 'pending', `opening the link must not verify the address (${page.statusCode})`)
+        assert.equal(
+          await verification(app, accountId),
+          'pending',
+          `opening the link must not verify the address (${page.statusCode})`,
+        )
         assertPage(page, 200)
         assert.match(page.body, /Confirm that soc@outside\.example is the security contact of Account /)
-        assert.match(page.body, /<form method="post" action="verify-email"><input type="hidden" name="token" value="([^"]+)"><button type="submit">Confirm<\/button><\/form>/)
+        assert.match(
+          page.body,
+          /<form method="post" action="verify-email"><input type="hidden" name="token" value="([^"]+)"><button type="submit">Confirm<\/button><\/form>/,
+        )
         assert.equal(/name="token" value="([^"]+)"/.exec(page.body)![1], token)
       }
       assert.equal(await verification(app, accountId), 'pending')
@@ -94,7 +118,13 @@ for (const kind of DATABASES) {
       assert.equal(await verification(app, accountId), 'pending')
 
       // the token in the URL of a POST is not read: it must be in the body
-      const inQuery = await app.call({ method: 'POST', url: `/v1/verify-email?token=${encodeURIComponent(token)}`, headers: { 'content-type': FORM }, payload: '', token: null })
+      const inQuery = await app.call({
+        method: 'POST',
+        url: `/v1/verify-email?token=${encodeURIComponent(token)}`,
+        headers: { 'content-type': FORM },
+        payload: '',
+        token: null,
+      })
       assert.equal(inQuery.statusCode, 400)
       assert.equal(inQuery.json().code, 'validation-failed')
       assert.equal(await verification(app, accountId), 'pending')
@@ -108,7 +138,16 @@ for (const kind of DATABASES) {
     test('an address replaced since the mail: the page offers nothing to confirm, and the post verifies nothing', async (t) => {
       const app = await buildTestApp(t, kind)
       const { accountId, token } = await pendingAddress(app, 'old@outside.example')
-      assert.equal((await app.call({ method: 'PUT', url: `/v1/accounts/${accountId}/contacts/security`, payload: { email: 'new@outside.example' } })).statusCode, 200)
+      assert.equal(
+        (
+          await app.call({
+            method: 'PUT',
+            url: `/v1/accounts/${accountId}/contacts/security`,
+            payload: { email: 'new@outside.example' },
+          })
+        ).statusCode,
+        200,
+      )
       const page = await open(app, token)
       assertPage(page, 400)
       assert.doesNotMatch(page.body, /<form/)

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import pino from 'pino'
+
 import { formatLogLine, logStream, prettyLogStream } from '../../src/lib/log-format.ts'
 
 const at = new Date(2026, 0, 2, 3, 4, 5, 67) // local time, as the formatter shows it
@@ -28,12 +30,19 @@ test('a pino line becomes time, level, message and key=value pairs, nested keys 
 
 test("an error's stack follows its line, indented; levels are named", () => {
   const err = new Error('connect ECONNREFUSED')
-  const out = formatLogLine(JSON.stringify({ level: 50, time: at.getTime(), err: { type: 'Error', message: err.message, stack: err.stack }, msg: 'claiming deliveries failed' }))
+  const out = formatLogLine(
+    JSON.stringify({
+      level: 50,
+      time: at.getTime(),
+      err: { type: 'Error', message: err.message, stack: err.stack },
+      msg: 'claiming deliveries failed',
+    }),
+  )
   const [head, ...stack] = out.split('\n')
   assert.equal(head, '03:04:05.067 ERROR claiming deliveries failed err.type=Error err.message="connect ECONNREFUSED"')
   assert.equal(stack[0], '    Error: connect ECONNREFUSED')
   assert.ok(stack.length > 1 && stack.every((l) => l.startsWith('    ')))
-  assert.match(formatLogLine(JSON.stringify({ level: 40, time: at.getTime(), msg: 'w' })), /^03:04:05\.067 WARN  w$/)
+  assert.match(formatLogLine(JSON.stringify({ level: 40, time: at.getTime(), msg: 'w' })), /^03:04:05\.067 WARN {2}w$/)
 })
 
 test('what is not a JSON object passes unchanged', () => {
@@ -47,8 +56,8 @@ test('pino writes through the pretty stream synchronously, one formatted line pe
   log.debug('not at this level')
   log.warn('second')
   assert.equal(lines.length, 2)
-  assert.match(lines[0]!, /^\d\d:\d\d:\d\d\.\d{3} INFO  worker started component=worker\n$/)
-  assert.match(lines[1]!, /^\d\d:\d\d:\d\d\.\d{3} WARN  second\n$/)
+  assert.match(lines[0]!, /^\d\d:\d\d:\d\d\.\d{3} INFO {2}worker started component=worker\n$/)
+  assert.match(lines[1]!, /^\d\d:\d\d:\d\d\.\d{3} WARN {2}second\n$/)
 })
 
 test('LOG_FORMAT: auto is pretty only on a terminal; json and pretty say so whatever stdout is', () => {

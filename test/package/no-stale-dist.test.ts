@@ -21,7 +21,8 @@ test('no test or benchmark runs the compiled command (bin/ or dist/) instead of 
       const file = path.join(dir, rel)
       if (!file.endsWith('.ts') || file === THIS) continue
       const text = fs.readFileSync(path.join(ROOT, file), 'utf8')
-      for (const m of text.matchAll(/bin\/account-contacts(\.js)?|['"`/]dist\/[\w/.-]*\.js/g)) hits.push(`${file}: ${m[0]}`)
+      for (const m of text.matchAll(/bin\/account-contacts(\.js)?|['"`/]dist\/[\w/.-]*\.js/g))
+        hits.push(`${file}: ${m[0]}`)
     }
   }
   assert.deepEqual(hits, [], 'start the command with cliNodeArgs() from test/helpers/cli-command.ts')

@@ -4,6 +4,7 @@ import { isBuiltin } from 'node:module'
 import path from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+
 import ts from 'typescript'
 
 /*
@@ -29,7 +30,11 @@ function specifiers(file: string, text: string): string[] {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true)
   const found: string[] = []
   const visit = (node: ts.Node) => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       found.push(node.moduleSpecifier.text)
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const arg = node.arguments[0]
@@ -44,10 +49,16 @@ function specifiers(file: string, text: string): string[] {
 }
 
 /** `@scope/name/sub` → `@scope/name`; `name/sub` → `name`. */
-const packageOf = (spec: string) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/')
+const packageOf = (spec: string) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/')
 
 test('production code (src/ but tests, bin/) imports only built-ins and packages in `dependencies`', () => {
-  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>
+  }
   const files = productionFiles()
   assert.ok(files.length > 50, `found only ${files.length} files: is the walk right?`)
   const wrong: string[] = []
@@ -64,7 +75,8 @@ test('production code (src/ but tests, bin/) imports only built-ins and packages
 })
 
 test('the check sees what it is for: a development dependency, a type-only import, a re-export, a dynamic import', () => {
-  const probe = "import { simpleParser } from 'mailparser'\nimport type { X } from 'vite/x'\nexport * from '@scope/pkg/sub'\nawait import('node:fs')\n"
+  const probe =
+    "import { simpleParser } from 'mailparser'\nimport type { X } from 'vite/x'\nexport * from '@scope/pkg/sub'\nawait import('node:fs')\n"
   assert.deepEqual(specifiers('probe.ts', probe).map(packageOf), ['mailparser', 'vite', '@scope/pkg', 'node:fs'])
   assert.throws(() => specifiers('probe.ts', 'await import(name)'), /computed specifier/)
 })

@@ -134,7 +134,13 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     }
     const upstream = net.connect(target.port, target.host)
     upstream.on('error', () => {})
-    const l: Link = { dead: false, client, upstream, up: { queue: [], timer: undefined }, down: { queue: [], timer: undefined } }
+    const l: Link = {
+      dead: false,
+      client,
+      upstream,
+      up: { queue: [], timer: undefined },
+      down: { queue: [], timer: undefined },
+    }
     links.add(l)
     wire(l, client, l.up, () => l.upstream)
     wire(l, upstream, l.down, () => l.client)

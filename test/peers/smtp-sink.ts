@@ -5,7 +5,8 @@
  */
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
-import { simpleParser, type ParsedMail } from 'mailparser'
+
+import { type ParsedMail, simpleParser } from 'mailparser'
 import { SMTPServer } from 'smtp-server'
 
 /** An SMTP answer; `at: 'data'` holds it back until the message has been sent (RCPT TO is accepted). */

@@ -20,9 +20,11 @@ export interface ReceiverAnswer {
  * whole exchange (sockets, headers, signatures) and not a mocked client. `respond` gets the request
  * and its 1-based number; it answers 204 by default, and returning `null` never answers (for timeouts).
  */
-export async function startWebhookReceiver(options: {
-  respond?: (req: ReceivedWebhook, n: number) => ReceiverAnswer | null | Promise<ReceiverAnswer | null>
-} = {}) {
+export async function startWebhookReceiver(
+  options: {
+    respond?: (req: ReceivedWebhook, n: number) => ReceiverAnswer | null | Promise<ReceiverAnswer | null>
+  } = {},
+) {
   const requests: ReceivedWebhook[] = []
   const waiters = new Set<() => void>()
   const server = createServer((req, res) => {

@@ -15,12 +15,14 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
+
 import type { InjectOptions } from 'fastify'
+
 import { WEB_DIST } from '../../src/ui/ui.routes.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { dbFingerprint } from '../helpers/db-fingerprint.ts'
-import { getSheet, makeAccount, sessionFor, type MadeAccount } from '../helpers/factories.ts'
+import { getSheet, type MadeAccount, makeAccount, sessionFor } from '../helpers/factories.ts'
 import { collectRoutes, type ServerRoute } from '../helpers/route-list.ts'
 import { suiteScope } from '../helpers/suite-scope.ts'
 
@@ -40,7 +42,16 @@ interface World {
 }
 
 type Probe = (w: World, actor: ActorName) => InjectOptions | Promise<InjectOptions>
-type Statuses = [none: number, revoked: number, key: number, superAdmin: number, billing: number, member: number, deactivated: number, foreign: number]
+type Statuses = [
+  none: number,
+  revoked: number,
+  key: number,
+  superAdmin: number,
+  billing: number,
+  member: number,
+  deactivated: number,
+  foreign: number,
+]
 interface Row {
   access: string
   expect: Statuses
@@ -54,7 +65,8 @@ const fresh = (p: string) => `${p}-${Date.now().toString(36)}-${(seq++).toString
 /** The platform key does it, failing the test on anything but a 2xx (or one of `ok`). */
 async function setUp(w: World, opts: InjectOptions, ...ok: number[]) {
   const res = await w.app.call(opts)
-  if (res.statusCode >= 300 && !ok.includes(res.statusCode)) throw new Error(`set-up ${opts.method} ${opts.url}: ${res.statusCode} ${res.body}`)
+  if (res.statusCode >= 300 && !ok.includes(res.statusCode))
+    throw new Error(`set-up ${opts.method} ${opts.url}: ${res.statusCode} ${res.body}`)
   return res
 }
 
@@ -201,7 +213,11 @@ const NOT_IN_OPENAPI: Record<string, string> = {
 const built = fs.existsSync(path.join(WEB_DIST, 'index.html'))
 
 const toOpenApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
-const PROBLEM_TYPES: Record<number, string> = { 401: '/problems/unauthenticated', 403: '/problems/forbidden', 404: '/problems/not-found' }
+const PROBLEM_TYPES: Record<number, string> = {
+  401: '/problems/unauthenticated',
+  403: '/problems/forbidden',
+  404: '/problems/not-found',
+}
 
 async function makeWorld(t: TestApp): Promise<World> {
   const a = await makeAccount(t, { extraUsers: 4 })
@@ -212,15 +228,39 @@ async function makeWorld(t: TestApp): Promise<World> {
 
   // a user who had a session, then was deactivated by the host product
   const gone = fresh('gone')
-  await t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/users/${gone}`, payload: { email: `${gone}@example.com`, name: 'Gone', role: 'super_admin' } })
+  await t.call({
+    method: 'PUT',
+    url: `/v1/accounts/${a.accountId}/users/${gone}`,
+    payload: { email: `${gone}@example.com`, name: 'Gone', role: 'super_admin' },
+  })
   const goneToken = await sessionFor(t, a.accountId, gone)
-  assert.equal((await t.call({ method: 'GET', url: `/v1/accounts/${a.accountId}`, token: goneToken })).statusCode, 200, 'the session worked while the user was active')
-  const deactivated = await t.call({ method: 'PATCH', url: `/v1/accounts/${a.accountId}/users/${gone}`, payload: { status: 'deactivated' } })
+  assert.equal(
+    (await t.call({ method: 'GET', url: `/v1/accounts/${a.accountId}`, token: goneToken })).statusCode,
+    200,
+    'the session worked while the user was active',
+  )
+  const deactivated = await t.call({
+    method: 'PATCH',
+    url: `/v1/accounts/${a.accountId}/users/${gone}`,
+    payload: { status: 'deactivated' },
+  })
   assert.equal(deactivated.statusCode, 200)
 
-  await t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/primary`, payload: { userId: a.users.admin } })
-  const sent = await t.call({ method: 'POST', url: `/v1/accounts/${a.accountId}/notifications`, payload: { category: 'invoice', subject: 'Invoice 0', text: 'x' } })
-  const broadcast = await t.call({ method: 'POST', url: '/v1/broadcasts', payload: { category: 'account_update', subject: 'News', text: 'x', accountIds: [a.accountId] } })
+  await t.call({
+    method: 'PUT',
+    url: `/v1/accounts/${a.accountId}/contacts/primary`,
+    payload: { userId: a.users.admin },
+  })
+  const sent = await t.call({
+    method: 'POST',
+    url: `/v1/accounts/${a.accountId}/notifications`,
+    payload: { category: 'invoice', subject: 'Invoice 0', text: 'x' },
+  })
+  const broadcast = await t.call({
+    method: 'POST',
+    url: '/v1/broadcasts',
+    payload: { category: 'account_update', subject: 'News', text: 'x', accountIds: [a.accountId] },
+  })
   const assets = built ? fs.readdirSync(path.join(WEB_DIST, 'assets')) : []
   return {
     app: t,
@@ -260,12 +300,29 @@ for (const kind of DATABASES) {
       const serverKeys = new Set(nonHead.map((r) => r.key))
 
       // every GET route has its HEAD twin, and HEAD routes are only those twins
-      const heads = routes.filter((r) => r.method === 'HEAD').map((r) => r.url).sort()
-      assert.deepEqual(heads, nonHead.filter((r) => r.method === 'GET').map((r) => r.url).sort())
+      const heads = routes
+        .filter((r) => r.method === 'HEAD')
+        .map((r) => r.url)
+        .sort()
+      assert.deepEqual(
+        heads,
+        nonHead
+          .filter((r) => r.method === 'GET')
+          .map((r) => r.url)
+          .sort(),
+      )
 
       const expected = Object.keys(MATRIX).filter((k) => built || k !== 'GET /ui/assets/*')
-      assert.deepEqual([...serverKeys].filter((k) => !(k in MATRIX)), [], 'routes the server has and the matrix lacks')
-      assert.deepEqual(expected.filter((k) => !serverKeys.has(k)), [], 'matrix rows for routes the server does not have')
+      assert.deepEqual(
+        [...serverKeys].filter((k) => !(k in MATRIX)),
+        [],
+        'routes the server has and the matrix lacks',
+      )
+      assert.deepEqual(
+        expected.filter((k) => !serverKeys.has(k)),
+        [],
+        'matrix rows for routes the server does not have',
+      )
       for (const r of nonHead) assert.equal(r.access, MATRIX[r.key]!.access, `${r.key} declares access ${r.access}`)
 
       const doc = (await app.call({ method: 'GET', url: '/openapi.json', token: null })).json()
@@ -273,9 +330,20 @@ for (const kind of DATABASES) {
         Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
       )
       const served = nonHead.filter((r) => !(r.key in NOT_IN_OPENAPI)).map((r) => `${r.method} ${toOpenApiPath(r.url)}`)
-      assert.deepEqual([...new Set(documented)].sort(), [...new Set(served)].sort(), 'server routes and OpenAPI operations')
-      for (const r of nonHead) assert.equal(r.hidden, r.key in NOT_IN_OPENAPI, `${r.key}: hidden from the document exactly when listed as an exception`)
-      t.diagnostic(`routes: ${nonHead.length} (+${heads.length} HEAD), ${documented.length} OpenAPI operations, ${Object.keys(NOT_IN_OPENAPI).length} listed exceptions`)
+      assert.deepEqual(
+        [...new Set(documented)].sort(),
+        [...new Set(served)].sort(),
+        'server routes and OpenAPI operations',
+      )
+      for (const r of nonHead)
+        assert.equal(
+          r.hidden,
+          r.key in NOT_IN_OPENAPI,
+          `${r.key}: hidden from the document exactly when listed as an exception`,
+        )
+      t.diagnostic(
+        `routes: ${nonHead.length} (+${heads.length} HEAD), ${documented.length} OpenAPI operations, ${Object.keys(NOT_IN_OPENAPI).length} listed exceptions`,
+      )
     })
 
     test('every route × every caller answers the status the spec calls for; refused writes change nothing', async (t) => {
@@ -306,7 +374,8 @@ for (const kind of DATABASES) {
           }
           if (PROBLEM_TYPES[want] && entry.access !== 'public' && route.method !== 'HEAD') {
             const type = res.json().type
-            if (type !== PROBLEM_TYPES[want]) failures.push(`${where}: problem type ${type}, expected ${PROBLEM_TYPES[want]}`)
+            if (type !== PROBLEM_TYPES[want])
+              failures.push(`${where}: problem type ${type}, expected ${PROBLEM_TYPES[want]}`)
           }
           if (before) {
             refusedWrites++
@@ -329,15 +398,30 @@ for (const kind of DATABASES) {
       const write = () => app.call({ method: 'POST', url: `/v1/accounts/${accountId}/contacts/review`, token })
       assert.equal((await write()).statusCode, 200)
 
-      await app.call({ method: 'PATCH', url: `/v1/accounts/${accountId}/users/${users.billing}`, payload: { role: 'member' } })
+      await app.call({
+        method: 'PATCH',
+        url: `/v1/accounts/${accountId}/users/${users.billing}`,
+        payload: { role: 'member' },
+      })
       assert.equal((await write()).statusCode, 403, 'the role is read at every request, not frozen in the session')
 
-      await app.call({ method: 'PATCH', url: `/v1/accounts/${accountId}/users/${users.billing}`, payload: { status: 'deactivated' } })
+      await app.call({
+        method: 'PATCH',
+        url: `/v1/accounts/${accountId}/users/${users.billing}`,
+        payload: { status: 'deactivated' },
+      })
       assert.equal((await app.call({ method: 'GET', url: `/v1/accounts/${accountId}`, token })).statusCode, 401)
-      await app.call({ method: 'PATCH', url: `/v1/accounts/${accountId}/users/${users.billing}`, payload: { status: 'active', role: 'billing_admin' } })
+      await app.call({
+        method: 'PATCH',
+        url: `/v1/accounts/${accountId}/users/${users.billing}`,
+        payload: { status: 'active', role: 'billing_admin' },
+      })
       const again = await app.call({ method: 'GET', url: `/v1/accounts/${accountId}`, token })
-      assert.equal(again.statusCode, 401, 'deactivation signed the user out for good: reactivating does not revive an old session')
+      assert.equal(
+        again.statusCode,
+        401,
+        'deactivation signed the user out for good: reactivating does not revive an old session',
+      )
     })
   })
 }
-

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+
 import { sql } from 'kysely'
+
 import { connectPostgres } from '../../src/db/connect.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { makeAccount } from '../helpers/factories.ts'
 import { testWorker } from '../helpers/test-worker.ts'
 import { startFaultProxy } from '../peers/fault-proxy.ts'
 import { startSmtpSink } from '../peers/smtp-sink.ts'
-import { readyAgain, writeWorkload, type PhaseFigures, type Sent } from './write-burst.ts'
+import { type PhaseFigures, readyAgain, type Sent, writeWorkload } from './write-burst.ts'
 
 /*
  * Issue 7, faults: real network faults between the service and PostgreSQL and between the worker
@@ -17,7 +19,9 @@ import { readyAgain, writeWorkload, type PhaseFigures, type Sent } from './write
  * killed with SIGKILL is test/delivery/crash-recovery.test.ts. The faults sit on a TCP connection
  * to a database server, which embedded PGlite has not: PostgreSQL only.
  */
-const skip = process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL): the faults sit on TCP connections to a database server'
+const skip = process.env.DATABASE_URL
+  ? false
+  : 'needs DATABASE_URL (PostgreSQL): the faults sit on TCP connections to a database server'
 // RELIABILITY_LONG=1: more accounts, bursts and faults. FAULTS_SEED=n replays a run (each test
 // prints its seed); FAULTS_LOG=error shows the service's own log of the requests that failed.
 const LONG = process.env.RELIABILITY_LONG === '1'
@@ -101,8 +105,12 @@ async function retryFailedNotifications(w: Workload, app: TestApp): Promise<{ re
     where k.status = 'done' group by k.key having count(n.id) <> 1`.execute(app.handle.db)
   assert.deepEqual(keyed.rows, [], 'every done key answers exactly one notification')
   const notes = await sql<{ n: number }>`
-    select count(*)::int as n from notifications where kind = 'notification' and request_id like 'flt-%'`.execute(app.handle.db)
-  const done = await sql<{ n: number }>`select count(*)::int as n from idempotency_keys where status = 'done'`.execute(app.handle.db)
+    select count(*)::int as n from notifications where kind = 'notification' and request_id like 'flt-%'`.execute(
+    app.handle.db,
+  )
+  const done = await sql<{ n: number }>`select count(*)::int as n from idempotency_keys where status = 'done'`.execute(
+    app.handle.db,
+  )
   assert.equal(notes.rows[0]!.n, done.rows[0]!.n, 'one notification per key, never two')
   return { retried: retries.length, keysHeld }
 }
@@ -130,7 +138,11 @@ describe('[postgres] faults', { skip }, () => {
     // latency: slower, and nothing fails
     proxy.latency(10)
     for (let i = 0; i < rounds; i++) await w.burst('latency')
-    assert.equal(count(w.sent, (s) => s.phase === 'latency' && is5xx(s)), 0, 'no request fails under 10 ms of latency each way')
+    assert.equal(
+      count(w.sent, (s) => s.phase === 'latency' && is5xx(s)),
+      0,
+      'no request fails under 10 ms of latency each way',
+    )
 
     // a black hole: the pool's idle connections go silent and new ones are never answered
     // (the second burst finds the pool emptied by the first, and opens new connections into it)
@@ -172,13 +184,21 @@ describe('[postgres] faults', { skip }, () => {
 
     // and after all that, without a restart, everything works again
     for (let i = 0; i < rounds; i++) await w.burst('after')
-    assert.equal(count(w.sent, (s) => s.phase === 'after' && is5xx(s)), 0, 'no failure once the faults cleared')
+    assert.equal(
+      count(w.sent, (s) => s.phase === 'after' && is5xx(s)),
+      0,
+      'no failure once the faults cleared',
+    )
 
     const retried = await retryFailedNotifications(w, app)
 
     const figures = await w.verify({ ambiguousAllowedIn: ['cut', 'vanished'] })
-    for (const phase of ['latency', 'blackhole', 'reset', 'cut', 'vanished', 'after', 'retry']) t.diagnostic(line(phase, figures[phase]))
-    const total = Object.values(figures).reduce((a, f) => ({ sent: a.sent + f.sent, lost: a.lost + f.lost }), { sent: 0, lost: 0 })
+    for (const phase of ['latency', 'blackhole', 'reset', 'cut', 'vanished', 'after', 'retry'])
+      t.diagnostic(line(phase, figures[phase]))
+    const total = Object.values(figures).reduce((a, f) => ({ sent: a.sent + f.sent, lost: a.lost + f.lost }), {
+      sent: 0,
+      lost: 0,
+    })
     t.diagnostic(
       `faults a: seed ${SEED}; ${proxy.stats.faults} faults injected (${proxy.stats.resets} connections reset, ${proxy.stats.swallowed} swallowed by the black hole, ${proxy.stats.connections} opened); ` +
         `${total.sent} requests, lost ${total.lost}; ${retried.retried} notifications retried with their key (${retried.keysHeld} keys still held running); ` +
@@ -216,12 +236,19 @@ describe('[postgres] faults', { skip }, () => {
     assert.ok(terminated > 0, 'backends were terminated')
     const recoveryMs = await readyAgain(w.base)
     for (let i = 0; i < 2; i++) await w.burst('after')
-    assert.equal(count(w.sent, (s) => s.phase === 'after' && is5xx(s)), 0, 'no failure once the faults cleared')
+    assert.equal(
+      count(w.sent, (s) => s.phase === 'after' && is5xx(s)),
+      0,
+      'no failure once the faults cleared',
+    )
     const retried = await retryFailedNotifications(w, app)
 
     const figures = await w.verify({ ambiguousAllowedIn: ['terminated'] })
     for (const phase of ['terminated', 'after', 'retry']) t.diagnostic(line(phase, figures[phase]))
-    const total = Object.values(figures).reduce((a, f) => ({ sent: a.sent + f.sent, lost: a.lost + f.lost }), { sent: 0, lost: 0 })
+    const total = Object.values(figures).reduce((a, f) => ({ sent: a.sent + f.sent, lost: a.lost + f.lost }), {
+      sent: 0,
+      lost: 0,
+    })
     t.diagnostic(
       `faults b: seed ${SEED + 1}; pg_terminate_backend ${rounds} times mid-burst, ${terminated} backends terminated; ${total.sent} requests, lost ${total.lost}; ` +
         `${retried.retried} notifications retried with their key (${retried.keysHeld} keys still held running); ready again after ${recoveryMs} ms; ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -251,7 +278,10 @@ describe('[postgres] faults', { skip }, () => {
         method: 'PUT',
         url: `/v1/accounts/${accountId}/contacts`,
         headers: { 'if-match': '"1"' },
-        payload: { primary: { userId: users.admin }, billing: [{ userId: users.u1 }, { userId: users.u2 }, { userId: users.u3 }] },
+        payload: {
+          primary: { userId: users.admin },
+          billing: [{ userId: users.u1 }, { userId: users.u2 }, { userId: users.u3 }],
+        },
       })
       assert.equal(res.statusCode, 200, res.body)
       accounts.push(accountId)
@@ -274,7 +304,9 @@ describe('[postgres] faults', { skip }, () => {
     const sampler = (async () => {
       while (sampling) {
         const r = await sql<{ n: number }>`
-          select count(*)::int as n from deliveries where status = 'sending' and next_attempt_at < now() - interval '1 second'`.execute(db)
+          select count(*)::int as n from deliveries where status = 'sending' and next_attempt_at < now() - interval '1 second'`.execute(
+          db,
+        )
         pastLease = Math.max(pastLease, r.rows[0]!.n)
         await sleep(100)
       }
@@ -312,15 +344,27 @@ describe('[postgres] faults', { skip }, () => {
     }
     await drain(30_000)
 
-    const rows = await db.selectFrom('deliveries').select(['id', 'status', 'attempts']).where('channel', '=', 'email').execute()
+    const rows = await db
+      .selectFrom('deliveries')
+      .select(['id', 'status', 'attempts'])
+      .where('channel', '=', 'email')
+      .execute()
     const byStatus = (st: string) => rows.filter((r) => r.status === st)
     assert.equal(rows.length, queued * 4, 'four deliveries per invoice')
-    assert.equal(byStatus('delivered').length + byStatus('failed').length, rows.length, 'every delivery ended delivered or failed')
+    assert.equal(
+      byStatus('delivered').length + byStatus('failed').length,
+      rows.length,
+      'every delivery ended delivered or failed',
+    )
     assert.equal(pastLease, 0, 'no delivery stayed sending past its lease')
     const received = new Map<string, number>()
     for (const m of sink.messages) received.set(m.messageId ?? '', (received.get(m.messageId ?? '') ?? 0) + 1)
     const missing = byStatus('delivered').filter((d) => !received.has(`<${d.id}@contacts.test>`))
-    assert.deepEqual(missing.map((d) => d.id), [], 'the server received every delivered Message-ID')
+    assert.deepEqual(
+      missing.map((d) => d.id),
+      [],
+      'the server received every delivered Message-ID',
+    )
     const duplicates = sink.messages.length - received.size
     t.diagnostic(
       `faults c: seed ${SEED}; ${proxy.stats.faults} faults injected (${proxy.stats.resets} SMTP connections reset, ` +

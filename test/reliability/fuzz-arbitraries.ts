@@ -10,7 +10,16 @@ import fc from 'fast-check'
 export type Schema = Record<string, any>
 
 /** What kind of thing an id names; `pick` in [0, 1) chooses from the known ones, `random` otherwise. */
-export type IdKind = 'account' | 'user' | 'notification' | 'broadcast' | 'endpoint' | 'etag' | 'cursor' | 'idempotencyKey' | 'verificationToken'
+export type IdKind =
+  | 'account'
+  | 'user'
+  | 'notification'
+  | 'broadcast'
+  | 'endpoint'
+  | 'etag'
+  | 'cursor'
+  | 'idempotencyKey'
+  | 'verificationToken'
 
 /** An id to resolve at send time: mostly an existing one, sometimes `random` (valid by the schema). */
 export class IdRef {
@@ -40,13 +49,28 @@ const ID_FIELDS: Record<string, IdKind> = {
   token: 'verificationToken',
 }
 
-const REAL_EMAILS = ['soc@example.org', 'security@outside.example.net', 'Aino.Virtanen+billing@example.fi', 'x@example.com']
+const REAL_EMAILS = [
+  'soc@example.org',
+  'security@outside.example.net',
+  'Aino.Virtanen+billing@example.fi',
+  'x@example.com',
+]
 const REAL_NAMES = ['Aino Virtanen', 'Säätiö Öy & Co', '李小龍', 'O\'Brien "Bob"', ' padded ', '😀 emoji']
 
 function idRef(kind: IdKind, random: fc.Arbitrary<string>): fc.Arbitrary<IdRef> {
   return fc
     .tuple(
-      fc.constantFrom<IdRef['from']>('current', 'current', 'current', 'current', 'current', 'current', 'other', 'random', 'random'),
+      fc.constantFrom<IdRef['from']>(
+        'current',
+        'current',
+        'current',
+        'current',
+        'current',
+        'current',
+        'other',
+        'random',
+        'random',
+      ),
       fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
       random,
     )
@@ -70,11 +94,15 @@ function stringArb(s: Schema): fc.Arbitrary<string> {
     const generator = new RegExp(s.pattern.replace(/\(\?[=!][^()]*\)/g, ''))
     base = fc.stringMatching(generator).filter((v) => fits(v) && re.test(v))
     // the longest value the schema allows, when a single character repeated satisfies the pattern
-    if (Number.isFinite(max) && re.test('x'.repeat(max))) base = fc.oneof({ arbitrary: base, weight: 9 }, { arbitrary: fc.constant('x'.repeat(max)), weight: 1 })
+    if (Number.isFinite(max) && re.test('x'.repeat(max)))
+      base = fc.oneof({ arbitrary: base, weight: 9 }, { arbitrary: fc.constant('x'.repeat(max)), weight: 1 })
     return base
   }
-  base = fc.string({ minLength: min, maxLength: Math.max(min, Math.min(max, MAX_GENERATED_LENGTH)), unit: 'grapheme' }).filter(fits)
-  if (Number.isFinite(max)) base = fc.oneof({ arbitrary: base, weight: 9 }, { arbitrary: fc.constant('x'.repeat(max)), weight: 1 })
+  base = fc
+    .string({ minLength: min, maxLength: Math.max(min, Math.min(max, MAX_GENERATED_LENGTH)), unit: 'grapheme' })
+    .filter(fits)
+  if (Number.isFinite(max))
+    base = fc.oneof({ arbitrary: base, weight: 9 }, { arbitrary: fc.constant('x'.repeat(max)), weight: 1 })
   return base
 }
 
@@ -95,19 +123,28 @@ export function valueArb(schema: Schema, resolve: Resolve, name?: string): fc.Ar
     })
   }
   if (s.anyOf || s.oneOf) return fc.oneof(...(s.anyOf ?? s.oneOf).map((b: Schema) => valueArb(b, resolve, name)))
-  if (s.allOf) return valueArb(Object.assign({}, ...s.allOf.map((b: Schema) => (b.$ref ? resolve(b.$ref) : b))), resolve, name)
+  if (s.allOf)
+    return valueArb(Object.assign({}, ...s.allOf.map((b: Schema) => (b.$ref ? resolve(b.$ref) : b))), resolve, name)
   if (s.enum) return fc.constantFrom(...s.enum)
   if ('const' in s) return fc.constant(s.const)
   switch (s.type) {
     case 'string': {
       const arb = stringArb(s)
-      if (name === 'email') return fc.oneof({ arbitrary: fc.constantFrom(...REAL_EMAILS), weight: 3 }, { arbitrary: arb, weight: 1 })
+      if (name === 'email')
+        return fc.oneof({ arbitrary: fc.constantFrom(...REAL_EMAILS), weight: 3 }, { arbitrary: arb, weight: 1 })
       if ((name === 'name' || name === 'description' || name === 'subject') && s.pattern) {
         const re = new RegExp(s.pattern)
         const real = fc.constantFrom(...REAL_NAMES).filter((v) => re.test(v) && v.length >= (s.minLength ?? 0))
         return fc.oneof({ arbitrary: real, weight: 1 }, { arbitrary: arb, weight: 2 })
       }
-      if (name === 'url') return fc.oneof({ arbitrary: fc.constantFrom('http://127.0.0.1:9/hook', 'http://[::1]:9/in', 'http://localhost:9/in'), weight: 1 }, { arbitrary: arb, weight: 2 })
+      if (name === 'url')
+        return fc.oneof(
+          {
+            arbitrary: fc.constantFrom('http://127.0.0.1:9/hook', 'http://[::1]:9/in', 'http://localhost:9/in'),
+            weight: 1,
+          },
+          { arbitrary: arb, weight: 2 },
+        )
       return arb
     }
     case 'integer':
@@ -120,8 +157,13 @@ export function valueArb(schema: Schema, resolve: Resolve, name?: string): fc.Ar
       return fc.constant(null)
     case 'array': {
       const items = valueArb(s.items ?? {}, resolve, name)
-      const constraints = { minLength: s.minItems ?? 0, maxLength: Math.min(s.maxItems ?? MAX_GENERATED_ITEMS, MAX_GENERATED_ITEMS) }
-      return s.uniqueItems ? fc.uniqueArray(items, { ...constraints, selector: (v) => JSON.stringify(v) }) : fc.array(items, constraints)
+      const constraints = {
+        minLength: s.minItems ?? 0,
+        maxLength: Math.min(s.maxItems ?? MAX_GENERATED_ITEMS, MAX_GENERATED_ITEMS),
+      }
+      return s.uniqueItems
+        ? fc.uniqueArray(items, { ...constraints, selector: (v) => JSON.stringify(v) })
+        : fc.array(items, constraints)
     }
     case 'object':
     case undefined: {

@@ -1,6 +1,7 @@
 import Ajv, { type ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
 import type { LightMyRequestResponse } from 'fastify'
+
 import type { Operation } from './fuzz-operations.ts'
 
 /*
@@ -18,10 +19,16 @@ export interface SentRequest {
 }
 
 /** Refs of the document (`#/components/...`) made absolute, to be compiled apart from it. */
-const absolute = (schema: unknown) => JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/'))
+const absolute = (schema: unknown) =>
+  JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/'))
 
 function ajvWith(doc: any, coerce: boolean) {
-  const ajv = new Ajv.default({ strict: false, allErrors: false, coerceTypes: coerce ? 'array' : false, validateFormats: true })
+  const ajv = new Ajv.default({
+    strict: false,
+    allErrors: false,
+    coerceTypes: coerce ? 'array' : false,
+    validateFormats: true,
+  })
   addFormats.default(ajv)
   ajv.addSchema({ $id: 'doc', components: doc.components })
   return ajv
@@ -50,7 +57,8 @@ export function createJudge(doc: any, ops: Operation[]) {
       }))
       const values = where === 'path' ? req.path : where === 'query' ? req.query : req.headers
       // the validator coerces in place: give it a copy
-      if (!validate(Object.fromEntries(ps.filter((p) => p.name in values).map((p) => [p.name, values[p.name]])))) return false
+      if (!validate(Object.fromEntries(ps.filter((p) => p.name in values).map((p) => [p.name, values[p.name]]))))
+        return false
     }
     if (op.body) {
       if (req.body === undefined) return !op.body.required
@@ -70,11 +78,14 @@ export function createJudge(doc: any, ops: Operation[]) {
       wrong.push(`status ${status} is not among the documented ${Object.keys(op.responses).join(', ')}`)
       return wrong
     }
-    const mediaType = String(res.headers['content-type'] ?? '').split(';')[0]!.trim()
+    const mediaType = String(res.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim()
     const content = declared.content ?? {}
     // An error is a problem, unless the document gives it another body (the verification link's HTML page).
     if (status >= 400 && !(mediaType !== 'application/problem+json' && mediaType in content)) {
-      if (mediaType !== 'application/problem+json') wrong.push(`an error answered as ${mediaType || 'nothing'}, not application/problem+json`)
+      if (mediaType !== 'application/problem+json')
+        wrong.push(`an error answered as ${mediaType || 'nothing'}, not application/problem+json`)
       let problem: any
       try {
         problem = res.json()
@@ -83,9 +94,12 @@ export function createJudge(doc: any, ops: Operation[]) {
         return wrong
       }
       if (problem.status !== status) wrong.push(`problem.status ${problem.status} is not the HTTP status ${status}`)
-      if (typeof problem.code !== 'string' || problem.type !== `/problems/${problem.code}`) wrong.push(`problem.type ${problem.type} is not /problems/<code>`)
-      if (typeof problem.title !== 'string' || typeof problem.detail !== 'string') wrong.push('a problem without title or detail')
-      if (!problem.requestId || problem.requestId !== res.headers['x-request-id']) wrong.push('a problem without the request id')
+      if (typeof problem.code !== 'string' || problem.type !== `/problems/${problem.code}`)
+        wrong.push(`problem.type ${problem.type} is not /problems/<code>`)
+      if (typeof problem.title !== 'string' || typeof problem.detail !== 'string')
+        wrong.push('a problem without title or detail')
+      if (!problem.requestId || problem.requestId !== res.headers['x-request-id'])
+        wrong.push('a problem without the request id')
     }
     if (Object.keys(content).length === 0) {
       if (res.body.length > 0) wrong.push(`status ${status} has no documented body, but one came`)
@@ -108,7 +122,8 @@ export function createJudge(doc: any, ops: Operation[]) {
       return wrong
     }
     const validate = compiled(`${index} ${status} ${mediaType}`, bodies, () => entry.schema)
-    if (!validate(body)) wrong.push(`the body does not match the documented schema: ${bodies.errorsText(validate.errors)}`)
+    if (!validate(body))
+      wrong.push(`the body does not match the documented schema: ${bodies.errorsText(validate.errors)}`)
     return wrong
   }
 

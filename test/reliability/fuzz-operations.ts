@@ -1,5 +1,6 @@
 import fc from 'fast-check'
-import { IdRef, valueArb, type Resolve, type Schema } from './fuzz-arbitraries.ts'
+
+import { IdRef, type Resolve, type Schema, valueArb } from './fuzz-arbitraries.ts'
 
 /*
  * The operations of the served OpenAPI document, and two kinds of request for each: valid ones,
@@ -73,7 +74,19 @@ export function resolverOf(doc: any): Resolve {
 }
 
 /** Platform key mostly; sometimes a session of the fixture's super admin, billing admin or member. */
-const authArb = fc.constantFrom<Auth>('key', 'key', 'key', 'key', 'key', 'key', 'key', 'admin', 'admin', 'billing', 'member')
+const authArb = fc.constantFrom<Auth>(
+  'key',
+  'key',
+  'key',
+  'key',
+  'key',
+  'key',
+  'key',
+  'admin',
+  'admin',
+  'billing',
+  'member',
+)
 
 function paramsArb(op: Operation, where: Parameter['in'], resolve: Resolve): fc.Arbitrary<Record<string, unknown>> {
   const params = op.parameters.filter((p) => p.in === where)
@@ -112,7 +125,14 @@ const INVALID_EMAILS = [
 ]
 const BAD_ENUMS = ['', 'EN', 'Super_Admin', 'admin', 'billing', 'unknown', 'primary ', 'null']
 const GARBAGE_JSON = ['{', '{"a":', 'nul', '[1,]', '{"x":1}}', '\u0000', "{'a':1}", '', '{"a":1,"a":}', '\ufeff{']
-const OTHER_TYPES = ['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'application/jsonx', 'text/json', 'multipart/form-data; boundary=x']
+const OTHER_TYPES = [
+  'text/plain',
+  'application/xml',
+  'application/x-www-form-urlencoded',
+  'application/jsonx',
+  'text/json',
+  'multipart/form-data; boundary=x',
+]
 const WRONG_TYPES: unknown[] = [12345, -1.5, true, false, [], {}, 'a string', null, [null], { nested: true }]
 /** A JSON body just over the 1 MiB limit. */
 const TOO_LARGE = `{"name":"${'x'.repeat(1024 * 1024 + 10)}"}`
@@ -147,7 +167,10 @@ function schemaAt(schema: Schema | undefined, at: Path, resolve: Resolve): Schem
   for (const key of at) {
     while (s && (s.$ref || s.anyOf || s.allOf)) {
       if (s.$ref) s = resolve(s.$ref)
-      else if (s.anyOf) s = (s.anyOf as Schema[]).map((b) => (b.$ref ? resolve(b.$ref) : b)).find((b) => (typeof key === 'number' ? b.type === 'array' : b.properties?.[key]))
+      else if (s.anyOf)
+        s = (s.anyOf as Schema[])
+          .map((b) => (b.$ref ? resolve(b.$ref) : b))
+          .find((b) => (typeof key === 'number' ? b.type === 'array' : b.properties?.[key]))
       else s = Object.assign({}, ...(s.allOf as Schema[]).map((b) => (b.$ref ? resolve(b.$ref) : b)))
     }
     s = typeof key === 'number' ? s?.items : s?.properties?.[key]
@@ -166,7 +189,8 @@ const maxLengthOf = (s: Schema | undefined, resolve: Resolve): number | undefine
   if (!s) return undefined
   if (s.$ref) return maxLengthOf(resolve(s.$ref), resolve)
   if (typeof s.maxLength === 'number') return s.maxLength
-  if (Array.isArray(s.anyOf)) for (const b of s.anyOf) if (maxLengthOf(b, resolve) !== undefined) return maxLengthOf(b, resolve)
+  if (Array.isArray(s.anyOf))
+    for (const b of s.anyOf) if (maxLengthOf(b, resolve) !== undefined) return maxLengthOf(b, resolve)
   return undefined
 }
 
@@ -177,11 +201,16 @@ const maxLengthOf = (s: Schema | undefined, resolve: Resolve): number | undefine
 function mutations(op: Operation, spec: RequestSpec, resolve: Resolve): fc.Arbitrary<RequestSpec>[] {
   const out: fc.Arbitrary<RequestSpec>[] = []
   const withBody = (body: unknown, mutation: string): RequestSpec => ({ ...spec, body, mutation })
-  if (op.secured) out.push(fc.constantFrom<Auth>('none', 'garbage').map((auth) => ({ ...spec, auth, mutation: `auth:${auth}` })))
+  if (op.secured)
+    out.push(fc.constantFrom<Auth>('none', 'garbage').map((auth) => ({ ...spec, auth, mutation: `auth:${auth}` })))
 
   for (const p of op.parameters) {
     const section = p.in === 'path' ? 'path' : p.in === 'query' ? 'query' : 'headers'
-    const put = (v: unknown, m: string): RequestSpec => ({ ...spec, [section]: { ...spec[section], [p.name]: v }, mutation: `${p.in}.${p.name}:${m}` })
+    const put = (v: unknown, m: string): RequestSpec => ({
+      ...spec,
+      [section]: { ...spec[section], [p.name]: v },
+      mutation: `${p.in}.${p.name}:${m}`,
+    })
     const drop = (m: string): RequestSpec => {
       const copy = { ...spec[section] }
       delete copy[p.name]
@@ -194,24 +223,45 @@ function mutations(op: Operation, spec: RequestSpec, resolve: Resolve): fc.Arbit
       continue
     }
     if (isEnum(s, resolve)) out.push(fc.constantFrom(...BAD_ENUMS).map((v) => put(v, 'bad-enum')))
-    else if (s.type === 'integer') out.push(fc.constantFrom('0', '-1', '201', '1000000', 'abc', '1.5', '', '1e3x').map((v) => put(v, 'bad-integer')))
+    else if (s.type === 'integer')
+      out.push(fc.constantFrom('0', '-1', '201', '1000000', 'abc', '1.5', '', '1e3x').map((v) => put(v, 'bad-integer')))
     else if (p.in === 'path' || s.pattern) out.push(fc.constantFrom(...BAD_IDS).map((v) => put(v, 'bad-id')))
     if (p.in === 'query' && p.required) out.push(fc.constant(drop('missing')))
   }
 
   if (op.body) {
     const all = places(spec.body)
-    out.push(fc.constantFrom(...all).chain(({ at }) => fc.constantFrom(...WRONG_TYPES).map((v) => withBody(setAt(spec.body, at, v), 'body:wrong-type'))))
+    out.push(
+      fc
+        .constantFrom(...all)
+        .chain(({ at }) =>
+          fc.constantFrom(...WRONG_TYPES).map((v) => withBody(setAt(spec.body, at, v), 'body:wrong-type')),
+        ),
+    )
     const fields = all.filter((p) => typeof p.at[p.at.length - 1] === 'string')
-    if (fields.length > 0) out.push(fc.constantFrom(...fields).map(({ at }) => withBody(setAt(spec.body, at, undefined, true), 'body:missing-field')))
-    const objects = all.filter((p) => p.value !== null && typeof p.value === 'object' && !Array.isArray(p.value) && !(p.value instanceof IdRef))
-    if (objects.length > 0) out.push(fc.constantFrom(...objects).map(({ at }) => withBody(setAt(spec.body, [...at, 'unknownField'], 'surprise'), 'body:unknown-field')))
+    if (fields.length > 0)
+      out.push(
+        fc
+          .constantFrom(...fields)
+          .map(({ at }) => withBody(setAt(spec.body, at, undefined, true), 'body:missing-field')),
+      )
+    const objects = all.filter(
+      (p) => p.value !== null && typeof p.value === 'object' && !Array.isArray(p.value) && !(p.value instanceof IdRef),
+    )
+    if (objects.length > 0)
+      out.push(
+        fc
+          .constantFrom(...objects)
+          .map(({ at }) => withBody(setAt(spec.body, [...at, 'unknownField'], 'surprise'), 'body:unknown-field')),
+      )
     const strings = all.filter((p) => typeof p.value === 'string' || p.value instanceof IdRef)
     if (strings.length > 0) {
       out.push(
-        fc.tuple(fc.constantFrom(...strings), fc.constantFrom(...CRLF)).map(([{ at, value }, crlf]) =>
-          withBody(setAt(spec.body, at, `${typeof value === 'string' ? value : 'x'}${crlf}`), 'body:crlf'),
-        ),
+        fc
+          .tuple(fc.constantFrom(...strings), fc.constantFrom(...CRLF))
+          .map(([{ at, value }, crlf]) =>
+            withBody(setAt(spec.body, at, `${typeof value === 'string' ? value : 'x'}${crlf}`), 'body:crlf'),
+          ),
       )
       out.push(
         fc.constantFrom(...strings).map(({ at }) => {
@@ -221,11 +271,27 @@ function mutations(op: Operation, spec: RequestSpec, resolve: Resolve): fc.Arbit
       )
     }
     const emails = all.filter((p) => p.at[p.at.length - 1] === 'email')
-    if (emails.length > 0) out.push(fc.tuple(fc.constantFrom(...emails), fc.constantFrom(...INVALID_EMAILS)).map(([{ at }, v]) => withBody(setAt(spec.body, at, v), 'body:invalid-email')))
+    if (emails.length > 0)
+      out.push(
+        fc
+          .tuple(fc.constantFrom(...emails), fc.constantFrom(...INVALID_EMAILS))
+          .map(([{ at }, v]) => withBody(setAt(spec.body, at, v), 'body:invalid-email')),
+      )
     const enums = all.filter((p) => p.at.length > 0 && isEnum(schemaAt(op.body!.schema, p.at, resolve), resolve))
-    if (enums.length > 0) out.push(fc.tuple(fc.constantFrom(...enums), fc.constantFrom(...BAD_ENUMS)).map(([{ at }, v]) => withBody(setAt(spec.body, at, v), 'body:bad-enum')))
+    if (enums.length > 0)
+      out.push(
+        fc
+          .tuple(fc.constantFrom(...enums), fc.constantFrom(...BAD_ENUMS))
+          .map(([{ at }, v]) => withBody(setAt(spec.body, at, v), 'body:bad-enum')),
+      )
     out.push(fc.constantFrom(['x'], 'a string', 42, null, true).map((v) => withBody(v, 'body:not-an-object')))
-    out.push(fc.constantFrom(...GARBAGE_JSON).map((payload) => ({ ...spec, raw: { contentType: 'application/json', payload }, mutation: 'body:garbage-json' })))
+    out.push(
+      fc.constantFrom(...GARBAGE_JSON).map((payload) => ({
+        ...spec,
+        raw: { contentType: 'application/json', payload },
+        mutation: 'body:garbage-json',
+      })),
+    )
     out.push(
       fc.constantFrom(...OTHER_TYPES, null).map((contentType) => ({
         ...spec,
@@ -233,7 +299,13 @@ function mutations(op: Operation, spec: RequestSpec, resolve: Resolve): fc.Arbit
         mutation: 'body:content-type',
       })),
     )
-    out.push(fc.constant({ ...spec, raw: { contentType: 'application/json', payload: TOO_LARGE }, mutation: 'body:too-large' }))
+    out.push(
+      fc.constant({
+        ...spec,
+        raw: { contentType: 'application/json', payload: TOO_LARGE },
+        mutation: 'body:too-large',
+      }),
+    )
     if (op.body.required) out.push(fc.constant({ ...spec, body: undefined, mutation: 'body:absent' }))
   }
   return out

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+
 import fc from 'fast-check'
+
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount } from '../helpers/factories.ts'
 import { IdRef } from './fuzz-arbitraries.ts'
 import { createJudge, type SentRequest } from './fuzz-checks.ts'
 import { countWrites, fingerprint, FuzzState } from './fuzz-fixture.ts'
-import { mutatedArb, operationsOf, resolverOf, validArb, type Operation, type RequestSpec } from './fuzz-operations.ts'
+import { mutatedArb, type Operation, operationsOf, type RequestSpec, resolverOf, validArb } from './fuzz-operations.ts'
 
 /*
  * Spec-driven fuzzing (issue 7): requests generated from the served /openapi.json with fast-check,
@@ -36,7 +38,13 @@ const REQUESTS = Math.ceil(TOTAL / DATABASES.length)
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31)
 const RESEED_EVERY = 250
 /** Tokens that are no credential at all, for the `garbage` auth of mutated requests. */
-const GARBAGE_AUTH = ['Bearer acpk_0000000000000000000000000000000000000000', 'Bearer acs_nobody.secret', 'Basic dXNlcjpwYXNz', 'Bearer ', 'acpk_no_scheme']
+const GARBAGE_AUTH = [
+  'Bearer acpk_0000000000000000000000000000000000000000',
+  'Bearer acs_nobody.secret',
+  'Basic dXNlcjpwYXNz',
+  'Bearer ',
+  'acpk_no_scheme',
+]
 /**
  * A GET with a documented side effect: the verification link marks the address verified, and uses
  * its token up even when it answers the "not valid" page (the address was replaced meanwhile).
@@ -71,9 +79,14 @@ async function resolveRequest(spec: RequestSpec, state: FuzzState): Promise<Sent
     for (const [k, v] of Object.entries(o)) out[k] = String(await resolveDeep(v, state, accountId))
     return out
   }
-  const path = await strings({ accountId: spec.path.accountId }, undefined).then((a) => (spec.path.accountId === undefined ? {} : a))
+  const path = await strings({ accountId: spec.path.accountId }, undefined).then((a) =>
+    spec.path.accountId === undefined ? {} : a,
+  )
   const accountId = path.accountId
-  Object.assign(path, await strings(Object.fromEntries(Object.entries(spec.path).filter(([k]) => k !== 'accountId')), accountId))
+  Object.assign(
+    path,
+    await strings(Object.fromEntries(Object.entries(spec.path).filter(([k]) => k !== 'accountId')), accountId),
+  )
   return {
     path,
     query: await strings(spec.query, accountId),
@@ -89,7 +102,14 @@ function injectOptions(op: Operation, spec: RequestSpec, req: SentRequest, t: Te
   if (query) url += `?${query}`
   const headers: Record<string, string> = { ...req.headers }
   const sessions = state.current.sessions
-  const bearer = { key: `Bearer ${t.apiKey}`, admin: `Bearer ${sessions.admin}`, billing: `Bearer ${sessions.billing}`, member: `Bearer ${sessions.member}`, none: undefined, garbage: GARBAGE_AUTH[n % GARBAGE_AUTH.length] }[spec.auth]
+  const bearer = {
+    key: `Bearer ${t.apiKey}`,
+    admin: `Bearer ${sessions.admin}`,
+    billing: `Bearer ${sessions.billing}`,
+    member: `Bearer ${sessions.member}`,
+    none: undefined,
+    garbage: GARBAGE_AUTH[n % GARBAGE_AUTH.length],
+  }[spec.auth]
   if (bearer !== undefined) headers.authorization = bearer
   let payload: string | undefined
   if (req.raw) {
@@ -128,7 +148,14 @@ for (const kind of DATABASES) {
     })
     const requestArb = fc.oneof(...arbs)
 
-    const stats: Stats = { valid: 0, invalid: 0, statuses: new Map(), perOp: new Map(), mutations: new Map(), reseeds: 0 }
+    const stats: Stats = {
+      valid: 0,
+      invalid: 0,
+      statuses: new Map(),
+      perOp: new Map(),
+      mutations: new Map(),
+      reseeds: 0,
+    }
     let before = await fingerprint(app)
     let n = 0
     let failure: string | undefined
@@ -148,9 +175,12 @@ for (const kind of DATABASES) {
       const after = await fingerprint(app)
 
       const wrong = judge(spec.op, res)
-      if (!valid && (res.statusCode < 400 || res.statusCode >= 500)) wrong.push(`a request the document does not allow was answered ${res.statusCode}, not a 4xx`)
-      if (res.statusCode >= 400 && after !== before && !(valid && GET_WITH_EFFECT.has(op.operationId))) wrong.push('a refused request changed stored data')
-      if (op.method === 'GET' && !GET_WITH_EFFECT.has(op.operationId) && after !== before) wrong.push('a GET changed stored data')
+      if (!valid && (res.statusCode < 400 || res.statusCode >= 500))
+        wrong.push(`a request the document does not allow was answered ${res.statusCode}, not a 4xx`)
+      if (res.statusCode >= 400 && after !== before && !(valid && GET_WITH_EFFECT.has(op.operationId)))
+        wrong.push('a refused request changed stored data')
+      if (op.method === 'GET' && !GET_WITH_EFFECT.has(op.operationId) && after !== before)
+        wrong.push('a GET changed stored data')
       before = after
 
       const counts = stats.perOp.get(op.operationId) ?? { sent: 0, ok: 0, invalid: 0 }
@@ -160,7 +190,11 @@ for (const kind of DATABASES) {
       stats.perOp.set(op.operationId, counts)
       stats[valid ? 'valid' : 'invalid']++
       stats.statuses.set(res.statusCode, (stats.statuses.get(res.statusCode) ?? 0) + 1)
-      if (spec.mutation) stats.mutations.set(spec.mutation.replace(/^(\w+)\.[\w-]+:/, '$1:'), (stats.mutations.get(spec.mutation.replace(/^(\w+)\.[\w-]+:/, '$1:')) ?? 0) + 1)
+      if (spec.mutation)
+        stats.mutations.set(
+          spec.mutation.replace(/^(\w+)\.[\w-]+:/, '$1:'),
+          (stats.mutations.get(spec.mutation.replace(/^(\w+)\.[\w-]+:/, '$1:')) ?? 0) + 1,
+        )
 
       if (wrong.length > 0) {
         failure = [
@@ -176,8 +210,17 @@ for (const kind of DATABASES) {
         console.log(failure)
         return false
       }
-      state.harvest(op.operationId, req.path.accountId, res.statusCode, res.statusCode < 300 && res.body ? safeJson(res.body) : null)
-      if (op.operationId === 'deleteAccount' && res.statusCode === 204 && req.path.accountId === state.current.accountId) {
+      state.harvest(
+        op.operationId,
+        req.path.accountId,
+        res.statusCode,
+        res.statusCode < 300 && res.body ? safeJson(res.body) : null,
+      )
+      if (
+        op.operationId === 'deleteAccount' &&
+        res.statusCode === 204 &&
+        req.path.accountId === state.current.accountId
+      ) {
         await state.seed()
         stats.reseeds++
         before = await fingerprint(app)
@@ -188,20 +231,31 @@ for (const kind of DATABASES) {
     if (details.failed) assert.fail(failure ?? `fuzz [${kind}] (seed ${SEED}): ${String(details.errorInstance)}`)
 
     const seconds = ((performance.now() - started) / 1000).toFixed(1)
-    const statuses = [...stats.statuses].sort(([a], [b]) => a - b).map(([s, c]) => `${s}: ${c}`).join(', ')
-    t.diagnostic(`fuzz [${kind}]: ${n} requests (${stats.valid} valid, ${stats.invalid} invalid), seed ${SEED}, 0 failures, ${seconds} s, fixture seeded ${stats.reseeds + 1} times`)
+    const statuses = [...stats.statuses]
+      .sort(([a], [b]) => a - b)
+      .map(([s, c]) => `${s}: ${c}`)
+      .join(', ')
+    t.diagnostic(
+      `fuzz [${kind}]: ${n} requests (${stats.valid} valid, ${stats.invalid} invalid), seed ${SEED}, 0 failures, ${seconds} s, fixture seeded ${stats.reseeds + 1} times`,
+    )
     t.diagnostic(`fuzz [${kind}]: statuses ${statuses}`)
-    t.diagnostic(`fuzz [${kind}]: mutations ${[...stats.mutations].sort().map(([m, c]) => `${m} ${c}`).join(', ')}`)
+    t.diagnostic(
+      `fuzz [${kind}]: mutations ${[...stats.mutations]
+        .sort()
+        .map(([m, c]) => `${m} ${c}`)
+        .join(', ')}`,
+    )
     const neverOk = ops.filter((op) => !stats.perOp.get(op.operationId)?.ok).map((op) => op.operationId)
     t.diagnostic(`fuzz [${kind}]: operations never answered 2xx: ${neverOk.join(', ') || 'none'}`)
 
     assert.equal(n, REQUESTS)
     // with a few thousand requests every operation gets valid and invalid ones (a short FUZZ_REQUESTS may not)
-    if (REQUESTS >= 1000) for (const [i, op] of ops.entries()) {
-      const counts = stats.perOp.get(op.operationId)
-      assert.ok(counts && counts.sent > 0, `${op.operationId} was never fuzzed`)
-      if (mutatedArb(ops, i, resolve)) assert.ok(counts.invalid > 0, `${op.operationId} never got an invalid request`)
-    }
+    if (REQUESTS >= 1000)
+      for (const [i, op] of ops.entries()) {
+        const counts = stats.perOp.get(op.operationId)
+        assert.ok(counts && counts.sent > 0, `${op.operationId} was never fuzzed`)
+        if (mutatedArb(ops, i, resolve)) assert.ok(counts.invalid > 0, `${op.operationId} never got an invalid request`)
+      }
   })
 }
 
@@ -238,7 +292,10 @@ test('[pglite] fuzz findings: router refusals, a verification link without a tok
   const { accountId } = await makeAccount(app)
   for (const [url, payload] of [
     [`/v1/accounts/${accountId}/notifications`, { category: 'invoice', subject: 'Hi', text: 'a\u0000b' }],
-    [`/v1/accounts/${accountId}/notifications`, { category: 'invoice', subject: 'Hi', text: 'a', html: '<p>\u0000</p>' }],
+    [
+      `/v1/accounts/${accountId}/notifications`,
+      { category: 'invoice', subject: 'Hi', text: 'a', html: '<p>\u0000</p>' },
+    ],
     ['/v1/broadcasts', { category: 'invoice', subject: 'Hi', text: '\u0000', accountIds: [accountId] }],
     // URL parsing drops a trailing control character, so the NUL reached the row
     ['/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/hook\u0000' }],

@@ -9,21 +9,23 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
+
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { sql } from 'kysely'
-import { sendDueReviewReminders } from '../../src/reviews/review-reminders.ts'
+
 import { pruneTurn } from '../../src/retention/retention.ts'
+import { sendDueReviewReminders } from '../../src/reviews/review-reminders.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
-import { makeAccount, putSheet, sessionFor, type MadeAccount } from '../helpers/factories.ts'
+import { type MadeAccount, makeAccount, putSheet, sessionFor } from '../helpers/factories.ts'
 import { collectRoutes, type ServerRoute } from '../helpers/route-list.ts'
 import { suiteScope } from '../helpers/suite-scope.ts'
 import {
+  type AllowedStatement,
   createStatementChecker,
   listTenantTables,
   loadParser,
   tenantFilterPlugin,
-  type AllowedStatement,
 } from '../helpers/tenant-filter-check.ts'
 import { testWorker } from '../helpers/test-worker.ts'
 import { startSmtpSink } from '../peers/smtp-sink.ts'
@@ -58,7 +60,8 @@ const ALLOWED: AllowedStatement[] = [
   },
   {
     name: 'review-reminder selection',
-    reason: 'review reminders look for any account whose contacts are overdue (FOR UPDATE SKIP LOCKED, one account at a time)',
+    reason:
+      'review reminders look for any account whose contacts are overdue (FOR UPDATE SKIP LOCKED, one account at a time)',
     tables: ['accounts'],
     match: /coalesce\(contacts_reviewed_at, created_at\) </i,
   },
@@ -72,7 +75,8 @@ const ALLOWED: AllowedStatement[] = [
   },
   {
     name: 'test harness: drain',
-    reason: "not the service: test/helpers/test-worker.ts's drain() counts open deliveries of every account through the same client to know when the worker is done",
+    reason:
+      "not the service: test/helpers/test-worker.ts's drain() counts open deliveries of every account through the same client to know when the worker is done",
     tables: ['deliveries'],
     match: /^\s*select count\(\*\)::int as n from deliveries where status in \('queued', 'sending', 'retrying'\)\s*$/,
   },
@@ -94,12 +98,14 @@ function normalised(res: LightMyRequestResponse, probed: string) {
 
 /** A valid body for the routes that take one, so that the answer is about the ids, not the input. */
 function bodyFor(key: string, a: MadeAccount): unknown {
-  if (key.startsWith('PUT /v1/accounts/:accountId/users/')) return { email: 'probe@example.com', name: 'Probe', role: 'member' }
+  if (key.startsWith('PUT /v1/accounts/:accountId/users/'))
+    return { email: 'probe@example.com', name: 'Probe', role: 'member' }
   if (key.startsWith('PATCH /v1/accounts/:accountId/users/')) return { name: 'Probe' }
   if (key === 'PATCH /v1/accounts/:accountId') return { name: 'Probe Oy' }
   if (key === 'PUT /v1/accounts/:accountId/contacts') return { primary: { userId: a.users.admin } }
   if (key === 'PUT /v1/accounts/:accountId/contacts/:slot') return { userId: a.users.admin }
-  if (key === 'POST /v1/accounts/:accountId/contacts/billing' || key === 'POST /v1/accounts/:accountId/sessions') return { userId: a.users.member }
+  if (key === 'POST /v1/accounts/:accountId/contacts/billing' || key === 'POST /v1/accounts/:accountId/sessions')
+    return { userId: a.users.member }
   if (key === 'POST /v1/accounts/:accountId/notifications') return { category: 'invoice', subject: 'S', text: 'T' }
   if (key === 'POST /v1/accounts/:accountId/notifications/test') return { category: 'invoice' }
   return undefined
@@ -128,17 +134,42 @@ for (const kind of DATABASES) {
     test("another account's ids answer exactly like ids that do not exist", async (t) => {
       const a = await makeAccount(app)
       const b = await makeAccount(app)
-      const bNote = await app.call({ method: 'POST', url: `/v1/accounts/${b.accountId}/notifications`, payload: { category: 'invoice', subject: 'S', text: 'T' } })
-      await app.call({ method: 'POST', url: `/v1/accounts/${b.accountId}/contacts/billing`, payload: { userId: b.users.billing } })
-      const bIds: Record<string, string> = { accountId: b.accountId, userId: b.users.billing!, notificationId: bNote.json().id, endpointId: 'whe-none', broadcastId: 'brd-none' }
-      assert.equal((await app.call({ method: 'GET', url: `/v1/accounts/${b.accountId}/notifications/${bIds.notificationId}` })).statusCode, 200, `B's ids are real ${JSON.stringify(guard.violations)}`)
+      const bNote = await app.call({
+        method: 'POST',
+        url: `/v1/accounts/${b.accountId}/notifications`,
+        payload: { category: 'invoice', subject: 'S', text: 'T' },
+      })
+      await app.call({
+        method: 'POST',
+        url: `/v1/accounts/${b.accountId}/contacts/billing`,
+        payload: { userId: b.users.billing },
+      })
+      const bIds: Record<string, string> = {
+        accountId: b.accountId,
+        userId: b.users.billing!,
+        notificationId: bNote.json().id,
+        endpointId: 'whe-none',
+        broadcastId: 'brd-none',
+      }
+      assert.equal(
+        (await app.call({ method: 'GET', url: `/v1/accounts/${b.accountId}/notifications/${bIds.notificationId}` }))
+          .statusCode,
+        200,
+        `B's ids are real ${JSON.stringify(guard.violations)}`,
+      )
       const session = await sessionFor(app, a.accountId, a.users.admin!)
 
       let compared = 0
       const differ: string[] = []
       const probe = async (key: string, opts: InjectOptions, token: string, foreign: string, random: string) => {
         const send = (id: string) =>
-          app.call({ ...opts, url: String(opts.url).split(foreign).join(id), payload: opts.payload === undefined ? undefined : JSON.parse(JSON.stringify(opts.payload).split(foreign).join(id)), token } as InjectOptions & { token: string })
+          app.call({
+            ...opts,
+            url: String(opts.url).split(foreign).join(id),
+            payload:
+              opts.payload === undefined ? undefined : JSON.parse(JSON.stringify(opts.payload).split(foreign).join(id)),
+            token,
+          } as InjectOptions & { token: string })
         const [x, y] = [await send(foreign), await send(random)]
         compared++
         try {
@@ -151,7 +182,8 @@ for (const kind of DATABASES) {
 
       for (const route of routes.filter((r) => r.method !== 'HEAD' && r.url.includes('/:'))) {
         const params = [...route.url.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1]!)
-        const fill = (ids: Record<string, string>) => route.url.replace(/:([A-Za-z]+)/g, (_m, p: string) => (p === 'slot' ? 'primary' : ids[p]!))
+        const fill = (ids: Record<string, string>) =>
+          route.url.replace(/:([A-Za-z]+)/g, (_m, p: string) => (p === 'slot' ? 'primary' : ids[p]!))
         const payload = bodyFor(route.key, a)
         for (const param of params.filter((p) => p !== 'slot')) {
           // the probed id is B's; every other id is A's own (or B's, when the account itself is probed)
@@ -160,7 +192,8 @@ for (const kind of DATABASES) {
           const opts = { method: route.method, url, payload } as InjectOptions
           await probe(`${route.key} as A's super admin`, opts, session, ids[param]!, randomLike(ids[param]!))
           // the platform key may see every account, but not B's users or notifications under A's path
-          if (param !== 'accountId' && route.method !== 'PUT') await probe(`${route.key} with the platform key`, opts, app.apiKey, ids[param]!, randomLike(ids[param]!))
+          if (param !== 'accountId' && route.method !== 'PUT')
+            await probe(`${route.key} with the platform key`, opts, app.apiKey, ids[param]!, randomLike(ids[param]!))
         }
       }
       // ids in bodies: a slot, a billing contact, a session for another account's user
@@ -168,12 +201,26 @@ for (const kind of DATABASES) {
         ['PUT /v1/accounts/:accountId/contacts/:slot', `/v1/accounts/${a.accountId}/contacts/primary`],
         ['POST /v1/accounts/:accountId/contacts/billing', `/v1/accounts/${a.accountId}/contacts/billing`],
       ] as const) {
-        await probe(`${key} {userId} as A's super admin`, { method: key.split(' ')[0] as 'PUT', url, payload: { userId: b.users.admin } }, session, b.users.admin!, randomLike(b.users.admin!))
+        await probe(
+          `${key} {userId} as A's super admin`,
+          { method: key.split(' ')[0] as 'PUT', url, payload: { userId: b.users.admin } },
+          session,
+          b.users.admin!,
+          randomLike(b.users.admin!),
+        )
       }
-      await probe('POST /v1/accounts/:accountId/sessions {userId}', { method: 'POST', url: `/v1/accounts/${a.accountId}/sessions`, payload: { userId: b.users.admin } }, app.apiKey, b.users.admin!, randomLike(b.users.admin!))
+      await probe(
+        'POST /v1/accounts/:accountId/sessions {userId}',
+        { method: 'POST', url: `/v1/accounts/${a.accountId}/sessions`, payload: { userId: b.users.admin } },
+        app.apiKey,
+        b.users.admin!,
+        randomLike(b.users.admin!),
+      )
 
       assert.deepEqual(differ, [])
-      t.diagnostic(`tenant isolation [${kind}]: ${compared} foreign-id requests compared with random ids, 0 differences`)
+      t.diagnostic(
+        `tenant isolation [${kind}]: ${compared} foreign-id requests compared with random ids, 0 differences`,
+      )
     })
 
     test('a broad workload sends no statement that leaves a tenant table unfiltered', async (t) => {
@@ -185,12 +232,19 @@ for (const kind of DATABASES) {
       const { drain } = testWorker(suite.scope, app, { smtpUrl: sink.url })
       const ok = async (opts: InjectOptions & { token?: string | null }, ...statuses: number[]) => {
         const res = await app.call(opts)
-        assert.ok((statuses.length ? statuses : [200, 201, 202, 204]).includes(res.statusCode), `${opts.method} ${opts.url}: ${res.statusCode} ${res.body} ${JSON.stringify(guard.violations.at(-1) ?? '')}`)
+        assert.ok(
+          (statuses.length ? statuses : [200, 201, 202, 204]).includes(res.statusCode),
+          `${opts.method} ${opts.url}: ${res.statusCode} ${res.body} ${JSON.stringify(guard.violations.at(-1) ?? '')}`,
+        )
         return res
       }
 
       await ok({ method: 'POST', url: '/v1/webhook-endpoints', payload: { url: hooks.url } })
-      const doomedHook = await ok({ method: 'POST', url: '/v1/webhook-endpoints', payload: { url: `${hooks.url}/doomed` } })
+      const doomedHook = await ok({
+        method: 'POST',
+        url: '/v1/webhook-endpoints',
+        payload: { url: `${hooks.url}/doomed` },
+      })
       await ok({ method: 'GET', url: '/v1/webhook-endpoints' })
       await ok({ method: 'DELETE', url: `/v1/webhook-endpoints/${doomedHook.json().id}` })
 
@@ -198,9 +252,20 @@ for (const kind of DATABASES) {
       const b = await makeAccount(app, { extraUsers: 1 })
       const acct = `/v1/accounts/${a.accountId}`
       await ok({ method: 'GET', url: '/v1/accounts?limit=1' })
-      await ok({ method: 'GET', url: `/v1/accounts?limit=1&cursor=${encodeURIComponent((await ok({ method: 'GET', url: '/v1/accounts?limit=1' })).json().nextCursor)}` })
-      await ok({ method: 'PATCH', url: acct, payload: { name: 'Tenant A Oy', allowedEmailDomains: ['example.com', 'outside.example'] } })
-      await putSheet(app, a.accountId, { primary: { userId: a.users.admin }, billing: [{ userId: a.users.billing }, { userId: a.users.u1 }], technicalAdmin: { userId: a.users.u2 } })
+      await ok({
+        method: 'GET',
+        url: `/v1/accounts?limit=1&cursor=${encodeURIComponent((await ok({ method: 'GET', url: '/v1/accounts?limit=1' })).json().nextCursor)}`,
+      })
+      await ok({
+        method: 'PATCH',
+        url: acct,
+        payload: { name: 'Tenant A Oy', allowedEmailDomains: ['example.com', 'outside.example'] },
+      })
+      await putSheet(app, a.accountId, {
+        primary: { userId: a.users.admin },
+        billing: [{ userId: a.users.billing }, { userId: a.users.u1 }],
+        technicalAdmin: { userId: a.users.u2 },
+      })
       await ok({ method: 'PUT', url: `${acct}/contacts/security`, payload: { email: 'soc@outside.example' } })
       await ok({ method: 'PUT', url: `${acct}/contacts/decision-maker`, payload: { userId: a.users.u3 } })
       await ok({ method: 'DELETE', url: `${acct}/contacts/decision-maker` })
@@ -208,9 +273,13 @@ for (const kind of DATABASES) {
       await ok({ method: 'DELETE', url: `${acct}/contacts/billing/${a.users.u3}` })
       await ok({ method: 'POST', url: `${acct}/contacts/review` })
       // as if 10 minutes had passed since the address's first mail (set through the direct connection)
-      await sql`delete from verification_mail_limits where account_id = ${a.accountId} and scope = 'address'`.execute(app.handle.db)
+      await sql`delete from verification_mail_limits where account_id = ${a.accountId} and scope = 'address'`.execute(
+        app.handle.db,
+      )
       await ok({ method: 'POST', url: `${acct}/contacts/security/resend-verification` })
-      const categories = (await ok({ method: 'GET', url: '/v1/categories', token: null })).json().data as { category: string }[]
+      const categories = (await ok({ method: 'GET', url: '/v1/categories', token: null })).json().data as {
+        category: string
+      }[]
       for (const { category } of categories) await ok({ method: 'GET', url: `${acct}/recipients?category=${category}` })
       await ok({ method: 'GET', url: `/v1/accounts/${b.accountId}/recipients?category=receipt` })
 
@@ -225,10 +294,19 @@ for (const kind of DATABASES) {
       await ok({ method: 'POST', url: '/ui/sign-out', cookies, token: null })
 
       // notifications, idempotent sends, reads
-      const send = { method: 'POST' as const, url: `${acct}/notifications`, headers: { 'idempotency-key': 'inv-1' }, payload: { category: 'invoice', subject: 'Lasku 1', text: 'Lasku.' } }
+      const send = {
+        method: 'POST' as const,
+        url: `${acct}/notifications`,
+        headers: { 'idempotency-key': 'inv-1' },
+        payload: { category: 'invoice', subject: 'Lasku 1', text: 'Lasku.' },
+      }
       const first = await ok(send)
       assert.equal((await ok(send)).json().id, first.json().id)
-      await ok({ method: 'POST', url: `/v1/accounts/${b.accountId}/notifications`, payload: { category: 'security', subject: 'S', text: 'T' } })
+      await ok({
+        method: 'POST',
+        url: `/v1/accounts/${b.accountId}/notifications`,
+        payload: { category: 'security', subject: 'S', text: 'T' },
+      })
       await ok({ method: 'GET', url: `${acct}/notifications?limit=2` })
       await ok({ method: 'GET', url: `${acct}/notifications/${first.json().id}` })
       await ok({ method: 'GET', url: `${acct}/health` })
@@ -238,7 +316,11 @@ for (const kind of DATABASES) {
 
       // deactivation vacates slots, tells the super admins, emits webhooks
       await ok({ method: 'PATCH', url: `${acct}/users/${a.users.u1}`, payload: { status: 'deactivated' } })
-      await ok({ method: 'PUT', url: `${acct}/users/${a.users.u2}`, payload: { email: `${a.users.u2}@example.com`, name: 'Renamed', role: 'billing_admin' } })
+      await ok({
+        method: 'PUT',
+        url: `${acct}/users/${a.users.u2}`,
+        payload: { email: `${a.users.u2}@example.com`, name: 'Renamed', role: 'billing_admin' },
+      })
       await drain()
 
       // the outside security address verifies itself through the link in its mail
@@ -247,23 +329,47 @@ for (const kind of DATABASES) {
       const link = new URL(/http\S+\/v1\/verify-email\?token=\S+/.exec(verifyMail.text!)![0])
       const page = await ok({ method: 'GET', url: `${link.pathname}${link.search}`, token: null })
       assert.match(page.body, /<form method="post"/)
-      const verified = await ok({ method: 'POST', url: '/v1/verify-email', payload: { token: link.searchParams.get('token')! }, token: null })
+      const verified = await ok({
+        method: 'POST',
+        url: '/v1/verify-email',
+        payload: { token: link.searchParams.get('token')! },
+        token: null,
+      })
       assert.match(verified.body, /soc@outside\.example on nyt tilin .* vahvistettu/)
 
       // a broadcast to every account, fanned out in batches by the worker's chores
-      const broadcast = await ok({ method: 'POST', url: '/v1/broadcasts', payload: { category: 'account_update', subject: 'News', text: 'Hello.' } })
+      const broadcast = await ok({
+        method: 'POST',
+        url: '/v1/broadcasts',
+        payload: { category: 'account_update', subject: 'News', text: 'Hello.' },
+      })
       await drain()
       assert.equal((await ok({ method: 'GET', url: `/v1/broadcasts/${broadcast.json().id}` })).json().status, 'done')
 
       // review reminders: one account overdue (set through the direct connection, as time passing would)
-      await sql`update accounts set created_at = now() - interval '400 days', contacts_reviewed_at = null where id = ${b.accountId}`.execute(app.handle.db)
-      const reminded = await sendDueReviewReminders({ db: app.services.db, clock: app.services.clock, policy: app.services.policy, intervalDays: 180, publicUrl: 'http://ui.test' })
+      await sql`update accounts set created_at = now() - interval '400 days', contacts_reviewed_at = null where id = ${b.accountId}`.execute(
+        app.handle.db,
+      )
+      const reminded = await sendDueReviewReminders({
+        db: app.services.db,
+        clock: app.services.clock,
+        policy: app.services.policy,
+        intervalDays: 180,
+        publicUrl: 'http://ui.test',
+      })
       assert.equal(reminded, 1)
       await drain()
 
       // the retention chore, with history of one account old enough to go
-      await sql`update notifications set created_at = now() - interval '500 days' where account_id = ${b.accountId}`.execute(app.handle.db)
-      const pruned = await pruneTurn({ db: app.services.db, clock: app.services.clock, retentionDays: 400, auditRetentionDays: 400 })
+      await sql`update notifications set created_at = now() - interval '500 days' where account_id = ${b.accountId}`.execute(
+        app.handle.db,
+      )
+      const pruned = await pruneTurn({
+        db: app.services.db,
+        clock: app.services.clock,
+        retentionDays: 400,
+        auditRetentionDays: 400,
+      })
       assert.ok(pruned.notifications > 0)
       assert.ok(hooks.requests.length > 0, 'webhooks were delivered')
 
@@ -282,16 +388,31 @@ for (const kind of DATABASES) {
     test('the checker refuses unfiltered statements before they reach the database', async () => {
       const db = app.services.db
       const before = guard.violations.length
-      const sessions = async () => (await sql<{ n: number }>`select count(*)::int as n from sessions`.execute(app.handle.db)).rows[0]!.n
+      const sessions = async () =>
+        (await sql<{ n: number }>`select count(*)::int as n from sessions`.execute(app.handle.db)).rows[0]!.n
       const count = await sessions()
       const refused = [
         () => sql`select * from users`.execute(db),
         () => db.selectFrom('contact_slots').selectAll().where('user_id', '=', 'someone').execute(),
         () => db.deleteFrom('sessions').where('user_id', '=', 'someone').execute(),
         () => sql`insert into audit_events (id, action) values ('x', 'y')`.execute(db),
-        () => db.selectFrom('sessions as s').innerJoin('users as u', 'u.id', 's.user_id').select('s.id').where('s.account_id', '=', 'a').execute(),
-        () => db.transaction().execute((trx) => trx.updateTable('notifications').set({ subject: 'x' }).where('id', '=', 'n').execute()),
-        () => db.selectFrom('users').selectAll().where((eb) => eb.or([eb('account_id', '=', 'a'), eb('id', '=', 'b')])).execute(),
+        () =>
+          db
+            .selectFrom('sessions as s')
+            .innerJoin('users as u', 'u.id', 's.user_id')
+            .select('s.id')
+            .where('s.account_id', '=', 'a')
+            .execute(),
+        () =>
+          db
+            .transaction()
+            .execute((trx) => trx.updateTable('notifications').set({ subject: 'x' }).where('id', '=', 'n').execute()),
+        () =>
+          db
+            .selectFrom('users')
+            .selectAll()
+            .where((eb) => eb.or([eb('account_id', '=', 'a'), eb('id', '=', 'b')]))
+            .execute(),
         () => db.selectFrom('accounts').select('id').execute(),
       ]
       for (const run of refused) await assert.rejects(run(), /tenant filter check/)

@@ -8,9 +8,11 @@
  */
 import assert from 'node:assert/strict'
 import type { AddressInfo } from 'node:net'
+
 import { sql } from 'kysely'
+
 import type { TestApp } from '../helpers/build-test-app.ts'
-import { makeAccount, type MadeAccount } from '../helpers/factories.ts'
+import { type MadeAccount, makeAccount } from '../helpers/factories.ts'
 
 export type WriteKind = 'sheet' | 'billing' | 'user' | 'notify'
 
@@ -75,19 +77,34 @@ export async function writeWorkload(app: TestApp, opts: { accounts: number; seed
   const sent: Sent[] = []
   let n = 0
 
-  async function send(s: Omit<Sent, 'requestId' | 'status' | 'contentType' | 'body' | 'ms'>, requestId = `flt-${s.phase}-${n++}`): Promise<Sent> {
+  async function send(
+    s: Omit<Sent, 'requestId' | 'status' | 'contentType' | 'body' | 'ms'>,
+    requestId = `flt-${s.phase}-${n++}`,
+  ): Promise<Sent> {
     const started = Date.now()
     let out: Sent
     try {
       const res = await fetch(base + s.url, {
         method: s.method,
-        headers: { authorization: `Bearer ${app.apiKey}`, 'content-type': 'application/json', 'x-request-id': requestId, ...s.headers },
+        headers: {
+          authorization: `Bearer ${app.apiKey}`,
+          'content-type': 'application/json',
+          'x-request-id': requestId,
+          ...s.headers,
+        },
         body: JSON.stringify(s.payload),
         // far above every bound the service has: reaching it means a request hung
         signal: AbortSignal.timeout(45_000),
       })
       const text = await res.text()
-      out = { ...s, requestId, status: res.status, contentType: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined, ms: Date.now() - started }
+      out = {
+        ...s,
+        requestId,
+        status: res.status,
+        contentType: res.headers.get('content-type') ?? '',
+        body: text ? JSON.parse(text) : undefined,
+        ms: Date.now() - started,
+      }
     } catch (err) {
       throw new Error(`${s.method} ${s.url} (${requestId}) got no answer: ${String(err)}`)
     }
@@ -97,7 +114,11 @@ export async function writeWorkload(app: TestApp, opts: { accounts: number; seed
 
   async function sheetPut(a: MadeAccount, phase: string) {
     // the version and holder are read directly, so the PUT is the only request of this write
-    const { contacts_version } = await direct.selectFrom('accounts').select('contacts_version').where('id', '=', a.accountId).executeTakeFirstOrThrow()
+    const { contacts_version } = await direct
+      .selectFrom('accounts')
+      .select('contacts_version')
+      .where('id', '=', a.accountId)
+      .executeTakeFirstOrThrow()
     const primary = await direct
       .selectFrom('contact_slots')
       .select('user_id')
@@ -118,7 +139,15 @@ export async function writeWorkload(app: TestApp, opts: { accounts: number; seed
   }
 
   const billingAdd = (a: MadeAccount, phase: string) =>
-    send({ kind: 'billing', phase, accountId: a.accountId, method: 'POST', url: `/v1/accounts/${a.accountId}/contacts/billing`, headers: {}, payload: { userId: r.pick(Object.values(a.users)) } })
+    send({
+      kind: 'billing',
+      phase,
+      accountId: a.accountId,
+      method: 'POST',
+      url: `/v1/accounts/${a.accountId}/contacts/billing`,
+      headers: {},
+      payload: { userId: r.pick(Object.values(a.users)) },
+    })
 
   const userPut = (a: MadeAccount, phase: string) => {
     const userId = `f${n}-${Math.floor(r.next() * 1e9).toString(36)}`
@@ -153,14 +182,30 @@ export async function writeWorkload(app: TestApp, opts: { accounts: number; seed
     burst(phase: string): Promise<Sent[]> {
       const jobs: Promise<Sent>[] = []
       for (const a of made) {
-        jobs.push(sheetPut(a, phase), billingAdd(a, phase), billingAdd(a, phase), userPut(a, phase), userPut(a, phase), notify(a, phase), notify(a, phase))
+        jobs.push(
+          sheetPut(a, phase),
+          billingAdd(a, phase),
+          billingAdd(a, phase),
+          userPut(a, phase),
+          userPut(a, phase),
+          notify(a, phase),
+          notify(a, phase),
+        )
       }
       return Promise.all(jobs)
     },
 
     /** Sends `s` again as it was (same Idempotency-Key), with a new request id. */
     resend: (s: Sent, phase: string) =>
-      send({ kind: s.kind, phase, accountId: s.accountId, method: s.method, url: s.url, headers: s.headers, payload: s.payload }),
+      send({
+        kind: s.kind,
+        phase,
+        accountId: s.accountId,
+        method: s.method,
+        url: s.url,
+        headers: s.headers,
+        payload: s.payload,
+      }),
 
     /**
      * Reads back what landed and checks every request and every account (see the file's
@@ -168,7 +213,11 @@ export async function writeWorkload(app: TestApp, opts: { accounts: number; seed
      */
     async verify(opts: { ambiguousAllowedIn: string[] }): Promise<Record<string, PhaseFigures>> {
       const ids = sent.map((s) => s.requestId)
-      const audits = await direct.selectFrom('audit_events').select(['request_id', 'action', 'account_id']).where('request_id', 'in', ids).execute()
+      const audits = await direct
+        .selectFrom('audit_events')
+        .select(['request_id', 'action', 'account_id'])
+        .where('request_id', 'in', ids)
+        .execute()
       const notes = await direct
         .selectFrom('notifications')
         .select(['request_id', 'id', 'account_id'])
@@ -181,7 +230,16 @@ export async function writeWorkload(app: TestApp, opts: { accounts: number; seed
       const figures: Record<string, PhaseFigures> = {}
 
       for (const s of sent) {
-        const f = (figures[s.phase] ??= { sent: 0, ok: 0, landed: 0, refused: 0, failed: 0, ambiguous: 0, lost: 0, slowestMs: 0 })
+        const f = (figures[s.phase] ??= {
+          sent: 0,
+          ok: 0,
+          landed: 0,
+          refused: 0,
+          failed: 0,
+          ambiguous: 0,
+          lost: 0,
+          slowestMs: 0,
+        })
         f.sent++
         f.slowestMs = Math.max(f.slowestMs, s.ms)
         const what = `${s.method} ${s.url} (${s.requestId}, phase ${s.phase}) answered ${s.status} ${JSON.stringify(s.body)}`
@@ -191,13 +249,22 @@ export async function writeWorkload(app: TestApp, opts: { accounts: number; seed
         if (landed) f.landed++
         if (s.kind === 'user') {
           const userId = s.url.split('/').at(-1)!
-          const row = await direct.selectFrom('users').select('id').where('account_id', '=', s.accountId).where('id', '=', userId).executeTakeFirst()
+          const row = await direct
+            .selectFrom('users')
+            .select('id')
+            .where('account_id', '=', s.accountId)
+            .where('id', '=', userId)
+            .executeTakeFirst()
           assert.equal(Boolean(row), landed, `${what}: the user row and its audit event disagree`)
         }
         if (s.kind === 'notify' && landed) {
           // the notification came with its deliveries and its key's stored answer, or not at all
           const id = noteOf.get(s.requestId)!.id
-          const d = await sql<{ n: number }>`select count(*)::int as n from deliveries where account_id = ${s.accountId} and notification_id = ${id}`.execute(direct)
+          const d = await sql<{
+            n: number
+          }>`select count(*)::int as n from deliveries where account_id = ${s.accountId} and notification_id = ${id}`.execute(
+            direct,
+          )
           assert.ok(d.rows[0]!.n >= 1, `${what}: a notification without deliveries`)
           const key = await direct
             .selectFrom('idempotency_keys')
@@ -220,14 +287,20 @@ export async function writeWorkload(app: TestApp, opts: { accounts: number; seed
         assert.equal(s.body?.status, s.status, what)
         if (s.status >= 500) {
           // a database that cannot be reached is a 503 (retry); anything else broken inside, a 500
-          assert.ok(s.body?.code === 'internal' || s.body?.code === 'unavailable' || s.body?.code === 'service-unavailable', what)
+          assert.ok(
+            s.body?.code === 'internal' || s.body?.code === 'unavailable' || s.body?.code === 'service-unavailable',
+            what,
+          )
           assert.doesNotMatch(String(s.body?.detail).replace(s.requestId, ''), LEAK, what)
         } else {
           assert.ok(!landed, `${what}: refused with a 4xx but landed`)
         }
         if (landed) {
           f.ambiguous++
-          assert.ok(opts.ambiguousAllowedIn.includes(s.phase), `${what}: landed although it answered a problem, with no connection cut`)
+          assert.ok(
+            opts.ambiguousAllowedIn.includes(s.phase),
+            `${what}: landed although it answered a problem, with no connection cut`,
+          )
         } else if (s.status >= 500) {
           f.failed++
         } else {
@@ -237,14 +310,25 @@ export async function writeWorkload(app: TestApp, opts: { accounts: number; seed
 
       // per account: the version counts the changes, each change has its one audit event
       for (const a of made) {
-        const { contacts_version } = await direct.selectFrom('accounts').select('contacts_version').where('id', '=', a.accountId).executeTakeFirstOrThrow()
+        const { contacts_version } = await direct
+          .selectFrom('accounts')
+          .select('contacts_version')
+          .where('id', '=', a.accountId)
+          .executeTakeFirstOrThrow()
         const changes = await sql<{ n: number }>`
-          select count(*)::int as n from audit_events where account_id = ${a.accountId} and action = 'contacts.updated'`.execute(direct)
+          select count(*)::int as n from audit_events where account_id = ${a.accountId} and action = 'contacts.updated'`.execute(
+          direct,
+        )
         assert.equal(contacts_version - 1, changes.rows[0]!.n, `${a.accountId}: version and audited changes disagree`)
-        const landedHere = sent.filter((s) => s.accountId === a.accountId && (s.kind === 'sheet' || s.kind === 'billing') && auditsOf.has(s.requestId)).length
+        const landedHere = sent.filter(
+          (s) =>
+            s.accountId === a.accountId && (s.kind === 'sheet' || s.kind === 'billing') && auditsOf.has(s.requestId),
+        ).length
         assert.equal(contacts_version - 1, landedHere, `${a.accountId}: version and landed sheet writes disagree`)
         const billing = await sql<{ n: number }>`
-          select count(*)::int as n from contact_slots where account_id = ${a.accountId} and slot = 'billing'`.execute(direct)
+          select count(*)::int as n from contact_slots where account_id = ${a.accountId} and slot = 'billing'`.execute(
+          direct,
+        )
         assert.ok(billing.rows[0]!.n <= 3, `${a.accountId}: more than three billing contacts`)
       }
       return figures

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
+
 import { sql } from 'kysely'
+
 import { loadConfig } from '../../src/config/config.ts'
 import { createSmtpTransport } from '../../src/delivery/transports/smtp.transport.ts'
 import type { EmailTransport } from '../../src/delivery/transports/transport.ts'
@@ -30,13 +32,21 @@ const deps = (app: TestApp, auditRetentionDays?: number): RetentionDeps => ({
 })
 
 /** Moves rows of `table` (`where` picks them) `days` into the past. */
-async function age(app: TestApp, table: 'notifications' | 'events' | 'idempotency_keys' | 'audit_events', days: number, where = sql`true`) {
+async function age(
+  app: TestApp,
+  table: 'notifications' | 'events' | 'idempotency_keys' | 'audit_events',
+  days: number,
+  where = sql`true`,
+) {
   const column = sql.ref(table === 'audit_events' ? 'at' : 'created_at')
-  await sql`update ${sql.table(table)} set ${column} = ${column} - make_interval(days => ${days}) where ${where}`.execute(app.handle.db)
+  await sql`update ${sql.table(table)} set ${column} = ${column} - make_interval(days => ${days}) where ${where}`.execute(
+    app.handle.db,
+  )
 }
 
 const count = async (app: TestApp, table: string, where = sql`true`) =>
-  (await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)} where ${where}`.execute(app.handle.db)).rows[0]!.n
+  (await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)} where ${where}`.execute(app.handle.db))
+    .rows[0]!.n
 
 async function notify(app: TestApp, accountId: string, subject: string, key?: string): Promise<string> {
   const res = await app.call({
@@ -84,20 +94,31 @@ for (const kind of DATABASES) {
       await age(app, 'audit_events', DAYS + 1)
       await age(app, 'idempotency_keys', 3, sql`key = 'key-old'`)
       const events = await count(app, 'events')
-      const openEvents = await count(app, 'events', sql`exists (select 1 from deliveries d where d.event_id = events.id and d.status = 'queued')`)
+      const openEvents = await count(
+        app,
+        'events',
+        sql`exists (select 1 from deliveries d where d.event_id = events.id and d.status = 'queued')`,
+      )
       const audit = await count(app, 'audit_events')
       assert.ok(openEvents > 0 && events > openEvents)
 
       const turn = await pruneTurn(deps(app))
       assert.equal(await count(app, 'notifications', sql`id in (${ids(oldOnes)})`), 0, 'old, delivered: pruned')
-      assert.equal(await count(app, 'deliveries', sql`notification_id in (${ids(oldOnes)})`), 0, 'their deliveries with them')
+      assert.equal(
+        await count(app, 'deliveries', sql`notification_id in (${ids(oldOnes)})`),
+        0,
+        'their deliveries with them',
+      )
       assert.equal(await count(app, 'notifications', sql`id = ${young}`), 1, 'young: kept')
       assert.equal(await count(app, 'deliveries', sql`notification_id = ${young}`), 1)
       assert.equal(await count(app, 'notifications', sql`id = ${inFlight}`), 1, 'old but queued: kept')
       assert.equal(await count(app, 'deliveries', sql`notification_id = ${inFlight} and status = 'queued'`), 1)
       assert.equal(await count(app, 'events'), openEvents, 'old events: only those still in flight are left')
       assert.equal(await count(app, 'deliveries', sql`channel = 'webhook' and status <> 'queued'`), 0)
-      assert.deepEqual((await app.handle.db.selectFrom('idempotency_keys').select('key').execute()).map((k) => k.key), ['key-young'])
+      assert.deepEqual(
+        (await app.handle.db.selectFrom('idempotency_keys').select('key').execute()).map((k) => k.key),
+        ['key-young'],
+      )
       assert.equal(await count(app, 'audit_events'), audit, 'audit events: kept without AUDIT_RETENTION_DAYS')
       // system mail to the new primary contact counts among the notifications
       assert.ok(turn.notifications >= oldOnes.length)
@@ -214,7 +235,14 @@ for (const kind of DATABASES) {
         webhook: createWebhookTransport({ allowPrivate: true, timeoutMs: 2000 }),
         secrets: app.services.webhooks.secrets,
         log: { info() {}, warn() {}, error() {} },
-        options: { batchSize: 20, leaseSeconds: 30, pollMs: 20, backoffBaseSeconds: 0.05, messageIdHost: 'contacts.test', mailFrom: 'Contacts <contacts@saas.test>' },
+        options: {
+          batchSize: 20,
+          leaseSeconds: 30,
+          pollMs: 20,
+          backoffBaseSeconds: 0.05,
+          messageIdHost: 'contacts.test',
+          mailFrom: 'Contacts <contacts@saas.test>',
+        },
       })
       const received = sink.received()
       const sending = worker.runOnce()
@@ -231,7 +259,10 @@ for (const kind of DATABASES) {
       assert.equal(sink.messages.at(-1)!.subject, 'Sent while pruning')
       assert.equal(await count(app, 'deliveries', sql`notification_id = ${id} and status = 'delivered'`), 1)
       // settling raised the outcome event, young, so it stays; the notification goes next turn
-      assert.equal(await count(app, 'events', sql`type = 'notification.delivered' and payload->'data'->>'notificationId' = ${id}`), 1)
+      assert.equal(
+        await count(app, 'events', sql`type = 'notification.delivered' and payload->'data'->>'notificationId' = ${id}`),
+        1,
+      )
       await drain()
       await pruneTurn(deps(app))
       assert.equal(await count(app, 'notifications', sql`id = ${id}`), 0)
@@ -246,7 +277,9 @@ for (const kind of DATABASES) {
       const chore = retentionChore({ ...deps(app), vacuum: true }, { info: (o) => logged.push(o) })
       await chore()
       assert.equal(await count(app, 'notifications'), 0)
-      const vacuumed = await sql<{ at: Date | null }>`select last_vacuum as at from pg_stat_user_tables where relname = 'notifications'`.execute(app.handle.db)
+      const vacuumed = await sql<{
+        at: Date | null
+      }>`select last_vacuum as at from pg_stat_user_tables where relname = 'notifications'`.execute(app.handle.db)
       assert.ok(vacuumed.rows[0]?.at, 'notifications vacuumed')
       assert.equal(logged.length, 2, 'one line for the turn, one for the vacuum')
 

@@ -8,8 +8,10 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+
 import { AxeBuilder } from '@axe-core/playwright'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+
 import type { TestApp } from '../helpers/build-test-app.ts'
 
 export const CHROMIUM = '/usr/bin/chromium'
@@ -37,10 +39,15 @@ function newest(p: string): number {
  */
 export function ensurePageBuilt(): void {
   const index = path.join(ROOT, 'web/dist/index.html')
-  const sources = ['web/src', 'web/index.html', 'web/vite.config.ts', 'src/i18n/labels.ts'].map((p) => path.join(ROOT, p))
+  const sources = ['web/src', 'web/index.html', 'web/vite.config.ts', 'src/i18n/labels.ts'].map((p) =>
+    path.join(ROOT, p),
+  )
   if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= Math.max(...sources.map(newest))) return
   const vite = path.join(ROOT, 'node_modules/vite/bin/vite.js')
-  const res = spawnSync(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'error'], { cwd: ROOT, encoding: 'utf8' })
+  const res = spawnSync(process.execPath, [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'error'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
   assert.equal(res.status, 0, `npm run build:web failed:\n${res.stdout}\n${res.stderr}`)
 }
 
@@ -61,7 +68,15 @@ export async function assertAssetsServed(app: TestApp): Promise<void> {
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   })
 }
 
@@ -74,7 +89,11 @@ export interface Tab {
 
 /** A new tab in its own cookie jar, 1280 wide, watching the console. */
 export async function openTab(browser: Browser): Promise<Tab> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' })
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    locale: 'en-GB',
+    timezoneId: 'UTC',
+  })
   context.setDefaultTimeout(10_000)
   const page = await context.newPage()
   const errors: string[] = []
@@ -111,7 +130,10 @@ export async function until(what: string, check: () => Promise<boolean>, ms = 10
 export async function assertAccessible(page: Page, what: string): Promise<void> {
   const { violations } = await new AxeBuilder({ page }).analyze()
   const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-  const report = bad.map((v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes.map((n) => `  ${n.target.join(' ')}: ${n.failureSummary}`).join('\n')}`)
+  const report = bad.map(
+    (v) =>
+      `${v.impact} ${v.id}: ${v.help}\n${v.nodes.map((n) => `  ${n.target.join(' ')}: ${n.failureSummary}`).join('\n')}`,
+  )
   assert.deepEqual(report, [], `axe on ${what}`)
 }
 
@@ -120,7 +142,10 @@ export async function assertAccessible(page: Page, what: string): Promise<void> 
  * goes to docs/screenshots, which the README shows, so that a plain test run leaves the tree clean.
  */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  const dir = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs/screenshots') : path.join(os.tmpdir(), 'account-contacts-screenshots')
+  const dir =
+    process.env.UPDATE_SCREENSHOTS === '1'
+      ? path.join(ROOT, 'docs/screenshots')
+      : path.join(os.tmpdir(), 'account-contacts-screenshots')
   fs.mkdirSync(dir, { recursive: true })
   await page.screenshot({ path: path.join(dir, name), fullPage: true, animations: 'disabled', caret: 'hide' })
 }

@@ -3,21 +3,41 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
+
 import type { Browser, Locator, Page } from 'playwright-core'
+
 import { ACCOUNT_HEADER } from '../../src/delivery/transports/transport.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
-import { getSheet, makeAccount, type MadeAccount } from '../helpers/factories.ts'
+import { getSheet, type MadeAccount, makeAccount } from '../helpers/factories.ts'
 import { suiteScope } from '../helpers/suite-scope.ts'
-import { assertAccessible, assertAssetsServed, ensurePageBuilt, launchChromium, openTab, screenshot, signIn, skipReason, until, type Tab } from './browser.ts'
+import {
+  assertAccessible,
+  assertAssetsServed,
+  ensurePageBuilt,
+  launchChromium,
+  openTab,
+  screenshot,
+  signIn,
+  skipReason,
+  type Tab,
+  until,
+} from './browser.ts'
 
 // The settings page (docs/PRODUCT.md, "The settings page") in a real Chromium against the real app on a real
 // socket: the seed's steps, the limits, the languages, read-only members, problems next to their fields, and axe.
 
 /** Gives an account and its users real names, so that the screenshots read like a real page. */
 async function dress(app: TestApp, a: MadeAccount, name: string, people: Record<string, string>) {
-  assert.equal((await app.call({ method: 'PATCH', url: `/v1/accounts/${a.accountId}`, payload: { name } })).statusCode, 200)
+  assert.equal(
+    (await app.call({ method: 'PATCH', url: `/v1/accounts/${a.accountId}`, payload: { name } })).statusCode,
+    200,
+  )
   for (const [key, person] of Object.entries(people)) {
-    const res = await app.call({ method: 'PATCH', url: `/v1/accounts/${a.accountId}/users/${a.users[key]}`, payload: { name: person } })
+    const res = await app.call({
+      method: 'PATCH',
+      url: `/v1/accounts/${a.accountId}/users/${a.users[key]}`,
+      payload: { name: person },
+    })
     assert.equal(res.statusCode, 200, res.body)
   }
 }
@@ -30,7 +50,10 @@ const section = (page: Page, heading: string | RegExp): Locator =>
 async function choose(page: Page, label: string, userId: string) {
   const select = page.getByRole('combobox', { name: label, exact: true })
   await select.selectOption(userId)
-  await select.locator('xpath=..').getByRole('button', { name: /^Save|^Tallenna/ }).click()
+  await select
+    .locator('xpath=..')
+    .getByRole('button', { name: /^Save|^Tallenna/ })
+    .click()
 }
 
 async function sawSaved(where: Locator, words = 'Saved') {
@@ -38,18 +61,19 @@ async function sawSaved(where: Locator, words = 'Saved') {
 }
 
 /** One mail of `accountId`'s, as the eml transport writes it (the mailbox shows only the account's own). */
-const oneMail = (accountId: string) => [
-  'From: account-contacts <no-reply@example.com>',
-  'To: Olivia Reed <olivia@example.com>',
-  'Subject: [Test] Invoices',
-  'Date: Fri, 27 Nov 2026 09:00:00 +0000',
-  'Message-ID: <test-1@account-contacts>',
-  `${ACCOUNT_HEADER}: ${accountId}`,
-  'Content-Type: text/plain; charset=utf-8',
-  '',
-  'A test message.',
-  '',
-].join('\r\n')
+const oneMail = (accountId: string) =>
+  [
+    'From: account-contacts <no-reply@example.com>',
+    'To: Olivia Reed <olivia@example.com>',
+    'Subject: [Test] Invoices',
+    'Date: Fri, 27 Nov 2026 09:00:00 +0000',
+    'Message-ID: <test-1@account-contacts>',
+    `${ACCOUNT_HEADER}: ${accountId}`,
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'A test message.',
+    '',
+  ].join('\r\n')
 
 describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () => {
   const suite = suiteScope()
@@ -85,7 +109,13 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
   test('an admin follows the seed: primary contact, three billing contacts, other contacts, an outside security address', async () => {
     const a = await makeAccount(app, { extraUsers: 4 })
     await dress(app, a, 'Northwind Traders Ltd', {
-      admin: 'Olivia Reed', billing: 'Marcus Chen', member: 'Priya Natarajan', u1: 'Daniel Okafor', u2: 'Sofia Lindqvist', u3: 'James Whitaker', u4: 'Hannah Müller',
+      admin: 'Olivia Reed',
+      billing: 'Marcus Chen',
+      member: 'Priya Natarajan',
+      u1: 'Daniel Okafor',
+      u2: 'Sofia Lindqvist',
+      u3: 'James Whitaker',
+      u4: 'Hannah Müller',
     })
     fs.writeFileSync(path.join(mailDir, '2026-11-27T09-00-00.000Z_test-1@account-contacts.eml'), oneMail(a.accountId))
     const tab = await open(a, 'admin')
@@ -93,7 +123,13 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
     // the token left the address bar; the page is the seed's "Account & Billing" › "Company information"
     assert.equal(page.url(), `${origin}/ui/`)
     await page.getByRole('heading', { level: 1, name: 'Account & Billing' }).waitFor()
-    assert.equal(await page.getByRole('navigation').getByRole('link', { name: 'Company information' }).getAttribute('aria-current'), 'page')
+    assert.equal(
+      await page
+        .getByRole('navigation')
+        .getByRole('link', { name: 'Company information' })
+        .getAttribute('aria-current'),
+      'page',
+    )
 
     // Primary account contact: "Select a user", choose, Save, "Saved"; the API agrees
     const primary = section(page, 'Primary account contact')
@@ -116,9 +152,16 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
     }
     assert.equal(await billing.getByRole('button', { name: 'Add another' }).count(), 0)
     await billing.getByText('The account has three billing contacts').waitFor()
-    assert.deepEqual((await getSheet(app, a.accountId)).sheet.billing.map((c: { userId: string }) => c.userId), picks)
+    assert.deepEqual(
+      (await getSheet(app, a.accountId)).sheet.billing.map((c: { userId: string }) => c.userId),
+      picks,
+    )
     // a fourth is refused by the API too
-    const fourth = await app.call({ method: 'POST', url: `/v1/accounts/${a.accountId}/contacts/billing`, payload: { userId: a.users.u3 } })
+    const fourth = await app.call({
+      method: 'POST',
+      url: `/v1/accounts/${a.accountId}/contacts/billing`,
+      payload: { userId: a.users.u3 },
+    })
     assert.equal(fourth.statusCode, 409)
     assert.equal(fourth.json().code, 'billing-contact-limit')
 
@@ -127,7 +170,9 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
     await choose(page, 'Decision maker', a.users.u3!)
     await sawSaved(other)
     await other.getByRole('radio', { name: 'an email address' }).check()
-    await other.getByRole('textbox', { name: 'Email address of the security contact' }).fill('security@contractor.example')
+    await other
+      .getByRole('textbox', { name: 'Email address of the security contact' })
+      .fill('security@contractor.example')
     await other.getByRole('button', { name: /^Save/ }).click()
     await other.getByText('Pending verification', { exact: true }).waitFor()
     await other.getByRole('button', { name: 'Resend verification email' }).waitFor()
@@ -154,7 +199,10 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
 
     await page.reload()
     await section(page, 'History').getByRole('row').nth(3).waitFor()
-    await section(page, 'Who receives what').getByRole('row', { name: /^Invoices/ }).getByText('Olivia Reed').waitFor()
+    await section(page, 'Who receives what')
+      .getByRole('row', { name: /^Invoices/ })
+      .getByText('Olivia Reed')
+      .waitFor()
     await section(page, 'Warnings').getByRole('listitem').first().waitFor()
     await section(page, 'Sent mail (demo)').getByText('[Test] Invoices').waitFor()
     await assertAccessible(page, 'the English page')
@@ -167,7 +215,11 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
     // 6 user.created + account.created + 24 changes = 31 events; pages of 20
     for (let i = 0; i < 12; i++) {
       for (const method of ['PUT', 'DELETE'] as const) {
-        const res = await app.call({ method, url: `/v1/accounts/${a.accountId}/contacts/onboarding`, ...(method === 'PUT' ? { payload: { userId: a.users.u1 } } : {}) })
+        const res = await app.call({
+          method,
+          url: `/v1/accounts/${a.accountId}/contacts/onboarding`,
+          ...(method === 'PUT' ? { payload: { userId: a.users.u1 } } : {}),
+        })
         assert.equal(res.statusCode, 200, res.body)
       }
     }
@@ -189,11 +241,21 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
   test('a Finnish account is in the seed’s Finnish, and the switch changes the language and is remembered', async () => {
     const a = await makeAccount(app, { locale: 'fi', extraUsers: 3 })
     await dress(app, a, 'Pohjolan Puu Oy', {
-      admin: 'Aino Virtanen', billing: 'Mikko Korhonen', member: 'Liisa Nieminen', u1: 'Juha Mäkinen', u2: 'Elina Hämäläinen', u3: 'Antti Laine',
+      admin: 'Aino Virtanen',
+      billing: 'Mikko Korhonen',
+      member: 'Liisa Nieminen',
+      u1: 'Juha Mäkinen',
+      u2: 'Elina Hämäläinen',
+      u3: 'Antti Laine',
     })
-    const put = (slot: string, payload: object) => app.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/${slot}`, payload })
+    const put = (slot: string, payload: object) =>
+      app.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/${slot}`, payload })
     await put('primary', { userId: a.users.admin })
-    await app.call({ method: 'POST', url: `/v1/accounts/${a.accountId}/contacts/billing`, payload: { userId: a.users.billing } })
+    await app.call({
+      method: 'POST',
+      url: `/v1/accounts/${a.accountId}/contacts/billing`,
+      payload: { userId: a.users.billing },
+    })
     await put('onboarding', { userId: a.users.u1 })
     await put('technical-admin', { userId: a.users.u3 })
     await put('security', { email: 'tietoturva@kumppani.example' })
@@ -210,7 +272,10 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
     const decisionMaker = page.getByRole('combobox', { name: 'Päätöksentekijä', exact: true })
     assert.equal(await decisionMaker.locator('option').first().textContent(), 'Valitse käyttäjä')
     await page.getByText('Odottaa vahvistusta', { exact: true }).waitFor()
-    await section(page, 'Kuka saa mitäkin viestejä').getByRole('row', { name: /^Laskut/ }).getByText('Aino Virtanen').waitFor()
+    await section(page, 'Kuka saa mitäkin viestejä')
+      .getByRole('row', { name: /^Laskut/ })
+      .getByText('Aino Virtanen')
+      .waitFor()
     await section(page, 'Muutoshistoria').getByRole('row').nth(1).waitFor()
     await assertAccessible(page, 'the Finnish page')
     await screenshot(page, 'settings-fi.png')
@@ -228,7 +293,11 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
 
   test('a member sees the contacts but can change nothing, and is told why', async () => {
     const a = await makeAccount(app, { extraUsers: 1 })
-    await app.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/primary`, payload: { userId: a.users.admin } })
+    await app.call({
+      method: 'PUT',
+      url: `/v1/accounts/${a.accountId}/contacts/primary`,
+      payload: { userId: a.users.admin },
+    })
     const tab = await open(a, 'member')
     const { page } = tab
     await page.getByText('You can see the contacts but not change them').waitFor()
@@ -238,7 +307,10 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
     assert.equal(await page.getByRole('combobox', { name: 'Primary account contact' }).inputValue(), a.users.admin)
     // the only buttons left are the language, signing out and refreshing lists
     const buttons = await page.locator('main button').allTextContents()
-    assert.deepEqual(buttons.filter((b) => !/^(Load more|Refresh)$/.test(b)), [])
+    assert.deepEqual(
+      buttons.filter((b) => !/^(Load more|Refresh)$/.test(b)),
+      [],
+    )
     for (const name of ['Add another', 'Confirm contacts are up to date', 'Remove']) {
       assert.equal(await page.getByRole('button', { name }).count(), 0, name)
     }
@@ -290,7 +362,11 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
   test('a billing dropdown replaces its contact in place; a change made meanwhile elsewhere is not overwritten', async () => {
     const a = await makeAccount(app, { extraUsers: 3 })
     for (const key of ['u1', 'u2']) {
-      await app.call({ method: 'POST', url: `/v1/accounts/${a.accountId}/contacts/billing`, payload: { userId: a.users[key] } })
+      await app.call({
+        method: 'POST',
+        url: `/v1/accounts/${a.accountId}/contacts/billing`,
+        payload: { userId: a.users[key] },
+      })
     }
     const tab = await open(a, 'admin')
     const { page } = tab
@@ -301,13 +377,24 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
     assert.deepEqual(await ids(), [a.users.u3, a.users.u2])
 
     // someone else sets the primary contact; this page still shows the sheet before that
-    await app.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/primary`, payload: { userId: a.users.billing } })
+    await app.call({
+      method: 'PUT',
+      url: `/v1/accounts/${a.accountId}/contacts/primary`,
+      payload: { userId: a.users.billing },
+    })
     await choose(page, 'Decision maker', a.users.u1!)
-    await page.locator('#decision-maker-error').getByText('Someone else changed the contacts at the same time').waitFor()
+    await page
+      .locator('#decision-maker-error')
+      .getByText('Someone else changed the contacts at the same time')
+      .waitFor()
     // nothing was overwritten, and the page now shows the other change
     const { sheet } = await getSheet(app, a.accountId)
     assert.equal(sheet.decisionMaker, null)
-    await until('the page shows the newer sheet', async () => (await page.getByRole('combobox', { name: 'Primary account contact' }).inputValue()) === a.users.billing)
+    await until(
+      'the page shows the newer sheet',
+      async () =>
+        (await page.getByRole('combobox', { name: 'Primary account contact' }).inputValue()) === a.users.billing,
+    )
     // made again, it saves
     await choose(page, 'Decision maker', a.users.u1!)
     await sawSaved(section(page, 'Other contacts'))

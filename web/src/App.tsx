@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useMemo, useState } from 'react'
+
 import { getSession, signIn } from './api/account.ts'
 import type { PageSession } from './api/types.ts'
 import { SettingsPage } from './components/SettingsPage.tsx'
 import { SignedOut } from './components/SignedOut.tsx'
-import { STRINGS, type Locale } from './i18n.ts'
-import { guessLocale, storeLocale, storedLocale } from './locale.ts'
+import { type Locale, STRINGS } from './i18n.ts'
+import { guessLocale, storedLocale, storeLocale } from './locale.ts'
 import { LocaleContext, SessionContext } from './page-context.ts'
 
 type State = { phase: 'loading' } | { phase: 'signed-out' } | { phase: 'ready'; session: PageSession }

@@ -5,10 +5,18 @@
  */
 import type { AuditAction } from '../../src/audit/audit-events.ts'
 import type { HealthProblemCode } from '../../src/health/health.schemas.ts'
-import { CATEGORY_LABELS, PAGE_LABELS, SLOT_LABELS, SLOT_NOUNS, formatDate, listJoin, type Locale } from '../../src/i18n/labels.ts'
+import {
+  CATEGORY_LABELS,
+  formatDate,
+  listJoin,
+  type Locale,
+  PAGE_LABELS,
+  SLOT_LABELS,
+  SLOT_NOUNS,
+} from '../../src/i18n/labels.ts'
 import type { User } from './api/types.ts'
 
-export { CATEGORY_LABELS, SLOT_LABELS, SLOT_NOUNS, formatDate, listJoin, type Locale }
+export { CATEGORY_LABELS, formatDate, listJoin, type Locale, SLOT_LABELS, SLOT_NOUNS }
 
 /** The seed's fixed labels, as plain strings so that both languages fill the same shape. */
 type PageLabels = Record<keyof (typeof PAGE_LABELS)['en'], string>
@@ -21,7 +29,10 @@ const en = {
   signOut: 'Sign out',
   loading: 'Loading…',
   signedOut: 'You are signed out; open the sign-in link from your product again.',
-  roles: { super_admin: 'Super admin', billing_admin: 'Billing admin', member: 'Member' } as Record<User['role'], string>,
+  roles: { super_admin: 'Super admin', billing_admin: 'Billing admin', member: 'Member' } as Record<
+    User['role'],
+    string
+  >,
   readOnly: 'You can see the contacts but not change them: only super admins and billing admins of the account can.',
   save: 'Save',
   saved: 'Saved',
@@ -30,10 +41,12 @@ const en = {
   notSet: 'Not set',
   primaryHelp:
     'The main user who works with the account every day. They receive all important account notices (including invoices, updates and renewals).',
-  billingHelp: 'Billing contacts receive copies of invoices, receipts, subscriptions and renewal notices. You can set up to three.',
+  billingHelp:
+    'Billing contacts receive copies of invoices, receipts, subscriptions and renewal notices. You can set up to three.',
   billingFull: 'The account has three billing contacts, the most it can have. Remove one to add another.',
   otherHelp: 'Users in specific roles in your account. They receive the account messages that concern their role.',
-  securityHelp: 'For the security contact you can choose an existing user or enter a valid email address of someone who is not a user.',
+  securityHelp:
+    'For the security contact you can choose an existing user or enter a valid email address of someone who is not a user.',
   securityKind: 'The security contact is',
   securityKindUser: 'a user of the account',
   securityKindEmail: 'an email address',
@@ -102,7 +115,8 @@ const en = {
     invalidEmail: 'This is not a valid email address.',
     forbidden: 'You may not change the contacts: only super admins and billing admins can.',
     'not-found': 'It was not found; it may have just been removed. Reload the page.',
-    'version-mismatch': 'Someone else changed the contacts at the same time. The page now shows their change; make yours again.',
+    'version-mismatch':
+      'Someone else changed the contacts at the same time. The page now shows their change; make yours again.',
     'billing-contact-limit': 'An account has at most three billing contacts; remove one before adding another.',
     'duplicate-contact': 'This user is already a billing contact.',
     'user-not-active': 'This user is deactivated and cannot be a contact.',
@@ -128,7 +142,8 @@ const fi: Strings = {
   loading: 'Ladataan…',
   signedOut: 'Olet kirjautunut ulos. Avaa kirjautumislinkki uudelleen tuotteestasi.',
   roles: { super_admin: 'Pääkäyttäjä', billing_admin: 'Laskutuksen ylläpitäjä', member: 'Jäsen' },
-  readOnly: 'Voit tarkastella yhteystietoja mutta et muuttaa niitä: vain tilin pääkäyttäjät ja laskutuksen ylläpitäjät voivat muuttaa niitä.',
+  readOnly:
+    'Voit tarkastella yhteystietoja mutta et muuttaa niitä: vain tilin pääkäyttäjät ja laskutuksen ylläpitäjät voivat muuttaa niitä.',
   save: 'Tallenna',
   saved: 'Tallennettu',
   cancel: 'Peruuta',
@@ -139,7 +154,8 @@ const fi: Strings = {
   billingHelp:
     'Laskutusyhteyshenkilöt saavat kopiot laskuista, kuiteista, tilauksista ja uusimisilmoituksista. Voit määrittää enintään kolme laskutusyhteyshenkilöä.',
   billingFull: 'Tilillä on kolme laskutusyhteyshenkilöä, mikä on enimmäismäärä. Poista yksi, jos haluat lisätä toisen.',
-  otherHelp: 'Käyttäjät, jotka on määritetty tiettyihin rooleihin tililläsi. He saavat tiliä koskevia viestejä, jotka koskevat juuri heidän rooliaan.',
+  otherHelp:
+    'Käyttäjät, jotka on määritetty tiettyihin rooleihin tililläsi. He saavat tiliä koskevia viestejä, jotka koskevat juuri heidän rooliaan.',
   securityHelp:
     'Turvallisuusyhteystiedoksi voit valita olemassa olevan käyttäjän tai syöttää voimassa olevan sähköpostiosoitteen muulle kuin käyttäjälle.',
   securityKind: 'Turvallisuusyhteyshenkilö on',
@@ -163,7 +179,8 @@ const fi: Strings = {
   healthTitle: 'Huomautukset',
   healthOk: 'Ei huomautettavaa: yhteystiedot ovat kunnossa.',
   recipientsTitle: 'Kuka saa mitäkin viestejä',
-  recipientsHelp: 'Kenelle kukin viestityyppi nyt lähtee ja miksi. Lähetä testiviesti varmistaaksesi, että posti menee perille.',
+  recipientsHelp:
+    'Kenelle kukin viestityyppi nyt lähtee ja miksi. Lähetä testiviesti varmistaaksesi, että posti menee perille.',
   colMessage: 'Viesti',
   colRecipients: 'Vastaanottajat ja syy',
   colTest: 'Testi',
@@ -196,7 +213,8 @@ const fi: Strings = {
     'session.created': 'Kirjautumislinkki luotiin',
   },
   demoTitle: 'Lähetetyt viestit (demo)',
-  demoHelp: 'Sähköpostipalvelinta ei ole määritetty, joten viestit kirjoitetaan .eml-tiedostoiksi lähettämisen sijaan. Uusimmat ensin.',
+  demoHelp:
+    'Sähköpostipalvelinta ei ole määritetty, joten viestit kirjoitetaan .eml-tiedostoiksi lähettämisen sijaan. Uusimmat ensin.',
   demoEmpty: 'Ei vielä viestejä.',
   refresh: 'Päivitä',
   colDate: 'Päivämäärä',
@@ -209,22 +227,26 @@ const fi: Strings = {
     'security-contact-unverified':
       'Turvallisuusyhteyshenkilön osoitetta ei ole vielä vahvistettu; turvallisuusilmoitukset menevät ensisijaiselle tiliyhteyshenkilölle.',
     'review-overdue': 'Yhteystietoja ei ole vahvistettu ajan tasalle pitkään aikaan.',
-    'undeliverable-notifications': 'Kaikkia viestejä ei ole voitu toimittaa perille: tarkista yhteyshenkilöiden osoitteet.',
+    'undeliverable-notifications':
+      'Kaikkia viestejä ei ole voitu toimittaa perille: tarkista yhteyshenkilöiden osoitteet.',
   },
   problems: {
     'validation-failed': 'Tarkista arvo: se ei kelpaa.',
     invalidEmail: 'Tämä ei ole kelvollinen sähköpostiosoite.',
     forbidden: 'Sinulla ei ole oikeutta muuttaa yhteystietoja: vain pääkäyttäjät ja laskutuksen ylläpitäjät voivat.',
     'not-found': 'Kohdetta ei löytynyt; se on ehkä juuri poistettu. Lataa sivu uudelleen.',
-    'version-mismatch': 'Joku muu muutti yhteystietoja samaan aikaan. Sivulla näkyy nyt hänen muutoksensa; tee omasi uudelleen.',
-    'billing-contact-limit': 'Tilillä voi olla enintään kolme laskutusyhteyshenkilöä; poista yksi ennen kuin lisäät toisen.',
+    'version-mismatch':
+      'Joku muu muutti yhteystietoja samaan aikaan. Sivulla näkyy nyt hänen muutoksensa; tee omasi uudelleen.',
+    'billing-contact-limit':
+      'Tilillä voi olla enintään kolme laskutusyhteyshenkilöä; poista yksi ennen kuin lisäät toisen.',
     'duplicate-contact': 'Tämä käyttäjä on jo laskutusyhteyshenkilö.',
     'user-not-active': 'Tämä käyttäjä on poistettu käytöstä, eikä hän voi olla yhteyshenkilö.',
     'user-not-in-account': 'Tämä käyttäjä ei kuulu tilille.',
     'external-email-not-allowed': 'Vain turvallisuusyhteyshenkilö voi olla pelkkä sähköpostiosoite; valitse käyttäjä.',
     'email-domain-not-allowed': 'Osoite ei ole tilin sallimissa verkkotunnuksissa.',
     'rate-limited': 'Liian monta muutosta lyhyessä ajassa; odota hetki ja yritä uudelleen.',
-    'verification-mail-limit': 'Vahvistusviestejä on lähetetty viime aikoina liian monta; mitään ei muutettu. Yritä myöhemmin uudelleen.',
+    'verification-mail-limit':
+      'Vahvistusviestejä on lähetetty viime aikoina liian monta; mitään ei muutettu. Yritä myöhemmin uudelleen.',
     network: 'Palveluun ei saatu yhteyttä; tarkista verkkoyhteys ja yritä uudelleen.',
   },
   problemDomains: (d) => `Osoitteen on oltava jossakin tilin sallimista verkkotunnuksista: ${d}.`,

@@ -1,4 +1,4 @@
-import { STRINGS, type Locale } from './i18n.ts'
+import { type Locale, STRINGS } from './i18n.ts'
 
 const STORAGE_KEY = 'account-contacts.locale'
 

@@ -1,4 +1,5 @@
 import { createContext, useContext } from 'react'
+
 import type { PageSession } from './api/types.ts'
 import type { Locale, Strings } from './i18n.ts'
 

@@ -1,4 +1,5 @@
 import { useCallback, useState } from 'react'
+
 import { ApiError } from './api/client.ts'
 import type { Strings } from './i18n.ts'
 import { useSession } from './page-context.ts'
@@ -42,7 +43,17 @@ export function useSave(): Saver {
         setState({ busy: null, done: { key, words: done }, error: null })
         return true
       } catch (e) {
-        const err = e instanceof ApiError ? e : new ApiError({ type: '/problems/internal', title: String(e), status: 500, detail: String(e), code: 'internal', requestId: '' })
+        const err =
+          e instanceof ApiError
+            ? e
+            : new ApiError({
+                type: '/problems/internal',
+                title: String(e),
+                status: 500,
+                detail: String(e),
+                code: 'internal',
+                requestId: '',
+              })
         if (err.status === 401) signedOut()
         setState({ busy: null, done: null, error: { key, err } })
         return false

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
+
 import { ApiError } from './api/client.ts'
 import { getSheet, type SheetAnswer } from './api/contacts.ts'
 import type { ContactSheet } from './api/types.ts'

@@ -5,7 +5,10 @@ export const insertApiKey = (db: Db, row: { id: string; name: string; prefix: st
   db.insertInto('api_keys').values(row).returningAll().executeTakeFirstOrThrow()
 
 /** The live (not revoked) key with this hash. */
-export const findLiveApiKeyByHash = (db: Db, tokenHash: string): Promise<Pick<ApiKeyRow, 'id' | 'last_used_at'> | undefined> =>
+export const findLiveApiKeyByHash = (
+  db: Db,
+  tokenHash: string,
+): Promise<Pick<ApiKeyRow, 'id' | 'last_used_at'> | undefined> =>
   db
     .selectFrom('api_keys')
     .select(['id', 'last_used_at'])
@@ -22,7 +25,8 @@ export const touchApiKey = (db: Db, id: string, now: Date) =>
     .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', new Date(now.getTime() - 60_000))]))
     .execute()
 
-export const listApiKeys = (db: Db): Promise<ApiKeyRow[]> => db.selectFrom('api_keys').selectAll().orderBy('created_at').execute()
+export const listApiKeys = (db: Db): Promise<ApiKeyRow[]> =>
+  db.selectFrom('api_keys').selectAll().orderBy('created_at').execute()
 
 export const revokeApiKey = (db: Db, idOrPrefix: string, now: Date) =>
   db

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+
 import type { Database } from '../../db/database.ts'
 import type { Clock } from '../../lib/clock.ts'
 import { hashToken } from '../../lib/hash.ts'
@@ -62,7 +63,8 @@ export function createApiKeyService({ db, clock }: { db: Kysely<Database>; clock
       if (live.size >= API_KEY_CACHE_SIZE) live.clear()
       live.set(hash, { id: row.id, until: performance.now() + API_KEY_CACHE_MS })
       const now = clock.now()
-      if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > 60_000) await repo.touchApiKey(db, row.id, now)
+      if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > 60_000)
+        await repo.touchApiKey(db, row.id, now)
       return row.id
     },
 

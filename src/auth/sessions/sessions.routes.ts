@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+
 import { AccountParamsSchema } from '../../accounts/accounts.schemas.ts'
 import { bodyProblems } from '../../app/route-helpers.ts'
 import { CreateSessionSchema, SessionSchema } from './sessions.schemas.ts'

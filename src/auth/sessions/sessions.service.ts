@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely'
+
 import { findAccount } from '../../accounts/accounts.repository.ts'
 import { notFound } from '../../accounts/accounts.service.ts'
 import { appendAuditEvent } from '../../audit/audit.repository.ts'
 import type { Database } from '../../db/database.ts'
+import { transaction } from '../../db/transaction.ts'
 import type { RequestContext, UserRole } from '../../lib/actor.ts'
 import type { Clock } from '../../lib/clock.ts'
 import { AppError } from '../../lib/errors.ts'
@@ -11,7 +13,6 @@ import { newId, newSecret } from '../../lib/ids.ts'
 import { findUser } from '../../users/users.repository.ts'
 import * as repo from './sessions.repository.ts'
 import type { Session } from './sessions.schemas.ts'
-import { transaction } from '../../db/transaction.ts'
 
 export const SESSION_PREFIX = 'acs_'
 export const SESSION_TTL_MS = 8 * 60 * 60 * 1000
@@ -31,7 +32,15 @@ export function parseSessionToken(token: string): { accountId: string } | undefi
 
 export type SessionService = ReturnType<typeof createSessionService>
 
-export function createSessionService({ db, clock, publicUrl }: { db: Kysely<Database>; clock: Clock; publicUrl: string }) {
+export function createSessionService({
+  db,
+  clock,
+  publicUrl,
+}: {
+  db: Kysely<Database>
+  clock: Clock
+  publicUrl: string
+}) {
   return {
     /** Mints a session for an active user of the account (platform keys only). */
     async create(ctx: RequestContext, accountId: string, userId: string): Promise<Session> {
@@ -45,10 +54,25 @@ export function createSessionService({ db, clock, publicUrl }: { db: Kysely<Data
         const expiresAt = new Date(now.getTime() + SESSION_TTL_MS)
         const id = newId('ses')
         await repo.deleteExpiredSessions(trx, accountId, now)
-        await repo.insertSession(trx, { account_id: accountId, id, user_id: userId, token_hash: hashToken(token), expires_at: expiresAt })
-        await appendAuditEvent(trx, ctx, { accountId, action: 'session.created', before: null, after: { sessionId: id, userId, expiresAt: expiresAt.toISOString() } })
+        await repo.insertSession(trx, {
+          account_id: accountId,
+          id,
+          user_id: userId,
+          token_hash: hashToken(token),
+          expires_at: expiresAt,
+        })
+        await appendAuditEvent(trx, ctx, {
+          accountId,
+          action: 'session.created',
+          before: null,
+          after: { sessionId: id, userId, expiresAt: expiresAt.toISOString() },
+        })
         // The token travels in the fragment: browsers do not send it to servers or write it to logs.
-        return { token, url: `${publicUrl}/ui/sign-in#token=${encodeURIComponent(token)}`, expiresAt: expiresAt.toISOString() }
+        return {
+          token,
+          url: `${publicUrl}/ui/sign-in#token=${encodeURIComponent(token)}`,
+          expiresAt: expiresAt.toISOString(),
+        }
       })
     },
 
@@ -58,11 +82,21 @@ export function createSessionService({ db, clock, publicUrl }: { db: Kysely<Data
       if (parsed) await repo.deleteSessionByHash(db, parsed.accountId, hashToken(token))
     },
 
-    async authenticate(token: string): Promise<{ accountId: string; sessionId: string; userId: string; role: UserRole; expiresAt: Date } | undefined> {
+    async authenticate(
+      token: string,
+    ): Promise<{ accountId: string; sessionId: string; userId: string; role: UserRole; expiresAt: Date } | undefined> {
       const parsed = parseSessionToken(token)
       if (!parsed) return undefined
       const row = await repo.findLiveSession(db, parsed.accountId, hashToken(token), clock.now())
-      return row ? { accountId: parsed.accountId, sessionId: row.id, userId: row.user_id, role: row.role, expiresAt: row.expires_at } : undefined
+      return row
+        ? {
+            accountId: parsed.accountId,
+            sessionId: row.id,
+            userId: row.user_id,
+            role: row.role,
+            expiresAt: row.expires_at,
+          }
+        : undefined
     },
   }
 }

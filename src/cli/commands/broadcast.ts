@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
+
 import { servicesFor } from '../../app/runtime.ts'
-import { CreateBroadcastSchema, type Broadcast } from '../../broadcasts/broadcasts.schemas.ts'
-import { IdSchema } from '../../lib/schemas.ts'
+import { type Broadcast, CreateBroadcastSchema } from '../../broadcasts/broadcasts.schemas.ts'
 import type { Config } from '../../config/config.ts'
+import { IdSchema } from '../../lib/schemas.ts'
 import { checkInput } from '../check-input.ts'
 import { CliError } from '../cli-error.ts'
 import { openDatabase } from '../open-database.ts'
@@ -32,10 +33,16 @@ const STALL_MS = 30_000
  */
 export async function broadcast(config: Config, remote: Remote | undefined, args: BroadcastArgs) {
   if (args.sub === 'cancel') return cancel(config, remote, args.id)
-  if (args.sub !== undefined) throw new CliError(`Unknown broadcast subcommand "${args.sub}": broadcast --category C --subject S --text T, or broadcast cancel ID.`)
+  if (args.sub !== undefined)
+    throw new CliError(
+      `Unknown broadcast subcommand "${args.sub}": broadcast --category C --subject S --text T, or broadcast cancel ID.`,
+    )
   const missing = (['category', 'subject', 'text'] as const).filter((k) => !args[k]).map((k) => `--${k}`)
   if (missing.length > 0) throw new CliError(`broadcast needs ${missing.join(', ')}.`)
-  const accountIds = args.accounts?.split(',').map((s) => s.trim()).filter(Boolean)
+  const accountIds = args.accounts
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   const body = checkInput(
     CreateBroadcastSchema,
     { category: args.category, subject: args.subject, text: args.text, ...(accountIds ? { accountIds } : {}) },
@@ -45,10 +52,16 @@ export async function broadcast(config: Config, remote: Remote | undefined, args
   if (remote) {
     const started = await answer(remote, () => remote.client.POST('/v1/broadcasts', { body }))
     // the server's workers fan it out; this only watches
-    const done = await follow(started, async () => ({
-      b: await answer(remote, () => remote.client.GET('/v1/broadcasts/{broadcastId}', { params: { path: { broadcastId: started.id } } })),
-      worked: false,
-    }), 'Is a delivery worker running beside the server (WORKER=on, or account-contacts worker)?')
+    const done = await follow(
+      started,
+      async () => ({
+        b: await answer(remote, () =>
+          remote.client.GET('/v1/broadcasts/{broadcastId}', { params: { path: { broadcastId: started.id } } }),
+        ),
+        worked: false,
+      }),
+      'Is a delivery worker running beside the server (WORKER=on, or account-contacts worker)?',
+    )
     return void process.stdout.write(`${outcome(done)} The server's delivery workers send the mail.\n`)
   }
 
@@ -59,11 +72,17 @@ export async function broadcast(config: Config, remote: Remote | undefined, args
     const started = await services.broadcasts.create(ctx, body)
     // No worker runs in this process, so this process fans the batches out itself (a worker on the
     // same PostgreSQL may take some: the batches are claimed with SKIP LOCKED).
-    const done = await follow(started, async () => {
-      const worked = await services.broadcasts.processBatch()
-      return { b: await services.broadcasts.get(started.id), worked }
-    }, 'Another process holds the broadcast batches; waiting for it.')
-    process.stdout.write(`${outcome(done)} The delivery workers send the mail (account-contacts serve, or worker); this command only queued it.\n`)
+    const done = await follow(
+      started,
+      async () => {
+        const worked = await services.broadcasts.processBatch()
+        return { b: await services.broadcasts.get(started.id), worked }
+      },
+      'Another process holds the broadcast batches; waiting for it.',
+    )
+    process.stdout.write(
+      `${outcome(done)} The delivery workers send the mail (account-contacts serve, or worker); this command only queued it.\n`,
+    )
   } finally {
     await handle.close()
   }
@@ -90,7 +109,10 @@ async function cancel(config: Config, remote: Remote | undefined, id: string | u
     try {
       const services = servicesFor(handle, config)
       before = await services.broadcasts.get(id)
-      after = await services.broadcasts.cancel({ actor: { type: 'system', id: 'cli' }, requestId: `cli-${randomUUID()}` }, id)
+      after = await services.broadcasts.cancel(
+        { actor: { type: 'system', id: 'cli' }, requestId: `cli-${randomUUID()}` },
+        id,
+      )
     } finally {
       await handle.close()
     }
@@ -100,13 +122,19 @@ async function cancel(config: Config, remote: Remote | undefined, id: string | u
 
 function cancelOutcome(before: Broadcast, after: Broadcast): string {
   const fanned = `${after.processed} of ${after.total} account(s) fanned out`
-  if (before.status === 'cancelled') return `Broadcast ${after.id} was cancelled already (${after.cancelledAt}): ${fanned}, ${after.cancelledDeliveries} mail(s) not sent.`
-  if (after.status === 'done') return `Broadcast ${after.id} is done and all its mail was sent or settled: nothing to cancel.`
+  if (before.status === 'cancelled')
+    return `Broadcast ${after.id} was cancelled already (${after.cancelledAt}): ${fanned}, ${after.cancelledDeliveries} mail(s) not sent.`
+  if (after.status === 'done')
+    return `Broadcast ${after.id} is done and all its mail was sent or settled: nothing to cancel.`
   return `Cancelled broadcast ${after.id}: ${fanned}, ${after.cancelledDeliveries} mail(s) not sent (mail already being sent still goes out).`
 }
 
 /** Steps (`next`) until the broadcast is done, drawing its progress; waits between steps that did no work. */
-async function follow(first: Broadcast, next: () => Promise<{ b: Broadcast; worked: boolean }>, stallHint: string): Promise<Broadcast> {
+async function follow(
+  first: Broadcast,
+  next: () => Promise<{ b: Broadcast; worked: boolean }>,
+  stallHint: string,
+): Promise<Broadcast> {
   process.stdout.write(`Broadcast ${first.id} started for ${first.total} account(s).\n`)
   const progress = createProgress(`Broadcast ${first.id}`, { unit: 'accounts', total: first.total })
   let b = first
@@ -124,6 +152,10 @@ async function follow(first: Broadcast, next: () => Promise<{ b: Broadcast; work
     }
     if (!step.worked && b.status === 'running') await new Promise((r) => setTimeout(r, POLL_MS))
   }
-  progress.finish(b.status === 'cancelled' ? `cancelled, ${b.notifications} notification(s) queued` : `${b.notifications} notification(s) queued`)
+  progress.finish(
+    b.status === 'cancelled'
+      ? `cancelled, ${b.notifications} notification(s) queued`
+      : `${b.notifications} notification(s) queued`,
+  )
   return b
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+
 import type { Config } from '../../config/config.ts'
 import { exportCsv } from '../../import/export.service.ts'
 import { CliError } from '../cli-error.ts'
@@ -10,9 +11,13 @@ import { createProgress } from '../progress.ts'
  * sheets file (docs/CSV.md), to FILE or to standard output. A file is written beside its name and
  * renamed at the end, so that an interrupted export never leaves half a file under it.
  */
-export async function exportCommand(config: Config, args: { out?: string | undefined; format?: string | undefined }): Promise<void> {
+export async function exportCommand(
+  config: Config,
+  args: { out?: string | undefined; format?: string | undefined },
+): Promise<void> {
   const format = args.format ?? 'users'
-  if (format !== 'users' && format !== 'sheets') throw new CliError(`--format must be users or sheets, not "${format}".`)
+  if (format !== 'users' && format !== 'sheets')
+    throw new CliError(`--format must be users or sheets, not "${format}".`)
   const handle = await openDatabase(config, 'account-contacts export')
   try {
     const progress = createProgress(`export ${format}`, { unit: 'rows' })
@@ -26,7 +31,9 @@ export async function exportCommand(config: Config, args: { out?: string | undef
       const { rows } = await exportCsv(handle.db, { format, out: fs.createWriteStream(tmp), progress })
       fs.renameSync(tmp, args.out)
       progress.finish(`${rows.toLocaleString('en-US')} rows`)
-      process.stdout.write(`Exported ${rows.toLocaleString('en-US')} rows (${format} file) from ${handle.where} to ${args.out}\n`)
+      process.stdout.write(
+        `Exported ${rows.toLocaleString('en-US')} rows (${format} file) from ${handle.where} to ${args.out}\n`,
+      )
     } finally {
       fs.rmSync(tmp, { force: true })
     }

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+
 import { servicesFor } from '../../app/runtime.ts'
 import type { Config } from '../../config/config.ts'
 import { CsvFormatError } from '../../import/csv-formats.ts'
@@ -23,11 +24,17 @@ function report(file: string, s: ImportSummary): string {
       : `  contact sheets: ${fmt(s.tally.sheetsChanged)} ${verb}`,
   ]
   if (s.unreadable > 0) {
-    const where = s.unreadableLines.length > 0 ? ` (line${s.unreadableLines.length > 1 ? 's' : ''} ${s.unreadableLines.map(fmt).join(', ')}${s.unreadable > s.unreadableLines.length ? ', ...' : ''})` : ''
+    const where =
+      s.unreadableLines.length > 0
+        ? ` (line${s.unreadableLines.length > 1 ? 's' : ''} ${s.unreadableLines.map(fmt).join(', ')}${s.unreadable > s.unreadableLines.length ? ', ...' : ''})`
+        : ''
     lines.push(`  ${fmt(s.unreadable)} of the rejected rows cannot be read as CSV${where}; the rejects file says why`)
   }
-  if (s.resumedAfterLine !== undefined) lines.push(`  (resumed after line ${fmt(s.resumedAfterLine)}; the counts include the interrupted run)`)
-  lines.push(`  read as ${s.encoding.encoding.toUpperCase()} (${s.encoding.because === 'default' ? 'the default' : s.encoding.because})`)
+  if (s.resumedAfterLine !== undefined)
+    lines.push(`  (resumed after line ${fmt(s.resumedAfterLine)}; the counts include the interrupted run)`)
+  lines.push(
+    `  read as ${s.encoding.encoding.toUpperCase()} (${s.encoding.because === 'default' ? 'the default' : s.encoding.because})`,
+  )
   if (s.rejectsPath) lines.push(`Rejected rows, each with its line and problem: ${s.rejectsPath}`)
   if (s.dryRun) lines.push('Dry run: nothing was written to the database.')
   return lines.join('\n') + '\n'
@@ -40,12 +47,23 @@ function report(file: string, s: ImportSummary): string {
  */
 export async function importCommand(
   config: Config,
-  args: { file: string | undefined; rejects?: string | undefined; batch?: string | undefined; dryRun?: boolean | undefined; restart?: boolean | undefined; encoding?: string | undefined },
+  args: {
+    file: string | undefined
+    rejects?: string | undefined
+    batch?: string | undefined
+    dryRun?: boolean | undefined
+    restart?: boolean | undefined
+    encoding?: string | undefined
+  },
 ): Promise<number> {
-  if (!args.file) throw new CliError('import needs a CSV file: account-contacts import FILE.csv [--dry-run] [--rejects FILE] [--batch N] [--restart] [--encoding E]')
+  if (!args.file)
+    throw new CliError(
+      'import needs a CSV file: account-contacts import FILE.csv [--dry-run] [--rejects FILE] [--batch N] [--restart] [--encoding E]',
+    )
   if (!fs.existsSync(args.file) || !fs.statSync(args.file).isFile()) throw new CliError(`No file "${args.file}".`)
   const batch = args.batch === undefined ? undefined : Number(args.batch)
-  if (batch !== undefined && (!Number.isInteger(batch) || batch < 1 || batch > 100_000)) throw new CliError(`--batch must be a whole number of rows from 1 to 100000, not "${args.batch}".`)
+  if (batch !== undefined && (!Number.isInteger(batch) || batch < 1 || batch > 100_000))
+    throw new CliError(`--batch must be a whole number of rows from 1 to 100000, not "${args.batch}".`)
 
   if (args.encoding !== undefined) {
     try {
@@ -59,7 +77,9 @@ export async function importCommand(
   const handle = await openDatabase(config, 'account-contacts import')
   try {
     const services = servicesFor(handle, config)
-    process.stderr.write(`Importing ${args.file} into ${handle.where}${args.dryRun ? ' (dry run: checked, then rolled back)' : ''}\n`)
+    process.stderr.write(
+      `Importing ${args.file} into ${handle.where}${args.dryRun ? ' (dry run: checked, then rolled back)' : ''}\n`,
+    )
     const progress = createProgress(`import ${path.basename(args.file)}`, { unit: 'rows' })
     const summary = await importCsv(
       { db: handle.db, users: services.users, contacts: services.contacts },
@@ -79,7 +99,9 @@ export async function importCommand(
       if (e instanceof CsvFormatError) throw new CliError(`${args.file}: ${e.message}`)
       throw e
     })
-    progress.finish(`${fmt(summary.changed)} ${summary.dryRun ? 'would change' : 'changed'}, ${fmt(summary.rejected)} rejected`)
+    progress.finish(
+      `${fmt(summary.changed)} ${summary.dryRun ? 'would change' : 'changed'}, ${fmt(summary.rejected)} rejected`,
+    )
     process.stdout.write(report(args.file, summary))
     return summary.rejected > 0 ? EXIT_REJECTED : 0
   } finally {

@@ -5,7 +5,10 @@ import { CliError } from '../cli-error.ts'
 import { openDatabase } from '../open-database.ts'
 
 /** `keys create --name NAME | list | revoke ID`. `create` prints the key alone on its last line. */
-export async function keys(config: Config, args: { sub: string | undefined; name?: string | undefined; id?: string | undefined }) {
+export async function keys(
+  config: Config,
+  args: { sub: string | undefined; name?: string | undefined; id?: string | undefined },
+) {
   const handle = await openDatabase(config, `account-contacts keys ${args.sub ?? ''}`.trim())
   try {
     const service = createApiKeyService({ db: handle.db, clock: systemClock })

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto'
+
 import { Type } from '@sinclair/typebox'
+
 import { servicesFor } from '../../app/runtime.ts'
 import type { Config } from '../../config/config.ts'
 import { IdSchema } from '../../lib/schemas.ts'
-import { IdempotencyHeadersSchema, SendNotificationSchema, type SentNotification } from '../../notifications/notifications.schemas.ts'
+import {
+  IdempotencyHeadersSchema,
+  SendNotificationSchema,
+  type SentNotification,
+} from '../../notifications/notifications.schemas.ts'
 import { checkInput } from '../check-input.ts'
 import { CliError } from '../cli-error.ts'
 import { openDatabase } from '../open-database.ts'
@@ -17,7 +23,13 @@ export interface NotifyArgs {
   idempotencyKey?: string | undefined
 }
 
-const FLAGS = { accountId: '--account', category: '--category', subject: '--subject', text: '--text', 'idempotency-key': '--idempotency-key' }
+const FLAGS = {
+  accountId: '--account',
+  category: '--category',
+  subject: '--subject',
+  text: '--text',
+  'idempotency-key': '--idempotency-key',
+}
 
 /**
  * `notify --account ID --category C --subject S --text T [--idempotency-key K]`: one notification,
@@ -27,14 +39,20 @@ export async function notify(config: Config, remote: Remote | undefined, args: N
   const missing = (['account', 'category', 'subject', 'text'] as const).filter((k) => !args[k]).map((k) => `--${k}`)
   if (missing.length > 0) throw new CliError(`notify needs ${missing.join(', ')}.`)
   const { accountId } = checkInput(Type.Object({ accountId: IdSchema }), { accountId: args.account }, FLAGS)
-  const body = checkInput(SendNotificationSchema, { category: args.category, subject: args.subject, text: args.text }, FLAGS)
+  const body = checkInput(
+    SendNotificationSchema,
+    { category: args.category, subject: args.subject, text: args.text },
+    FLAGS,
+  )
   const key = args.idempotencyKey
   if (key !== undefined) checkInput(IdempotencyHeadersSchema, { 'idempotency-key': key }, FLAGS)
 
   let sent: SentNotification
   if (remote) {
     const header = key !== undefined ? { 'idempotency-key': key } : {}
-    sent = await answer(remote, () => remote.client.POST('/v1/accounts/{accountId}/notifications', { params: { path: { accountId }, header }, body }))
+    sent = await answer(remote, () =>
+      remote.client.POST('/v1/accounts/{accountId}/notifications', { params: { path: { accountId }, header }, body }),
+    )
   } else {
     const handle = await openDatabase(config, 'account-contacts notify')
     try {
@@ -46,12 +64,17 @@ export async function notify(config: Config, remote: Remote | undefined, args: N
   }
 
   if (sent.status === 'undeliverable') {
-    process.stdout.write(`${sent.id} reached nobody: the account has no contact for "${body.category}" and no active super admin. It is stored as undeliverable.\n`)
+    process.stdout.write(
+      `${sent.id} reached nobody: the account has no contact for "${body.category}" and no active super admin. It is stored as undeliverable.\n`,
+    )
     return
   }
-  const via = sent.fallback ? ` (through the ${sent.fallback === 'primary' ? 'primary contact' : 'super admins'}, as no slot of "${body.category}" is filled)` : ''
+  const via = sent.fallback
+    ? ` (through the ${sent.fallback === 'primary' ? 'primary contact' : 'super admins'}, as no slot of "${body.category}" is filled)`
+    : ''
   process.stdout.write(`${sent.id} queued for ${sent.recipients.length} recipient(s)${via}:\n`)
-  for (const r of sent.recipients) process.stdout.write(`  ${r.name ? `${r.name} <${r.email}>` : r.email}  ${r.slots.join(', ')}\n`)
+  for (const r of sent.recipients)
+    process.stdout.write(`  ${r.name ? `${r.name} <${r.email}>` : r.email}  ${r.slots.join(', ')}\n`)
   process.stdout.write(
     remote
       ? `The server's delivery workers send it; follow it with GET /v1/accounts/${accountId}/notifications/${sent.id}.\n`

@@ -14,7 +14,8 @@ import { createReportWriter, REPORT_FORMATS, type ReportFormat, type ReportWrite
  */
 export async function report(config: Config, remote: Remote | undefined, opts: { format?: string | undefined }) {
   const format = (opts.format ?? 'table') as ReportFormat
-  if (!REPORT_FORMATS.includes(format)) throw new CliError(`--format "${opts.format}" is not one of ${REPORT_FORMATS.join(', ')}.`)
+  if (!REPORT_FORMATS.includes(format))
+    throw new CliError(`--format "${opts.format}" is not one of ${REPORT_FORMATS.join(', ')}.`)
   const writer = createReportWriter(
     format,
     (s) => process.stdout.write(s),
@@ -42,7 +43,10 @@ async function fromDatabase(config: Config, writer: ReportWriter): Promise<numbe
   try {
     const progress = lateProgress()
     let checked = 0
-    for await (const page of allAccountsHealth(handle.db, { now: systemClock.now(), reviewIntervalDays: config.reviewIntervalDays })) {
+    for await (const page of allAccountsHealth(handle.db, {
+      now: systemClock.now(),
+      reviewIntervalDays: config.reviewIntervalDays,
+    })) {
       for (const a of page) if (!a.ok) writer.add(a)
       progress.update((checked += page.length))
     }
@@ -65,7 +69,9 @@ async function fromServer(remote: Remote, writer: ReportWriter): Promise<number>
     const page = await answer(remote, () => remote.client.GET('/v1/accounts', { params: { query } }))
     const healths = await inParallel(page.data, PARALLEL, (a) =>
       // an account deleted since the list was read is simply no longer reported
-      answerUnlessGone(remote, () => remote.client.GET('/v1/accounts/{accountId}/health', { params: { path: { accountId: a.id } } })),
+      answerUnlessGone(remote, () =>
+        remote.client.GET('/v1/accounts/{accountId}/health', { params: { path: { accountId: a.id } } }),
+      ),
     )
     page.data.forEach((a, i) => {
       const h = healths[i]

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify'
+
 import { buildApp } from '../../app/build-app.ts'
+import { startManagementServer } from '../../app/management-server.ts'
 import { mailDir, servicesFor, workerFor } from '../../app/runtime.ts'
 import type { Config } from '../../config/config.ts'
 import { DEMO_ACCOUNT_ID, DEMO_ADMIN_ID, demoApiKey, seedDemo } from '../../demo/demo.seed.ts'
-import { startManagementServer } from '../../app/management-server.ts'
 import { CliError } from '../cli-error.ts'
 import { connectionLost, openDatabase } from '../open-database.ts'
 import { onShutdown } from '../shutdown.ts'
@@ -13,10 +14,15 @@ import { onShutdown } from '../shutdown.ts'
  * demo account; `if-empty` (what `npm start` passes): only when the database has no account yet.
  */
 export async function serve(config: Config, opts: { demo: 'always' | 'if-empty' | 'never' }): Promise<FastifyInstance> {
-  if (config.managementPort === config.port) throw new CliError(`MANAGEMENT_PORT must differ from PORT (${config.port}).`)
+  if (config.managementPort === config.port)
+    throw new CliError(`MANAGEMENT_PORT must differ from PORT (${config.port}).`)
   // the app's logger exists only once the app does: until then a lost connection goes to stderr
-  let log: { warn(o: object, m: string): void } = { warn: (o, m) => process.stderr.write(`${m}: ${String((o as { err?: unknown }).err)}\n`) }
-  const handle = await openDatabase(config, 'account-contacts serve', { onConnectionError: (err) => connectionLost(log)(err) })
+  let log: { warn(o: object, m: string): void } = {
+    warn: (o, m) => process.stderr.write(`${m}: ${String((o as { err?: unknown }).err)}\n`),
+  }
+  const handle = await openDatabase(config, 'account-contacts serve', {
+    onConnectionError: (err) => connectionLost(log)(err),
+  })
   let nudge = () => {}
   const services = servicesFor(handle, config, { onQueued: () => nudge() })
   if (config.bootstrapApiKey && (await services.apiKeys.ensure('bootstrap', config.bootstrapApiKey)) === 'revoked') {
@@ -34,7 +40,11 @@ export async function serve(config: Config, opts: { demo: 'always' | 'if-empty' 
     const hasDemo = seeded || (await services.accounts.get(DEMO_ACCOUNT_ID).catch(() => undefined)) !== undefined
     if (hasDemo) {
       const key = await demoApiKey(services, config.dataDir)
-      const session = await services.sessions.create({ actor: { type: 'system', id: 'demo' }, requestId: 'start' }, DEMO_ACCOUNT_ID, DEMO_ADMIN_ID)
+      const session = await services.sessions.create(
+        { actor: { type: 'system', id: 'demo' }, requestId: 'start' },
+        DEMO_ACCOUNT_ID,
+        DEMO_ADMIN_ID,
+      )
       demo = { key, url: session.url }
     }
   }
@@ -54,7 +64,13 @@ export async function serve(config: Config, opts: { demo: 'always' | 'if-empty' 
   const management =
     managementPort === undefined
       ? undefined
-      : await startManagementServer({ config: { ...config, managementPort }, db: services.db, registry: app.metricsRegistry, worker: probes.worker, log: app.log })
+      : await startManagementServer({
+          config: { ...config, managementPort },
+          db: services.db,
+          registry: app.metricsRegistry,
+          worker: probes.worker,
+          log: app.log,
+        })
 
   const lines = [
     '',

@@ -1,4 +1,5 @@
 import pino from 'pino'
+
 import { startManagementServer } from '../../app/management-server.ts'
 import { createMetricsRegistry } from '../../app/metrics.plugin.ts'
 import { servicesFor, workerFor } from '../../app/runtime.ts'
@@ -14,7 +15,9 @@ import { onShutdown } from '../shutdown.ts'
  */
 export async function worker(config: Config): Promise<void> {
   const stream = logStream(config.logFormat)
-  const log = (stream ? pino({ level: config.logLevel }, stream) : pino({ level: config.logLevel })).child({ component: 'worker' })
+  const log = (stream ? pino({ level: config.logLevel }, stream) : pino({ level: config.logLevel })).child({
+    component: 'worker',
+  })
   const handle = await openDatabase(config, 'account-contacts worker', { onConnectionError: connectionLost(log) })
   const services = servicesFor(handle, config)
   const w = workerFor(services, config, log)

@@ -6,7 +6,9 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+
 import nodemailer from 'nodemailer'
+
 import type { Clock } from '../../lib/clock.ts'
 import { PRIVATE_DIR_MODE } from '../../lib/private-dir.ts'
 import { decodeEncodedWords, parseHeaderBlock } from './mime-header.ts'
@@ -53,7 +55,10 @@ export function createEmlTransport(opts: EmlTransportOptions): EmailTransport {
  * (':' is not allowed in Windows file names); the id keeps to characters safe in any file system.
  */
 export function emlFileName(at: Date, messageId: string): string {
-  const id = messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 120)
+  const id = messageId
+    .replace(/^<|>$/g, '')
+    .replace(/[^A-Za-z0-9._@-]/g, '_')
+    .slice(0, 120)
   return `${at.toISOString().replace(/:/g, '-')}_${id}.eml`
 }
 
@@ -85,7 +90,11 @@ export interface EmlFileSummary {
  * With `accountId`, only the mail sent for that account (its {@link ACCOUNT_HEADER}): the folder
  * holds every account's mail, and one account must not see another's recipients and subjects.
  */
-export async function listEmlFiles(dir: string, limit: number, only?: { accountId: string }): Promise<EmlFileSummary[]> {
+export async function listEmlFiles(
+  dir: string,
+  limit: number,
+  only?: { accountId: string },
+): Promise<EmlFileSummary[]> {
   let names: string[]
   try {
     names = (await readdir(dir)).filter((n) => n.endsWith('.eml') && !n.startsWith('.'))
@@ -111,7 +120,11 @@ export async function listEmlFiles(dir: string, limit: number, only?: { accountI
 // A header block larger than this is not one we wrote; the summary only needs the first headers.
 const HEADER_BYTES = 64 * 1024
 
-async function summarise(dir: string, file: string, mtimeMs: number): Promise<{ account: string; summary: EmlFileSummary }> {
+async function summarise(
+  dir: string,
+  file: string,
+  mtimeMs: number,
+): Promise<{ account: string; summary: EmlFileSummary }> {
   const handle = await open(join(dir, file), 'r')
   let head: string
   try {

@@ -5,8 +5,15 @@
  * happens next. 4xx and connection trouble are worth another try; 5xx is final, and a 5xx about the
  * mailbox marks the contact undeliverable. Several workers share one process-wide pool.
  */
+import type {
+  NodemailerError,
+  SendMailOptions,
+  SMTPSentMessageInfo,
+  SMTPTransportOptions,
+  Transporter,
+} from 'nodemailer'
 import nodemailer from 'nodemailer'
-import type { NodemailerError, SendMailOptions, SMTPSentMessageInfo, SMTPTransportOptions, Transporter } from 'nodemailer'
+
 import type { DeliveryResult, EmailTransport, OutgoingEmail } from './transport.ts'
 
 /**
@@ -92,7 +99,8 @@ function connectionFromUrl(raw: string) {
 // RFC 5322 field name: printable ASCII but ':'. Anything else could end the header block early.
 const HEADER_NAME = /^[!-9;-~]+$/
 // Headers the OutgoingEmail fields own; an extra header must not re-route or re-identify a mail.
-const OWNED_HEADER = /^(from|sender|to|cc|bcc|subject|message-id|date|mime-version|content-type|content-transfer-encoding)$/i
+const OWNED_HEADER =
+  /^(from|sender|to|cc|bcc|subject|message-id|date|mime-version|content-type|content-transfer-encoding)$/i
 // One mailbox, no display name, no list: a ',' here would make nodemailer add a second recipient.
 const ONE_ADDRESS = /^[^\s<>,;:"()[\]\\@]+@[^\s<>,;:"()[\]\\@]+$/
 const MESSAGE_ID = /^<[^\s<>@]+@[^\s<>@]+>$/
@@ -112,7 +120,8 @@ export function buildMailOptions(
   if (!MESSAGE_ID.test(mail.messageId)) return refuse('invalid Message-ID (expected <id@host>)')
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(mail.headers ?? {})) {
-    if (!HEADER_NAME.test(name) || OWNED_HEADER.test(name)) return refuse(`header name not allowed: ${JSON.stringify(name)}`)
+    if (!HEADER_NAME.test(name) || OWNED_HEADER.test(name))
+      return refuse(`header name not allowed: ${JSON.stringify(name)}`)
     headers[name] = singleLine(value)
   }
   return {
@@ -132,7 +141,9 @@ export function buildMailOptions(
 function resultFromInfo(info: SMTPSentMessageInfo): DeliveryResult {
   if (info.rejected.length > 0) {
     const first = info.rejectedErrors?.[0]
-    return first ? resultFromError(first) : { ok: false, retryable: false, recipientRejected: true, detail: 'recipient rejected' }
+    return first
+      ? resultFromError(first)
+      : { ok: false, retryable: false, recipientRejected: true, detail: 'recipient rejected' }
   }
   return { ok: true, retryable: false, detail: brief(info.response) }
 }

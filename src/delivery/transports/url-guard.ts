@@ -1,5 +1,6 @@
-import { BlockList, isIP } from 'node:net'
 import { promises as dns } from 'node:dns'
+import { BlockList, isIP } from 'node:net'
+
 import { ipv6Bytes } from '../../lib/ip.ts'
 
 /** A resolved address of a webhook host. */
@@ -37,14 +38,16 @@ for (const [net, prefix] of [
   ['198.18.0.0', 15], // benchmarking
   ['224.0.0.0', 4], // multicast
   ['240.0.0.0', 4], // reserved, and the broadcast address
-] as const) blocked.addSubnet(net, prefix, 'ipv4')
+] as const)
+  blocked.addSubnet(net, prefix, 'ipv4')
 for (const [net, prefix] of [
   ['::', 96], // unspecified (::), loopback (::1) and the deprecated IPv4-compatible form (::127.0.0.1)
   ['fc00::', 7], // unique local
   ['fe80::', 10], // link-local
   ['fec0::', 10], // deprecated site-local
   ['ff00::', 8], // multicast
-] as const) blocked.addSubnet(net, prefix, 'ipv6')
+] as const)
+  blocked.addSubnet(net, prefix, 'ipv6')
 
 /**
  * The IPv4 address an IPv6 address stands for on the way to an IPv4 host, if it is one of the

@@ -14,7 +14,12 @@ const SECRET_PREFIX = 'whsec_'
  * `standardwebhooks` library (or any port of it) verifies it. Done by hand rather than with the
  * library because it is a dozen lines and keeps the library a test-only dependency.
  */
-export function signWebhook(input: { secret: string; msgId: string; timestamp: Date; body: string }): WebhookSignatureHeaders {
+export function signWebhook(input: {
+  secret: string
+  msgId: string
+  timestamp: Date
+  body: string
+}): WebhookSignatureHeaders {
   // The spec signs whole seconds; a fractional timestamp would not verify.
   const ts = Math.floor(input.timestamp.getTime() / 1000).toString()
   // The key is the base64 part only; the prefix just marks the string as a secret.

@@ -1,8 +1,9 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http'
+import { type IncomingMessage, request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { isIP, type LookupFunction } from 'node:net'
+
 import type { DeliveryResult, OutgoingWebhook, WebhookTransport } from './transport.ts'
-import { assertWebhookUrl, UnsafeUrlError, type HostLookup, type ResolvedAddress } from './url-guard.ts'
+import { assertWebhookUrl, type HostLookup, type ResolvedAddress, UnsafeUrlError } from './url-guard.ts'
 import { signWebhook } from './webhook-signature.ts'
 
 /** We read this much of an answer at most: the body is ignored, and a peer must not make us buffer. */
@@ -38,13 +39,22 @@ export function createWebhookTransport(options: {
   }
 }
 
-function post(hook: OutgoingWebhook, addresses: ResolvedAddress[], signal: AbortSignal, timeoutMs: number): Promise<DeliveryResult> {
+function post(
+  hook: OutgoingWebhook,
+  addresses: ResolvedAddress[],
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<DeliveryResult> {
   const url = new URL(hook.url)
   const pinned = addresses[0]!
   // Answer with the checked address instead of resolving again. With `all` (Node's happy-eyeballs
   // path) every checked address is offered; each one passed the guard.
   const lookup: LookupFunction = (_host, opts, callback) => {
-    if (opts.all) callback(null, addresses.map((a) => ({ address: a.address, family: a.family })))
+    if (opts.all)
+      callback(
+        null,
+        addresses.map((a) => ({ address: a.address, family: a.family })),
+      )
     else callback(null, pinned.address, pinned.family)
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
@@ -76,7 +86,9 @@ function post(hook: OutgoingWebhook, addresses: ResolvedAddress[], signal: Abort
       // TLS must still verify the certificate for the name in the URL, not for the pinned address.
       ...(isIP(host) === 0 ? { servername: host } : {}),
     })
-    req.on('error', (err) => settle(decided ?? { ok: false, retryable: true, detail: failureDetail(err, signal, timeoutMs) }))
+    req.on('error', (err) =>
+      settle(decided ?? { ok: false, retryable: true, detail: failureDetail(err, signal, timeoutMs) }),
+    )
     req.on('response', (res: IncomingMessage) => {
       const result = classify(res)
       decided = result
@@ -101,7 +113,8 @@ function classify(res: IncomingMessage): DeliveryResult {
   if (status >= 200 && status < 300) return { ok: true, retryable: false, detail }
   // A redirect could point anywhere, including inside our network: it is the endpoint's config to fix.
   if (status >= 300 && status < 400) return { ok: false, retryable: false, detail: 'redirects are not followed (3xx)' }
-  if (status === 410) return { ok: false, retryable: false, disableEndpoint: true, detail: `${detail}: endpoint disabled` }
+  if (status === 410)
+    return { ok: false, retryable: false, disableEndpoint: true, detail: `${detail}: endpoint disabled` }
   if (status === 429 || (status >= 500 && status < 600)) {
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'])
     return { ok: false, retryable: true, detail, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) }

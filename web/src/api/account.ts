@@ -14,7 +14,8 @@ import type {
 const base = (accountId: string) => `/v1/accounts/${encodeURIComponent(accountId)}`
 
 /** Exchanges the sign-in link's token for the cookie session. */
-export const signIn = (token: string) => call<Pick<PageSession, 'accountId' | 'userId' | 'role'>>('/ui/session', { method: 'POST', body: { token } })
+export const signIn = (token: string) =>
+  call<Pick<PageSession, 'accountId' | 'userId' | 'role'>>('/ui/session', { method: 'POST', body: { token } })
 export const getSession = () => call<PageSession>('/ui/session')
 export const signOut = () => call<undefined>('/ui/sign-out', { method: 'POST' })
 export const getDemoMail = () => call<DemoMailList>('/ui/demo-mail')
@@ -30,4 +31,6 @@ export const sendTest = (accountId: string, category: SendableCategory) =>
   call<SentNotification>(`${base(accountId)}/notifications/test`, { method: 'POST', body: { category } })
 
 export const listAuditEvents = (accountId: string, cursor: string | null, limit = 20) =>
-  call<AuditEventPage>(`${base(accountId)}/audit-events?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+  call<AuditEventPage>(
+    `${base(accountId)}/audit-events?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+  )

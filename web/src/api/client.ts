@@ -29,7 +29,10 @@ export class ApiError extends Error {
 }
 
 const isProblem = (v: unknown): v is Problem =>
-  typeof v === 'object' && v !== null && typeof (v as Problem).code === 'string' && typeof (v as Problem).status === 'number'
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as Problem).code === 'string' &&
+  typeof (v as Problem).status === 'number'
 
 function madeUpProblem(status: number, detail: string): Problem {
   const code = status === 0 ? 'network' : 'internal'
@@ -90,4 +93,5 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
 }
 
 /** `request`, for when only the body matters. */
-export const call = async <T>(path: string, opts: RequestOptions = {}): Promise<T> => (await request<T>(path, opts)).data
+export const call = async <T>(path: string, opts: RequestOptions = {}): Promise<T> =>
+  (await request<T>(path, opts)).data

@@ -1,4 +1,4 @@
-import { call, request, type ApiResponse } from './client.ts'
+import { type ApiResponse, call, request } from './client.ts'
 import type { Contact, ContactSheet, SingleSlot, SlotInput, UserPage } from './types.ts'
 
 /** Path segments of the single-slot calls (docs/PRODUCT.md, "The contact sheet"). */
@@ -18,7 +18,12 @@ export type SheetAnswer = ApiResponse<ContactSheet>
 
 export const getSheet = (accountId: string): Promise<SheetAnswer> => request<ContactSheet>(contacts(accountId))
 
-export const setSlot = (accountId: string, slot: SingleSlot, input: SlotInput, ifMatch?: string): Promise<SheetAnswer> =>
+export const setSlot = (
+  accountId: string,
+  slot: SingleSlot,
+  input: SlotInput,
+  ifMatch?: string,
+): Promise<SheetAnswer> =>
   request<ContactSheet>(`${contacts(accountId)}/${SLOT_PATH[slot]}`, { method: 'PUT', body: input, ifMatch })
 
 export const clearSlot = (accountId: string, slot: SingleSlot, ifMatch?: string): Promise<SheetAnswer> =>
@@ -36,7 +41,8 @@ export const removeBilling = (accountId: string, userId: string, ifMatch?: strin
  * verification), under If-Match so that nobody else's change in between is overwritten.
  */
 export function replaceBilling(accountId: string, sheet: ContactSheet, index: number, userId: string, ifMatch: string) {
-  const ref = (c: Contact | null): SlotInput | null => (c === null ? null : c.type === 'user' ? { userId: c.userId } : { email: c.email })
+  const ref = (c: Contact | null): SlotInput | null =>
+    c === null ? null : c.type === 'user' ? { userId: c.userId } : { email: c.email }
   // billing places only ever hold users
   const billing = sheet.billing.map((c, i) => (i === index ? { userId } : ref(c)))
   const body = {

@@ -3,6 +3,7 @@
  * here is a hand-kept copy of a response shape.
  */
 import type { Static } from '@sinclair/typebox'
+
 import type { Account } from '../../../src/accounts/accounts.schemas.ts'
 import type { AuditEventPageSchema } from '../../../src/audit/audit.schemas.ts'
 import type { EmlFileSummary } from '../../../src/delivery/transports/eml.transport.ts'
@@ -12,8 +13,8 @@ import type { User, UserPageSchema } from '../../../src/users/users.schemas.ts'
 
 export type { Account } from '../../../src/accounts/accounts.schemas.ts'
 export type { AuditEvent } from '../../../src/audit/audit.schemas.ts'
-export type { Contact, ContactSheet, SlotInput, UserContact } from '../../../src/contacts/contacts.schemas.ts'
 export type { SingleSlot, SlotName } from '../../../src/contacts/contact-slots.ts'
+export type { Contact, ContactSheet, SlotInput, UserContact } from '../../../src/contacts/contacts.schemas.ts'
 export type { AccountHealth } from '../../../src/health/health.schemas.ts'
 export type { SendableCategory } from '../../../src/routing/routing-policy.ts'
 export type { SentNotification, User }

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react'
+
 import { addBilling, removeBilling, replaceBilling } from '../api/contacts.ts'
 import type { ContactSheet, User } from '../api/types.ts'
 import { SLOT_LABELS } from '../i18n.ts'
@@ -83,7 +84,12 @@ export function BillingContacts({ sheet, users, write }: Props) {
       ) : null}
       {!canEdit && billing.length === 0 ? <p className="empty">{t.notSet}</p> : null}
       {canEdit && billing.length < MAX && !showNew ? (
-        <button type="button" id="billing-add" className="add" onClick={() => (setAdding(true), setFocusTo(['billing-new']))}>
+        <button
+          type="button"
+          id="billing-add"
+          className="add"
+          onClick={() => (setAdding(true), setFocusTo(['billing-new']))}
+        >
           <span aria-hidden="true">+ </span>
           {t.addAnother}
         </button>

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react'
+
 import { getDemoMail } from '../api/account.ts'
 import type { DemoMailList } from '../api/types.ts'
 import { formatDateTime } from '../i18n.ts'
@@ -14,7 +15,14 @@ interface Props {
 export function DemoMail({ refreshKey }: Props) {
   const { t, locale } = useLocale()
   const [mail, setMail] = useState<DemoMailList['data'] | null>(null)
-  const load = useCallback(() => getDemoMail().then((m) => setMail(m.data), () => undefined), [])
+  const load = useCallback(
+    () =>
+      getDemoMail().then(
+        (m) => setMail(m.data),
+        () => undefined,
+      ),
+    [],
+  )
   useEffect(() => {
     void load()
     // the worker sends a moment after the change: look again shortly

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react'
+
 import { getHealth } from '../api/account.ts'
 import type { AccountHealth } from '../api/types.ts'
 import { useLocale, useSession } from '../page-context.ts'
@@ -16,7 +17,10 @@ export function Health({ refreshKey }: Props) {
   const [health, setHealth] = useState<AccountHealth | null>(null)
   useEffect(() => {
     let live = true
-    getHealth(session.accountId).then((h) => live && setHealth(h), () => undefined)
+    getHealth(session.accountId).then(
+      (h) => live && setHealth(h),
+      () => undefined,
+    )
     return () => {
       live = false
     }

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react'
+
 import { listAuditEvents } from '../api/account.ts'
 import type { AuditEvent, User } from '../api/types.ts'
 import { formatDateTime, type Strings } from '../i18n.ts'
@@ -31,11 +32,14 @@ export function History({ users, refreshKey }: Props) {
 
   useEffect(() => {
     let live = true
-    listAuditEvents(a, null, PAGE).then((p) => {
-      if (!live) return
-      setEvents(p.data)
-      setNext(p.nextCursor)
-    }, () => undefined)
+    listAuditEvents(a, null, PAGE).then(
+      (p) => {
+        if (!live) return
+        setEvents(p.data)
+        setNext(p.nextCursor)
+      },
+      () => undefined,
+    )
     return () => {
       live = false
     }

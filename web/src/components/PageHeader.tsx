@@ -1,4 +1,5 @@
 import { useState } from 'react'
+
 import { signOut } from '../api/account.ts'
 import { useLocale, useSession } from '../page-context.ts'
 import { LanguageSwitch } from './LanguageSwitch.tsx'

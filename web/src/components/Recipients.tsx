@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react'
+
 import { listCategories, previewRecipients, sendTest } from '../api/account.ts'
 import type { Recipient, RecipientsPreview, SendableCategory, SlotName } from '../api/types.ts'
-import { CATEGORY_LABELS, SLOT_NOUNS, listJoin, type Locale, type Strings } from '../i18n.ts'
+import { CATEGORY_LABELS, listJoin, type Locale, SLOT_NOUNS, type Strings } from '../i18n.ts'
 import { useLocale, useSession } from '../page-context.ts'
 import { useSave } from '../use-save.ts'
 import { FieldError } from './FieldError.tsx'
@@ -19,7 +20,9 @@ interface Props {
 
 /** Why a recipient was chosen: the slots, in words (`super_admin` is the last fallback). */
 function reasons(r: Recipient, locale: Locale, t: Strings): string {
-  const words = r.slots.map((s) => (s in SLOT_NOUNS[locale] ? SLOT_NOUNS[locale][s as SlotName] : s === 'super_admin' ? t.superAdmin : s))
+  const words = r.slots.map((s) =>
+    s in SLOT_NOUNS[locale] ? SLOT_NOUNS[locale][s as SlotName] : s === 'super_admin' ? t.superAdmin : s,
+  )
   return listJoin(words, locale)
 }
 
@@ -33,7 +36,10 @@ export function Recipients({ refreshKey, onSent, pendingSecurity }: Props) {
   const a = session.accountId
 
   useEffect(() => {
-    listCategories().then((c) => setCategories(c.data.map((e) => e.category)), () => undefined)
+    listCategories().then(
+      (c) => setCategories(c.data.map((e) => e.category)),
+      () => undefined,
+    )
   }, [])
   useEffect(() => {
     let live = true
@@ -76,13 +82,18 @@ export function Recipients({ refreshKey, onSent, pendingSecurity }: Props) {
                   <ul className="people">
                     {p?.recipients.map((r) => (
                       <li key={r.email}>
-                        <span className="name">{r.name ?? r.email}</span> <span className="email">{r.name ? r.email : ''}</span>{' '}
+                        <span className="name">{r.name ?? r.email}</span>{' '}
+                        <span className="email">{r.name ? r.email : ''}</span>{' '}
                         <span className="why">({reasons(r, locale, t)})</span>
                       </li>
                     ))}
                   </ul>
-                  {p?.fallback ? <p className="note">{p.fallback === 'primary' ? t.fallbackPrimary : t.fallbackSuperAdmins}</p> : null}
-                  {c === 'security' && pendingSecurity ? <p className="note">{t.securityWhenVerified(pendingSecurity)}</p> : null}
+                  {p?.fallback ? (
+                    <p className="note">{p.fallback === 'primary' ? t.fallbackPrimary : t.fallbackSuperAdmins}</p>
+                  ) : null}
+                  {c === 'security' && pendingSecurity ? (
+                    <p className="note">{t.securityWhenVerified(pendingSecurity)}</p>
+                  ) : null}
                 </td>
                 {canEdit ? (
                   <td className="test">

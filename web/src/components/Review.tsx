@@ -18,12 +18,22 @@ export function Review({ sheet, write }: Props) {
   const { session, canEdit } = useSession()
   const saver = useSave()
   const at = sheet.contactsReviewedAt
-  const confirm = () => saver.run('review', () => write(() => confirmReviewed(session.accountId)), (w) => w.confirmedNow)
+  const confirm = () =>
+    saver.run(
+      'review',
+      () => write(() => confirmReviewed(session.accountId)),
+      (w) => w.confirmedNow,
+    )
   return (
     <Section id="review-section" title={t.reviewTitle} help={t.reviewHelp} status={saver.status(t)}>
       <p className="reviewed-at">{at ? t.lastReviewed(formatDate(new Date(at), locale)) : t.neverReviewed}</p>
       {canEdit ? (
-        <button type="button" className="primary" onClick={() => void confirm()} {...(saver.errorFor('review') ? { 'aria-describedby': 'review-error' } : {})}>
+        <button
+          type="button"
+          className="primary"
+          onClick={() => void confirm()}
+          {...(saver.errorFor('review') ? { 'aria-describedby': 'review-error' } : {})}
+        >
           {t.confirmReviewed}
         </button>
       ) : null}

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react'
+
 import { SaveStatus } from './SaveStatus.tsx'
 
 interface Props {

@@ -1,4 +1,5 @@
-import { useEffect, useState, type FormEvent } from 'react'
+import { type FormEvent, useEffect, useState } from 'react'
+
 import { clearSlot, resendVerification, setSlot } from '../api/contacts.ts'
 import type { ContactSheet, User } from '../api/types.ts'
 import { SLOT_LABELS } from '../i18n.ts'
@@ -36,10 +37,16 @@ export function SecurityContact({ sheet, users, write, saver, domains }: Props) 
   const emailDirty = email.trim() !== '' && email.trim().toLowerCase() !== (external?.email.toLowerCase() ?? '')
   const saveEmail = (e: FormEvent) => {
     e.preventDefault()
-    if (emailDirty && !saver.busy) void saver.run('security-email', () => write((etag) => setSlot(a, 'security', { email: email.trim() }, etag)))
+    if (emailDirty && !saver.busy)
+      void saver.run('security-email', () => write((etag) => setSlot(a, 'security', { email: email.trim() }, etag)))
   }
   const clear = () => saver.run('security-remove', () => write((etag) => clearSlot(a, 'security', etag)))
-  const resend = () => saver.run('security-resend', () => resendVerification(a), (w) => w.resent)
+  const resend = () =>
+    saver.run(
+      'security-resend',
+      () => resendVerification(a),
+      (w) => w.resent,
+    )
   const hintId = domains && domains.length > 0 ? 'security-email-hint' : undefined
 
   return (
@@ -49,7 +56,9 @@ export function SecurityContact({ sheet, users, write, saver, domains }: Props) 
       {external ? (
         <div className="current-email">
           <span className="address">{external.email}</span>{' '}
-          <span className={`badge ${external.verification}`}>{external.verification === 'pending' ? t.pending : t.verified}</span>
+          <span className={`badge ${external.verification}`}>
+            {external.verification === 'pending' ? t.pending : t.verified}
+          </span>
           {external.verification === 'pending' ? <p className="help">{t.pendingHelp}</p> : null}
           {canEdit ? (
             <div className="field-row">
@@ -58,12 +67,20 @@ export function SecurityContact({ sheet, users, write, saver, domains }: Props) 
                   {t.resend}
                 </button>
               ) : null}
-              <button type="button" className="secondary" onClick={() => void clear()} aria-label={`${t.remove}: ${SLOT_LABELS[locale].security}`}>
+              <button
+                type="button"
+                className="secondary"
+                onClick={() => void clear()}
+                aria-label={`${t.remove}: ${SLOT_LABELS[locale].security}`}
+              >
                 {t.remove}
               </button>
             </div>
           ) : null}
-          <FieldError id="security-resend-error" error={saver.errorFor('security-resend') ?? saver.errorFor('security-remove')} />
+          <FieldError
+            id="security-resend-error"
+            error={saver.errorFor('security-resend') ?? saver.errorFor('security-remove')}
+          />
         </div>
       ) : null}
       {canEdit ? (

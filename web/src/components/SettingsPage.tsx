@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react'
+
 import { getAccount } from '../api/account.ts'
 import { listActiveUsers } from '../api/contacts.ts'
 import type { Account, User } from '../api/types.ts'
@@ -28,7 +29,10 @@ export function SettingsPage() {
   const a = session.accountId
 
   useEffect(() => {
-    listActiveUsers(a).then((p) => setUsers([...p.data].sort(byName)), () => undefined)
+    listActiveUsers(a).then(
+      (p) => setUsers([...p.data].sort(byName)),
+      () => undefined,
+    )
     getAccount(a).then(setAccount, () => undefined)
   }, [a])
 
@@ -46,7 +50,9 @@ export function SettingsPage() {
         {!canEdit ? <p className="read-only-note">{t.readOnly}</p> : null}
         {loadError ? <p className="field-error">{problemText(loadError, t)}</p> : null}
         {!sheet ? (
-          loadError ? null : <p className="loading">{t.loading}</p>
+          loadError ? null : (
+            <p className="loading">{t.loading}</p>
+          )
         ) : (
           <>
             <div className="layout">
@@ -63,7 +69,11 @@ export function SettingsPage() {
             <Recipients
               refreshKey={key}
               onSent={() => setSent((n) => n + 1)}
-              pendingSecurity={sheet.security?.type === 'email' && sheet.security.verification === 'pending' ? sheet.security.email : null}
+              pendingSecurity={
+                sheet.security?.type === 'email' && sheet.security.verification === 'pending'
+                  ? sheet.security.email
+                  : null
+              }
             />
             {session.demoMail ? <DemoMail refreshKey={`${key}/${sent}`} /> : null}
             <History users={users} refreshKey={key} />

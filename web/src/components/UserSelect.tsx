@@ -1,4 +1,5 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react'
+import { type FormEvent, useEffect, useRef, useState } from 'react'
+
 import type { User, UserContact } from '../api/types.ts'
 import { useLocale, useSession } from '../page-context.ts'
 import type { Saver } from '../use-save.ts'
@@ -27,7 +28,19 @@ interface Props {
  * The seed's "Select a user" dropdown: choosing a user shows Save (so that moving through the
  * list with the arrow keys changes nothing), and a held place can be emptied with Remove.
  */
-export function UserSelect({ id, label, users, current, saver, onSave, onRemove, onCancel, excluded, hintId, hideLabel }: Props) {
+export function UserSelect({
+  id,
+  label,
+  users,
+  current,
+  saver,
+  onSave,
+  onRemove,
+  onCancel,
+  excluded,
+  hintId,
+  hideLabel,
+}: Props) {
   const { t } = useLocale()
   const { canEdit } = useSession()
   const value = current?.userId ?? ''
@@ -90,7 +103,12 @@ export function UserSelect({ id, label, users, current, saver, onSave, onRemove,
           </button>
         ) : null}
         {canEdit && !dirty && value && onRemove ? (
-          <button type="button" className="secondary" onClick={() => void act(onRemove)} aria-label={`${t.remove}: ${label}`}>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => void act(onRemove)}
+            aria-label={`${t.remove}: ${label}`}
+          >
             {t.remove}
           </button>
         ) : null}

@@ -1,10 +1,11 @@
-import type { AuditEvent, Contact, ContactSheet, User } from '../api/types.ts'
 import { PAGE_LABELS, SLOT_LABELS } from '../../../src/i18n/labels.ts'
+import type { AuditEvent, Contact, ContactSheet, User } from '../api/types.ts'
 import type { Locale, Strings } from '../i18n.ts'
 
 const SINGLE = ['primary', 'decisionMaker', 'onboarding', 'security', 'technicalAdmin'] as const
 
-const isSheet = (v: unknown): v is ContactSheet => typeof v === 'object' && v !== null && Array.isArray((v as ContactSheet).billing)
+const isSheet = (v: unknown): v is ContactSheet =>
+  typeof v === 'object' && v !== null && Array.isArray((v as ContactSheet).billing)
 const who = (c: Contact | null | undefined) => (!c ? '—' : c.type === 'user' ? c.name : c.email)
 
 /**
