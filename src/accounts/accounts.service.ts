@@ -7,6 +7,7 @@ import type { RequestContext } from '../lib/actor.ts'
 import { AppError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
 import { toPage } from '../lib/page.ts'
+import { notFound } from './account-errors.ts'
 import * as repo from './accounts.repository.ts'
 import type { Account, CreateAccount, UpdateAccount } from './accounts.schemas.ts'
 import type { AccountRow } from './accounts.table.ts'
@@ -80,5 +81,3 @@ export function createAccountService({ db }: { db: Kysely<Database> }) {
     },
   }
 }
-
-export const notFound = (id: string) => new AppError('not-found', { detail: `No account "${id}".` })

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 
+import { notFound } from '../accounts/account-errors.ts'
 import { findAccount } from '../accounts/accounts.repository.ts'
-import { notFound } from '../accounts/accounts.service.ts'
 import type { Database } from '../db/database.ts'
 import { toPage } from '../lib/page.ts'
 import { listAuditEvents, toAuditEvent } from './audit.repository.ts'

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 
+import { notFound } from '../accounts/account-errors.ts'
 import { findAccount, lockAccount, updateAccount } from '../accounts/accounts.repository.ts'
-import { notFound } from '../accounts/accounts.service.ts'
 import type { AccountRow } from '../accounts/accounts.table.ts'
 import { appendAuditEvent } from '../audit/audit.repository.ts'
 import type { Database, Db } from '../db/database.ts'

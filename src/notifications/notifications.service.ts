@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely'
 
+import { notFound } from '../accounts/account-errors.ts'
 import { findAccount } from '../accounts/accounts.repository.ts'
-import { notFound } from '../accounts/accounts.service.ts'
 import type { SlotName } from '../contacts/contact-slots.ts'
 import type { Database } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'

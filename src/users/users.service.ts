@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 
+import { notFound as accountNotFound } from '../accounts/account-errors.ts'
 import { findAccount, lockAccount } from '../accounts/accounts.repository.ts'
-import { notFound as accountNotFound } from '../accounts/accounts.service.ts'
 import { appendAuditEvent } from '../audit/audit.repository.ts'
 import { deleteUserSessions } from '../auth/sessions/sessions.repository.ts'
 import type { SlotName } from '../contacts/contact-slots.ts'

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 
+import { notFound } from '../../accounts/account-errors.ts'
 import { findAccount } from '../../accounts/accounts.repository.ts'
-import { notFound } from '../../accounts/accounts.service.ts'
 import { appendAuditEvent } from '../../audit/audit.repository.ts'
 import type { Database } from '../../db/database.ts'
 import { transaction } from '../../db/transaction.ts'
