@@ -1,3 +1,4 @@
+import { AccountHealthSchema } from '../account-health/account-health.schemas.ts'
 import { AccountSchema } from '../accounts/accounts.schemas.ts'
 import { AuditEventSchema } from '../audit/audit.schemas.ts'
 import { SessionSchema } from '../auth/sessions/sessions.schemas.ts'
@@ -9,7 +10,6 @@ import {
   SlotInputSchema,
   UserRefSchema,
 } from '../contacts/contacts.schemas.ts'
-import { AccountHealthSchema } from '../health/health.schemas.ts'
 import { ProblemSchema } from '../lib/schemas.ts'
 import {
   CategorySchema,

@@ -1,4 +1,4 @@
-import type { NamedAccountHealth } from '../health/health-report.ts'
+import type { NamedAccountHealth } from '../account-health/account-health-report.ts'
 import { defuseFormula } from '../lib/csv-formula.ts'
 
 export const REPORT_FORMATS = ['table', 'csv', 'json'] as const

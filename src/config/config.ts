@@ -4,7 +4,7 @@ import path from 'node:path'
 import { type Static, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
-import { UNDELIVERABLE_WINDOW_DAYS } from '../health/health-problems.ts'
+import { UNDELIVERABLE_WINDOW_DAYS } from '../account-health/account-health-problems.ts'
 
 /**
  * The environment, all of it (the README's "Configuration" table describes it). Every variable is a

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
-import { allAccountsHealth } from '../../src/health/health-report.ts'
+import { allAccountsHealth } from '../../src/account-health/account-health-report.ts'
 import { buildTestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeHealthCases } from '../helpers/health-fixtures.ts'
 
-// The report judges every account in one query a page (health.repository.ts); GET .../health
+// The report judges every account in one query a page (account-health.repository.ts); GET .../health
 // reads one account's sheet. Both must say the same, word for word.
 
 for (const kind of DATABASES) {

@@ -3,8 +3,8 @@
  * categories) come from the server's table in src/i18n/labels.ts, so the page, the mail and the
  * help article say the same thing; the rest is here. Finnish sentences reuse the seed's wording.
  */
+import type { HealthProblemCode } from '../../src/account-health/account-health.schemas.ts'
 import type { AuditAction } from '../../src/audit/audit-events.ts'
-import type { HealthProblemCode } from '../../src/health/health.schemas.ts'
 import {
   CATEGORY_LABELS,
   formatDate,

@@ -1,5 +1,5 @@
+import { allAccountsHealth } from '../../account-health/account-health-report.ts'
 import type { Config } from '../../config/config.ts'
-import { allAccountsHealth } from '../../health/health-report.ts'
 import { systemClock } from '../../lib/clock.ts'
 import { CliError } from '../cli-error.ts'
 import { openDatabase } from '../open-database.ts'

@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 
 import type { Db } from '../db/database.ts'
-import { type HealthFacts, UNDELIVERABLE_WINDOW_DAYS } from './health-problems.ts'
+import { type HealthFacts, UNDELIVERABLE_WINDOW_DAYS } from './account-health-problems.ts'
 
 export type AccountHealthFacts = HealthFacts & { name: string }
 
@@ -19,7 +19,7 @@ interface FactsRow {
 /**
  * The health facts of a page of accounts (id order, after `after`) in one query, for the report:
  * each sub-select reads one account's rows through its primary key, so a page costs one round
- * trip however many accounts it holds. Must agree with what health.service.ts reads from the
+ * trip however many accounts it holds. Must agree with what account-health.service.ts reads from the
  * sheet; test/health/bulk-health.test.ts compares the two.
  */
 export async function listHealthFacts(

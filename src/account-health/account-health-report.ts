@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.ts'
-import { listHealthFacts } from './health.repository.ts'
-import type { AccountHealth } from './health.schemas.ts'
-import { healthOf } from './health-problems.ts'
+import { listHealthFacts } from './account-health.repository.ts'
+import type { AccountHealth } from './account-health.schemas.ts'
+import { healthOf } from './account-health-problems.ts'
 
 export type NamedAccountHealth = AccountHealth & { name: string }
 

@@ -1,4 +1,4 @@
-import type { AccountHealth } from './health.schemas.ts'
+import type { AccountHealth } from './account-health.schemas.ts'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 /** Notifications that reached nobody count against an account's health this long. */
@@ -6,7 +6,7 @@ export const UNDELIVERABLE_WINDOW_DAYS = 30
 
 /**
  * What an account's health is judged on. The single-account service reads it from the sheet,
- * the report from one query over many accounts (health.repository.ts); the rules below are the
+ * the report from one query over many accounts (account-health.repository.ts); the rules below are the
  * one definition of each problem for both.
  */
 export interface HealthFacts {

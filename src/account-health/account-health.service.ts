@@ -5,8 +5,8 @@ import type { ContactService } from '../contacts/contacts.service.ts'
 import type { Database } from '../db/database.ts'
 import type { Clock } from '../lib/clock.ts'
 import { hasUndeliverable } from '../notifications/notifications.repository.ts'
-import type { AccountHealth } from './health.schemas.ts'
-import { healthOf, UNDELIVERABLE_WINDOW_DAYS } from './health-problems.ts'
+import type { AccountHealth } from './account-health.schemas.ts'
+import { healthOf, UNDELIVERABLE_WINDOW_DAYS } from './account-health-problems.ts'
 
 export type HealthService = ReturnType<typeof createHealthService>
 

@@ -3,8 +3,8 @@ import { Type } from '@sinclair/typebox'
 
 import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
 import { problems } from '../app/route-helpers.ts'
-import { AccountHealthSchema } from './health.schemas.ts'
-import type { HealthService } from './health.service.ts'
+import { AccountHealthSchema } from './account-health.schemas.ts'
+import type { HealthService } from './account-health.service.ts'
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ health: HealthService }> = async (app, { health }) => {
   app.get(
