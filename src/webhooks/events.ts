@@ -1,7 +1,8 @@
-import { sql } from 'kysely'
+import type { Kysely } from 'kysely'
 
-import type { Db } from '../db/database.ts'
+import type { Database } from '../db/database.ts'
 import { newId } from '../lib/ids.ts'
+import { insertEventsWithDeliveries } from './events.repository.ts'
 
 /** The webhook event catalogue (docs/PRODUCT.md, "Webhooks"): the `type` of every event an endpoint can receive. */
 export const EVENT_TYPES = [
@@ -27,35 +28,24 @@ export interface NewEvent {
 /**
  * Records events and queues one webhook delivery per enabled endpoint that subscribes to each
  * one's type, in the caller's transaction: an event exists if and only if the change that caused
- * it committed (the outbox rule, STYLE 7). One statement for any number of events, as hot paths
- * (a sheet change, a worker's batch of settled mails) make them.
+ * it committed (the transactional outbox, src/delivery/DESIGN.md). One statement for any number
+ * of events, as hot paths (a sheet change, a worker's batch of settled mails) make them.
  */
-export async function emitEvents(db: Db, events: NewEvent[]): Promise<void> {
+export async function emitEvents(db: Kysely<Database>, events: NewEvent[]): Promise<void> {
   if (events.length === 0) return
-  const rows = events.map((e) => ({
-    ...e,
-    id: newId('evt'),
-    payload: JSON.stringify({
-      type: e.type,
-      timestamp: new Date().toISOString(),
-      accountId: e.accountId,
-      data: e.data,
-    }),
-  }))
-  await sql`
-    with e as (
-      insert into events (account_id, id, type, payload)
-      select a, i, t, p::jsonb
-      from unnest(${rows.map((r) => r.accountId)}::text[], ${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.payload)}::text[]) as x(a, i, t, p)
-      returning account_id, id, type
-    )
-    insert into deliveries (account_id, id, channel, event_id, endpoint_id, recipient, max_attempts)
-    select e.account_id, e.id || '.' || w.id, 'webhook', e.id, w.id, w.url, ${WEBHOOK_MAX_ATTEMPTS}
-    from e join webhook_endpoints w on w.status = 'enabled' and (w.event_types is null or e.type = any(w.event_types))`.execute(
+  await insertEventsWithDeliveries(
     db,
+    events.map((e) => ({
+      accountId: e.accountId,
+      id: newId('evt'),
+      type: e.type,
+      // the statement adds the payload's timestamp from the database's clock, like created_at
+      body: JSON.stringify({ type: e.type, accountId: e.accountId, data: e.data }),
+    })),
+    WEBHOOK_MAX_ATTEMPTS,
   )
 }
 
 /** `emitEvents` of one event. */
-export const emitEvent = (db: Db, accountId: string, type: EventType, data: unknown): Promise<void> =>
+export const emitEvent = (db: Kysely<Database>, accountId: string, type: EventType, data: unknown): Promise<void> =>
   emitEvents(db, [{ accountId, type, data }])

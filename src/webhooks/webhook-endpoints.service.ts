@@ -7,10 +7,11 @@ import {
   type HostLookup,
   UnsafeUrlError,
 } from '../delivery/transports/url-guard.ts'
+import type { SecretDeriver } from '../lib/derived-secrets.ts'
 import { AppError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
+import * as repo from './webhook-endpoints.repository.ts'
 import type { CreateWebhookEndpoint, WebhookEndpoint } from './webhook-endpoints.schemas.ts'
-import type { SecretDeriver } from './webhook-secrets.ts'
 import type { WebhookEndpointRow } from './webhooks.table.ts'
 
 const toEndpoint = (r: WebhookEndpointRow): WebhookEndpoint => ({
@@ -25,7 +26,7 @@ const toEndpoint = (r: WebhookEndpointRow): WebhookEndpoint => ({
 
 export type WebhookEndpointService = ReturnType<typeof createWebhookEndpointService>
 
-/** The platform's webhook endpoints. Queries are here: the table has no other user but the worker's. */
+/** The platform's webhook endpoints: registration checks the URL; the queries are in webhook-endpoints.repository.ts. */
 export function createWebhookEndpointService(deps: {
   db: Kysely<Database>
   secrets: SecretDeriver
@@ -34,8 +35,6 @@ export function createWebhookEndpointService(deps: {
 }) {
   const { db } = deps
   return {
-    secrets: deps.secrets,
-
     /**
      * Registers an endpoint after checking that its URL is public (unless WEBHOOK_ALLOW_PRIVATE).
      * The secret is derived from the id, so it can be shown now and never stored.
@@ -54,29 +53,24 @@ export function createWebhookEndpointService(deps: {
           errors: [{ path: '/body/url', message }],
         })
       }
-      const row = await db
-        .insertInto('webhook_endpoints')
-        .values({
-          id: newId('whe'),
-          url: input.url,
-          description: input.description ?? null,
-          event_types: input.eventTypes ?? null,
-          disabled_reason: null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow()
+      const row = await repo.insertWebhookEndpoint(db, {
+        id: newId('whe'),
+        url: input.url,
+        description: input.description ?? null,
+        event_types: input.eventTypes ?? null,
+        disabled_reason: null,
+      })
       return { ...toEndpoint(row), secret: deps.secrets.secretFor(row.id) }
     },
 
     async list(): Promise<{ data: WebhookEndpoint[] }> {
-      const rows = await db.selectFrom('webhook_endpoints').selectAll().orderBy('id').execute()
-      return { data: rows.map(toEndpoint) }
+      return { data: (await repo.listWebhookEndpoints(db)).map(toEndpoint) }
     },
 
     /** Deletes the endpoint and, by cascade, its pending deliveries. */
     async delete(id: string): Promise<void> {
-      const res = await db.deleteFrom('webhook_endpoints').where('id', '=', id).executeTakeFirst()
-      if (res.numDeletedRows === 0n) throw new AppError('not-found', { detail: `No webhook endpoint "${id}".` })
+      if (!(await repo.deleteWebhookEndpoint(db, id)))
+        throw new AppError('not-found', { detail: `No webhook endpoint "${id}".` })
     },
   }
 }
