@@ -17,11 +17,12 @@ const duration = (s: number) =>
       ? `${Math.floor(s / 60)}m${Math.round(s % 60)}s`
       : `${Math.round(s)}s`
 
-export function createProgress(
-  label: string,
-  opts: { unit?: string; total?: number; stream?: NodeJS.WriteStream; intervalMs?: number } = {},
-): Progress {
-  const stream = opts.stream ?? process.stderr
+/** Plain lines (not a terminal) come at most this often: a log gets a line every few seconds. */
+const LINE_INTERVAL_MS = 5000
+
+/** Progress on stderr, so that stdout carries only the command's output (an export, a report). */
+export function createProgress(label: string, opts: { unit?: string; total?: number } = {}): Progress {
+  const stream = process.stderr
   const tty = stream.isTTY === true
   const unit = opts.unit ?? 'rows'
   const started = Date.now()
@@ -50,7 +51,7 @@ export function createProgress(
   }
   const draw = (force = false) => {
     const now = Date.now()
-    if (!force && now - lastDraw < (tty ? 100 : (opts.intervalMs ?? 5000))) return
+    if (!force && now - lastDraw < (tty ? 100 : LINE_INTERVAL_MS)) return
     lastDraw = now
     if (tty) stream.write(`\r\x1b[2K${bar()}${line()}`)
     else stream.write(`${line()}\n`)
