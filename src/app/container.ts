@@ -11,12 +11,12 @@ import { createContactService } from '../contacts/contacts.service.ts'
 import { createNoticeDeps } from '../contacts/notice-deps.ts'
 import type { Database } from '../db/database.ts'
 import { type Clock, systemClock } from '../lib/clock.ts'
+import type { SecretDeriver } from '../lib/derived-secrets.ts'
 import { createNotificationService } from '../notifications/notifications.service.ts'
 import { DEFAULT_POLICY, type RoutingPolicy } from '../routing/routing-policy.ts'
 import { createUserService } from '../users/users.service.ts'
 import { createVerificationService } from '../verification/verification.service.ts'
 import { createWebhookEndpointService } from '../webhooks/webhook-endpoints.service.ts'
-import type { SecretDeriver } from '../webhooks/webhook-secrets.ts'
 
 export type Services = ReturnType<typeof createServices>
 
@@ -52,6 +52,8 @@ export function createServices({
     db,
     clock,
     policy,
+    // the worker signs webhooks with it; tests make verification links with it
+    secrets,
     accounts,
     contacts,
     users,

@@ -7,10 +7,10 @@ import { createSmtpTransport } from '../delivery/transports/smtp.transport.ts'
 import type { EmailTransport } from '../delivery/transports/transport.ts'
 import { createWebhookTransport } from '../delivery/transports/webhook.transport.ts'
 import { createWorker, type Worker, type WorkerDeps } from '../delivery/worker.ts'
+import { createSecretDeriver, resolveMasterKey } from '../lib/derived-secrets.ts'
 import { retentionChore } from '../retention/retention.ts'
 import { sendDueReviewReminders } from '../reviews/review-reminders.ts'
 import { loadRoutingPolicy } from '../routing/routing-policy.ts'
-import { createSecretDeriver, resolveMasterKey } from '../webhooks/webhook-secrets.ts'
 import { createServices, type Services } from './container.ts'
 
 /** Where `.eml` mail goes without SMTP_URL. */
@@ -57,7 +57,7 @@ export function workerFor(
     db: services.db,
     email,
     webhook: createWebhookTransport({ allowPrivate: config.webhookAllowPrivate }),
-    secrets: services.webhooks.secrets,
+    secrets: services.secrets,
     log,
     options: {
       batchSize: 20,

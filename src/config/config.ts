@@ -157,7 +157,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const port = Number(e.PORT ?? 3000)
   if (port > 65535) throw new ConfigError(`PORT is not valid: expected ${HINTS.PORT}`)
   // Several processes on one PostgreSQL must derive the same webhook secrets and verification
-  // tokens; without SECRET_KEY each would make its own random key (webhook-secrets.ts), and
+  // tokens; without SECRET_KEY each would make its own random key (lib/derived-secrets.ts), and
   // signatures and links would fail between them without a word.
   if (e.DATABASE_URL && !e.SECRET_KEY) {
     throw new ConfigError(

@@ -10,7 +10,7 @@
  * verification's id from the notification's, and only a mail of the verification category, which
  * no platform call can send, is filled, with the token of its own verification.
  */
-import type { SecretDeriver } from '../webhooks/webhook-secrets.ts'
+import type { SecretDeriver } from '../lib/derived-secrets.ts'
 
 /** Any token we issued: the account id, then at least 20 more characters (older tokens had no id part). */
 export const TOKEN = /^acv_([A-Za-z0-9_-]{1,64})\.[A-Za-z0-9_.-]{20,}$/

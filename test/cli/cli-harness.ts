@@ -11,7 +11,7 @@ import { createServices } from '../../src/app/container.ts'
 import { runCli } from '../../src/cli/cli.ts'
 import { connectPglite, type DatabaseKind } from '../../src/db/connect.ts'
 import { migrateToLatest } from '../../src/db/migrate.ts'
-import { createSecretDeriver } from '../../src/webhooks/webhook-secrets.ts'
+import { createSecretDeriver } from '../../src/lib/derived-secrets.ts'
 import { buildTestApp, TEST_SECRET_KEY, type TestApp } from '../helpers/build-test-app.ts'
 
 export interface CliResult {

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 
 import { connectPglite } from '../../src/db/connect.ts'
-import { resolveMasterKey } from '../../src/webhooks/webhook-secrets.ts'
+import { resolveMasterKey } from '../../src/lib/derived-secrets.ts'
 
 const mode = async (p: string) => (await stat(p)).mode & 0o777
 

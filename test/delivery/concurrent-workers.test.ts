@@ -34,7 +34,9 @@ describe('[postgres] several workers at once', { skip }, () => {
       url: '/v1/broadcasts',
       payload: { category: 'invoice', subject: 'Four workers', text: 'x' },
     })
-    while (await app.services.broadcasts.processBatch()) {}
+    while (await app.services.broadcasts.processBatch()) {
+      // one batch a turn, until none is left
+    }
     const count = await sql<{ n: number }>`select count(*)::int as n from deliveries`.execute(db)
     assert.equal(count.rows[0]!.n, 600, b.body)
 
@@ -51,7 +53,7 @@ describe('[postgres] several workers at once', { skip }, () => {
         db: handle.db,
         email,
         webhook: createWebhookTransport({ allowPrivate: true }),
-        secrets: app.services.webhooks.secrets,
+        secrets: app.services.secrets,
         log: quiet,
         options: {
           batchSize: 10,

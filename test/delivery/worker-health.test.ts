@@ -119,7 +119,7 @@ for (const kind of DATABASES) {
         db: app.services.db,
         email,
         webhook,
-        secrets: app.services.webhooks.secrets,
+        secrets: app.services.secrets,
         log: silent,
         options,
       })

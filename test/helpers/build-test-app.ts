@@ -7,7 +7,7 @@ import { type AppConfig, type AppProbes, buildApp } from '../../src/app/build-ap
 import { createServices, type Services } from '../../src/app/container.ts'
 import type { DatabaseHandle, DatabaseKind } from '../../src/db/connect.ts'
 import type { Clock } from '../../src/lib/clock.ts'
-import { createSecretDeriver } from '../../src/webhooks/webhook-secrets.ts'
+import { createSecretDeriver } from '../../src/lib/derived-secrets.ts'
 import { freshDatabase, type TestDatabaseHandle } from './databases.ts'
 
 /** The master key of test apps; give it to a CLI or process that shares a test app's database. */

@@ -27,7 +27,7 @@ export function testWorker(
     db: app.services.db,
     email,
     webhook: createWebhookTransport({ allowPrivate: true, timeoutMs: 2000 }),
-    secrets: app.services.webhooks.secrets,
+    secrets: app.services.secrets,
     log: quiet,
     options: {
       batchSize: 20,

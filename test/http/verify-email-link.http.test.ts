@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 
-import { createSecretDeriver } from '../../src/webhooks/webhook-secrets.ts'
+import { createSecretDeriver } from '../../src/lib/derived-secrets.ts'
 import { buildTestApp, TEST_SECRET_KEY, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { getSheet, makeAccount } from '../helpers/factories.ts'

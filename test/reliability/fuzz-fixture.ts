@@ -128,7 +128,7 @@ export class FuzzState {
           .select(['account_id', 'id'])
           .orderBy('id')
           .execute()
-        return pickFrom(rows.map((r) => this.t.services.webhooks.secrets.verificationToken(r.account_id, r.id)))
+        return pickFrom(rows.map((r) => this.t.services.secrets.verificationToken(r.account_id, r.id)))
       }
       case 'etag': {
         const row = await this.t.handle.db

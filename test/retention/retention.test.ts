@@ -13,7 +13,6 @@ import type { TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount } from '../helpers/factories.ts'
 import { appWithMail } from '../helpers/test-worker.ts'
-import { startSmtpSink } from '../peers/smtp-sink.ts'
 import { startWebhookReceiver } from '../peers/webhook-receiver.ts'
 
 /*
@@ -233,7 +232,7 @@ for (const kind of DATABASES) {
         db: app.services.db,
         email: gated,
         webhook: createWebhookTransport({ allowPrivate: true, timeoutMs: 2000 }),
-        secrets: app.services.webhooks.secrets,
+        secrets: app.services.secrets,
         log: { info() {}, warn() {}, error() {} },
         options: {
           batchSize: 20,

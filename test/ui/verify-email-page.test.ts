@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 
-import { createSecretDeriver } from '../../src/webhooks/webhook-secrets.ts'
+import { createSecretDeriver } from '../../src/lib/derived-secrets.ts'
 import { buildTestApp, TEST_SECRET_KEY } from '../helpers/build-test-app.ts'
 import { getSheet, makeAccount } from '../helpers/factories.ts'
 import { assertAccessible, launchChromium, openTab, skipReason } from './browser.ts'

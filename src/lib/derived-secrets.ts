@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 
-import { ensurePrivateDir } from '../lib/private-dir.ts'
+import { ensurePrivateDir } from './private-dir.ts'
 
 /**
  * Secrets derived, not stored: endpoint secrets are `whsec_` + HMAC(SECRET_KEY, endpoint id), and
