@@ -68,7 +68,9 @@ const serverPid = (pid) => {
     let kids = []
     try {
       kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)
-    } catch {}
+    } catch {
+      // the process has ended: it has no children, so it is the deepest one
+    }
     if (kids.length === 0) return pid
     pid = Number(kids[kids.length - 1])
   }

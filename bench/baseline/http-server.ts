@@ -13,6 +13,7 @@ import Fastify from 'fastify'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 
+import type { Database } from '../../src/db/database.ts'
 import { oneAccount, resolveRecipientsSql } from '../../src/routing/recipients.sql.ts'
 import { DEFAULT_POLICY } from '../../src/routing/routing-policy.ts'
 
@@ -58,7 +59,7 @@ const SHEET_SQL =
 
 // The routing SQL compiled once, as the service's query builder produces it; the account id is
 // its first parameter.
-const compiler = new Kysely<any>({ dialect: new PostgresDialect({ pool: {} as pg.Pool }) })
+const compiler = new Kysely<Database>({ dialect: new PostgresDialect({ pool: {} as pg.Pool }) })
 const preview = resolveRecipientsSql(oneAccount('\u0000'), DEFAULT_POLICY.invoice).compile(compiler)
 const previewAt = preview.parameters.indexOf('\u0000')
 

@@ -35,7 +35,9 @@ export async function deliveryBenchmark(ctx: BenchContext): Promise<BenchRow[]> 
         accountIds,
       },
     )
-    while (await broadcasts.processBatch()) {}
+    while (await broadcasts.processBatch()) {
+      // one batch a turn, until none is left
+    }
 
     const base = startNode(tsNodeArgs('bench/baseline/nodemailer-loop.ts'), { SMTP_URL: sink.url, COUNT: String(m) })
     await sink.waitFor(m, timeoutMs)

@@ -83,7 +83,7 @@ interface Side {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
 const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0)
 
-async function baseline(db: Kysely<any>, exec: Exec, t0: Date): Promise<Side> {
+async function baseline(db: Kysely<Database>, exec: Exec, t0: Date): Promise<Side> {
   const before = await historyCounts(db)
   const retention = new Date(t0.getTime() - RETENTION_DAYS * DAY_MS)
   const cutoffs: [keyof typeof BARE, Date][] = [

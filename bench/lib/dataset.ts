@@ -12,6 +12,7 @@ import { type Kysely, sql } from 'kysely'
 import pg from 'pg'
 
 import { connectPostgres } from '../../src/db/connect.ts'
+import type { Database } from '../../src/db/database.ts'
 import { migrateToLatest } from '../../src/db/migrate.ts'
 
 /** Account ids are `a<seven digits>`: index i (1-based) is `accountId(i)`. */
@@ -21,7 +22,7 @@ export const USERS_PER_ACCOUNT = 5
 const CHUNK = 50_000
 
 /** Fills accounts `from..to` (inclusive) in three statements. */
-async function fillChunk(db: Kysely<any>, from: number, to: number): Promise<void> {
+async function fillChunk(db: Kysely<Database>, from: number, to: number): Promise<void> {
   await sql`
     insert into accounts (id, name, locale, contacts_version, contacts_reviewed_at)
     select 'a' || lpad(i::text, 7, '0'), 'Company ' || i, case when i % 3 = 0 then 'fi' else 'en' end, 1, now()
@@ -42,7 +43,7 @@ async function fillChunk(db: Kysely<any>, from: number, to: number): Promise<voi
 }
 
 /** Migrates and fills an empty database with `accounts` accounts, saying how far it got. */
-export async function generate(db: Kysely<any>, accounts: number, say: (line: string) => void): Promise<void> {
+export async function generate(db: Kysely<Database>, accounts: number, say: (line: string) => void): Promise<void> {
   await migrateToLatest(db)
   await sql`create table if not exists bench_meta (accounts int not null, generated_at timestamptz not null default now())`.execute(
     db,
@@ -60,7 +61,7 @@ export async function generate(db: Kysely<any>, accounts: number, say: (line: st
 }
 
 /** Whether the database holds a complete dataset of this size. */
-async function isComplete(db: Kysely<any>, accounts: number): Promise<boolean> {
+async function isComplete(db: Kysely<Database>, accounts: number): Promise<boolean> {
   const t = await sql<{ ok: boolean }>`select to_regclass('bench_meta') is not null as ok`.execute(db)
   if (!t.rows[0]?.ok) return false
   const r = await sql<{ n: number }>`select count(*)::int as n from bench_meta where accounts = ${accounts}`.execute(db)
@@ -68,7 +69,7 @@ async function isComplete(db: Kysely<any>, accounts: number): Promise<boolean> {
 }
 
 /** What the benchmarks write, removed so that each run starts from the generated state. */
-export async function resetRunState(db: Kysely<any>): Promise<void> {
+export async function resetRunState(db: Kysely<Database>): Promise<void> {
   await sql`truncate notifications, deliveries, events, audit_events, idempotency_keys, sessions, broadcasts, email_verifications, undeliverable_addresses`.execute(
     db,
   )

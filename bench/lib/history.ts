@@ -11,6 +11,7 @@
  */
 import { type Kysely, sql } from 'kysely'
 
+import type { Database } from '../../src/db/database.ts'
 import { migrateToLatest } from '../../src/db/migrate.ts'
 
 /** How far back the history goes: 4,000 days, so 90 % of it is older than 400. */
@@ -42,7 +43,7 @@ const account = (i: unknown, accounts: number) => sql`'h' || lpad((1 + ${i} % ${
 const createdAt = (t0: Date, i: unknown, n: number, spanDays: number) =>
   sql`${t0}::timestamptz - make_interval(secs => ${spanDays * 86_400}::float8 * (${n}::int - ${i}) / ${n}::int)`
 
-async function notificationsChunk(db: Kysely<any>, s: HistorySize, t0: Date, from: number, to: number) {
+async function notificationsChunk(db: Kysely<Database>, s: HistorySize, t0: Date, from: number, to: number) {
   const i = sql.ref('i')
   await sql`
     insert into notifications (account_id, id, category, subject, text, status, recipients, broadcast_id, actor_type, actor_id, created_at)
@@ -62,7 +63,7 @@ async function notificationsChunk(db: Kysely<any>, s: HistorySize, t0: Date, fro
       lateral (select ${createdAt(t0, i, s.notifications, SPAN_DAYS)} as c) t`.execute(db)
 }
 
-async function eventsChunk(db: Kysely<any>, s: HistorySize, t0: Date, from: number, to: number) {
+async function eventsChunk(db: Kysely<Database>, s: HistorySize, t0: Date, from: number, to: number) {
   const k = sql.ref('k')
   await sql`
     insert into events (account_id, id, type, payload, created_at)
@@ -82,7 +83,7 @@ async function eventsChunk(db: Kysely<any>, s: HistorySize, t0: Date, from: numb
   )
 }
 
-async function keysAndAudit(db: Kysely<any>, s: HistorySize, t0: Date, from: number, to: number) {
+async function keysAndAudit(db: Kysely<Database>, s: HistorySize, t0: Date, from: number, to: number) {
   const k = sql.ref('k')
   if (from <= s.idempotencyKeys) {
     await sql`
@@ -102,7 +103,7 @@ async function keysAndAudit(db: Kysely<any>, s: HistorySize, t0: Date, from: num
 
 /** Migrates and fills an empty database with the history of `notifications` notifications; answers t0. */
 export async function generateHistory(
-  db: Kysely<any>,
+  db: Kysely<Database>,
   notifications: number,
   say: (line: string) => void,
 ): Promise<Date> {
@@ -132,7 +133,7 @@ export async function generateHistory(
 }
 
 /** The t0 of a complete dataset of this size, or undefined when there is none. */
-export async function historyT0(db: Kysely<any>, notifications: number): Promise<Date | undefined> {
+export async function historyT0(db: Kysely<Database>, notifications: number): Promise<Date | undefined> {
   const t = await sql<{ ok: boolean }>`select to_regclass('bench_meta') is not null as ok`.execute(db)
   if (!t.rows[0]?.ok) return undefined
   const r = await sql<{ t0: Date }>`select t0 from bench_meta where notifications = ${notifications}`.execute(db)
@@ -140,7 +141,7 @@ export async function historyT0(db: Kysely<any>, notifications: number): Promise
 }
 
 /** Rows of each table, to check that both sides left the same history. */
-export async function historyCounts(db: Kysely<any>): Promise<Record<string, number>> {
+export async function historyCounts(db: Kysely<Database>): Promise<Record<string, number>> {
   const r = await sql<Record<string, number>>`
     select (select count(*) from notifications)::int as notifications, (select count(*) from deliveries)::int as deliveries,
       (select count(*) from events)::int as events, (select count(*) from idempotency_keys)::int as idempotency_keys,

@@ -89,7 +89,8 @@ function cancelOnServer(client: pg.Client): Promise<void> {
 class BoundedClient extends pg.Client {
   #cancelled: Promise<void> | undefined
 
-  // pg's own overloads, passed through unchanged
+  // pg's own overloads, passed through unchanged: one signature that overrides them all must be `any`
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
   override query(...args: any[]): any {
     const result: unknown = (super.query as (...a: unknown[]) => unknown)(...args)
     if (result instanceof Promise) {
@@ -104,6 +105,7 @@ class BoundedClient extends pg.Client {
     return result
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg's overloads again, as for query
   override end(...args: any[]): any {
     if (!this.#cancelled) return (super.end as (...a: unknown[]) => unknown)(...args)
     const ended = this.#cancelled.then(() => super.end())

@@ -1,6 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 
+import { systemClock } from '../lib/clock.ts'
+
 /** Thrown when another live process holds the embedded database. */
 export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError'
@@ -32,7 +34,7 @@ const isAlive = (pid: number): boolean => {
  */
 export function acquireDataDirLock(dataDir: string, purpose: string): () => void {
   const file = path.join(dataDir, 'pgdata.lock')
-  const mine = JSON.stringify({ pid: process.pid, purpose, since: new Date().toISOString() })
+  const mine = JSON.stringify({ pid: process.pid, purpose, since: systemClock.now().toISOString() })
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(file, mine, { flag: 'wx' })

@@ -18,6 +18,8 @@ const MIGRATION_LOCK_KEY = 7_246_501_113
  * which a pooler always runs whole on one server connection. (Kysely still takes its lock inside
  * ours, on the same connection, and releases it before the commit.)
  */
+// Kysely<any>, as for a migration: before it runs, the database's tables are not yet `Database`.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
   return db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(trx)
@@ -35,6 +37,7 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultS
  * The migrations this version has that the database has not run yet (empty: up to date). For a
  * process started with MIGRATE_ON_START=false, where migrating is a release step of its own.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a database not yet migrated, as above
 export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
   const infos = await new Migrator({ db, provider: { getMigrations: async () => migrations } }).getMigrations()
   return infos.filter((m) => m.executedAt === undefined).map((m) => m.name)

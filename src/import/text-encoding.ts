@@ -178,7 +178,11 @@ function refuseUnmarkedUtf16(head: Buffer, chosen: FileEncoding): void {
   const sample = head.subarray(0, 4096)
   let even = 0
   let odd = 0
-  for (let i = 0; i < sample.length; i++) if (sample[i] === 0) i % 2 === 0 ? even++ : odd++
+  for (let i = 0; i < sample.length; i++) {
+    if (sample[i] !== 0) continue
+    if (i % 2 === 0) even++
+    else odd++
+  }
   if (even + odd === 0 || even + odd < sample.length / 4) return
   const guess = odd > even ? 'utf-16le' : 'utf-16be'
   throw new CsvFormatError(

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, test, type TestContext } from 'node:test'
+import { describe, test } from 'node:test'
 
 import { sql } from 'kysely'
 
@@ -7,7 +7,7 @@ import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { type MadeAccount, makeAccount } from '../helpers/factories.ts'
 import { appWithMail } from '../helpers/test-worker.ts'
-import { type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts'
+import type { SmtpSink } from '../peers/smtp-sink.ts'
 
 interface Broadcast {
   id: string

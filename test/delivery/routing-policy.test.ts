@@ -7,7 +7,7 @@ import { describe, test } from 'node:test'
 import { ConfigError } from '../../src/config/config.ts'
 import { DEFAULT_POLICY, loadRoutingPolicy, SENDABLE_CATEGORIES } from '../../src/routing/routing-policy.ts'
 import { buildTestApp } from '../helpers/build-test-app.ts'
-import { getSheet, makeAccount, putSheet, sessionFor } from '../helpers/factories.ts'
+import { makeAccount, putSheet, sessionFor } from '../helpers/factories.ts'
 import { testWorker } from '../helpers/test-worker.ts'
 import { startSmtpSink } from '../peers/smtp-sink.ts'
 

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict'
-import { describe, test, type TestContext } from 'node:test'
+import { describe, test } from 'node:test'
 
 import { sql } from 'kysely'
 
 import { PAGE_LABELS, SLOT_LABELS, SLOT_NOUNS } from '../../src/i18n/labels.ts'
 import type { Clock } from '../../src/lib/clock.ts'
 import { sendDueReviewReminders } from '../../src/reviews/review-reminders.ts'
-import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
+import type { TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount, sessionFor } from '../helpers/factories.ts'
 import { appWithMail } from '../helpers/test-worker.ts'
-import { type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts'
+import type { SmtpSink } from '../peers/smtp-sink.ts'
 
 type Mail = SmtpSink['messages'][number]
 

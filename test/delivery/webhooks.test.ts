@@ -8,7 +8,6 @@ import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount } from '../helpers/factories.ts'
 import { appWithMail } from '../helpers/test-worker.ts'
-import { startSmtpSink } from '../peers/smtp-sink.ts'
 import { type ReceivedWebhook, type ReceiverAnswer, startWebhookReceiver } from '../peers/webhook-receiver.ts'
 
 interface Event {

@@ -9,6 +9,7 @@ import { type IsolationLevel, Kysely, PGliteDialect } from 'kysely'
 import pg from 'pg'
 
 import { connectPglite, connectPostgres, type DatabaseHandle, type DatabaseKind } from '../../src/db/connect.ts'
+import type { Database } from '../../src/db/database.ts'
 import { migrateToLatest } from '../../src/db/migrate.ts'
 
 /**
@@ -46,7 +47,7 @@ async function pgliteTemplate(): Promise<Blob> {
   const file = path.join(os.tmpdir(), `account-contacts-pglite-${migrationsHash()}.tar.gz`)
   if (!fs.existsSync(file)) {
     const pglite = await PGlite.create()
-    const db = new Kysely<any>({ dialect: new PGliteDialect({ pglite }) })
+    const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) })
     await migrateToLatest(db)
     const dump = await pglite.dumpDataDir('gzip')
     await db.destroy()

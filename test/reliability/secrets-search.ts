@@ -8,6 +8,7 @@ import type { TestContext } from 'node:test'
 
 import { type Kysely, sql } from 'kysely'
 
+import type { Database } from '../../src/db/database.ts'
 import type { SmtpSink } from '../peers/smtp-sink.ts'
 import type { WebhookReceiver } from '../peers/webhook-receiver.ts'
 
@@ -194,7 +195,7 @@ export function searchableLogLine(line: string): string {
 }
 
 /** No secret in any row of any table, the outbox's queued mail included. */
-export async function assertNotStored(t: TestContext, db: Kysely<any>, secrets: Record<string, string>) {
+export async function assertNotStored(t: TestContext, db: Kysely<Database>, secrets: Record<string, string>) {
   const dump = await dumpTables(db)
   for (const [name, secret] of Object.entries(secrets)) {
     for (const n of needles(secret)) {
@@ -208,7 +209,7 @@ export async function assertNotStored(t: TestContext, db: Kysely<any>, secrets: 
 }
 
 /** Every row of every table of the public schema, as the text PostgreSQL writes for it. */
-async function dumpTables(db: Kysely<any>): Promise<{ table: string; row: string }[]> {
+async function dumpTables(db: Kysely<Database>): Promise<{ table: string; row: string }[]> {
   const tables = await sql<{ name: string }>`
     select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`.execute(
     db,

@@ -186,6 +186,7 @@ describe('[postgres] load and soak of the real service', { skip }, () => {
           ms: performance.now() - started,
           ...(accountId ? { accountId } : {}),
         }
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any JSON answer, read by shape
         let json: any
         if (/json/.test(String(res.headers['content-type']))) json = JSON.parse(res.text)
         if (res.status >= 400) out.code = json?.code ?? res.text.slice(0, 200)

@@ -106,7 +106,7 @@ export async function writeWorkload(app: TestApp, opts: { accounts: number; seed
         ms: Date.now() - started,
       }
     } catch (err) {
-      throw new Error(`${s.method} ${s.url} (${requestId}) got no answer: ${String(err)}`)
+      throw new Error(`${s.method} ${s.url} (${requestId}) got no answer: ${String(err)}`, { cause: err })
     }
     sent.push(out)
     return out

@@ -5,14 +5,13 @@
  * happens next. 4xx and connection trouble are worth another try; 5xx is final, and a 5xx about the
  * mailbox marks the contact undeliverable. Several workers share one process-wide pool.
  */
-import type {
-  NodemailerError,
-  SendMailOptions,
-  SMTPSentMessageInfo,
-  SMTPTransportOptions,
-  Transporter,
+import nodemailer, {
+  type NodemailerError,
+  type SendMailOptions,
+  type SMTPSentMessageInfo,
+  type SMTPTransportOptions,
+  type Transporter,
 } from 'nodemailer'
-import nodemailer from 'nodemailer'
 
 import type { DeliveryResult, EmailTransport, OutgoingEmail } from './transport.ts'
 
