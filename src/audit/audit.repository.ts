@@ -1,7 +1,6 @@
 import type { Db } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { newId } from '../lib/ids.ts'
-import type { AuditEvent } from './audit.schemas.ts'
 import type { AuditEventRow, NewAuditEventRow } from './audit.table.ts'
 import type { AuditEntry } from './audit-events.ts'
 
@@ -51,13 +50,3 @@ export async function listAuditEvents(
   if (page.cursor) q = q.where('id', '<', page.cursor)
   return q.orderBy('id', 'desc').limit(page.limit).execute()
 }
-
-export const toAuditEvent = (row: AuditEventRow): AuditEvent => ({
-  id: row.id,
-  at: row.at.toISOString(),
-  actor: { type: row.actor_type, id: row.actor_id },
-  action: row.action as AuditEvent['action'],
-  before: row.before ?? null,
-  after: row.after ?? null,
-  requestId: row.request_id,
-})

@@ -4,7 +4,19 @@ import { notFound } from '../accounts/account-errors.ts'
 import { findAccount } from '../accounts/accounts.repository.ts'
 import type { Database } from '../db/database.ts'
 import { toPage } from '../lib/page.ts'
-import { listAuditEvents, toAuditEvent } from './audit.repository.ts'
+import { listAuditEvents } from './audit.repository.ts'
+import type { AuditEvent } from './audit.schemas.ts'
+import type { AuditEventRow } from './audit.table.ts'
+
+const toAuditEvent = (row: AuditEventRow): AuditEvent => ({
+  id: row.id,
+  at: row.at.toISOString(),
+  actor: { type: row.actor_type, id: row.actor_id },
+  action: row.action as AuditEvent['action'],
+  before: row.before ?? null,
+  after: row.after ?? null,
+  requestId: row.request_id,
+})
 
 export type AuditService = ReturnType<typeof createAuditService>
 
