@@ -1,7 +1,7 @@
 import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { Db } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
-import { queueMailTo } from '../mail/system-mailer.ts'
+import { queueMailTo } from '../mail/queue-system-mail.ts'
 import { emitEvent } from '../webhooks/events.ts'
 import { SINGLE_SLOTS, type SlotName } from './contact-slots.ts'
 import type { Contact, ContactSheet } from './contacts.schemas.ts'

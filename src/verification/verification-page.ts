@@ -1,4 +1,4 @@
-import { escapeHtml } from '../mail/system-mail.ts'
+import { escapeHtml } from '../lib/html.ts'
 
 /** The words of the verification link's pages, in the languages accounts have. */
 export const VERIFICATION_PAGE_TEXT = {

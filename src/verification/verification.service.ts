@@ -5,12 +5,11 @@ import type { Clock } from '../lib/clock.ts'
 import type { SecretDeriver } from '../lib/derived-secrets.ts'
 import { hashToken } from '../lib/hash.ts'
 import { newId } from '../lib/ids.ts'
-import { queueMailTo } from '../mail/system-mailer.ts'
+import { queueMailTo } from '../mail/queue-system-mail.ts'
 import * as repo from './verification.repository.ts'
 import { countVerificationMail } from './verification-limits.ts'
 import { TOKEN, TOKEN_MARK, verificationIdFor, VERIFY_EMAIL_CATEGORY } from './verification-token.ts'
-
-export const VERIFICATION_TTL_MS = 7 * 24 * 60 * 60 * 1000
+import { VERIFICATION_TTL_MS } from './verification-ttl.ts'
 
 export type VerificationService = ReturnType<typeof createVerificationService>
 

@@ -4,6 +4,7 @@ import type { RequestContext } from '../lib/actor.ts'
 import { newId } from '../lib/ids.ts'
 import { queueSystemMail } from '../notifications/fan-out.sql.ts'
 import { EMAIL_MAX_ATTEMPTS } from '../notifications/notifications.service.ts'
+import type { SystemCategory } from '../routing/categories.ts'
 import { renderSystemMail, type SystemMail } from './system-mail.ts'
 
 /**
@@ -16,7 +17,7 @@ export async function queueMailTo(
   m: {
     id?: string
     accountId: string
-    category: string
+    category: SystemCategory
     to: { email: string; name: string | null; userId?: string | null }
     locale: Locale
     mail: SystemMail

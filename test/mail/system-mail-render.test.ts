@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 
-import { formatDate, listJoin, LOCALES } from '../i18n/labels.ts'
-import { escapeHtml, renderSystemMail, type SystemMail } from './system-mail.ts'
+import { formatDate, listJoin, LOCALES } from '../../src/i18n/labels.ts'
+import { escapeHtml } from '../../src/lib/html.ts'
+import { renderSystemMail, type SystemMail } from '../../src/mail/system-mail.ts'
 
 const expiresAt = new Date('2026-11-27T12:00:00Z')
 
