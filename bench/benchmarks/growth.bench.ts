@@ -8,7 +8,7 @@ import { postgresDataset } from '../lib/dataset.ts'
 import { compareLoad } from '../lib/load.ts'
 import { startService } from '../lib/processes.ts'
 
-export const SMALL = 10_000
+const SMALL = 10_000
 
 export async function growthBenchmark(ctx: BenchContext): Promise<BenchRow[]> {
   const small = Math.min(SMALL, ctx.opts.accounts)

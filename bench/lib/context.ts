@@ -42,8 +42,6 @@ export interface BenchRow {
   details: Record<string, unknown>
 }
 
-export type Benchmark = (ctx: BenchContext) => Promise<BenchRow[]>
-
 /** How long and how hard each side of a comparison is loaded (compareLoad's options). */
 export const loadOptions = (ctx: BenchContext) => ({
   seconds: ctx.opts.seconds,

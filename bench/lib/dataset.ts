@@ -69,7 +69,7 @@ async function isComplete(db: Kysely<Database>, accounts: number): Promise<boole
 }
 
 /** What the benchmarks write, removed so that each run starts from the generated state. */
-export async function resetRunState(db: Kysely<Database>): Promise<void> {
+async function resetRunState(db: Kysely<Database>): Promise<void> {
   await sql`truncate notifications, deliveries, events, audit_events, idempotency_keys, sessions, broadcasts, email_verifications, undeliverable_addresses`.execute(
     db,
   )

@@ -21,7 +21,7 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL')
 })
 
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   const srv = net.createServer()
   srv.listen(0, '127.0.0.1')
   await once(srv, 'listening')
@@ -76,7 +76,7 @@ export function startNode(nodeArgs: string[], env: Record<string, string>, opts:
 }
 
 /** Waits until `url` answers 200, or fails with what the child printed. */
-export async function waitReady(child: Child, url: string, timeoutMs = 120_000): Promise<void> {
+async function waitReady(child: Child, url: string, timeoutMs = 120_000): Promise<void> {
   const until = Date.now() + timeoutMs
   while (Date.now() < until) {
     if (child.proc.exitCode !== null) throw new Error(`process exited (${child.proc.exitCode}):\n${child.output()}`)
@@ -92,7 +92,7 @@ export async function waitReady(child: Child, url: string, timeoutMs = 120_000):
 }
 
 /** Resident set size of a process in bytes (Linux /proc), or undefined when it is gone. */
-export function rssOf(pid: number): number | undefined {
+function rssOf(pid: number): number | undefined {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
     return m ? Number(m[1]) * 1024 : undefined

@@ -34,7 +34,7 @@ export async function machine(adminUrl: string): Promise<Record<string, string |
 const fmt = (x: number) => x.toLocaleString('en', { maximumFractionDigits: 2 })
 
 /** The results as a Markdown table. */
-export function table(r: BenchResult): string {
+function table(r: BenchResult): string {
   const lines = [
     '| # | benchmark | ours | baseline | unit | ratio | target | holds |',
     '|---|---|---:|---:|---|---:|---|---|',

@@ -57,7 +57,7 @@ const invalid = (detail: string, errors?: FieldError[]) =>
  * that a DELETE or GET whose client always sends `content-type: application/json` is not refused;
  * a route that needs a body still refuses the missing one through its schema.
  */
-export function parseJsonBody(contentType: string | undefined, body: Buffer): unknown {
+function parseJsonBody(contentType: string | undefined, body: Buffer): unknown {
   const charset = CHARSET.exec(contentType ?? '')?.[1]?.toLowerCase()
   if (charset !== undefined && !UTF8_NAMES.has(charset)) {
     throw new AppError('unsupported-media-type', {

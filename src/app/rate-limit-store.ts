@@ -5,7 +5,7 @@ import type { FastifyRateLimitStore } from '@fastify/rate-limit'
  * counters touched least lately, a spent failure budget among them (the plugin's own store keeps
  * 5,000). At about a hundred bytes each, 100,000 cost some 10 MB at most.
  */
-export const COUNTERS_MAX = 100_000
+const COUNTERS_MAX = 100_000
 
 /**
  * Fixed-window counters, as the plugin's LocalStore, except that each answer is a copy: LocalStore

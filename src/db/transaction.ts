@@ -13,7 +13,7 @@ import { PG, pgError } from './pg-errors.ts'
  * Thirty writers on one account's sheet (the concurrency test) settle within a few rounds: once
  * the winners have committed, the rest read the new state and answer 409 or 412 without writing.
  */
-export const TRANSACTION_RETRY = {
+const TRANSACTION_RETRY = {
   attempts: 10,
   /** The first wait's upper bound; each retry doubles it, up to `maxDelayMs`. */
   baseDelayMs: 5,

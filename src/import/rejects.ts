@@ -74,4 +74,3 @@ export function openRejects(path: string, header: string[], opts: { resumeAtByte
     },
   }
 }
-export type Rejects = ReturnType<typeof openRejects>

@@ -56,7 +56,10 @@ export async function exercise(
   }
 }
 
-/** Never called: each line must stay a type error, or the client's types have gone loose. */
+/**
+ * Never called: each line must stay a type error, or the client's types have gone loose.
+ * @public (exported so that it counts as used; client.test.ts compiles the file)
+ */
 export function mistakes(client: AccountContactsClient) {
   // @ts-expect-error: no such path in the document
   void client.GET('/v1/no-such-path')

@@ -50,7 +50,7 @@ export interface PhaseFigures {
 const LEAK = /postgres|pg_|sql|econn|etimedout|timeout|terminat|socket|connection|stack|kysely|node_modules/i
 
 /** A small seeded generator (mulberry32), so a failing run can be replayed with its seed. */
-export function rng(seed: number) {
+function rng(seed: number) {
   let a = seed >>> 0
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0

@@ -14,8 +14,8 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 
 import type { TestApp } from '../helpers/build-test-app.ts'
 
-export const CHROMIUM = '/usr/bin/chromium'
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const CHROMIUM = '/usr/bin/chromium'
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 /**
  * Why the browser tests cannot run, or false. Without Chromium they skip on a developer's machine;

@@ -7,7 +7,7 @@ import { newId, newSecret } from '../../lib/ids.ts'
 import * as repo from './api-keys.repository.ts'
 
 /** Platform keys start with this, so that secret scanners and people recognise them. */
-export const API_KEY_PREFIX = 'acpk_'
+const API_KEY_PREFIX = 'acpk_'
 
 export type ApiKeyService = ReturnType<typeof createApiKeyService>
 
@@ -17,7 +17,7 @@ export type ApiKeyService = ReturnType<typeof createApiKeyService>
  * by another process (`keys revoke`) keeps working here for at most this long; in the process that
  * revokes it, at once. Unknown and revoked keys are never cached.
  */
-export const API_KEY_CACHE_MS = 5_000
+const API_KEY_CACHE_MS = 5_000
 const API_KEY_CACHE_SIZE = 1_000
 
 export function createApiKeyService({ db, clock }: { db: Kysely<Database>; clock: Clock }) {

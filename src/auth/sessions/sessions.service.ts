@@ -14,14 +14,14 @@ import { findUser } from '../../users/users.repository.ts'
 import * as repo from './sessions.repository.ts'
 import type { Session } from './sessions.schemas.ts'
 
-export const SESSION_PREFIX = 'acs_'
-export const SESSION_TTL_MS = 8 * 60 * 60 * 1000
+const SESSION_PREFIX = 'acs_'
+const SESSION_TTL_MS = 8 * 60 * 60 * 1000
 
 /**
  * A session token is `acs_<accountId>.<secret>`: the account id lets the lookup go to the account's
  * own rows (every tenant query filters by account), the secret (192 bits) is stored only hashed.
  */
-export function parseSessionToken(token: string): { accountId: string } | undefined {
+function parseSessionToken(token: string): { accountId: string } | undefined {
   if (!token.startsWith(SESSION_PREFIX)) return undefined
   const rest = token.slice(SESSION_PREFIX.length)
   const dot = rest.lastIndexOf('.')

@@ -1,4 +1,4 @@
-import type { ColumnType, Selectable } from 'kysely'
+import type { ColumnType } from 'kysely'
 
 export interface SessionsTable {
   account_id: string
@@ -8,5 +8,3 @@ export interface SessionsTable {
   created_at: ColumnType<Date, never, never>
   expires_at: Date
 }
-
-export type SessionRow = Selectable<SessionsTable>
