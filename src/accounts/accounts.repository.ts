@@ -1,3 +1,5 @@
+import { sql } from 'kysely'
+
 import type { Db } from '../db/database.ts'
 import type { AccountRow, NewAccountRow } from './accounts.table.ts'
 
@@ -31,7 +33,7 @@ export const updateAccount = (
     .updateTable('accounts')
     .set((eb) => ({
       ...patch,
-      updated_at: new Date(),
+      updated_at: sql<Date>`now()`,
       ...(opts.bumpContactsVersion ? { contacts_version: eb('contacts_version', '+', 1) } : {}),
     }))
     .where('id', '=', id)
@@ -69,4 +71,26 @@ export async function insertAccounts(db: Db, rows: NewAccountRow[]): Promise<Acc
         .execute()),
     )
   return out
+}
+
+/**
+ * Takes, for this transaction, one account due a review reminder: its contacts were last confirmed
+ * (or, never confirmed, it was created) before `due`, and it was not reminded since `gap`. FOR
+ * UPDATE SKIP LOCKED, so concurrent workers each take another account and never remind one twice.
+ */
+export const lockAccountDueForReview = (db: Db, c: { due: Date; gap: Date }): Promise<AccountRow | undefined> =>
+  db
+    .selectFrom('accounts')
+    .selectAll()
+    .where(sql<boolean>`coalesce(contacts_reviewed_at, created_at) < ${c.due}`)
+    .where((eb) => eb.or([eb('review_reminded_at', 'is', null), eb('review_reminded_at', '<', c.gap)]))
+    .orderBy('id')
+    .limit(1)
+    .forUpdate()
+    .skipLocked()
+    .executeTakeFirst()
+
+/** Records when a review reminder was queued for the account (`at`: the reminders' clock, which `gap` is read on). */
+export async function markReviewReminded(db: Db, id: string, at: Date): Promise<void> {
+  await db.updateTable('accounts').set({ review_reminded_at: at }).where('id', '=', id).execute()
 }

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 
+import { lockAccountDueForReview, markReviewReminded } from '../accounts/accounts.repository.ts'
 import type { Database } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import type { Clock } from '../lib/clock.ts'
@@ -31,16 +32,7 @@ export async function sendDueReviewReminders(
   let sent = 0
   for (let i = 0; i < limit; i++) {
     const done = await transaction(deps.db, async (trx) => {
-      const account = await trx
-        .selectFrom('accounts')
-        .selectAll()
-        .where(sql<boolean>`coalesce(contacts_reviewed_at, created_at) < ${due}`)
-        .where((eb) => eb.or([eb('review_reminded_at', 'is', null), eb('review_reminded_at', '<', gap)]))
-        .orderBy('id')
-        .limit(1)
-        .forUpdate()
-        .skipLocked()
-        .executeTakeFirst()
+      const account = await lockAccountDueForReview(trx, { due, gap })
       if (!account) return true
       const mail = renderSystemMail(
         {
@@ -60,7 +52,7 @@ export async function sendDueReviewReminders(
         requestId: null,
         maxAttempts: EMAIL_MAX_ATTEMPTS,
       })
-      await trx.updateTable('accounts').set({ review_reminded_at: now }).where('id', '=', account.id).execute()
+      await markReviewReminded(trx, account.id, now)
       await emitEvent(trx, account.id, 'contacts.review_due', {
         lastReviewedAt: account.contacts_reviewed_at?.toISOString() ?? null,
       })

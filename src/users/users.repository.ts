@@ -1,3 +1,5 @@
+import { sql } from 'kysely'
+
 import type { Db } from '../db/database.ts'
 import type { NewUserRow, UserRow } from './users.table.ts'
 
@@ -25,7 +27,7 @@ export const updateUser = (
 ): Promise<UserRow> =>
   db
     .updateTable('users')
-    .set({ ...patch, updated_at: new Date() })
+    .set({ ...patch, updated_at: sql<Date>`now()` })
     .where('account_id', '=', accountId)
     .where('id', '=', id)
     .returningAll()
