@@ -1,27 +1,5 @@
+import { VERIFICATION_PAGE_HEADING_HTML as HEADING, VERIFICATION_PAGE_TEXT } from '../i18n/verification-page.ts'
 import { escapeHtml } from '../lib/html.ts'
-
-/** The words of the verification link's pages, in the languages accounts have. */
-export const VERIFICATION_PAGE_TEXT = {
-  en: {
-    confirm: (email: string, account: string) => `Confirm that ${email} is the security contact of ${account}.`,
-    button: 'Confirm',
-    ok: (email: string, account: string) => `Thank you. ${email} is now the verified security contact of ${account}.`,
-    bad: "This link is not valid any more: it was used already, it expired, or the address was changed. Ask the account's administrator to send a new one.",
-    title: 'Security contact',
-  },
-  fi: {
-    confirm: (email: string, account: string) =>
-      `Vahvista, että ${email} on tilin ${account} turvallisuusyhteyshenkilö.`,
-    button: 'Vahvista',
-    ok: (email: string, account: string) =>
-      `Kiitos. ${email} on nyt tilin ${account} vahvistettu turvallisuusyhteyshenkilö.`,
-    bad: 'Linkki ei ole enää voimassa: se on jo käytetty, se on vanhentunut tai osoite on vaihdettu. Pyydä tilin ylläpitäjää lähettämään uusi.',
-    title: 'Turvallisuusyhteyshenkilö',
-  },
-}
-
-/** The heading as HTML: the Finnish word is too long for a 320-pixel screen without hyphenation points. */
-const HEADING = { en: 'Security contact', fi: 'Turvallisuus&shy;yhteys&shy;henkilö' }
 
 /**
  * `text` as HTML, with break opportunities (`<wbr>`) inside long words: an address or an account

@@ -4,8 +4,9 @@ import { Type } from '@sinclair/typebox'
 import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
 import { problem, problems, publicProblems } from '../app/route-helpers.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
+import { VERIFICATION_PAGE_TEXT as TEXT } from '../i18n/verification-page.ts'
 import { ProblemSchema } from '../lib/schemas.ts'
-import { VERIFICATION_PAGE_TEXT as TEXT, verificationPage as page } from './verification-page.ts'
+import { verificationPage as page } from './verification-page.ts'
 
 const TokenSchema = Type.String({ minLength: 1, maxLength: 200 })
 
