@@ -46,7 +46,7 @@ export interface GroupResult {
 export type ApplyGroups<P> = (trx: Db, groups: ReadyRow<P>[][]) => Promise<GroupResult[]>
 
 /** Every row of a group refused: the bad ones with their problem, the rest held back with them. */
-export function rejectGroup<P>(
+export function rejectGroup(
   rows: { line: number; cells: string[] }[],
   problems: Map<number, RowProblem>,
   heldBack: (badLine: number) => RowProblem,
