@@ -1,6 +1,6 @@
 /**
- * A real SMTP server in the test process (STYLE.md 12: what is outside our process is still real
- * in tests). It accepts every mail unless `respond` says otherwise, and reads each one back with
+ * A real SMTP server in the test process (what is outside our process is still real in tests, so
+ * the mail is tested as it is sent). It accepts every mail unless `respond` says otherwise, and reads each one back with
  * mailparser, so a test asserts on what a receiver would see, not on what we meant to send.
  */
 import { once } from 'node:events'

@@ -24,7 +24,7 @@ import {
 } from './browser.ts'
 
 // The settings page (docs/PRODUCT.md, "The settings page") in a real Chromium against the real app on a real
-// socket: the seed's steps, the limits, the languages, read-only members, problems next to their fields, and axe.
+// socket: the page's steps, the limits, the languages, read-only members, problems next to their fields, and axe.
 
 /** Gives an account and its users real names, so that the screenshots read like a real page. */
 async function dress(app: TestApp, a: MadeAccount, name: string, people: Record<string, string>) {
@@ -106,7 +106,7 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
   }
   const noConsoleErrors = (tab: Tab) => assert.deepEqual(tab.errors, [], 'console errors on the page')
 
-  test('an admin follows the seed: primary contact, three billing contacts, other contacts, an outside security address', async () => {
+  test('an admin fills the sheet step by step: primary contact, three billing contacts, other contacts, an outside security address', async () => {
     const a = await makeAccount(app, { extraUsers: 4 })
     await dress(app, a, 'Northwind Traders Ltd', {
       admin: 'Olivia Reed',
@@ -120,7 +120,7 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
     fs.writeFileSync(path.join(mailDir, '2026-11-27T09-00-00.000Z_test-1@account-contacts.eml'), oneMail(a.accountId))
     const tab = await open(a, 'admin')
     const { page } = tab
-    // the token left the address bar; the page is the seed's "Account & Billing" › "Company information"
+    // the token left the address bar; the page is "Account & Billing" › "Company information"
     assert.equal(page.url(), `${origin}/ui/`)
     await page.getByRole('heading', { level: 1, name: 'Account & Billing' }).waitFor()
     assert.equal(
@@ -238,7 +238,7 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
     assert.deepEqual(times, [...times].sort().reverse(), 'newest first')
   })
 
-  test('a Finnish account is in the seed’s Finnish, and the switch changes the language and is remembered', async () => {
+  test('a Finnish account is in Finnish, and the switch changes the language and is remembered', async () => {
     const a = await makeAccount(app, { locale: 'fi', extraUsers: 3 })
     await dress(app, a, 'Pohjolan Puu Oy', {
       admin: 'Aino Virtanen',

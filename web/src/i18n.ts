@@ -1,7 +1,7 @@
 /**
- * The page's words in English and Finnish. The labels the seed itself names (sections, slots,
- * categories) come from the server's table in src/i18n/labels.ts, so the page, the mail and the
- * help article say the same thing; the rest is here. Finnish sentences reuse the seed's wording.
+ * The page's words in English and Finnish. The labels the mail uses too (sections, slots,
+ * categories) come from the server's table in src/i18n/labels.ts, so the page and the mail say the
+ * same thing; the rest is here.
  */
 import type { HealthProblemCode } from '../../src/account-health/account-health.schemas.ts'
 import type { AuditAction } from '../../src/audit/audit-events.ts'
@@ -18,7 +18,7 @@ import type { User } from './api/types.ts'
 
 export { CATEGORY_LABELS, formatDate, listJoin, type Locale, SLOT_LABELS, SLOT_NOUNS }
 
-/** The seed's fixed labels, as plain strings so that both languages fill the same shape. */
+/** The page's fixed labels from src/i18n/labels.ts, as plain strings so that both languages fill the same shape. */
 type PageLabels = Record<keyof (typeof PAGE_LABELS)['en'], string>
 
 const en = {

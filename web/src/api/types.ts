@@ -1,6 +1,6 @@
 /**
- * The page's view of the API, as types taken from the server's own schemas (STYLE 5): nothing
- * here is a hand-kept copy of a response shape.
+ * The page's view of the API, as types taken from the server's own schemas: nothing here is a
+ * hand-kept copy of a response shape, so the page cannot drift from what the server sends.
  */
 import type { Static } from '@sinclair/typebox'
 

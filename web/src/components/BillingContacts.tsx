@@ -35,7 +35,7 @@ export function BillingContacts({ sheet, users, write }: Props) {
   const billing = sheet.billing.map(asUser).filter((c) => c !== null)
   const chosen = new Set(billing.map((c) => c.userId))
   const label = (i: number) => `${SLOT_LABELS[locale].billing} ${i + 1}`
-  // with none yet, the first dropdown is there from the start, as in the seed's screenshot
+  // with none yet, the first dropdown is there from the start, so the empty list still offers a place to fill
   const showNew = canEdit && billing.length < MAX && (adding || billing.length === 0)
 
   useEffect(() => {

@@ -23,7 +23,7 @@ const ids: Record<Exclude<SingleSlot, 'primary' | 'security'>, string> = {
 }
 
 /**
- * "Muut yhteystiedot", in the seed's order: decision maker, onboarding contact, security contact,
+ * "Muut yhteystiedot" (other contacts), in this order: decision maker, onboarding contact, security contact,
  * technical administrator, each with its own "Valitse käyttäjä" dropdown.
  */
 export function OtherContacts({ sheet, users, write, domains }: Props) {

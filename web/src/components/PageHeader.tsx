@@ -5,8 +5,8 @@ import { useLocale, useSession } from '../page-context.ts'
 import { LanguageSwitch } from './LanguageSwitch.tsx'
 
 /**
- * The seed's step 1 and the top of step 2: the account's name at the top right, "Tili ja
- * laskutus", and "Yritystiedot" as the selected tab.
+ * The top of the page (docs/PRODUCT.md, "The settings page"): the account's name at the top right,
+ * "Tili ja laskutus" (Account & Billing), and "Yritystiedot" (Company information) as the selected tab.
  */
 export function PageHeader() {
   const { t } = useLocale()

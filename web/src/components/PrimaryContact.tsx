@@ -14,7 +14,7 @@ interface Props {
   write: SheetValue['write']
 }
 
-/** Step 2 of the seed: "Ensisijainen tilin yhteyshenkilö" and its "Valitse käyttäjä" dropdown. */
+/** The primary account contact ("Ensisijainen tilin yhteyshenkilö") and its "Valitse käyttäjä" (select a user) dropdown. */
 export function PrimaryContact({ sheet, users, write }: Props) {
   const { t } = useLocale()
   const { session } = useSession()

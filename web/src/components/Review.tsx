@@ -12,7 +12,7 @@ interface Props {
   write: SheetValue['write']
 }
 
-/** The seed's advice to update the contacts regularly, as a button that records having done so. */
+/** "Confirm contacts are up to date" (docs/PRODUCT.md, "The settings page"): a button that records a review of the sheet. */
 export function Review({ sheet, write }: Props) {
   const { t, locale } = useLocale()
   const { session, canEdit } = useSession()

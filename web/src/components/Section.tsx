@@ -5,7 +5,7 @@ import { SaveStatus } from './SaveStatus.tsx'
 interface Props {
   id: string
   title: string
-  /** A sentence under the heading, e.g. the seed's description of the slot. */
+  /** A sentence under the heading, e.g. what the slot is for. */
   help?: string
   /**
    * What the last change in the section came to ("Saved"), beside the heading. Given (even

@@ -20,8 +20,8 @@ interface Props {
 }
 
 /**
- * The security contact: a user, or (the seed: "voit ... syöttää voimassa olevan sähköpostiosoitteen
- * muulle kuin käyttäjälle") a typed address, which is pending until its owner opens the link.
+ * The security contact: a user, or a typed address of someone who is not a user (docs/PRODUCT.md,
+ * "Outside security addresses"), which is pending until its owner opens the link.
  */
 export function SecurityContact({ sheet, users, write, saver, domains }: Props) {
   const { t, locale } = useLocale()

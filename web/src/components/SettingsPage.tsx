@@ -18,7 +18,7 @@ import { Review } from './Review.tsx'
 
 const byName = (a: User, b: User) => a.name.localeCompare(b.name) || a.email.localeCompare(b.email)
 
-/** "Company information": the contact sheet in the seed's order, then what follows from it. */
+/** "Company information": the contact sheet in the order docs/PRODUCT.md ("The settings page") gives, then what follows from it. */
 export function SettingsPage() {
   const { t } = useLocale()
   const { session, canEdit } = useSession()

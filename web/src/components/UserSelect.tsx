@@ -25,7 +25,7 @@ interface Props {
 }
 
 /**
- * The seed's "Select a user" dropdown: choosing a user shows Save (so that moving through the
+ * The "Select a user" dropdown of each slot: choosing a user shows Save (so that moving through the
  * list with the arrow keys changes nothing), and a held place can be emptied with Remove.
  */
 export function UserSelect({
