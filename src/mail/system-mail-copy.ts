@@ -142,7 +142,8 @@ export const DRAFTS: Drafters = {
     },
   },
 
-  // The seed: "update these regularly so that you do not miss critical messages" (docs/PRODUCT.md, "Routing: who receives what", review reminders).
+  // The reminder says why the review matters: these contacts are who receives the critical messages
+  // (docs/PRODUCT.md, "Routing: who receives what", review reminders).
   'contacts-review': {
     en: (m) => ({
       subject: `Are the contacts for ${m.accountName} still up to date?`,

@@ -7,7 +7,7 @@ import { renderSystemMail, type SystemMail } from '../../src/mail/system-mail.ts
 
 const expiresAt = new Date('2026-11-27T12:00:00Z')
 
-/** One of each kind, with the slot each should name in Finnish (the seed's wording). */
+/** One of each kind, with words its Finnish version must contain. */
 const SAMPLES: Array<{ mail: SystemMail; fiWords: string[] }> = [
   {
     mail: {
@@ -63,7 +63,7 @@ const SAMPLES: Array<{ mail: SystemMail; fiWords: string[] }> = [
 
 describe('[mail] system mail', () => {
   for (const { mail, fiWords } of SAMPLES) {
-    test(`[mail] ${mail.kind} renders in both locales; fi uses the seed's wording; subjects differ`, () => {
+    test(`[mail] ${mail.kind} renders in both locales; fi has its Finnish words; subjects differ`, () => {
       const out = Object.fromEntries(LOCALES.map((l) => [l, renderSystemMail(mail, l)] as const))
       for (const l of LOCALES) {
         const r = out[l]!
