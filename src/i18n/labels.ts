@@ -1,7 +1,6 @@
 /**
- * Words the product shows people, in English and Finnish. The Finnish ones are the seed's own
- * (seed/update-account-contacts.fi.txt), so that the settings page and the mail read like the
- * help article an admin may have open next to them.
+ * Words the product shows people, in English and Finnish: one table for the settings page and the
+ * mail, so that both name each slot, category and page section the same way.
  */
 import type { SlotName } from '../contacts/contact-slots.ts'
 import { SENDABLE_CATEGORIES } from '../routing/categories.ts'
@@ -34,8 +33,8 @@ export const SLOT_LABELS: Record<Locale, Record<SlotName, string>> = {
 }
 
 /**
- * A slot inside a sentence ("you are no longer the security contact"). Finnish takes the seed's
- * running-text form: its heading says "Ensisijainen tilin yhteyshenkilö" but its prose says
+ * A slot inside a sentence ("you are no longer the security contact"). Finnish uses the
+ * running-text form: the label is "Ensisijainen tilin yhteyshenkilö", but in a sentence it is
  * "ensisijainen tiliyhteyshenkilö", which also avoids "tilin X ensisijainen tilin yhteyshenkilö".
  */
 export const SLOT_NOUNS: Record<Locale, Record<SlotName, string>> = {
@@ -90,7 +89,7 @@ export const CATEGORY_LABELS: Record<Locale, Record<Category, string>> = {
   },
 }
 
-/** The settings page's fixed words (docs/PRODUCT.md, "The settings page"), Finnish as in the seed's steps. */
+/** The settings page's fixed words (docs/PRODUCT.md, "The settings page"). */
 export const PAGE_LABELS = {
   en: {
     accountAndBilling: 'Account & Billing',
