@@ -1,4 +1,4 @@
-// The authorization matrix (issue 7): every route of the server × every kind of caller → the status
+// The authorization matrix: every route of the server × every kind of caller → the status
 // docs/PRODUCT.md ("Who may change what", "Resources") calls for. The route list comes from the
 // server itself, so a new route without a row here fails the test, and so does a row whose route is
 // gone. The statuses are written out by hand from those rules, not derived from the code's access

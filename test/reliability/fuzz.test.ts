@@ -12,7 +12,7 @@ import { countWrites, fingerprint, FuzzState } from './fuzz-fixture.ts'
 import { mutatedArb, type Operation, operationsOf, type RequestSpec, resolverOf, validArb } from './fuzz-operations.ts'
 
 /*
- * Spec-driven fuzzing (issue 7): requests generated from the served /openapi.json with fast-check,
+ * Spec-driven fuzzing: requests generated from the served /openapi.json with fast-check,
  * valid ones and mutated ones, sent through `app.inject` and judged the way Schemathesis judges an
  * API:
  *   1. no 5xx, ever;

@@ -23,7 +23,7 @@ import { startWebhookReceiver } from '../peers/webhook-receiver.ts'
 import { assertNotStored, driveWithSecrets, needles, searchableLogLine } from './secrets-search.ts'
 
 /*
- * Security checks (issue 7): the security headers on every kind of response, errors included;
+ * Security checks: the security headers on every kind of response, errors included;
  * the page's cookie flags; CSRF refused (and changing nothing) on every write made with the page's
  * cookie; and no raw credential (API key, session token, page cookie, webhook secret, verification
  * token) anywhere in the database or in the logs of the real service run at LOG_LEVEL=trace.

@@ -15,7 +15,7 @@ import { startService } from '../helpers/service-process.ts'
 import { startSmtpSink } from '../peers/smtp-sink.ts'
 
 /*
- * Load and soak (issue 7): the real service (`account-contacts serve`, API and delivery worker in
+ * Load and soak: the real service (`account-contacts serve`, API and delivery worker in
  * one process) on PostgreSQL, 50 keep-alive connections of mixed reads and writes, writes racing on
  * a few hot accounts. No 5xx at all, only the 4xx problems each call may answer, every invariant of
  * docs/PRODUCT.md, "Rules that hold under any number of concurrent writers", holds in the database

@@ -1,4 +1,4 @@
-// Tenant isolation (issue 7):
+// Tenant isolation:
 // a. another account's ids answer exactly like ids that do not exist (status, body and headers,
 //    but for the request id, the date and the id itself), for every server route with an id;
 // b. every statement the service sends, through a Kysely plugin that sees query builders and raw
