@@ -20,7 +20,7 @@ interface FactsRow {
  * The health facts of a page of accounts (id order, after `after`) in one query, for the report:
  * each sub-select reads one account's rows through its primary key, so a page costs one round
  * trip however many accounts it holds. Must agree with what account-health.service.ts reads from the
- * sheet; test/health/bulk-health.test.ts compares the two.
+ * sheet; test/account-health/bulk-health.test.ts compares the two.
  */
 export async function listHealthFacts(
   db: Db,
