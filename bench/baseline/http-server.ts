@@ -14,7 +14,7 @@ import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 
 import type { Database } from '../../src/db/database.ts'
-import { oneAccount, resolveRecipientsSql } from '../../src/routing/recipients.sql.ts'
+import { oneAccount, resolveRecipientsSql } from '../../src/routing/recipients.repository.ts'
 import { DEFAULT_POLICY } from '../../src/routing/routing-policy.ts'
 
 type Query = (text: string, params: unknown[]) => Promise<unknown[]>

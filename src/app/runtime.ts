@@ -2,6 +2,7 @@ import path from 'node:path'
 
 import type { Config } from '../config/config.ts'
 import type { DatabaseHandle } from '../db/connect.ts'
+import { BACKOFF_BASE_SECONDS } from '../delivery/retry-policy.ts'
 import { createEmlTransport } from '../delivery/transports/eml.transport.ts'
 import { createSmtpTransport } from '../delivery/transports/smtp.transport.ts'
 import type { EmailTransport } from '../delivery/transports/transport.ts'
@@ -58,6 +59,7 @@ export function workerFor(
     email,
     webhook: createWebhookTransport({ allowPrivate: config.webhookAllowPrivate }),
     secrets: services.secrets,
+    clock: services.clock,
     log,
     options: {
       batchSize: 20,
@@ -65,7 +67,7 @@ export function workerFor(
       lanes: 2,
       leaseSeconds: config.workerLeaseSeconds,
       pollMs: 1000,
-      backoffBaseSeconds: 10,
+      backoffBaseSeconds: BACKOFF_BASE_SECONDS,
       messageIdHost: new URL(config.publicUrl).hostname,
       mailFrom: config.mailFrom,
       ...overrides,

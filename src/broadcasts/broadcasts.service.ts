@@ -2,11 +2,11 @@ import { type Kysely, sql } from 'kysely'
 
 import type { Database } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
+import { EMAIL_MAX_ATTEMPTS } from '../delivery/retry-policy.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { AppError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
-import { fanOut } from '../notifications/fan-out.sql.ts'
-import { EMAIL_MAX_ATTEMPTS } from '../notifications/notifications.service.ts'
+import { fanOut } from '../notifications/fan-out.repository.ts'
 import type { RoutingPolicy, SendableCategory } from '../routing/routing-policy.ts'
 import * as repo from './broadcasts.repository.ts'
 import type { Broadcast, CreateBroadcast } from './broadcasts.schemas.ts'
@@ -39,7 +39,7 @@ export type BroadcastService = ReturnType<typeof createBroadcastService>
 /**
  * A broadcast sends one category to every account (or a list). The request only records it; the
  * workers fan it out batch by batch, each batch one INSERT … SELECT that resolves the recipients
- * of thousands of accounts at once (notifications/fan-out.sql.ts), with progress in the row.
+ * of thousands of accounts at once (notifications/fan-out.repository.ts), with progress in the row.
  */
 export function createBroadcastService({ db, policy }: { db: Kysely<Database>; policy: RoutingPolicy }) {
   return {

@@ -7,11 +7,8 @@ import type { SessionsTable } from '../auth/sessions/sessions.table.ts'
 import type { BroadcastsTable } from '../broadcasts/broadcasts.table.ts'
 import type { ContactSlotsTable } from '../contacts/contacts.table.ts'
 import type { DeliveriesTable } from '../delivery/deliveries.table.ts'
-import type {
-  IdempotencyKeysTable,
-  NotificationsTable,
-  UndeliverableAddressesTable,
-} from '../notifications/notifications.table.ts'
+import type { UndeliverableAddressesTable } from '../delivery/undeliverable-addresses.table.ts'
+import type { IdempotencyKeysTable, NotificationsTable } from '../notifications/notifications.table.ts'
 import type { UsersTable } from '../users/users.table.ts'
 import type { EmailVerificationsTable, VerificationMailLimitsTable } from '../verification/verification.table.ts'
 import type { EventsTable, WebhookEndpointsTable } from '../webhooks/webhooks.table.ts'

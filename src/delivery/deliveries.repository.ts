@@ -1,8 +1,10 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
 
 import type { Database, Db } from '../db/database.ts'
+import { whereKeys } from '../db/keys.ts'
 import { transaction } from '../db/transaction.ts'
 import type { DeliveryRow } from './deliveries.table.ts'
+import { BACKOFF_JITTER, BACKOFF_MAX_SECONDS } from './retry-policy.ts'
 
 /*
  * The outbox protocol, one function per SQL operation (as Graphile Worker keeps them):
@@ -83,7 +85,10 @@ export async function loadEmailContent(db: Db, keys: { account_id: string; notif
       sql<string | null>`case when n.text is null then b.html else n.html end`.as('html'),
     ])
     .where((eb) =>
-      eb.or(keys.map((k) => eb.and([eb('n.account_id', '=', k.account_id), eb('n.id', '=', k.notification_id)]))),
+      whereKeys(
+        eb,
+        keys.map((k) => ({ 'n.account_id': k.account_id, 'n.id': k.notification_id })),
+      ),
     )
     .execute()
   // a text that is nowhere (its broadcast's row removed by hand) is left out: the worker then
@@ -103,7 +108,12 @@ export async function loadWebhookContent(
   const events = await db
     .selectFrom('events')
     .select(['account_id', 'id', 'payload'])
-    .where((eb) => eb.or(keys.map((k) => eb.and([eb('account_id', '=', k.account_id), eb('id', '=', k.event_id)]))))
+    .where((eb) =>
+      whereKeys(
+        eb,
+        keys.map((k) => ({ account_id: k.account_id, id: k.event_id })),
+      ),
+    )
     .execute()
   const endpoints = await db
     .selectFrom('webhook_endpoints')
@@ -128,8 +138,13 @@ export async function settleDelivered(
   if (ds.length === 0) return []
   return db
     .updateTable('deliveries')
-    .set({ status: 'delivered', delivered_at: new Date(), last_error: null, lock_token: null, updated_at: new Date() })
-    .where((eb) => eb.or(ds.map((d) => eb.and([eb('account_id', '=', d.account_id), eb('id', '=', d.id)]))))
+    .set({ status: 'delivered', delivered_at: sql`now()`, last_error: null, lock_token: null, updated_at: sql`now()` })
+    .where((eb) =>
+      whereKeys(
+        eb,
+        ds.map((d) => ({ account_id: d.account_id, id: d.id })),
+      ),
+    )
     .where('lock_token', '=', token)
     .returning(['account_id', 'id'])
     .execute()
@@ -154,10 +169,11 @@ export async function settleFailed(
         when ${ofCancelledBroadcast('deliveries')} then 'cancelled'
         else 'retrying' end,
         -- base · 2^(attempt-1), ±25 % jitter so that a burst of failures does not retry in step,
-        -- at least what the peer asked for (Retry-After), at most six hours
+        -- at least what the peer asked for (Retry-After), at most six hours (retry-policy.ts)
         next_attempt_at = case when ${f.retryable} and attempts < max_attempts
-          then now() + make_interval(secs => least(21600, greatest(${f.retryAfterSeconds}::float8,
-            ${f.backoffBaseSeconds}::float8 * power(2, attempts - 1) * (0.75 + random() * 0.5))))
+          then now() + make_interval(secs => least(${sql.lit(BACKOFF_MAX_SECONDS)}, greatest(${f.retryAfterSeconds}::float8,
+            ${f.backoffBaseSeconds}::float8 * power(2, attempts - 1)
+              * (${sql.lit(1 - BACKOFF_JITTER)} + random() * ${sql.lit(2 * BACKOFF_JITTER)}))))
           else next_attempt_at end,
         last_error = ${f.detail.slice(0, 500)}, lock_token = null, updated_at = now()
     where account_id = ${d.account_id} and id = ${d.id} and lock_token = ${token}

@@ -4,11 +4,13 @@ import type { Kysely } from 'kysely'
 
 import type { Database } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
+import { type Clock, systemClock } from '../lib/clock.ts'
 import type { SecretDeriver } from '../lib/derived-secrets.ts'
+import { emitNotificationOutcomes } from '../notifications/notification-status.ts'
 import { fillToken } from '../verification/verification-token.ts'
-import * as after from './after-settle.ts'
 import * as repo from './deliveries.repository.ts'
 import type { DeliveryRow } from './deliveries.table.ts'
+import * as consequences from './settle-consequences.repository.ts'
 import {
   ACCOUNT_HEADER,
   type DeliveryResult,
@@ -25,7 +27,7 @@ export interface WorkerOptions {
   pollMs: number
   /** Batches in flight at once (default 1). */
   lanes?: number
-  /** First retry delay; doubles each attempt (see deliveries.repository.ts). */
+  /** First retry delay; doubles each attempt (BACKOFF_BASE_SECONDS in retry-policy.ts, less in tests). */
   backoffBaseSeconds: number
   /** Message-ID domain. */
   messageIdHost: string
@@ -41,6 +43,8 @@ export interface WorkerDeps {
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void }
   /** Other periodic work (broadcast batches, review reminders), run between delivery batches. */
   chores?: (() => Promise<unknown>)[]
+  /** The time a webhook is signed with and an endpoint's disabling is dated (default: the system's). */
+  clock?: Clock
 }
 
 export type Worker = ReturnType<typeof createWorker>
@@ -69,6 +73,7 @@ export const stallLimitMs = (o: Pick<WorkerOptions, 'leaseSeconds' | 'pollMs'>) 
  */
 export function createWorker(deps: WorkerDeps) {
   const { db, options: o } = deps
+  const clock = deps.clock ?? systemClock
   let running = false
   let loop: Promise<void> | undefined
   const wakers = new Set<() => void>()
@@ -108,7 +113,7 @@ export function createWorker(deps: WorkerDeps) {
       secret: deps.secrets.secretFor(d.endpoint_id!),
       // the same id on every attempt: receivers deduplicate by it (Standard Webhooks)
       msgId: d.id,
-      timestamp: new Date(),
+      timestamp: clock.now(),
       body: typeof payload === 'string' ? payload : JSON.stringify(payload),
     })
   }
@@ -141,7 +146,7 @@ export function createWorker(deps: WorkerDeps) {
       const ok = sent.filter((s) => s.r.ok).map((s) => s.d)
       const delivered = new Set((await repo.settleDelivered(trx, ok, token)).map((d) => `${d.account_id}/${d.id}`))
       const settled = ok.filter((d) => delivered.has(`${d.account_id}/${d.id}`))
-      await after.clearAddressesUndeliverable(
+      await consequences.clearAddressesUndeliverable(
         trx,
         settled.filter((d) => d.channel === 'email').map((d) => ({ account_id: d.account_id, email: d.recipient })),
       )
@@ -154,13 +159,13 @@ export function createWorker(deps: WorkerDeps) {
           backoffBaseSeconds: o.backoffBaseSeconds,
         })
         if (!status) continue
-        if (r.recipientRejected) await after.markAddressUndeliverable(trx, d.account_id, d.recipient, r.detail)
+        if (r.recipientRejected) await consequences.markAddressUndeliverable(trx, d.account_id, d.recipient, r.detail)
         if (r.disableEndpoint)
-          await after.disableEndpoint(trx, d.endpoint_id!, `410 Gone at ${new Date().toISOString()}`)
+          await consequences.disableEndpoint(trx, d.endpoint_id!, `410 Gone at ${clock.now().toISOString()}`)
         if (status === 'failed') settled.push(d)
       }
       const emails = settled.filter((d) => d.channel === 'email')
-      await after.emitNotificationOutcomes(
+      await emitNotificationOutcomes(
         trx,
         emails.map((d) => ({ account_id: d.account_id, notification_id: d.notification_id! })),
       )

@@ -1,9 +1,9 @@
 import type { Db } from '../db/database.ts'
+import { EMAIL_MAX_ATTEMPTS } from '../delivery/retry-policy.ts'
 import type { Locale } from '../i18n/labels.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { newId } from '../lib/ids.ts'
-import { queueSystemMail } from '../notifications/fan-out.sql.ts'
-import { EMAIL_MAX_ATTEMPTS } from '../notifications/notifications.service.ts'
+import { queueSystemMail } from '../notifications/fan-out.repository.ts'
 import type { SystemCategory } from '../routing/categories.ts'
 import { renderSystemMail, type SystemMail } from './system-mail.ts'
 

@@ -1,7 +1,8 @@
-import { sql } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 
-import type { Db } from '../db/database.ts'
-import type { DeliveryRow } from '../delivery/deliveries.table.ts'
+import type { Database, Db } from '../db/database.ts'
+import { whereKeys } from '../db/keys.ts'
+import type { DeliveryRow, DeliveryStatus } from '../delivery/deliveries.table.ts'
 import type { NotificationRow } from './notifications.table.ts'
 
 export const findNotification = (db: Db, accountId: string, id: string): Promise<NotificationRow | undefined> =>
@@ -57,3 +58,39 @@ export async function setPersonalContent(
     .where((eb) => eb(eb.fn('lower', ['recipient']), '=', email.toLowerCase()))
     .execute()
 }
+
+/**
+ * Locks notifications (FOR UPDATE) in key order and reads what their outcome needs. The order is
+ * what keeps two settling workers from waiting on each other in a circle.
+ */
+export const lockNotifications = (db: Kysely<Database>, keys: { account_id: string; notification_id: string }[]) =>
+  db
+    .selectFrom('notifications')
+    .select(['account_id', 'id', 'category', 'kind', 'is_test', 'status'])
+    .where((eb) =>
+      whereKeys(
+        eb,
+        keys.map((k) => ({ account_id: k.account_id, id: k.notification_id })),
+      ),
+    )
+    .orderBy('account_id')
+    .orderBy('id')
+    .forUpdate()
+    .execute()
+
+/** How many deliveries each notification has in each status (statuses with none are absent). */
+export const countDeliveriesByStatus = (
+  db: Kysely<Database>,
+  notifications: { account_id: string; id: string }[],
+): Promise<{ account_id: string; notification_id: string | null; status: DeliveryStatus; n: number }[]> =>
+  db
+    .selectFrom('deliveries')
+    .select(['account_id', 'notification_id', 'status', sql<number>`count(*)::int`.as('n')])
+    .where((eb) =>
+      whereKeys(
+        eb,
+        notifications.map((n) => ({ account_id: n.account_id, notification_id: n.id })),
+      ),
+    )
+    .groupBy(['account_id', 'notification_id', 'status'])
+    .execute()

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
 
 import { notFound } from '../accounts/account-errors.ts'
 import { findAccount } from '../accounts/accounts.repository.ts'
@@ -6,38 +6,20 @@ import type { SlotName } from '../contacts/contact-slots.ts'
 import type { Database } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import type { DeliveryRow } from '../delivery/deliveries.table.ts'
+import { EMAIL_MAX_ATTEMPTS } from '../delivery/retry-policy.ts'
 import { type IdempotentResult, requestHash, withIdempotency } from '../idempotency/idempotency.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { AppError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
 import { toPage } from '../lib/page.ts'
 import { renderSystemMail } from '../mail/system-mail.ts'
-import { oneAccount, type ResolvedAccount, resolveRecipientsSql } from '../routing/recipients.sql.ts'
+import { oneAccount, resolveRecipientsOf } from '../routing/recipients.repository.ts'
 import type { RoutingPolicy, SendableCategory } from '../routing/routing-policy.ts'
-import { type FanOut, fanOut } from './fan-out.sql.ts'
+import { type FanOut, fanOut } from './fan-out.repository.ts'
+import { countByStatus, notificationStatus } from './notification-status.ts'
 import * as repo from './notifications.repository.ts'
-import { setPersonalContent } from './notifications.repository.ts'
 import type { Notification, SendNotification, SentNotification } from './notifications.schemas.ts'
 import type { NotificationRow } from './notifications.table.ts'
-
-export const EMAIL_MAX_ATTEMPTS = 8
-
-/** A notification's status, from its deliveries. */
-function statusOf(
-  row: Pick<NotificationRow, 'status'>,
-  deliveries: Pick<DeliveryRow, 'status'>[],
-): Notification['status'] {
-  if (row.status === 'undeliverable') return 'undeliverable'
-  const count = (s: string) => deliveries.filter((d) => d.status === s).length
-  if (deliveries.length > 0 && count('delivered') === deliveries.length) return 'delivered'
-  const open = count('queued') + count('sending') + count('retrying')
-  if (open === 0 && count('failed') > 0) return count('delivered') > 0 ? 'partially_failed' : 'failed'
-  // its broadcast was cancelled: what was not sent by then never will be
-  if (open === 0 && count('cancelled') > 0) return 'cancelled'
-  return count('sending') + count('delivered') + count('failed') > 0 || deliveries.some((d) => d.status === 'retrying')
-    ? 'sending'
-    : 'queued'
-}
 
 const toNotification = (row: NotificationRow, deliveries: DeliveryRow[]): Notification => ({
   id: row.id,
@@ -45,7 +27,7 @@ const toNotification = (row: NotificationRow, deliveries: DeliveryRow[]): Notifi
   kind: row.kind,
   subject: row.subject,
   isTest: row.is_test,
-  status: statusOf(row, deliveries),
+  status: notificationStatus(row.status, countByStatus(deliveries)),
   fallback: row.fallback,
   recipients: row.recipients,
   broadcastId: row.broadcast_id,
@@ -72,13 +54,13 @@ export function createNotificationService(deps: {
   const { db, policy } = deps
 
   async function queue(
-    db: Kysely<Database> | Parameters<typeof fanOut>[0],
+    db: Kysely<Database>,
     ctx: RequestContext,
     accountId: string,
     n: Omit<FanOut, 'actor' | 'requestId' | 'maxAttempts'>,
   ): Promise<SentNotification> {
     const id = newId('ntf')
-    const [row] = await fanOut(db, oneAccount(accountId), policy[n.category as SendableCategory], sql.val(id), {
+    const [row] = await fanOut(db, oneAccount(accountId), policy[n.category as SendableCategory], id, {
       ...n,
       actor: ctx.actor,
       requestId: ctx.requestId,
@@ -93,8 +75,7 @@ export function createNotificationService(deps: {
 
     /** Who would receive `category` now, and why. */
     async preview(accountId: string, category: SendableCategory) {
-      const res = await resolveRecipientsSql(oneAccount(accountId), policy[category]).execute(db)
-      const row: ResolvedAccount | undefined = res.rows[0]
+      const row = await resolveRecipientsOf(db, accountId, policy[category])
       if (!row) throw notFound(accountId)
       return { category, recipients: row.recipients, fallback: row.fallback }
     },
@@ -110,7 +91,7 @@ export function createNotificationService(deps: {
       input: SendNotification,
       idempotencyKey: string | undefined,
     ): Promise<IdempotentResult<SentNotification>> {
-      const run = async (trx: Parameters<typeof fanOut>[0]) => ({
+      const run = async (trx: Kysely<Database>) => ({
         status: 202,
         body: await queue(trx, ctx, accountId, {
           category: input.category,
@@ -162,7 +143,7 @@ export function createNotificationService(deps: {
           isTest: true,
         })
         // each recipient is told their own reason
-        for (const r of sent.recipients) await setPersonalContent(trx, accountId, sent.id, r.email, render(r))
+        for (const r of sent.recipients) await repo.setPersonalContent(trx, accountId, sent.id, r.email, render(r))
         return sent
       })
       deps.onQueued?.()

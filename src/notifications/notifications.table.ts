@@ -1,6 +1,6 @@
 import type { ColumnType, Selectable } from 'kysely'
 
-import type { Recipient } from '../routing/recipients.sql.ts'
+import type { Recipient } from '../routing/recipients.repository.ts'
 
 export interface NotificationsTable {
   account_id: string
@@ -32,11 +32,4 @@ export interface IdempotencyKeysTable {
   response_status: number | null
   response_body: ColumnType<unknown, string | null, string | null>
   created_at: ColumnType<Date, Date | undefined, Date>
-}
-
-export interface UndeliverableAddressesTable {
-  account_id: string
-  email: string
-  reason: string
-  at: ColumnType<Date, Date | undefined, Date>
 }

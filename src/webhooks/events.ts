@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 
 import type { Database } from '../db/database.ts'
+import { WEBHOOK_MAX_ATTEMPTS } from '../delivery/retry-policy.ts'
 import { newId } from '../lib/ids.ts'
 import { insertEventsWithDeliveries } from './events.repository.ts'
 
@@ -14,9 +15,6 @@ export const EVENT_TYPES = [
   'contacts.review_due',
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
-
-/** Attempts for a webhook delivery before it is `failed` (about a day and a half on the schedule). */
-export const WEBHOOK_MAX_ATTEMPTS = 12
 
 /** An event to record: of which account, what type, and its `data`. */
 export interface NewEvent {

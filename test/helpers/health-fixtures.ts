@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 
 import type { HealthProblemCode } from '../../src/account-health/account-health.schemas.ts'
-import { markAddressUndeliverable } from '../../src/delivery/after-settle.ts'
+import { markAddressUndeliverable } from '../../src/delivery/settle-consequences.repository.ts'
 import type { TestApp } from './build-test-app.ts'
 import { makeAccount } from './factories.ts'
 

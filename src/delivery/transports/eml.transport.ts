@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path'
 
 import nodemailer from 'nodemailer'
 
-import type { Clock } from '../../lib/clock.ts'
+import { type Clock, systemClock } from '../../lib/clock.ts'
 import { PRIVATE_DIR_MODE } from '../../lib/private-dir.ts'
 import { decodeEncodedWords, parseHeaderBlock } from './mime-header.ts'
 import { buildMailOptions, resultFromError, SMTP_SAFETY_OPTIONS } from './smtp.transport.ts'
@@ -27,7 +27,7 @@ export interface EmlTransportOptions {
 export function createEmlTransport(opts: EmlTransportOptions): EmailTransport {
   // `streamTransport` composes the message and hands it back instead of sending it.
   const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, ...SMTP_SAFETY_OPTIONS })
-  const now = () => (opts.clock ?? { now: () => new Date() }).now()
+  const clock = opts.clock ?? systemClock
   return {
     async send(mail) {
       const built = buildMailOptions(mail, opts.from)
@@ -35,7 +35,7 @@ export function createEmlTransport(opts: EmlTransportOptions): EmailTransport {
       try {
         const { message } = await composer.sendMail(built.options)
         if (!Buffer.isBuffer(message)) throw new Error('streamTransport returned no buffer')
-        const file = emlFileName(now(), mail.messageId)
+        const file = emlFileName(clock.now(), mail.messageId)
         // the files hold live verification links: readable by the service's own user only
         await mkdir(opts.dir, { recursive: true, mode: PRIVATE_DIR_MODE })
         await writeAtomically(join(opts.dir, file), message)

@@ -1,7 +1,7 @@
-import { type RawBuilder, sql } from 'kysely'
+import { type Kysely, type RawBuilder, sql } from 'kysely'
 
-import type { Db } from '../db/database.ts'
-import { type Recipient, resolveRecipientsSql } from '../routing/recipients.sql.ts'
+import type { Database } from '../db/database.ts'
+import { type Recipient, resolveRecipientsSql } from '../routing/recipients.repository.ts'
 import type { CategoryRule } from '../routing/routing-policy.ts'
 
 export interface FanOut {
@@ -29,15 +29,15 @@ export interface FannedOut {
  * account and one email delivery per recipient: the outbox rows the workers pick up. Nothing is
  * sent here; whoever calls it commits these rows with the rest of their transaction.
  *
- * `notificationId` is SQL over `r.account_id`: a fixed id for a single send, `<broadcast>.<account>`
- * for a broadcast, so that a batch run twice inserts nothing the second time (ON CONFLICT).
+ * `notificationId` is the id of a single send, or SQL over `r.account_id` (`<broadcast>.<account>`
+ * for a broadcast), so that a batch run twice inserts nothing the second time (ON CONFLICT).
  * Delivery ids are the notification's id plus a hash of the address: stable, so also idempotent.
  */
 export async function fanOut(
-  db: Db,
+  db: Kysely<Database>,
   accounts: RawBuilder<unknown>,
   rule: CategoryRule,
-  notificationId: RawBuilder<string>,
+  notificationId: string | RawBuilder<string>,
   n: FanOut & { broadcastId?: string | null },
 ): Promise<FannedOut[]> {
   const result = await sql<FannedOut>`
@@ -68,7 +68,7 @@ export async function fanOut(
  * transaction.
  */
 export async function queueSystemMail(
-  db: Db,
+  db: Kysely<Database>,
   m: {
     accountId: string
     id: string

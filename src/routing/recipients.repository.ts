@@ -1,5 +1,6 @@
-import { type RawBuilder, sql } from 'kysely'
+import { type Kysely, type RawBuilder, sql } from 'kysely'
 
+import type { Database } from '../db/database.ts'
 import type { CategoryRule } from './routing-policy.ts'
 
 /** Who receives a category in one account, and why (docs/PRODUCT.md, "Routing: who receives what"). */
@@ -77,3 +78,13 @@ export function resolveRecipientsSql(accounts: RawBuilder<unknown>, rule: Catego
 
 /** The `accounts` query for a single account. */
 export const oneAccount = (accountId: string) => sql`select id from accounts where id = ${accountId}`
+
+/** Who would receive mail of `rule` in one account now, and why; undefined for an unknown account. */
+export async function resolveRecipientsOf(
+  db: Kysely<Database>,
+  accountId: string,
+  rule: CategoryRule,
+): Promise<ResolvedAccount | undefined> {
+  const res = await resolveRecipientsSql(oneAccount(accountId), rule).execute(db)
+  return res.rows[0]
+}
