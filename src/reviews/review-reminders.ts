@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
 
 import { lockAccountDueForReview, markReviewReminded } from '../accounts/accounts.repository.ts'
 import type { Database } from '../db/database.ts'
@@ -43,7 +43,7 @@ export async function sendDueReviewReminders(
         },
         account.locale,
       )
-      await fanOut(trx, oneAccount(account.id), deps.policy.contacts_review, sql.val(newId('ntf')), {
+      await fanOut(trx, oneAccount(account.id), deps.policy.contacts_review, newId('ntf'), {
         category: 'contacts_review',
         subject: mail.subject,
         text: mail.text,
