@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify'
 
 import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
 import { bodyProblems, problems } from '../app/route-helpers.ts'
-import { SLOT_PATHS } from './contact-slots.ts'
+import { MAX_BILLING_CONTACTS, SLOT_PATHS } from './contact-slots.ts'
 import {
   BillingParamsSchema,
   type ContactSheet,
@@ -119,7 +119,7 @@ export const contactRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactService
       schema: {
         tags,
         operationId: 'addBillingContact',
-        summary: 'Add a billing contact (at most three)',
+        summary: `Add a billing contact (at most ${MAX_BILLING_CONTACTS})`,
         params: AccountParamsSchema,
         headers: IfMatchHeadersSchema,
         body: Type.Ref(UserRefSchema),

@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox'
 
 import { DateTimeSchema, EmailSchema, IdSchema, INT32_MAX, Strict } from '../lib/schemas.ts'
 import { USER_NAME_MAX } from '../users/users.schemas.ts'
+import { MAX_BILLING_CONTACTS } from './contact-slots.ts'
 
 /** A slot held by a user of the account. */
 export const UserContactSchema = Type.Object({
@@ -27,7 +28,10 @@ const OptionalContact = Type.Union([Type.Ref(ContactSchema), Type.Null()])
 export const ContactSheetSchema = Type.Object(
   {
     primary: OptionalContact,
-    billing: Type.Array(Type.Ref(ContactSchema), { maxItems: 3, description: 'At most three' }),
+    billing: Type.Array(Type.Ref(ContactSchema), {
+      maxItems: MAX_BILLING_CONTACTS,
+      description: `At most ${MAX_BILLING_CONTACTS}`,
+    }),
     decisionMaker: OptionalContact,
     onboarding: OptionalContact,
     security: OptionalContact,
@@ -55,6 +59,7 @@ const NullableSlotInput = Type.Optional(Type.Union([Type.Ref(SlotInputSchema), T
 /** The whole sheet, as `PUT .../contacts` takes it: an absent slot is left empty. */
 export const PutContactSheetSchema = Strict({
   primary: NullableSlotInput,
+  // 50, not the limit, on purpose: four billing contacts are a 409 billing-contact-limit, not a 400
   billing: Type.Optional(Type.Array(Type.Ref(UserRefSchema), { maxItems: 50 })),
   decisionMaker: NullableSlotInput,
   onboarding: NullableSlotInput,
