@@ -60,8 +60,9 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
-      // `let worker; probe = () => worker?.x(); worker = create(...)`: a closure made before the value
-      // exists cannot read a const declared after it.
+      // `let worker; app = build({ probe: () => worker?.x() }); worker = create(app)`: the closure is
+      // handed out before the value exists and may run before it does; it must read undefined then,
+      // where a const declared later would throw.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
