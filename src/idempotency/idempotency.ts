@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely'
 import type { Database, Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import { AppError } from '../lib/errors.ts'
+import * as repo from './idempotency.repository.ts'
 
 /**
  * How long a key is remembered: two days, as the API promises at least 24 hours. The retention
@@ -48,28 +49,8 @@ export async function withIdempotency<T>(
   k: { accountId: string; actorId: string; key: string; hash: string },
   work: (trx: Db) => Promise<IdempotentResult<T>>,
 ): Promise<IdempotentResult<T>> {
-  const claimed = await db
-    .insertInto('idempotency_keys')
-    .values({
-      account_id: k.accountId,
-      actor_id: k.actorId,
-      key: k.key,
-      request_hash: k.hash,
-      status: 'running',
-      response_status: null,
-      response_body: null,
-    })
-    .onConflict((oc) => oc.columns(['account_id', 'actor_id', 'key']).doNothing())
-    .returning('key')
-    .executeTakeFirst()
-  if (!claimed) {
-    const existing = await db
-      .selectFrom('idempotency_keys')
-      .selectAll()
-      .where('account_id', '=', k.accountId)
-      .where('actor_id', '=', k.actorId)
-      .where('key', '=', k.key)
-      .executeTakeFirst()
+  if (!(await repo.claimKey(db, k))) {
+    const existing = await repo.findKey(db, k)
     if (!existing) return withIdempotency(db, k, work) // forgotten in between (the first failed): try again
     if (existing.request_hash !== k.hash) {
       throw new AppError('idempotency-key-reused', {
@@ -77,21 +58,8 @@ export async function withIdempotency<T>(
       })
     }
     if (existing.status === 'done') return { status: existing.response_status!, body: existing.response_body as T }
-    // A running key older than ABANDONED_MS belongs to a crashed request: take it over. The age is
-    // checked in the UPDATE itself, so of two requests taking over at once only one succeeds.
-    const taken =
-      (
-        await db
-          .updateTable('idempotency_keys')
-          .set({ created_at: new Date() })
-          .where('account_id', '=', k.accountId)
-          .where('actor_id', '=', k.actorId)
-          .where('key', '=', k.key)
-          .where('status', '=', 'running')
-          .where('created_at', '<', new Date(Date.now() - ABANDONED_MS))
-          .executeTakeFirst()
-      ).numUpdatedRows > 0n
-    if (!taken) {
+    // A running key older than ABANDONED_MS belongs to a crashed request: take it over.
+    if (!(await repo.takeOverAbandonedKey(db, k, ABANDONED_MS))) {
       throw new AppError('idempotency-key-in-use', {
         detail: 'A request with this Idempotency-Key is still running; retry after it finishes.',
         headers: { 'retry-after': '1' },
@@ -101,23 +69,11 @@ export async function withIdempotency<T>(
   try {
     return await transaction(db, async (trx) => {
       const result = await work(trx)
-      await trx
-        .updateTable('idempotency_keys')
-        .set({ status: 'done', response_status: result.status, response_body: JSON.stringify(result.body) })
-        .where('account_id', '=', k.accountId)
-        .where('actor_id', '=', k.actorId)
-        .where('key', '=', k.key)
-        .execute()
+      await repo.storeAnswer(trx, k, result)
       return result
     })
   } catch (e) {
-    await db
-      .deleteFrom('idempotency_keys')
-      .where('account_id', '=', k.accountId)
-      .where('actor_id', '=', k.actorId)
-      .where('key', '=', k.key)
-      .where('status', '=', 'running')
-      .execute()
+    await repo.forgetRunningKey(db, k)
     throw e
   }
 }

@@ -1,6 +1,6 @@
 import type { ColumnType, Selectable } from 'kysely'
 
-import type { Recipient } from '../routing/recipients.repository.ts'
+import type { Recipient } from '../routing/recipients.sql.ts'
 
 export interface NotificationsTable {
   account_id: string
@@ -23,13 +23,9 @@ export interface NotificationsTable {
 }
 export type NotificationRow = Selectable<NotificationsTable>
 
-export interface IdempotencyKeysTable {
+export interface UndeliverableAddressesTable {
   account_id: string
-  actor_id: string
-  key: string
-  request_hash: string
-  status: 'running' | 'done'
-  response_status: number | null
-  response_body: ColumnType<unknown, string | null, string | null>
-  created_at: ColumnType<Date, Date | undefined, Date>
+  email: string
+  reason: string
+  at: ColumnType<Date, Date | undefined, Date>
 }
