@@ -1,6 +1,6 @@
 import type { ColumnType, Selectable } from 'kysely'
 
-import type { Recipient } from '../routing/recipients.sql.ts'
+import type { Recipient } from '../routing/recipients.repository.ts'
 
 export interface NotificationsTable {
   account_id: string
@@ -22,10 +22,3 @@ export interface NotificationsTable {
   created_at: ColumnType<Date, never, never>
 }
 export type NotificationRow = Selectable<NotificationsTable>
-
-export interface UndeliverableAddressesTable {
-  account_id: string
-  email: string
-  reason: string
-  at: ColumnType<Date, Date | undefined, Date>
-}
