@@ -5,6 +5,7 @@
  */
 import type { HealthProblemCode } from '../../src/account-health/account-health.schemas.ts'
 import type { AuditAction } from '../../src/audit/audit-events.ts'
+import { MAX_BILLING_CONTACTS } from '../../src/contacts/contact-slots.ts'
 import {
   CATEGORY_LABELS,
   formatDate,
@@ -20,6 +21,16 @@ export { CATEGORY_LABELS, formatDate, listJoin, type Locale, SLOT_LABELS, SLOT_N
 
 /** The page's fixed labels from src/i18n/labels.ts, as plain strings so that both languages fill the same shape. */
 type PageLabels = Record<keyof (typeof PAGE_LABELS)['en'], string>
+
+/** Small counts as words, as the sentences below read ("up to three"); a larger one as digits. */
+const NUMBER_WORDS: Record<Locale, readonly string[]> = {
+  en: ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'],
+  fi: ['nolla', 'yksi', 'kaksi', 'kolme', 'neljä', 'viisi', 'kuusi', 'seitsemän', 'kahdeksan', 'yhdeksän', 'kymmenen'],
+}
+const inWords = (n: number, locale: Locale) => NUMBER_WORDS[locale][n] ?? String(n)
+
+/** The billing list's limit, from the server's own constant, in each language. */
+const MAX_BILLING = { en: inWords(MAX_BILLING_CONTACTS, 'en'), fi: inWords(MAX_BILLING_CONTACTS, 'fi') }
 
 const en = {
   ...(PAGE_LABELS.en as PageLabels),
@@ -41,9 +52,8 @@ const en = {
   notSet: 'Not set',
   primaryHelp:
     'The main user who works with the account every day. They receive all important account notices (including invoices, updates and renewals).',
-  billingHelp:
-    'Billing contacts receive copies of invoices, receipts, subscriptions and renewal notices. You can set up to three.',
-  billingFull: 'The account has three billing contacts, the most it can have. Remove one to add another.',
+  billingHelp: `Billing contacts receive copies of invoices, receipts, subscriptions and renewal notices. You can set up to ${MAX_BILLING.en}.`,
+  billingFull: `The account has ${MAX_BILLING.en} billing contacts, the most it can have. Remove one to add another.`,
   otherHelp: 'Users in specific roles in your account. They receive the account messages that concern their role.',
   securityHelp:
     'For the security contact you can choose an existing user or enter a valid email address of someone who is not a user.',
@@ -117,7 +127,7 @@ const en = {
     'not-found': 'It was not found; it may have just been removed. Reload the page.',
     'version-mismatch':
       'Someone else changed the contacts at the same time. The page now shows their change; make yours again.',
-    'billing-contact-limit': 'An account has at most three billing contacts; remove one before adding another.',
+    'billing-contact-limit': `An account has at most ${MAX_BILLING.en} billing contacts; remove one before adding another.`,
     'duplicate-contact': 'This user is already a billing contact.',
     'user-not-active': 'This user is deactivated and cannot be a contact.',
     'user-not-in-account': 'This user is not a member of the account.',
@@ -151,9 +161,8 @@ const fi: Strings = {
   notSet: 'Ei määritetty',
   primaryHelp:
     'Tärkein käyttäjä, joka työskentelee tilin kanssa päivittäin. Hän saa kaikki tärkeät tili-ilmoitukset (mukaan lukien laskut, päivitykset ja uusinnat).',
-  billingHelp:
-    'Laskutusyhteyshenkilöt saavat kopiot laskuista, kuiteista, tilauksista ja uusimisilmoituksista. Voit määrittää enintään kolme laskutusyhteyshenkilöä.',
-  billingFull: 'Tilillä on kolme laskutusyhteyshenkilöä, mikä on enimmäismäärä. Poista yksi, jos haluat lisätä toisen.',
+  billingHelp: `Laskutusyhteyshenkilöt saavat kopiot laskuista, kuiteista, tilauksista ja uusimisilmoituksista. Voit määrittää enintään ${MAX_BILLING.fi} laskutusyhteyshenkilöä.`,
+  billingFull: `Tilillä on ${MAX_BILLING.fi} laskutusyhteyshenkilöä, mikä on enimmäismäärä. Poista yksi, jos haluat lisätä toisen.`,
   otherHelp:
     'Käyttäjät, jotka on määritetty tiettyihin rooleihin tililläsi. He saavat tiliä koskevia viestejä, jotka koskevat juuri heidän rooliaan.',
   securityHelp:
@@ -237,8 +246,7 @@ const fi: Strings = {
     'not-found': 'Kohdetta ei löytynyt; se on ehkä juuri poistettu. Lataa sivu uudelleen.',
     'version-mismatch':
       'Joku muu muutti yhteystietoja samaan aikaan. Sivulla näkyy nyt hänen muutoksensa; tee omasi uudelleen.',
-    'billing-contact-limit':
-      'Tilillä voi olla enintään kolme laskutusyhteyshenkilöä; poista yksi ennen kuin lisäät toisen.',
+    'billing-contact-limit': `Tilillä voi olla enintään ${MAX_BILLING.fi} laskutusyhteyshenkilöä; poista yksi ennen kuin lisäät toisen.`,
     'duplicate-contact': 'Tämä käyttäjä on jo laskutusyhteyshenkilö.',
     'user-not-active': 'Tämä käyttäjä on poistettu käytöstä, eikä hän voi olla yhteyshenkilö.',
     'user-not-in-account': 'Tämä käyttäjä ei kuulu tilille.',

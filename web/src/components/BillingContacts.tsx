@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react'
 
+import { MAX_BILLING_CONTACTS } from '../../../src/contacts/contact-slots.ts'
 import { addBilling, removeBilling, replaceBilling } from '../api/contacts.ts'
 import type { ContactSheet, User } from '../api/types.ts'
 import { SLOT_LABELS } from '../i18n.ts'
@@ -10,9 +11,6 @@ import { asUser } from './PrimaryContact.tsx'
 import { Section } from './Section.tsx'
 import { UserSelect } from './UserSelect.tsx'
 
-/** The most billing contacts an account may have (docs/PRODUCT.md, "The contact sheet"; the server says so with a 409 too). */
-const MAX = 3
-
 interface Props {
   sheet: ContactSheet
   users: readonly User[]
@@ -21,7 +19,7 @@ interface Props {
 
 /**
  * "Laskutusyhteyshenkilöt": one dropdown a billing contact, "Lisää toinen" for another until there
- * are three (then the button goes away), and Remove on each.
+ * are MAX_BILLING_CONTACTS (the server's limit; then the button goes away), and Remove on each.
  */
 export function BillingContacts({ sheet, users, write }: Props) {
   const { t, locale } = useLocale()
@@ -36,7 +34,7 @@ export function BillingContacts({ sheet, users, write }: Props) {
   const chosen = new Set(billing.map((c) => c.userId))
   const label = (i: number) => `${SLOT_LABELS[locale].billing} ${i + 1}`
   // with none yet, the first dropdown is there from the start, so the empty list still offers a place to fill
-  const showNew = canEdit && billing.length < MAX && (adding || billing.length === 0)
+  const showNew = canEdit && billing.length < MAX_BILLING_CONTACTS && (adding || billing.length === 0)
 
   useEffect(() => {
     if (focusTo.length === 0) return
@@ -83,7 +81,7 @@ export function BillingContacts({ sheet, users, write }: Props) {
         />
       ) : null}
       {!canEdit && billing.length === 0 ? <p className="empty">{t.notSet}</p> : null}
-      {canEdit && billing.length < MAX && !showNew ? (
+      {canEdit && billing.length < MAX_BILLING_CONTACTS && !showNew ? (
         <button
           type="button"
           id="billing-add"
@@ -94,7 +92,7 @@ export function BillingContacts({ sheet, users, write }: Props) {
           {t.addAnother}
         </button>
       ) : null}
-      {billing.length >= MAX ? <p className="note">{t.billingFull}</p> : null}
+      {billing.length >= MAX_BILLING_CONTACTS ? <p className="note">{t.billingFull}</p> : null}
     </Section>
   )
 }
