@@ -2,6 +2,8 @@ import { type Insertable, sql } from 'kysely'
 
 import type { Db } from '../db/database.ts'
 import { CANCELLED_DETAIL } from '../delivery/deliveries.repository.ts'
+import { type FannedOut, fanOut } from '../notifications/fan-out.repository.ts'
+import type { CategoryRule } from '../routing/routing-policy.ts'
 import type { BroadcastRow, BroadcastsTable } from './broadcasts.table.ts'
 
 export const insertBroadcast = (db: Db, row: Insertable<BroadcastsTable>): Promise<BroadcastRow> =>
@@ -102,9 +104,9 @@ export const markCancelled = (db: Db, id: string, c: { by: string; finished: boo
     .updateTable('broadcasts')
     .set({
       status: 'cancelled' as const,
-      cancelled_at: new Date(),
+      cancelled_at: sql<Date>`now()`,
       cancelled_by: c.by,
-      ...(c.finished ? {} : { finished_at: new Date() }),
+      ...(c.finished ? {} : { finished_at: sql<Date>`now()` }),
     })
     .where('id', '=', id)
     .returningAll()
@@ -121,6 +123,28 @@ export async function nextAccountIds(db: Db, b: BroadcastRow, limit: number): Pr
   return rows.map((r) => r.id)
 }
 
+/**
+ * Fans the broadcast out to the accounts `ids`, in one statement (notifications/fan-out.repository.ts).
+ * Each account's notification id is `<broadcast>.<account>`, so a batch run again inserts nothing.
+ * The text is stored once, on the broadcast: its mail is rendered from there.
+ */
+export const fanOutBatch = (
+  db: Db,
+  b: BroadcastRow,
+  ids: string[],
+  rule: CategoryRule,
+  maxAttempts: number,
+): Promise<FannedOut[]> =>
+  fanOut(db, sql`select unnest(${ids}::text[]) as id`, rule, sql<string>`${b.id + '.'} || r.account_id`, {
+    category: b.category,
+    subject: b.subject,
+    text: null,
+    broadcastId: b.id,
+    actor: { type: b.actor_type, id: b.actor_id },
+    requestId: null,
+    maxAttempts,
+  })
+
 export const advanceBroadcast = (
   db: Db,
   id: string,
@@ -133,9 +157,10 @@ export const advanceBroadcast = (
       notifications: eb('notifications', '+', step.notifications),
       undeliverable: eb('undeliverable', '+', step.undeliverable),
       cursor: step.cursor,
-      // clock_timestamp(), not now(): the time of this batch, not of its transaction's start
+      // clock_timestamp(), not now(): the time of this batch, not of its transaction's start (and
+      // so for finished_at: when the last batch was fanned out)
       advanced_at: sql<Date>`clock_timestamp()`,
-      ...(step.done ? { status: 'done' as const, finished_at: new Date() } : {}),
+      ...(step.done ? { status: 'done' as const, finished_at: sql<Date>`clock_timestamp()` } : {}),
     }))
     .where('id', '=', id)
     .execute()

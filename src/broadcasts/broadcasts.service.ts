@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
 
 import type { Database } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
@@ -6,7 +6,6 @@ import { EMAIL_MAX_ATTEMPTS } from '../delivery/retry-policy.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { AppError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
-import { fanOut } from '../notifications/fan-out.repository.ts'
 import type { RoutingPolicy, SendableCategory } from '../routing/routing-policy.ts'
 import * as repo from './broadcasts.repository.ts'
 import type { Broadcast, CreateBroadcast } from './broadcasts.schemas.ts'
@@ -113,22 +112,7 @@ export function createBroadcastService({ db, policy }: { db: Kysely<Database>; p
         const rows =
           ids.length === 0
             ? []
-            : await fanOut(
-                trx,
-                sql`select unnest(${ids}::text[]) as id`,
-                policy[b.category as SendableCategory],
-                sql<string>`${b.id + '.'} || r.account_id`,
-                {
-                  category: b.category,
-                  subject: b.subject,
-                  // stored once, on the broadcast: the mail is rendered from there
-                  text: null,
-                  broadcastId: b.id,
-                  actor: { type: b.actor_type, id: b.actor_id },
-                  requestId: null,
-                  maxAttempts: EMAIL_MAX_ATTEMPTS,
-                },
-              )
+            : await repo.fanOutBatch(trx, b, ids, policy[b.category as SendableCategory], EMAIL_MAX_ATTEMPTS)
         await repo.advanceBroadcast(trx, b.id, {
           accounts: ids.length,
           cursor: ids.at(-1) ?? b.cursor,
