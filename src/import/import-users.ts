@@ -5,12 +5,13 @@ import { appendAuditEvent, appendAuditEvents } from '../audit/audit.repository.t
 import type { AuditEntry } from '../audit/audit-events.ts'
 import type { Db } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
+import { emailTaken } from '../users/user-errors.ts'
 import { insertUsers, listUsersOfAccounts } from '../users/users.repository.ts'
 import { toUser, type UserService } from '../users/users.service.ts'
 import type { NewUserRow, UserRow } from '../users/users.table.ts'
 import { type GroupResult, type ReadyRow, rejectGroup } from './batch.ts'
 import type { UsersRow } from './csv-rows.ts'
-import { heldBack, problemOf, type RowProblem } from './rejects.ts'
+import { fromAppError, heldBack, problemOf, type RowProblem } from './rejects.ts'
 
 /*
  * A batch of accounts from a users file, in one transaction. The common cases go in bulk: new
@@ -51,8 +52,6 @@ export function checkUsersGroup(rows: ReadyRow<UsersRow>[]): Map<number, RowProb
   }
   return problems
 }
-
-const EMAIL_TAKEN = 'Another active user of this account has this email address.'
 
 type UserInput = NonNullable<UsersRow['user']>
 
@@ -96,7 +95,7 @@ function plan(rows: ReadyRow<UsersRow>[], stored: AccountRow | undefined, stored
     const u = r.value.user
     if (!u || (u.status ?? byId.get(u.id)?.status ?? 'active') !== 'active') continue
     const key = u.email.toLowerCase()
-    if (holders.has(key)) problems.set(r.line, problemOf('conflict', EMAIL_TAKEN))
+    if (holders.has(key)) problems.set(r.line, fromAppError(emailTaken()))
     else holders.set(key, u.id)
   }
   return problems.size > 0 ? rejectGroup(rows, problems, heldBack) : p

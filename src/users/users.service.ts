@@ -15,6 +15,7 @@ import { AppError } from '../lib/errors.ts'
 import { toPage } from '../lib/page.ts'
 import { queueMailTo } from '../mail/queue-system-mail.ts'
 import { emitEvent } from '../webhooks/events.ts'
+import { emailTaken } from './user-errors.ts'
 import * as repo from './users.repository.ts'
 import type { PatchUser, PutUser, User } from './users.schemas.ts'
 import type { UserRow } from './users.table.ts'
@@ -178,10 +179,7 @@ async function withEmailConflict<T>(f: () => Promise<T>): Promise<T> {
     return await f()
   } catch (e) {
     if (pgError(e)?.code === PG.uniqueViolation) {
-      throw new AppError('conflict', {
-        detail: 'Another active user of this account has this email address.',
-        cause: e,
-      })
+      throw emailTaken(e)
     }
     throw e
   }
