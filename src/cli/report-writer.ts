@@ -1,3 +1,5 @@
+import { stringify } from 'csv-stringify/sync'
+
 import type { NamedAccountHealth } from '../account-health/account-health-report.ts'
 import { defuseFormula } from '../lib/csv-formula.ts'
 
@@ -11,10 +13,11 @@ export interface ReportWriter {
   end(checked: number): void
 }
 
-const csvField = (value: string) => {
-  const v = defuseFormula(value)
-  return /[",\r\n]/.test(v) || v.trim() !== v ? `"${v.replaceAll('"', '""')}"` : v
-}
+/**
+ * One CSV line. Cells a spreadsheet would run are defused, as in every CSV we write; a cell with
+ * spaces at either end is quoted too, as a reader that trims unquoted cells would lose them.
+ */
+const csvLine = (cells: string[]) => stringify([cells], { cast: { string: defuseFormula }, quoted_match: /^\s|\s$/ })
 
 /**
  * The report on stdout. CSV (one row per problem) and JSON (an array of accounts) are written as
@@ -30,11 +33,11 @@ export function createReportWriter(
   const summary = (checked: number) => `${found} of ${checked} account(s) have contact problems.\n`
   switch (format) {
     case 'csv':
-      out('account_id,account_name,problem,message\n')
+      out(csvLine(['account_id', 'account_name', 'problem', 'message']))
       return {
         add(a) {
           found++
-          for (const p of a.problems) out([a.accountId, a.name, p.code, p.message].map(csvField).join(',') + '\n')
+          for (const p of a.problems) out(csvLine([a.accountId, a.name, p.code, p.message]))
         },
         end: (checked) => note(summary(checked)),
       }
