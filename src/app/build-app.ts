@@ -196,7 +196,7 @@ export async function buildApp(
   await app.register(sessionRoutes, { sessions: services.sessions })
   await app.register(auditRoutes, { audit: services.audit })
   await app.register(healthRoutes, { health: services.health })
-  await app.register(verificationRoutes, { contacts: services.contacts })
+  await app.register(verificationRoutes, { links: services.verificationLinks })
   await app.register(routingRoutes, { notifications: services.notifications })
   await app.register(notificationRoutes, { notifications: services.notifications })
   await app.register(broadcastRoutes, { broadcasts: services.broadcasts })

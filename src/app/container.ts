@@ -8,14 +8,13 @@ import { createSessionService } from '../auth/sessions/sessions.service.ts'
 import { createBroadcastService } from '../broadcasts/broadcasts.service.ts'
 import type { Config } from '../config/config.ts'
 import { createContactService } from '../contacts/contacts.service.ts'
-import { createNoticeDeps } from '../contacts/notice-deps.ts'
 import type { Database } from '../db/database.ts'
 import { type Clock, systemClock } from '../lib/clock.ts'
 import type { SecretDeriver } from '../lib/derived-secrets.ts'
 import { createNotificationService } from '../notifications/notifications.service.ts'
 import { DEFAULT_POLICY, type RoutingPolicy } from '../routing/routing-policy.ts'
 import { createUserService } from '../users/users.service.ts'
-import { createVerificationService } from '../verification/verification.service.ts'
+import { createVerificationLinkService, createVerificationService } from '../verification/verification.service.ts'
 import { createWebhookEndpointService } from '../webhooks/webhook-endpoints.service.ts'
 
 export type Services = ReturnType<typeof createServices>
@@ -39,7 +38,8 @@ export function createServices({
 }) {
   const accounts = createAccountService({ db })
   const verification = createVerificationService({ clock, publicUrl: config.publicUrl, secrets })
-  const contacts = createContactService({ db, clock, notices: createNoticeDeps(verification), verification })
+  const contacts = createContactService({ db, clock, verification })
+  const verificationLinks = createVerificationLinkService({ db, tokens: verification, contacts })
   const users = createUserService({ db, contacts, publicUrl: config.publicUrl })
   const apiKeys = createApiKeyService({ db, clock })
   const sessions = createSessionService({ db, clock, publicUrl: config.publicUrl })
@@ -56,6 +56,7 @@ export function createServices({
     secrets,
     accounts,
     contacts,
+    verificationLinks,
     users,
     apiKeys,
     sessions,

@@ -1,7 +1,9 @@
 import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { Db } from '../db/database.ts'
+import { CALLER_NAMES, type Locale } from '../i18n/labels.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { queueMailTo } from '../mail/queue-system-mail.ts'
+import { findUserName } from '../users/users.repository.ts'
 import { emitEvent } from '../webhooks/events.ts'
 import { SINGLE_SLOTS, type SlotName } from './contact-slots.ts'
 import type { Contact, ContactSheet } from './contacts.schemas.ts'
@@ -24,9 +26,10 @@ function holdings(state: SheetState): Map<string, { contact: Contact; slots: Slo
 
 const holderName = (c: Contact | null) => (c ? (c.type === 'user' ? c.name : c.email) : null)
 
-export interface NoticeDeps {
-  sendVerification(db: Db, ctx: RequestContext, account: AccountRow, email: string): Promise<void>
-  actorName(db: Db, ctx: RequestContext, locale: 'en' | 'fi'): Promise<string>
+/** How the change's author is named in mail: the user's name, or what kind of caller it was. */
+async function actorName(db: Db, ctx: RequestContext, locale: Locale): Promise<string> {
+  if (ctx.actor.type === 'user') return (await findUserName(db, ctx.actor.accountId, ctx.actor.id)) ?? ctx.actor.id
+  return CALLER_NAMES[locale][ctx.actor.type === 'api_key' ? 'platform' : 'system']
 }
 
 /**
@@ -38,7 +41,6 @@ export interface NoticeDeps {
 export async function afterSheetChange(
   db: Db,
   ctx: RequestContext,
-  deps: NoticeDeps,
   c: {
     account: AccountRow
     before: SheetState
@@ -71,7 +73,7 @@ export async function afterSheetChange(
   if (losers.length > 0) {
     for (const l of losers) {
       const locale = (l.contact.type === 'user' ? c.locales.get(l.contact.userId) : null) ?? c.account.locale
-      const changedBy = await deps.actorName(db, ctx, locale)
+      const changedBy = await actorName(db, ctx, locale)
       const single = l.lost.find((s) => s !== 'billing') as Exclude<SlotName, 'billing'> | undefined
       await queueMailTo(db, ctx, {
         accountId: c.account.id,
@@ -107,5 +109,5 @@ export function newOutsideAddress(before: SheetState, after: SheetState): string
 }
 
 /** Whether the security slot holds the outside address `email` (addresses compare without case). */
-export const holdsAddress = (c: Contact | null | undefined, email: string) =>
+export const holdsAddress = (c: Contact | null | undefined, email: string): c is Contact & { type: 'email' } =>
   c?.type === 'email' && c.email.toLowerCase() === email.toLowerCase()

@@ -3,8 +3,10 @@ import { sql } from 'kysely'
 import { lockAccount } from '../accounts/accounts.repository.ts'
 import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { Db } from '../db/database.ts'
+import { whereKeys } from '../db/keys.ts'
 import type { SlotName } from './contact-slots.ts'
 import type { NewContactSlotRow } from './contacts.table.ts'
+import type { Place } from './sheet.ts'
 
 /** A slot row with its user's current address and name (null for an outside address). */
 export interface SlotHolderRow {
@@ -20,12 +22,11 @@ export interface SlotHolderRow {
   user_locale: 'en' | 'fi' | null
 }
 
-/** Every filled slot of the account, billing in order. */
-export const listSlotHolders = (db: Db, accountId: string): Promise<SlotHolderRow[]> =>
+/** Slot rows joined to their users' current address, name and locale: what both lists below select. */
+const selectHolders = (db: Db) =>
   db
     .selectFrom('contact_slots as s')
     .leftJoin('users as u', (j) => j.onRef('u.account_id', '=', 's.account_id').onRef('u.id', '=', 's.user_id'))
-    .where('s.account_id', '=', accountId)
     .select([
       's.slot',
       's.position',
@@ -37,9 +38,25 @@ export const listSlotHolders = (db: Db, accountId: string): Promise<SlotHolderRo
       'u.name as user_name',
       'u.locale as user_locale',
     ])
-    .orderBy('s.slot')
-    .orderBy('s.position')
-    .execute()
+
+/** Every filled slot of the account, billing in order. */
+export const listSlotHolders = (db: Db, accountId: string): Promise<SlotHolderRow[]> =>
+  selectHolders(db).where('s.account_id', '=', accountId).orderBy('s.slot').orderBy('s.position').execute()
+
+/** `listSlotHolders` of many accounts at once (bulk import, export), by account. */
+export const listSlotHoldersOfAccounts = (
+  db: Db,
+  accountIds: string[],
+): Promise<(SlotHolderRow & { account_id: string })[]> =>
+  accountIds.length === 0
+    ? Promise.resolve([])
+    : selectHolders(db)
+        .select('s.account_id')
+        .where('s.account_id', 'in', accountIds)
+        .orderBy('s.account_id')
+        .orderBy('s.slot')
+        .orderBy('s.position')
+        .execute()
 
 /**
  * Locks the account row until the transaction ends, then reads its slot holders. Two statements,
@@ -56,11 +73,7 @@ export async function lockSheet(
 }
 
 /** Puts a new holder into one place that has one already: the single-slot change, in one statement. */
-export async function replaceSlotRow(
-  db: Db,
-  accountId: string,
-  row: Omit<NewContactSlotRow, 'account_id'>,
-): Promise<void> {
+async function replaceSlotRow(db: Db, accountId: string, row: Omit<NewContactSlotRow, 'account_id'>): Promise<void> {
   await db
     .updateTable('contact_slots')
     .set({
@@ -76,54 +89,39 @@ export async function replaceSlotRow(
     .execute()
 }
 
-/** `listSlotHolders` of many accounts at once (bulk import, export), by account. */
-export const listSlotHoldersOfAccounts = (
-  db: Db,
-  accountIds: string[],
-): Promise<(SlotHolderRow & { account_id: string })[]> =>
-  accountIds.length === 0
-    ? Promise.resolve([])
-    : db
-        .selectFrom('contact_slots as s')
-        .leftJoin('users as u', (j) => j.onRef('u.account_id', '=', 's.account_id').onRef('u.id', '=', 's.user_id'))
-        .where('s.account_id', 'in', accountIds)
-        .select([
-          's.account_id',
-          's.slot',
-          's.position',
-          's.user_id',
-          's.email',
-          's.verification',
-          's.assigned_at',
-          'u.email as user_email',
-          'u.name as user_name',
-          'u.locale as user_locale',
-        ])
-        .orderBy('s.account_id')
-        .orderBy('s.slot')
-        .orderBy('s.position')
-        .execute()
-
 /** Empties the given (slot, position) places. */
-export async function deleteSlotRows(db: Db, accountId: string, places: { slot: SlotName; position: number }[]) {
+async function deleteSlotRows(db: Db, accountId: string, places: { slot: SlotName; position: number }[]) {
   if (places.length === 0) return
   await db
     .deleteFrom('contact_slots')
     .where('account_id', '=', accountId)
-    .where((eb) => eb.or(places.map((p) => eb.and([eb('slot', '=', p.slot), eb('position', '=', p.position)]))))
+    .where((eb) =>
+      whereKeys(
+        eb,
+        places.map((p) => ({ slot: p.slot, position: p.position })),
+      ),
+    )
     .execute()
 }
 
-export async function insertSlotRows(db: Db, rows: NewContactSlotRow[]) {
+async function insertSlotRows(db: Db, rows: NewContactSlotRow[]) {
   if (rows.length === 0) return
   await db.insertInto('contact_slots').values(rows).execute()
 }
 
-/** The slots a user holds in an account. */
-export const listSlotsOfUser = (db: Db, accountId: string, userId: string) =>
-  db
-    .selectFrom('contact_slots')
-    .select(['slot', 'position'])
-    .where('account_id', '=', accountId)
-    .where('user_id', '=', userId)
-    .execute()
+/**
+ * Writes the difference between two states of the sheet (`diffPlaces`): the places to empty, and
+ * the places to fill. One place that changes holder (the usual single-slot change) is one UPDATE
+ * instead of DELETE + INSERT. Only then: when several places change (a billing reorder), updating
+ * them one by one could meet the unique (slot, user) key while a user is still in their old place.
+ */
+export async function writePlaces(db: Db, accountId: string, remove: Place[], add: Place[]): Promise<void> {
+  const rows = add.map((p) => ({ ...p, account_id: accountId, user_status: p.user_id ? ('active' as const) : null }))
+  const samePlace = remove[0]?.slot === rows[0]?.slot && remove[0]?.position === rows[0]?.position
+  if (remove.length === 1 && rows.length === 1 && samePlace) {
+    await replaceSlotRow(db, accountId, rows[0]!)
+  } else {
+    await deleteSlotRows(db, accountId, remove)
+    await insertSlotRows(db, rows)
+  }
+}

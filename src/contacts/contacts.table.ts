@@ -1,4 +1,4 @@
-import type { ColumnType, Insertable, Selectable } from 'kysely'
+import type { ColumnType, Insertable } from 'kysely'
 
 import type { SlotName } from './contact-slots.ts'
 
@@ -14,5 +14,4 @@ export interface ContactSlotsTable {
   assigned_at: ColumnType<Date, Date | undefined, Date>
 }
 
-export type ContactSlotRow = Selectable<ContactSlotsTable>
 export type NewContactSlotRow = Insertable<ContactSlotsTable>

@@ -1,10 +1,32 @@
 import type { AccountRow } from '../accounts/accounts.table.ts'
+import type { UserRow } from '../users/users.table.ts'
 import { SINGLE_SLOTS, type SingleSlot, type SlotName } from './contact-slots.ts'
 import type { SlotHolderRow } from './contacts.repository.ts'
-import type { Contact, ContactSheet } from './contacts.schemas.ts'
+import type { Contact, ContactSheet, SlotInput } from './contacts.schemas.ts'
 
 /** Who holds what, without the account's version and review date: what writes compute on. */
 export type SheetState = Record<SingleSlot, Contact | null> & { billing: Contact[] }
+
+/**
+ * What a sheet change reads before it writes, under the account's lock: the account, its slot
+ * holders, and the users its input may name. A single write reads it for its one account; the CSV
+ * import reads it for a whole batch at once (import/import-sheets.ts).
+ */
+export interface SheetData {
+  account: AccountRow
+  holders: SlotHolderRow[]
+  users: UserRow[]
+}
+
+/**
+ * What a write asks for: the new state, from a copy of the current one and what was read with
+ * it, or the problem that forbids it. Edits read nothing themselves, so one runs the same on a
+ * batch's reads as on a single write's.
+ */
+export type Edit = (state: SheetState, data: SheetData) => SheetState
+
+/** The inputs a write names users with, whose rows it must read. */
+export type Named = (SlotInput | null | undefined)[]
 
 export const emptyState = (): SheetState => ({
   primary: null,

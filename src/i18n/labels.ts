@@ -111,6 +111,12 @@ export const PAGE_LABELS = {
   },
 } as const satisfies Record<Locale, Record<string, string>>
 
+/** How mail names the author of a change who is not a user: an API key's caller (the platform), or the system itself. */
+export const CALLER_NAMES: Record<Locale, { platform: string; system: string }> = {
+  en: { platform: 'an administrator, through the service', system: 'the system' },
+  fi: { platform: 'ylläpitäjä palvelun kautta', system: 'järjestelmä' },
+}
+
 const EN_MONTHS = [
   'January',
   'February',

@@ -40,7 +40,7 @@ import { checkEncoding, type FileEncoding } from './text-encoding.ts'
 export interface ImportDeps {
   db: Kysely<Database>
   users: Pick<UserService, 'putIn'>
-  contacts: Pick<ContactService, 'replaceSheetsIn'>
+  contacts: Pick<ContactService, 'replaceSheetIn'>
 }
 
 export interface ImportOptions {

@@ -16,6 +16,45 @@ export const findActiveUserByEmail = (db: Db, accountId: string, email: string):
     .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
     .executeTakeFirst()
 
+/** A user's name, by id: how mail names the author of a change. */
+export const findUserName = async (db: Db, accountId: string, id: string): Promise<string | undefined> =>
+  (
+    await db
+      .selectFrom('users')
+      .select('name')
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst()
+  )?.name
+
+/**
+ * The users of the account that a contact-sheet write may name: those with one of `ids` (any
+ * status), and the active ones with one of `emails` (compared without case, as
+ * `findActiveUserByEmail`). One query; none when nothing is named.
+ */
+export const listNamedUsers = (
+  db: Db,
+  accountId: string,
+  named: { ids: string[]; emails: string[] },
+): Promise<UserRow[]> =>
+  named.ids.length === 0 && named.emails.length === 0
+    ? Promise.resolve([])
+    : db
+        .selectFrom('users')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where((eb) => {
+          const lowered = named.emails.map((e) => e.toLowerCase())
+          const byId = named.ids.length > 0 ? [eb('id', 'in', named.ids)] : []
+          const byEmail =
+            lowered.length > 0
+              ? [eb.and([eb('status', '=', 'active'), eb(eb.fn('lower', ['email']), 'in', lowered)])]
+              : []
+          return eb.or([...byId, ...byEmail])
+        })
+        .orderBy('id')
+        .execute()
+
 export const insertUser = (db: Db, row: NewUserRow): Promise<UserRow> =>
   db.insertInto('users').values(row).returningAll().executeTakeFirstOrThrow()
 

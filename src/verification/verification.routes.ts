@@ -3,9 +3,9 @@ import { Type } from '@sinclair/typebox'
 
 import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
 import { problem, problems, publicProblems } from '../app/route-helpers.ts'
-import type { ContactService } from '../contacts/contacts.service.ts'
 import { VERIFICATION_PAGE_TEXT as TEXT } from '../i18n/verification-page.ts'
 import { ProblemSchema } from '../lib/schemas.ts'
+import type { VerificationLinkService } from './verification.service.ts'
 import { verificationPage as page } from './verification-page.ts'
 
 const TokenSchema = Type.String({ minLength: 1, maxLength: 200 })
@@ -25,9 +25,9 @@ function parseForm(_req: unknown, body: string | Buffer, done: (err: Error | nul
   done(null, Object.fromEntries(new URLSearchParams(body.toString())))
 }
 
-export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactService }> = async (
+export const verificationRoutes: FastifyPluginAsyncTypebox<{ links: VerificationLinkService }> = async (
   app,
-  { contacts },
+  { links },
 ) => {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, parseForm)
 
@@ -56,7 +56,7 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactSe
       },
     },
     async (req, reply) => {
-      const r = await contacts.checkVerificationLink(req.query.token)
+      const r = await links.checkVerificationLink(req.query.token)
       const html = r.ok
         ? page(r.locale, TEXT[r.locale].confirm(r.email!, r.accountName!), req.query.token)
         : page(r.locale, TEXT[r.locale].bad)
@@ -97,7 +97,7 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactSe
       },
     },
     async (req, reply) => {
-      const r = await contacts.verifyEmail(req.body.token)
+      const r = await links.verifyEmail(req.body.token)
       const text = r.ok ? TEXT[r.locale].ok(r.email!, r.accountName!) : TEXT[r.locale].bad
       return reply
         .code(r.ok ? 200 : 400)
@@ -128,7 +128,7 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactSe
       },
     },
     async (req, reply) => {
-      await contacts.resendVerification(req.ctx(), req.params.accountId)
+      await links.resendVerification(req.ctx(), req.params.accountId)
       return reply.code(202).send({ status: 'sent' as const })
     },
   )

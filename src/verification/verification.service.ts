@@ -1,8 +1,15 @@
+import type { Kysely } from 'kysely'
+
+import { notFound } from '../accounts/account-errors.ts'
+import { findAccount, lockAccount } from '../accounts/accounts.repository.ts'
 import type { AccountRow } from '../accounts/accounts.table.ts'
-import type { Db } from '../db/database.ts'
+import type { ContactService } from '../contacts/contacts.service.ts'
+import type { Database, Db } from '../db/database.ts'
+import { transaction } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import type { Clock } from '../lib/clock.ts'
 import type { SecretDeriver } from '../lib/derived-secrets.ts'
+import { AppError } from '../lib/errors.ts'
 import { hashToken } from '../lib/hash.ts'
 import { newId } from '../lib/ids.ts'
 import { queueMailTo } from '../mail/queue-system-mail.ts'
@@ -18,8 +25,8 @@ export type VerificationService = ReturnType<typeof createVerificationService>
  * page posts the token: verification.routes.ts). The token, like a session's,
  * carries its account id, is derived from SECRET_KEY and stored only hashed, and the queued mail
  * holds a mark for it that only its own token fills (verification-token.ts); it is single-use,
- * valid seven days, and a new one retires the old ones. What verifying changes on the sheet is
- * the contact service's business; this module only makes and checks tokens.
+ * valid seven days, and a new one retires the old ones. This factory only makes and checks
+ * tokens; the link's flows are `createVerificationLinkService`'s, below.
  */
 export function createVerificationService({
   clock,
@@ -84,6 +91,77 @@ export function createVerificationService({
       if (!v) return undefined
       await repo.markVerificationUsed(trx, v.accountId, v.id, clock.now())
       return { accountId: v.accountId, email: v.email }
+    },
+  }
+}
+
+/** What the verification link's pages show: whether it worked, and for which address and account. */
+export interface LinkAnswer {
+  ok: boolean
+  accountName?: string
+  email?: string
+  locale: 'en' | 'fi'
+}
+
+const BAD_LINK: LinkAnswer = { ok: false, locale: 'en' }
+
+export type VerificationLinkService = ReturnType<typeof createVerificationLinkService>
+
+/**
+ * The verification link's flows (verification.routes.ts): its page, its confirmation, and sending
+ * it again. What verifying changes on the sheet is the contact service's (`markSecurityVerified`).
+ */
+export function createVerificationLinkService({
+  db,
+  tokens,
+  contacts,
+}: {
+  db: Kysely<Database>
+  tokens: Pick<VerificationService, 'peek' | 'consume' | 'sendVerification'>
+  contacts: Pick<ContactService, 'markSecurityVerified' | 'pendingSecurityAddress'>
+}) {
+  return {
+    /**
+     * What the link's page shows before anything is confirmed: whether the token is live and its
+     * address still waits in the security slot, and for whom. Reads only.
+     */
+    async checkVerificationLink(token: string): Promise<LinkAnswer> {
+      const live = await tokens.peek(db, token)
+      if (!live) return BAD_LINK
+      const account = await findAccount(db, live.accountId)
+      if (!account) return BAD_LINK
+      const pending = await contacts.pendingSecurityAddress(db, live.accountId)
+      const waiting = pending !== undefined && pending.toLowerCase() === live.email.toLowerCase()
+      return { ok: waiting, accountName: account.name, email: live.email, locale: account.locale }
+    },
+
+    /**
+     * Confirms a verification link (the POST from its page): uses up the token and marks the
+     * security slot's address verified, if the slot still holds it. Answers what to show.
+     */
+    verifyEmail(token: string): Promise<LinkAnswer> {
+      return transaction(db, async (trx) => {
+        const used = await tokens.consume(trx, token)
+        if (!used) return BAD_LINK
+        const ctx: RequestContext = { actor: { type: 'system', id: 'verification-link' }, requestId: 'verify-email' }
+        const { holds, account } = await contacts.markSecurityVerified(trx, ctx, used.accountId, used.email)
+        return { ok: holds, accountName: account.name, email: used.email, locale: account.locale }
+      })
+    },
+
+    /** Sends the verification link again to a pending outside security address. */
+    async resendVerification(ctx: RequestContext, accountId: string): Promise<void> {
+      await transaction(db, async (trx) => {
+        const account = await lockAccount(trx, accountId)
+        if (!account) throw notFound(accountId)
+        const email = await contacts.pendingSecurityAddress(trx, accountId)
+        if (email === undefined) {
+          throw new AppError('conflict', {
+            detail: 'The security contact is not an outside address waiting for verification.',
+          })
+        }
+        await tokens.sendVerification(trx, ctx, account, email)
+      })
     },
   }
 }
