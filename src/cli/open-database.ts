@@ -3,6 +3,7 @@ import { connect, type DatabaseHandle } from '../db/connect.ts'
 import { DataDirLockedError } from '../db/data-dir-lock.ts'
 import { migrateToLatest, pendingMigrations } from '../db/migrate.ts'
 import { CliError } from './cli-error.ts'
+import { andList, REMOTE_COMMANDS } from './usage.ts'
 
 /**
  * Opens the configured database for a CLI command and brings its schema up to date, or, with
@@ -25,7 +26,7 @@ export async function openDatabase(
         `${e.message}\n` +
           `To go on: stop that process (kill ${e.holder.pid}) and run this command again; ` +
           // the holder is usually `serve`, and these commands work just as well through its API
-          `or, when it is the server, run report, notify and broadcast through it: --url ${config.publicUrl} --api-key KEY; ` +
+          `or, when it is the server, run ${andList(REMOTE_COMMANDS)} through it: --url ${config.publicUrl} --api-key KEY; ` +
           'or run the service and its commands on PostgreSQL (DATABASE_URL=postgres://...).',
       )
     }

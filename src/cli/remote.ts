@@ -7,16 +7,14 @@ export interface Remote {
   client: AccountContactsClient
 }
 
-/** The commands that can work through a server; the rest need the database itself. */
-export const REMOTE_COMMANDS = ['report', 'notify', 'broadcast']
-
 /**
- * `--url URL --api-key KEY`, else ACCOUNT_CONTACTS_URL / ACCOUNT_CONTACTS_API_KEY; undefined when
- * no URL is given (the command opens the database).
+ * `--url URL --api-key KEY`, else ACCOUNT_CONTACTS_URL / ACCOUNT_CONTACTS_API_KEY of the
+ * environment the CLI was handed; undefined when no URL is given (the command opens the database).
+ * The commands that take these are marked `remote` in commands/index.ts.
  */
 export function remoteFrom(
   flags: { url?: string | undefined; 'api-key'?: string | undefined },
-  env: Record<string, string | undefined>,
+  env: Readonly<Record<string, string | undefined>>,
 ): Remote | undefined {
   const url = flags.url ?? env.ACCOUNT_CONTACTS_URL
   if (!url) return undefined

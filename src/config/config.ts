@@ -254,3 +254,9 @@ function parseTrustProxy(value: string): boolean | number | string[] | undefined
 
 /** The variables `serve` also takes as flags (`--port`, `--data-dir`, ...). */
 export const CONFIG_VARIABLES = Object.keys(EnvSchema.properties) as (keyof Env)[]
+
+/**
+ * The process's environment as it is, for the entry point to hand to the CLI: the CLI merges its
+ * flags over it before `loadConfig`, and reads its own client settings (ACCOUNT_CONTACTS_URL) from it.
+ */
+export const processEnvironment = (): Readonly<Record<string, string | undefined>> => process.env

@@ -6,6 +6,7 @@ import type { Config } from '../../config/config.ts'
 import { IdSchema } from '../../lib/schemas.ts'
 import { checkInput } from '../check-input.ts'
 import { CliError } from '../cli-error.ts'
+import { defineCommand } from '../command.ts'
 import { openDatabase } from '../open-database.ts'
 import { createProgress } from '../progress.ts'
 import { answer, type Remote } from '../remote.ts'
@@ -159,3 +160,17 @@ async function follow(
   )
   return b
 }
+
+export const command = defineCommand({
+  options: {
+    category: { type: 'string', value: 'C', help: 'what it is about, which decides who receives it' },
+    subject: { type: 'string', value: 'S', help: 'the subject line' },
+    text: { type: 'string', value: 'T', help: 'the message' },
+    accounts: { type: 'string', value: 'ID,ID', help: 'only these accounts (default: every account)' },
+  },
+  maxPositionals: 2,
+  async run({ config, remote, values, positionals }) {
+    await broadcast(config, remote, { ...values, sub: positionals[0], id: positionals[1] })
+    return 0
+  },
+})

@@ -1,6 +1,7 @@
 import { servicesFor } from '../../app/runtime.ts'
 import type { Config } from '../../config/config.ts'
 import { demoApiKey, seedDemo } from '../../demo/demo.seed.ts'
+import { defineCommand } from '../command.ts'
 import { openDatabase } from '../open-database.ts'
 
 /** Seeds the demo account (if missing) and prints its platform key. */
@@ -15,3 +16,11 @@ export async function demo(config: Config) {
     await handle.close()
   }
 }
+
+export const command = defineCommand({
+  options: {},
+  async run({ config }) {
+    await demo(config)
+    return 0
+  },
+})

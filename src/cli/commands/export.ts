@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import type { Config } from '../../config/config.ts'
 import { exportCsv } from '../../import/export.service.ts'
 import { CliError } from '../cli-error.ts'
+import { defineCommand } from '../command.ts'
 import { openDatabase } from '../open-database.ts'
 import { createProgress } from '../progress.ts'
 
@@ -41,3 +42,14 @@ export async function exportCommand(
     await handle.close()
   }
 }
+
+export const command = defineCommand({
+  options: {
+    out: { type: 'string', value: 'FILE', help: 'write to FILE (default: standard output)' },
+    format: { type: 'string', value: 'FORMAT', help: 'users (default) or sheets' },
+  },
+  async run({ config, values }) {
+    await exportCommand(config, { out: values.out, format: values.format })
+    return 0
+  },
+})

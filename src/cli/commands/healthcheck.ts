@@ -1,4 +1,5 @@
 import type { Config } from '../../config/config.ts'
+import { defineCommand } from '../command.ts'
 
 /** Longer than a healthy /healthz could take, shorter than Docker's 30 s HEALTHCHECK timeout. */
 const HEALTHCHECK_TIMEOUT_MS = 5_000
@@ -37,3 +38,8 @@ export async function healthcheck(config: Config, opts: { url?: string | undefin
   }
   return 1
 }
+
+export const command = defineCommand({
+  options: { url: { type: 'string', value: 'URL', help: "ask the server at URL instead of this configuration's" } },
+  run: ({ config, values }) => healthcheck(config, { url: values.url }),
+})

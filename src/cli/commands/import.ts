@@ -7,6 +7,7 @@ import { CsvFormatError } from '../../import/csv-formats.ts'
 import { importCsv, type ImportSummary } from '../../import/import.service.ts'
 import { encodingNamed } from '../../import/text-encoding.ts'
 import { CliError } from '../cli-error.ts'
+import { defineCommand } from '../command.ts'
 import { openDatabase } from '../open-database.ts'
 import { createProgress } from '../progress.ts'
 
@@ -108,3 +109,35 @@ export async function importCommand(
     await handle.close()
   }
 }
+
+export const command = defineCommand({
+  options: {
+    'dry-run': { type: 'boolean', help: 'check every row, then roll back: nothing is written' },
+    rejects: {
+      type: 'string',
+      value: 'FILE',
+      help: 'where the rejected rows go (default: beside the file, FILE.csv.rejects.csv)',
+    },
+    batch: {
+      type: 'string',
+      value: 'N',
+      help: 'rows a transaction, in whole accounts (default 5000 in a users file, 500 in a sheets file)',
+    },
+    restart: { type: 'boolean', help: 'start from the top, not from where an interrupted run stopped' },
+    encoding: {
+      type: 'string',
+      value: 'E',
+      help: "the file's encoding (windows-1252, utf-16le, ...) when it has no byte-order mark",
+    },
+  },
+  maxPositionals: 1,
+  run: ({ config, values, positionals }) =>
+    importCommand(config, {
+      file: positionals[0],
+      rejects: values.rejects,
+      batch: values.batch,
+      dryRun: values['dry-run'],
+      restart: values.restart,
+      encoding: values.encoding,
+    }),
+})

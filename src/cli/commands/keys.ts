@@ -2,6 +2,7 @@ import { createApiKeyService } from '../../auth/api-keys/api-keys.service.ts'
 import type { Config } from '../../config/config.ts'
 import { systemClock } from '../../lib/clock.ts'
 import { CliError } from '../cli-error.ts'
+import { defineCommand } from '../command.ts'
 import { openDatabase } from '../open-database.ts'
 
 /** `keys create --name NAME | list | revoke ID`. `create` prints the key alone on its last line. */
@@ -43,3 +44,12 @@ export async function keys(
     await handle.close()
   }
 }
+
+export const command = defineCommand({
+  options: { name: { type: 'string', value: 'NAME', help: 'what the key is for (keys create)' } },
+  maxPositionals: 2,
+  async run({ config, values, positionals }) {
+    await keys(config, { sub: positionals[0], name: values.name, id: positionals[1] })
+    return 0
+  },
+})

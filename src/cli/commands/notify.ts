@@ -12,6 +12,7 @@ import {
 } from '../../notifications/notifications.schemas.ts'
 import { checkInput } from '../check-input.ts'
 import { CliError } from '../cli-error.ts'
+import { defineCommand } from '../command.ts'
 import { openDatabase } from '../open-database.ts'
 import { answer, type Remote } from '../remote.ts'
 
@@ -81,3 +82,17 @@ export async function notify(config: Config, remote: Remote | undefined, args: N
       : 'The delivery workers send it (account-contacts serve, or worker); this command only queued it.\n',
   )
 }
+
+export const command = defineCommand({
+  options: {
+    account: { type: 'string', value: 'ID', help: 'the account to notify' },
+    category: { type: 'string', value: 'C', help: 'what it is about, which decides who receives it' },
+    subject: { type: 'string', value: 'S', help: 'the subject line' },
+    text: { type: 'string', value: 'T', help: 'the message' },
+    'idempotency-key': { type: 'string', value: 'K', help: 'the same key again answers the first notification' },
+  },
+  async run({ config, remote, values }) {
+    await notify(config, remote, { ...values, idempotencyKey: values['idempotency-key'] })
+    return 0
+  },
+})

@@ -2,6 +2,7 @@ import { allAccountsHealth } from '../../account-health/account-health-report.ts
 import type { Config } from '../../config/config.ts'
 import { systemClock } from '../../lib/clock.ts'
 import { CliError } from '../cli-error.ts'
+import { defineCommand } from '../command.ts'
 import { openDatabase } from '../open-database.ts'
 import { createProgress, type Progress } from '../progress.ts'
 import { answer, answerUnlessGone, inParallel, type Remote } from '../remote.ts'
@@ -83,3 +84,13 @@ async function fromServer(remote: Remote, writer: ReportWriter): Promise<number>
   progress.finish()
   return checked
 }
+
+export const command = defineCommand({
+  options: {
+    format: { type: 'string', value: 'FORMAT', help: `${REPORT_FORMATS.join(', ')} (default table)` },
+  },
+  async run({ config, remote, values }) {
+    await report(config, remote, { format: values.format })
+    return 0
+  },
+})

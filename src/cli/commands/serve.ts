@@ -6,6 +6,7 @@ import { mailDir, servicesFor, workerFor } from '../../app/runtime.ts'
 import type { Config } from '../../config/config.ts'
 import { DEMO_ACCOUNT_ID, DEMO_ADMIN_ID, demoApiKey, seedDemo } from '../../demo/demo.seed.ts'
 import { CliError } from '../cli-error.ts'
+import { defineCommand } from '../command.ts'
 import { connectionLost, openDatabase } from '../open-database.ts'
 import { onShutdown } from '../shutdown.ts'
 
@@ -100,3 +101,14 @@ export async function serve(config: Config, opts: { demo: 'always' | 'if-empty' 
   })
   return app
 }
+
+export const command = defineCommand({
+  options: {
+    demo: { type: 'boolean', help: 'seed the demo account (if missing) and print its API key and a sign-in link' },
+    'demo-if-empty': { type: 'boolean', help: 'the same, only when the database has no account yet (npm start)' },
+  },
+  async run({ config, values }) {
+    await serve(config, { demo: values.demo ? 'always' : values['demo-if-empty'] ? 'if-empty' : 'never' })
+    return -1 // keeps running
+  },
+})

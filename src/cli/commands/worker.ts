@@ -5,6 +5,7 @@ import { createMetricsRegistry } from '../../app/metrics.plugin.ts'
 import { servicesFor, workerFor } from '../../app/runtime.ts'
 import type { Config } from '../../config/config.ts'
 import { logStream } from '../../lib/log-format.ts'
+import { defineCommand } from '../command.ts'
 import { connectionLost, openDatabase } from '../open-database.ts'
 import { onShutdown } from '../shutdown.ts'
 
@@ -42,3 +43,11 @@ export async function worker(config: Config): Promise<void> {
     await handle.close()
   })
 }
+
+export const command = defineCommand({
+  options: {},
+  async run({ config }) {
+    await worker(config)
+    return -1 // keeps running
+  },
+})
