@@ -13,7 +13,7 @@ export const UserContactSchema = Type.Object({
 })
 
 /** A slot held by an outside address (security only), usable once verified. */
-export const EmailContactSchema = Type.Object({
+const EmailContactSchema = Type.Object({
   type: Type.Literal('email'),
   email: EmailSchema,
   verification: Type.Union([Type.Literal('pending'), Type.Literal('verified')]),

@@ -28,7 +28,7 @@ export type Edit = (state: SheetState, data: SheetData) => SheetState
 /** The inputs a write names users with, whose rows it must read. */
 export type Named = (SlotInput | null | undefined)[]
 
-export const emptyState = (): SheetState => ({
+const emptyState = (): SheetState => ({
   primary: null,
   billing: [],
   decisionMaker: null,
@@ -67,7 +67,7 @@ export interface Place {
   verification: 'pending' | 'verified' | null
 }
 
-export function stateToPlaces(state: SheetState): Place[] {
+function stateToPlaces(state: SheetState): Place[] {
   const place = (slot: SlotName, position: number, c: Contact): Place =>
     c.type === 'user'
       ? { slot, position, user_id: c.userId, email: null, verification: null }

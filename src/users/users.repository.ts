@@ -29,8 +29,8 @@ export const findUserName = async (db: Db, accountId: string, id: string): Promi
 
 /**
  * The users of the account that a contact-sheet write may name: those with one of `ids` (any
- * status), and the active ones with one of `emails` (compared without case, as
- * `findActiveUserByEmail`). One query; none when nothing is named.
+ * status), and the active ones with one of `emails`, compared without case (as the index that
+ * keeps one active user per address compares them). One query; none when nothing is named.
  */
 export const listNamedUsers = (
   db: Db,
