@@ -29,7 +29,7 @@ export function servicesFor(handle: DatabaseHandle, config: Config, opts: { onQu
 }
 
 /** Email over SMTP when SMTP_URL is set, else `.eml` files in DATA_DIR/mail (the embedded default). */
-export function emailTransportFor(config: Config): EmailTransport {
+function emailTransportFor(config: Config): EmailTransport {
   return config.smtpUrl
     ? createSmtpTransport({ url: config.smtpUrl, from: config.mailFrom })
     : createEmlTransport({ dir: mailDir(config), from: config.mailFrom })
@@ -43,7 +43,6 @@ export function workerFor(
   services: Services,
   config: Config,
   log: WorkerDeps['log'],
-  overrides: Partial<WorkerDeps['options']> = {},
 ): Worker & { closeTransports(): Promise<void> } {
   const email = emailTransportFor(config)
   const every = (ms: number, f: () => Promise<unknown>) => {
@@ -70,7 +69,6 @@ export function workerFor(
       backoffBaseSeconds: BACKOFF_BASE_SECONDS,
       messageIdHost: new URL(config.publicUrl).hostname,
       mailFrom: config.mailFrom,
-      ...overrides,
     },
     chores: [
       // a broadcast batch per turn, so deliveries of earlier batches go out meanwhile

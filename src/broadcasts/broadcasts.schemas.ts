@@ -22,7 +22,7 @@ export const CreateBroadcastSchema = Strict({
 })
 export type CreateBroadcast = Static<typeof CreateBroadcastSchema>
 
-export const BroadcastStatusSchema = Type.Union(
+const BroadcastStatusSchema = Type.Union(
   [Type.Literal('running'), Type.Literal('done'), Type.Literal('cancelled')],
   {
     description:

@@ -12,10 +12,10 @@ import type { Broadcast, CreateBroadcast } from './broadcasts.schemas.ts'
 import type { BroadcastRow } from './broadcasts.table.ts'
 
 /** Accounts fanned out per transaction: big enough that the database does the work, small enough to keep transactions short. */
-export const BROADCAST_BATCH = 2000
+const BROADCAST_BATCH = 2000
 
 /** Accounts whose mail a cancel cancels per transaction: each one short, far inside the statement timeout. */
-export const CANCEL_BATCH = 10_000
+const CANCEL_BATCH = 10_000
 
 const toBroadcast = (r: BroadcastRow): Broadcast => ({
   id: r.id,

@@ -16,7 +16,7 @@ import { BACKOFF_JITTER, BACKOFF_MAX_SECONDS } from './retry-policy.ts'
  * that was cancelled. Stated once: the claim and `settleFailed` both turn such a row 'cancelled'.
  * Two primary-key probes (notification, broadcast); a webhook's delivery has no notification.
  */
-export const ofCancelledBroadcast = (alias: string) => sql<boolean>`exists (
+const ofCancelledBroadcast = (alias: string) => sql<boolean>`exists (
   select 1 from notifications n join broadcasts b on b.id = n.broadcast_id
   where n.account_id = ${sql.ref(`${alias}.account_id`)} and n.id = ${sql.ref(`${alias}.notification_id`)}
     and b.status = 'cancelled')`

@@ -5,10 +5,11 @@ import type { Kysely } from 'kysely'
 import type { Progress } from '../cli/progress.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
 import type { Database } from '../db/database.ts'
-import { pgError } from '../db/pg-errors.ts'
+import { PG, pgError } from '../db/pg-errors.ts'
 import { isRetryable } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { isAppError } from '../lib/errors.ts'
+import { emailTaken } from '../users/user-errors.ts'
 import type { UserService } from '../users/users.service.ts'
 import {
   type ApplyGroups,
@@ -108,8 +109,8 @@ function formatFor(layout: Layout, deps: ImportDeps, ctx: RequestContext): Forma
 function accountProblem(e: unknown): RowProblem | undefined {
   if (isAppError(e)) return fromAppError(e)
   const pg = pgError(e)
-  if (pg?.code === '23505' && pg.constraint === 'users_active_email')
-    return problemOf('conflict', 'Another active user of this account has this email address.')
+  if (pg?.code === PG.uniqueViolation && pg.constraint === 'users_active_email') return fromAppError(emailTaken())
+  // class 23: any other integrity constraint the rows broke
   if (pg?.code.startsWith('23'))
     return problemOf(
       'conflict',

@@ -68,7 +68,7 @@ export type SendNotification = Static<typeof SendNotificationSchema>
 
 export const TestNotificationSchema = Strict({ category: Type.Ref(CategorySchema) })
 
-export const NotificationStatusSchema = Type.Union(
+const NotificationStatusSchema = Type.Union(
   ['queued', 'sending', 'delivered', 'partially_failed', 'failed', 'undeliverable', 'cancelled'].map((s) =>
     Type.Literal(s),
   ),

@@ -13,7 +13,7 @@ import type { RoutingPolicy } from '../routing/routing-policy.ts'
 import { emitEvent } from '../webhooks/events.ts'
 
 /** At most one reminder per account in this many days (docs/PRODUCT.md, "Routing: who receives what", review reminders). */
-export const REMINDER_GAP_DAYS = 30
+const REMINDER_GAP_DAYS = 30
 
 /**
  * Queues a `contacts_review` notification (routed like any other: to the primary contact, else

@@ -27,7 +27,7 @@ export const CategoryRuleSchema = Type.Object(
 export type CategoryRule = Static<typeof CategoryRuleSchema>
 
 /** A whole policy: every sendable category must have a rule (a partial file would silently drop mail). */
-export const RoutingPolicySchema = Type.Object(
+const RoutingPolicySchema = Type.Object(
   Object.fromEntries(SENDABLE_CATEGORIES.map((c) => [c, CategoryRuleSchema])) as Record<
     SendableCategory,
     typeof CategoryRuleSchema

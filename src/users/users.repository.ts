@@ -6,16 +6,6 @@ import type { NewUserRow, UserRow } from './users.table.ts'
 export const findUser = (db: Db, accountId: string, id: string): Promise<UserRow | undefined> =>
   db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst()
 
-/** The active user of the account with this address, compared without case. */
-export const findActiveUserByEmail = (db: Db, accountId: string, email: string): Promise<UserRow | undefined> =>
-  db
-    .selectFrom('users')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where('status', '=', 'active')
-    .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
-    .executeTakeFirst()
-
 /** A user's name, by id: how mail names the author of a change. */
 export const findUserName = async (db: Db, accountId: string, id: string): Promise<string | undefined> =>
   (

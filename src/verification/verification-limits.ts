@@ -28,7 +28,7 @@ const longestOf = (scope: LimitScope) =>
   Math.max(...VERIFICATION_MAIL_LIMITS.filter((r) => r.scope === scope).map((r) => r.windowMs))
 
 /** When a key's next mail may go, given its recent send times (oldest first); undefined: now. */
-export function nextAllowed(
+function nextAllowed(
   scope: LimitScope,
   sent: readonly Date[],
   now: Date,

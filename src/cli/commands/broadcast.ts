@@ -32,7 +32,7 @@ const STALL_MS = 30_000
  * `broadcast --category C --subject S --text T [--accounts id1,id2]`: one category to every account
  * (or the listed ones), with a progress bar that follows the broadcast until it is fanned out.
  */
-export async function broadcast(config: Config, remote: Remote | undefined, args: BroadcastArgs) {
+async function broadcast(config: Config, remote: Remote | undefined, args: BroadcastArgs) {
   if (args.sub === 'cancel') return cancel(config, remote, args.id)
   if (args.sub !== undefined)
     throw new CliError(

@@ -5,7 +5,7 @@ import { defineCommand } from '../command.ts'
 import { openDatabase } from '../open-database.ts'
 
 /** Seeds the demo account (if missing) and prints its platform key. */
-export async function demo(config: Config) {
+async function demo(config: Config) {
   const handle = await openDatabase(config, 'account-contacts demo')
   try {
     const services = servicesFor(handle, config)

@@ -12,7 +12,7 @@ import { createProgress } from '../progress.ts'
  * sheets file (docs/CSV.md), to FILE or to standard output. A file is written beside its name and
  * renamed at the end, so that an interrupted export never leaves half a file under it.
  */
-export async function exportCommand(
+async function exportCommand(
   config: Config,
   args: { out?: string | undefined; format?: string | undefined },
 ): Promise<void> {

@@ -5,7 +5,7 @@ import { defineCommand } from '../command.ts'
 const HEALTHCHECK_TIMEOUT_MS = 5_000
 
 /** Where this configuration's /healthz answers: the management port when set (a worker's only port), else the API's. */
-export function healthzUrl(config: Pick<Config, 'host' | 'port' | 'managementPort'>): string {
+function healthzUrl(config: Pick<Config, 'host' | 'port' | 'managementPort'>): string {
   // a server listening on every address is asked on loopback
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host
   return `http://${host.includes(':') ? `[${host}]` : host}:${config.managementPort ?? config.port}/healthz`
@@ -16,7 +16,7 @@ export function healthzUrl(config: Pick<Config, 'host' | 'port' | 'managementPor
  * this configuration runs, and answers exit code 0 on a 200, else 1. For Docker's HEALTHCHECK,
  * where curl may not exist.
  */
-export async function healthcheck(config: Config, opts: { url?: string | undefined }): Promise<number> {
+async function healthcheck(config: Config, opts: { url?: string | undefined }): Promise<number> {
   const url = opts.url ? `${opts.url.replace(/\/+$/, '')}/healthz` : healthzUrl(config)
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(HEALTHCHECK_TIMEOUT_MS), redirect: 'manual' })

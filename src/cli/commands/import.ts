@@ -12,7 +12,7 @@ import { openDatabase } from '../open-database.ts'
 import { createProgress } from '../progress.ts'
 
 /** Exit code of an import that finished with rejected rows (the rest landed). */
-export const EXIT_REJECTED = 3
+const EXIT_REJECTED = 3
 
 const fmt = (n: number) => n.toLocaleString('en-US')
 
@@ -46,7 +46,7 @@ function report(file: string, s: ImportSummary): string {
  * sheets file (docs/CSV.md). Exits 0 when every row landed, 3 when some were rejected (the rest
  * landed), 1 when it could not run (a file not in its encoding is one: nothing lands).
  */
-export async function importCommand(
+async function importCommand(
   config: Config,
   args: {
     file: string | undefined

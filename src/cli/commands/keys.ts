@@ -6,7 +6,7 @@ import { defineCommand } from '../command.ts'
 import { openDatabase } from '../open-database.ts'
 
 /** `keys create --name NAME | list | revoke ID`. `create` prints the key alone on its last line. */
-export async function keys(
+async function keys(
   config: Config,
   args: { sub: string | undefined; name?: string | undefined; id?: string | undefined },
 ) {

@@ -36,7 +36,7 @@ const FLAGS = {
  * `notify --account ID --category C --subject S --text T [--idempotency-key K]`: one notification,
  * stored with its deliveries (locally, or by the server with --url). Prints its id and recipients.
  */
-export async function notify(config: Config, remote: Remote | undefined, args: NotifyArgs) {
+async function notify(config: Config, remote: Remote | undefined, args: NotifyArgs) {
   const missing = (['account', 'category', 'subject', 'text'] as const).filter((k) => !args[k]).map((k) => `--${k}`)
   if (missing.length > 0) throw new CliError(`notify needs ${missing.join(', ')}.`)
   const { accountId } = checkInput(Type.Object({ accountId: IdSchema }), { accountId: args.account }, FLAGS)

@@ -13,7 +13,7 @@ import { createReportWriter, REPORT_FORMATS, type ReportFormat, type ReportWrite
  * database (a query per thousand accounts) or, with --url, from a server (its account list and
  * each account's GET .../health).
  */
-export async function report(config: Config, remote: Remote | undefined, opts: { format?: string | undefined }) {
+async function report(config: Config, remote: Remote | undefined, opts: { format?: string | undefined }) {
   const format = (opts.format ?? 'table') as ReportFormat
   if (!REPORT_FORMATS.includes(format))
     throw new CliError(`--format "${opts.format}" is not one of ${REPORT_FORMATS.join(', ')}.`)

@@ -14,7 +14,7 @@ import { onShutdown } from '../shutdown.ts'
  * Runs the API and (unless WORKER=off) a delivery worker in the same process. `demo`: seed the
  * demo account; `if-empty` (what `npm start` passes): only when the database has no account yet.
  */
-export async function serve(config: Config, opts: { demo: 'always' | 'if-empty' | 'never' }): Promise<FastifyInstance> {
+async function serve(config: Config, opts: { demo: 'always' | 'if-empty' | 'never' }): Promise<FastifyInstance> {
   if (config.managementPort === config.port)
     throw new CliError(`MANAGEMENT_PORT must differ from PORT (${config.port}).`)
   // the app's logger exists only once the app does: until then a lost connection goes to stderr

@@ -14,7 +14,7 @@ import { onShutdown } from '../shutdown.ts'
  * with WORKER=off). It opens no port unless MANAGEMENT_PORT is set: then probes and scrapers reach
  * its /healthz (the loop's liveness), /readyz and /metrics there.
  */
-export async function worker(config: Config): Promise<void> {
+async function worker(config: Config): Promise<void> {
   const stream = logStream(config.logFormat)
   const log = (stream ? pino({ level: config.logLevel }, stream) : pino({ level: config.logLevel })).child({
     component: 'worker',

@@ -54,7 +54,7 @@ export function createEmlTransport(opts: EmlTransportOptions): EmailTransport {
  * `2025-06-01T09-00-00.000Z_abc123@host.eml`: the ISO time first, so that names sort by time
  * (':' is not allowed in Windows file names); the id keeps to characters safe in any file system.
  */
-export function emlFileName(at: Date, messageId: string): string {
+function emlFileName(at: Date, messageId: string): string {
   const id = messageId
     .replace(/^<|>$/g, '')
     .replace(/[^A-Za-z0-9._@-]/g, '_')

@@ -123,7 +123,7 @@ function classify(res: IncomingMessage): DeliveryResult {
 }
 
 /** `Retry-After` is delta-seconds or an HTTP date (RFC 9110 §10.2.3); anything else is ignored. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined
   const trimmed = value.trim()
   let ms: number
