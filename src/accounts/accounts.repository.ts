@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 
+import { inChunks } from '../db/chunks.ts'
 import type { Db } from '../db/database.ts'
 import type { AccountRow, NewAccountRow } from './accounts.table.ts'
 
@@ -59,19 +60,9 @@ export const lockAccounts = (db: Db, ids: string[]): Promise<AccountRow[]> =>
     ? Promise.resolve([])
     : db.selectFrom('accounts').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute()
 
-/** Inserts new accounts in bulk (their ids must be free); 5,000 rows a statement, under PostgreSQL's parameter limit. */
-export async function insertAccounts(db: Db, rows: NewAccountRow[]): Promise<AccountRow[]> {
-  const out: AccountRow[] = []
-  for (let i = 0; i < rows.length; i += 5000)
-    out.push(
-      ...(await db
-        .insertInto('accounts')
-        .values(rows.slice(i, i + 5000))
-        .returningAll()
-        .execute()),
-    )
-  return out
-}
+/** Inserts new accounts in bulk (their ids must be free), in chunks under PostgreSQL's parameter limit. */
+export const insertAccounts = (db: Db, rows: NewAccountRow[]): Promise<AccountRow[]> =>
+  inChunks(rows, (chunk) => db.insertInto('accounts').values(chunk).returningAll().execute())
 
 /**
  * Takes, for this transaction, one account due a review reminder: its contacts were last confirmed

@@ -1,3 +1,4 @@
+import { inChunks } from '../db/chunks.ts'
 import type { Db } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { newId } from '../lib/ids.ts'
@@ -17,13 +18,13 @@ export async function appendAuditEvent(db: Db, ctx: RequestContext, entry: Audit
  * in the caller's transaction like `appendAuditEvent`.
  */
 export async function appendAuditEvents(db: Db, ctx: RequestContext, entries: AuditEntry[]): Promise<void> {
-  // 8 parameters a row; PostgreSQL takes at most 65,535 in one statement
-  for (let i = 0; i < entries.length; i += 5000) {
+  await inChunks(entries, async (chunk) => {
     await db
       .insertInto('audit_events')
-      .values(entries.slice(i, i + 5000).map((e) => auditRow(ctx, e)))
+      .values(chunk.map((e) => auditRow(ctx, e)))
       .execute()
-  }
+    return []
+  })
 }
 
 function auditRow(ctx: RequestContext, entry: AuditEntry): NewAuditEventRow {

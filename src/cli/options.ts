@@ -31,6 +31,13 @@ export const REMOTE_OPTIONS: OptionSpecs = {
   'api-key': { type: 'string', value: 'KEY', help: 'a platform API key of that server (or ACCOUNT_CONTACTS_API_KEY)' },
 }
 
+/** What a message says, for the commands that send one (`notify`, `broadcast`). */
+export const MESSAGE_OPTIONS = {
+  category: { type: 'string', value: 'C', help: 'what it is about, which decides who receives it' },
+  subject: { type: 'string', value: 'S', help: 'the subject line' },
+  text: { type: 'string', value: 'T', help: 'the message' },
+} as const satisfies OptionSpecs
+
 /** The options the command takes besides the shared ones: its own, and the remote ones if it has them. */
 const ownOptions = (entry: CommandEntry, command: Command): OptionSpecs => ({
   ...command.options,

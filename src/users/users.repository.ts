@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 
+import { inChunks } from '../db/chunks.ts'
 import type { Db } from '../db/database.ts'
 import type { NewUserRow, UserRow } from './users.table.ts'
 
@@ -96,16 +97,6 @@ export const listUsersOfAccounts = (db: Db, accountIds: string[]): Promise<UserR
         .orderBy('id')
         .execute()
 
-/** Inserts new users in bulk (ids and active addresses must be free); 5,000 rows a statement, under PostgreSQL's parameter limit. */
-export async function insertUsers(db: Db, rows: NewUserRow[]): Promise<UserRow[]> {
-  const out: UserRow[] = []
-  for (let i = 0; i < rows.length; i += 5000)
-    out.push(
-      ...(await db
-        .insertInto('users')
-        .values(rows.slice(i, i + 5000))
-        .returningAll()
-        .execute()),
-    )
-  return out
-}
+/** Inserts new users in bulk (ids and active addresses must be free), in chunks under PostgreSQL's parameter limit. */
+export const insertUsers = (db: Db, rows: NewUserRow[]): Promise<UserRow[]> =>
+  inChunks(rows, (chunk) => db.insertInto('users').values(chunk).returningAll().execute())

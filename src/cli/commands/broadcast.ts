@@ -8,6 +8,7 @@ import { checkInput } from '../check-input.ts'
 import { CliError } from '../cli-error.ts'
 import { defineCommand } from '../command.ts'
 import { openDatabase } from '../open-database.ts'
+import { MESSAGE_OPTIONS } from '../options.ts'
 import { createProgress } from '../progress.ts'
 import { answer, type Remote } from '../remote.ts'
 
@@ -163,9 +164,7 @@ async function follow(
 
 export const command = defineCommand({
   options: {
-    category: { type: 'string', value: 'C', help: 'what it is about, which decides who receives it' },
-    subject: { type: 'string', value: 'S', help: 'the subject line' },
-    text: { type: 'string', value: 'T', help: 'the message' },
+    ...MESSAGE_OPTIONS,
     accounts: { type: 'string', value: 'ID,ID', help: 'only these accounts (default: every account)' },
   },
   maxPositionals: 2,

@@ -14,6 +14,7 @@ import { checkInput } from '../check-input.ts'
 import { CliError } from '../cli-error.ts'
 import { defineCommand } from '../command.ts'
 import { openDatabase } from '../open-database.ts'
+import { MESSAGE_OPTIONS } from '../options.ts'
 import { answer, type Remote } from '../remote.ts'
 
 export interface NotifyArgs {
@@ -86,9 +87,7 @@ async function notify(config: Config, remote: Remote | undefined, args: NotifyAr
 export const command = defineCommand({
   options: {
     account: { type: 'string', value: 'ID', help: 'the account to notify' },
-    category: { type: 'string', value: 'C', help: 'what it is about, which decides who receives it' },
-    subject: { type: 'string', value: 'S', help: 'the subject line' },
-    text: { type: 'string', value: 'T', help: 'the message' },
+    ...MESSAGE_OPTIONS,
     'idempotency-key': { type: 'string', value: 'K', help: 'the same key again answers the first notification' },
   },
   async run({ config, remote, values }) {
