@@ -1,4 +1,6 @@
-import type { Db } from '../db/database.ts'
+import type { Kysely } from 'kysely'
+
+import type { Database } from '../db/database.ts'
 import { listHealthFacts } from './account-health.repository.ts'
 import type { AccountHealth } from './account-health.schemas.ts'
 import { healthOf } from './account-health-problems.ts'
@@ -10,7 +12,7 @@ export type NamedAccountHealth = AccountHealth & { name: string }
  * report walks through. The problems are judged by the same rules as GET .../health.
  */
 export async function* allAccountsHealth(
-  db: Db,
+  db: Kysely<Database>,
   opts: { now: Date; reviewIntervalDays: number; pageSize?: number },
 ): AsyncGenerator<NamedAccountHealth[]> {
   const limit = opts.pageSize ?? 1000

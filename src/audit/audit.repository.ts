@@ -1,5 +1,7 @@
+import type { Kysely } from 'kysely'
+
 import { inChunks } from '../db/chunks.ts'
-import type { Db } from '../db/database.ts'
+import type { Database } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { newId } from '../lib/ids.ts'
 import type { AuditEventRow, NewAuditEventRow } from './audit.table.ts'
@@ -9,7 +11,7 @@ import type { AuditEntry } from './audit-events.ts'
  * Appends one audit event. Always called with the transaction of the change it records, so the
  * change and its record commit together or not at all.
  */
-export async function appendAuditEvent(db: Db, ctx: RequestContext, entry: AuditEntry): Promise<void> {
+export async function appendAuditEvent(db: Kysely<Database>, ctx: RequestContext, entry: AuditEntry): Promise<void> {
   await db.insertInto('audit_events').values(auditRow(ctx, entry)).execute()
 }
 
@@ -17,7 +19,11 @@ export async function appendAuditEvent(db: Db, ctx: RequestContext, entry: Audit
  * Appends many audit events in as few statements as the parameter limit allows (bulk imports),
  * in the caller's transaction like `appendAuditEvent`.
  */
-export async function appendAuditEvents(db: Db, ctx: RequestContext, entries: AuditEntry[]): Promise<void> {
+export async function appendAuditEvents(
+  db: Kysely<Database>,
+  ctx: RequestContext,
+  entries: AuditEntry[],
+): Promise<void> {
   await inChunks(entries, async (chunk) => {
     await db
       .insertInto('audit_events')
@@ -43,7 +49,7 @@ function auditRow(ctx: RequestContext, entry: AuditEntry): NewAuditEventRow {
 
 /** Newest first; `cursor` is the id of the last event of the previous page. */
 export async function listAuditEvents(
-  db: Db,
+  db: Kysely<Database>,
   accountId: string,
   page: { limit: number; cursor?: string | undefined },
 ): Promise<AuditEventRow[]> {

@@ -1,5 +1,3 @@
-import type { Kysely, Transaction } from 'kysely'
-
 import type { AccountsTable } from '../accounts/accounts.table.ts'
 import type { AuditEventsTable } from '../audit/audit.table.ts'
 import type { ApiKeysTable } from '../auth/api-keys/api-keys.table.ts'
@@ -32,6 +30,3 @@ export interface Database {
   verification_mail_limits: VerificationMailLimitsTable
   broadcasts: BroadcastsTable
 }
-
-/** What repositories take: the database or a transaction, so they run inside or outside one. */
-export type Db = Kysely<Database> | Transaction<Database>
