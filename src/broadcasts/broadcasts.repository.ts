@@ -108,9 +108,11 @@ export const markCancelled = (
     .updateTable('broadcasts')
     .set({
       status: 'cancelled' as const,
-      cancelled_at: sql<Date>`now()`,
+      // clock_timestamp(), as advanced_at: the cancel waited for the lock of a batch being fanned
+      // out, and now() (the transaction's start) would date it before that batch
+      cancelled_at: sql<Date>`clock_timestamp()`,
       cancelled_by: c.by,
-      ...(c.finished ? {} : { finished_at: sql<Date>`now()` }),
+      ...(c.finished ? {} : { finished_at: sql<Date>`clock_timestamp()` }),
     })
     .where('id', '=', id)
     .returningAll()

@@ -18,7 +18,8 @@ export async function runCli(argv: string[], env: Readonly<Record<string, string
   try {
     if (HELP.has(name)) {
       // `help keys`: the command's own help
-      const about = name === 'help' && args[0] !== undefined ? COMMANDS[args[0]] : undefined
+      const about =
+        name === 'help' && args[0] !== undefined && Object.hasOwn(COMMANDS, args[0]) ? COMMANDS[args[0]] : undefined
       process.stdout.write(about ? helpOf(args[0]!, about, await about.load()) : USAGE)
       return 0
     }

@@ -176,7 +176,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add a billing contact (at most 3) */
+        /** Add a billing contact (at most three) */
         post: operations["addBillingContact"];
         delete?: never;
         options?: never;
@@ -546,7 +546,7 @@ export interface components {
         };
         ContactSheet: {
             primary: components["schemas"]["Contact"] | null;
-            /** @description At most 3 */
+            /** @description At most three */
             billing: components["schemas"]["Contact"][];
             decisionMaker: components["schemas"]["Contact"] | null;
             onboarding: components["schemas"]["Contact"] | null;

@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify'
 
 import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
 import { bodyProblems, problems } from '../app/route-helpers.ts'
+import { inWords } from '../i18n/labels.ts'
 import { MAX_BILLING_CONTACTS, SLOT_PATHS } from './contact-slots.ts'
 import {
   BillingParamsSchema,
@@ -119,7 +120,7 @@ export const contactRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactService
       schema: {
         tags,
         operationId: 'addBillingContact',
-        summary: `Add a billing contact (at most ${MAX_BILLING_CONTACTS})`,
+        summary: `Add a billing contact (at most ${inWords(MAX_BILLING_CONTACTS, 'en')})`,
         params: AccountParamsSchema,
         headers: IfMatchHeadersSchema,
         body: Type.Ref(UserRefSchema),

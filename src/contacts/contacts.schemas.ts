@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 
+import { inWords } from '../i18n/labels.ts'
 import { DateTimeSchema, EmailSchema, IdSchema, INT32_MAX, Strict } from '../lib/schemas.ts'
 import { USER_NAME_MAX } from '../users/users.schemas.ts'
 import { MAX_BILLING_CONTACTS } from './contact-slots.ts'
@@ -30,7 +31,7 @@ export const ContactSheetSchema = Type.Object(
     primary: OptionalContact,
     billing: Type.Array(Type.Ref(ContactSchema), {
       maxItems: MAX_BILLING_CONTACTS,
-      description: `At most ${MAX_BILLING_CONTACTS}`,
+      description: `At most ${inWords(MAX_BILLING_CONTACTS, 'en')}`,
     }),
     decisionMaker: OptionalContact,
     onboarding: OptionalContact,

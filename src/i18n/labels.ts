@@ -13,6 +13,13 @@ export const CATEGORIES = [...SENDABLE_CATEGORIES, 'contact_changed'] as const
 export type Category = (typeof CATEGORIES)[number]
 
 /** A slot as a heading or a field label (capitalised). */
+/** Small counts as words, as sentences read them ("up to three"); a larger one as digits. */
+const NUMBER_WORDS: Record<Locale, readonly string[]> = {
+  en: ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'],
+  fi: ['nolla', 'yksi', 'kaksi', 'kolme', 'neljä', 'viisi', 'kuusi', 'seitsemän', 'kahdeksan', 'yhdeksän', 'kymmenen'],
+}
+export const inWords = (n: number, locale: Locale): string => NUMBER_WORDS[locale][n] ?? String(n)
+
 export const SLOT_LABELS: Record<Locale, Record<SlotName, string>> = {
   en: {
     primary: 'Primary account contact',

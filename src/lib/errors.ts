@@ -1,5 +1,3 @@
-import { MAX_BILLING_CONTACTS } from '../contacts/contact-slots.ts'
-
 /**
  * The one error catalogue. Every problem the API can answer is listed here with its HTTP status
  * and a stable title; `code` becomes the problem's `type` (`/problems/<code>`). Codes are part of
@@ -11,7 +9,7 @@ export const ERRORS = {
   forbidden: { status: 403, title: 'You may not do this' },
   'not-found': { status: 404, title: 'Not found' },
   'version-mismatch': { status: 412, title: 'The contacts were changed by someone else' },
-  'billing-contact-limit': { status: 409, title: `An account has at most ${MAX_BILLING_CONTACTS} billing contacts` },
+  'billing-contact-limit': { status: 409, title: 'An account has at most three billing contacts' },
   'duplicate-contact': { status: 409, title: 'This user is already a billing contact' },
   'user-not-active': { status: 422, title: 'The user is not active' },
   'user-not-in-account': { status: 422, title: 'The user is not a member of this account' },

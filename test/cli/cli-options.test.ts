@@ -69,6 +69,14 @@ test('<command> --help (and help <command>) lists its own options, the remote on
   for (const name of Object.keys(COMMANDS)) assert.match(all.stdout, new RegExp(`^  ${name}\\b`, 'm'))
 })
 
+test('help of a name that is no command (an own property of every object, too) prints the usage', async (t) => {
+  for (const name of ['frobnicate', 'toString', 'constructor', '__proto__']) {
+    const res = await cli(['help', name], { DATA_DIR: tempDir(t) })
+    assert.equal(res.code, 0, `help ${name}: ${res.stderr}`)
+    assert.ok(res.stdout.startsWith('Usage: account-contacts <command>'), `help ${name}: ${res.stdout}`)
+  }
+})
+
 test('a configuration flag wins over the environment, for any command', async (t) => {
   const fromEnv = tempDir(t)
   const fromFlag = tempDir(t)

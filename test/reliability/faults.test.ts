@@ -12,7 +12,7 @@ import { startSmtpSink } from '../peers/smtp-sink.ts'
 import { type PhaseFigures, readyAgain, type Sent, writeWorkload } from './write-burst.ts'
 
 /*
- * Issue 7, faults: real network faults between the service and PostgreSQL and between the worker
+ * Faults: real network faults between the service and PostgreSQL and between the worker
  * and its SMTP server (a TCP proxy, test/peers/fault-proxy.ts), and backends killed with
  * pg_terminate_backend. Every write either fully lands or changes nothing and answers a problem;
  * the service recovers by itself; every delivery ends delivered or failed, none lost. A worker

@@ -9,6 +9,7 @@ import { MAX_BILLING_CONTACTS } from '../../src/contacts/contact-slots.ts'
 import {
   CATEGORY_LABELS,
   formatDate,
+  inWords,
   listJoin,
   type Locale,
   PAGE_LABELS,
@@ -21,13 +22,6 @@ export { CATEGORY_LABELS, formatDate, listJoin, type Locale, SLOT_LABELS, SLOT_N
 
 /** The page's fixed labels from src/i18n/labels.ts, as plain strings so that both languages fill the same shape. */
 type PageLabels = Record<keyof (typeof PAGE_LABELS)['en'], string>
-
-/** Small counts as words, as the sentences below read ("up to three"); a larger one as digits. */
-const NUMBER_WORDS: Record<Locale, readonly string[]> = {
-  en: ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'],
-  fi: ['nolla', 'yksi', 'kaksi', 'kolme', 'neljä', 'viisi', 'kuusi', 'seitsemän', 'kahdeksan', 'yhdeksän', 'kymmenen'],
-}
-const inWords = (n: number, locale: Locale) => NUMBER_WORDS[locale][n] ?? String(n)
 
 /** The billing list's limit, from the server's own constant, in each language. */
 const MAX_BILLING = { en: inWords(MAX_BILLING_CONTACTS, 'en'), fi: inWords(MAX_BILLING_CONTACTS, 'fi') }
