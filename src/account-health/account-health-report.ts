@@ -1,6 +1,4 @@
-import type { Kysely } from 'kysely'
-
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { listHealthFacts } from './account-health.repository.ts'
 import type { AccountHealth } from './account-health.schemas.ts'
 import { healthOf } from './account-health-problems.ts'
@@ -12,7 +10,7 @@ export type NamedAccountHealth = AccountHealth & { name: string }
  * report walks through. The problems are judged by the same rules as GET .../health.
  */
 export async function* allAccountsHealth(
-  db: Kysely<Database>,
+  db: Db,
   opts: { now: Date; reviewIntervalDays: number; pageSize?: number },
 ): AsyncGenerator<NamedAccountHealth[]> {
   const limit = opts.pageSize ?? 1000

@@ -1,6 +1,6 @@
-import { type Kysely, sql } from 'kysely'
+import { sql } from 'kysely'
 
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { type HealthFacts, UNDELIVERABLE_WINDOW_DAYS } from './account-health-problems.ts'
 
 export type AccountHealthFacts = HealthFacts & { name: string }
@@ -23,7 +23,7 @@ interface FactsRow {
  * sheet; test/account-health/bulk-health.test.ts compares the two.
  */
 export async function listHealthFacts(
-  db: Kysely<Database>,
+  db: Db,
   page: { after?: string | undefined; limit: number },
 ): Promise<AccountHealthFacts[]> {
   const res = await sql<FactsRow>`

@@ -1,10 +1,10 @@
-import { type Kysely, sql } from 'kysely'
+import { sql } from 'kysely'
 
 import { inChunks } from '../db/chunks.ts'
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import type { AccountRow, NewAccountRow } from './accounts.table.ts'
 
-export const findAccount = (db: Kysely<Database>, id: string): Promise<AccountRow | undefined> =>
+export const findAccount = (db: Db, id: string): Promise<AccountRow | undefined> =>
   db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst()
 
 /**
@@ -12,11 +12,11 @@ export const findAccount = (db: Kysely<Database>, id: string): Promise<AccountRo
  * takes this lock first, so writers of one account queue up and each sees the one before it
  * (the limits are checked by the constraints too; the lock makes the answers exact).
  */
-export const lockAccount = (db: Kysely<Database>, id: string): Promise<AccountRow | undefined> =>
+export const lockAccount = (db: Db, id: string): Promise<AccountRow | undefined> =>
   db.selectFrom('accounts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
 
 /** Inserts unless the id exists; returns undefined when it did. */
-export const insertAccount = (db: Kysely<Database>, row: NewAccountRow): Promise<AccountRow | undefined> =>
+export const insertAccount = (db: Db, row: NewAccountRow): Promise<AccountRow | undefined> =>
   db
     .insertInto('accounts')
     .values(row)
@@ -25,7 +25,7 @@ export const insertAccount = (db: Kysely<Database>, row: NewAccountRow): Promise
     .executeTakeFirst()
 
 export const updateAccount = (
-  db: Kysely<Database>,
+  db: Db,
   id: string,
   patch: Partial<Pick<AccountRow, 'name' | 'locale' | 'allowed_email_domains' | 'contacts_reviewed_at'>>,
   opts: { bumpContactsVersion?: boolean } = {},
@@ -41,14 +41,11 @@ export const updateAccount = (
     .returningAll()
     .executeTakeFirst()
 
-export const deleteAccount = (db: Kysely<Database>, id: string): Promise<{ numDeletedRows: bigint }> =>
+export const deleteAccount = (db: Db, id: string): Promise<{ numDeletedRows: bigint }> =>
   db.deleteFrom('accounts').where('id', '=', id).executeTakeFirstOrThrow()
 
 /** Accounts in id order after `cursor` (keyset pagination: stable under inserts). */
-export const listAccounts = (
-  db: Kysely<Database>,
-  page: { limit: number; cursor?: string | undefined },
-): Promise<AccountRow[]> => {
+export const listAccounts = (db: Db, page: { limit: number; cursor?: string | undefined }): Promise<AccountRow[]> => {
   let q = db.selectFrom('accounts').selectAll()
   if (page.cursor) q = q.where('id', '>', page.cursor)
   return q.orderBy('id').limit(page.limit).execute()
@@ -58,13 +55,13 @@ export const listAccounts = (
  * Locks the accounts among `ids` that exist, like `lockAccount` for a batch (bulk import). In id
  * order, so that two transactions locking overlapping sets queue up instead of deadlocking.
  */
-export const lockAccounts = (db: Kysely<Database>, ids: string[]): Promise<AccountRow[]> =>
+export const lockAccounts = (db: Db, ids: string[]): Promise<AccountRow[]> =>
   ids.length === 0
     ? Promise.resolve([])
     : db.selectFrom('accounts').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute()
 
 /** Inserts new accounts in bulk (their ids must be free), in chunks under PostgreSQL's parameter limit. */
-export const insertAccounts = (db: Kysely<Database>, rows: NewAccountRow[]): Promise<AccountRow[]> =>
+export const insertAccounts = (db: Db, rows: NewAccountRow[]): Promise<AccountRow[]> =>
   inChunks(rows, (chunk) => db.insertInto('accounts').values(chunk).returningAll().execute())
 
 /**
@@ -72,10 +69,7 @@ export const insertAccounts = (db: Kysely<Database>, rows: NewAccountRow[]): Pro
  * (or, never confirmed, it was created) before `due`, and it was not reminded since `gap`. FOR
  * UPDATE SKIP LOCKED, so concurrent workers each take another account and never remind one twice.
  */
-export const lockAccountDueForReview = (
-  db: Kysely<Database>,
-  c: { due: Date; gap: Date },
-): Promise<AccountRow | undefined> =>
+export const lockAccountDueForReview = (db: Db, c: { due: Date; gap: Date }): Promise<AccountRow | undefined> =>
   db
     .selectFrom('accounts')
     .selectAll()
@@ -88,6 +82,6 @@ export const lockAccountDueForReview = (
     .executeTakeFirst()
 
 /** Records when a review reminder was queued for the account (`at`: the reminders' clock, which `gap` is read on). */
-export async function markReviewReminded(db: Kysely<Database>, id: string, at: Date): Promise<void> {
+export async function markReviewReminded(db: Db, id: string, at: Date): Promise<void> {
   await db.updateTable('accounts').set({ review_reminded_at: at }).where('id', '=', id).execute()
 }

@@ -1,7 +1,5 @@
-import type { Kysely } from 'kysely'
-
 import { inChunks } from '../db/chunks.ts'
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { newId } from '../lib/ids.ts'
 import type { AuditEventRow, NewAuditEventRow } from './audit.table.ts'
@@ -11,7 +9,7 @@ import type { AuditEntry } from './audit-events.ts'
  * Appends one audit event. Always called with the transaction of the change it records, so the
  * change and its record commit together or not at all.
  */
-export async function appendAuditEvent(db: Kysely<Database>, ctx: RequestContext, entry: AuditEntry): Promise<void> {
+export async function appendAuditEvent(db: Db, ctx: RequestContext, entry: AuditEntry): Promise<void> {
   await db.insertInto('audit_events').values(auditRow(ctx, entry)).execute()
 }
 
@@ -19,11 +17,7 @@ export async function appendAuditEvent(db: Kysely<Database>, ctx: RequestContext
  * Appends many audit events in as few statements as the parameter limit allows (bulk imports),
  * in the caller's transaction like `appendAuditEvent`.
  */
-export async function appendAuditEvents(
-  db: Kysely<Database>,
-  ctx: RequestContext,
-  entries: AuditEntry[],
-): Promise<void> {
+export async function appendAuditEvents(db: Db, ctx: RequestContext, entries: AuditEntry[]): Promise<void> {
   await inChunks(entries, async (chunk) => {
     await db
       .insertInto('audit_events')
@@ -49,7 +43,7 @@ function auditRow(ctx: RequestContext, entry: AuditEntry): NewAuditEventRow {
 
 /** Newest first; `cursor` is the id of the last event of the previous page. */
 export async function listAuditEvents(
-  db: Kysely<Database>,
+  db: Db,
   accountId: string,
   page: { limit: number; cursor?: string | undefined },
 ): Promise<AuditEventRow[]> {

@@ -1,19 +1,19 @@
-import { type Insertable, type Kysely, sql } from 'kysely'
+import { type Insertable, sql } from 'kysely'
 
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { CANCELLED_DETAIL } from '../delivery/deliveries.repository.ts'
 import { type FannedOut, fanOut } from '../notifications/fan-out.repository.ts'
 import type { CategoryRule } from '../routing/routing-policy.ts'
 import type { BroadcastRow, BroadcastsTable } from './broadcasts.table.ts'
 
-export const insertBroadcast = (db: Kysely<Database>, row: Insertable<BroadcastsTable>): Promise<BroadcastRow> =>
+export const insertBroadcast = (db: Db, row: Insertable<BroadcastsTable>): Promise<BroadcastRow> =>
   db.insertInto('broadcasts').values(row).returningAll().executeTakeFirstOrThrow()
 
-export const findBroadcast = (db: Kysely<Database>, id: string) =>
+export const findBroadcast = (db: Db, id: string) =>
   db.selectFrom('broadcasts').selectAll().where('id', '=', id).executeTakeFirst()
 
 /** How many accounts a broadcast reaches: all, or those of the listed ids that exist. */
-export async function countTargets(db: Kysely<Database>, accountIds: string[] | null): Promise<number> {
+export async function countTargets(db: Db, accountIds: string[] | null): Promise<number> {
   const res = accountIds
     ? await sql<{ n: number }>`select count(*)::int as n from accounts where id = any(${accountIds}::text[])`.execute(
         db,
@@ -29,7 +29,7 @@ export async function countTargets(db: Kysely<Database>, accountIds: string[] | 
  * busy with one broadcast makes the next worker take the next in that order, and two never fan
  * out the same batch. The order is the partial index `broadcasts_running`.
  */
-export const lockRunningBroadcast = (db: Kysely<Database>) =>
+export const lockRunningBroadcast = (db: Db) =>
   db
     .selectFrom('broadcasts')
     .selectAll()
@@ -46,11 +46,11 @@ export const lockRunningBroadcast = (db: Kysely<Database>) =>
  * Takes one broadcast for a cancel, waiting for a batch being fanned out (which holds it) to
  * commit: after the cancel, every notification of the broadcast is visible to it, and no batch follows.
  */
-export const lockBroadcast = (db: Kysely<Database>, id: string) =>
+export const lockBroadcast = (db: Db, id: string) =>
   db.selectFrom('broadcasts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
 
 /** Whether any mail of the broadcast is still waiting to go out (queued, or for a retry). */
-export async function hasOpenDeliveries(db: Kysely<Database>, broadcastId: string): Promise<boolean> {
+export async function hasOpenDeliveries(db: Db, broadcastId: string): Promise<boolean> {
   const res = await sql<{ open: boolean }>`
     select exists (
       select 1 from notifications n join deliveries d on d.account_id = n.account_id and d.notification_id = n.id
@@ -70,7 +70,7 @@ export async function hasOpenDeliveries(db: Kysely<Database>, broadcastId: strin
  * nothing.
  */
 export async function cancelOpenDeliveries(
-  db: Kysely<Database>,
+  db: Db,
   broadcastId: string,
   cursor: string,
   limit: number,
@@ -99,11 +99,7 @@ export async function cancelOpenDeliveries(
 }
 
 /** Marks the broadcast cancelled (no batch is fanned out after it; workers no longer send its mail). */
-export const markCancelled = (
-  db: Kysely<Database>,
-  id: string,
-  c: { by: string; finished: boolean },
-): Promise<BroadcastRow> =>
+export const markCancelled = (db: Db, id: string, c: { by: string; finished: boolean }): Promise<BroadcastRow> =>
   db
     .updateTable('broadcasts')
     .set({
@@ -119,7 +115,7 @@ export const markCancelled = (
     .executeTakeFirstOrThrow()
 
 /** The next batch of target account ids after the cursor, in id order. */
-export async function nextAccountIds(db: Kysely<Database>, b: BroadcastRow, limit: number): Promise<string[]> {
+export async function nextAccountIds(db: Db, b: BroadcastRow, limit: number): Promise<string[]> {
   let q = db
     .selectFrom('accounts')
     .select('id')
@@ -135,7 +131,7 @@ export async function nextAccountIds(db: Kysely<Database>, b: BroadcastRow, limi
  * The text is stored once, on the broadcast: its mail is rendered from there.
  */
 export const fanOutBatch = (
-  db: Kysely<Database>,
+  db: Db,
   b: BroadcastRow,
   ids: string[],
   rule: CategoryRule,
@@ -152,7 +148,7 @@ export const fanOutBatch = (
   })
 
 export const advanceBroadcast = (
-  db: Kysely<Database>,
+  db: Db,
   id: string,
   step: { accounts: number; cursor: string | null; notifications: number; undeliverable: number; done: boolean },
 ) =>

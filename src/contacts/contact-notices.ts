@@ -1,7 +1,5 @@
-import type { Kysely } from 'kysely'
-
 import type { AccountRow } from '../accounts/accounts.table.ts'
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { CALLER_NAMES, type Locale } from '../i18n/labels.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { queueMailTo } from '../mail/queue-system-mail.ts'
@@ -29,7 +27,7 @@ function holdings(state: SheetState): Map<string, { contact: Contact; slots: Slo
 const holderName = (c: Contact | null) => (c ? (c.type === 'user' ? c.name : c.email) : null)
 
 /** How the change's author is named in mail: the user's name, or what kind of caller it was. */
-async function actorName(db: Kysely<Database>, ctx: RequestContext, locale: Locale): Promise<string> {
+async function actorName(db: Db, ctx: RequestContext, locale: Locale): Promise<string> {
   if (ctx.actor.type === 'user') return (await findUserName(db, ctx.actor.accountId, ctx.actor.id)) ?? ctx.actor.id
   return CALLER_NAMES[locale][ctx.actor.type === 'api_key' ? 'platform' : 'system']
 }
@@ -41,7 +39,7 @@ async function actorName(db: Kysely<Database>, ctx: RequestContext, locale: Loca
  * outside security address is sent before the change is written (`newOutsideAddress`).
  */
 export async function afterSheetChange(
-  db: Kysely<Database>,
+  db: Db,
   ctx: RequestContext,
   c: {
     account: AccountRow

@@ -1,8 +1,8 @@
-import { type Kysely, sql } from 'kysely'
+import { sql } from 'kysely'
 
 import { lockAccount } from '../accounts/accounts.repository.ts'
 import type { AccountRow } from '../accounts/accounts.table.ts'
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { whereKeys } from '../db/keys.ts'
 import type { SlotName } from './contact-slots.ts'
 import type { NewContactSlotRow } from './contacts.table.ts'
@@ -23,7 +23,7 @@ export interface SlotHolderRow {
 }
 
 /** Slot rows joined to their users' current address, name and locale: what both lists below select. */
-const selectHolders = (db: Kysely<Database>) =>
+const selectHolders = (db: Db) =>
   db
     .selectFrom('contact_slots as s')
     .leftJoin('users as u', (j) => j.onRef('u.account_id', '=', 's.account_id').onRef('u.id', '=', 's.user_id'))
@@ -40,12 +40,12 @@ const selectHolders = (db: Kysely<Database>) =>
     ])
 
 /** Every filled slot of the account, billing in order. */
-export const listSlotHolders = (db: Kysely<Database>, accountId: string): Promise<SlotHolderRow[]> =>
+export const listSlotHolders = (db: Db, accountId: string): Promise<SlotHolderRow[]> =>
   selectHolders(db).where('s.account_id', '=', accountId).orderBy('s.slot').orderBy('s.position').execute()
 
 /** `listSlotHolders` of many accounts at once (bulk import, export), by account. */
 export const listSlotHoldersOfAccounts = (
-  db: Kysely<Database>,
+  db: Db,
   accountIds: string[],
 ): Promise<(SlotHolderRow & { account_id: string })[]> =>
   accountIds.length === 0
@@ -65,7 +65,7 @@ export const listSlotHoldersOfAccounts = (
  * row), so the second writer would decide on a stale sheet. test/db/concurrency.test.ts shows it.
  */
 export async function lockSheet(
-  db: Kysely<Database>,
+  db: Db,
   accountId: string,
 ): Promise<{ account: AccountRow; holders: SlotHolderRow[] } | undefined> {
   const account = await lockAccount(db, accountId)
@@ -73,11 +73,7 @@ export async function lockSheet(
 }
 
 /** Puts a new holder into one place that has one already: the single-slot change, in one statement. */
-async function replaceSlotRow(
-  db: Kysely<Database>,
-  accountId: string,
-  row: Omit<NewContactSlotRow, 'account_id'>,
-): Promise<void> {
+async function replaceSlotRow(db: Db, accountId: string, row: Omit<NewContactSlotRow, 'account_id'>): Promise<void> {
   await db
     .updateTable('contact_slots')
     .set({
@@ -94,7 +90,7 @@ async function replaceSlotRow(
 }
 
 /** Empties the given (slot, position) places. */
-async function deleteSlotRows(db: Kysely<Database>, accountId: string, places: { slot: SlotName; position: number }[]) {
+async function deleteSlotRows(db: Db, accountId: string, places: { slot: SlotName; position: number }[]) {
   if (places.length === 0) return
   await db
     .deleteFrom('contact_slots')
@@ -108,7 +104,7 @@ async function deleteSlotRows(db: Kysely<Database>, accountId: string, places: {
     .execute()
 }
 
-async function insertSlotRows(db: Kysely<Database>, rows: NewContactSlotRow[]) {
+async function insertSlotRows(db: Db, rows: NewContactSlotRow[]) {
   if (rows.length === 0) return
   await db.insertInto('contact_slots').values(rows).execute()
 }
@@ -119,12 +115,7 @@ async function insertSlotRows(db: Kysely<Database>, rows: NewContactSlotRow[]) {
  * instead of DELETE + INSERT. Only then: when several places change (a billing reorder), updating
  * them one by one could meet the unique (slot, user) key while a user is still in their old place.
  */
-export async function writePlaces(
-  db: Kysely<Database>,
-  accountId: string,
-  remove: Place[],
-  add: Place[],
-): Promise<void> {
+export async function writePlaces(db: Db, accountId: string, remove: Place[], add: Place[]): Promise<void> {
   const rows = add.map((p) => ({ ...p, account_id: accountId, user_status: p.user_id ? ('active' as const) : null }))
   const samePlace = remove[0]?.slot === rows[0]?.slot && remove[0]?.position === rows[0]?.position
   if (remove.length === 1 && rows.length === 1 && samePlace) {

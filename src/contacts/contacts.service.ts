@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely'
 import { notFound } from '../accounts/account-errors.ts'
 import { findAccount, updateAccount } from '../accounts/accounts.repository.ts'
 import { appendAuditEvent } from '../audit/audit.repository.ts'
-import type { Database } from '../db/database.ts'
+import type { Database, Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import type { Clock } from '../lib/clock.ts'
@@ -47,13 +47,7 @@ export function createContactService({ db, clock, verification }: ContactService
    * append one audit event, all in the caller's transaction. A change that changes nothing writes
    * nothing, unless it is a review.
    */
-  async function change(
-    trx: Kysely<Database>,
-    ctx: RequestContext,
-    data: SheetData,
-    opts: ChangeOptions,
-    compute: Edit,
-  ) {
+  async function change(trx: Db, ctx: RequestContext, data: SheetData, opts: ChangeOptions, compute: Edit) {
     const { account, holders } = data
     checkIfMatch(opts.ifMatch, account.contacts_version, opts.requireIfMatch ?? false)
     const before = rowsToState(holders)
@@ -79,7 +73,7 @@ export function createContactService({ db, clock, verification }: ContactService
   }
 
   /** Locks the account until the transaction ends, then reads its slots and the users `named` names. */
-  async function load(trx: Kysely<Database>, accountId: string, named: Named = []): Promise<SheetData> {
+  async function load(trx: Db, accountId: string, named: Named = []): Promise<SheetData> {
     const locked = await repo.lockSheet(trx, accountId)
     if (!locked) throw notFound(accountId)
     return { ...locked, users: await listNamedUsers(trx, accountId, edit.namedBy(named)) }
@@ -107,13 +101,7 @@ export function createContactService({ db, clock, verification }: ContactService
      * (the CSV import reads a whole batch's at once: import/import-sheets.ts), or else read here.
      * Any problem is found before anything is written, so the transaction can go on after one.
      */
-    async replaceSheetIn(
-      trx: Kysely<Database>,
-      ctx: RequestContext,
-      accountId: string,
-      input: PutContactSheet,
-      data?: SheetData,
-    ) {
+    async replaceSheetIn(trx: Db, ctx: RequestContext, accountId: string, input: PutContactSheet, data?: SheetData) {
       data ??= await load(trx, accountId, edit.sheetInputs(input))
       const { changed } = await change(trx, ctx, data, { ifMatch: '*', requireIfMatch: true }, edit.replaced(input))
       return { changed }
@@ -144,7 +132,7 @@ export function createContactService({ db, clock, verification }: ContactService
      * Empties every slot a user holds, inside the caller's transaction (their deactivation).
      * Answers what it changed; `changed: false` means nothing was written.
      */
-    async vacateUser(trx: Kysely<Database>, ctx: RequestContext, accountId: string, userId: string) {
+    async vacateUser(trx: Db, ctx: RequestContext, accountId: string, userId: string) {
       return change(trx, ctx, await load(trx, accountId), { vacatedUserId: userId }, edit.userVacated(userId))
     },
 
@@ -153,14 +141,14 @@ export function createContactService({ db, clock, verification }: ContactService
      * (the verification link's confirmation), as a change of the sheet: versioned, audited,
      * announced. Answers whether the slot holds `email` (verified now), and the account.
      */
-    async markSecurityVerified(trx: Kysely<Database>, ctx: RequestContext, accountId: string, email: string) {
+    async markSecurityVerified(trx: Db, ctx: RequestContext, accountId: string, email: string) {
       const data = await load(trx, accountId)
       const { after } = await change(trx, ctx, data, {}, edit.securityVerified(email))
       return { holds: holdsAddress(after.security, email), account: data.account }
     },
 
     /** The outside address in the security slot that waits for verification, if there is one. */
-    async pendingSecurityAddress(trx: Kysely<Database>, accountId: string): Promise<string | undefined> {
+    async pendingSecurityAddress(trx: Db, accountId: string): Promise<string | undefined> {
       const sec = rowsToState(await repo.listSlotHolders(trx, accountId)).security
       return sec?.type === 'email' && sec.verification === 'pending' ? sec.email : undefined
     },

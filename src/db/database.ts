@@ -1,3 +1,5 @@
+import type { Kysely, Transaction } from 'kysely'
+
 import type { AccountsTable } from '../accounts/accounts.table.ts'
 import type { AuditEventsTable } from '../audit/audit.table.ts'
 import type { ApiKeysTable } from '../auth/api-keys/api-keys.table.ts'
@@ -30,3 +32,6 @@ export interface Database {
   verification_mail_limits: VerificationMailLimitsTable
   broadcasts: BroadcastsTable
 }
+
+/** What repositories take: the database or a transaction, so they run inside or outside one. */
+export type Db = Kysely<Database> | Transaction<Database>

@@ -1,6 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
 
-import type { Database } from '../db/database.ts'
+import type { Database, Db } from '../db/database.ts'
 import { whereKeys } from '../db/keys.ts'
 import { transaction } from '../db/transaction.ts'
 import type { DeliveryRow } from './deliveries.table.ts'
@@ -34,7 +34,7 @@ export const CANCELLED_DETAIL = 'the broadcast was cancelled'
  * reached yet. Only the claimed rows are returned.
  */
 export async function claimDeliveries(
-  db: Kysely<Database>,
+  db: Db,
   opts: { limit: number; leaseSeconds: number; token: string },
 ): Promise<DeliveryRow[]> {
   const res = await sql<DeliveryRow>`
@@ -74,7 +74,7 @@ export interface EmailContent {
  * broadcast's notification has no text of its own (null): it is read from the broadcast, where it
  * is stored once. Rows written before that keep their own copy, which wins.
  */
-export async function loadEmailContent(db: Kysely<Database>, keys: { account_id: string; notification_id: string }[]) {
+export async function loadEmailContent(db: Db, keys: { account_id: string; notification_id: string }[]) {
   if (keys.length === 0) return new Map<string, EmailContent>()
   const rows = await db
     .selectFrom('notifications as n')
@@ -100,7 +100,7 @@ export async function loadEmailContent(db: Kysely<Database>, keys: { account_id:
 
 /** The event bodies of claimed webhook deliveries, and the endpoints they go to. */
 export async function loadWebhookContent(
-  db: Kysely<Database>,
+  db: Db,
   keys: { account_id: string; event_id: string; endpoint_id: string }[],
 ) {
   if (keys.length === 0)
@@ -131,7 +131,7 @@ export async function loadWebhookContent(
  * One statement for a whole batch.
  */
 export async function settleDelivered(
-  db: Kysely<Database>,
+  db: Db,
   ds: { account_id: string; id: string }[],
   token: string,
 ): Promise<{ account_id: string; id: string }[]> {
@@ -158,7 +158,7 @@ export async function settleDelivered(
  * claim was lost.
  */
 export async function settleFailed(
-  db: Kysely<Database>,
+  db: Db,
   d: { account_id: string; id: string },
   token: string,
   f: { retryable: boolean; detail: string; retryAfterSeconds: number; backoffBaseSeconds: number },

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 
 import type { Kysely } from 'kysely'
 
-import type { Database } from '../db/database.ts'
+import type { Database, Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import { AppError } from '../lib/errors.ts'
 import * as repo from './idempotency.repository.ts'
@@ -47,7 +47,7 @@ export function requestHash(method: string, path: string, body: unknown): string
 export async function withIdempotency<T>(
   db: Kysely<Database>,
   k: { accountId: string; actorId: string; key: string; hash: string },
-  work: (trx: Kysely<Database>) => Promise<IdempotentResult<T>>,
+  work: (trx: Db) => Promise<IdempotentResult<T>>,
 ): Promise<IdempotentResult<T>> {
   if (!(await repo.claimKey(db, k))) {
     const existing = await repo.findKey(db, k)

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 
-import type { Database } from '../db/database.ts'
+import type { Database, Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import type { RowProblem } from './rejects.ts'
 
@@ -43,7 +43,7 @@ export interface GroupResult {
  * the transaction may be unusable and is rolled back whole; a refused account is answered as
  * rejected rows instead, and must then have written nothing.
  */
-export type ApplyGroups<P> = (trx: Kysely<Database>, groups: ReadyRow<P>[][]) => Promise<GroupResult[]>
+export type ApplyGroups<P> = (trx: Db, groups: ReadyRow<P>[][]) => Promise<GroupResult[]>
 
 /** Every row of a group refused: the bad ones with their problem, the rest held back with them. */
 export function rejectGroup(
@@ -73,7 +73,7 @@ class DryRun<T> {
 export async function inTransaction<T>(
   db: Kysely<Database>,
   dryRun: boolean,
-  work: (trx: Kysely<Database>) => Promise<T>,
+  work: (trx: Db) => Promise<T>,
 ): Promise<T> {
   try {
     return await transaction(db, async (trx) => {

@@ -1,9 +1,7 @@
-import type { Kysely } from 'kysely'
-
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 
 /** Accounts: the rows of a sheets export. */
-export const countAccounts = async (db: Kysely<Database>): Promise<number> =>
+export const countAccounts = async (db: Db): Promise<number> =>
   Number(
     (
       await db
@@ -14,7 +12,7 @@ export const countAccounts = async (db: Kysely<Database>): Promise<number> =>
   )
 
 /** The rows of a users export: one a user, plus one for each account without users. */
-export const countUserRows = async (db: Kysely<Database>): Promise<number> => {
+export const countUserRows = async (db: Db): Promise<number> => {
   const users = await db
     .selectFrom('users')
     .select((eb) => eb.fn.countAll().as('n'))

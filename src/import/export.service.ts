@@ -8,7 +8,7 @@ import { listAccounts } from '../accounts/accounts.repository.ts'
 import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { Progress } from '../cli/progress.ts'
 import { listSlotHoldersOfAccounts } from '../contacts/contacts.repository.ts'
-import type { Database } from '../db/database.ts'
+import type { Database, Db } from '../db/database.ts'
 import { defuseFormula } from '../lib/csv-formula.ts'
 import { listUsersOfAccounts } from '../users/users.repository.ts'
 import { type CsvFormat, SHEETS_COLUMNS, USERS_COLUMNS } from './csv-formats.ts'
@@ -17,7 +17,7 @@ import { countAccounts, countUserRows } from './export.repository.ts'
 /** Accounts read at a time: one query for them, one for their users or slots. */
 const PAGE = 1000
 
-async function* pages(db: Kysely<Database>): AsyncGenerator<AccountRow[]> {
+async function* pages(db: Db): AsyncGenerator<AccountRow[]> {
   let cursor: string | undefined
   for (;;) {
     const page = await listAccounts(db, { limit: PAGE, cursor })
@@ -28,7 +28,7 @@ async function* pages(db: Kysely<Database>): AsyncGenerator<AccountRow[]> {
 }
 
 /** A users file: each account's users in id order; an account without users gets a row of its own. */
-async function* userRecords(db: Kysely<Database>): AsyncGenerator<string[]> {
+async function* userRecords(db: Db): AsyncGenerator<string[]> {
   for await (const accounts of pages(db)) {
     const users = await listUsersOfAccounts(
       db,
@@ -47,7 +47,7 @@ async function* userRecords(db: Kysely<Database>): AsyncGenerator<string[]> {
 }
 
 /** A sheets file: a row for every account, its holders as user ids, or the outside security address. */
-async function* sheetRecords(db: Kysely<Database>): AsyncGenerator<string[]> {
+async function* sheetRecords(db: Db): AsyncGenerator<string[]> {
   const column: Record<string, string> = {
     primary: 'primary',
     decisionMaker: 'decision_maker',

@@ -1,10 +1,8 @@
-import type { Kysely } from 'kysely'
-
 import { lockAccounts } from '../accounts/accounts.repository.ts'
 import { listSlotHoldersOfAccounts } from '../contacts/contacts.repository.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
 import type { SheetData } from '../contacts/sheet.ts'
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { isAppError } from '../lib/errors.ts'
 import { listUsersOfAccounts } from '../users/users.repository.ts'
@@ -23,7 +21,7 @@ const byAccount = <T extends { account_id: string }>(rows: T[]) => {
  * account: the accounts locked (the same lock as a single write's, taken in id order), then their
  * slots and users, which the locks keep as read. An account that is not there is left out.
  */
-async function readSheets(trx: Kysely<Database>, accountIds: string[]): Promise<Map<string, SheetData>> {
+async function readSheets(trx: Db, accountIds: string[]): Promise<Map<string, SheetData>> {
   const accounts = await lockAccounts(trx, accountIds)
   const holders = byAccount(await listSlotHoldersOfAccounts(trx, accountIds))
   const users = byAccount(await listUsersOfAccounts(trx, accountIds))
@@ -46,7 +44,7 @@ export function createSheetsImporter({
   contacts: Pick<ContactService, 'replaceSheetIn'>
   ctx: RequestContext
 }) {
-  return async function applySheets(trx: Kysely<Database>, groups: ReadyRow<SheetsRow>[][]): Promise<GroupResult[]> {
+  return async function applySheets(trx: Db, groups: ReadyRow<SheetsRow>[][]): Promise<GroupResult[]> {
     const rows = groups.map((g) => g[0]!)
     const read = await readSheets(
       trx,

@@ -1,11 +1,9 @@
-import type { Kysely } from 'kysely'
-
 import { insertAccounts, lockAccounts, updateAccount } from '../accounts/accounts.repository.ts'
 import { toAccount } from '../accounts/accounts.service.ts'
 import type { AccountRow } from '../accounts/accounts.table.ts'
 import { appendAuditEvent, appendAuditEvents } from '../audit/audit.repository.ts'
 import type { AuditEntry } from '../audit/audit-events.ts'
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { emailTaken } from '../users/user-errors.ts'
 import { insertUsers, listUsersOfAccounts } from '../users/users.repository.ts'
@@ -114,7 +112,7 @@ const newUserRow = (accountId: string, u: UserInput): NewUserRow => ({
 })
 
 export function createUsersImporter({ users, ctx }: { users: Pick<UserService, 'putIn'>; ctx: RequestContext }) {
-  return async function applyUsers(trx: Kysely<Database>, groups: ReadyRow<UsersRow>[][]): Promise<GroupResult[]> {
+  return async function applyUsers(trx: Db, groups: ReadyRow<UsersRow>[][]): Promise<GroupResult[]> {
     const ids = groups.map((g) => g.at(0)!.value.accountId)
     const stored = new Map((await lockAccounts(trx, ids)).map((a) => [a.id, a]))
     const storedUsers = new Map<string, UserRow[]>()

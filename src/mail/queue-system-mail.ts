@@ -1,6 +1,4 @@
-import type { Kysely } from 'kysely'
-
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { EMAIL_MAX_ATTEMPTS } from '../delivery/retry-policy.ts'
 import type { Locale } from '../i18n/labels.ts'
 import type { RequestContext } from '../lib/actor.ts'
@@ -14,7 +12,7 @@ import { renderSystemMail, type SystemMail } from './system-mail.ts'
  * transaction: if the change that causes the mail rolls back, so does the mail.
  */
 export async function queueMailTo(
-  db: Kysely<Database>,
+  db: Db,
   ctx: RequestContext,
   m: {
     id?: string

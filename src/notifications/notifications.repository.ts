@@ -1,34 +1,22 @@
 import { type Kysely, sql } from 'kysely'
 
-import type { Database } from '../db/database.ts'
+import type { Database, Db } from '../db/database.ts'
 import { whereKeys } from '../db/keys.ts'
 import type { DeliveryRow, DeliveryStatus } from '../delivery/deliveries.table.ts'
 import type { NotificationRow } from './notifications.table.ts'
 
-export const findNotification = (
-  db: Kysely<Database>,
-  accountId: string,
-  id: string,
-): Promise<NotificationRow | undefined> =>
+export const findNotification = (db: Db, accountId: string, id: string): Promise<NotificationRow | undefined> =>
   db.selectFrom('notifications').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst()
 
 /** Newest first (ids are time-ordered). */
-export const listNotifications = (
-  db: Kysely<Database>,
-  accountId: string,
-  page: { limit: number; cursor?: string | undefined },
-) => {
+export const listNotifications = (db: Db, accountId: string, page: { limit: number; cursor?: string | undefined }) => {
   let q = db.selectFrom('notifications').selectAll().where('account_id', '=', accountId)
   if (page.cursor) q = q.where('id', '<', page.cursor)
   return q.orderBy('id', 'desc').limit(page.limit).execute()
 }
 
 /** The email deliveries of some notifications of one account. */
-export const listDeliveriesOf = (
-  db: Kysely<Database>,
-  accountId: string,
-  notificationIds: string[],
-): Promise<DeliveryRow[]> =>
+export const listDeliveriesOf = (db: Db, accountId: string, notificationIds: string[]): Promise<DeliveryRow[]> =>
   notificationIds.length === 0
     ? Promise.resolve([])
     : db
@@ -41,7 +29,7 @@ export const listDeliveriesOf = (
 
 /** Whether the account has had mail that reached nobody in the last `days` days. */
 export async function hasUndeliverable(
-  db: Kysely<Database>,
+  db: Db,
   accountId: string,
   days: number,
 ): Promise<{ notifications: number; addresses: string[] }> {
@@ -56,7 +44,7 @@ export async function hasUndeliverable(
 
 /** Gives one recipient of a notification their own subject and text. */
 export async function setPersonalContent(
-  db: Kysely<Database>,
+  db: Db,
   accountId: string,
   notificationId: string,
   email: string,

@@ -1,6 +1,6 @@
-import { type Kysely, type RawBuilder, sql } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
 
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 
 /*
  * One batch of the retention chore per statement: pick at most `limit` rows created before
@@ -28,10 +28,7 @@ export interface BatchRange {
   limit: number
 }
 
-async function run(
-  db: Kysely<Database>,
-  query: RawBuilder<{ deleted: number; last: Date | string | null }>,
-): Promise<PrunedBatch> {
+async function run(db: Db, query: RawBuilder<{ deleted: number; last: Date | string | null }>): Promise<PrunedBatch> {
   const row = (await query.execute(db)).rows[0]
   // pg answers max(timestamptz) of a CTE as a Date, PGlite as well; the string is for safety
   const last = row?.last == null ? null : new Date(row.last)
@@ -48,8 +45,7 @@ async function run(
  * parent: SKIP LOCKED passes it).
  */
 const pruneWithDeliveries =
-  (table: 'notifications' | 'events', deliveryColumn: 'notification_id' | 'event_id') =>
-  (db: Kysely<Database>, r: BatchRange) =>
+  (table: 'notifications' | 'events', deliveryColumn: 'notification_id' | 'event_id') => (db: Db, r: BatchRange) =>
     run(
       db,
       sql`
@@ -81,7 +77,7 @@ export const pruneEvents = pruneWithDeliveries('events', 'event_id')
  * Deletes old idempotency keys. A key still 'running' that old belongs to a request that died
  * long ago (withIdempotency takes such keys over after minutes), so the status is not looked at.
  */
-export const pruneIdempotencyKeys = (db: Kysely<Database>, r: BatchRange) =>
+export const pruneIdempotencyKeys = (db: Db, r: BatchRange) =>
   run(
     db,
     sql`
@@ -101,7 +97,7 @@ export const pruneIdempotencyKeys = (db: Kysely<Database>, r: BatchRange) =>
   )
 
 /** Deletes old audit events (only when AUDIT_RETENTION_DAYS is set: the caller decides). */
-export const pruneAuditEvents = (db: Kysely<Database>, r: BatchRange) =>
+export const pruneAuditEvents = (db: Db, r: BatchRange) =>
   run(
     db,
     sql`
@@ -126,7 +122,7 @@ export const pruneAuditEvents = (db: Kysely<Database>, r: BatchRange) =>
  * autovacuum does this. Not in a transaction (VACUUM cannot be), and a statement per table: PGlite
  * runs one statement at a time, and requests get their turn between two tables.
  */
-export async function vacuumHistory(db: Kysely<Database>): Promise<void> {
+export async function vacuumHistory(db: Db): Promise<void> {
   for (const table of ['notifications', 'deliveries', 'events', 'idempotency_keys', 'audit_events']) {
     await sql`vacuum ${sql.table(table)}`.execute(db)
   }

@@ -1,14 +1,14 @@
-import { type Kysely, sql } from 'kysely'
+import { sql } from 'kysely'
 
 import { inChunks } from '../db/chunks.ts'
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import type { NewUserRow, UserRow } from './users.table.ts'
 
-export const findUser = (db: Kysely<Database>, accountId: string, id: string): Promise<UserRow | undefined> =>
+export const findUser = (db: Db, accountId: string, id: string): Promise<UserRow | undefined> =>
   db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst()
 
 /** A user's name, by id: how mail names the author of a change. */
-export const findUserName = async (db: Kysely<Database>, accountId: string, id: string): Promise<string | undefined> =>
+export const findUserName = async (db: Db, accountId: string, id: string): Promise<string | undefined> =>
   (
     await db
       .selectFrom('users')
@@ -24,7 +24,7 @@ export const findUserName = async (db: Kysely<Database>, accountId: string, id: 
  * keeps one active user per address compares them). One query; none when nothing is named.
  */
 export const listNamedUsers = (
-  db: Kysely<Database>,
+  db: Db,
   accountId: string,
   named: { ids: string[]; emails: string[] },
 ): Promise<UserRow[]> =>
@@ -46,11 +46,11 @@ export const listNamedUsers = (
         .orderBy('id')
         .execute()
 
-export const insertUser = (db: Kysely<Database>, row: NewUserRow): Promise<UserRow> =>
+export const insertUser = (db: Db, row: NewUserRow): Promise<UserRow> =>
   db.insertInto('users').values(row).returningAll().executeTakeFirstOrThrow()
 
 export const updateUser = (
-  db: Kysely<Database>,
+  db: Db,
   accountId: string,
   id: string,
   patch: Partial<Pick<UserRow, 'email' | 'name' | 'role' | 'status' | 'locale'>>,
@@ -64,7 +64,7 @@ export const updateUser = (
     .executeTakeFirstOrThrow()
 
 export const listUsers = (
-  db: Kysely<Database>,
+  db: Db,
   accountId: string,
   page: { limit: number; cursor?: string | undefined; status?: 'active' | 'deactivated' | undefined },
 ): Promise<UserRow[]> => {
@@ -75,7 +75,7 @@ export const listUsers = (
 }
 
 /** Every active super admin of the account: the people told when its contacts need them. */
-export const listActiveSuperAdmins = (db: Kysely<Database>, accountId: string): Promise<UserRow[]> =>
+export const listActiveSuperAdmins = (db: Db, accountId: string): Promise<UserRow[]> =>
   db
     .selectFrom('users')
     .selectAll()
@@ -86,7 +86,7 @@ export const listActiveSuperAdmins = (db: Kysely<Database>, accountId: string): 
     .execute()
 
 /** Every user of these accounts, by account then id (bulk import and export). */
-export const listUsersOfAccounts = (db: Kysely<Database>, accountIds: string[]): Promise<UserRow[]> =>
+export const listUsersOfAccounts = (db: Db, accountIds: string[]): Promise<UserRow[]> =>
   accountIds.length === 0
     ? Promise.resolve([])
     : db
@@ -98,5 +98,5 @@ export const listUsersOfAccounts = (db: Kysely<Database>, accountIds: string[]):
         .execute()
 
 /** Inserts new users in bulk (ids and active addresses must be free), in chunks under PostgreSQL's parameter limit. */
-export const insertUsers = (db: Kysely<Database>, rows: NewUserRow[]): Promise<UserRow[]> =>
+export const insertUsers = (db: Db, rows: NewUserRow[]): Promise<UserRow[]> =>
   inChunks(rows, (chunk) => db.insertInto('users').values(chunk).returningAll().execute())

@@ -7,7 +7,7 @@ import { deleteUserSessions } from '../auth/sessions/sessions.repository.ts'
 import type { SlotName } from '../contacts/contact-slots.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
 import { slotsHeldBy } from '../contacts/sheet.ts'
-import type { Database } from '../db/database.ts'
+import type { Database, Db } from '../db/database.ts'
 import { PG, pgError } from '../db/pg-errors.ts'
 import { transaction } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
@@ -49,7 +49,7 @@ export function createUserService({
    * A deactivation's announcements, in its transaction: the `user.deactivated` event, and when it
    * emptied slots, a mail to each remaining super admin naming the slots to fill again.
    */
-  async function announceDeactivation(trx: Kysely<Database>, ctx: RequestContext, user: UserRow, slots: SlotName[]) {
+  async function announceDeactivation(trx: Db, ctx: RequestContext, user: UserRow, slots: SlotName[]) {
     await emitEvent(trx, user.account_id, 'user.deactivated', { userId: user.id, vacatedSlots: slots })
     if (slots.length === 0) return
     const account = await findAccount(trx, user.account_id)
@@ -75,12 +75,7 @@ export function createUserService({
    * Applies a change to an existing user. Deactivation first vacates every slot the user holds
    * (the slots' foreign key would refuse the status change otherwise), all in `trx`.
    */
-  async function applyChange(
-    trx: Kysely<Database>,
-    ctx: RequestContext,
-    before: UserRow,
-    patch: PatchUser,
-  ): Promise<UserRow> {
+  async function applyChange(trx: Db, ctx: RequestContext, before: UserRow, patch: PatchUser): Promise<UserRow> {
     const changes = Object.fromEntries(
       Object.entries(patch).filter(([k, v]) => v !== undefined && before[k as keyof UserRow] !== v),
     ) as PatchUser
@@ -108,7 +103,7 @@ export function createUserService({
 
   /** The upsert, in the caller's transaction. */
   async function putIn(
-    trx: Kysely<Database>,
+    trx: Db,
     ctx: RequestContext,
     accountId: string,
     userId: string,

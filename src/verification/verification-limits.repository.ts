@@ -1,6 +1,4 @@
-import type { Kysely } from 'kysely'
-
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import type { VerificationMailLimitsTable } from './verification.table.ts'
 
 export type LimitScope = VerificationMailLimitsTable['scope']
@@ -11,7 +9,7 @@ export interface LimitKey {
 }
 
 /** The recent send times of a key, its row locked until the transaction ends; undefined when it has none. */
-export async function lockLimitRow(db: Kysely<Database>, k: LimitKey): Promise<Date[] | undefined> {
+export async function lockLimitRow(db: Db, k: LimitKey): Promise<Date[] | undefined> {
   const row = await db
     .selectFrom('verification_mail_limits')
     .select('sent_at')
@@ -28,14 +26,14 @@ export async function lockLimitRow(db: Kysely<Database>, k: LimitKey): Promise<D
  * waits for that one; under repeatable read a row made after this transaction began is a
  * serialization failure instead, and the transaction is run again (db/transaction.ts).
  */
-export const insertEmptyLimitRow = (db: Kysely<Database>, k: LimitKey, now: Date) =>
+export const insertEmptyLimitRow = (db: Db, k: LimitKey, now: Date) =>
   db
     .insertInto('verification_mail_limits')
     .values({ account_id: k.accountId, scope: k.scope, key: k.key, sent_at: '[]', last_at: now })
     .onConflict((oc) => oc.doNothing())
     .execute()
 
-export const updateLimitRow = (db: Kysely<Database>, k: LimitKey, sentAt: Date[]) =>
+export const updateLimitRow = (db: Db, k: LimitKey, sentAt: Date[]) =>
   db
     .updateTable('verification_mail_limits')
     .set({ sent_at: JSON.stringify(sentAt), last_at: sentAt.at(-1)! })
@@ -49,7 +47,7 @@ export const updateLimitRow = (db: Kysely<Database>, k: LimitKey, sentAt: Date[]
  * another sender holds are left for a later prune (SKIP LOCKED): waiting for them while this
  * transaction holds the account's row could close a circle of waits, a deadlock.
  */
-export const pruneLimitRows = (db: Kysely<Database>, accountId: string, before: Date) =>
+export const pruneLimitRows = (db: Db, accountId: string, before: Date) =>
   db
     .deleteFrom('verification_mail_limits')
     .where(({ eb, refTuple, selectFrom }) =>

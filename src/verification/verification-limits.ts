@@ -1,6 +1,4 @@
-import type { Kysely } from 'kysely'
-
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { AppError } from '../lib/errors.ts'
 import type { LimitKey, LimitScope } from './verification-limits.repository.ts'
@@ -30,7 +28,11 @@ const longestOf = (scope: LimitScope) =>
   Math.max(...VERIFICATION_MAIL_LIMITS.filter((r) => r.scope === scope).map((r) => r.windowMs))
 
 /** When a key's next mail may go, given its recent send times (oldest first); undefined: now. */
-function nextAllowed(scope: LimitScope, sent: readonly Date[], now: Date): { at: Date; what: string } | undefined {
+function nextAllowed(
+  scope: LimitScope,
+  sent: readonly Date[],
+  now: Date,
+): { at: Date; what: string } | undefined {
   let worst: { at: Date; what: string } | undefined
   for (const rule of VERIFICATION_MAIL_LIMITS.filter((r) => r.scope === scope)) {
     const inWindow = sent.filter((t) => t.getTime() > now.getTime() - rule.windowMs)
@@ -50,7 +52,7 @@ function nextAllowed(scope: LimitScope, sent: readonly Date[], now: Date): { at:
  * one after the other.
  */
 export async function countVerificationMail(
-  trx: Kysely<Database>,
+  trx: Db,
   ctx: RequestContext,
   accountId: string,
   email: string,

@@ -1,14 +1,12 @@
-import type { Kysely } from 'kysely'
-
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 
 export const insertVerification = (
-  db: Kysely<Database>,
+  db: Db,
   row: { account_id: string; id: string; email: string; token_hash: string; expires_at: Date },
 ) => db.insertInto('email_verifications').values(row).execute()
 
 /** An unused, unexpired verification with this token hash. */
-export const findLiveVerification = (db: Kysely<Database>, accountId: string, tokenHash: string, now: Date) =>
+export const findLiveVerification = (db: Db, accountId: string, tokenHash: string, now: Date) =>
   db
     .selectFrom('email_verifications')
     .selectAll()
@@ -18,7 +16,7 @@ export const findLiveVerification = (db: Kysely<Database>, accountId: string, to
     .where('expires_at', '>', now)
     .executeTakeFirst()
 
-export const markVerificationUsed = (db: Kysely<Database>, accountId: string, id: string, now: Date) =>
+export const markVerificationUsed = (db: Db, accountId: string, id: string, now: Date) =>
   db
     .updateTable('email_verifications')
     .set({ used_at: now })
@@ -27,7 +25,7 @@ export const markVerificationUsed = (db: Kysely<Database>, accountId: string, id
     .execute()
 
 /** Earlier links for an address stop working when a new one is sent. */
-export const retireVerifications = (db: Kysely<Database>, accountId: string, email: string, now: Date) =>
+export const retireVerifications = (db: Db, accountId: string, email: string, now: Date) =>
   db
     .updateTable('email_verifications')
     .set({ used_at: now })

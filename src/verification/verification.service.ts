@@ -4,7 +4,7 @@ import { notFound } from '../accounts/account-errors.ts'
 import { findAccount, lockAccount } from '../accounts/accounts.repository.ts'
 import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
-import type { Database } from '../db/database.ts'
+import type { Database, Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import type { Clock } from '../lib/clock.ts'
@@ -37,10 +37,7 @@ export function createVerificationService({
   publicUrl: string
   secrets: Pick<SecretDeriver, 'verificationToken'>
 }) {
-  async function peek(
-    db: Kysely<Database>,
-    token: string,
-  ): Promise<{ accountId: string; id: string; email: string } | undefined> {
+  async function peek(db: Db, token: string): Promise<{ accountId: string; id: string; email: string } | undefined> {
     const m = TOKEN.exec(token)
     if (!m) return undefined
     const accountId = m[1]!
@@ -53,12 +50,7 @@ export function createVerificationService({
      * Queues a verification mail for `email`, in the caller's transaction, or throws
      * `verification-mail-limit` (verification-limits.ts) before writing anything.
      */
-    async sendVerification(
-      trx: Kysely<Database>,
-      ctx: RequestContext,
-      account: AccountRow,
-      email: string,
-    ): Promise<void> {
+    async sendVerification(trx: Db, ctx: RequestContext, account: AccountRow, email: string): Promise<void> {
       const now = clock.now()
       await countVerificationMail(trx, ctx, account.id, email, now)
       await repo.retireVerifications(trx, account.id, email, now)
@@ -94,7 +86,7 @@ export function createVerificationService({
     peek,
 
     /** Uses up a live token: its account and address, or undefined when it is unknown, used or expired. */
-    async consume(trx: Kysely<Database>, token: string): Promise<{ accountId: string; email: string } | undefined> {
+    async consume(trx: Db, token: string): Promise<{ accountId: string; email: string } | undefined> {
       const v = await peek(trx, token)
       if (!v) return undefined
       await repo.markVerificationUsed(trx, v.accountId, v.id, clock.now())

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 
-import { type Kysely, sql } from 'kysely'
+import { sql } from 'kysely'
 
-import type { Database } from '../../src/db/database.ts'
+import type { Db } from '../../src/db/database.ts'
 import type { TestApp } from './build-test-app.ts'
 
 /** The API's view of a broadcast, as the tests read it. */
@@ -24,7 +24,7 @@ export interface BroadcastView {
  * `owner@<account>.example`), written in three statements: the broadcast tests need many accounts,
  * not their history.
  */
-export async function seedAccountsWithPrimary(db: Kysely<Database>, prefix: string, count: number): Promise<string[]> {
+export async function seedAccountsWithPrimary(db: Db, prefix: string, count: number): Promise<string[]> {
   await sql`
     insert into accounts (id, name, contacts_reviewed_at)
     select ${prefix} || '-' || lpad(i::text, 3, '0'), 'Customer ' || i, now() from generate_series(1, ${count}) i`.execute(
@@ -61,7 +61,7 @@ export async function getBroadcast(app: TestApp, id: string): Promise<BroadcastV
 }
 
 /** The broadcast's email deliveries by status, straight from the database. */
-export async function deliveriesOf(db: Kysely<Database>, broadcastId: string): Promise<Record<string, number>> {
+export async function deliveriesOf(db: Db, broadcastId: string): Promise<Record<string, number>> {
   const res = await sql<{ status: string; n: number }>`
     select d.status, count(*)::int as n
     from deliveries d join notifications n on n.account_id = d.account_id and n.id = d.notification_id

@@ -1,16 +1,12 @@
-import type { Kysely } from 'kysely'
-
-import type { Database } from '../../db/database.ts'
+import type { Db } from '../../db/database.ts'
 import type { ApiKeyRow } from './api-keys.table.ts'
 
-export const insertApiKey = (
-  db: Kysely<Database>,
-  row: { id: string; name: string; prefix: string; token_hash: string },
-) => db.insertInto('api_keys').values(row).returningAll().executeTakeFirstOrThrow()
+export const insertApiKey = (db: Db, row: { id: string; name: string; prefix: string; token_hash: string }) =>
+  db.insertInto('api_keys').values(row).returningAll().executeTakeFirstOrThrow()
 
 /** The live (not revoked) key with this hash. */
 export const findLiveApiKeyByHash = (
-  db: Kysely<Database>,
+  db: Db,
   tokenHash: string,
 ): Promise<Pick<ApiKeyRow, 'id' | 'last_used_at'> | undefined> =>
   db
@@ -21,7 +17,7 @@ export const findLiveApiKeyByHash = (
     .executeTakeFirst()
 
 /** Records use at most once a minute per key, so that reads do not turn into writes. */
-export const touchApiKey = (db: Kysely<Database>, id: string, now: Date) =>
+export const touchApiKey = (db: Db, id: string, now: Date) =>
   db
     .updateTable('api_keys')
     .set({ last_used_at: now })
@@ -29,10 +25,10 @@ export const touchApiKey = (db: Kysely<Database>, id: string, now: Date) =>
     .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', new Date(now.getTime() - 60_000))]))
     .execute()
 
-export const listApiKeys = (db: Kysely<Database>): Promise<ApiKeyRow[]> =>
+export const listApiKeys = (db: Db): Promise<ApiKeyRow[]> =>
   db.selectFrom('api_keys').selectAll().orderBy('created_at').execute()
 
-export const revokeApiKey = (db: Kysely<Database>, idOrPrefix: string, now: Date) =>
+export const revokeApiKey = (db: Db, idOrPrefix: string, now: Date) =>
   db
     .updateTable('api_keys')
     .set({ revoked_at: now })
@@ -41,5 +37,5 @@ export const revokeApiKey = (db: Kysely<Database>, idOrPrefix: string, now: Date
     .returning(['id', 'name'])
     .execute()
 
-export const findApiKeyByHash = (db: Kysely<Database>, tokenHash: string) =>
+export const findApiKeyByHash = (db: Db, tokenHash: string) =>
   db.selectFrom('api_keys').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
