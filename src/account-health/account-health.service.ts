@@ -1,8 +1,6 @@
-import type { Kysely } from 'kysely'
-
 import type { AccountService } from '../accounts/accounts.service.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import type { Clock } from '../lib/clock.ts'
 import { hasUndeliverable } from '../notifications/notifications.repository.ts'
 import type { AccountHealth } from './account-health.schemas.ts'
@@ -12,7 +10,7 @@ export type HealthService = ReturnType<typeof createHealthService>
 
 /** The account's contact problems (docs/PRODUCT.md, "Account health"), from its sheet, review date and delivery record. */
 export function createHealthService(deps: {
-  db: Kysely<Database>
+  db: Db
   accounts: Pick<AccountService, 'get'>
   contacts: Pick<ContactService, 'getSheet'>
   clock: Clock

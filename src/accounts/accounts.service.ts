@@ -1,7 +1,5 @@
-import type { Kysely } from 'kysely'
-
 import { appendAuditEvent } from '../audit/audit.repository.ts'
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { AppError } from '../lib/errors.ts'
@@ -24,7 +22,7 @@ export const toAccount = (row: AccountRow): Account => ({
 
 export type AccountService = ReturnType<typeof createAccountService>
 
-export function createAccountService({ db }: { db: Kysely<Database> }) {
+export function createAccountService({ db }: { db: Db }) {
   return {
     /** Creates an account; a caller-chosen id that exists already is a 409. */
     async create(ctx: RequestContext, input: CreateAccount): Promise<Account> {

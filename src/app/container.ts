@@ -1,5 +1,3 @@
-import type { Kysely } from 'kysely'
-
 import { createHealthService } from '../account-health/account-health.service.ts'
 import { createAccountService } from '../accounts/accounts.service.ts'
 import { createAuditService } from '../audit/audit.service.ts'
@@ -8,7 +6,7 @@ import { createSessionService } from '../auth/sessions/sessions.service.ts'
 import { createBroadcastService } from '../broadcasts/broadcasts.service.ts'
 import type { Config } from '../config/config.ts'
 import { createContactService } from '../contacts/contacts.service.ts'
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { type Clock, systemClock } from '../lib/clock.ts'
 import type { SecretDeriver } from '../lib/derived-secrets.ts'
 import { createNotificationService } from '../notifications/notifications.service.ts'
@@ -28,7 +26,7 @@ export function createServices({
   policy = DEFAULT_POLICY,
   onQueued,
 }: {
-  db: Kysely<Database>
+  db: Db
   config: Pick<Config, 'publicUrl' | 'reviewIntervalDays' | 'webhookAllowPrivate'>
   secrets: SecretDeriver
   clock?: Clock

@@ -1,9 +1,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
-import type { Kysely } from 'kysely'
 import type client from 'prom-client'
 
 import type { Config } from '../config/config.ts'
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import type { WorkerLiveness } from '../delivery/worker.ts'
 import { ProblemSchema } from '../lib/schemas.ts'
 import { registerErrorHandling } from './error-handler.ts'
@@ -18,7 +17,7 @@ import { opsRoutes } from './ops.routes.ts'
  */
 export async function startManagementServer(opts: {
   config: Pick<Config, 'host' | 'metricsToken'> & { managementPort: number } & Partial<HttpServerConfig>
-  db: Kysely<Database>
+  db: Db
   registry: client.Registry
   worker?: (() => WorkerLiveness | undefined) | undefined
   log: FastifyBaseLogger

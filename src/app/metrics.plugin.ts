@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Kysely } from 'kysely'
 import client from 'prom-client'
 
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { registerOutboxMetrics, registerWorkerMetrics } from '../delivery/delivery.metrics.ts'
 import type { WorkerLiveness } from '../delivery/worker.ts'
 
@@ -13,7 +12,7 @@ import type { WorkerLiveness } from '../delivery/worker.ts'
  * prom-client's global one, so that several apps in one test process do not collide.
  */
 export function createMetricsRegistry(deps: {
-  db: Kysely<Database>
+  db: Db
   log: { warn(o: object, m: string): void }
   worker?: (() => WorkerLiveness | undefined) | undefined
 }): client.Registry {
@@ -30,10 +29,7 @@ export function createMetricsRegistry(deps: {
  * by route (the route pattern, not the URL, so ids do not explode the label set).
  */
 export const metricsPlugin = fp(
-  async (
-    app: FastifyInstance,
-    opts: { db: Kysely<Database>; worker?: (() => WorkerLiveness | undefined) | undefined },
-  ) => {
+  async (app: FastifyInstance, opts: { db: Db; worker?: (() => WorkerLiveness | undefined) | undefined }) => {
     const registry = createMetricsRegistry({ db: opts.db, log: app.log, worker: opts.worker })
     const duration = new client.Histogram({
       name: 'http_request_duration_seconds',

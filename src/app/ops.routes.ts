@@ -3,10 +3,9 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
-import type { Kysely } from 'kysely'
 import type client from 'prom-client'
 
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { ping } from '../db/ping.ts'
 import type { WorkerLiveness } from '../delivery/worker.ts'
 import { AppError } from '../lib/errors.ts'
@@ -21,7 +20,7 @@ import { problem, publicProblems } from './route-helpers.ts'
 const READY_TIMEOUT_MS = 2_000
 
 export interface OpsRoutesOptions {
-  db: Kysely<Database>
+  db: Db
   registry: client.Registry
   /** The delivery worker of this process, when it runs one: /healthz fails while it is stalled. */
   worker?: (() => WorkerLiveness | undefined) | undefined

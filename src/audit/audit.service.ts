@@ -1,8 +1,6 @@
-import type { Kysely } from 'kysely'
-
 import { notFound } from '../accounts/account-errors.ts'
 import { findAccount } from '../accounts/accounts.repository.ts'
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { toPage } from '../lib/page.ts'
 import { listAuditEvents } from './audit.repository.ts'
 import type { AuditEvent } from './audit.schemas.ts'
@@ -21,7 +19,7 @@ const toAuditEvent = (row: AuditEventRow): AuditEvent => ({
 export type AuditService = ReturnType<typeof createAuditService>
 
 /** Reading the audit log: newest first, by cursor. Writing happens in each change's transaction. */
-export function createAuditService({ db }: { db: Kysely<Database> }) {
+export function createAuditService({ db }: { db: Db }) {
   return {
     async list(accountId: string, page: { limit: number; cursor?: string | undefined }) {
       if (!(await findAccount(db, accountId))) throw notFound(accountId)

@@ -22,13 +22,10 @@ export const CreateBroadcastSchema = Strict({
 })
 export type CreateBroadcast = Static<typeof CreateBroadcastSchema>
 
-const BroadcastStatusSchema = Type.Union(
-  [Type.Literal('running'), Type.Literal('done'), Type.Literal('cancelled')],
-  {
-    description:
-      'running: being fanned out; done: every account fanned out; cancelled: stopped by POST /v1/broadcasts/{broadcastId}/cancel',
-  },
-)
+const BroadcastStatusSchema = Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('cancelled')], {
+  description:
+    'running: being fanned out; done: every account fanned out; cancelled: stopped by POST /v1/broadcasts/{broadcastId}/cancel',
+})
 
 export const BroadcastSchema = Type.Object(
   {

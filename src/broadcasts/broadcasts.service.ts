@@ -1,6 +1,4 @@
-import type { Kysely } from 'kysely'
-
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import { EMAIL_MAX_ATTEMPTS } from '../delivery/retry-policy.ts'
 import type { RequestContext } from '../lib/actor.ts'
@@ -40,7 +38,7 @@ export type BroadcastService = ReturnType<typeof createBroadcastService>
  * workers fan it out batch by batch, each batch one INSERT … SELECT that resolves the recipients
  * of thousands of accounts at once (notifications/fan-out.repository.ts), with progress in the row.
  */
-export function createBroadcastService({ db, policy }: { db: Kysely<Database>; policy: RoutingPolicy }) {
+export function createBroadcastService({ db, policy }: { db: Db; policy: RoutingPolicy }) {
   return {
     async create(ctx: RequestContext, input: CreateBroadcast): Promise<Broadcast> {
       const accountIds = input.accountIds ?? null

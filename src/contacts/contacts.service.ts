@@ -1,9 +1,7 @@
-import type { Kysely } from 'kysely'
-
 import { notFound } from '../accounts/account-errors.ts'
 import { findAccount, updateAccount } from '../accounts/accounts.repository.ts'
 import { appendAuditEvent } from '../audit/audit.repository.ts'
-import type { Database, Db } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import type { Clock } from '../lib/clock.ts'
@@ -20,7 +18,7 @@ import * as edit from './sheet-edits.ts'
 export type ContactService = ReturnType<typeof createContactService>
 
 export interface ContactServiceDeps {
-  db: Kysely<Database>
+  db: Db
   clock: Clock
   verification: Pick<VerificationService, 'sendVerification'>
 }

@@ -3,7 +3,7 @@
  * statement; the rows inserted in bulk (accounts, users, audit events) have 9 columns at most, so
  * 5,000 rows (45,000 parameters) stay under it, with room for a column or three more.
  */
-export const INSERT_CHUNK_ROWS = 5000
+const INSERT_CHUNK_ROWS = 5000
 
 /** Runs `insert` on `rows` in chunks of INSERT_CHUNK_ROWS, one after another, and joins what each returns. */
 export async function inChunks<T, R>(rows: readonly T[], insert: (chunk: T[]) => Promise<R[]>): Promise<R[]> {

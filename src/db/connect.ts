@@ -15,12 +15,12 @@ import pg from 'pg'
 
 import { ensurePrivateDir, makePrivateDir } from '../lib/private-dir.ts'
 import { acquireDataDirLock } from './data-dir-lock.ts'
-import type { Database } from './database.ts'
+import { type Database, type Db } from './database.ts'
 
 export type DatabaseKind = 'postgres' | 'pglite'
 
 export interface DatabaseHandle {
-  db: Kysely<Database>
+  db: Db
   kind: DatabaseKind
   /** Where the data is, for messages: a redacted URL or a folder. */
   where: string

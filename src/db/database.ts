@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely'
+import type { Kysely } from 'kysely'
 
 import type { AccountsTable } from '../accounts/accounts.table.ts'
 import type { AuditEventsTable } from '../audit/audit.table.ts'
@@ -33,5 +33,8 @@ export interface Database {
   broadcasts: BroadcastsTable
 }
 
-/** What repositories take: the database or a transaction, so they run inside or outside one. */
-export type Db = Kysely<Database> | Transaction<Database>
+/**
+ * What repositories and services take: the database, or a transaction (a Kysely `Transaction` is
+ * a `Kysely` too), so the same function runs inside or outside one.
+ */
+export type Db = Kysely<Database>

@@ -1,8 +1,8 @@
-import { type Kysely, sql } from 'kysely'
+import { sql } from 'kysely'
 
-import type { Database } from './database.ts'
+import type { Db } from './database.ts'
 
 /** A statement that needs nothing but a connection: answers when the database can be reached. */
-export async function ping(db: Kysely<Database>): Promise<void> {
+export async function ping(db: Db): Promise<void> {
   await sql`select 1`.execute(db)
 }

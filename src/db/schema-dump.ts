@@ -1,13 +1,13 @@
-import { type Kysely, sql } from 'kysely'
+import { sql } from 'kysely'
 
-import type { Database } from './database.ts'
+import type { Db } from './database.ts'
 
 /**
  * The public schema as stable text: tables with their columns, constraints and indexes, sorted.
  * Made from the catalogue by SQL, so it reads the same on PostgreSQL and PGlite (no pg_dump needed).
  * `schema.snapshot.sql` holds it after all migrations; a test compares.
  */
-export async function dumpSchema(db: Kysely<Database>): Promise<string> {
+export async function dumpSchema(db: Db): Promise<string> {
   const columns = await sql<{ t: string; line: string }>`
     select c.table_name as t,
       format('  %s %s%s%s', c.column_name, c.data_type,

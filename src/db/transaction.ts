@@ -1,6 +1,6 @@
-import type { IsolationLevel, Kysely, Transaction } from 'kysely'
+import type { IsolationLevel, Transaction } from 'kysely'
 
-import type { Database } from './database.ts'
+import { type Database, type Db } from './database.ts'
 import { PG, pgError } from './pg-errors.ts'
 
 /**
@@ -40,7 +40,7 @@ export interface TransactionOptions {
  * joins it: only the outermost transaction can be retried, since it is the one that rolls back.
  */
 export async function transaction<T>(
-  db: Kysely<Database>,
+  db: Db,
   work: (trx: Transaction<Database>) => Promise<T>,
   opts: TransactionOptions = {},
 ): Promise<T> {

@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from 'kysely'
+import { sql, type Transaction } from 'kysely'
 
 import type { Database, Db } from '../db/database.ts'
 import { whereKeys } from '../db/keys.ts'
@@ -198,7 +198,7 @@ export interface OutboxBacklog {
  * the oldest due one is a single probe at the low end of that index. A backlog too large to count
  * within the bound fails the statement instead of holding a connection for every scrape.
  */
-export async function findOutboxBacklog(db: Kysely<Database>, opts: { timeoutMs: number }): Promise<OutboxBacklog> {
+export async function findOutboxBacklog(db: Db, opts: { timeoutMs: number }): Promise<OutboxBacklog> {
   type Row = {
     status: OutboxBacklog['counts'][number]['status']
     channel: 'email' | 'webhook'

@@ -1,7 +1,6 @@
-import type { Kysely } from 'kysely'
 import client from 'prom-client'
 
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { findOutboxBacklog, type OutboxBacklog, UNSETTLED_STATUSES } from './deliveries.repository.ts'
 import type { WorkerLiveness } from './worker.ts'
 
@@ -18,7 +17,7 @@ const CHANNELS = ['email', 'webhook'] as const
  */
 export function registerOutboxMetrics(
   registry: client.Registry,
-  db: Kysely<Database>,
+  db: Db,
   log: { warn(o: object, m: string): void },
 ): void {
   // Both gauges are collected at once (prom-client runs the collects together): one query serves both.

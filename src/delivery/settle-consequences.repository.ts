@@ -1,6 +1,6 @@
-import { type Kysely, sql } from 'kysely'
+import { sql } from 'kysely'
 
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { whereKeys } from '../db/keys.ts'
 
 /*
@@ -11,7 +11,7 @@ import { whereKeys } from '../db/keys.ts'
 
 /** A mail server refused this address for good: the account's health lists it until it changes. */
 export async function markAddressUndeliverable(
-  db: Kysely<Database>,
+  db: Db,
   accountId: string,
   email: string,
   reason: string,
@@ -27,7 +27,7 @@ export async function markAddressUndeliverable(
 
 /** Addresses that took a mail again are deliverable again. */
 export async function clearAddressesUndeliverable(
-  db: Kysely<Database>,
+  db: Db,
   addresses: { account_id: string; email: string }[],
 ): Promise<void> {
   if (addresses.length === 0) return
@@ -43,7 +43,7 @@ export async function clearAddressesUndeliverable(
 }
 
 /** The endpoint answered 410 Gone: no more deliveries to it, with the reason shown in the API. */
-export async function disableEndpoint(db: Kysely<Database>, endpointId: string, reason: string): Promise<void> {
+export async function disableEndpoint(db: Db, endpointId: string, reason: string): Promise<void> {
   await db
     .updateTable('webhook_endpoints')
     .set({ status: 'disabled', disabled_reason: reason })

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto'
 
-import type { Kysely } from 'kysely'
-
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import { type Clock, systemClock } from '../lib/clock.ts'
 import type { SecretDeriver } from '../lib/derived-secrets.ts'
@@ -35,7 +33,7 @@ export interface WorkerOptions {
 }
 
 export interface WorkerDeps {
-  db: Kysely<Database>
+  db: Db
   email: EmailTransport
   webhook: WebhookTransport
   secrets: SecretDeriver

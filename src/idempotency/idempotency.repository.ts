@@ -1,6 +1,6 @@
-import { type Kysely, sql } from 'kysely'
+import { sql } from 'kysely'
 
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import type { IdempotencyKeyRow } from './idempotency.table.ts'
 
 /** Which key: one per (account, caller, key), the table's primary key. */
@@ -11,7 +11,7 @@ export interface KeyRef {
 }
 
 /** Records the key as running for the request whose hash is `k.hash`; returns false when the key exists already. */
-export async function claimKey(db: Kysely<Database>, k: KeyRef & { hash: string }): Promise<boolean> {
+export async function claimKey(db: Db, k: KeyRef & { hash: string }): Promise<boolean> {
   const claimed = await db
     .insertInto('idempotency_keys')
     .values({
@@ -29,7 +29,7 @@ export async function claimKey(db: Kysely<Database>, k: KeyRef & { hash: string 
   return claimed !== undefined
 }
 
-export const findKey = (db: Kysely<Database>, k: KeyRef): Promise<IdempotencyKeyRow | undefined> =>
+export const findKey = (db: Db, k: KeyRef): Promise<IdempotencyKeyRow | undefined> =>
   db
     .selectFrom('idempotency_keys')
     .selectAll()
@@ -43,7 +43,7 @@ export const findKey = (db: Kysely<Database>, k: KeyRef): Promise<IdempotencyKey
  * one that wrote its created_at), and restarts its age; returns whether it did. The age is checked
  * in the UPDATE itself, so of two requests taking over at once only one succeeds.
  */
-export async function takeOverAbandonedKey(db: Kysely<Database>, k: KeyRef, abandonedMs: number): Promise<boolean> {
+export async function takeOverAbandonedKey(db: Db, k: KeyRef, abandonedMs: number): Promise<boolean> {
   const res = await db
     .updateTable('idempotency_keys')
     .set({ created_at: sql<Date>`now()` })
@@ -57,11 +57,7 @@ export async function takeOverAbandonedKey(db: Kysely<Database>, k: KeyRef, aban
 }
 
 /** Stores the answer of the key's request: called in the transaction of the request's work, so both commit together. */
-export async function storeAnswer(
-  db: Kysely<Database>,
-  k: KeyRef,
-  answer: { status: number; body: unknown },
-): Promise<void> {
+export async function storeAnswer(db: Db, k: KeyRef, answer: { status: number; body: unknown }): Promise<void> {
   await db
     .updateTable('idempotency_keys')
     .set({ status: 'done', response_status: answer.status, response_body: JSON.stringify(answer.body) })
@@ -72,7 +68,7 @@ export async function storeAnswer(
 }
 
 /** Forgets a key still running (its request failed), so that a retry may run. */
-export async function forgetRunningKey(db: Kysely<Database>, k: KeyRef): Promise<void> {
+export async function forgetRunningKey(db: Db, k: KeyRef): Promise<void> {
   await db
     .deleteFrom('idempotency_keys')
     .where('account_id', '=', k.accountId)

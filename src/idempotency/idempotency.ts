@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto'
 
-import type { Kysely } from 'kysely'
-
-import type { Database, Db } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import { AppError } from '../lib/errors.ts'
 import * as repo from './idempotency.repository.ts'
@@ -45,7 +43,7 @@ export function requestHash(method: string, path: string, body: unknown): string
  * result and the key's "done" commit together. A failure forgets the key, so a retry may run.
  */
 export async function withIdempotency<T>(
-  db: Kysely<Database>,
+  db: Db,
   k: { accountId: string; actorId: string; key: string; hash: string },
   work: (trx: Db) => Promise<IdempotentResult<T>>,
 ): Promise<IdempotentResult<T>> {

@@ -1,6 +1,4 @@
-import type { Kysely } from 'kysely'
-
-import type { Database, Db } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import type { RowProblem } from './rejects.ts'
 
@@ -70,11 +68,7 @@ class DryRun<T> {
  * Runs `work` in a transaction; a dry run rolls it back at the end, having checked everything the
  * real run would (the same statements, constraints and locks).
  */
-export async function inTransaction<T>(
-  db: Kysely<Database>,
-  dryRun: boolean,
-  work: (trx: Db) => Promise<T>,
-): Promise<T> {
+export async function inTransaction<T>(db: Db, dryRun: boolean, work: (trx: Db) => Promise<T>): Promise<T> {
   try {
     return await transaction(db, async (trx) => {
       const result = await work(trx)

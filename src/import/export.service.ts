@@ -2,13 +2,12 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 
 import { stringify } from 'csv-stringify'
-import type { Kysely } from 'kysely'
 
 import { listAccounts } from '../accounts/accounts.repository.ts'
 import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { Progress } from '../cli/progress.ts'
 import { listSlotHoldersOfAccounts } from '../contacts/contacts.repository.ts'
-import type { Database, Db } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { defuseFormula } from '../lib/csv-formula.ts'
 import { listUsersOfAccounts } from '../users/users.repository.ts'
 import { type CsvFormat, SHEETS_COLUMNS, USERS_COLUMNS } from './csv-formats.ts'
@@ -78,7 +77,7 @@ async function* sheetRecords(db: Db): AsyncGenerator<string[]> {
  * the service keeps changing things. Answers the rows written.
  */
 export async function exportCsv(
-  db: Kysely<Database>,
+  db: Db,
   opts: { format: CsvFormat; out: NodeJS.WritableStream; end?: boolean; progress?: Progress },
 ): Promise<{ rows: number }> {
   // Not through db/transaction.ts's retrying helper: the rows already went to `out`, which a

@@ -1,10 +1,8 @@
 import path from 'node:path'
 
-import type { Kysely } from 'kysely'
-
 import type { Progress } from '../cli/progress.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { PG, pgError } from '../db/pg-errors.ts'
 import { isRetryable } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
@@ -39,7 +37,7 @@ import { fromAppError, openRejects, problemOf, type RejectedRow, type RowProblem
 import { checkEncoding, type FileEncoding } from './text-encoding.ts'
 
 export interface ImportDeps {
-  db: Kysely<Database>
+  db: Db
   users: Pick<UserService, 'putIn'>
   contacts: Pick<ContactService, 'replaceSheetIn'>
 }

@@ -1,6 +1,6 @@
-import { type Kysely, type RawBuilder, sql } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
 
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { type Recipient, resolveRecipientsSql } from '../routing/recipients.repository.ts'
 import type { CategoryRule } from '../routing/routing-policy.ts'
 
@@ -34,7 +34,7 @@ export interface FannedOut {
  * Delivery ids are the notification's id plus a hash of the address: stable, so also idempotent.
  */
 export async function fanOut(
-  db: Kysely<Database>,
+  db: Db,
   accounts: RawBuilder<unknown>,
   rule: CategoryRule,
   notificationId: string | RawBuilder<string>,
@@ -68,7 +68,7 @@ export async function fanOut(
  * transaction.
  */
 export async function queueSystemMail(
-  db: Kysely<Database>,
+  db: Db,
   m: {
     accountId: string
     id: string

@@ -1,6 +1,4 @@
-import type { Kysely } from 'kysely'
-
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import type { DeliveryStatus } from '../delivery/deliveries.table.ts'
 import { emitEvents } from '../webhooks/events.ts'
 import * as repo from './notifications.repository.ts'
@@ -63,7 +61,7 @@ export function outcomeEvent(status: NotificationStatus): 'notification.delivere
  * never wait on each other in a circle. System mail (kind `system`) raises nothing.
  */
 export async function emitNotificationOutcomes(
-  db: Kysely<Database>,
+  db: Db,
   keys: { account_id: string; notification_id: string }[],
 ): Promise<void> {
   const unique = [...new Map(keys.map((k) => [`${k.account_id}/${k.notification_id}`, k])).values()]

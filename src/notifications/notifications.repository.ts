@@ -1,6 +1,6 @@
-import { type Kysely, sql } from 'kysely'
+import { sql } from 'kysely'
 
-import type { Database, Db } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { whereKeys } from '../db/keys.ts'
 import type { DeliveryRow, DeliveryStatus } from '../delivery/deliveries.table.ts'
 import type { NotificationRow } from './notifications.table.ts'
@@ -63,7 +63,7 @@ export async function setPersonalContent(
  * Locks notifications (FOR UPDATE) in key order and reads what their outcome needs. The order is
  * what keeps two settling workers from waiting on each other in a circle.
  */
-export const lockNotifications = (db: Kysely<Database>, keys: { account_id: string; notification_id: string }[]) =>
+export const lockNotifications = (db: Db, keys: { account_id: string; notification_id: string }[]) =>
   db
     .selectFrom('notifications')
     .select(['account_id', 'id', 'category', 'kind', 'is_test', 'status'])
@@ -80,7 +80,7 @@ export const lockNotifications = (db: Kysely<Database>, keys: { account_id: stri
 
 /** How many deliveries each notification has in each status (statuses with none are absent). */
 export const countDeliveriesByStatus = (
-  db: Kysely<Database>,
+  db: Db,
   notifications: { account_id: string; id: string }[],
 ): Promise<{ account_id: string; notification_id: string | null; status: DeliveryStatus; n: number }[]> =>
   db

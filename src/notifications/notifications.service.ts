@@ -1,9 +1,7 @@
-import type { Kysely } from 'kysely'
-
 import { notFound } from '../accounts/account-errors.ts'
 import { findAccount } from '../accounts/accounts.repository.ts'
 import type { SlotName } from '../contacts/contact-slots.ts'
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import type { DeliveryRow } from '../delivery/deliveries.table.ts'
 import { EMAIL_MAX_ATTEMPTS } from '../delivery/retry-policy.ts'
@@ -46,15 +44,11 @@ const toNotification = (row: NotificationRow, deliveries: DeliveryRow[]): Notifi
 
 export type NotificationService = ReturnType<typeof createNotificationService>
 
-export function createNotificationService(deps: {
-  db: Kysely<Database>
-  policy: RoutingPolicy
-  onQueued?: () => void
-}) {
+export function createNotificationService(deps: { db: Db; policy: RoutingPolicy; onQueued?: () => void }) {
   const { db, policy } = deps
 
   async function queue(
-    db: Kysely<Database>,
+    db: Db,
     ctx: RequestContext,
     accountId: string,
     n: Omit<FanOut, 'actor' | 'requestId' | 'maxAttempts'>,
@@ -91,7 +85,7 @@ export function createNotificationService(deps: {
       input: SendNotification,
       idempotencyKey: string | undefined,
     ): Promise<IdempotentResult<SentNotification>> {
-      const run = async (trx: Kysely<Database>) => ({
+      const run = async (trx: Db) => ({
         status: 202,
         body: await queue(trx, ctx, accountId, {
           category: input.category,

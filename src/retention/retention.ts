@@ -1,6 +1,4 @@
-import type { Kysely } from 'kysely'
-
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { IDEMPOTENCY_KEY_HOURS } from '../idempotency/idempotency.ts'
 import type { Clock } from '../lib/clock.ts'
 import * as repo from './retention.repository.ts'
@@ -20,7 +18,7 @@ const HOUR_MS = 3_600_000
 const DAY_MS = 24 * HOUR_MS
 
 export interface RetentionDeps {
-  db: Kysely<Database>
+  db: Db
   /**
    * Ages are measured on the injected clock (services.clock), as the review reminders do: one time
    * source for the worker's chores, and tests move it instead of waiting. The database's now()

@@ -1,7 +1,5 @@
-import type { Kysely } from 'kysely'
-
 import { lockAccountDueForReview, markReviewReminded } from '../accounts/accounts.repository.ts'
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import { EMAIL_MAX_ATTEMPTS } from '../delivery/retry-policy.ts'
 import type { Clock } from '../lib/clock.ts'
@@ -23,7 +21,7 @@ const REMINDER_GAP_DAYS = 30
  * twice. Answers how many accounts were reminded.
  */
 export async function sendDueReviewReminders(
-  deps: { db: Kysely<Database>; clock: Clock; policy: RoutingPolicy; intervalDays: number; publicUrl: string },
+  deps: { db: Db; clock: Clock; policy: RoutingPolicy; intervalDays: number; publicUrl: string },
   limit = 200,
 ): Promise<number> {
   const now = deps.clock.now()

@@ -1,6 +1,6 @@
-import { type Kysely, type RawBuilder, sql } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
 
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import type { CategoryRule } from './routing-policy.ts'
 
 /** Who receives a category in one account, and why (docs/PRODUCT.md, "Routing: who receives what"). */
@@ -81,7 +81,7 @@ export const oneAccount = (accountId: string) => sql`select id from accounts whe
 
 /** Who would receive mail of `rule` in one account now, and why; undefined for an unknown account. */
 export async function resolveRecipientsOf(
-  db: Kysely<Database>,
+  db: Db,
   accountId: string,
   rule: CategoryRule,
 ): Promise<ResolvedAccount | undefined> {

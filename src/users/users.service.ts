@@ -1,5 +1,3 @@
-import type { Kysely } from 'kysely'
-
 import { notFound as accountNotFound } from '../accounts/account-errors.ts'
 import { findAccount, lockAccount } from '../accounts/accounts.repository.ts'
 import { appendAuditEvent } from '../audit/audit.repository.ts'
@@ -7,7 +5,7 @@ import { deleteUserSessions } from '../auth/sessions/sessions.repository.ts'
 import type { SlotName } from '../contacts/contact-slots.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
 import { slotsHeldBy } from '../contacts/sheet.ts'
-import type { Database, Db } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { PG, pgError } from '../db/pg-errors.ts'
 import { transaction } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
@@ -41,7 +39,7 @@ export function createUserService({
   contacts,
   publicUrl,
 }: {
-  db: Kysely<Database>
+  db: Db
   contacts: Pick<ContactService, 'vacateUser'>
   publicUrl: string
 }) {

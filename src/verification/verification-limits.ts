@@ -28,11 +28,7 @@ const longestOf = (scope: LimitScope) =>
   Math.max(...VERIFICATION_MAIL_LIMITS.filter((r) => r.scope === scope).map((r) => r.windowMs))
 
 /** When a key's next mail may go, given its recent send times (oldest first); undefined: now. */
-function nextAllowed(
-  scope: LimitScope,
-  sent: readonly Date[],
-  now: Date,
-): { at: Date; what: string } | undefined {
+function nextAllowed(scope: LimitScope, sent: readonly Date[], now: Date): { at: Date; what: string } | undefined {
   let worst: { at: Date; what: string } | undefined
   for (const rule of VERIFICATION_MAIL_LIMITS.filter((r) => r.scope === scope)) {
     const inWindow = sent.filter((t) => t.getTime() > now.getTime() - rule.windowMs)

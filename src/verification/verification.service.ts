@@ -1,10 +1,8 @@
-import type { Kysely } from 'kysely'
-
 import { notFound } from '../accounts/account-errors.ts'
 import { findAccount, lockAccount } from '../accounts/accounts.repository.ts'
 import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
-import type { Database, Db } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import type { Clock } from '../lib/clock.ts'
@@ -116,7 +114,7 @@ export function createVerificationLinkService({
   tokens,
   contacts,
 }: {
-  db: Kysely<Database>
+  db: Db
   tokens: Pick<VerificationService, 'peek' | 'consume' | 'sendVerification'>
   contacts: Pick<ContactService, 'markSecurityVerified' | 'pendingSecurityAddress'>
 }) {

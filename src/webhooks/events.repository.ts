@@ -1,6 +1,6 @@
-import { type Kysely, sql } from 'kysely'
+import { sql } from 'kysely'
 
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 
 /** An event row to write: `body` is the payload as JSON text, without its `timestamp`. */
 export interface EventInsert {
@@ -16,11 +16,7 @@ export interface EventInsert {
  * in UTC with milliseconds (the shape of `Date.prototype.toISOString`): the time of the
  * transaction that records the event, the same instant as the row's `created_at`.
  */
-export async function insertEventsWithDeliveries(
-  db: Kysely<Database>,
-  events: EventInsert[],
-  maxAttempts: number,
-): Promise<void> {
+export async function insertEventsWithDeliveries(db: Db, events: EventInsert[], maxAttempts: number): Promise<void> {
   await sql`
     with e as (
       insert into events (account_id, id, type, payload)

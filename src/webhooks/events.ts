@@ -1,6 +1,4 @@
-import type { Kysely } from 'kysely'
-
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import { WEBHOOK_MAX_ATTEMPTS } from '../delivery/retry-policy.ts'
 import { newId } from '../lib/ids.ts'
 import { insertEventsWithDeliveries } from './events.repository.ts'
@@ -29,7 +27,7 @@ export interface NewEvent {
  * it committed (the transactional outbox, src/delivery/DESIGN.md). One statement for any number
  * of events, as hot paths (a sheet change, a worker's batch of settled mails) make them.
  */
-export async function emitEvents(db: Kysely<Database>, events: NewEvent[]): Promise<void> {
+export async function emitEvents(db: Db, events: NewEvent[]): Promise<void> {
   if (events.length === 0) return
   await insertEventsWithDeliveries(
     db,
@@ -45,5 +43,5 @@ export async function emitEvents(db: Kysely<Database>, events: NewEvent[]): Prom
 }
 
 /** `emitEvents` of one event. */
-export const emitEvent = (db: Kysely<Database>, accountId: string, type: EventType, data: unknown): Promise<void> =>
+export const emitEvent = (db: Db, accountId: string, type: EventType, data: unknown): Promise<void> =>
   emitEvents(db, [{ accountId, type, data }])

@@ -1,6 +1,4 @@
-import type { Kysely } from 'kysely'
-
-import type { Database } from '../db/database.ts'
+import type { Db } from '../db/database.ts'
 import {
   assertWebhookUrl,
   checkWebhookUrlShape,
@@ -28,7 +26,7 @@ export type WebhookEndpointService = ReturnType<typeof createWebhookEndpointServ
 
 /** The platform's webhook endpoints: registration checks the URL; the queries are in webhook-endpoints.repository.ts. */
 export function createWebhookEndpointService(deps: {
-  db: Kysely<Database>
+  db: Db
   secrets: SecretDeriver
   allowPrivate: boolean
   lookup?: HostLookup

@@ -1,6 +1,4 @@
-import type { Kysely } from 'kysely'
-
-import type { Database } from '../../db/database.ts'
+import type { Db } from '../../db/database.ts'
 import type { Clock } from '../../lib/clock.ts'
 import { hashToken } from '../../lib/hash.ts'
 import { newId, newSecret } from '../../lib/ids.ts'
@@ -20,7 +18,7 @@ export type ApiKeyService = ReturnType<typeof createApiKeyService>
 const API_KEY_CACHE_MS = 5_000
 const API_KEY_CACHE_SIZE = 1_000
 
-export function createApiKeyService({ db, clock }: { db: Kysely<Database>; clock: Clock }) {
+export function createApiKeyService({ db, clock }: { db: Db; clock: Clock }) {
   // token hash → key id and until when (process time, not the injectable clock) it counts as live
   const live = new Map<string, { id: string; until: number }>()
   return {

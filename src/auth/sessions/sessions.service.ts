@@ -1,9 +1,7 @@
-import type { Kysely } from 'kysely'
-
 import { notFound } from '../../accounts/account-errors.ts'
 import { findAccount } from '../../accounts/accounts.repository.ts'
 import { appendAuditEvent } from '../../audit/audit.repository.ts'
-import type { Database } from '../../db/database.ts'
+import type { Db } from '../../db/database.ts'
 import { transaction } from '../../db/transaction.ts'
 import type { RequestContext, UserRole } from '../../lib/actor.ts'
 import type { Clock } from '../../lib/clock.ts'
@@ -32,15 +30,7 @@ function parseSessionToken(token: string): { accountId: string } | undefined {
 
 export type SessionService = ReturnType<typeof createSessionService>
 
-export function createSessionService({
-  db,
-  clock,
-  publicUrl,
-}: {
-  db: Kysely<Database>
-  clock: Clock
-  publicUrl: string
-}) {
+export function createSessionService({ db, clock, publicUrl }: { db: Db; clock: Clock; publicUrl: string }) {
   return {
     /** Mints a session for an active user of the account (platform keys only). */
     async create(ctx: RequestContext, accountId: string, userId: string): Promise<Session> {
