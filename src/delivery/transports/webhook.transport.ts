@@ -2,14 +2,13 @@ import { type IncomingMessage, request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { isIP, type LookupFunction } from 'node:net'
 
+import { RETRY_AFTER_MAX_SECONDS } from '../retry-policy.ts'
 import type { DeliveryResult, OutgoingWebhook, WebhookTransport } from './transport.ts'
 import { assertWebhookUrl, type HostLookup, type ResolvedAddress, UnsafeUrlError } from './url-guard.ts'
 import { signWebhook } from './webhook-signature.ts'
 
 /** We read this much of an answer at most: the body is ignored, and a peer must not make us buffer. */
 const MAX_RESPONSE_BYTES = 64 * 1024
-/** A peer's Retry-After beyond this is clamped: our own backoff limit decides past that. */
-const MAX_RETRY_AFTER_MS = 60 * 60 * 1000
 
 /**
  * Delivers webhooks over HTTP(S), signed per Standard Webhooks. Uses `node:http(s)` rather than
@@ -133,7 +132,7 @@ function parseRetryAfter(value: string | undefined, now = Date.now()): number | 
     if (Number.isNaN(at)) return undefined
     ms = Math.max(0, at - now)
   }
-  return Math.min(ms, MAX_RETRY_AFTER_MS)
+  return Math.min(ms, RETRY_AFTER_MAX_SECONDS * 1000)
 }
 
 function failureDetail(err: unknown, signal: AbortSignal, timeoutMs: number): string {
