@@ -1,25 +1,30 @@
 /**
- * `npx tsx bench/cpu-per-request.ts [--accounts N] [--seconds S]`: the CPU time our service and the
- * bare baseline spend per sheet read (user and system time of each process from /proc, divided by
- * the requests it answered), each loaded alone. Where benchmark 1's ratio is short of 1, this
+ * `npx tsx bench/cpu-per-request.ts [--accounts N] [--seconds S] [--dataset NAME]`: the CPU time our
+ * service and the bare baseline (unnamed statements, then named) spend per sheet read (user and
+ * system time of each process from /proc, divided by the requests it answered), each loaded alone. Where benchmark 1's ratio is short of 1, this
  * says how much of the gap is our own CPU rather than the database. Uses the dataset of
- * `npm run bench` (run that first).
+ * `npm run bench` (run that first; --dataset and BENCH_DATASET as there).
  */
 import fs from 'node:fs'
 import { parseArgs } from 'node:util'
 
 import { auth, randomAccount } from './lib/context.ts'
-import { postgresDataset } from './lib/dataset.ts'
+import { checkDatasetName, defaultDataset, postgresDataset } from './lib/dataset.ts'
 import { load, type LoadTarget } from './lib/load.ts'
 import { type Child, startBaseline, startService } from './lib/processes.ts'
 
 const { values } = parseArgs({
-  options: { accounts: { type: 'string', default: '100000' }, seconds: { type: 'string', default: '8' } },
+  options: {
+    accounts: { type: 'string', default: '100000' },
+    seconds: { type: 'string', default: '8' },
+    dataset: { type: 'string' },
+  },
 })
 const accounts = Number(values.accounts)
 const seconds = Number(values.seconds)
 const url = await postgresDataset(
   process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  checkDatasetName(values.dataset ?? process.env.BENCH_DATASET ?? defaultDataset(accounts)),
   accounts,
   console.log,
 )
@@ -54,6 +59,11 @@ try {
     base: baseline.base,
     method: 'GET',
     path: () => `/read/${randomAccount(accounts)}`,
+  })
+  await measure('named', baseline, {
+    base: baseline.base,
+    method: 'GET',
+    path: () => `/read-named/${randomAccount(accounts)}`,
   })
 } finally {
   await service.stop()

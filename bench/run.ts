@@ -7,9 +7,12 @@
  *                   5 delivery, 6 embedded read, 7 growth; only when named: 9 retention on
  *                   PostgreSQL, 10 retention on PGlite)
  *   --quick         a smoke run: 1,000 accounts, one short round of each
+ *   --dataset NAME  the dataset's PostgreSQL database (default ac_bench_<accounts>; also
+ *                   BENCH_DATASET): two runs at once on one server must not share one
  *   --record        write the results into docs/benchmarks/ and the table of docs/BENCHMARKS.md
  *   --profile DIR   our service and worker processes write V8 CPU profiles (.cpuprofile) into DIR
- *   --seconds S --rounds R --connections C --mails M   load settings
+ *   --seconds S --rounds R --connections C --mails M   load settings (R alternating rounds of
+ *                   each side, default 3; 1 with --quick)
  *   --notifications N   history the retention benchmarks prune (default 1000000; 20000 with --quick)
  */
 import os from 'node:os'
@@ -22,7 +25,7 @@ import { growthBenchmark } from './benchmarks/growth.bench.ts'
 import { httpBenchmarks } from './benchmarks/http.bench.ts'
 import { embeddedRetentionBenchmark, retentionBenchmark } from './benchmarks/retention.bench.ts'
 import { type BenchContext, type BenchOptions, type BenchRow, memoryWatcher } from './lib/context.ts'
-import { postgresDataset } from './lib/dataset.ts'
+import { checkDatasetName, defaultDataset, postgresDataset } from './lib/dataset.ts'
 import { machine, printTable, record, writeJson } from './lib/report.ts'
 
 const { values } = parseArgs({
@@ -37,6 +40,7 @@ const { values } = parseArgs({
     mails: { type: 'string' },
     notifications: { type: 'string' },
     'database-url': { type: 'string' },
+    dataset: { type: 'string' },
     profile: { type: 'string' },
   },
 })
@@ -45,12 +49,15 @@ if (values.profile) process.env.BENCH_CPU_PROF = values.profile
 
 const quick = values.quick!
 const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v))
+const accounts = num(values.accounts, quick ? 1000 : 100_000)
 const opts: BenchOptions = {
-  accounts: num(values.accounts, quick ? 1000 : 100_000),
+  accounts,
+  dataset: checkDatasetName(values.dataset ?? process.env.BENCH_DATASET ?? defaultDataset(accounts)),
   quick,
   adminUrl: values['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   seconds: num(values.seconds, quick ? 1 : 8),
-  rounds: num(values.rounds, quick ? 1 : 2),
+  // three at least: a median, and a spread that says how far one run can be trusted
+  rounds: num(values.rounds, quick ? 1 : 3),
   // long enough for the JIT and the lazily compiled serialisers to settle on both sides
   warmupSeconds: quick ? 0.5 : 5,
   connections: num(values.connections, 10),
@@ -67,7 +74,9 @@ say(
   `account-contacts benchmarks: ${opts.accounts.toLocaleString('en')} accounts${quick ? ' (quick smoke run)' : ''}, ${os.cpus().length} cores`,
 )
 // the retention benchmarks (9, 10) bring their own data: a run of only those skips the accounts
-const pgUrl = [...only].some((i) => i <= 7) ? await postgresDataset(opts.adminUrl, opts.accounts, say) : ''
+const pgUrl = [...only].some((i) => i <= 7)
+  ? await postgresDataset(opts.adminUrl, opts.dataset, opts.accounts, say)
+  : ''
 const ctx: BenchContext = { opts, pgUrl, say, watch: (c, label) => memory.watch(c, label) }
 
 const rows: BenchRow[] = []

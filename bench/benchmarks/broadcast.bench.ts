@@ -10,7 +10,7 @@ import { createBroadcastService } from '../../src/broadcasts/broadcasts.service.
 import { connectPostgres } from '../../src/db/connect.ts'
 import type { Database } from '../../src/db/database.ts'
 import { DEFAULT_POLICY } from '../../src/routing/routing-policy.ts'
-import { type BenchContext, type BenchRow, round } from '../lib/context.ts'
+import { type BenchContext, type BenchRow, perRound, round } from '../lib/context.ts'
 
 const SUBJECT = 'Your invoice for November'
 const TEXT = 'Your invoice is ready in the billing portal.'
@@ -95,6 +95,11 @@ export async function broadcastBenchmark(ctx: BenchContext): Promise<BenchRow[]>
         ratio: round(ratio),
         target: '≤ 1.5× time',
         holds: same && ratio <= 1.5,
+        rounds: perRound(
+          o.map((x) => x.seconds),
+          b.map((x) => x.seconds),
+          2,
+        ),
         details: {
           notifications: bo.n,
           deliveries: bo.d,

@@ -54,7 +54,7 @@ export async function embeddedBenchmark(ctx: BenchContext): Promise<BenchRow[]> 
       { base: baseline.base, method: 'GET', path: () => `/read/${randomAccount(accounts)}` },
       loadOptions(ctx),
     )
-    return [rpsRow(6, `embedded read on PGlite (${accounts.toLocaleString('en')} accounts)`, c, 0.7)]
+    return [rpsRow(6, `embedded read on PGlite (${accounts.toLocaleString('en')} accounts)`, c, { min: 0.7 })]
   } finally {
     await service.stop()
     await baseline.stop()

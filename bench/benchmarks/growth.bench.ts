@@ -3,8 +3,8 @@
  * database against the same read on the main dataset (100,000 or 1,000,000 accounts), both
  * services up at once and measured in alternating rounds.
  */
-import { auth, type BenchContext, type BenchRow, loadOptions, randomAccount, round } from '../lib/context.ts'
-import { postgresDataset } from '../lib/dataset.ts'
+import { auth, type BenchContext, type BenchRow, loadOptions, perRound, randomAccount, round } from '../lib/context.ts'
+import { defaultDataset, postgresDataset, relatedDataset } from '../lib/dataset.ts'
 import { compareLoad } from '../lib/load.ts'
 import { startService } from '../lib/processes.ts'
 
@@ -14,7 +14,15 @@ export async function growthBenchmark(ctx: BenchContext): Promise<BenchRow[]> {
   const small = Math.min(SMALL, ctx.opts.accounts)
   const large = ctx.opts.accounts
   ctx.say(`7. growth: read at ${small.toLocaleString('en')} vs ${large.toLocaleString('en')} accounts …`)
-  const smallUrl = small === large ? ctx.pgUrl : await postgresDataset(ctx.opts.adminUrl, small, ctx.say)
+  const smallUrl =
+    small === large
+      ? ctx.pgUrl
+      : await postgresDataset(
+          ctx.opts.adminUrl,
+          relatedDataset(ctx.opts, defaultDataset(small), String(small)),
+          small,
+          ctx.say,
+        )
   const a = await startService({ DATABASE_URL: smallUrl })
   const b = await startService({ DATABASE_URL: ctx.pgUrl })
   ctx.watch(a, `serve (${small} accounts), benchmark 7`)
@@ -39,6 +47,10 @@ export async function growthBenchmark(ctx: BenchContext): Promise<BenchRow[]> {
         ratio: round(ratio),
         target: '≥ 0.9',
         holds: failed === 0 && ratio >= 0.9,
+        rounds: perRound(
+          c.rounds.ours.map((r) => r.rps),
+          c.rounds.baseline.map((r) => r.rps),
+        ),
         details: { largeP99Ms: c.ours.p99, smallP99Ms: c.baseline.p99, failedRequests: failed },
       },
     ]

@@ -1,25 +1,29 @@
 /**
  * Benchmarks 1–3 on PostgreSQL: the sheet read, the recipients preview and a slot write, each of
  * ours (through auth, validation, the service and serialisation) against the bare baseline route
- * running the same SQL (bench/baseline/http-server.ts), on random accounts of the dataset.
+ * running the same SQL (bench/baseline/http-server.ts), on random accounts of the dataset. The
+ * read is measured against two baselines in the same alternating rounds: the same two queries as
+ * named (prepared) statements, the limit, and sent unnamed as ours sends them, kept for reference.
  */
-import { auth, type BenchContext, type BenchRow, loadOptions, randomAccount, round } from '../lib/context.ts'
+import { auth, type BenchContext, type BenchRow, loadOptions, perRound, randomAccount, round } from '../lib/context.ts'
 import { USERS_PER_ACCOUNT } from '../lib/dataset.ts'
-import { compareLoad, type Comparison } from '../lib/load.ts'
+import { alternateLoad, compareLoad, type Comparison, comparison } from '../lib/load.ts'
 import { startBaseline, startService } from '../lib/processes.ts'
 
-/** The row of a requests/s comparison. */
+/**
+ * The row of a requests/s comparison: its target is a lowest ratio (and a highest p99 ratio), or
+ * none on a row kept for reference.
+ */
 export function rpsRow(
   id: number,
   name: string,
   c: Comparison,
-  min: number,
-  extra: { maxP99?: number } = {},
+  target: { min: number; maxP99?: number } | 'reference',
 ): BenchRow {
   const ratio = c.ours.rps / c.baseline.rps
   const p99Ratio = c.ours.p99 / Math.max(c.baseline.p99, 1)
   const valid = c.ours.non2xx + c.ours.errors + c.baseline.non2xx + c.baseline.errors === 0
-  const holds = valid && ratio >= min && (extra.maxP99 === undefined || p99Ratio <= extra.maxP99)
+  const t = target === 'reference' ? undefined : target
   return {
     id,
     name,
@@ -27,8 +31,13 @@ export function rpsRow(
     ours: round(c.ours.rps, 0),
     baseline: round(c.baseline.rps, 0),
     ratio: round(ratio),
-    target: `≥ ${min}${extra.maxP99 ? `, p99 ≤ ${extra.maxP99}×` : ''}`,
-    holds,
+    target: t ? `≥ ${t.min}${t.maxP99 ? `, p99 ≤ ${t.maxP99}×` : ''}` : '—',
+    // a reference row has no target, but its figures still count only when every request succeeded
+    holds: t ? valid && ratio >= t.min && (t.maxP99 === undefined || p99Ratio <= t.maxP99) : valid ? null : false,
+    rounds: perRound(
+      c.rounds.ours.map((r) => r.rps),
+      c.rounds.baseline.map((r) => r.rps),
+    ),
     details: {
       oursP50Ms: c.ours.p50,
       oursP99Ms: c.ours.p99,
@@ -49,13 +58,29 @@ export async function httpBenchmarks(ctx: BenchContext, only: Set<number>): Prom
   const rows: BenchRow[] = []
   try {
     if (only.has(1)) {
-      ctx.say('1. sheet read …')
-      const c = await compareLoad(
-        { base: service.base, method: 'GET', path: () => `/v1/accounts/${randomAccount(n)}/contacts`, headers: auth },
-        { base: baseline.base, method: 'GET', path: () => `/read/${randomAccount(n)}` },
+      ctx.say('1. sheet read, against named and unnamed statements …')
+      const r = await alternateLoad(
+        {
+          limit: { base: baseline.base, method: 'GET', path: () => `/read-named/${randomAccount(n)}` },
+          reference: { base: baseline.base, method: 'GET', path: () => `/read/${randomAccount(n)}` },
+          ours: {
+            base: service.base,
+            method: 'GET',
+            path: () => `/v1/accounts/${randomAccount(n)}/contacts`,
+            headers: auth,
+          },
+        },
         loadOptions(ctx),
       )
-      rows.push(rpsRow(1, 'read: GET /v1/accounts/{id}/contacts', c, 0.8, { maxP99: 1.5 }))
+      const limit = comparison(r.ours, r.limit)
+      const reference = comparison(r.ours, r.reference)
+      rows.push(
+        rpsRow(1, 'read: GET /v1/accounts/{id}/contacts, against named statements (the limit)', limit, {
+          min: 0.7,
+          maxP99: 1.5,
+        }),
+        rpsRow(1, 'read: the same, against unnamed statements (as ours sends them)', reference, 'reference'),
+      )
     }
     if (only.has(2)) {
       ctx.say('2. recipients preview …')
@@ -69,7 +94,7 @@ export async function httpBenchmarks(ctx: BenchContext, only: Set<number>): Prom
         { base: baseline.base, method: 'GET', path: () => `/preview/${randomAccount(n)}` },
         loadOptions(ctx),
       )
-      rows.push(rpsRow(2, 'preview: GET /v1/accounts/{id}/recipients', c, 0.7))
+      rows.push(rpsRow(2, 'preview: GET /v1/accounts/{id}/recipients', c, { min: 0.7 }))
     }
     if (only.has(3)) {
       ctx.say('3. slot write …')
@@ -86,7 +111,7 @@ export async function httpBenchmarks(ctx: BenchContext, only: Set<number>): Prom
         { base: baseline.base, method: 'PUT', path: () => `/write/${randomAccount(n)}`, body: user },
         loadOptions(ctx),
       )
-      rows.push(rpsRow(3, 'write: PUT /v1/accounts/{id}/contacts/primary', c, 0.6))
+      rows.push(rpsRow(3, 'write: PUT /v1/accounts/{id}/contacts/primary', c, { min: 0.6 }))
     }
   } finally {
     await service.stop()

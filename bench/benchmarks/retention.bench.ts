@@ -26,6 +26,7 @@ import { vacuumHistory } from '../../src/retention/retention.repository.ts'
 import { createPruner, RETENTION_BATCH_ROWS, RETENTION_BATCHES_PER_TURN } from '../../src/retention/retention.ts'
 import { cliNodeArgs } from '../../test/helpers/cli-command.ts'
 import { type BenchContext, type BenchRow, round } from '../lib/context.ts'
+import { relatedDataset } from '../lib/dataset.ts'
 import { generateHistory, historyCounts, historySize, historyT0 } from '../lib/history.ts'
 import { startNode } from '../lib/processes.ts'
 import { startSmtpCounter } from '../peers/smtp-counter.ts'
@@ -261,7 +262,7 @@ const dbUrl = (adminUrl: string, name: string) => {
 
 /** The kept source database of this size, generated when missing; answers its name and t0. */
 async function postgresHistory(ctx: BenchContext, n: number): Promise<{ name: string; t0: Date }> {
-  const name = `ac_bench_history_${n}`
+  const name = relatedDataset(ctx.opts, `ac_bench_history_${n}`, `history_${n}`)
   await admin(ctx.opts.adminUrl, async (c) => {
     if ((await c.query('select 1 from pg_database where datname = $1', [name])).rowCount === 0)
       await c.query(`create database ${name}`)

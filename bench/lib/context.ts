@@ -5,7 +5,9 @@ import { BENCH_API_KEY, type Child, watchRss } from './processes.ts'
 export interface BenchOptions {
   /** Accounts in the main dataset. */
   accounts: number
-  /** A short smoke run: small data, one short round. */
+  /** The main dataset's PostgreSQL database (`ac_bench_<N>` unless --dataset or BENCH_DATASET names another). */
+  dataset: string
+  /** A short smoke run: small data, one short round of each side. */
   quick: boolean
   /** PostgreSQL server for the datasets (a superuser connection to any database). */
   adminUrl: string
@@ -37,9 +39,32 @@ export interface BenchRow {
   baseline: number
   ratio: number
   target: string
-  holds: boolean
+  /** Whether the target holds; null on a row kept for reference, which has none. */
+  holds: boolean | null
+  /** Each round's figures, when the row compares rounds of both sides. */
+  rounds?: Rounds
   /** Secondary figures (latencies, row counts), printed under the table and kept in the JSON. */
   details: Record<string, unknown>
+}
+
+/** Each side's figure in every round (in the row's unit), each round's ratio, and their spreads. */
+export interface Rounds {
+  ours: number[]
+  baseline: number[]
+  /** Round i's ours / baseline. */
+  ratio: number[]
+  /** The lowest and the highest of each. */
+  spread: { ours: [number, number]; baseline: [number, number]; ratio: [number, number] }
+}
+
+const minMax = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)]
+
+/** The rounds of a row from each side's figures, round i of one against round i of the other. */
+export function perRound(ours: number[], baseline: number[], digits = 0): Rounds {
+  const ratio = ours.map((o, i) => round(o / baseline[i]!))
+  const o = ours.map((x) => round(x, digits))
+  const b = baseline.map((x) => round(x, digits))
+  return { ours: o, baseline: b, ratio, spread: { ours: minMax(o), baseline: minMax(b), ratio: minMax(ratio) } }
 }
 
 /** How long and how hard each side of a comparison is loaded (compareLoad's options). */
@@ -65,8 +90,12 @@ export function memoryWatcher() {
     },
     /** The highest RSS any watched service process reached. */
     peak: () => Math.max(0, ...watchers.map((w) => w.peak())),
-    /** Each watched process's peak, in MB, by label. */
-    peaks: () => Object.fromEntries(watchers.map((w) => [w.label, Math.round(w.peak() / 2 ** 20)])),
+    /** The highest peak of the processes watched under each label, in MB. */
+    peaks() {
+      const out: Record<string, number> = {}
+      for (const w of watchers) out[w.label] = Math.max(out[w.label] ?? 0, Math.round(w.peak() / 2 ** 20))
+      return out
+    },
     stop: () => watchers.forEach((w) => w.stop()),
   }
 }

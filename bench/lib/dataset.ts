@@ -4,9 +4,10 @@
  * contact sheet (primary, two billing contacts, decision maker, onboarding, security and technical
  * administrator, all users). The same statements fill PostgreSQL and PGlite.
  *
- * A PostgreSQL dataset lives in its own database, `ac_bench_<N>`, and is reused by later runs when
- * it is complete (a marker row says so); only what the benchmarks add (audit events, outbox rows)
- * is cleared at the start of a run, so every run starts from the same state.
+ * A PostgreSQL dataset lives in its own database, `ac_bench_<N>` unless the run names another
+ * (--dataset), and is reused by later runs when it is complete (a marker row says so); only what
+ * the benchmarks add (audit events, outbox rows) is cleared at the start of a run, so every run
+ * starts from the same state. Two runs at once must each name their own, or one wipes the other's.
  */
 import { type Kysely, sql } from 'kysely'
 import pg from 'pg'
@@ -20,6 +21,30 @@ export const accountId = (i: number) => `a${String(i).padStart(7, '0')}`
 export const USERS_PER_ACCOUNT = 5
 
 const CHUNK = 50_000
+
+/** The database of an `accounts`-sized dataset when the run names none. */
+export const defaultDataset = (accounts: number) => `ac_bench_${accounts}`
+
+/**
+ * A name the run may give its dataset: a bare lower-case identifier (it goes into `create
+ * database` unquoted), short enough for the suffixes of the run's other databases, and none of
+ * the server's own.
+ */
+export function checkDatasetName(name: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,39}$/.test(name) || ['postgres', 'template0', 'template1'].includes(name))
+    throw new Error(
+      `dataset name ${JSON.stringify(name)}: lower-case letters, digits and _, at most 40, not a digit first, not the server's own`,
+    )
+  return name
+}
+
+/**
+ * The database of another dataset of the run (the growth benchmark's 10,000 accounts, the
+ * retention history): its usual name when the main dataset has its default name, else the main
+ * one's name with `suffix`, so that a run with its own dataset shares no database with another.
+ */
+export const relatedDataset = (opts: { dataset: string; accounts: number }, usual: string, suffix: string) =>
+  opts.dataset === defaultDataset(opts.accounts) ? usual : `${opts.dataset}_${suffix}`
 
 /** Fills accounts `from..to` (inclusive) in three statements. */
 async function fillChunk(db: Kysely<Database>, from: number, to: number): Promise<void> {
@@ -60,12 +85,24 @@ export async function generate(db: Kysely<Database>, accounts: number, say: (lin
   await sql`insert into bench_meta (accounts) values (${accounts})`.execute(db)
 }
 
-/** Whether the database holds a complete dataset of this size. */
-async function isComplete(db: Kysely<Database>, accounts: number): Promise<boolean> {
-  const t = await sql<{ ok: boolean }>`select to_regclass('bench_meta') is not null as ok`.execute(db)
-  if (!t.rows[0]?.ok) return false
-  const r = await sql<{ n: number }>`select count(*)::int as n from bench_meta where accounts = ${accounts}`.execute(db)
-  return (r.rows[0]?.n ?? 0) > 0
+/**
+ * Whether the database holds a complete dataset of this size. A database with tables but no
+ * dataset marker, or with a complete dataset of another size, is refused rather than wiped: its
+ * name may have been given by mistake.
+ */
+async function isComplete(db: Kysely<Database>, name: string, accounts: number): Promise<boolean> {
+  const t = await sql<{ ok: boolean; tables: number }>`
+    select to_regclass('bench_meta') is not null as ok,
+      (select count(*)::int from pg_tables where schemaname = 'public') as tables`.execute(db)
+  if (!t.rows[0]?.ok) {
+    if (t.rows[0]!.tables === 0) return false
+    throw new Error(`database ${name} has tables but is not a benchmark dataset: drop it, or name another (--dataset)`)
+  }
+  const r = await sql<{ accounts: number }>`select accounts from bench_meta`.execute(db)
+  const other = r.rows.find((x) => x.accounts !== accounts)
+  if (other)
+    throw new Error(`database ${name} holds ${other.accounts} accounts, not ${accounts}: name another (--dataset)`)
+  return r.rows.length > 0
 }
 
 /** What the benchmarks write, removed so that each run starts from the generated state. */
@@ -79,15 +116,15 @@ async function resetRunState(db: Kysely<Database>): Promise<void> {
 }
 
 /**
- * The PostgreSQL database of an `accounts`-sized dataset (created and filled when missing), ready
- * for a run. Answers its connection string.
+ * The PostgreSQL database `name` holding an `accounts`-sized dataset (created and filled when
+ * missing or of another size), ready for a run. Answers its connection string.
  */
 export async function postgresDataset(
   adminUrl: string,
+  name: string,
   accounts: number,
   say: (line: string) => void,
 ): Promise<string> {
-  const name = `ac_bench_${accounts}`
   const url = new URL(adminUrl)
   url.pathname = `/${name}`
   const admin = new pg.Client({ connectionString: adminUrl })
@@ -100,7 +137,7 @@ export async function postgresDataset(
   }
   const handle = connectPostgres(url.toString(), { max: 2, statementTimeoutMs: 0 })
   try {
-    if (!(await isComplete(handle.db, accounts))) {
+    if (!(await isComplete(handle.db, name, accounts))) {
       say(`Generating ${accounts.toLocaleString('en')} accounts in PostgreSQL database ${name} (kept for later runs)…`)
       await sql`drop schema public cascade`.execute(handle.db)
       await sql`create schema public`.execute(handle.db)

@@ -6,8 +6,8 @@
  * webhook events with a delivery each (1 % in flight), N/10 idempotency keys over the last four
  * days and N/10 audit events over the same 11 years.
  *
- * A dataset is generated once and kept (a PostgreSQL database `ac_bench_history_<N>`, or a PGlite
- * folder); each side of a run works on a fresh copy. `t0` is kept with it: the benchmark's clock.
+ * A dataset is generated once and kept (a PostgreSQL database `ac_bench_history_<N>`, or
+ * `<dataset>_history_<N>` beside a dataset the run names; or a PGlite folder); each side of a run works on a fresh copy. `t0` is kept with it: the benchmark's clock.
  */
 import { type Kysely, sql } from 'kysely'
 

@@ -53,7 +53,7 @@ export async function load(t: LoadTarget, opts: { seconds: number; connections: 
   }
 }
 
-const median = (xs: number[]) => {
+export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   const m = Math.floor(s.length / 2)
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
@@ -72,23 +72,42 @@ function combine(rs: LoadResult[]): LoadResult {
 }
 
 export interface Comparison {
+  /** Each side's rounds combined (the median round). */
   ours: LoadResult
   baseline: LoadResult
+  /** Each side's rounds in the order they ran: round i of ours followed round i of the baseline. */
+  rounds: { ours: LoadResult[]; baseline: LoadResult[] }
 }
 
-export async function compareLoad(
-  ours: LoadTarget,
-  baseline: LoadTarget,
-  opts: { seconds: number; rounds: number; connections: number; warmupSeconds: number },
-): Promise<Comparison> {
+/** Ours against one baseline, from the rounds of each. */
+export const comparison = (ours: LoadResult[], baseline: LoadResult[]): Comparison => ({
+  ours: combine(ours),
+  baseline: combine(baseline),
+  rounds: { ours, baseline },
+})
+
+type LoadOptions = { seconds: number; rounds: number; connections: number; warmupSeconds: number }
+
+/**
+ * Loads every side in turn, in the order given: each warmed up once, then `rounds` rounds of each
+ * side one after the other (a, b, c, a, b, c, …). Answers each side's rounds.
+ */
+export async function alternateLoad<K extends string>(
+  sides: Record<K, LoadTarget>,
+  opts: LoadOptions,
+): Promise<Record<K, LoadResult[]>> {
+  const order = Object.keys(sides) as K[]
   const w = { seconds: opts.warmupSeconds, connections: opts.connections }
-  await load(baseline, w)
-  await load(ours, w)
-  const o: LoadResult[] = []
-  const b: LoadResult[] = []
+  for (const k of order) await load(sides[k], w)
+  const out = Object.fromEntries(order.map((k) => [k, [] as LoadResult[]])) as Record<K, LoadResult[]>
   for (let r = 0; r < opts.rounds; r++) {
-    b.push(await load(baseline, opts))
-    o.push(await load(ours, opts))
+    for (const k of order) out[k].push(await load(sides[k], opts))
   }
-  return { ours: combine(o), baseline: combine(b) }
+  return out
+}
+
+/** Ours against one baseline, alternating (the baseline first in each round). */
+export async function compareLoad(ours: LoadTarget, baseline: LoadTarget, opts: LoadOptions): Promise<Comparison> {
+  const r = await alternateLoad({ baseline, ours }, opts)
+  return comparison(r.ours, r.baseline)
 }

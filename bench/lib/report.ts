@@ -33,15 +33,22 @@ export async function machine(adminUrl: string): Promise<Record<string, string |
 
 const fmt = (x: number) => x.toLocaleString('en', { maximumFractionDigits: 2 })
 
+/** A figure, and after it the lowest and highest round's when there were several rounds. */
+const withSpread = (x: number, rounds: number, [lo, hi]: [number, number] = [x, x]) =>
+  rounds > 1 ? `${fmt(x)} (${fmt(lo)}–${fmt(hi)})` : fmt(x)
+
+const holds = (row: BenchRow) => (row.holds === null ? '— (reference)' : row.holds ? 'yes' : '**no**')
+
 /** The results as a Markdown table. */
 function table(r: BenchResult): string {
   const lines = [
     '| # | benchmark | ours | baseline | unit | ratio | target | holds |',
     '|---|---|---:|---:|---|---:|---|---|',
-    ...r.rows.map(
-      (row) =>
-        `| ${row.id} | ${row.name} | ${fmt(row.ours)} | ${fmt(row.baseline)} | ${row.unit} | ${fmt(row.ratio)} | ${row.target} | ${row.holds ? 'yes' : '**no**'} |`,
-    ),
+    ...r.rows.map((row) => {
+      const n = row.rounds?.ratio.length ?? 1
+      const s = row.rounds?.spread
+      return `| ${row.id} | ${row.name} | ${withSpread(row.ours, n, s?.ours)} | ${withSpread(row.baseline, n, s?.baseline)} | ${row.unit} | ${withSpread(row.ratio, n, s?.ratio)} | ${row.target} | ${holds(row)} |`
+    }),
   ]
   const details = r.rows
     .filter((row) => Object.keys(row.details).length > 0)
@@ -51,7 +58,10 @@ function table(r: BenchResult): string {
           .map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v) : String(v)}`)
           .join(', ')}`,
     )
-  return [...lines, '', ...details].join('\n')
+  const note = r.rows.some((row) => (row.rounds?.ratio.length ?? 1) > 1)
+    ? ['', "In brackets: the lowest and the highest round; for the ratio, of each round's ours ÷ its baseline."]
+    : []
+  return [...lines, ...note, '', ...details].join('\n')
 }
 
 export function printTable(r: BenchResult): void {
