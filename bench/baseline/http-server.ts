@@ -9,6 +9,9 @@
  *                     planned once per connection: the fastest honest read (PostgreSQL only)
  *   GET /preview/:id  the recipients of `invoice`: the service's own routing SQL
  *   PUT /write/:id    a primary contact change: one UPDATE and one audit INSERT in a transaction
+ *                     (4 statements with begin and commit), the old baseline kept for reference
+ *   PUT /write-one/:id   the same logical work as ours, in one round trip: a PL/pgSQL function
+ *                     this server creates at start-up (`bench_write_primary`, below), the limit
  */
 import { PGlite } from '@electric-sql/pglite'
 import Fastify from 'fastify'
@@ -16,6 +19,10 @@ import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 
 import type { Database } from '../../src/db/database.ts'
+import { EMAIL_MAX_ATTEMPTS, WEBHOOK_MAX_ATTEMPTS } from '../../src/delivery/retry-policy.ts'
+import { CALLER_NAMES } from '../../src/i18n/labels.ts'
+import { newId } from '../../src/lib/ids.ts'
+import { renderSystemMail } from '../../src/mail/system-mail.ts'
 import { oneAccount, resolveRecipientsSql } from '../../src/routing/recipients.repository.ts'
 import { DEFAULT_POLICY } from '../../src/routing/routing-policy.ts'
 
@@ -69,7 +76,137 @@ const compiler = new Kysely<Database>({ dialect: new PostgresDialect({ pool: {} 
 const preview = resolveRecipientsSql(oneAccount('\u0000'), DEFAULT_POLICY.invoice).compile(compiler)
 const previewAt = preview.parameters.indexOf('\u0000')
 
+/** A string as an SQL literal (standard_conforming_strings is on in both engines). */
+const literal = (s: string) => `'${s.replace(/'/g, "''")}'`
+
+/**
+ * The `contact_changed` mail of the service (src/mail/system-mail.ts), rendered once here with
+ * markers where the account's and the two holders' names go, in both languages; the function
+ * puts the names in with replace(). The names are not HTML-escaped there, which the dataset's
+ * names ("User 1 of 42") never need; the text is the service's own, of the same size.
+ */
+function mailTemplate(locale: 'en' | 'fi') {
+  const m = renderSystemMail(
+    {
+      kind: 'contact-changed',
+      accountName: 'XACCOUNTX',
+      slots: ['primary'],
+      previousName: 'XPREVIOUSX',
+      newHolder: 'XNEWX',
+      // the benchmark's caller is an API key, named so in mail without a query
+      changedBy: CALLER_NAMES[locale].platform,
+    },
+    locale,
+  )
+  const fill = (part: string) =>
+    `replace(replace(replace(${literal(part)}, 'XACCOUNTX', acc.name), 'XPREVIOUSX', prev->>'name'), 'XNEWX', newu.name)`
+  return { subject: fill(m.subject), text: fill(m.text), html: fill(m.html) }
+}
+const mail = { en: mailTemplate('en'), fi: mailTemplate('fi') }
+const inLocale = (part: 'subject' | 'text' | 'html') =>
+  `case when coalesce(prev_locale, acc.locale) = 'fi' then ${mail.fi[part]} else ${mail.en[part]} end`
+
+/**
+ * What our `PUT /v1/accounts/{id}/contacts/primary` does (src/contacts/contacts.service.ts
+ * `change`), as one PL/pgSQL function: one round trip, each statement inside planned once per
+ * connection and run on a fresh snapshot (read committed), so the slots read after the lock
+ * are the lock holder's committed ones, as in ours. In order: lock the account; read the sheet
+ * (its slot holders with their users); refuse a user who is not an active user of the account;
+ * answer the sheet unchanged, writing nothing, when the user already is the primary contact; else
+ * put them in the slot, bump the version and set the review date, append the audit event (the
+ * whole sheet before and after, as ours stores it), record the `contacts.updated` event with
+ * one webhook delivery per enabled endpoint that takes it (src/webhooks/events.repository.ts),
+ * and queue the `contact_changed` mail to the previous holder, a system notification with
+ * its delivery (src/notifications/fan-out.repository.ts `queueSystemMail`). Answers the new
+ * sheet as JSON text. The ids are made by the caller, as ours makes them (src/lib/ids.ts).
+ */
+const WRITE_FUNCTION = `
+create or replace function bench_write_primary(
+  p_account text, p_user text, p_audit_id text, p_event_id text, p_mail_id text,
+  p_actor_type text, p_actor_id text, p_request_id text
+) returns text language plpgsql as $fn$
+declare
+  acc accounts%rowtype;
+  newu users%rowtype;
+  state jsonb;
+  before_sheet jsonb;
+  after_sheet jsonb;
+  prev jsonb;
+  prev_locale text;
+begin
+  select * into acc from accounts where id = p_account for update;
+  if not found then
+    raise exception 'account % not found', p_account using errcode = 'BW404';
+  end if;
+  select jsonb_build_object('primary', null, 'decisionMaker', null, 'onboarding', null, 'security', null,
+      'technicalAdmin', null)
+    || coalesce(jsonb_object_agg(x.slot, x.c) filter (where x.slot <> 'billing'), '{}')
+    || jsonb_build_object('billing', coalesce(jsonb_agg(x.c order by x.position) filter (where x.slot = 'billing'), '[]')),
+    max(x.locale) filter (where x.slot = 'primary')
+  into state, prev_locale
+  from (
+    select s.slot, s.position, u.locale,
+      case when s.user_id is not null
+        then jsonb_build_object('type', 'user', 'userId', s.user_id, 'email', coalesce(u.email, ''), 'name', coalesce(u.name, ''))
+        else jsonb_build_object('type', 'email', 'email', s.email, 'verification', coalesce(s.verification, 'pending'))
+      end as c
+    from contact_slots s left join users u on u.account_id = s.account_id and u.id = s.user_id
+    where s.account_id = p_account
+  ) x;
+  select * into newu from users where account_id = p_account and id = p_user and status = 'active';
+  if not found then
+    raise exception 'user % is not an active user of account %', p_user, p_account using errcode = 'BW422';
+  end if;
+  before_sheet := state || jsonb_build_object('version', acc.contacts_version, 'contactsReviewedAt',
+    to_char(acc.contacts_reviewed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+  prev := state->'primary';
+  if prev->>'type' = 'user' and prev->>'userId' = p_user then
+    return before_sheet::text;
+  end if;
+
+  update contact_slots set user_id = p_user, user_status = 'active', email = null, verification = null, assigned_at = now()
+    where account_id = p_account and slot = 'primary' and position = 0;
+  if not found then
+    insert into contact_slots (account_id, slot, position, user_id, user_status) values (p_account, 'primary', 0, p_user, 'active');
+  end if;
+  update accounts set contacts_reviewed_at = now(), updated_at = now(), contacts_version = contacts_version + 1
+    where id = p_account returning * into acc;
+  after_sheet := state
+    || jsonb_build_object('primary', jsonb_build_object('type', 'user', 'userId', newu.id, 'email', newu.email, 'name', newu.name),
+      'version', acc.contacts_version,
+      'contactsReviewedAt', to_char(acc.contacts_reviewed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+
+  insert into audit_events (account_id, id, actor_type, actor_id, action, before, after, request_id)
+    values (p_account, p_audit_id, p_actor_type, p_actor_id, 'contacts.updated', before_sheet, after_sheet, p_request_id);
+
+  insert into events (account_id, id, type, payload)
+    values (p_account, p_event_id, 'contacts.updated', jsonb_build_object('type', 'contacts.updated', 'accountId', p_account,
+      'data', jsonb_build_object('contacts', after_sheet),
+      'timestamp', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')));
+  insert into deliveries (account_id, id, channel, event_id, endpoint_id, recipient, max_attempts)
+    select p_account, p_event_id || '.' || w.id, 'webhook', p_event_id, w.id, w.url, ${WEBHOOK_MAX_ATTEMPTS}
+    from webhook_endpoints w
+    where w.status = 'enabled' and (w.event_types is null or 'contacts.updated' = any(w.event_types));
+
+  -- the previous holder is told, unless the slot was empty (a user: the primary slot holds no
+  -- outside address; the caller is an API key, never the previous holder themselves)
+  if prev->>'type' = 'user' then
+    insert into notifications (account_id, id, category, subject, text, html, kind, fallback, status, recipients,
+        broadcast_id, actor_type, actor_id, request_id)
+      values (p_account, p_mail_id, 'contact_changed', ${inLocale('subject')}, ${inLocale('text')}, ${inLocale('html')},
+        'system', null, 'queued',
+        jsonb_build_array(jsonb_build_object('email', prev->>'email', 'name', prev->>'name', 'userId', prev->>'userId',
+          'slots', '[]'::jsonb)),
+        null, p_actor_type, p_actor_id, p_request_id);
+    insert into deliveries (account_id, id, channel, notification_id, recipient, recipient_name, max_attempts)
+      values (p_account, p_mail_id || '.0', 'email', p_mail_id, prev->>'email', prev->>'name', ${EMAIL_MAX_ATTEMPTS});
+  end if;
+  return after_sheet::text;
+end
+$fn$`
+
 const db = process.env.DATABASE_URL ? postgres(process.env.DATABASE_URL) : await pglite(process.env.PGLITE_DIR!)
+await db.query(WRITE_FUNCTION, [])
 const app = Fastify({ logger: false })
 
 app.get('/ready', async () => ({ ok: true }))
@@ -117,6 +254,34 @@ app.put<{ Params: { id: string }; Body: { userId: string } }>('/write/:id', asyn
     )
   })
   return { ok: true }
+})
+
+const WRITE_ONE_SQL = 'select bench_write_primary($1, $2, $3, $4, $5, $6, $7, $8) as sheet'
+const writeErrors: Record<string, number> = { BW404: 404, BW422: 422 }
+
+app.put<{ Params: { id: string }; Body: { userId: string } }>('/write-one/:id', async (req, reply) => {
+  const params = [
+    req.params.id,
+    req.body.userId,
+    newId('evt'),
+    newId('evt'),
+    newId('ntf'),
+    'api_key',
+    'baseline',
+    req.id,
+  ]
+  try {
+    const [row] = (await (named
+      ? named('bench_write_one', WRITE_ONE_SQL, params)
+      : db.query(WRITE_ONE_SQL, params))) as {
+      sheet: string
+    }[]
+    return reply.type('application/json').send(row!.sheet)
+  } catch (e) {
+    const status = writeErrors[(e as { code?: string }).code ?? '']
+    if (!status) throw e
+    return reply.code(status).send({ error: (e as Error).message })
+  }
 })
 
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
