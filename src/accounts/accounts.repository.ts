@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 
 import { inChunks } from '../db/chunks.ts'
 import type { Db } from '../db/database.ts'
+import { anyOf } from '../db/keys.ts'
 import type { AccountRow, NewAccountRow } from './accounts.table.ts'
 
 export const findAccount = (db: Db, id: string): Promise<AccountRow | undefined> =>
@@ -58,7 +59,7 @@ export const listAccounts = (db: Db, page: { limit: number; cursor?: string | un
 export const lockAccounts = (db: Db, ids: string[]): Promise<AccountRow[]> =>
   ids.length === 0
     ? Promise.resolve([])
-    : db.selectFrom('accounts').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute()
+    : db.selectFrom('accounts').selectAll().where('id', '=', anyOf(ids)).orderBy('id').forUpdate().execute()
 
 /** Inserts new accounts in bulk (their ids must be free), in chunks under PostgreSQL's parameter limit. */
 export const insertAccounts = (db: Db, rows: NewAccountRow[]): Promise<AccountRow[]> =>

@@ -15,11 +15,18 @@ import { andList, REMOTE_COMMANDS } from './usage.ts'
 export async function openDatabase(
   config: Config,
   purpose: string,
-  opts: { migrate?: 'always'; onConnectionError?: (err: Error) => void } = {},
+  opts: { migrate?: 'always'; log?: Warner } = {},
 ): Promise<DatabaseHandle> {
   let handle: DatabaseHandle
+  const log = opts.log
   try {
-    handle = await connect(config, purpose, { onConnectionError: opts.onConnectionError })
+    handle = await connect(
+      config,
+      purpose,
+      log
+        ? { onConnectionError: connectionLost(log), onPreparedStatementsRefused: preparedStatementsRefused(log) }
+        : {},
+    )
   } catch (e) {
     if (e instanceof DataDirLockedError) {
       throw new CliError(
@@ -55,5 +62,22 @@ export async function openDatabase(
  * pooler that closed it): a warning, since the pool replaces it by itself, but one an operator
  * should see when it repeats.
  */
-export const connectionLost = (log: { warn(o: object, m: string): void }) => (err: Error) =>
+const connectionLost = (log: Warner) => (err: Error) =>
   log.warn({ err }, 'a PostgreSQL connection was lost; the pool opens another')
+
+/**
+ * What a process logs when the connection turns out not to carry named statements (a pooler that
+ * does not track them): the service goes on unnamed, and the operator learns how to say so.
+ */
+const preparedStatementsRefused = (log: Warner) => (err: Error) =>
+  log.warn(
+    { err },
+    'the database connection does not carry prepared statements (PgBouncer before 1.21 in transaction mode, ' +
+      'or max_prepared_statements = 0): unnamed statements from now on. Set DATABASE_PREPARED_STATEMENTS=off ' +
+      'to start that way, or set max_prepared_statements in PgBouncer 1.21 or later',
+  )
+
+/** The part of a logger the database's notices need. */
+export interface Warner {
+  warn(o: object, m: string): void
+}

@@ -59,6 +59,12 @@ const EnvSchema = Type.Object({
   DATABASE_STATEMENT_TIMEOUT_MS: Type.Optional(Type.String({ pattern: '^[0-9]{1,7}$' })),
   /** PostgreSQL connections one process keeps at most: the server (or pooler) sees this × processes. */
   DATABASE_POOL_MAX: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
+  /**
+   * `on` (the default): statements of fixed shape go to PostgreSQL prepared, planned once per
+   * connection. `off` for a pooler that cannot carry them: PgBouncer before 1.21 in transaction
+   * mode, or 1.21-1.23 left at its default `max_prepared_statements = 0`.
+   */
+  DATABASE_PREPARED_STATEMENTS: Type.Optional(Type.Union([Type.Literal('on'), Type.Literal('off')])),
   /** Days notifications, webhook events and their deliveries are kept (what is in flight stays). */
   RETENTION_DAYS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
   /** Days audit events are kept; unset keeps them forever. */
@@ -98,6 +104,7 @@ export interface Config {
   readonly databaseConnectTimeoutMs: number
   readonly databaseStatementTimeoutMs: number
   readonly databasePoolMax: number
+  readonly databasePreparedStatements: boolean
   readonly retentionDays: number
   /** Undefined: audit events are kept forever. */
   readonly auditRetentionDays: number | undefined
@@ -134,6 +141,7 @@ const HINTS: Partial<Record<keyof Env, string>> = {
   DATABASE_CONNECT_TIMEOUT_MS: 'a whole number of milliseconds',
   DATABASE_STATEMENT_TIMEOUT_MS: 'a whole number of milliseconds (0 turns the bound off)',
   DATABASE_POOL_MAX: 'a whole number of connections (1 or more)',
+  DATABASE_PREPARED_STATEMENTS: '"on" or "off"',
   RETENTION_DAYS: `a whole number of days, at least ${UNDELIVERABLE_WINDOW_DAYS} (the health check looks back that far)`,
   AUDIT_RETENTION_DAYS: 'a whole number of days (unset keeps audit events forever)',
 }
@@ -227,6 +235,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     databaseConnectTimeoutMs: Number(e.DATABASE_CONNECT_TIMEOUT_MS ?? 10_000),
     databaseStatementTimeoutMs: Number(e.DATABASE_STATEMENT_TIMEOUT_MS ?? 60_000),
     databasePoolMax: Number(e.DATABASE_POOL_MAX ?? 10),
+    databasePreparedStatements: (e.DATABASE_PREPARED_STATEMENTS ?? 'on') === 'on',
     retentionDays,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS === undefined ? undefined : Number(e.AUDIT_RETENTION_DAYS),
   })

@@ -3,7 +3,7 @@ import { sql } from 'kysely'
 import { lockAccount } from '../accounts/accounts.repository.ts'
 import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { Db } from '../db/database.ts'
-import { whereKeys } from '../db/keys.ts'
+import { anyOf, whereKeys } from '../db/keys.ts'
 import type { SlotName } from './contact-slots.ts'
 import type { NewContactSlotRow } from './contacts.table.ts'
 import type { Place } from './sheet.ts'
@@ -52,7 +52,7 @@ export const listSlotHoldersOfAccounts = (
     ? Promise.resolve([])
     : selectHolders(db)
         .select('s.account_id')
-        .where('s.account_id', 'in', accountIds)
+        .where('s.account_id', '=', anyOf(accountIds))
         .orderBy('s.account_id')
         .orderBy('s.slot')
         .orderBy('s.position')

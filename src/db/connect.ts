@@ -16,6 +16,7 @@ import pg from 'pg'
 import { ensurePrivateDir, makePrivateDir } from '../lib/private-dir.ts'
 import { acquireDataDirLock } from './data-dir-lock.ts'
 import { type Database, type Db } from './database.ts'
+import { StatementNames } from './prepared-statements.ts'
 
 export type DatabaseKind = 'postgres' | 'pglite'
 
@@ -24,6 +25,8 @@ export interface DatabaseHandle {
   kind: DatabaseKind
   /** Where the data is, for messages: a redacted URL or a folder. */
   where: string
+  /** On PostgreSQL, which statements the pool sends named (tests read it). */
+  statementNames?: StatementNames
   close(): Promise<void>
 }
 
@@ -39,6 +42,13 @@ export interface PostgresOptions {
   statementTimeoutMs?: number | undefined
   /** Told of a connection the pool lost (a server restart, a cut network); the pool replaces it. */
   onConnectionError?: ((err: Error) => void) | undefined
+  /**
+   * Send statements of fixed shape as named (prepared) statements (DATABASE_PREPARED_STATEMENTS);
+   * default true. See db/prepared-statements.ts.
+   */
+  preparedStatements?: boolean | undefined
+  /** Told once when the connection turns out not to carry named statements; the pool then sends none. */
+  onPreparedStatementsRefused?: ((err: Error) => void) | undefined
 }
 
 // How much longer than the statement timeout the client waits for an answer before it gives up on
@@ -80,38 +90,59 @@ function cancelOnServer(client: pg.Client): Promise<void> {
 }
 
 /**
- * A client that gives up on a statement whose answer does not come within `query_timeout`: it
- * asks the server to cancel the statement, then closes the connection. pg alone gives up on the
- * query but keeps the connection with the lost query still first in line: the pool would lend it
- * out again, and every later query on it would wait for that same answer. Cancelling first
- * matters behind a pooler: closing our end alone would leave the statement running on the server.
+ * The pool's client. It sends a statement of fixed shape as a named (prepared) statement when
+ * `names` gives it a name (db/prepared-statements.ts), and it gives up on a statement whose answer
+ * does not come within `query_timeout`: it asks the server to cancel the statement, then closes the
+ * connection. pg alone gives up on the query but keeps the connection with the lost query still
+ * first in line: the pool would lend it out again, and every later query on it would wait for that
+ * same answer. Cancelling first matters behind a pooler: closing our end alone would leave the
+ * statement running on the server.
  */
-class BoundedClient extends pg.Client {
-  #cancelled: Promise<void> | undefined
+function clientClass(names: StatementNames): typeof pg.Client {
+  return class ServiceClient extends pg.Client {
+    #cancelled: Promise<void> | undefined
 
-  // pg's own overloads, passed through unchanged: one signature that overrides them all must be `any`
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
-  override query(...args: any[]): any {
-    const result: unknown = (super.query as (...a: unknown[]) => unknown)(...args)
-    if (result instanceof Promise) {
-      result.catch((err: unknown) => {
-        if ((err as Error | undefined)?.message !== 'Query read timeout') return
-        // never lent out again: the pool ends a client that is not queryable when it comes back,
-        // and `end` below waits for the cancel to reach the server first
-        ;(this as unknown as { _queryable: boolean })._queryable = false
-        this.#cancelled ??= cancelOnServer(this)
+    // pg's own overloads, passed through unchanged: one signature that overrides them all must be `any`
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+    override query(...args: any[]): any {
+      const [text, values] = args as [unknown, unknown]
+      const name =
+        args.length === 2 && typeof text === 'string' && Array.isArray(values)
+          ? names.nameFor(text, values.length)
+          : undefined
+      if (name === undefined) return this.#bounded(args)
+      // Kysely runs one query at a time on a connection, so this is the state it runs in
+      const alone = this.getTransactionStatus() !== 'T' && this.getTransactionStatus() !== 'E'
+      return (this.#bounded([{ name, text, values }]) as Promise<unknown>).catch((err: unknown) => {
+        // a pooler that cannot carry named statements: alone, the statement did nothing and runs
+        // again unnamed; inside a transaction, that has failed, and transaction() runs it again
+        if (names.refusedBy(err) && alone) return this.#bounded(args)
+        throw err
       })
     }
-    return result
-  }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg's overloads again, as for query
-  override end(...args: any[]): any {
-    if (!this.#cancelled) return (super.end as (...a: unknown[]) => unknown)(...args)
-    const ended = this.#cancelled.then(() => super.end())
-    const callback = args[0]
-    if (typeof callback !== 'function') return ended
-    ended.then(() => callback(), callback)
+    #bounded(args: unknown[]): unknown {
+      const result: unknown = (super.query as (...a: unknown[]) => unknown)(...args)
+      if (result instanceof Promise) {
+        result.catch((err: unknown) => {
+          if ((err as Error | undefined)?.message !== 'Query read timeout') return
+          // never lent out again: the pool ends a client that is not queryable when it comes back,
+          // and `end` below waits for the cancel to reach the server first
+          ;(this as unknown as { _queryable: boolean })._queryable = false
+          this.#cancelled ??= cancelOnServer(this)
+        })
+      }
+      return result
+    }
+
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg's overloads again, as for query
+    override end(...args: any[]): any {
+      if (!this.#cancelled) return (super.end as (...a: unknown[]) => unknown)(...args)
+      const ended = this.#cancelled.then(() => super.end())
+      const callback = args[0]
+      if (typeof callback !== 'function') return ended
+      ended.then(() => callback(), callback)
+    }
   }
 }
 
@@ -121,7 +152,7 @@ class BoundedClient extends pg.Client {
  * survive a pooler: PgBouncer in transaction mode refuses them as start-up parameters ("unsupported
  * startup parameter") and would hand a session-level SET to whichever client came next, while a
  * transaction always runs whole on one server connection. A statement outside any transaction
- * is bounded by BoundedClient instead, at the timeout plus ANSWER_GRACE_MS.
+ * is bounded by the client instead (clientClass), at the timeout plus ANSWER_GRACE_MS.
  */
 class BoundedPostgresDriver extends PostgresDriver {
   readonly #locals: string
@@ -160,11 +191,13 @@ class BoundedPostgresDialect extends PostgresDialect {
 export function connectPostgres(url: string, opts: PostgresOptions = {}): DatabaseHandle {
   const statementMs = opts.statementTimeoutMs ?? 60_000
   const onError = opts.onConnectionError ?? (() => {})
+  const statementNames = new StatementNames(opts.preparedStatements ?? true, opts.onPreparedStatementsRefused)
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 10,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
-    ...(statementMs > 0 ? { Client: BoundedClient, query_timeout: statementMs + ANSWER_GRACE_MS } : {}),
+    Client: clientClass(statementNames),
+    ...(statementMs > 0 ? { query_timeout: statementMs + ANSWER_GRACE_MS } : {}),
   })
   // An idle connection the server closed (a restart, pg_terminate_backend) is dropped by the pool;
   // without a listener its error would crash the process. So would one that breaks while lent
@@ -182,7 +215,7 @@ export function connectPostgres(url: string, opts: PostgresOptions = {}): Databa
   const dialect =
     statementMs > 0 ? new BoundedPostgresDialect(dialectConfig, statementMs) : new PostgresDialect(dialectConfig)
   const db = new Kysely<Database>({ dialect })
-  return { db, kind: 'postgres', where: redact(url), close: () => db.destroy() }
+  return { db, kind: 'postgres', where: redact(url), statementNames, close: () => db.destroy() }
 }
 
 /**
@@ -243,9 +276,10 @@ export function connect(
     databaseConnectTimeoutMs?: number | undefined
     databaseStatementTimeoutMs?: number | undefined
     databasePoolMax?: number | undefined
+    databasePreparedStatements?: boolean | undefined
   },
   purpose?: string,
-  opts: Pick<PostgresOptions, 'onConnectionError'> = {},
+  opts: Pick<PostgresOptions, 'onConnectionError' | 'onPreparedStatementsRefused'> = {},
 ): Promise<DatabaseHandle> {
   return config.databaseUrl
     ? Promise.resolve(
@@ -253,7 +287,9 @@ export function connect(
           max: config.databasePoolMax,
           connectTimeoutMs: config.databaseConnectTimeoutMs,
           statementTimeoutMs: config.databaseStatementTimeoutMs,
+          preparedStatements: config.databasePreparedStatements,
           onConnectionError: opts.onConnectionError,
+          onPreparedStatementsRefused: opts.onPreparedStatementsRefused,
         }),
       )
     : connectPglite(config.dataDir, purpose ? { purpose } : {})

@@ -14,6 +14,9 @@ export const PG = {
   /** the server is starting up, shutting down or in recovery */
   cannotConnectNow: '57P03',
   idleSessionTimeout: '57P05',
+  /** a named statement the connection does not have, or has already: a pooler that does not track them */
+  invalidStatementName: '26000',
+  duplicatePreparedStatement: '42P05',
 } as const
 
 /** The SQLSTATE and constraint of a database error, if it is one. */

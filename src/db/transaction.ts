@@ -9,6 +9,8 @@ import { PG, pgError } from './pg-errors.ts'
  * transaction that waited for a row another one changed ends in 40001; any isolation level can
  * meet a deadlock (40P01). Both mean "nothing was written; the same work again may well pass".
  * Every transaction writes its outbox rows inside itself, so running it again sends nothing twice.
+ * A pooler that turned out not to carry named statements (db/prepared-statements.ts) fails the
+ * transaction it was found in the same way: the pool sends unnamed statements from then on.
  *
  * Thirty writers on one account's sheet (the concurrency test) settle within a few rounds: once
  * the winners have committed, the rest read the new state and answer 409 or 412 without writing.
@@ -20,7 +22,12 @@ const TRANSACTION_RETRY = {
   maxDelayMs: 250,
 } as const
 
-const RETRYABLE: ReadonlySet<string> = new Set([PG.serializationFailure, PG.deadlockDetected])
+const RETRYABLE: ReadonlySet<string> = new Set([
+  PG.serializationFailure,
+  PG.deadlockDetected,
+  PG.invalidStatementName,
+  PG.duplicatePreparedStatement,
+])
 
 /** A database error that a fresh attempt of the whole transaction can get past. */
 export function isRetryable(e: unknown): boolean {

@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely'
 
 import type { Database, Db } from '../db/database.ts'
-import { whereKeys } from '../db/keys.ts'
+import { anyOf, whereKeys } from '../db/keys.ts'
 import { transaction } from '../db/transaction.ts'
 import type { DeliveryRow } from './deliveries.table.ts'
 import { BACKOFF_JITTER, BACKOFF_MAX_SECONDS } from './retry-policy.ts'
@@ -118,7 +118,7 @@ export async function loadWebhookContent(
   const endpoints = await db
     .selectFrom('webhook_endpoints')
     .select(['id', 'url', 'status'])
-    .where('id', 'in', [...new Set(keys.map((k) => k.endpoint_id))])
+    .where('id', '=', anyOf([...new Set(keys.map((k) => k.endpoint_id))]))
     .execute()
   return {
     events: new Map(events.map((e) => [`${e.account_id}/${e.id}`, e.payload])),

@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 
 import type { Db } from '../db/database.ts'
-import { whereKeys } from '../db/keys.ts'
+import { anyOf, whereKeys } from '../db/keys.ts'
 import type { DeliveryRow, DeliveryStatus } from '../delivery/deliveries.table.ts'
 import type { NotificationRow } from './notifications.table.ts'
 
@@ -23,7 +23,7 @@ export const listDeliveriesOf = (db: Db, accountId: string, notificationIds: str
         .selectFrom('deliveries')
         .selectAll()
         .where('account_id', '=', accountId)
-        .where('notification_id', 'in', notificationIds)
+        .where('notification_id', '=', anyOf(notificationIds))
         .orderBy('recipient')
         .execute()
 

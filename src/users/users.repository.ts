@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 
 import { inChunks } from '../db/chunks.ts'
 import type { Db } from '../db/database.ts'
+import { anyOf } from '../db/keys.ts'
 import type { NewUserRow, UserRow } from './users.table.ts'
 
 export const findUser = (db: Db, accountId: string, id: string): Promise<UserRow | undefined> =>
@@ -36,10 +37,10 @@ export const listNamedUsers = (
         .where('account_id', '=', accountId)
         .where((eb) => {
           const lowered = named.emails.map((e) => e.toLowerCase())
-          const byId = named.ids.length > 0 ? [eb('id', 'in', named.ids)] : []
+          const byId = named.ids.length > 0 ? [eb('id', '=', anyOf(named.ids))] : []
           const byEmail =
             lowered.length > 0
-              ? [eb.and([eb('status', '=', 'active'), eb(eb.fn('lower', ['email']), 'in', lowered)])]
+              ? [eb.and([eb('status', '=', 'active'), eb(eb.fn('lower', ['email']), '=', anyOf(lowered))])]
               : []
           return eb.or([...byId, ...byEmail])
         })
@@ -92,7 +93,7 @@ export const listUsersOfAccounts = (db: Db, accountIds: string[]): Promise<UserR
     : db
         .selectFrom('users')
         .selectAll()
-        .where('account_id', 'in', accountIds)
+        .where('account_id', '=', anyOf(accountIds))
         .orderBy('account_id')
         .orderBy('id')
         .execute()

@@ -8,7 +8,7 @@ import { connectPostgres } from '../../src/db/connect.ts'
 import { PG, pgError } from '../../src/db/pg-errors.ts'
 import { transaction } from '../../src/db/transaction.ts'
 import { killedAtEnd } from '../helpers/children.ts'
-import { blankDatabase, freshDatabase } from '../helpers/databases.ts'
+import { blankDatabase, freshDatabase, PG_OPTIONS } from '../helpers/databases.ts'
 import { startService } from '../helpers/service-process.ts'
 
 /*
@@ -50,7 +50,7 @@ async function running(database: string, like: string): Promise<number> {
 /** A fresh database and a connection to it with the timeouts at LIMIT_MS, closed after the test. */
 async function boundedDatabase(t: TestContext) {
   const fresh = await freshDatabase('postgres')
-  const handle = connectPostgres(fresh.url!, { statementTimeoutMs: LIMIT_MS })
+  const handle = connectPostgres(fresh.url!, { ...PG_OPTIONS, statementTimeoutMs: LIMIT_MS })
   t.after(async () => {
     await handle.close()
     await fresh.close()
@@ -114,7 +114,7 @@ describe(`[postgres] six processes starting at once ${where}`, { skip }, () => {
     const blank = await blankDatabase()
     t.after(() => blank.drop())
     // other clients keep server connections busy meanwhile, as on a shared pooler
-    const busy = connectPostgres(blank.url, { max: 6, statementTimeoutMs: 0 })
+    const busy = connectPostgres(blank.url, { ...PG_OPTIONS, max: 6, statementTimeoutMs: 0 })
     let stop = false
     const traffic = Array.from({ length: 6 }, async () => {
       while (!stop) await sql`select pg_sleep(0.05)`.execute(busy.db).catch(() => {})
@@ -176,7 +176,7 @@ describe(
     test('an idle pooled connection the server ends reaches onConnectionError, and the pool goes on', async (t) => {
       const fresh = await freshDatabase('postgres')
       const lost: Error[] = []
-      const handle = connectPostgres(fresh.url!, { onConnectionError: (err) => lost.push(err) })
+      const handle = connectPostgres(fresh.url!, { ...PG_OPTIONS, onConnectionError: (err) => lost.push(err) })
       t.after(async () => {
         await handle.close()
         await fresh.close()

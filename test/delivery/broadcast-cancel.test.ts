@@ -9,7 +9,7 @@ import { claimDeliveries, settleFailed } from '../../src/delivery/deliveries.rep
 import type { RequestContext } from '../../src/lib/actor.ts'
 import { deliveriesOf, getBroadcast, seedAccountsWithPrimary, startBroadcast } from '../helpers/broadcast-fixtures.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
-import { DATABASES } from '../helpers/databases.ts'
+import { DATABASES, PG_OPTIONS } from '../helpers/databases.ts'
 import { makeAccount, sessionFor } from '../helpers/factories.ts'
 import { appWithMail } from '../helpers/test-worker.ts'
 import type { SmtpSink } from '../peers/smtp-sink.ts'
@@ -187,7 +187,7 @@ describe(
       await seedAccountsWithPrimary(app.handle.db, 'rc', 5)
       const started = await startBroadcast(app, { subject: 'Mid-batch' })
       // a worker of its own pool is in the middle of a batch: it holds the broadcast, its rows uncommitted
-      const other = connectPostgres(app.handle.url!, { max: 1 })
+      const other = connectPostgres(app.handle.url!, { ...PG_OPTIONS, max: 1 })
       t.after(() => other.close())
       const batch = await other.db.startTransaction().execute()
       assert.equal(await createBroadcastService({ db: batch, policy: app.services.policy }).processBatch(2), true)

@@ -7,7 +7,7 @@ import { createBroadcastService } from '../../src/broadcasts/broadcasts.service.
 import { connectPostgres } from '../../src/db/connect.ts'
 import { getBroadcast, seedAccountsWithPrimary, startBroadcast } from '../helpers/broadcast-fixtures.ts'
 import { buildTestApp } from '../helpers/build-test-app.ts'
-import { DATABASES } from '../helpers/databases.ts'
+import { DATABASES, PG_OPTIONS } from '../helpers/databases.ts'
 
 for (const kind of DATABASES) {
   describe(`[${kind}] broadcasts advance in turns`, () => {
@@ -52,7 +52,7 @@ describe(
       const small = await startBroadcast(app, { subject: 'Small', accountIds: all.slice(0, 6) })
       // two workers, each its own pool, as two worker processes would be
       const workers = Array.from({ length: 2 }, () => {
-        const handle = connectPostgres(app.handle.url!, { max: 2 })
+        const handle = connectPostgres(app.handle.url!, { ...PG_OPTIONS, max: 2 })
         t.after(() => handle.close())
         return createBroadcastService({ db: handle.db, policy: app.services.policy })
       })

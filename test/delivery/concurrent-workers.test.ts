@@ -8,6 +8,7 @@ import { createSmtpTransport } from '../../src/delivery/transports/smtp.transpor
 import { createWebhookTransport } from '../../src/delivery/transports/webhook.transport.ts'
 import { createWorker } from '../../src/delivery/worker.ts'
 import { buildTestApp } from '../helpers/build-test-app.ts'
+import { PG_OPTIONS } from '../helpers/databases.ts'
 import { startSmtpSink } from '../peers/smtp-sink.ts'
 
 const skip = process.env.DATABASE_URL
@@ -43,7 +44,7 @@ describe('[postgres] several workers at once', { skip }, () => {
     const sink = await startSmtpSink()
     t.after(() => sink.close())
     const workers = Array.from({ length: 4 }, () => {
-      const handle = connectPostgres(app.handle.url!, { max: 4 })
+      const handle = connectPostgres(app.handle.url!, { ...PG_OPTIONS, max: 4 })
       const email = createSmtpTransport({ url: sink.url, pool: false })
       t.after(async () => {
         await email.close()

@@ -29,6 +29,13 @@ export const DATABASES: DatabaseKind[] = (() => {
   return available.filter((k) => chosen.includes(k))
 })()
 
+/**
+ * What the suite's own PostgreSQL connections are opened with: prepared statements as the
+ * environment says (CI's pass through PgBouncer 1.18 turns them off, as its users must), so that
+ * the tests run the way the service does in that place. Child processes read the same variable.
+ */
+export const PG_OPTIONS = { preparedStatements: process.env.DATABASE_PREPARED_STATEMENTS !== 'off' } as const
+
 const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/db/migrations')
 
 /** A hash of the migrations' sources: the cached template is rebuilt whenever one changes. */
@@ -93,7 +100,7 @@ export async function freshDatabase(
   await adminClient.end()
   const url = new URL(base)
   url.pathname = `/${name}`
-  const handle = connectPostgres(url.toString(), { max: 20 })
+  const handle = connectPostgres(url.toString(), { ...PG_OPTIONS, max: 20 })
   await migrateToLatest(handle.db)
   return {
     ...handle,

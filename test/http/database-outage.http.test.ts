@@ -9,6 +9,7 @@ import { createServices } from '../../src/app/container.ts'
 import { connectPostgres } from '../../src/db/connect.ts'
 import { createSecretDeriver } from '../../src/lib/derived-secrets.ts'
 import { buildTestApp } from '../helpers/build-test-app.ts'
+import { PG_OPTIONS } from '../helpers/databases.ts'
 import { makeAccount } from '../helpers/factories.ts'
 import { startFaultProxy } from '../peers/fault-proxy.ts'
 
@@ -32,7 +33,7 @@ function assertUnavailable(res: LightMyRequestResponse, code = 'service-unavaila
 
 /** The app on a PostgreSQL URL whose server is not there; no database was ever reached. */
 async function appOn(t: TestContext, port: number, connectTimeoutMs: number) {
-  const db = connectPostgres(`postgres://postgres@127.0.0.1:${port}/none`, { connectTimeoutMs })
+  const db = connectPostgres(`postgres://postgres@127.0.0.1:${port}/none`, { ...PG_OPTIONS, connectTimeoutMs })
   const services = createServices({
     db: db.db,
     config: { publicUrl: 'http://ui.test', reviewIntervalDays: 180, webhookAllowPrivate: true },
@@ -127,7 +128,7 @@ describe(
         connectVia: (fresh) => {
           const url = new URL(fresh.url!)
           url.host = `127.0.0.1:${proxy.port}`
-          return connectPostgres(url.toString(), { connectTimeoutMs: 800, statementTimeoutMs: 500 })
+          return connectPostgres(url.toString(), { ...PG_OPTIONS, connectTimeoutMs: 800, statementTimeoutMs: 500 })
         },
       })
       const a = await makeAccount(app)

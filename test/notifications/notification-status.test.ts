@@ -52,17 +52,24 @@ describe('[db] whereKeys', () => {
       .where((eb) => whereKeys(eb, keys))
       .compile()
 
-  test('an OR of one AND per key, each value a parameter', () => {
+  test('one array parameter per column, whatever the number of keys: one statement text for any list', () => {
     const c = q([
       { account_id: 'acc_a', id: 'd1' },
       { account_id: 'acc_b', id: 'd2' },
     ])
-    assert.match(c.sql, /where \(\("account_id" = \$1 and "id" = \$2\) or \("account_id" = \$3 and "id" = \$4\)\)$/)
-    assert.deepEqual(c.parameters, ['acc_a', 'd1', 'acc_b', 'd2'])
+    assert.match(
+      c.sql,
+      /where \("account_id", "id"\) in \(select \* from unnest\(cast\(\$1 as text\[\]\), cast\(\$2 as text\[\]\)\)\)$/,
+    )
+    assert.deepEqual(c.parameters, [
+      ['acc_a', 'acc_b'],
+      ['d1', 'd2'],
+    ])
+    assert.equal(q([{ account_id: 'acc_a', id: 'd1' }]).sql, c.sql)
   })
 
   test('no keys match no rows', () => {
-    assert.match(q([]).sql, /where 1 = 0$/)
+    assert.match(q([]).sql, /where false$/)
   })
 
   test('a key with an undefined part throws instead of matching every row of the other part', () => {

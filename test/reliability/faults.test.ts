@@ -5,6 +5,7 @@ import { sql } from 'kysely'
 
 import { connectPostgres } from '../../src/db/connect.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
+import { PG_OPTIONS } from '../helpers/databases.ts'
 import { makeAccount } from '../helpers/factories.ts'
 import { testWorker } from '../helpers/test-worker.ts'
 import { startFaultProxy } from '../peers/fault-proxy.ts'
@@ -125,6 +126,7 @@ describe('[postgres] faults', { skip }, () => {
       config: { logLevel: process.env.FAULTS_LOG ?? 'silent' },
       connectVia: (fresh) =>
         connectPostgres(through(fresh.url!, proxy.port), {
+          ...PG_OPTIONS,
           max: 20,
           connectTimeoutMs: CONNECT_TIMEOUT_MS,
           statementTimeoutMs: STATEMENT_TIMEOUT_MS,
@@ -211,6 +213,7 @@ describe('[postgres] faults', { skip }, () => {
     const app = await buildTestApp(t, 'postgres', {
       connectVia: (fresh) =>
         connectPostgres(withParam(fresh.url!, 'application_name', name), {
+          ...PG_OPTIONS,
           max: 10,
           connectTimeoutMs: CONNECT_TIMEOUT_MS,
           statementTimeoutMs: STATEMENT_TIMEOUT_MS,
@@ -220,7 +223,7 @@ describe('[postgres] faults', { skip }, () => {
     const rounds = LONG ? 12 : 4
     // The backends are ended from a connection to the server itself: behind a pooler the test's
     // own pooled connection would share server connections with the service's, and end its own.
-    const killer = process.env.DATABASE_ADMIN_URL ? connectPostgres(onServer(app.handle.url!)) : undefined
+    const killer = process.env.DATABASE_ADMIN_URL ? connectPostgres(onServer(app.handle.url!), PG_OPTIONS) : undefined
     t.after(() => killer?.close())
     let terminated = 0
     for (let i = 0; i < rounds; i++) {

@@ -7,7 +7,7 @@ import type { Config } from '../../config/config.ts'
 import { DEMO_ACCOUNT_ID, DEMO_ADMIN_ID, demoApiKey, seedDemo } from '../../demo/demo.seed.ts'
 import { CliError } from '../cli-error.ts'
 import { defineCommand } from '../command.ts'
-import { connectionLost, openDatabase } from '../open-database.ts'
+import { openDatabase } from '../open-database.ts'
 import { onShutdown } from '../shutdown.ts'
 
 /**
@@ -21,9 +21,7 @@ async function serve(config: Config, opts: { demo: 'always' | 'if-empty' | 'neve
   let log: { warn(o: object, m: string): void } = {
     warn: (o, m) => process.stderr.write(`${m}: ${String((o as { err?: unknown }).err)}\n`),
   }
-  const handle = await openDatabase(config, 'account-contacts serve', {
-    onConnectionError: (err) => connectionLost(log)(err),
-  })
+  const handle = await openDatabase(config, 'account-contacts serve', { log: { warn: (o, m) => log.warn(o, m) } })
   let nudge = () => {}
   const services = servicesFor(handle, config, { onQueued: () => nudge() })
   if (config.bootstrapApiKey && (await services.apiKeys.ensure('bootstrap', config.bootstrapApiKey)) === 'revoked') {

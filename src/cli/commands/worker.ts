@@ -6,7 +6,7 @@ import { servicesFor, workerFor } from '../../app/runtime.ts'
 import type { Config } from '../../config/config.ts'
 import { logStream } from '../../lib/log-format.ts'
 import { defineCommand } from '../command.ts'
-import { connectionLost, openDatabase } from '../open-database.ts'
+import { openDatabase } from '../open-database.ts'
 import { onShutdown } from '../shutdown.ts'
 
 /**
@@ -19,7 +19,7 @@ async function worker(config: Config): Promise<void> {
   const log = (stream ? pino({ level: config.logLevel }, stream) : pino({ level: config.logLevel })).child({
     component: 'worker',
   })
-  const handle = await openDatabase(config, 'account-contacts worker', { onConnectionError: connectionLost(log) })
+  const handle = await openDatabase(config, 'account-contacts worker', { log })
   const services = servicesFor(handle, config)
   const w = workerFor(services, config, log)
   w.start()

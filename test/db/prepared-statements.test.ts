@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, test, type TestContext } from 'node:test'
+
+import { sql } from 'kysely'
+
+import { listSlotHoldersOfAccounts } from '../../src/contacts/contacts.repository.ts'
+import { connectPostgres } from '../../src/db/connect.ts'
+import { transaction } from '../../src/db/transaction.ts'
+import { settleDelivered } from '../../src/delivery/deliveries.repository.ts'
+import { countDeliveriesByStatus } from '../../src/notifications/notifications.repository.ts'
+import { freshDatabase, PG_OPTIONS } from '../helpers/databases.ts'
+
+/*
+ * DATABASE_PREPARED_STATEMENTS, both ways (db/prepared-statements.ts). The server's own view of a
+ * connection (pg_prepared_statements) says what was prepared; a PgBouncer of the machine's
+ * (Debian's 1.18 in CI, which does not track named statements in transaction mode) shows what
+ * the default does behind a pooler that cannot carry them.
+ */
+const skip = process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL)'
+/** The server itself: pg_prepared_statements is a session's, which a pooler would not keep. */
+const serverUrl = (url: string) => {
+  const admin = process.env.DATABASE_ADMIN_URL
+  if (!admin) return url
+  const u = new URL(admin)
+  u.pathname = new URL(url).pathname
+  return u.toString()
+}
+
+async function database(t: TestContext) {
+  const fresh = await freshDatabase('postgres')
+  t.after(() => fresh.close())
+  return fresh
+}
+
+describe(`[postgres] prepared statements`, { skip }, () => {
+  test('on (the default): a statement with parameters is prepared once on the connection and used again', async (t) => {
+    const fresh = await database(t)
+    const handle = connectPostgres(serverUrl(fresh.url!), { max: 1 })
+    t.after(() => handle.close())
+    const read = () => listSlotHoldersOfAccounts(handle.db, ['acct_x', 'acct_y'])
+    await read()
+    await read()
+    const prepared = await sql<{ name: string; statement: string }>`
+      select name, statement from pg_prepared_statements`.execute(handle.db)
+    const ours = prepared.rows.filter((r) => r.name.startsWith('ac_'))
+    assert.equal(ours.length, 1, JSON.stringify(prepared.rows))
+    assert.match(ours[0]!.statement, /from "contact_slots" as "s"/)
+    assert.equal(handle.statementNames!.size, 1)
+  })
+
+  test('off: nothing is prepared, and the same queries answer the same', async (t) => {
+    const fresh = await database(t)
+    const handle = connectPostgres(serverUrl(fresh.url!), { max: 1, preparedStatements: false })
+    t.after(() => handle.close())
+    assert.deepEqual(await listSlotHoldersOfAccounts(handle.db, ['acct_x']), [])
+    const prepared = await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements`.execute(handle.db)
+    assert.equal(prepared.rows[0]!.n, 0)
+    assert.equal(handle.statementNames!.size, 0)
+  })
+
+  test('lists of any length are one statement each: the set of names does not grow with them', async (t) => {
+    const fresh = await database(t)
+    const handle = connectPostgres(fresh.url!, { ...PG_OPTIONS, preparedStatements: true })
+    t.after(() => handle.close())
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `id_${i}`)
+    const run = async (n: number) => {
+      await listSlotHoldersOfAccounts(handle.db, ids(n))
+      await settleDelivered(
+        handle.db,
+        ids(n).map((id) => ({ account_id: 'acct', id })),
+        'token',
+      )
+      await countDeliveriesByStatus(
+        handle.db,
+        ids(n).map((id) => ({ account_id: 'acct', id })),
+      )
+    }
+    await run(1)
+    const names = handle.statementNames!.texts()
+    assert.equal(names.length, 3)
+    for (const n of [2, 3, 7, 50]) await run(n)
+    assert.deepEqual(handle.statementNames!.texts(), names)
+  })
+})
+
+/** A PgBouncer of our own in transaction mode (scripts/start-pgbouncer.sh), or why there is none. */
+function startPgbouncer(t: TestContext): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgbouncer-test-'))
+  const url = execFileSync('bash', ['scripts/start-pgbouncer.sh'], {
+    env: { ...process.env, PGBOUNCER_DIR: dir },
+    encoding: 'utf8',
+  }).trim()
+  t.after(() => {
+    const pid = Number(fs.readFileSync(path.join(dir, 'pgbouncer.pid'), 'utf8'))
+    process.kill(pid)
+  })
+  return url
+}
+
+const noPgbouncer = (() => {
+  if (!process.env.DATABASE_URL) return 'needs DATABASE_URL (PostgreSQL)'
+  try {
+    execFileSync('pgbouncer', ['--version'], { stdio: 'ignore' })
+    return false
+  } catch {
+    return 'needs pgbouncer on PATH (apt-get install pgbouncer)'
+  }
+})()
+
+describe('[postgres] prepared statements behind a pooler that cannot carry them', { skip: noPgbouncer }, () => {
+  test('the default finds out, says so once, and every statement still runs, alone or in a transaction, right', async (t) => {
+    const fresh = await database(t)
+    const pooler = new URL(startPgbouncer(t))
+    pooler.pathname = new URL(serverUrl(fresh.url!)).pathname
+    const version = execFileSync('pgbouncer', ['--version'], { encoding: 'utf8' }).split('\n')[0]!
+    // two processes' pools on the one pooler: the same name must mean the same statement in both
+    const refused: { pool: number; err: Error }[] = []
+    const pools = [0, 1].map((pool) =>
+      connectPostgres(pooler.toString(), { max: 4, onPreparedStatementsRefused: (err) => refused.push({ pool, err }) }),
+    )
+    t.after(() => Promise.all(pools.map((p) => p.close())))
+    const work = pools.flatMap((p, which) =>
+      Array.from({ length: 40 }, async (_, i) => {
+        const alone = await sql<{ n: number }>`select ${i}::int + ${which}::int as n`.execute(p.db)
+        assert.equal(alone.rows[0]!.n, i + which)
+        const inside = await transaction(p.db, async (trx) => {
+          const a = await sql<{ s: string }>`select ${`x${i}`}::text || ${'y'}::text as s`.execute(trx)
+          const b = await sql<{ n: number }>`select ${i}::int * 2 as n`.execute(trx)
+          return `${a.rows[0]!.s}/${b.rows[0]!.n}`
+        })
+        assert.equal(inside, `x${i}y/${i * 2}`)
+      }),
+    )
+    await Promise.all(work)
+    t.diagnostic(`${version}: ${refused.length} pool(s) told it cannot carry prepared statements`)
+    // Debian's 1.18 cannot: each pool hears it once and goes on unnamed; 1.21+ with
+    // max_prepared_statements set carries them, and nobody is told
+    for (const [i, p] of pools.entries()) {
+      const told = refused.filter((r) => r.pool === i)
+      assert.ok(told.length <= 1, `pool ${i} was told ${told.length} times`)
+      assert.equal(p.statementNames!.on, told.length === 0)
+    }
+    for (const { err } of refused) assert.match(err.message, /prepared statement/)
+  })
+})
