@@ -112,7 +112,7 @@ function clientClass(names: StatementNames): typeof pg.Client {
           : undefined
       if (name === undefined) return this.#bounded(args)
       // Kysely runs one query at a time on a connection, so this is the state it runs in
-      const alone = this.getTransactionStatus() !== 'T' && this.getTransactionStatus() !== 'E'
+      const alone = !['T', 'E'].includes(this.getTransactionStatus() ?? 'I')
       return (this.#bounded([{ name, text, values }]) as Promise<unknown>).catch((err: unknown) => {
         // a pooler that cannot carry named statements: alone, the statement did nothing and runs
         // again unnamed; inside a transaction, that has failed, and transaction() runs it again

@@ -22,18 +22,20 @@ export const anyOf = (values: readonly string[]): Expression<string> => sql<stri
  * `account_id`).
  */
 export function whereKeys<DB, TB extends keyof DB>(
+  // only its type is used: it ties the keys' columns to the query's tables
   _eb: ExpressionBuilder<DB, TB>,
   keys: readonly Readonly<FilterObject<DB, TB>>[],
 ): Expression<SqlBool> {
   if (keys.length === 0) return sql<SqlBool>`false`
   const columns = Object.keys(keys[0]!)
+  for (const key of keys) {
+    if (Object.keys(key).length !== columns.length) throw new Error('whereKeys: the keys have different columns')
+    for (const column of columns)
+      if ((key as Record<string, unknown>)[column] === undefined)
+        throw new Error(`whereKeys: the key's ${column} is undefined`)
+  }
   const arrays = columns.map((column) => {
-    const values = keys.map((key) => {
-      if (Object.keys(key).length !== columns.length) throw new Error('whereKeys: the keys have different columns')
-      const value = (key as Record<string, unknown>)[column]
-      if (value === undefined) throw new Error(`whereKeys: the key's ${column} is undefined`)
-      return value
-    })
+    const values = keys.map((key) => (key as Record<string, unknown>)[column])
     // our key columns are text, and the slots' position an integer
     return sql`cast(${values} as ${sql.raw(typeof values[0] === 'number' ? 'int[]' : 'text[]')})`
   })

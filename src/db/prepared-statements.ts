@@ -16,7 +16,7 @@ import { PG } from './pg-errors.ts'
  * does not track prepared statements (PgBouncer before 1.21 in transaction mode) may reach the
  * same server connection, and the same name must then mean the same statement there, or one
  * process would run the other's. A pooler like that answers "does not exist" or "already exists"
- * instead; `refused` tells, and the pool then sends unnamed statements only.
+ * instead; `refusedBy` recognises that, and the pool then sends unnamed statements only.
  */
 export class StatementNames {
   readonly #names = new Map<string, string>()

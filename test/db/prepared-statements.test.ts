@@ -12,7 +12,7 @@ import { connectPostgres } from '../../src/db/connect.ts'
 import { transaction } from '../../src/db/transaction.ts'
 import { settleDelivered } from '../../src/delivery/deliveries.repository.ts'
 import { countDeliveriesByStatus } from '../../src/notifications/notifications.repository.ts'
-import { freshDatabase, PG_OPTIONS } from '../helpers/databases.ts'
+import { freshDatabase, onServer, PG_OPTIONS } from '../helpers/databases.ts'
 
 /*
  * DATABASE_PREPARED_STATEMENTS, both ways (db/prepared-statements.ts). The server's own view of a
@@ -21,14 +21,7 @@ import { freshDatabase, PG_OPTIONS } from '../helpers/databases.ts'
  * the default does behind a pooler that cannot carry them.
  */
 const skip = process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL)'
-/** The server itself: pg_prepared_statements is a session's, which a pooler would not keep. */
-const serverUrl = (url: string) => {
-  const admin = process.env.DATABASE_ADMIN_URL
-  if (!admin) return url
-  const u = new URL(admin)
-  u.pathname = new URL(url).pathname
-  return u.toString()
-}
+// pg_prepared_statements is a session's, which a pooler would not keep: those tests go to the server (onServer)
 
 async function database(t: TestContext) {
   const fresh = await freshDatabase('postgres')
@@ -39,7 +32,7 @@ async function database(t: TestContext) {
 describe(`[postgres] prepared statements`, { skip }, () => {
   test('on (the default): a statement with parameters is prepared once on the connection and used again', async (t) => {
     const fresh = await database(t)
-    const handle = connectPostgres(serverUrl(fresh.url!), { max: 1 })
+    const handle = connectPostgres(onServer(fresh.url!), { max: 1 })
     t.after(() => handle.close())
     const read = () => listSlotHoldersOfAccounts(handle.db, ['acct_x', 'acct_y'])
     await read()
@@ -54,7 +47,7 @@ describe(`[postgres] prepared statements`, { skip }, () => {
 
   test('off: nothing is prepared, and the same queries answer the same', async (t) => {
     const fresh = await database(t)
-    const handle = connectPostgres(serverUrl(fresh.url!), { max: 1, preparedStatements: false })
+    const handle = connectPostgres(onServer(fresh.url!), { max: 1, preparedStatements: false })
     t.after(() => handle.close())
     assert.deepEqual(await listSlotHoldersOfAccounts(handle.db, ['acct_x']), [])
     const prepared = await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements`.execute(handle.db)
@@ -115,7 +108,7 @@ describe('[postgres] prepared statements behind a pooler that cannot carry them'
   test('the default finds out, says so once, and every statement still runs, alone or in a transaction, right', async (t) => {
     const fresh = await database(t)
     const pooler = new URL(startPgbouncer(t))
-    pooler.pathname = new URL(serverUrl(fresh.url!)).pathname
+    pooler.pathname = new URL(onServer(fresh.url!)).pathname
     const version = execFileSync('pgbouncer', ['--version'], { encoding: 'utf8' }).split('\n')[0]!
     // two processes' pools on the one pooler: the same name must mean the same statement in both
     const refused: { pool: number; err: Error }[] = []

@@ -36,6 +36,14 @@ export const DATABASES: DatabaseKind[] = (() => {
  */
 export const PG_OPTIONS = { preparedStatements: process.env.DATABASE_PREPARED_STATEMENTS !== 'off' } as const
 
+/** The database of `url` on the server itself: DATABASE_ADMIN_URL's host when DATABASE_URL is a pooler. */
+export function onServer(url: string): string {
+  const u = new URL(url)
+  const server = new URL(process.env.DATABASE_ADMIN_URL ?? url)
+  u.host = server.host
+  return u.toString()
+}
+
 const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/db/migrations')
 
 /** A hash of the migrations' sources: the cached template is rebuilt whenever one changes. */

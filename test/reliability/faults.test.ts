@@ -5,7 +5,7 @@ import { sql } from 'kysely'
 
 import { connectPostgres } from '../../src/db/connect.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
-import { PG_OPTIONS } from '../helpers/databases.ts'
+import { onServer, PG_OPTIONS } from '../helpers/databases.ts'
 import { makeAccount } from '../helpers/factories.ts'
 import { testWorker } from '../helpers/test-worker.ts'
 import { startFaultProxy } from '../peers/fault-proxy.ts'
@@ -44,14 +44,6 @@ function pgServer() {
 function through(url: string, port: number): string {
   const u = new URL(url)
   u.host = `127.0.0.1:${port}`
-  return u.toString()
-}
-
-/** The database of `url` on the server itself: DATABASE_ADMIN_URL's host when DATABASE_URL is a pooler. */
-function onServer(url: string): string {
-  const u = new URL(url)
-  const server = new URL(process.env.DATABASE_ADMIN_URL ?? url)
-  u.host = server.host
   return u.toString()
 }
 

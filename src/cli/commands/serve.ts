@@ -7,7 +7,7 @@ import type { Config } from '../../config/config.ts'
 import { DEMO_ACCOUNT_ID, DEMO_ADMIN_ID, demoApiKey, seedDemo } from '../../demo/demo.seed.ts'
 import { CliError } from '../cli-error.ts'
 import { defineCommand } from '../command.ts'
-import { openDatabase } from '../open-database.ts'
+import { openDatabase, type Warner } from '../open-database.ts'
 import { onShutdown } from '../shutdown.ts'
 
 /**
@@ -18,7 +18,7 @@ async function serve(config: Config, opts: { demo: 'always' | 'if-empty' | 'neve
   if (config.managementPort === config.port)
     throw new CliError(`MANAGEMENT_PORT must differ from PORT (${config.port}).`)
   // the app's logger exists only once the app does: until then a lost connection goes to stderr
-  let log: { warn(o: object, m: string): void } = {
+  let log: Warner = {
     warn: (o, m) => process.stderr.write(`${m}: ${String((o as { err?: unknown }).err)}\n`),
   }
   const handle = await openDatabase(config, 'account-contacts serve', { log: { warn: (o, m) => log.warn(o, m) } })
