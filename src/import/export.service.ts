@@ -8,6 +8,7 @@ import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { Progress } from '../cli/progress.ts'
 import { listSlotHoldersOfAccounts } from '../contacts/contacts.repository.ts'
 import type { Db } from '../db/database.ts'
+import { isRetryable } from '../db/transaction.ts'
 import { defuseFormula } from '../lib/csv-formula.ts'
 import { listUsersOfAccounts } from '../users/users.repository.ts'
 import { type CsvFormat, SHEETS_COLUMNS, USERS_COLUMNS } from './csv-formats.ts'
@@ -82,18 +83,47 @@ export async function exportCsv(
 ): Promise<{ rows: number }> {
   // Not through db/transaction.ts's retrying helper: the rows already went to `out`, which a
   // second attempt could not take back (a read-only snapshot does not meet serialization failures).
+  // Until the first row is read it can, and must: a pooler that turns out not to carry named
+  // statements fails the transaction it is found in (db/prepared-statements.ts), and by the first
+  // row every statement of the export has run once. The pool sends none named from then on.
+  for (;;) {
+    try {
+      return await exportOnce(db, opts)
+    } catch (e) {
+      if (!(e instanceof BeforeFirstRow) || !isRetryable(e.cause)) throw e instanceof BeforeFirstRow ? e.cause : e
+    }
+  }
+}
+
+class BeforeFirstRow extends Error {}
+
+async function exportOnce(
+  db: Db,
+  opts: { format: CsvFormat; out: NodeJS.WritableStream; end?: boolean; progress?: Progress },
+): Promise<{ rows: number }> {
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
     .setAccessMode('read only')
     .execute(async (trx) => {
-      const total = opts.format === 'users' ? await countUserRows(trx) : await countAccounts(trx)
-      let rows = 0
       const source = opts.format === 'users' ? userRecords(trx) : sheetRecords(trx)
+      let total: number
+      let first: IteratorResult<string[]>
+      try {
+        total = opts.format === 'users' ? await countUserRows(trx) : await countAccounts(trx)
+        first = await source.next()
+      } catch (e) {
+        throw new BeforeFirstRow('the export failed before its first row', { cause: e })
+      }
+      let rows = 0
       const counted = async function* () {
-        for await (const r of source) {
-          yield r
-          if (++rows % 1000 === 0) opts.progress?.update(rows, total)
+        if (!first.done) {
+          rows++
+          yield first.value
+          for await (const r of source) {
+            yield r
+            if (++rows % 1000 === 0) opts.progress?.update(rows, total)
+          }
         }
         opts.progress?.update(rows, total)
       }

@@ -42,12 +42,21 @@ export async function cli(argv: string[], env: Record<string, string>): Promise<
   process.stdout.write = capture(process.stdout, out) as typeof process.stdout.write
   process.stderr.write = capture(process.stderr, err) as typeof process.stderr.write
   try {
-    const code = await runCli(argv, env)
+    const code = await runCli(argv, { ...passSettings(), ...env })
     return { code, stdout: out.join(''), stderr: err.join('') }
   } finally {
     process.stdout.write = originals.stdout
     process.stderr.write = originals.stderr
   }
+}
+
+/**
+ * What the run's environment says for every database the CLI opens, as a child process would
+ * inherit it: CI's pass through PgBouncer 1.18 turns prepared statements off.
+ */
+function passSettings(): Record<string, string> {
+  const v = process.env.DATABASE_PREPARED_STATEMENTS
+  return v === undefined ? {} : { DATABASE_PREPARED_STATEMENTS: v }
 }
 
 export const tempDir = (t: Pick<TestContext, 'after'>) => {

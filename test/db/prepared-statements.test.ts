@@ -9,6 +9,7 @@ import { sql } from 'kysely'
 
 import { listSlotHoldersOfAccounts } from '../../src/contacts/contacts.repository.ts'
 import { connectPostgres } from '../../src/db/connect.ts'
+import { migrateToLatest } from '../../src/db/migrate.ts'
 import { transaction } from '../../src/db/transaction.ts'
 import { settleDelivered } from '../../src/delivery/deliveries.repository.ts'
 import { countDeliveriesByStatus } from '../../src/notifications/notifications.repository.ts'
@@ -23,17 +24,25 @@ import { freshDatabase, onServer, PG_OPTIONS } from '../helpers/databases.ts'
 const skip = process.env.DATABASE_URL ? false : 'needs DATABASE_URL (PostgreSQL)'
 // pg_prepared_statements is a session's, which a pooler would not keep: those tests go to the server (onServer)
 
+/**
+ * A fresh database, dropped only after everything the test opened on it (`closeFirst`) has
+ * closed: a DROP DATABASE waits up to 5 s for each backend still connected before it fails.
+ */
 async function database(t: TestContext) {
   const fresh = await freshDatabase('postgres')
-  t.after(() => fresh.close())
-  return fresh
+  const closers: (() => unknown)[] = []
+  t.after(async () => {
+    for (const close of closers.reverse()) await close()
+    await fresh.close()
+  })
+  return { url: fresh.url!, closeFirst: (close: () => unknown) => void closers.push(close) }
 }
 
 describe(`[postgres] prepared statements`, { skip }, () => {
   test('on (the default): a statement with parameters is prepared once on the connection and used again', async (t) => {
     const fresh = await database(t)
-    const handle = connectPostgres(onServer(fresh.url!), { max: 1 })
-    t.after(() => handle.close())
+    const handle = connectPostgres(onServer(fresh.url), { max: 1 })
+    fresh.closeFirst(() => handle.close())
     const read = () => listSlotHoldersOfAccounts(handle.db, ['acct_x', 'acct_y'])
     await read()
     await read()
@@ -47,8 +56,8 @@ describe(`[postgres] prepared statements`, { skip }, () => {
 
   test('off: nothing is prepared, and the same queries answer the same', async (t) => {
     const fresh = await database(t)
-    const handle = connectPostgres(onServer(fresh.url!), { max: 1, preparedStatements: false })
-    t.after(() => handle.close())
+    const handle = connectPostgres(onServer(fresh.url), { max: 1, preparedStatements: false })
+    fresh.closeFirst(() => handle.close())
     assert.deepEqual(await listSlotHoldersOfAccounts(handle.db, ['acct_x']), [])
     const prepared = await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements`.execute(handle.db)
     assert.equal(prepared.rows[0]!.n, 0)
@@ -57,8 +66,8 @@ describe(`[postgres] prepared statements`, { skip }, () => {
 
   test('lists of any length are one statement each: the set of names does not grow with them', async (t) => {
     const fresh = await database(t)
-    const handle = connectPostgres(fresh.url!, { ...PG_OPTIONS, preparedStatements: true })
-    t.after(() => handle.close())
+    const handle = connectPostgres(fresh.url, { ...PG_OPTIONS, preparedStatements: true })
+    fresh.closeFirst(() => handle.close())
     const ids = (n: number) => Array.from({ length: n }, (_, i) => `id_${i}`)
     const run = async (n: number) => {
       await listSlotHoldersOfAccounts(handle.db, ids(n))
@@ -81,13 +90,13 @@ describe(`[postgres] prepared statements`, { skip }, () => {
 })
 
 /** A PgBouncer of our own in transaction mode (scripts/start-pgbouncer.sh), or why there is none. */
-function startPgbouncer(t: TestContext): string {
+function startPgbouncer(closeFirst: (close: () => unknown) => void): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgbouncer-test-'))
   const url = execFileSync('bash', ['scripts/start-pgbouncer.sh'], {
     env: { ...process.env, PGBOUNCER_DIR: dir },
     encoding: 'utf8',
   }).trim()
-  t.after(() => {
+  closeFirst(() => {
     const pid = Number(fs.readFileSync(path.join(dir, 'pgbouncer.pid'), 'utf8'))
     process.kill(pid)
   })
@@ -107,15 +116,15 @@ const noPgbouncer = (() => {
 describe('[postgres] prepared statements behind a pooler that cannot carry them', { skip: noPgbouncer }, () => {
   test('the default finds out, says so once, and every statement still runs, alone or in a transaction, right', async (t) => {
     const fresh = await database(t)
-    const pooler = new URL(startPgbouncer(t))
-    pooler.pathname = new URL(onServer(fresh.url!)).pathname
+    const pooler = new URL(startPgbouncer(fresh.closeFirst))
+    pooler.pathname = new URL(onServer(fresh.url)).pathname
     const version = execFileSync('pgbouncer', ['--version'], { encoding: 'utf8' }).split('\n')[0]!
     // two processes' pools on the one pooler: the same name must mean the same statement in both
     const refused: { pool: number; err: Error }[] = []
     const pools = [0, 1].map((pool) =>
       connectPostgres(pooler.toString(), { max: 4, onPreparedStatementsRefused: (err) => refused.push({ pool, err }) }),
     )
-    t.after(() => Promise.all(pools.map((p) => p.close())))
+    fresh.closeFirst(() => Promise.all(pools.map((p) => p.close())))
     const work = pools.flatMap((p, which) =>
       Array.from({ length: 40 }, async (_, i) => {
         const alone = await sql<{ n: number }>`select ${i}::int + ${which}::int as n`.execute(p.db)
@@ -138,5 +147,24 @@ describe('[postgres] prepared statements behind a pooler that cannot carry them'
       assert.equal(p.statementNames!.on, told.length === 0)
     }
     for (const { err } of refused) assert.match(err.message, /prepared statement/)
+  })
+
+  test('migrating (its own transaction, outside transaction()) gets past the refusal too', async (t) => {
+    const fresh = await database(t)
+    const pooler = new URL(startPgbouncer(fresh.closeFirst))
+    pooler.pathname = new URL(onServer(fresh.url)).pathname
+    // one process after another, as services start: each new pool's first transaction is the
+    // migration, whose named statements the server connection may already hold from the last
+    let refusals = 0
+    for (let i = 0; i < 4; i++) {
+      const handle = connectPostgres(pooler.toString(), { max: 2, onPreparedStatementsRefused: () => refusals++ })
+      try {
+        const result = await migrateToLatest(handle.db)
+        assert.equal(result.error, undefined)
+      } finally {
+        await handle.close()
+      }
+    }
+    t.diagnostic(`${refusals} of 4 pools found out during their migration`)
   })
 })
