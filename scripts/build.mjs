@@ -74,5 +74,13 @@ for (const rel of fs.readdirSync(path.join(root, 'src'), { recursive: true })) {
   fs.cpSync(path.join(root, 'src', rel), path.join(root, 'dist', rel))
 }
 
+// A new PGlite data folder, packed once here, so that the first start on a machine does not run
+// initdb in the process (src/db/pglite-template.ts).
+run('the PGlite template', [
+  '--input-type=module',
+  '-e',
+  "const { writeTemplate } = await import('./dist/db/pglite-template.js'); await writeTemplate()",
+])
+
 run('vite build', [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'])
 fs.writeFileSync(stamp, hash)

@@ -36,6 +36,9 @@ const dbName = `ac_pack_smoke_${randomBytes(6).toString('hex')}`
 const dbUrl = Object.assign(new URL(baseUrl), { pathname: `/${dbName}` }).href
 const apiKey = `acpk_${randomBytes(24).toString('base64url')}`
 const mail = [] // { to, subject } of every message the SMTP server accepted
+const pgliteVersion = JSON.parse(
+  fs.readFileSync(path.join(ROOT, 'node_modules/@electric-sql/pglite/package.json'), 'utf8'),
+).version
 
 /** `cmd args` in `cwd`; its output, or an error carrying the end of it. */
 function run(cmd, args, opts = {}) {
@@ -144,6 +147,8 @@ const steps = [
         'dist/client/index.d.ts',
         'dist/client/schema.d.ts',
         'web/dist/index.html',
+        // a new PGlite folder is unpacked from it, not made by initdb (src/db/pglite-template.ts)
+        `dist/db/pglite-template-${pgliteVersion}.tar.gz`,
       ]
       const missing = must.filter((f) => !files.includes(f))
       // scripts/build.mjs is the package's `prepare`, a no-op where there are no sources
@@ -182,6 +187,16 @@ const steps = [
       }
       walk(JSON.parse(run('npm', ['ls', 'cookie', '--all', '--json'], { cwd: appDir })))
       return `no tsx, typescript, vite or mailparser; cookie ${[...cookies].join(', ') || 'absent'}`
+    },
+  ],
+  [
+    'migrate on a new embedded PGlite folder (no DATABASE_URL): unpacked from the template',
+    () => {
+      const dataDir = path.join(tmp, 'pglite')
+      const { DATABASE_URL: _, ...embedded } = env
+      const out = run(bin, ['migrate'], { cwd: appDir, env: { ...embedded, DATA_DIR: dataDir } })
+      if (!fs.existsSync(path.join(dataDir, 'pgdata', 'PG_VERSION'))) throw new Error(`no database made:\n${out}`)
+      return out.trim()
     },
   ],
   [

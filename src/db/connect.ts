@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import path from 'node:path'
 
 import {
@@ -16,6 +17,7 @@ import pg from 'pg'
 import { ensurePrivateDir, makePrivateDir } from '../lib/private-dir.ts'
 import { acquireDataDirLock } from './data-dir-lock.ts'
 import { type Database, type Db } from './database.ts'
+import { unpackTemplate } from './pglite-template.ts'
 import { StatementNames } from './prepared-statements.ts'
 
 export type DatabaseKind = 'postgres' | 'pglite'
@@ -240,6 +242,11 @@ export async function connectPglite(
     ensurePrivateDir(dataDir)
     pgdata = path.join(dataDir, 'pgdata')
     release = acquireDataDirLock(dataDir, opts.purpose ?? 'account-contacts')
+    // a folder PGlite has not made yet comes from the build's template rather than initdb
+    if (isEmptyOrMissing(pgdata)) {
+      fs.rmSync(pgdata, { recursive: true, force: true })
+      unpackTemplate(pgdata)
+    }
     makePrivateDir(pgdata)
   }
   try {
@@ -267,6 +274,8 @@ export async function connectPglite(
     throw e
   }
 }
+
+const isEmptyOrMissing = (dir: string) => !fs.existsSync(dir) || fs.readdirSync(dir).length === 0
 
 /** The database the configuration names: PostgreSQL with DATABASE_URL, else PGlite in DATA_DIR. */
 export function connect(

@@ -4,13 +4,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { PGlite } from '@electric-sql/pglite'
-import { type IsolationLevel, Kysely, PGliteDialect } from 'kysely'
+import type { IsolationLevel } from 'kysely'
 import pg from 'pg'
 
 import { connectPglite, connectPostgres, type DatabaseHandle, type DatabaseKind } from '../../src/db/connect.ts'
-import type { Database } from '../../src/db/database.ts'
 import { migrateToLatest } from '../../src/db/migrate.ts'
+import { writeTemplate } from '../../src/db/pglite-template.ts'
 
 /**
  * The databases the suite runs on: PGlite always, PostgreSQL too when DATABASE_URL is set. Test
@@ -58,20 +57,17 @@ function migrationsHash(): string {
  * takes under a second, against several for a fresh init + migrate (Graphile Worker keeps a
  * template database for the same reason).
  */
-async function pgliteTemplate(): Promise<Blob> {
+export async function pgliteTemplateFile(): Promise<string> {
   const file = path.join(os.tmpdir(), `account-contacts-pglite-${migrationsHash()}.tar.gz`)
   if (!fs.existsSync(file)) {
-    const pglite = await PGlite.create()
-    const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) })
-    await migrateToLatest(db)
-    const dump = await pglite.dumpDataDir('gzip')
-    await db.destroy()
     const tmp = `${file}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()))
+    await writeTemplate(tmp)
     fs.renameSync(tmp, file) // atomic: parallel test files never read half a template
   }
-  return new Blob([fs.readFileSync(file)])
+  return file
 }
+
+const pgliteTemplate = async () => new Blob([fs.readFileSync(await pgliteTemplateFile())])
 
 /** A test database; on PostgreSQL also its connection string, for child processes (the real CLI). */
 export type TestDatabaseHandle = DatabaseHandle & { url?: string }
