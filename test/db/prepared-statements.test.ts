@@ -99,6 +99,7 @@ function startPgbouncer(closeFirst: (close: () => unknown) => void): string {
   closeFirst(() => {
     const pid = Number(fs.readFileSync(path.join(dir, 'pgbouncer.pid'), 'utf8'))
     process.kill(pid)
+    fs.rmSync(dir, { recursive: true, force: true })
   })
   return url
 }

@@ -211,12 +211,13 @@ describe('[postgres] faults', { skip }, () => {
           statementTimeoutMs: STATEMENT_TIMEOUT_MS,
         }),
     })
-    const w = await writeWorkload(app, { accounts: LONG ? 12 : 6, seed: SEED + 1 })
+    // The backends are ended, and what landed is read, from connections to the server itself,
+    // not named like the service's: behind a pooler the test's own pooled connections would share
+    // server connections with the service's, whose application_name they would then carry.
+    const own = connectPostgres(onServer(app.handle.url!), PG_OPTIONS)
+    t.after(() => own.close())
+    const w = await writeWorkload(app, { accounts: LONG ? 12 : 6, seed: SEED + 1, reader: own.db })
     const rounds = LONG ? 12 : 4
-    // The backends are ended from a connection to the server itself: behind a pooler the test's
-    // own pooled connection would share server connections with the service's, and end its own.
-    const killer = process.env.DATABASE_ADMIN_URL ? connectPostgres(onServer(app.handle.url!), PG_OPTIONS) : undefined
-    t.after(() => killer?.close())
     let terminated = 0
     for (let i = 0; i < rounds; i++) {
       const burst = w.burst('terminated')
@@ -224,7 +225,7 @@ describe('[postgres] faults', { skip }, () => {
       // the service's connections only (by application_name): the test's own stay up
       const r = await sql<{ n: number }>`
         select count(*) filter (where pg_terminate_backend(pid))::int as n from pg_stat_activity
-        where application_name = ${name} and datname = current_database()`.execute((killer ?? app.handle).db)
+        where application_name = ${name} and datname = current_database()`.execute(own.db)
       terminated += r.rows[0]!.n
       await burst
     }

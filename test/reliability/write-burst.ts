@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net'
 
 import { sql } from 'kysely'
 
+import type { Db } from '../../src/db/database.ts'
 import type { TestApp } from '../helpers/build-test-app.ts'
 import { type MadeAccount, makeAccount } from '../helpers/factories.ts'
 
@@ -67,10 +68,12 @@ function rng(seed: number) {
  * sends, per account and at once: a whole-sheet PUT (If-Match), two billing adds, two user
  * upserts and two notifications with an Idempotency-Key.
  */
-export async function writeWorkload(app: TestApp, opts: { accounts: number; seed: number }) {
+export async function writeWorkload(app: TestApp, opts: { accounts: number; seed: number; reader?: Db }) {
   await app.app.listen({ port: 0, host: '127.0.0.1' })
   const base = `http://127.0.0.1:${(app.app.server.address() as AddressInfo).port}`
-  const direct = app.handle.db // not through any proxy: what really landed
+  // not through any proxy: what really landed; a pool of its own (`reader`) where the fault
+  // ends the service's connections, which would otherwise end these reads too
+  const direct = opts.reader ?? app.handle.db
   const made: MadeAccount[] = []
   for (let i = 0; i < opts.accounts; i++) made.push(await makeAccount(app, { extraUsers: 8 }))
   const r = rng(opts.seed)
