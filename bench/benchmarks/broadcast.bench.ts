@@ -93,8 +93,8 @@ export async function broadcastBenchmark(ctx: BenchContext): Promise<BenchRow[]>
         ours: round(bo.seconds),
         baseline: round(bb.seconds),
         ratio: round(ratio),
-        target: '≤ 1.5× time',
-        holds: same && ratio <= 1.5,
+        target: '≤ 1.15× time',
+        holds: same && ratio <= 1.15,
         rounds: perRound(
           o.map((x) => x.seconds),
           b.map((x) => x.seconds),

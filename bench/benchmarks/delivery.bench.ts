@@ -104,8 +104,8 @@ export async function deliveryBenchmark(ctx: BenchContext): Promise<BenchRow[]> 
         ours: round(oursRate, 0),
         baseline: round(baselineRate, 0),
         ratio: round(ratio),
-        target: '≥ 0.7',
-        holds: missing === 0 && ratio >= 0.7,
+        target: '≥ 0.85',
+        holds: missing === 0 && ratio >= 0.85,
         rounds: perRound(oursRates, baselineRates),
         details: {
           settledDelivered: Math.min(...delivered),

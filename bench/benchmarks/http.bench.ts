@@ -97,7 +97,7 @@ export async function httpBenchmarks(ctx: BenchContext, only: Set<number>): Prom
         { base: baseline.base, method: 'GET', path: () => `/preview/${randomAccount(n)}` },
         loadOptions(ctx),
       )
-      rows.push(rpsRow(2, 'preview: GET /v1/accounts/{id}/recipients', c, { min: 0.7 }))
+      rows.push(rpsRow(2, 'preview: GET /v1/accounts/{id}/recipients', c, { min: 0.8 }))
     }
     if (only.has(3)) {
       ctx.say('3. slot write, against one call and against 4 statements …')

@@ -26,8 +26,8 @@ export interface BenchContext {
   /** The main dataset's database (opts.accounts accounts). */
   pgUrl: string
   say(line: string): void
-  /** Starts watching a service process's memory under a label; the runner reports the peaks. */
-  watch(child: Child, label: string): void
+  /** Starts watching a service process's memory under a label; the runner reports each engine's peaks. */
+  watch(child: Child, label: string, engine?: Engine): void
 }
 
 /** One line of the table: our figure, the baseline's, their ratio and whether the target holds. */
@@ -82,18 +82,27 @@ export const auth = { authorization: `Bearer ${BENCH_API_KEY}` }
 
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits
 
+/** What a service process runs on; its memory has a target of its own (docs/BENCHMARKS.md). */
+export type Engine = 'postgres' | 'pglite'
+
+/** Peak RSS each engine's service processes may reach under load, in MB. */
+export const MEMORY_TARGET_MB: Record<Engine, number> = { postgres: 150, pglite: 250 }
+
 export function memoryWatcher() {
-  const watchers: { label: string; stop(): number; peak(): number }[] = []
+  const watchers: { label: string; engine: Engine; stop(): number; peak(): number }[] = []
+  const of = (engine: Engine) => watchers.filter((w) => w.engine === engine)
   return {
-    watch(child: Child, label: string) {
-      watchers.push({ label, ...watchRss(child.pid) })
+    watch(child: Child, label: string, engine: Engine = 'postgres') {
+      watchers.push({ label, engine, ...watchRss(child.pid) })
     },
-    /** The highest RSS any watched service process reached. */
-    peak: () => Math.max(0, ...watchers.map((w) => w.peak())),
-    /** The highest peak of the processes watched under each label, in MB. */
-    peaks() {
+    /** The engines whose processes were watched. */
+    engines: (): Engine[] => (['postgres', 'pglite'] as const).filter((e) => of(e).length > 0),
+    /** The highest RSS any watched service process on `engine` reached. */
+    peak: (engine: Engine) => Math.max(0, ...of(engine).map((w) => w.peak())),
+    /** The highest peak of the processes on `engine` watched under each label, in MB. */
+    peaks(engine: Engine) {
       const out: Record<string, number> = {}
-      for (const w of watchers) out[w.label] = Math.max(out[w.label] ?? 0, Math.round(w.peak() / 2 ** 20))
+      for (const w of of(engine)) out[w.label] = Math.max(out[w.label] ?? 0, Math.round(w.peak() / 2 ** 20))
       return out
     },
     stop: () => watchers.forEach((w) => w.stop()),
