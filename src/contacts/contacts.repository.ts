@@ -1,12 +1,13 @@
 import { sql } from 'kysely'
 
 import { lockAccount } from '../accounts/accounts.repository.ts'
-import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { Db } from '../db/database.ts'
 import { anyOf, whereKeys } from '../db/keys.ts'
+import { selectNamedUsers } from '../users/users.repository.ts'
+import type { UserStatus } from '../users/users.table.ts'
 import type { SlotName } from './contact-slots.ts'
 import type { NewContactSlotRow } from './contacts.table.ts'
-import type { Place } from './sheet.ts'
+import type { NamedUser, Place, SheetData } from './sheet.ts'
 
 /** A slot row with its user's current address and name (null for an outside address). */
 export interface SlotHolderRow {
@@ -58,18 +59,52 @@ export const listSlotHoldersOfAccounts = (
         .orderBy('s.position')
         .execute()
 
+/** A row of the sheet's read: a slot holder, or (no slot) a user the write names. */
+type SheetReadRow = { [K in keyof SlotHolderRow]: SlotHolderRow[K] | null } & { user_status: UserStatus | null }
+
 /**
- * Locks the account row until the transaction ends, then reads its slot holders. Two statements,
+ * Locks the account row until the transaction ends, then reads its slot holders and the users the
+ * write names (`named`, users.repository.ts `selectNamedUsers`), in one query. Two statements,
  * not one joined `for update of a`: a statement that waited for the lock still reads the joined
  * slot rows as they were before the lock holder's change (PostgreSQL re-checks only the locked
  * row), so the second writer would decide on a stale sheet. test/db/concurrency.test.ts shows it.
+ * At read committed the read takes a snapshot of its own, after the lock was granted, and sees the
+ * rows of the writer before; at the higher levels a writer that waited fails instead (40001) and
+ * runs again (db/transaction.ts).
  */
 export async function lockSheet(
   db: Db,
   accountId: string,
-): Promise<{ account: AccountRow; holders: SlotHolderRow[] } | undefined> {
+  named: { ids: string[]; emails: string[] },
+): Promise<SheetData | undefined> {
   const account = await lockAccount(db, accountId)
-  return account && { account, holders: await listSlotHolders(db, accountId) }
+  if (!account) return undefined
+  // one union: the named users in the holders' columns, with no slot, then the holders (a union
+  // matches columns by position: the order is selectHolders')
+  const rows = await selectNamedUsers(db, accountId, named)
+    .select([
+      sql<SlotName | null>`null`.as('slot'),
+      sql<number | null>`null`.as('position'),
+      'users.id as user_id',
+      sql<string | null>`null`.as('email'),
+      sql<'pending' | 'verified' | null>`null`.as('verification'),
+      sql<Date | null>`null`.as('assigned_at'),
+      'users.email as user_email',
+      'users.name as user_name',
+      'users.locale as user_locale',
+      'users.status as user_status',
+    ])
+    .$castTo<SheetReadRow>()
+    .unionAll(selectHolders(db).select('u.status as user_status').where('s.account_id', '=', accountId))
+    .execute()
+  const holders: SlotHolderRow[] = []
+  const users: NamedUser[] = []
+  for (const { user_status, ...row } of rows) {
+    if (row.slot === null)
+      users.push({ id: row.user_id!, email: row.user_email!, name: row.user_name!, status: user_status! })
+    else holders.push(row as SlotHolderRow)
+  }
+  return { account, holders, users }
 }
 
 /** Puts a new holder into one place that has one already: the single-slot change, in one statement. */

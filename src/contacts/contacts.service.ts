@@ -5,7 +5,6 @@ import type { Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import type { Clock } from '../lib/clock.ts'
-import { listNamedUsers } from '../users/users.repository.ts'
 import type { VerificationService } from '../verification/verification.service.ts'
 import { afterSheetChange, holdsAddress, newOutsideAddress } from './contact-notices.ts'
 import type { SingleSlot } from './contact-slots.ts'
@@ -72,9 +71,9 @@ export function createContactService({ db, clock, verification }: ContactService
 
   /** Locks the account until the transaction ends, then reads its slots and the users `named` names. */
   async function load(trx: Db, accountId: string, named: Named = []): Promise<SheetData> {
-    const locked = await repo.lockSheet(trx, accountId)
-    if (!locked) throw notFound(accountId)
-    return { ...locked, users: await listNamedUsers(trx, accountId, edit.namedBy(named)) }
+    const data = await repo.lockSheet(trx, accountId, edit.namedBy(named))
+    if (!data) throw notFound(accountId)
+    return data
   }
 
   /** A change of one account, in a transaction of its own: what the API's writes are. */

@@ -42,7 +42,7 @@ for (const kind of DATABASES)
     test("each write's parameters land in its own rows", async () => {
       const { db } = handle
       await executeAsOne(db, [
-        db.insertInto('accounts').values({ id: 'acct_p1', name: 'First' }),
+        db.insertInto('accounts').values({ id: 'acct_p1', name: 'First', locale: 'en' }),
         db.insertInto('accounts').values({ id: 'acct_p2', name: 'Second', locale: 'fi' }),
         sql`insert into accounts (id, name) values (${'acct_p3'}, ${'Third'})`,
       ])
@@ -59,7 +59,7 @@ for (const kind of DATABASES)
 
     test('a row may reference one that another write of the statement inserts, listed before or after it', async () => {
       const { db } = handle
-      await db.insertInto('accounts').values({ id: 'acct_fk', name: 'FK' }).execute()
+      await db.insertInto('accounts').values({ id: 'acct_fk', name: 'FK', locale: 'en' }).execute()
       await transaction(db, (trx) =>
         executeAsOne(trx, [delivery(trx, 'acct_fk', 'ntf_a'), notification(trx, 'acct_fk', 'ntf_a')]),
       )
@@ -80,7 +80,7 @@ for (const kind of DATABASES)
 
     test('a reference to a row that nobody inserts fails the whole statement: nothing of it is written', async () => {
       const { db } = handle
-      await db.insertInto('accounts').values({ id: 'acct_fk2', name: 'FK2' }).execute()
+      await db.insertInto('accounts').values({ id: 'acct_fk2', name: 'FK2', locale: 'en' }).execute()
       await assert.rejects(
         executeAsOne(db, [notification(db, 'acct_fk2', 'ntf_c'), delivery(db, 'acct_fk2', 'ntf_missing')]),
         /foreign key/,
@@ -93,7 +93,7 @@ for (const kind of DATABASES)
       const { db } = handle
       const text = (id: string, name: string) =>
         oneStatement([
-          db.insertInto('accounts').values({ id, name }),
+          db.insertInto('accounts').values({ id, name, locale: 'en' }),
           db.updateTable('accounts').set({ name }).where('id', '=', id),
         ]).compile(db).sql
       assert.equal(text('a', 'x'), text('b', 'y'))
