@@ -55,7 +55,10 @@ export function rowsToState(rows: SlotHolderRow[]): SheetState {
   return state
 }
 
-export const toSheet = (state: SheetState, account: AccountRow): ContactSheet => ({
+export const toSheet = (
+  state: SheetState,
+  account: Pick<AccountRow, 'contacts_version' | 'contacts_reviewed_at'>,
+): ContactSheet => ({
   ...state,
   contactsReviewedAt: account.contacts_reviewed_at?.toISOString() ?? null,
   version: account.contacts_version,

@@ -8,17 +8,6 @@ import type { NewUserRow, UserRow } from './users.table.ts'
 export const findUser = (db: Db, accountId: string, id: string): Promise<UserRow | undefined> =>
   db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst()
 
-/** A user's name, by id: how mail names the author of a change. */
-export const findUserName = async (db: Db, accountId: string, id: string): Promise<string | undefined> =>
-  (
-    await db
-      .selectFrom('users')
-      .select('name')
-      .where('account_id', '=', accountId)
-      .where('id', '=', id)
-      .executeTakeFirst()
-  )?.name
-
 /**
  * The users of the account that a contact-sheet write may name: those with one of `ids` (any
  * status), and the active ones with one of `emails`, compared without case (as the index that
