@@ -117,7 +117,7 @@ const inLocale = (part: 'subject' | 'text' | 'html') =>
  * whole sheet before and after, as ours stores it), record the `contacts.updated` event with
  * one webhook delivery per enabled endpoint that takes it (src/webhooks/events.repository.ts),
  * and queue the `contact_changed` mail to the previous holder, a system notification with
- * its delivery (src/notifications/fan-out.repository.ts `queueSystemMail`). Answers the new
+ * its delivery (src/notifications/fan-out.repository.ts `systemMailInserts`). Answers the new
  * sheet as JSON text. The ids are made by the caller, as ours makes them (src/lib/ids.ts).
  */
 const WRITE_FUNCTION = `

@@ -25,12 +25,16 @@ export const insertAccount = (db: Db, row: NewAccountRow): Promise<AccountRow | 
     .returningAll()
     .executeTakeFirst()
 
-export const updateAccount = (
+/**
+ * The update of `updateAccount`, not yet run: for a caller that writes it in one statement with
+ * other rows (db/one-statement.ts) and knows the result itself (the contact sheet, under its lock).
+ */
+export const accountUpdate = (
   db: Db,
   id: string,
   patch: Partial<Pick<AccountRow, 'name' | 'locale' | 'allowed_email_domains' | 'contacts_reviewed_at'>>,
   opts: { bumpContactsVersion?: boolean } = {},
-): Promise<AccountRow | undefined> =>
+) =>
   db
     .updateTable('accounts')
     .set((eb) => ({
@@ -39,8 +43,13 @@ export const updateAccount = (
       ...(opts.bumpContactsVersion ? { contacts_version: eb('contacts_version', '+', 1) } : {}),
     }))
     .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirst()
+
+export const updateAccount = (
+  db: Db,
+  id: string,
+  patch: Parameters<typeof accountUpdate>[2],
+  opts: { bumpContactsVersion?: boolean } = {},
+): Promise<AccountRow | undefined> => accountUpdate(db, id, patch, opts).returningAll().executeTakeFirst()
 
 export const deleteAccount = (db: Db, id: string): Promise<{ numDeletedRows: bigint }> =>
   db.deleteFrom('accounts').where('id', '=', id).executeTakeFirstOrThrow()

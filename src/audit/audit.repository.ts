@@ -10,8 +10,12 @@ import type { AuditEntry } from './audit-events.ts'
  * change and its record commit together or not at all.
  */
 export async function appendAuditEvent(db: Db, ctx: RequestContext, entry: AuditEntry): Promise<void> {
-  await db.insertInto('audit_events').values(auditRow(ctx, entry)).execute()
+  await auditEventInsert(db, ctx, entry).execute()
 }
+
+/** The insert of `appendAuditEvent`, not yet run: for a change that writes its rows in one statement (db/one-statement.ts). */
+export const auditEventInsert = (db: Db, ctx: RequestContext, entry: AuditEntry) =>
+  db.insertInto('audit_events').values(auditRow(ctx, entry))
 
 /**
  * Appends many audit events in as few statements as the parameter limit allows (bulk imports),

@@ -1,13 +1,12 @@
 import type { AccountRow } from '../accounts/accounts.table.ts'
-import type { Db } from '../db/database.ts'
+import type { Write } from '../db/one-statement.ts'
 import { CALLER_NAMES, type Locale } from '../i18n/labels.ts'
 import type { RequestContext } from '../lib/actor.ts'
-import { queueMailTo } from '../mail/queue-system-mail.ts'
-import { findUserName } from '../users/users.repository.ts'
-import { emitEvent } from '../webhooks/events.ts'
+import { type MailTo, mailWrites } from '../mail/queue-system-mail.ts'
+import { eventWrites } from '../webhooks/events.ts'
 import { SINGLE_SLOTS, type SlotName } from './contact-slots.ts'
 import type { Contact, ContactSheet } from './contacts.schemas.ts'
-import type { SheetState } from './sheet.ts'
+import type { NamedUser, SheetState } from './sheet.ts'
 
 /** Who held what: contact identity (user id, or lower-cased address) → the slots they held. */
 function holdings(state: SheetState): Map<string, { contact: Contact; slots: SlotName[] }> {
@@ -26,35 +25,44 @@ function holdings(state: SheetState): Map<string, { contact: Contact; slots: Slo
 
 const holderName = (c: Contact | null) => (c ? (c.type === 'user' ? c.name : c.email) : null)
 
-/** How the change's author is named in mail: the user's name, or what kind of caller it was. */
-async function actorName(db: Db, ctx: RequestContext, locale: Locale): Promise<string> {
-  if (ctx.actor.type === 'user') return (await findUserName(db, ctx.actor.accountId, ctx.actor.id)) ?? ctx.actor.id
-  return CALLER_NAMES[locale][ctx.actor.type === 'api_key' ? 'platform' : 'system']
+/**
+ * How the change's author is named in mail: the user's name, or what kind of caller it was. A
+ * user acts only on their own account (app/access.ts), and the sheet's read holds their row.
+ */
+function actorName(ctx: RequestContext, locale: Locale, users: NamedUser[]): string {
+  const { actor } = ctx
+  if (actor.type === 'user') return users.find((u) => u.id === actor.id)?.name ?? actor.id
+  return CALLER_NAMES[locale][actor.type === 'api_key' ? 'platform' : 'system']
 }
 
 /**
- * What a committed-together sheet change sets off, written in the same transaction: the
- * `contacts.updated` event; a `contact_changed` mail to every previous holder who lost a slot
- * (unless they made the change themselves, or were deactivated). The verification mail to a new
- * outside security address is sent before the change is written (`newOutsideAddress`).
+ * What a committed-together sheet change sets off, as writes for the change's own statement
+ * (db/one-statement.ts): the `contacts.updated` event; a `contact_changed` mail to every previous
+ * holder who lost a slot (unless they made the change themselves, or were deactivated). The
+ * verification mail to a new outside security address is sent before the change is written
+ * (`newOutsideAddress`).
  */
-export async function afterSheetChange(
-  db: Db,
+export function sheetChangeNotices(
   ctx: RequestContext,
   c: {
-    account: AccountRow
+    account: Pick<AccountRow, 'id' | 'name' | 'locale'>
     before: SheetState
     after: SheetState
     sheet: ContactSheet
     /** The own locale of the users who held a slot before (read with the slots: no query here). */
     locales: Map<string, 'en' | 'fi' | null>
+    /** What the change read: its author's row among them, when a user (`actorName`). */
+    users: NamedUser[]
     vacatedUserId?: string
   },
-): Promise<void> {
-  await emitEvent(db, c.account.id, c.vacatedUserId ? 'contacts.vacated' : 'contacts.updated', {
-    ...(c.vacatedUserId ? { userId: c.vacatedUserId } : {}),
-    contacts: c.sheet,
-  })
+): Write[] {
+  const event = eventWrites([
+    {
+      accountId: c.account.id,
+      type: c.vacatedUserId ? 'contacts.vacated' : 'contacts.updated',
+      data: { ...(c.vacatedUserId ? { userId: c.vacatedUserId } : {}), contacts: c.sheet },
+    },
+  ])
 
   const before = holdings(c.before)
   const after = holdings(c.after)
@@ -70,31 +78,29 @@ export async function afterSheetChange(
     )
     // a pending outside address receives nothing but its verification mail
     .filter((l) => l.contact.type === 'user' || l.contact.verification === 'verified')
-  if (losers.length > 0) {
-    for (const l of losers) {
-      const locale = (l.contact.type === 'user' ? c.locales.get(l.contact.userId) : null) ?? c.account.locale
-      const changedBy = await actorName(db, ctx, locale)
-      const single = l.lost.find((s) => s !== 'billing') as Exclude<SlotName, 'billing'> | undefined
-      await queueMailTo(db, ctx, {
-        accountId: c.account.id,
-        category: 'contact_changed',
-        to: {
-          email: l.contact.email,
-          name: l.contact.type === 'user' ? l.contact.name : null,
-          userId: l.contact.type === 'user' ? l.contact.userId : null,
-        },
-        locale,
-        mail: {
-          kind: 'contact-changed',
-          accountName: c.account.name,
-          slots: l.lost,
-          previousName: holderName(l.contact) ?? '',
-          newHolder: single ? holderName(c.after[single]) : null,
-          changedBy,
-        },
-      })
+  const mails = losers.map((l): MailTo => {
+    const locale = (l.contact.type === 'user' ? c.locales.get(l.contact.userId) : null) ?? c.account.locale
+    const single = l.lost.find((s) => s !== 'billing') as Exclude<SlotName, 'billing'> | undefined
+    return {
+      accountId: c.account.id,
+      category: 'contact_changed',
+      to: {
+        email: l.contact.email,
+        name: l.contact.type === 'user' ? l.contact.name : null,
+        userId: l.contact.type === 'user' ? l.contact.userId : null,
+      },
+      locale,
+      mail: {
+        kind: 'contact-changed',
+        accountName: c.account.name,
+        slots: l.lost,
+        previousName: holderName(l.contact) ?? '',
+        newHolder: single ? holderName(c.after[single]) : null,
+        changedBy: actorName(ctx, locale, c.users),
+      },
     }
-  }
+  })
+  return [...event, ...mailWrites(ctx, mails)]
 }
 
 /**

@@ -1,12 +1,13 @@
 import { sql } from 'kysely'
 
 import { lockAccount } from '../accounts/accounts.repository.ts'
-import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { Db } from '../db/database.ts'
 import { anyOf, whereKeys } from '../db/keys.ts'
+import type { Write } from '../db/one-statement.ts'
+import { selectNamedUsers } from '../users/users.repository.ts'
+import type { UserStatus } from '../users/users.table.ts'
 import type { SlotName } from './contact-slots.ts'
-import type { NewContactSlotRow } from './contacts.table.ts'
-import type { Place } from './sheet.ts'
+import type { NamedUser, Place, SheetData } from './sheet.ts'
 
 /** A slot row with its user's current address and name (null for an outside address). */
 export interface SlotHolderRow {
@@ -58,41 +59,78 @@ export const listSlotHoldersOfAccounts = (
         .orderBy('s.position')
         .execute()
 
+/** A row of the sheet's read: a slot holder, or (no slot) a user the write names. */
+type SheetReadRow = { [K in keyof SlotHolderRow]: SlotHolderRow[K] | null } & { user_status: UserStatus | null }
+
 /**
- * Locks the account row until the transaction ends, then reads its slot holders. Two statements,
+ * Locks the account row until the transaction ends, then reads its slot holders and the users the
+ * write names (`named`, users.repository.ts `selectNamedUsers`), in one query. Two statements,
  * not one joined `for update of a`: a statement that waited for the lock still reads the joined
  * slot rows as they were before the lock holder's change (PostgreSQL re-checks only the locked
  * row), so the second writer would decide on a stale sheet. test/db/concurrency.test.ts shows it.
+ * At read committed the read takes a snapshot of its own, after the lock was granted, and sees the
+ * rows of the writer before; at the higher levels a writer that waited fails instead (40001) and
+ * runs again (db/transaction.ts).
  */
 export async function lockSheet(
   db: Db,
   accountId: string,
-): Promise<{ account: AccountRow; holders: SlotHolderRow[] } | undefined> {
+  named: { ids: string[]; emails: string[] },
+): Promise<SheetData | undefined> {
   const account = await lockAccount(db, accountId)
-  return account && { account, holders: await listSlotHolders(db, accountId) }
+  if (!account) return undefined
+  // one union: the named users in the holders' columns, with no slot, then the holders (a union
+  // matches columns by position: the order is selectHolders')
+  const rows = await selectNamedUsers(db, accountId, named)
+    .select([
+      sql<SlotName | null>`null`.as('slot'),
+      sql<number | null>`null`.as('position'),
+      'users.id as user_id',
+      sql<string | null>`null`.as('email'),
+      sql<'pending' | 'verified' | null>`null`.as('verification'),
+      sql<Date | null>`null`.as('assigned_at'),
+      'users.email as user_email',
+      'users.name as user_name',
+      'users.locale as user_locale',
+      'users.status as user_status',
+    ])
+    .$castTo<SheetReadRow>()
+    .unionAll(selectHolders(db).select('u.status as user_status').where('s.account_id', '=', accountId))
+    .execute()
+  const holders: SlotHolderRow[] = []
+  const users: NamedUser[] = []
+  for (const { user_status, ...row } of rows) {
+    if (row.slot === null)
+      users.push({ id: row.user_id!, email: row.user_email!, name: row.user_name!, status: user_status! })
+    else holders.push(row as SlotHolderRow)
+  }
+  return { account, holders, users }
 }
 
+/**
+ * A slot row's `user_status`: 'active' for a user, so that its foreign key (account, user, status)
+ * to the users table holds only while the user is active.
+ */
+const userStatus = (p: Place) => (p.user_id ? ('active' as const) : null)
+
 /** Puts a new holder into one place that has one already: the single-slot change, in one statement. */
-async function replaceSlotRow(db: Db, accountId: string, row: Omit<NewContactSlotRow, 'account_id'>): Promise<void> {
-  await db
+const slotRowReplace = (db: Db, accountId: string, p: Place) =>
+  db
     .updateTable('contact_slots')
     .set({
-      user_id: row.user_id ?? null,
-      user_status: row.user_status ?? null,
-      email: row.email ?? null,
-      verification: row.verification ?? null,
+      user_id: p.user_id,
+      user_status: userStatus(p),
+      email: p.email,
+      verification: p.verification,
       assigned_at: sql<Date>`now()`,
     })
     .where('account_id', '=', accountId)
-    .where('slot', '=', row.slot)
-    .where('position', '=', row.position ?? 0)
-    .execute()
-}
+    .where('slot', '=', p.slot)
+    .where('position', '=', p.position)
 
 /** Empties the given (slot, position) places. */
-async function deleteSlotRows(db: Db, accountId: string, places: { slot: SlotName; position: number }[]) {
-  if (places.length === 0) return
-  await db
+const slotRowsDelete = (db: Db, accountId: string, places: Place[]) =>
+  db
     .deleteFrom('contact_slots')
     .where('account_id', '=', accountId)
     .where((eb) =>
@@ -101,27 +139,38 @@ async function deleteSlotRows(db: Db, accountId: string, places: { slot: SlotNam
         places.map((p) => ({ slot: p.slot, position: p.position })),
       ),
     )
-    .execute()
-}
 
-async function insertSlotRows(db: Db, rows: NewContactSlotRow[]) {
-  if (rows.length === 0) return
-  await db.insertInto('contact_slots').values(rows).execute()
-}
+/** Fills the given places; the lists go as arrays, so the text is the same for any number of them. */
+const slotRowsInsert = (accountId: string, places: Place[]) => sql`
+  insert into contact_slots (account_id, slot, position, user_id, user_status, email, verification)
+  select ${accountId}, s, p, u, us, e, v
+  from unnest(${places.map((p) => p.slot)}::text[], ${places.map((p) => p.position)}::int[],
+    ${places.map((p) => p.user_id)}::text[], ${places.map(userStatus)}::text[],
+    ${places.map((p) => p.email)}::text[], ${places.map((p) => p.verification)}::text[]) as x(s, p, u, us, e, v)`
 
 /**
- * Writes the difference between two states of the sheet (`diffPlaces`): the places to empty, and
- * the places to fill. One place that changes holder (the usual single-slot change) is one UPDATE
- * instead of DELETE + INSERT. Only then: when several places change (a billing reorder), updating
- * them one by one could meet the unique (slot, user) key while a user is still in their old place.
+ * The writes that turn the stored places `remove` into `add` (`diffPlaces`), to go into the
+ * caller's one statement (db/one-statement.ts): one place that changes holder (the usual
+ * single-slot change) is an UPDATE; places only emptied are a DELETE, places only filled an INSERT.
+ *
+ * When places are both emptied and filled (a billing reorder, a whole-sheet replacement), the
+ * DELETE comes back apart, as `first`, for the caller to run as a statement of its own before:
+ * in one statement the INSERT might run before the DELETE (their order is unspecified) and meet
+ * the unique (slot, position) or (slot, user) key of a row that is still there. Nor are several
+ * places updated one by one: one could meet the (slot, user) key while its user is still in their
+ * old place.
  */
-export async function writePlaces(db: Db, accountId: string, remove: Place[], add: Place[]): Promise<void> {
-  const rows = add.map((p) => ({ ...p, account_id: accountId, user_status: p.user_id ? ('active' as const) : null }))
-  const samePlace = remove[0]?.slot === rows[0]?.slot && remove[0]?.position === rows[0]?.position
-  if (remove.length === 1 && rows.length === 1 && samePlace) {
-    await replaceSlotRow(db, accountId, rows[0]!)
-  } else {
-    await deleteSlotRows(db, accountId, remove)
-    await insertSlotRows(db, rows)
-  }
+export function placeWrites(
+  db: Db,
+  accountId: string,
+  remove: Place[],
+  add: Place[],
+): { first: Write | undefined; writes: Write[] } {
+  const [r, a] = [remove[0], add[0]]
+  if (remove.length === 1 && add.length === 1 && r!.slot === a!.slot && r!.position === a!.position)
+    return { first: undefined, writes: [slotRowReplace(db, accountId, a!)] }
+  const del = remove.length > 0 ? slotRowsDelete(db, accountId, remove) : undefined
+  const ins = add.length > 0 ? slotRowsInsert(accountId, add) : undefined
+  if (del && ins) return { first: del, writes: [ins] }
+  return { first: undefined, writes: del ? [del] : ins ? [ins] : [] }
 }

@@ -1,13 +1,13 @@
 import { notFound } from '../accounts/account-errors.ts'
-import { findAccount, updateAccount } from '../accounts/accounts.repository.ts'
-import { appendAuditEvent } from '../audit/audit.repository.ts'
+import { accountUpdate, findAccount } from '../accounts/accounts.repository.ts'
+import { auditEventInsert } from '../audit/audit.repository.ts'
 import type { Db } from '../db/database.ts'
+import { executeAsOne } from '../db/one-statement.ts'
 import { transaction } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import type { Clock } from '../lib/clock.ts'
-import { listNamedUsers } from '../users/users.repository.ts'
 import type { VerificationService } from '../verification/verification.service.ts'
-import { afterSheetChange, holdsAddress, newOutsideAddress } from './contact-notices.ts'
+import { holdsAddress, newOutsideAddress, sheetChangeNotices } from './contact-notices.ts'
 import type { SingleSlot } from './contact-slots.ts'
 import * as repo from './contacts.repository.ts'
 import type { ContactSheet, PutContactSheet, SlotInput } from './contacts.schemas.ts'
@@ -44,6 +44,10 @@ export function createContactService({ db, clock, verification }: ContactService
    * compute the new state, write only what differs, bump the version, set the review date and
    * append one audit event, all in the caller's transaction. A change that changes nothing writes
    * nothing, unless it is a review.
+   *
+   * The writes go as one statement (db/one-statement.ts), with the event and the mails the change
+   * sets off (contact-notices.ts): one round trip. What the old account update read back is known
+   * here: under the lock the version is the read one plus one, and the review date is the clock's.
    */
   async function change(trx: Db, ctx: RequestContext, data: SheetData, opts: ChangeOptions, compute: Edit) {
     const { account, holders } = data
@@ -56,30 +60,48 @@ export function createContactService({ db, clock, verification }: ContactService
     // first, as it may refuse the change: nothing of it is written yet (contact-notices.ts)
     const verifyTo = newOutsideAddress(before, after)
     if (verifyTo) await verification.sendVerification(trx, ctx, account, verifyTo)
-    await repo.writePlaces(trx, account.id, remove, add)
-    const bump = { bumpContactsVersion: true }
-    const updated = (await updateAccount(trx, account.id, { contacts_reviewed_at: clock.now() }, bump))!
+    const places = repo.placeWrites(trx, account.id, remove, add)
+    if (places.first) await executeAsOne(trx, [places.first])
+    const updated = { contacts_version: account.contacts_version + 1, contacts_reviewed_at: clock.now() }
     const sheet = toSheet(after, updated)
     const action = opts.review ? 'contacts.reviewed' : opts.vacatedUserId ? 'contacts.vacated' : 'contacts.updated'
-    await appendAuditEvent(trx, ctx, { accountId: account.id, action, before: toSheet(before, account), after: sheet })
-    if (edits) {
-      const locales = new Map(holders.flatMap((h) => (h.user_id ? [[h.user_id, h.user_locale] as const] : [])))
-      const vacated = opts.vacatedUserId ? { vacatedUserId: opts.vacatedUserId } : {}
-      await afterSheetChange(trx, ctx, { account: updated, before, after, sheet, locales, ...vacated })
-    }
+    const entry = { accountId: account.id, action, before: toSheet(before, account), after: sheet } as const
+    const locales = new Map(holders.flatMap((h) => (h.user_id ? [[h.user_id, h.user_locale] as const] : [])))
+    const vacated = opts.vacatedUserId ? { vacatedUserId: opts.vacatedUserId } : {}
+    await executeAsOne(trx, [
+      ...places.writes,
+      accountUpdate(
+        trx,
+        account.id,
+        { contacts_reviewed_at: updated.contacts_reviewed_at },
+        { bumpContactsVersion: true },
+      ),
+      auditEventInsert(trx, ctx, entry),
+      ...(edits
+        ? sheetChangeNotices(ctx, { account, before, after, sheet, locales, users: data.users, ...vacated })
+        : []),
+    ])
     return { sheet, before, after, changed: true }
   }
 
-  /** Locks the account until the transaction ends, then reads its slots and the users `named` names. */
-  async function load(trx: Db, accountId: string, named: Named = []): Promise<SheetData> {
-    const locked = await repo.lockSheet(trx, accountId)
-    if (!locked) throw notFound(accountId)
-    return { ...locked, users: await listNamedUsers(trx, accountId, edit.namedBy(named)) }
+  /**
+   * Locks the account until the transaction ends, then reads its slots and the users `named`
+   * names, and the author's own row when a user (contact-notices.ts names them in mail).
+   */
+  async function load(trx: Db, ctx: RequestContext, accountId: string, named: Named = []): Promise<SheetData> {
+    const { ids, emails } = edit.namedBy(named)
+    const author = ctx.actor.type === 'user' ? [ctx.actor.id] : []
+    const data = await repo.lockSheet(trx, accountId, { ids: [...ids, ...author], emails })
+    if (!data) throw notFound(accountId)
+    return data
   }
 
   /** A change of one account, in a transaction of its own: what the API's writes are. */
   const write = (ctx: RequestContext, accountId: string, opts: ChangeOptions, named: Named, compute: Edit) =>
-    transaction(db, async (trx) => (await change(trx, ctx, await load(trx, accountId, named), opts, compute)).sheet)
+    transaction(
+      db,
+      async (trx) => (await change(trx, ctx, await load(trx, ctx, accountId, named), opts, compute)).sheet,
+    )
 
   return {
     async getSheet(accountId: string): Promise<ContactSheet> {
@@ -100,7 +122,7 @@ export function createContactService({ db, clock, verification }: ContactService
      * Any problem is found before anything is written, so the transaction can go on after one.
      */
     async replaceSheetIn(trx: Db, ctx: RequestContext, accountId: string, input: PutContactSheet, data?: SheetData) {
-      data ??= await load(trx, accountId, edit.sheetInputs(input))
+      data ??= await load(trx, ctx, accountId, edit.sheetInputs(input))
       const { changed } = await change(trx, ctx, data, { ifMatch: '*', requireIfMatch: true }, edit.replaced(input))
       return { changed }
     },
@@ -131,7 +153,7 @@ export function createContactService({ db, clock, verification }: ContactService
      * Answers what it changed; `changed: false` means nothing was written.
      */
     async vacateUser(trx: Db, ctx: RequestContext, accountId: string, userId: string) {
-      return change(trx, ctx, await load(trx, accountId), { vacatedUserId: userId }, edit.userVacated(userId))
+      return change(trx, ctx, await load(trx, ctx, accountId), { vacatedUserId: userId }, edit.userVacated(userId))
     },
 
     /**
@@ -140,7 +162,7 @@ export function createContactService({ db, clock, verification }: ContactService
      * announced. Answers whether the slot holds `email` (verified now), and the account.
      */
     async markSecurityVerified(trx: Db, ctx: RequestContext, accountId: string, email: string) {
-      const data = await load(trx, accountId)
+      const data = await load(trx, ctx, accountId)
       const { after } = await change(trx, ctx, data, {}, edit.securityVerified(email))
       return { holds: holdsAddress(after.security, email), account: data.account }
     },

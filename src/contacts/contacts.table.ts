@@ -1,4 +1,4 @@
-import type { ColumnType, Insertable } from 'kysely'
+import type { ColumnType } from 'kysely'
 
 import type { SlotName } from './contact-slots.ts'
 
@@ -13,5 +13,3 @@ export interface ContactSlotsTable {
   verification: 'pending' | 'verified' | null
   assigned_at: ColumnType<Date, Date | undefined, Date>
 }
-
-export type NewContactSlotRow = Insertable<ContactSlotsTable>

@@ -7,15 +7,18 @@ import type { Contact, ContactSheet, SlotInput } from './contacts.schemas.ts'
 /** Who holds what, without the account's version and review date: what writes compute on. */
 export type SheetState = Record<SingleSlot, Contact | null> & { billing: Contact[] }
 
+/** A user a write may name: what an edit checks and stores of them. */
+export type NamedUser = Pick<UserRow, 'id' | 'email' | 'name' | 'status'>
+
 /**
  * What a sheet change reads before it writes, under the account's lock: the account, its slot
- * holders, and the users its input may name. A single write reads it for its one account; the CSV
+ * holders, and the users its input may name (and its author, when a user: contact-notices.ts). A single write reads it for its one account; the CSV
  * import reads it for a whole batch at once (import/import-sheets.ts).
  */
 export interface SheetData {
   account: AccountRow
   holders: SlotHolderRow[]
-  users: UserRow[]
+  users: NamedUser[]
 }
 
 /**
@@ -52,7 +55,10 @@ export function rowsToState(rows: SlotHolderRow[]): SheetState {
   return state
 }
 
-export const toSheet = (state: SheetState, account: AccountRow): ContactSheet => ({
+export const toSheet = (
+  state: SheetState,
+  account: Pick<AccountRow, 'contacts_version' | 'contacts_reviewed_at'>,
+): ContactSheet => ({
   ...state,
   contactsReviewedAt: account.contacts_reviewed_at?.toISOString() ?? null,
   version: account.contacts_version,

@@ -1,6 +1,7 @@
 import { type RawBuilder, sql } from 'kysely'
 
 import type { Db } from '../db/database.ts'
+import type { Write } from '../db/one-statement.ts'
 import { type Recipient, resolveRecipientsSql } from '../routing/recipients.repository.ts'
 import type { CategoryRule } from '../routing/routing-policy.ts'
 
@@ -62,36 +63,44 @@ export async function fanOut(
   return result.rows
 }
 
+/** One of our own mails (verification, contact changed, vacated slots) to named addresses. */
+export interface SystemMailRow {
+  accountId: string
+  id: string
+  category: string
+  subject: string
+  text: string
+  html: string
+  to: Recipient[]
+  maxAttempts: number
+  requestId: string | null
+  actor: { type: string; id: string }
+}
+
 /**
- * Queues our own mail (verification, contact changed, vacated slots) to named addresses: one
- * notification of kind `system` and a delivery per address, in one statement of the caller's
- * transaction.
+ * Our own mails as outbox rows: one notification of kind `system` each and a delivery per
+ * address (`<notification>.<n>`), as two inserts that read nothing of each other, for the
+ * caller to run as one statement of its transaction (db/one-statement.ts), where the deliveries'
+ * foreign key to their notifications is checked once both are in. Lists go as arrays, so the
+ * text is the same for any number of mails and addresses.
  */
-export async function queueSystemMail(
-  db: Db,
-  m: {
-    accountId: string
-    id: string
-    category: string
-    subject: string
-    text: string
-    html: string
-    to: Recipient[]
-    maxAttempts: number
-    requestId: string | null
-    actor: { type: string; id: string }
-  },
-): Promise<void> {
-  await sql`
-    with n as (
+export function systemMailInserts(mails: SystemMailRow[]): Write[] {
+  const col = <T>(f: (m: SystemMailRow) => T) => mails.map(f)
+  const to = mails.flatMap((m) => m.to.map((r, i) => ({ m, r, id: `${m.id}.${i}` })))
+  return [
+    sql`
       insert into notifications (account_id, id, category, subject, text, html, kind, fallback, status, recipients, broadcast_id, actor_type, actor_id, request_id)
-      values (${m.accountId}, ${m.id}, ${m.category}, ${m.subject}, ${m.text}, ${m.html}, 'system', null,
-        ${m.to.length > 0 ? 'queued' : 'undeliverable'}, ${JSON.stringify(m.to)}::jsonb, null, ${m.actor.type}, ${m.actor.id}, ${m.requestId})
-      returning account_id, id
-    )
-    insert into deliveries (account_id, id, channel, notification_id, recipient, recipient_name, max_attempts)
-    select n.account_id, n.id || '.' || (t.i - 1), 'email', n.id, t.email, t.name, ${m.maxAttempts}
-    from n, unnest(${m.to.map((r) => r.email)}::text[], ${m.to.map((r) => r.name)}::text[]) with ordinality as t(email, name, i)`.execute(
-    db,
-  )
+      select a, i, c, s, t, h, 'system', null, st, r::jsonb, null, at, ai, ri
+      from unnest(${col((m) => m.accountId)}::text[], ${col((m) => m.id)}::text[], ${col((m) => m.category)}::text[],
+        ${col((m) => m.subject)}::text[], ${col((m) => m.text)}::text[], ${col((m) => m.html)}::text[],
+        ${col((m) => (m.to.length > 0 ? 'queued' : 'undeliverable'))}::text[], ${col((m) => JSON.stringify(m.to))}::text[],
+        ${col((m) => m.actor.type)}::text[], ${col((m) => m.actor.id)}::text[], ${col((m) => m.requestId)}::text[])
+        as x(a, i, c, s, t, h, st, r, at, ai, ri)`,
+    sql`
+      insert into deliveries (account_id, id, channel, notification_id, recipient, recipient_name, max_attempts)
+      select a, i, 'email', n, e, nm, ma
+      from unnest(${to.map((d) => d.m.accountId)}::text[], ${to.map((d) => d.id)}::text[], ${to.map((d) => d.m.id)}::text[],
+        ${to.map((d) => d.r.email)}::text[], ${to.map((d) => d.r.name)}::text[], ${to.map((d) => d.m.maxAttempts)}::int[])
+        as x(a, i, n, e, nm, ma)`,
+  ]
 }

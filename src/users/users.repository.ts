@@ -8,44 +8,26 @@ import type { NewUserRow, UserRow } from './users.table.ts'
 export const findUser = (db: Db, accountId: string, id: string): Promise<UserRow | undefined> =>
   db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst()
 
-/** A user's name, by id: how mail names the author of a change. */
-export const findUserName = async (db: Db, accountId: string, id: string): Promise<string | undefined> =>
-  (
-    await db
-      .selectFrom('users')
-      .select('name')
-      .where('account_id', '=', accountId)
-      .where('id', '=', id)
-      .executeTakeFirst()
-  )?.name
-
 /**
  * The users of the account that a contact-sheet write may name: those with one of `ids` (any
  * status), and the active ones with one of `emails`, compared without case (as the index that
- * keeps one active user per address compares them). One query; none when nothing is named.
+ * keeps one active user per address compares them). Without a selection: the contact sheet's read
+ * selects their columns beside its slots' (contacts.repository.ts `lockSheet`). Both lists are
+ * always there, empty or not, so the statement has one text (db/prepared-statements.ts).
  */
-export const listNamedUsers = (
-  db: Db,
-  accountId: string,
-  named: { ids: string[]; emails: string[] },
-): Promise<UserRow[]> =>
-  named.ids.length === 0 && named.emails.length === 0
-    ? Promise.resolve([])
-    : db
-        .selectFrom('users')
-        .selectAll()
-        .where('account_id', '=', accountId)
-        .where((eb) => {
-          const lowered = named.emails.map((e) => e.toLowerCase())
-          const byId = named.ids.length > 0 ? [eb('id', '=', anyOf(named.ids))] : []
-          const byEmail =
-            lowered.length > 0
-              ? [eb.and([eb('status', '=', 'active'), eb(eb.fn('lower', ['email']), '=', anyOf(lowered))])]
-              : []
-          return eb.or([...byId, ...byEmail])
-        })
-        .orderBy('id')
-        .execute()
+export const selectNamedUsers = (db: Db, accountId: string, named: { ids: string[]; emails: string[] }) =>
+  db
+    .selectFrom('users')
+    .where('users.account_id', '=', accountId)
+    .where((eb) =>
+      eb.or([
+        eb('users.id', '=', anyOf(named.ids)),
+        eb.and([
+          eb('users.status', '=', 'active'),
+          eb(eb.fn('lower', ['users.email']), '=', anyOf(named.emails.map((e) => e.toLowerCase()))),
+        ]),
+      ]),
+    )
 
 export const insertUser = (db: Db, row: NewUserRow): Promise<UserRow> =>
   db.insertInto('users').values(row).returningAll().executeTakeFirstOrThrow()

@@ -1,7 +1,8 @@
 import type { Db } from '../db/database.ts'
+import { executeAsOne, type Write } from '../db/one-statement.ts'
 import { WEBHOOK_MAX_ATTEMPTS } from '../delivery/retry-policy.ts'
 import { newId } from '../lib/ids.ts'
-import { insertEventsWithDeliveries } from './events.repository.ts'
+import { eventInserts } from './events.repository.ts'
 
 /** The webhook event catalogue (docs/PRODUCT.md, "Webhooks"): the `type` of every event an endpoint can receive. */
 export const EVENT_TYPES = [
@@ -28,9 +29,16 @@ export interface NewEvent {
  * of events, as hot paths (a sheet change, a worker's batch of settled mails) make them.
  */
 export async function emitEvents(db: Db, events: NewEvent[]): Promise<void> {
-  if (events.length === 0) return
-  await insertEventsWithDeliveries(
-    db,
+  await executeAsOne(db, eventWrites(events))
+}
+
+/**
+ * The writes of `emitEvents`, not yet run: for a change that writes its own rows and its events
+ * in one statement (db/one-statement.ts). None for no events.
+ */
+export function eventWrites(events: NewEvent[]): Write[] {
+  if (events.length === 0) return []
+  return eventInserts(
     events.map((e) => ({
       accountId: e.accountId,
       id: newId('evt'),

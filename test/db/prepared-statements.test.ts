@@ -13,7 +13,9 @@ import { migrateToLatest } from '../../src/db/migrate.ts'
 import { transaction } from '../../src/db/transaction.ts'
 import { settleDelivered } from '../../src/delivery/deliveries.repository.ts'
 import { countDeliveriesByStatus } from '../../src/notifications/notifications.repository.ts'
+import { buildTestApp } from '../helpers/build-test-app.ts'
 import { freshDatabase, onServer, PG_OPTIONS } from '../helpers/databases.ts'
+import { getSheet, makeAccount } from '../helpers/factories.ts'
 
 /*
  * DATABASE_PREPARED_STATEMENTS, both ways (db/prepared-statements.ts). The server's own view of a
@@ -86,6 +88,49 @@ describe(`[postgres] prepared statements`, { skip }, () => {
     assert.equal(names.length, 3)
     for (const n of [2, 3, 7, 50]) await run(n)
     assert.deepEqual(handle.statementNames!.texts(), names)
+  })
+})
+
+describe(`[postgres] prepared statements of the contact sheet's writes`, { skip }, () => {
+  test('each write is one composed statement of a few shapes, whatever its values', async (t) => {
+    const app = await buildTestApp(t, 'postgres')
+    const names = app.handle.statementNames!
+    // every kind of sheet write: a slot filled, changed (a mail to the previous holder), left as it
+    // is, emptied; billing added, removed from the front (a reorder), the whole sheet, a review
+    const round = async () => {
+      const { accountId, users } = await makeAccount(app, { extraUsers: 3 })
+      const url = `/v1/accounts/${accountId}/contacts`
+      const ok = async (method: 'PUT' | 'POST' | 'DELETE', path: string, payload?: object) => {
+        const headers = method === 'PUT' && path === '' ? { 'if-match': (await getSheet(app, accountId)).etag } : {}
+        const res = await app.call({ method, url: `${url}${path}`, headers, ...(payload ? { payload } : {}) })
+        assert.equal(res.statusCode, 200, `${method} ${path}: ${res.body}`)
+      }
+      await ok('PUT', '/primary', { userId: users.u1 })
+      await ok('PUT', '/primary', { userId: users.u2 })
+      await ok('PUT', '/primary', { userId: users.u2 })
+      await ok('DELETE', '/primary')
+      for (const u of [users.u1, users.u2, users.u3]) await ok('POST', '/billing', { userId: u })
+      await ok('DELETE', `/billing/${users.u1}`)
+      await ok('PUT', '', {
+        primary: { userId: users.u3 },
+        billing: [{ userId: users.u1 }],
+        onboarding: { userId: users.u2 },
+      })
+      await ok('POST', '/review')
+    }
+    await round()
+    const known = new Set(names.texts())
+    await round()
+    await round()
+    assert.deepEqual(
+      names.texts().filter((text) => !known.has(text)),
+      [],
+    )
+    const composed = names
+      .texts()
+      .filter((text) => text.startsWith('with "w0" as (') && text.includes('"contacts_version" + '))
+    t.diagnostic(`${composed.length} composed sheet writes of ${names.size} named statements`)
+    assert.ok(composed.length >= 3 && composed.length <= 8, String(composed.length))
   })
 })
 
