@@ -7,7 +7,8 @@
  *   GET /read/:id     the sheet read: the account row and its slot holders (two queries)
  *   GET /read-named/:id  the same two queries as named (prepared) statements, each parsed and
  *                     planned once per connection: the fastest honest read (PostgreSQL only)
- *   GET /preview/:id  the recipients of `invoice`: the service's own routing SQL
+ *   GET /preview/:id  the recipients of `invoice`: the service's own routing SQL, as a named
+ *                     statement on PostgreSQL (the limit: the service names it too)
  *   PUT /write/:id    a primary contact change: one UPDATE and one audit INSERT in a transaction
  *                     (4 statements with begin and commit), the old baseline kept for reference
  *   PUT /write-one/:id   the same logical work as ours, in one round trip: a PL/pgSQL function
@@ -230,7 +231,7 @@ if (named) {
 app.get<{ Params: { id: string } }>('/preview/:id', async (req, reply) => {
   const params = [...preview.parameters]
   params[previewAt] = req.params.id
-  const [row] = await db.query(preview.sql, params)
+  const [row] = await (named ? named('bench_preview', preview.sql, params) : db.query(preview.sql, params))
   if (!row) return reply.code(404).send({ error: 'not found' })
   return row
 })
