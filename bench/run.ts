@@ -113,7 +113,7 @@ const result = {
   rows,
 }
 printTable(result)
-const file = opts.quick || !values.record ? writeJson(result, os.tmpdir()) : record(result)
+const file = opts.quick || !values.record ? writeJson(result, os.tmpdir()) : await record(result)
 say(`results: ${file}`)
 // a smoke run fails when a figure could not be measured at all (errors, non-2xx), not on a missed target
 const broken = rows.filter((r) => r.details.failedRequests)

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 import pg from 'pg'
+import * as prettier from 'prettier'
 
 import type { BenchOptions, BenchRow } from './context.ts'
 import { ROOT } from './processes.ts'
@@ -86,11 +87,13 @@ const END = '<!-- results:end -->'
  * Keeps the run as docs/benchmarks/results-<accounts>.json and rewrites the results part of
  * docs/BENCHMARKS.md from every recorded run (one section per dataset size).
  */
-export function record(r: BenchResult): string {
+export async function record(r: BenchResult): Promise<string> {
   const dir = path.join(ROOT, 'docs', 'benchmarks')
   fs.mkdirSync(dir, { recursive: true })
   const file = path.join(dir, `results-${r.options.accounts}.json`)
-  fs.writeFileSync(file, JSON.stringify(r, null, 2) + '\n')
+  // formatted as the repository's Prettier formats it, so that CI's format check passes on a recorded run
+  const options = await prettier.resolveConfig(file)
+  fs.writeFileSync(file, await prettier.format(JSON.stringify(r, null, 2), { ...options, filepath: file }))
   const runs = fs
     .readdirSync(dir)
     .filter((f) => /^results-\d+\.json$/.test(f))

@@ -12,8 +12,9 @@ export type NamedUser = Pick<UserRow, 'id' | 'email' | 'name' | 'status'>
 
 /**
  * What a sheet change reads before it writes, under the account's lock: the account, its slot
- * holders, and the users its input may name (and its author, when a user: contact-notices.ts). A single write reads it for its one account; the CSV
- * import reads it for a whole batch at once (import/import-sheets.ts).
+ * holders, and the users its input may name (and its author, when a user: contact-notices.ts). A
+ * single write reads it for its one account; the CSV import reads it for a whole batch at once
+ * (import/import-sheets.ts).
  */
 export interface SheetData {
   account: AccountRow

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely'
 import { type MigrationResultSet, Migrator } from 'kysely/migration'
 
 import { migrations } from './migrations/index.ts'
-import { isRetryable } from './transaction.ts'
+import { transaction } from './transaction.ts'
 
 // Any fixed number: the key of the advisory lock that lets one process at a time migrate.
 const MIGRATION_LOCK_KEY = 7_246_501_113
@@ -22,24 +22,10 @@ const MIGRATION_LOCK_KEY = 7_246_501_113
 // Kysely<any>, as for a migration: before it runs, the database's tables are not yet `Database`.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
-  // Once more when the first attempt met what transaction() retries: above all a pooler that
-  // turned out not to carry named statements (db/prepared-statements.ts), which fails the
-  // transaction it is found in; the pool sends unnamed statements from then on. DDL is
-  // transactional, so the failed attempt left nothing behind.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await migrateOnce(db)
-    } catch (e) {
-      if (!isRetryable(e) || attempt >= MIGRATION_ATTEMPTS) throw e
-    }
-  }
-}
-
-const MIGRATION_ATTEMPTS = 3
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a database not yet migrated, as above
-function migrateOnce(db: Kysely<any>): Promise<MigrationResultSet> {
-  return db.transaction().execute(async (trx) => {
+  // Through transaction(), so that it runs again on what any transaction may meet: above all a
+  // pooler that turns out not to carry named statements (db/prepared-statements.ts), which fails
+  // the transaction it is found in. DDL is transactional: a failed attempt leaves nothing behind.
+  return transaction(db, async (trx) => {
     await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(trx)
     const result = await new Migrator({
       db: trx,
