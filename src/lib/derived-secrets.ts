@@ -19,6 +19,10 @@ export function createSecretDeriver(masterKey: string) {
     verificationToken(accountId: string, verificationId: string): string {
       return `acv_${accountId}.${verificationId}.${mac(`email-verification:${accountId}/${verificationId}`).toString('base64url')}`
     },
+    /** The signature half of a return-path reference (bounces/return-path.ts): lower-case hex, as mail servers may fold case. */
+    returnPathSignature(token: string): string {
+      return mac(`return-path:${token}`).toString('hex').slice(0, 12)
+    },
   }
 }
 export type SecretDeriver = ReturnType<typeof createSecretDeriver>
