@@ -2,7 +2,7 @@ import { type Insertable, sql } from 'kysely'
 
 import type { Db } from '../db/database.ts'
 import { CANCELLED_DETAIL } from '../delivery/deliveries.repository.ts'
-import { type FannedOut, fanOut } from '../notifications/fan-out.repository.ts'
+import { fanOutCounts } from '../notifications/fan-out.repository.ts'
 import type { CategoryRule } from '../routing/routing-policy.ts'
 import type { BroadcastRow, BroadcastsTable } from './broadcasts.table.ts'
 
@@ -136,8 +136,8 @@ export const fanOutBatch = (
   ids: string[],
   rule: CategoryRule,
   maxAttempts: number,
-): Promise<FannedOut[]> =>
-  fanOut(db, sql`select unnest(${ids}::text[]) as id`, rule, sql<string>`${b.id + '.'} || r.account_id`, {
+): Promise<{ queued: number; undeliverable: number }> =>
+  fanOutCounts(db, sql`select unnest(${ids}::text[]) as id`, rule, sql<string>`${b.id + '.'} || r.account_id`, {
     category: b.category,
     subject: b.subject,
     text: null,

@@ -107,15 +107,15 @@ export function createBroadcastService({ db, policy }: { db: Db; policy: Routing
         const b = await repo.lockRunningBroadcast(trx)
         if (!b) return false
         const ids = await repo.nextAccountIds(trx, b, batchSize)
-        const rows =
+        const written =
           ids.length === 0
-            ? []
+            ? { queued: 0, undeliverable: 0 }
             : await repo.fanOutBatch(trx, b, ids, policy[b.category as SendableCategory], EMAIL_MAX_ATTEMPTS)
         await repo.advanceBroadcast(trx, b.id, {
           accounts: ids.length,
           cursor: ids.at(-1) ?? b.cursor,
-          notifications: rows.filter((r) => r.status === 'queued').length,
-          undeliverable: rows.filter((r) => r.status === 'undeliverable').length,
+          notifications: written.queued,
+          undeliverable: written.undeliverable,
           done: ids.length < batchSize,
         })
         return true

@@ -35,6 +35,8 @@ export function resolveRecipientsSql(accounts: RawBuilder<unknown>, rule: Catego
       from contact_slots s
       left join users u on u.account_id = s.account_id and u.id = s.user_id
       where s.account_id in (select id from accts)
+        -- only the slots this rule can choose: the others would be read and thrown away
+        and s.slot = any(${to}::text[] || ${fallback}::text[])
         -- a pending outside address receives nothing but its verification mail
         and (s.user_id is not null or s.verification = 'verified')
     ),
@@ -48,10 +50,14 @@ export function resolveRecipientsSql(accounts: RawBuilder<unknown>, rule: Catego
     ),
     super_admins as (
       select u.account_id, 'super_admin'::text as slot, u.email, u.name, u.id as user_id, 'super_admins'::text as fallback
-      from users u
-      where u.account_id in (select id from accts) and u.role = 'super_admin' and u.status = 'active'
-        and not exists (select 1 from own o where o.account_id = u.account_id)
-        and not exists (select 1 from fallback_slots f where f.account_id = u.account_id)
+      -- only the accounts nobody else was chosen in are looked up (usually none)
+      from (
+        select id from accts a
+        where not exists (select 1 from own o where o.account_id = a.id)
+          and not exists (select 1 from fallback_slots f where f.account_id = a.id)
+      ) a
+      join users u on u.account_id = a.id
+      where u.role = 'super_admin' and u.status = 'active'
     ),
     chosen as (
       select * from own union all select * from fallback_slots union all select * from super_admins
