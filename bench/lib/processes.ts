@@ -9,6 +9,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { CONFIG_VARIABLES } from '../../src/config/config.ts'
 import { cliNodeArgs, tsNodeArgs } from '../../test/helpers/cli-command.ts'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -50,7 +51,7 @@ export function startNode(nodeArgs: string[], env: Record<string, string>, opts:
     opts.profile && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
   const proc = spawn(process.execPath, [...prof, ...nodeArgs], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...inheritedEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   children.add(proc)
@@ -73,6 +74,17 @@ export function startNode(nodeArgs: string[], env: Record<string, string>, opts:
       children.delete(proc)
     },
   }
+}
+
+/**
+ * The runner's environment without the service's own settings: a `DATABASE_URL` left in the shell
+ * (as the tests want it) would otherwise put the embedded benchmark's service on PostgreSQL, and
+ * any other setting would make a run measure a configuration nobody chose.
+ */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  const out = { ...process.env }
+  for (const name of CONFIG_VARIABLES) delete out[name]
+  return out
 }
 
 /** Waits until `url` answers 200, or fails with what the child printed. */
