@@ -107,7 +107,7 @@ async function isComplete(db: Kysely<Database>, name: string, accounts: number):
 
 /** What the benchmarks write, removed so that each run starts from the generated state. */
 async function resetRunState(db: Kysely<Database>): Promise<void> {
-  await sql`truncate notifications, deliveries, events, audit_events, idempotency_keys, sessions, broadcasts, email_verifications, undeliverable_addresses`.execute(
+  await sql`truncate notifications, deliveries, events, audit_events, idempotency_keys, sessions, broadcasts, email_verifications, suppressions, mail_events`.execute(
     db,
   )
   // the write benchmark moves primary contacts around; put them back

@@ -42,7 +42,7 @@ export async function listHealthFacts(
         where n.account_id = a.id and n.status = 'undeliverable'
           and n.created_at > now() - make_interval(days => ${UNDELIVERABLE_WINDOW_DAYS})) as undeliverable_notifications,
       -- refused addresses count only while a slot still holds them (a user's current address, or the outside one)
-      (select coalesce(jsonb_agg(ua.email order by ua.email), '[]'::jsonb) from undeliverable_addresses ua
+      (select coalesce(jsonb_agg(ua.email order by ua.email), '[]'::jsonb) from suppressions ua
         where ua.account_id = a.id and exists (
           select 1 from contact_slots s left join users u on u.account_id = s.account_id and u.id = s.user_id
           where s.account_id = a.id and lower(coalesce(u.email, s.email, '')) = ua.email)) as refused

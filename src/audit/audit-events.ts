@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   'contacts.updated',
   'contacts.vacated',
   'contacts.reviewed',
+  'contacts.undeliverable',
   'session.created',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]

@@ -4,10 +4,11 @@ import type { AccountsTable } from '../accounts/accounts.table.ts'
 import type { AuditEventsTable } from '../audit/audit.table.ts'
 import type { ApiKeysTable } from '../auth/api-keys/api-keys.table.ts'
 import type { SessionsTable } from '../auth/sessions/sessions.table.ts'
+import type { MailEventsTable } from '../bounces/mail-events.table.ts'
+import type { SuppressionsTable } from '../bounces/suppressions.table.ts'
 import type { BroadcastsTable } from '../broadcasts/broadcasts.table.ts'
 import type { ContactSlotsTable } from '../contacts/contacts.table.ts'
 import type { DeliveriesTable } from '../delivery/deliveries.table.ts'
-import type { UndeliverableAddressesTable } from '../delivery/undeliverable-addresses.table.ts'
 import type { IdempotencyKeysTable } from '../idempotency/idempotency.table.ts'
 import type { NotificationsTable } from '../notifications/notifications.table.ts'
 import type { UsersTable } from '../users/users.table.ts'
@@ -26,7 +27,8 @@ export interface Database {
   deliveries: DeliveriesTable
   events: EventsTable
   webhook_endpoints: WebhookEndpointsTable
-  undeliverable_addresses: UndeliverableAddressesTable
+  suppressions: SuppressionsTable
+  mail_events: MailEventsTable
   idempotency_keys: IdempotencyKeysTable
   email_verifications: EmailVerificationsTable
   verification_mail_limits: VerificationMailLimitsTable

@@ -52,6 +52,9 @@ export async function claimDeliveries(
           next_attempt_at = case when due.cancelled then d.next_attempt_at
             else now() + make_interval(secs => ${opts.leaseSeconds}) end,
           last_error = case when due.cancelled then ${CANCELLED_DETAIL} else d.last_error end,
+          -- the token a late bounce names this mail by (bounces/return-path.ts): made once, kept on retries
+          return_token = case when d.channel = 'email'
+            then coalesce(d.return_token, replace(gen_random_uuid()::text, '-', '')) end,
           updated_at = now()
       from due
       where d.account_id = due.account_id and d.id = due.id

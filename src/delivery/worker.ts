@@ -6,6 +6,7 @@ import { type Clock, systemClock } from '../lib/clock.ts'
 import type { SecretDeriver } from '../lib/derived-secrets.ts'
 import { emitNotificationOutcomes } from '../notifications/notification-status.ts'
 import { fillToken } from '../verification/verification-token.ts'
+import { REF_HEADER, returnPathAddress, signRef } from '../bounces/return-path.ts'
 import * as repo from './deliveries.repository.ts'
 import type { DeliveryRow } from './deliveries.table.ts'
 import * as consequences from './settle-consequences.repository.ts'
@@ -30,6 +31,13 @@ export interface WorkerOptions {
   /** Message-ID domain. */
   messageIdHost: string
   mailFrom: string
+  /**
+   * MAIL_RETURN_PATH: when set, each mail's envelope sender is `local+<ref>@domain`, so that a
+   * late bounce (a DSN) comes back naming its delivery (bounces/return-path.ts).
+   */
+  returnPath?: string | undefined
+  /** Headers that carry the reference to the email services configured to report events (their metadata). */
+  refHeaders?: ((ref: string) => Record<string, string>) | undefined
 }
 
 export interface WorkerDeps {
@@ -43,6 +51,11 @@ export interface WorkerDeps {
   chores?: (() => Promise<unknown>)[]
   /** The time a webhook is signed with and an endpoint's disabling is dated (default: the system's). */
   clock?: Clock
+  /**
+   * A mail server refused a recipient for good (SMTP 5.1.x/5.2.x), in the settle's transaction:
+   * the same path a late bounce takes (bounces/bounce-consequences.ts).
+   */
+  onRefused?: (trx: Db, d: DeliveryRow, detail: string) => Promise<void>
 }
 
 export type Worker = ReturnType<typeof createWorker>
@@ -91,14 +104,22 @@ export function createWorker(deps: WorkerDeps) {
           { category: n.category, accountId: d.account_id, notificationId: d.notification_id! },
           deps.secrets,
         )
+      const ref = d.return_token ? signRef(deps.secrets, d.return_token) : undefined
       return deps.email.send({
         messageId: `<${d.id}@${o.messageIdHost}>`,
         from: o.mailFrom,
+        envelopeFrom: ref && o.returnPath ? returnPathAddress(o.returnPath, ref) : undefined,
         to: { email: d.recipient, name: d.recipient_name ?? undefined },
         subject: c.subject,
         text: fill(c.text),
         html: c.html ? fill(c.html) : undefined,
-        headers: { 'X-Account-Contacts-Category': n.category, [ACCOUNT_HEADER]: d.account_id },
+        headers: {
+          'X-Account-Contacts-Category': n.category,
+          [ACCOUNT_HEADER]: d.account_id,
+          // RFC 3834: written by a program, so auto-responders must not answer it
+          'Auto-Submitted': 'auto-generated',
+          ...(ref ? { [REF_HEADER]: ref, ...o.refHeaders?.(ref) } : {}),
+        },
       })
     }
     const payload = content.webhook.events.get(`${d.account_id}/${d.event_id}`)
@@ -144,10 +165,6 @@ export function createWorker(deps: WorkerDeps) {
       const ok = sent.filter((s) => s.r.ok).map((s) => s.d)
       const delivered = new Set((await repo.settleDelivered(trx, ok, token)).map((d) => `${d.account_id}/${d.id}`))
       const settled = ok.filter((d) => delivered.has(`${d.account_id}/${d.id}`))
-      await consequences.clearAddressesUndeliverable(
-        trx,
-        settled.filter((d) => d.channel === 'email').map((d) => ({ account_id: d.account_id, email: d.recipient })),
-      )
       for (const { d, r } of sent) {
         if (r.ok) continue
         const status = await repo.settleFailed(trx, d, token, {
@@ -157,7 +174,7 @@ export function createWorker(deps: WorkerDeps) {
           backoffBaseSeconds: o.backoffBaseSeconds,
         })
         if (!status) continue
-        if (r.recipientRejected) await consequences.markAddressUndeliverable(trx, d.account_id, d.recipient, r.detail)
+        if (r.recipientRejected && d.channel === 'email') await deps.onRefused?.(trx, d, r.detail)
         if (r.disableEndpoint)
           await consequences.disableEndpoint(trx, d.endpoint_id!, `410 Gone at ${clock.now().toISOString()}`)
         if (status === 'failed') settled.push(d)

@@ -183,6 +183,39 @@ export const DRAFTS: Drafters = {
     }),
   },
 
+  // To the super admins: mail to a contact did not arrive (a bounce, or a complaint), so the address
+  // is suppressed and the slot needs someone who can be reached (docs/BOUNCES.md).
+  'contact-undeliverable': {
+    en: (m) => ({
+      subject: `Fix a contact of ${m.accountName}: mail to ${m.email} does not arrive`,
+      blocks: [
+        { text: 'Hello,' },
+        {
+          text: `Mail to ${m.email}, the ${slotNouns(m.slots, 'en')} of the account ${m.accountName}, ${m.cause === 'complaint' ? 'was reported as unwanted by its recipient' : 'could not be delivered'}. Until the contact is fixed, nothing more is sent to this address; its messages go to the fallback contacts instead.`,
+        },
+        { text: `The reason given: ${m.reason || (m.cause === 'complaint' ? 'a spam complaint' : 'none')}` },
+        {
+          text: `Choose someone who can be reached, correct the person's address, or clear the address if it works again, under ${settingsPath('en')}:`,
+          link: m.settingsUrl,
+        },
+      ],
+    }),
+    fi: (m) => ({
+      subject: `Korjaa tilin ${m.accountName} yhteyshenkilö: viestit osoitteeseen ${m.email} eivät mene perille`,
+      blocks: [
+        { text: 'Hei,' },
+        {
+          text: `Viestiä osoitteeseen ${m.email} (tilin ${m.accountName} ${slotNouns(m.slots, 'fi')}) ${m.cause === 'complaint' ? 'vastaanottaja merkitsi ei-toivotuksi' : 'ei voitu toimittaa perille'}. Ennen kuin yhteyshenkilö on korjattu, tähän osoitteeseen ei lähetetä mitään, vaan sen viestit menevät varayhteyshenkilöille.`,
+        },
+        { text: `Ilmoitettu syy: ${m.reason || (m.cause === 'complaint' ? 'roskapostivalitus' : 'ei syytä')}` },
+        {
+          text: `Valitse tavoitettava henkilö, korjaa henkilön osoite tai poista osoite estolistalta, jos se toimii taas, kohdassa ${settingsPath('fi')}:`,
+          link: m.settingsUrl,
+        },
+      ],
+    }),
+  },
+
   // Proves that mail for a category arrives, and says why this person is among its recipients. The
   // subject carries "[Test]" so that nobody mistakes it for a real invoice or notice (docs/PRODUCT.md,
   // "Routing: who receives what", preview and test).

@@ -23,6 +23,16 @@ export type SystemMail =
   | { kind: 'slots-vacated'; accountName: string; userName: string; slots: SlotName[]; settingsUrl: string }
   | { kind: 'contacts-review'; accountName: string; lastReviewedAt: Date | null; settingsUrl: string }
   | { kind: 'test-message'; accountName: string; category: Category; recipientName: string; slots: SlotName[] }
+  | {
+      kind: 'contact-undeliverable'
+      accountName: string
+      email: string
+      slots: SlotName[]
+      /** A bounce (the mail did not arrive) or a complaint (its recipient reported it as spam). */
+      cause: 'bounce' | 'complaint'
+      reason: string
+      settingsUrl: string
+    }
 
 export type SystemMailKind = SystemMail['kind']
 

@@ -26,13 +26,15 @@ export function countByStatus(deliveries: readonly { status: DeliveryStatus }[])
 export function notificationStatus(rowStatus: NotificationRow['status'], counts: DeliveryCounts): NotificationStatus {
   if (rowStatus === 'undeliverable') return 'undeliverable'
   const n = (s: DeliveryStatus) => counts[s] ?? 0
-  const total = n('queued') + n('sending') + n('retrying') + n('delivered') + n('failed') + n('cancelled')
+  const total = n('queued') + n('sending') + n('retrying') + n('delivered') + n('failed') + n('cancelled') + n('bounced')
   if (total > 0 && n('delivered') === total) return 'delivered'
   const open = n('queued') + n('sending') + n('retrying')
-  if (open === 0 && n('failed') > 0) return n('delivered') > 0 ? 'partially_failed' : 'failed'
+  // a bounce is a failure for good; its fallback, if any, is a delivery of its own
+  const failed = n('failed') + n('bounced')
+  if (open === 0 && failed > 0) return n('delivered') > 0 ? 'partially_failed' : 'failed'
   // its broadcast was cancelled: what was not sent by then never will be
   if (open === 0 && n('cancelled') > 0) return 'cancelled'
-  return n('sending') + n('delivered') + n('failed') + n('retrying') > 0 ? 'sending' : 'queued'
+  return n('sending') + n('delivered') + failed + n('retrying') > 0 ? 'sending' : 'queued'
 }
 
 /**
@@ -89,7 +91,7 @@ export async function emitNotificationOutcomes(
             category: n.category,
             test: n.is_test,
             delivered: c.delivered ?? 0,
-            failed: c.failed ?? 0,
+            failed: (c.failed ?? 0) + (c.bounced ?? 0),
           },
         },
       ]

@@ -38,7 +38,7 @@ export async function hasUndeliverable(
     where account_id = ${accountId} and status = 'undeliverable' and created_at > now() - make_interval(days => ${days})`.execute(
     db,
   )
-  const a = await db.selectFrom('undeliverable_addresses').select('email').where('account_id', '=', accountId).execute()
+  const a = await db.selectFrom('suppressions').select('email').where('account_id', '=', accountId).execute()
   return { notifications: n.rows[0]?.n ?? 0, addresses: a.map((r) => r.email) }
 }
 

@@ -35,6 +35,12 @@ export const RecipientSchema = Type.Object(
       maxItems: SLOT_NAMES.length + 1,
       description: 'Why this person: the slots that chose them, or `super_admin` (last fallback)',
     }),
+    fallbackFor: Type.Optional(
+      Type.String({
+        maxLength: 320,
+        description: 'Added after a bounce: the address whose mail bounced, that this recipient was sent it in place of',
+      }),
+    ),
   },
   { $id: 'Recipient' },
 )
@@ -89,9 +95,10 @@ export const DeliverySchema = Type.Object(
     }),
     channel: Type.Literal('email'),
     recipient: EmailSchema,
-    // cancelled: its broadcast was cancelled before it was sent
+    // cancelled: its broadcast was cancelled before it was sent; bounced: refused for good, at once
+    // or by a report after it was handed over (lastError says why), and its fallback was queued
     status: Type.Union(
-      ['queued', 'sending', 'retrying', 'delivered', 'failed', 'cancelled'].map((s) => Type.Literal(s)),
+      ['queued', 'sending', 'retrying', 'delivered', 'failed', 'cancelled', 'bounced'].map((s) => Type.Literal(s)),
     ),
     attempts: Type.Integer({ format: 'int32', minimum: 0, maximum: INT32_MAX }),
     lastError: Type.Union([Type.String({ maxLength: 500 }), Type.Null()], {
@@ -99,6 +106,9 @@ export const DeliverySchema = Type.Object(
     }),
     deliveredAt: Type.Union([DateTimeSchema, Type.Null()]),
     nextAttemptAt: Type.Union([DateTimeSchema, Type.Null()]),
+    fallbackFor: Type.Union([Type.String({ maxLength: 300 }), Type.Null()], {
+      description: 'The id of the bounced delivery this one was sent in place of',
+    }),
   },
   { $id: 'Delivery' },
 )

@@ -39,6 +39,7 @@ const toNotification = (row: NotificationRow, deliveries: DeliveryRow[]): Notifi
     lastError: d.last_error,
     deliveredAt: d.delivered_at?.toISOString() ?? null,
     nextAttemptAt: d.status === 'queued' || d.status === 'retrying' ? d.next_attempt_at.toISOString() : null,
+    fallbackFor: d.fallback_for,
   })),
 })
 

@@ -10,6 +10,8 @@ export interface Recipient {
   userId: string | null
   /** The slots that made them a recipient, or `super_admin` when the last fallback chose them. */
   slots: string[]
+  /** Added after a bounce: the address this recipient was sent the notification in place of. */
+  fallbackFor?: string
 }
 
 export interface ResolvedAccount {
@@ -21,6 +23,7 @@ export interface ResolvedAccount {
 /**
  * The routing rules as one SQL query over a set of accounts: the category's slots, else its
  * fallback slots, else the account's active super admins; outside addresses only once verified;
+ * never an address on the account's suppression list;
  * one row per address (compared without case) with every slot that chose it. `accounts` is a
  * query yielding `id`s: one account for a send or preview, a batch of thousands for a broadcast,
  * which is why this lives in SQL and not in a loop in Node.
@@ -39,6 +42,9 @@ export function resolveRecipientsSql(accounts: RawBuilder<unknown>, rule: Catego
         and s.slot = any(${to}::text[] || ${fallback}::text[])
         -- a pending outside address receives nothing but its verification mail
         and (s.user_id is not null or s.verification = 'verified')
+        -- nor does a suppressed one (a bounce or a complaint): the rule then looks further
+        and not exists (select 1 from suppressions x
+          where x.account_id = s.account_id and x.email = lower(coalesce(u.email, s.email)))
     ),
     own as (
       select h.*, null::text as fallback from holders h where h.slot = any(${to}::text[])
@@ -58,6 +64,7 @@ export function resolveRecipientsSql(accounts: RawBuilder<unknown>, rule: Catego
       ) a
       join users u on u.account_id = a.id
       where u.role = 'super_admin' and u.status = 'active'
+        and not exists (select 1 from suppressions x where x.account_id = u.account_id and x.email = lower(u.email))
     ),
     chosen as (
       select * from own union all select * from fallback_slots union all select * from super_admins

@@ -12,6 +12,7 @@ export const EVENT_TYPES = [
   'notification.delivered',
   'notification.failed',
   'contacts.review_due',
+  'contact.undeliverable',
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 

@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 
 import type { HealthProblemCode } from '../../src/account-health/account-health.schemas.ts'
-import { markAddressUndeliverable } from '../../src/delivery/settle-consequences.repository.ts'
+import { suppress } from '../../src/bounces/bounces.repository.ts'
 import type { TestApp } from './build-test-app.ts'
 import { makeAccount } from './factories.ts'
 
@@ -98,12 +98,16 @@ export async function makeHealthCases(app: TestApp): Promise<Map<string, HealthP
     `${refused.users.admin}@EXAMPLE.com`,
     'former@example.com',
   ]) {
-    await markAddressUndeliverable(app.services.db, refused.accountId, email, '550 no such user')
+    await refuse(app.services.db, refused.accountId, email)
   }
   expected.set(refused.accountId, ['undeliverable-notifications'])
 
   const formerOnly = await filled()
-  await markAddressUndeliverable(app.services.db, formerOnly.accountId, 'former@example.com', '550 no such user')
+  await refuse(app.services.db, formerOnly.accountId, 'former@example.com')
   expected.set(formerOnly.accountId, [])
   return expected
 }
+
+/** A mail server refused the address for good: it is on the account's suppression list. */
+const refuse = (db: Parameters<typeof suppress>[0], accountId: string, email: string) =>
+  suppress(db, { accountId, email, kind: 'hard_bounce', reason: '550 no such user', source: 'smtp', deliveryId: 'd' })

@@ -4,6 +4,7 @@ import * as delivery from './2026-11-27T05-00_delivery.ts'
 import * as retention from './2026-12-01T23-00_retention.ts'
 import * as broadcasts from './2026-12-02T04-00_broadcasts.ts'
 import * as verificationThrottle from './2026-12-02T04-30_verification-throttle.ts'
+import * as bounces from './2026-12-03T00-00_bounces.ts'
 
 /**
  * Every migration, in order. A static list rather than a folder scan, so that the set is the same
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01T23-00_retention': retention,
   '2026-12-02T04-00_broadcasts': broadcasts,
   '2026-12-02T04-30_verification-throttle': verificationThrottle,
+  '2026-12-03T00-00_bounces': bounces,
 }

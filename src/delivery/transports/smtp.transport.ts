@@ -117,6 +117,8 @@ export function buildMailOptions(
   const refuse = (detail: string) => ({ refused: { ok: false, retryable: false, detail } })
   if (!ONE_ADDRESS.test(mail.to.email)) return refuse('invalid recipient address')
   if (!MESSAGE_ID.test(mail.messageId)) return refuse('invalid Message-ID (expected <id@host>)')
+  if (mail.envelopeFrom !== undefined && !ONE_ADDRESS.test(mail.envelopeFrom))
+    return refuse('invalid envelope sender address')
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(mail.headers ?? {})) {
     if (!HEADER_NAME.test(name) || OWNED_HEADER.test(name))
@@ -132,6 +134,7 @@ export function buildMailOptions(
       text: mail.text,
       ...(mail.html === undefined ? {} : { html: mail.html }),
       headers,
+      ...(mail.envelopeFrom === undefined ? {} : { envelope: { from: mail.envelopeFrom, to: mail.to.email } }),
     },
   }
 }

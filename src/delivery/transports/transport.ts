@@ -26,6 +26,8 @@ export interface OutgoingEmail {
   /** Stable per delivery, `<id@host>`, so that a receiver can drop a duplicate. */
   messageId: string
   from: string
+  /** The envelope sender (SMTP MAIL FROM), where bounces go; default: the From address. */
+  envelopeFrom?: string | undefined
   to: { email: string; name?: string | undefined }
   subject: string
   text: string

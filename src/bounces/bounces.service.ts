@@ -1,0 +1,79 @@
+import type { Db } from '../db/database.ts'
+import { transaction } from '../db/transaction.ts'
+import type { DeliveryRow } from '../delivery/deliveries.table.ts'
+import type { SecretDeriver } from '../lib/derived-secrets.ts'
+import { applyBounce, type BounceDeps } from './bounce-consequences.ts'
+import * as repo from './bounces.repository.ts'
+import type { MailEvent } from './mail-event.ts'
+import { verifyRef } from './return-path.ts'
+
+/**
+ * What became of one report:
+ * - bounced: the delivery bounced now, with everything that follows (bounce-consequences.ts);
+ * - recorded: kept (a delivery, a soft bounce below the limit), nothing else changed;
+ * - replay: this source's event was taken before; duplicate: the delivery had bounced already;
+ * - unmatched: no valid reference, or none of our deliveries has it (logged, nothing changed).
+ */
+export type MailEventOutcome = 'bounced' | 'recorded' | 'replay' | 'duplicate' | 'unmatched'
+
+export interface BounceServiceDeps extends BounceDeps {
+  db: Db
+  secrets: Pick<SecretDeriver, 'returnPathSignature'>
+  /** Soft bounces of one address that suppress it: `limit` within `days` days (SOFT_BOUNCE_LIMIT, SOFT_BOUNCE_DAYS). */
+  softBounces: { limit: number; days: number }
+  log: { info(o: object, m?: string): void; warn(o: object, m?: string): void }
+  /** New mail was queued (a fallback, a "fix this contact" mail): wake the worker. */
+  onQueued?: () => void
+}
+
+export type BounceService = ReturnType<typeof createBounceService>
+
+export function createBounceService(deps: BounceServiceDeps) {
+  const { db } = deps
+
+  /** One report, in a transaction of its own, so that a bad one cannot undo the others. */
+  async function take(e: MailEvent): Promise<MailEventOutcome> {
+    const token = verifyRef(deps.secrets, e.ref)
+    const about = { source: e.source, eventId: e.eventId, kind: e.kind }
+    if (!token) {
+      deps.log.warn({ ...about, ref: e.ref === undefined ? 'none' : 'bad signature' }, 'mail event names no delivery')
+      return 'unmatched'
+    }
+    const outcome = await transaction(db, async (trx): Promise<MailEventOutcome> => {
+      const d = await repo.lockDeliveryByToken(trx, token)
+      if (!d) return 'unmatched'
+      if (d.status === 'bounced' && e.kind !== 'delivered') return 'duplicate'
+      if (!(await repo.insertMailEvent(trx, d, e))) return 'replay'
+      if (e.kind === 'delivered') return 'recorded'
+      if (e.kind === 'soft_bounce') {
+        const n = await repo.countSoftBounces(trx, d.account_id, d.recipient, deps.softBounces.days)
+        if (n < deps.softBounces.limit) return 'recorded'
+      }
+      const bounced = await applyBounce(trx, deps, {
+        delivery: d,
+        kind: e.kind,
+        reason: e.diagnostic,
+        source: e.source,
+      })
+      return bounced ? 'bounced' : 'duplicate'
+    })
+    if (outcome === 'unmatched') deps.log.warn({ ...about, ref: 'unknown token' }, 'mail event names no delivery')
+    else deps.log.info({ ...about, outcome }, 'mail event taken')
+    return outcome
+  }
+
+  return {
+    /** Takes verified reports (their source checked their signature), one by one; answers each outcome. */
+    async ingest(events: MailEvent[]): Promise<MailEventOutcome[]> {
+      const outcomes: MailEventOutcome[] = []
+      for (const e of events) outcomes.push(await take(e))
+      if (outcomes.includes('bounced')) deps.onQueued?.()
+      return outcomes
+    },
+
+    /** A mail server refused the recipient for good while we sent (a synchronous 5xx), in the settle's transaction. */
+    async refused(trx: Db, d: DeliveryRow, detail: string): Promise<void> {
+      await applyBounce(trx, deps, { delivery: d, kind: 'hard_bounce', reason: detail, source: 'smtp' })
+    },
+  }
+}
