@@ -3,6 +3,8 @@ import { createAccountService } from '../accounts/accounts.service.ts'
 import { createAuditService } from '../audit/audit.service.ts'
 import { createApiKeyService } from '../auth/api-keys/api-keys.service.ts'
 import { createSessionService } from '../auth/sessions/sessions.service.ts'
+import { createBounceService } from '../bounces/bounces.service.ts'
+import { createProviderVerifiers } from '../bounces/providers/index.ts'
 import { createBroadcastService } from '../broadcasts/broadcasts.service.ts'
 import type { Config } from '../config/config.ts'
 import { createContactService } from '../contacts/contacts.service.ts'
@@ -27,7 +29,9 @@ export function createServices({
   onQueued,
 }: {
   db: Db
-  config: Pick<Config, 'publicUrl' | 'reviewIntervalDays' | 'webhookAllowPrivate'>
+  config: Pick<Config, 'publicUrl' | 'reviewIntervalDays' | 'webhookAllowPrivate'> & {
+    emailEvents?: Pick<Config['emailEvents'], 'softBounces' | 'providers'>
+  }
   secrets: SecretDeriver
   clock?: Clock
   policy?: RoutingPolicy
@@ -46,6 +50,16 @@ export function createServices({
   const notifications = createNotificationService({ db, policy, ...(onQueued ? { onQueued } : {}) })
   const webhooks = createWebhookEndpointService({ db, secrets, allowPrivate: config.webhookAllowPrivate })
   const broadcasts = createBroadcastService({ db, policy })
+  const bounces = createBounceService({
+    db,
+    secrets,
+    policy,
+    publicUrl: config.publicUrl,
+    softBounces: config.emailEvents?.softBounces ?? { limit: 3, days: 7 },
+    ...(onQueued ? { onQueued } : {}),
+  })
+  // one verifier per email service configured to post its events (POST /v1/email-events/{provider})
+  const emailEventVerifiers = createProviderVerifiers(config.emailEvents?.providers ?? {}, { now: () => clock.now() })
   return {
     db,
     clock,
@@ -63,5 +77,7 @@ export function createServices({
     notifications,
     webhooks,
     broadcasts,
+    bounces,
+    emailEventVerifiers,
   }
 }

@@ -1,5 +1,7 @@
 import path from 'node:path'
 
+import { MAIL_EVENT_PROVIDERS } from '../bounces/mail-event.ts'
+import { providerRefHeaders } from '../bounces/providers/index.ts'
 import type { Config } from '../config/config.ts'
 import type { DatabaseHandle } from '../db/connect.ts'
 import { BACKOFF_BASE_SECONDS } from '../delivery/retry-policy.ts'
@@ -35,6 +37,13 @@ function emailTransportFor(config: Config): EmailTransport {
     : createEmlTransport({ dir: mailDir(config), from: config.mailFrom })
 }
 
+/** The metadata headers of every email service configured to report events, so that its reports name the delivery. */
+function refHeadersFor(config: Config): ((ref: string) => Record<string, string>) | undefined {
+  const providers = MAIL_EVENT_PROVIDERS.filter((p) => config.emailEvents.providers[p])
+  if (providers.length === 0) return undefined
+  return (ref) => Object.assign({}, ...providers.map((p) => providerRefHeaders(p, ref)))
+}
+
 /**
  * A delivery worker for this configuration, with its chores: broadcast batches, review reminders
  * (checked every few minutes), pruning of old history in small batches (src/retention/).
@@ -60,6 +69,7 @@ export function workerFor(
     secrets: services.secrets,
     clock: services.clock,
     log,
+    bounces: services.bounces,
     options: {
       batchSize: 50,
       // four batches in flight, so the SMTP pool's connections always have mail while batches
@@ -70,6 +80,8 @@ export function workerFor(
       backoffBaseSeconds: BACKOFF_BASE_SECONDS,
       messageIdHost: new URL(config.publicUrl).hostname,
       mailFrom: config.mailFrom,
+      returnPath: config.emailEvents.returnPath,
+      refHeaders: refHeadersFor(config),
     },
     chores: [
       // a broadcast batch per turn, so deliveries of earlier batches go out meanwhile

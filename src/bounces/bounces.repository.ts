@@ -63,7 +63,14 @@ export async function markBounced(db: Db, d: Pick<DeliveryRow, 'account_id' | 'i
 /** Puts the address on the account's suppression list, or updates why it is there. */
 export async function suppress(
   db: Db,
-  s: { accountId: string; email: string; kind: SuppressionKind; reason: string; source: MailEvent['source']; deliveryId: string },
+  s: {
+    accountId: string
+    email: string
+    kind: SuppressionKind
+    reason: string
+    source: MailEvent['source']
+    deliveryId: string
+  },
 ): Promise<void> {
   const values = {
     kind: s.kind,

@@ -21,7 +21,6 @@ export interface BounceServiceDeps extends BounceDeps {
   secrets: Pick<SecretDeriver, 'returnPathSignature'>
   /** Soft bounces of one address that suppress it: `limit` within `days` days (SOFT_BOUNCE_LIMIT, SOFT_BOUNCE_DAYS). */
   softBounces: { limit: number; days: number }
-  log: { info(o: object, m?: string): void; warn(o: object, m?: string): void }
   /** New mail was queued (a fallback, a "fix this contact" mail): wake the worker. */
   onQueued?: () => void
 }
@@ -34,12 +33,8 @@ export function createBounceService(deps: BounceServiceDeps) {
   /** One report, in a transaction of its own, so that a bad one cannot undo the others. */
   async function take(e: MailEvent): Promise<MailEventOutcome> {
     const token = verifyRef(deps.secrets, e.ref)
-    const about = { source: e.source, eventId: e.eventId, kind: e.kind }
-    if (!token) {
-      deps.log.warn({ ...about, ref: e.ref === undefined ? 'none' : 'bad signature' }, 'mail event names no delivery')
-      return 'unmatched'
-    }
-    const outcome = await transaction(db, async (trx): Promise<MailEventOutcome> => {
+    if (!token) return 'unmatched'
+    return transaction(db, async (trx): Promise<MailEventOutcome> => {
       const d = await repo.lockDeliveryByToken(trx, token)
       if (!d) return 'unmatched'
       if (d.status === 'bounced' && e.kind !== 'delivered') return 'duplicate'
@@ -57,13 +52,13 @@ export function createBounceService(deps: BounceServiceDeps) {
       })
       return bounced ? 'bounced' : 'duplicate'
     })
-    if (outcome === 'unmatched') deps.log.warn({ ...about, ref: 'unknown token' }, 'mail event names no delivery')
-    else deps.log.info({ ...about, outcome }, 'mail event taken')
-    return outcome
   }
 
   return {
-    /** Takes verified reports (their source checked their signature), one by one; answers each outcome. */
+    /**
+     * Takes verified reports (their source checked their signature), one by one; answers each
+     * outcome, for the caller to log (an unmatched one may be a forgery or a stale reference).
+     */
     async ingest(events: MailEvent[]): Promise<MailEventOutcome[]> {
       const outcomes: MailEventOutcome[] = []
       for (const e of events) outcomes.push(await take(e))

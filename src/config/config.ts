@@ -5,6 +5,12 @@ import { type Static, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
 import { UNDELIVERABLE_WINDOW_DAYS } from '../account-health/account-health-problems.ts'
+import {
+  EMAIL_EVENTS_ENV,
+  EMAIL_EVENTS_HINTS,
+  type EmailEventsConfig,
+  emailEventsConfig,
+} from './email-events-config.ts'
 
 /**
  * The environment, all of it (the README's "Configuration" table describes it). Every variable is a
@@ -69,6 +75,7 @@ const EnvSchema = Type.Object({
   RETENTION_DAYS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
   /** Days audit events are kept; unset keeps them forever. */
   AUDIT_RETENTION_DAYS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
+  ...EMAIL_EVENTS_ENV,
 })
 
 type Env = Static<typeof EnvSchema>
@@ -108,6 +115,8 @@ export interface Config {
   readonly retentionDays: number
   /** Undefined: audit events are kept forever. */
   readonly auditRetentionDays: number | undefined
+  /** Bounces and email-service events (email-events-config.ts). */
+  readonly emailEvents: EmailEventsConfig
 }
 
 export class ConfigError extends Error {
@@ -144,6 +153,7 @@ const HINTS: Partial<Record<keyof Env, string>> = {
   DATABASE_PREPARED_STATEMENTS: '"on" or "off"',
   RETENTION_DAYS: `a whole number of days, at least ${UNDELIVERABLE_WINDOW_DAYS} (the health check looks back that far)`,
   AUDIT_RETENTION_DAYS: 'a whole number of days (unset keeps audit events forever)',
+  ...EMAIL_EVENTS_HINTS,
 }
 
 /**
@@ -192,6 +202,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     // Node refuses a server whose headers may take longer than the whole request
     throw new ConfigError(`HTTP_HEADERS_TIMEOUT_MS is not valid: expected ${HINTS.HTTP_HEADERS_TIMEOUT_MS}`)
   }
+  const emailEvents = emailEventsConfig(e)
+  if ('invalid' in emailEvents)
+    throw new ConfigError(`${emailEvents.invalid} is not valid: expected ${HINTS[emailEvents.invalid]}`)
   if (e.PUBLIC_URL) {
     try {
       new URL(e.PUBLIC_URL)
@@ -238,6 +251,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     databasePreparedStatements: (e.DATABASE_PREPARED_STATEMENTS ?? 'on') === 'on',
     retentionDays,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS === undefined ? undefined : Number(e.AUDIT_RETENTION_DAYS),
+    emailEvents,
   })
 }
 

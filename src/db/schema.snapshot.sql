@@ -110,13 +110,15 @@ table deliveries (
   delivered_at timestamp with time zone,
   created_at timestamp with time zone not null default now(),
   updated_at timestamp with time zone not null default now(),
+  return_token text,
+  fallback_for text,
   constraint deliveries_account_id_event_id_fkey FOREIGN KEY (account_id, event_id) REFERENCES events(account_id, id) ON DELETE CASCADE,
   constraint deliveries_account_id_notification_id_fkey FOREIGN KEY (account_id, notification_id) REFERENCES notifications(account_id, id) ON DELETE CASCADE,
   constraint deliveries_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'webhook'::text]))),
   constraint deliveries_check CHECK ((((channel = 'email'::text) AND (notification_id IS NOT NULL) AND (event_id IS NULL)) OR ((channel = 'webhook'::text) AND (event_id IS NOT NULL) AND (endpoint_id IS NOT NULL) AND (notification_id IS NULL)))),
   constraint deliveries_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
   constraint deliveries_pkey PRIMARY KEY (account_id, id),
-  constraint deliveries_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'retrying'::text, 'delivered'::text, 'failed'::text, 'cancelled'::text])))
+  constraint deliveries_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'retrying'::text, 'delivered'::text, 'failed'::text, 'cancelled'::text, 'bounced'::text])))
 );
 
 table email_verifications (
@@ -154,6 +156,22 @@ table idempotency_keys (
   constraint idempotency_keys_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE,
   constraint idempotency_keys_pkey PRIMARY KEY (account_id, actor_id, key),
   constraint idempotency_keys_status_check CHECK ((status = ANY (ARRAY['running'::text, 'done'::text])))
+);
+
+table mail_events (
+  source text not null,
+  event_id text not null,
+  account_id text not null,
+  delivery_id text not null,
+  kind text not null,
+  recipient text not null,
+  diagnostic text not null,
+  at timestamp with time zone not null,
+  received_at timestamp with time zone not null default now(),
+  constraint mail_events_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE,
+  constraint mail_events_kind_check CHECK ((kind = ANY (ARRAY['hard_bounce'::text, 'soft_bounce'::text, 'complaint'::text, 'delivered'::text]))),
+  constraint mail_events_pkey PRIMARY KEY (source, event_id),
+  constraint mail_events_source_check CHECK ((source = ANY (ARRAY['smtp'::text, 'ses'::text, 'postmark'::text, 'sendgrid'::text, 'mailgun'::text])))
 );
 
 table notifications (
@@ -194,13 +212,18 @@ table sessions (
   constraint sessions_pkey PRIMARY KEY (account_id, id)
 );
 
-table undeliverable_addresses (
+table suppressions (
   account_id text not null,
   email text not null,
   reason text not null,
   at timestamp with time zone not null default now(),
-  constraint undeliverable_addresses_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE,
-  constraint undeliverable_addresses_pkey PRIMARY KEY (account_id, email)
+  kind text not null default 'hard_bounce'::text,
+  source text not null default 'smtp'::text,
+  delivery_id text,
+  constraint suppressions_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE,
+  constraint suppressions_kind_check CHECK ((kind = ANY (ARRAY['hard_bounce'::text, 'soft_bounce'::text, 'complaint'::text]))),
+  constraint suppressions_pkey PRIMARY KEY (account_id, email),
+  constraint suppressions_source_check CHECK ((source = ANY (ARRAY['smtp'::text, 'ses'::text, 'postmark'::text, 'sendgrid'::text, 'mailgun'::text])))
 );
 
 table users (
@@ -262,18 +285,22 @@ CREATE INDEX deliveries_due ON public.deliveries USING btree (next_attempt_at) W
 CREATE INDEX deliveries_event ON public.deliveries USING btree (account_id, event_id) WHERE (event_id IS NOT NULL);
 CREATE INDEX deliveries_notification ON public.deliveries USING btree (account_id, notification_id) WHERE (notification_id IS NOT NULL);
 CREATE UNIQUE INDEX deliveries_pkey ON public.deliveries USING btree (account_id, id);
+CREATE UNIQUE INDEX deliveries_return_token ON public.deliveries USING btree (return_token) WHERE (return_token IS NOT NULL);
 CREATE UNIQUE INDEX email_verifications_account_id_token_hash_key ON public.email_verifications USING btree (account_id, token_hash);
 CREATE UNIQUE INDEX email_verifications_pkey ON public.email_verifications USING btree (account_id, id);
 CREATE INDEX events_created ON public.events USING btree (created_at);
 CREATE UNIQUE INDEX events_pkey ON public.events USING btree (account_id, id);
 CREATE INDEX idempotency_keys_created ON public.idempotency_keys USING btree (created_at);
 CREATE UNIQUE INDEX idempotency_keys_pkey ON public.idempotency_keys USING btree (account_id, actor_id, key);
+CREATE INDEX mail_events_delivery ON public.mail_events USING btree (account_id, delivery_id);
+CREATE UNIQUE INDEX mail_events_pkey ON public.mail_events USING btree (source, event_id);
+CREATE INDEX mail_events_soft ON public.mail_events USING btree (account_id, recipient, at) WHERE (kind = 'soft_bounce'::text);
 CREATE INDEX notifications_broadcast ON public.notifications USING btree (broadcast_id) WHERE (broadcast_id IS NOT NULL);
 CREATE INDEX notifications_created ON public.notifications USING btree (created_at);
 CREATE UNIQUE INDEX notifications_pkey ON public.notifications USING btree (account_id, id);
 CREATE UNIQUE INDEX sessions_account_id_token_hash_key ON public.sessions USING btree (account_id, token_hash);
 CREATE UNIQUE INDEX sessions_pkey ON public.sessions USING btree (account_id, id);
-CREATE UNIQUE INDEX undeliverable_addresses_pkey ON public.undeliverable_addresses USING btree (account_id, email);
+CREATE UNIQUE INDEX suppressions_pkey ON public.suppressions USING btree (account_id, email);
 CREATE UNIQUE INDEX users_account_id_id_status_key ON public.users USING btree (account_id, id, status);
 CREATE UNIQUE INDEX users_active_email ON public.users USING btree (account_id, lower(email)) WHERE (status = 'active'::text);
 CREATE UNIQUE INDEX users_pkey ON public.users USING btree (account_id, id);

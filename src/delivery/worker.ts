@@ -6,6 +6,7 @@ import { type Clock, systemClock } from '../lib/clock.ts'
 import type { SecretDeriver } from '../lib/derived-secrets.ts'
 import { emitNotificationOutcomes } from '../notifications/notification-status.ts'
 import { fillToken } from '../verification/verification-token.ts'
+import type { BounceService } from '../bounces/bounces.service.ts'
 import { REF_HEADER, returnPathAddress, signRef } from '../bounces/return-path.ts'
 import * as repo from './deliveries.repository.ts'
 import type { DeliveryRow } from './deliveries.table.ts'
@@ -52,10 +53,10 @@ export interface WorkerDeps {
   /** The time a webhook is signed with and an endpoint's disabling is dated (default: the system's). */
   clock?: Clock
   /**
-   * A mail server refused a recipient for good (SMTP 5.1.x/5.2.x), in the settle's transaction:
-   * the same path a late bounce takes (bounces/bounce-consequences.ts).
+   * `refused`: a mail server refused a recipient for good (SMTP 5.1.x/5.2.x), in the settle's
+   * transaction: the same path a late bounce takes (bounces/bounce-consequences.ts).
    */
-  onRefused?: (trx: Db, d: DeliveryRow, detail: string) => Promise<void>
+  bounces: Pick<BounceService, 'refused'>
 }
 
 export type Worker = ReturnType<typeof createWorker>
@@ -174,7 +175,7 @@ export function createWorker(deps: WorkerDeps) {
           backoffBaseSeconds: o.backoffBaseSeconds,
         })
         if (!status) continue
-        if (r.recipientRejected && d.channel === 'email') await deps.onRefused?.(trx, d, r.detail)
+        if (r.recipientRejected && d.channel === 'email') await deps.bounces.refused(trx, d, r.detail)
         if (r.disableEndpoint)
           await consequences.disableEndpoint(trx, d.endpoint_id!, `410 Gone at ${clock.now().toISOString()}`)
         if (status === 'failed') settled.push(d)

@@ -26,7 +26,8 @@ export function countByStatus(deliveries: readonly { status: DeliveryStatus }[])
 export function notificationStatus(rowStatus: NotificationRow['status'], counts: DeliveryCounts): NotificationStatus {
   if (rowStatus === 'undeliverable') return 'undeliverable'
   const n = (s: DeliveryStatus) => counts[s] ?? 0
-  const total = n('queued') + n('sending') + n('retrying') + n('delivered') + n('failed') + n('cancelled') + n('bounced')
+  const total =
+    n('queued') + n('sending') + n('retrying') + n('delivered') + n('failed') + n('cancelled') + n('bounced')
   if (total > 0 && n('delivered') === total) return 'delivered'
   const open = n('queued') + n('sending') + n('retrying')
   // a bounce is a failure for good; its fallback, if any, is a delivery of its own

@@ -38,7 +38,8 @@ export const RecipientSchema = Type.Object(
     fallbackFor: Type.Optional(
       Type.String({
         maxLength: 320,
-        description: 'Added after a bounce: the address whose mail bounced, that this recipient was sent it in place of',
+        description:
+          'Added after a bounce: the address whose mail bounced, that this recipient was sent it in place of',
       }),
     ),
   },

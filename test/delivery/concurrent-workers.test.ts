@@ -55,6 +55,7 @@ describe('[postgres] several workers at once', { skip }, () => {
         email,
         webhook: createWebhookTransport({ allowPrivate: true }),
         secrets: app.services.secrets,
+        bounces: app.services.bounces,
         log: quiet,
         options: {
           batchSize: 10,

@@ -120,6 +120,7 @@ for (const kind of DATABASES) {
         email,
         webhook,
         secrets: app.services.secrets,
+        bounces: app.services.bounces,
         log: silent,
         options,
       })

@@ -28,6 +28,7 @@ export function testWorker(
     email,
     webhook: createWebhookTransport({ allowPrivate: true, timeoutMs: 2000 }),
     secrets: app.services.secrets,
+    bounces: app.services.bounces,
     log: quiet,
     options: {
       batchSize: 20,

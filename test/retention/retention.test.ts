@@ -233,6 +233,7 @@ for (const kind of DATABASES) {
         email: gated,
         webhook: createWebhookTransport({ allowPrivate: true, timeoutMs: 2000 }),
         secrets: app.services.secrets,
+        bounces: app.services.bounces,
         log: { info() {}, warn() {}, error() {} },
         options: {
           batchSize: 20,
