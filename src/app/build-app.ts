@@ -12,6 +12,7 @@ import { accountRoutes } from '../accounts/accounts.routes.ts'
 import { auditRoutes } from '../audit/audit.routes.ts'
 import { sessionRoutes } from '../auth/sessions/sessions.routes.ts'
 import { emailEventRoutes } from '../bounces/email-events.routes.ts'
+import { suppressionRoutes } from '../bounces/suppressions.routes.ts'
 import { broadcastRoutes } from '../broadcasts/broadcasts.routes.ts'
 import type { Config } from '../config/config.ts'
 import { contactRoutes } from '../contacts/contacts.routes.ts'
@@ -202,6 +203,7 @@ export async function buildApp(
   await app.register(notificationRoutes, { notifications: services.notifications })
   await app.register(broadcastRoutes, { broadcasts: services.broadcasts })
   await app.register(webhookEndpointRoutes, { webhooks: services.webhooks })
+  await app.register(suppressionRoutes, { suppressions: services.suppressions })
   await app.register(emailEventRoutes, { bounces: services.bounces, verifiers: services.emailEventVerifiers })
   await app.register(uiRoutes, { services, publicUrl: config.publicUrl, mailDir: config.mailDir })
   return app

@@ -5,6 +5,7 @@ import { createApiKeyService } from '../auth/api-keys/api-keys.service.ts'
 import { createSessionService } from '../auth/sessions/sessions.service.ts'
 import { createBounceService } from '../bounces/bounces.service.ts'
 import { createProviderVerifiers } from '../bounces/providers/index.ts'
+import { createSuppressionService } from '../bounces/suppressions.service.ts'
 import { createBroadcastService } from '../broadcasts/broadcasts.service.ts'
 import type { Config } from '../config/config.ts'
 import { createContactService } from '../contacts/contacts.service.ts'
@@ -58,6 +59,7 @@ export function createServices({
     softBounces: config.emailEvents?.softBounces ?? { limit: 3, days: 7 },
     ...(onQueued ? { onQueued } : {}),
   })
+  const suppressions = createSuppressionService({ db, contacts })
   // one verifier per email service configured to post its events (POST /v1/email-events/{provider})
   const emailEventVerifiers = createProviderVerifiers(config.emailEvents?.providers ?? {}, { now: () => clock.now() })
   return {
@@ -78,6 +80,7 @@ export function createServices({
     webhooks,
     broadcasts,
     bounces,
+    suppressions,
     emailEventVerifiers,
   }
 }

@@ -14,6 +14,7 @@ export const AUDIT_ACTIONS = [
   'contacts.vacated',
   'contacts.reviewed',
   'contacts.undeliverable',
+  'suppression.cleared',
   'session.created',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]

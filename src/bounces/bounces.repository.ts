@@ -128,3 +128,22 @@ export async function queueFallback(
       where account_id = ${bounced.account_id} and id = ${bounced.notification_id}`.execute(db)
   return added
 }
+
+/** The account's suppression list, newest first. */
+export const listSuppressions = (db: Db, accountId: string) =>
+  db
+    .selectFrom('suppressions')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .orderBy('at', 'desc')
+    .orderBy('email')
+    .execute()
+
+/** Takes the address off the list; answers the row it removed, if there was one. */
+export const deleteSuppression = (db: Db, accountId: string, email: string) =>
+  db
+    .deleteFrom('suppressions')
+    .where('account_id', '=', accountId)
+    .where('email', '=', email.toLowerCase())
+    .returningAll()
+    .executeTakeFirst()

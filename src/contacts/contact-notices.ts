@@ -110,8 +110,10 @@ export function sheetChangeNotices(
  */
 export function newOutsideAddress(before: SheetState, after: SheetState): string | undefined {
   const sec = after.security
-  const isNew = sec?.type === 'email' && sec.verification === 'pending' && !holdsAddress(before.security, sec.email)
-  return isNew ? sec.email : undefined
+  if (sec?.type !== 'email' || sec.verification !== 'pending') return undefined
+  // new, or verified before and to be verified again (its suppression was cleared: bounces/)
+  const waiting = holdsAddress(before.security, sec.email) && before.security.verification === 'pending'
+  return waiting ? undefined : sec.email
 }
 
 /** Whether the security slot holds the outside address `email` (addresses compare without case). */

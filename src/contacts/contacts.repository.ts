@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 
 import { lockAccount } from '../accounts/accounts.repository.ts'
+import type { SuppressionKind } from '../bounces/suppressions.table.ts'
 import type { Db } from '../db/database.ts'
 import { anyOf, whereKeys } from '../db/keys.ts'
 import type { Write } from '../db/one-statement.ts'
@@ -21,6 +22,10 @@ export interface SlotHolderRow {
   user_name: string | null
   /** The user's own locale, for mail to them (null: the account's). */
   user_locale: 'en' | 'fi' | null
+  /** Why the holder's address is on the account's suppression list, and since when (null: it is not). */
+  suppressed_kind: SuppressionKind | null
+  suppressed_reason: string | null
+  suppressed_at: Date | null
 }
 
 /** Slot rows joined to their users' current address, name and locale: what both lists below select. */
@@ -28,6 +33,10 @@ const selectHolders = (db: Db) =>
   db
     .selectFrom('contact_slots as s')
     .leftJoin('users as u', (j) => j.onRef('u.account_id', '=', 's.account_id').onRef('u.id', '=', 's.user_id'))
+    // a holder whose mail bounced shows it in the sheet (bounces/)
+    .leftJoin('suppressions as x', (j) =>
+      j.onRef('x.account_id', '=', 's.account_id').on('x.email', '=', sql<string>`lower(coalesce(u.email, s.email))`),
+    )
     .select([
       's.slot',
       's.position',
@@ -38,6 +47,9 @@ const selectHolders = (db: Db) =>
       'u.email as user_email',
       'u.name as user_name',
       'u.locale as user_locale',
+      'x.kind as suppressed_kind',
+      'x.reason as suppressed_reason',
+      'x.at as suppressed_at',
     ])
 
 /** Every filled slot of the account, billing in order. */
@@ -92,6 +104,9 @@ export async function lockSheet(
       'users.email as user_email',
       'users.name as user_name',
       'users.locale as user_locale',
+      sql<SuppressionKind | null>`null`.as('suppressed_kind'),
+      sql<string | null>`null`.as('suppressed_reason'),
+      sql<Date | null>`null`.as('suppressed_at'),
       'users.status as user_status',
     ])
     .$castTo<SheetReadRow>()

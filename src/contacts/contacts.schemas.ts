@@ -5,12 +5,23 @@ import { DateTimeSchema, EmailSchema, IdSchema, INT32_MAX, Strict } from '../lib
 import { USER_NAME_MAX } from '../users/users.schemas.ts'
 import { MAX_BILLING_CONTACTS } from './contact-slots.ts'
 
+/** Mail to the holder's address does not arrive: it is on the account's suppression list (docs/BOUNCES.md). */
+const UndeliverableSchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('hard_bounce'), Type.Literal('soft_bounce'), Type.Literal('complaint')]),
+    reason: Type.String({ maxLength: 500, description: "The mail server's or the email service's reason" }),
+    since: DateTimeSchema,
+  },
+  { description: 'Present when mail to this address bounced or was reported as spam; it gets nothing until fixed' },
+)
+
 /** A slot held by a user of the account. */
 export const UserContactSchema = Type.Object({
   type: Type.Literal('user'),
   userId: IdSchema,
   email: EmailSchema,
   name: Type.String({ maxLength: USER_NAME_MAX }),
+  undeliverable: Type.Optional(UndeliverableSchema),
 })
 
 /** A slot held by an outside address (security only), usable once verified. */
@@ -18,6 +29,7 @@ const EmailContactSchema = Type.Object({
   type: Type.Literal('email'),
   email: EmailSchema,
   verification: Type.Union([Type.Literal('pending'), Type.Literal('verified')]),
+  undeliverable: Type.Optional(UndeliverableSchema),
 })
 
 export const ContactSchema = Type.Union([UserContactSchema, EmailContactSchema], { $id: 'Contact' })

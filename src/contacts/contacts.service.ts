@@ -167,6 +167,16 @@ export function createContactService({ db, clock, verification }: ContactService
       return { holds: holdsAddress(after.security, email), account: data.account }
     },
 
+    /**
+     * Makes the security slot's outside address `email` pending again and sends it a new
+     * verification link, inside the caller's transaction (its suppression was cleared: it must
+     * show it works before security notices go to it). Answers whether the slot holds it.
+     */
+    async reverifySecurity(trx: Db, ctx: RequestContext, accountId: string, email: string) {
+      const { after } = await change(trx, ctx, await load(trx, ctx, accountId), {}, edit.securityUnverified(email))
+      return holdsAddress(after.security, email)
+    },
+
     /** The outside address in the security slot that waits for verification, if there is one. */
     async pendingSecurityAddress(trx: Db, accountId: string): Promise<string | undefined> {
       const sec = rowsToState(await repo.listSlotHolders(trx, accountId)).security

@@ -130,6 +130,12 @@ export const userVacated =
  * The security slot's outside address `email` marked verified. The slot may hold another address
  * by now (it was replaced since the mail went out): then nothing changes.
  */
+/** The outside address must prove itself again (its suppression was cleared): pending, and a new link goes out. */
+export const securityUnverified =
+  (email: string): Edit =>
+  (state) =>
+    holdsAddress(state.security, email) ? { ...state, security: { ...state.security, verification: 'pending' } } : state
+
 export const securityVerified =
   (email: string): Edit =>
   (state) =>

@@ -41,10 +41,21 @@ const emptyState = (): SheetState => ({
   technicalAdmin: null,
 })
 
-const toContact = (row: SlotHolderRow): Contact =>
-  row.user_id !== null
-    ? { type: 'user', userId: row.user_id, email: row.user_email ?? '', name: row.user_name ?? '' }
-    : { type: 'email', email: row.email ?? '', verification: row.verification ?? 'pending' }
+const toContact = (row: SlotHolderRow): Contact => {
+  const undeliverable =
+    row.suppressed_kind === null || row.suppressed_kind === undefined
+      ? {}
+      : {
+          undeliverable: {
+            kind: row.suppressed_kind,
+            reason: row.suppressed_reason ?? '',
+            since: (row.suppressed_at ?? new Date(0)).toISOString(),
+          },
+        }
+  return row.user_id !== null
+    ? { type: 'user', userId: row.user_id, email: row.user_email ?? '', name: row.user_name ?? '', ...undeliverable }
+    : { type: 'email', email: row.email ?? '', verification: row.verification ?? 'pending', ...undeliverable }
+}
 
 /** Rows (billing in position order) to the state. */
 export function rowsToState(rows: SlotHolderRow[]): SheetState {
