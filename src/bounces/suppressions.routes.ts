@@ -41,7 +41,7 @@ export const suppressionRoutes: FastifyPluginAsyncTypebox<{ suppressions: Suppre
     },
     async (req, reply) => {
       await suppressions.clear(req.ctx(), req.params.accountId, req.params.email)
-      return reply.code(204).send()
+      return reply.code(204).send(null)
     },
   )
 }
