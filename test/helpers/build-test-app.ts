@@ -5,6 +5,7 @@ import type { IsolationLevel } from 'kysely'
 
 import { type AppConfig, type AppProbes, buildApp } from '../../src/app/build-app.ts'
 import { createServices, type Services } from '../../src/app/container.ts'
+import type { EmailEventsConfig } from '../../src/config/email-events-config.ts'
 import type { DatabaseHandle, DatabaseKind } from '../../src/db/connect.ts'
 import type { Clock } from '../../src/lib/clock.ts'
 import { createSecretDeriver } from '../../src/lib/derived-secrets.ts'
@@ -44,6 +45,8 @@ export async function buildTestApp(
     isolation?: IsolationLevel
     /** What /healthz reports on besides the process (a delivery worker). */
     probes?: AppProbes
+    /** Bounces and email-service events: the providers' keys, the soft-bounce limit (config/email-events-config.ts). */
+    emailEvents?: Partial<Pick<EmailEventsConfig, 'providers' | 'softBounces'>>
   } = {},
 ): Promise<TestApp> {
   const handle = await freshDatabase(kind, opts.isolation ? { isolation: opts.isolation } : {})
@@ -55,6 +58,10 @@ export async function buildTestApp(
       publicUrl: config.publicUrl,
       reviewIntervalDays: 180,
       webhookAllowPrivate: opts.webhookAllowPrivate ?? true,
+      emailEvents: {
+        providers: opts.emailEvents?.providers ?? {},
+        softBounces: opts.emailEvents?.softBounces ?? { limit: 3, days: 7 },
+      },
     },
     secrets: createSecretDeriver(TEST_SECRET_KEY),
     ...(opts.clock ? { clock: opts.clock } : {}),
