@@ -2,6 +2,7 @@ import { AccountHealthSchema } from '../account-health/account-health.schemas.ts
 import { AccountSchema } from '../accounts/accounts.schemas.ts'
 import { AuditEventSchema } from '../audit/audit.schemas.ts'
 import { SessionSchema } from '../auth/sessions/sessions.schemas.ts'
+import { SuppressionSchema } from '../bounces/suppressions.schemas.ts'
 import { BroadcastSchema } from '../broadcasts/broadcasts.schemas.ts'
 import {
   ContactSchema,
@@ -38,6 +39,7 @@ export const SHARED_SCHEMAS = [
   AuditEventSchema,
   AccountHealthSchema,
   SessionSchema,
+  SuppressionSchema,
   CategorySchema,
   RecipientSchema,
   RecipientsPreviewSchema,
