@@ -6,7 +6,7 @@ import { executeAsOne } from '../db/one-statement.ts'
 import type { DeliveryRow } from '../delivery/deliveries.table.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { mailWrites } from '../mail/queue-system-mail.ts'
-import { findNotification } from '../notifications/notifications.repository.ts'
+import { addRecipients, findNotification } from '../notifications/notifications.repository.ts'
 import { resolveRecipientsOf } from '../routing/recipients.repository.ts'
 import type { RoutingPolicy, SendableCategory } from '../routing/routing-policy.ts'
 import { listActiveSuperAdmins } from '../users/users.repository.ts'
@@ -109,5 +109,10 @@ async function sendFallback(trx: Db, deps: BounceDeps, d: DeliveryRow) {
   const rule = n?.kind === 'notification' ? deps.policy[n.category as SendableCategory] : undefined
   if (!rule) return []
   const now = await resolveRecipientsOf(trx, d.account_id, rule)
-  return repo.queueFallback(trx, d, now?.recipients ?? [])
+  return addRecipients(
+    trx,
+    { accountId: d.account_id, id: d.notification_id, maxAttempts: d.max_attempts },
+    now?.recipients ?? [],
+    { deliveryId: d.id, address: d.recipient },
+  )
 }

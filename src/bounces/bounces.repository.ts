@@ -2,7 +2,6 @@ import { sql } from 'kysely'
 
 import type { Db } from '../db/database.ts'
 import type { DeliveryRow } from '../delivery/deliveries.table.ts'
-import type { Recipient } from '../routing/recipients.repository.ts'
 import type { MailEvent } from './mail-event.ts'
 import type { SuppressionKind } from './suppressions.table.ts'
 
@@ -98,35 +97,6 @@ export async function slotsOfAddress(
     where s.account_id = ${accountId} and lower(coalesce(u.email, s.email)) = ${email.toLowerCase()}
     order by s.slot, s.position`.execute(db)
   return res.rows
-}
-
-/**
- * Queues the notification again to the `recipients` who have not had it, as deliveries standing
- * in for the bounced one, and adds them to the notification's recipients (with the address they
- * replace). A delivery's id is the notification's id and a hash of the address, as the fan-out
- * makes them, so whoever already had the notification (or its fallback) is not sent it again.
- * Answers the recipients that were queued.
- */
-export async function queueFallback(
-  db: Db,
-  bounced: Pick<DeliveryRow, 'account_id' | 'id' | 'notification_id' | 'recipient' | 'max_attempts'>,
-  recipients: Recipient[],
-): Promise<Recipient[]> {
-  if (recipients.length === 0) return []
-  const res = await sql<{ recipient: string }>`
-    insert into deliveries (account_id, id, channel, notification_id, recipient, recipient_name, max_attempts, fallback_for)
-    select ${bounced.account_id}, ${bounced.notification_id} || '.' || left(md5(lower(e)), 16), 'email',
-      ${bounced.notification_id}, e, n, ${bounced.max_attempts}, ${bounced.id}
-    from unnest(${recipients.map((r) => r.email)}::text[], ${recipients.map((r) => r.name)}::text[]) as x(e, n)
-    on conflict (account_id, id) do nothing
-    returning recipient`.execute(db)
-  const queued = new Set(res.rows.map((r) => r.recipient))
-  const added = recipients.filter((r) => queued.has(r.email)).map((r) => ({ ...r, fallbackFor: bounced.recipient }))
-  if (added.length > 0)
-    await sql`
-      update notifications set recipients = recipients || ${JSON.stringify(added)}::jsonb
-      where account_id = ${bounced.account_id} and id = ${bounced.notification_id}`.execute(db)
-  return added
 }
 
 /** The account's suppression list, newest first. */

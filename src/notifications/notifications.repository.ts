@@ -3,6 +3,7 @@ import { sql } from 'kysely'
 import type { Db } from '../db/database.ts'
 import { anyOf, whereKeys } from '../db/keys.ts'
 import type { DeliveryRow, DeliveryStatus } from '../delivery/deliveries.table.ts'
+import type { Recipient } from '../routing/recipients.repository.ts'
 import type { NotificationRow } from './notifications.table.ts'
 
 export const findNotification = (db: Db, accountId: string, id: string): Promise<NotificationRow | undefined> =>
@@ -94,3 +95,46 @@ export const countDeliveriesByStatus = (
     )
     .groupBy(['account_id', 'notification_id', 'status'])
     .execute()
+
+/**
+ * Queues the notification to more `recipients` than it had (a bounce's fallback, a resend), as
+ * deliveries of its own, and adds them to its recipients. A delivery's id is the notification's
+ * id and a hash of the address, as the fan-out makes them, so whoever has a delivery of it already
+ * is not sent it again: calling this twice queues nothing the second time. With `fallbackFor`, the
+ * new deliveries stand in for that bounced one. Answers the recipients that were queued.
+ */
+export async function addRecipients(
+  db: Db,
+  n: { accountId: string; id: string; maxAttempts: number },
+  recipients: Recipient[],
+  fallbackFor?: { deliveryId: string; address: string },
+): Promise<Recipient[]> {
+  if (recipients.length === 0) return []
+  const res = await sql<{ recipient: string }>`
+    insert into deliveries (account_id, id, channel, notification_id, recipient, recipient_name, max_attempts, fallback_for)
+    select ${n.accountId}, ${n.id} || '.' || left(md5(lower(e)), 16), 'email', ${n.id}, e, nm, ${n.maxAttempts},
+      ${fallbackFor?.deliveryId ?? null}
+    from unnest(${recipients.map((r) => r.email)}::text[], ${recipients.map((r) => r.name)}::text[]) as x(e, nm)
+    on conflict (account_id, id) do nothing
+    returning recipient`.execute(db)
+  const queued = new Set(res.rows.map((r) => r.recipient))
+  const added = recipients
+    .filter((r) => queued.has(r.email))
+    .map((r) => (fallbackFor ? { ...r, fallbackFor: fallbackFor.address } : r))
+  if (added.length > 0)
+    await sql`
+      update notifications set recipients = recipients || ${JSON.stringify(added)}::jsonb
+      where account_id = ${n.accountId} and id = ${n.id}`.execute(db)
+  return added
+}
+
+/** Sends the notification's failed deliveries to these addresses once more, from a first attempt. */
+export async function requeueFailed(db: Db, accountId: string, notificationId: string, emails: string[]) {
+  const res = await sql<{ id: string }>`
+    update deliveries set status = 'queued', attempts = 0, next_attempt_at = now(), last_error = null,
+      lock_token = null, updated_at = now()
+    where account_id = ${accountId} and notification_id = ${notificationId} and status = 'failed'
+      and lower(recipient) = any(${emails.map((e) => e.toLowerCase())}::text[])
+    returning id`.execute(db)
+  return res.rows.length
+}

@@ -91,4 +91,22 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ notifications: Noti
     },
     async (req) => notifications.get(req.params.accountId, req.params.notificationId),
   )
+
+  app.post(
+    '/v1/accounts/:accountId/notifications/:notificationId/resend',
+    {
+      config: { access: 'account:write' },
+      schema: {
+        tags,
+        operationId: 'resendNotification',
+        summary: 'Send a notification again to whoever its category reaches now, who has not had it',
+        description:
+          'New holders of its slots get it; a holder whose delivery failed gets it once more; nobody gets it twice, so calling this again changes nothing. Suppressed addresses are skipped, as always.',
+        params: NotificationParamsSchema,
+        response: { 202: Type.Ref(NotificationSchema), ...problems(400, 403, 404, 409) },
+      },
+    },
+    async (req, reply) =>
+      reply.code(202).send(await notifications.resend(req.ctx(), req.params.accountId, req.params.notificationId)),
+  )
 }

@@ -161,6 +161,32 @@ export function createNotificationService(deps: { db: Db; policy: RoutingPolicy;
       )
     },
 
+    /**
+     * Sends the notification again to whoever its category's rule chooses now, who has not had it:
+     * new holders get a delivery of their own, a holder whose delivery failed gets it once more,
+     * and nobody who had it (or has it on the way) gets it twice, so calling this again changes
+     * nothing. Our own mail and test messages are not sent again.
+     */
+    async resend(ctx: RequestContext, accountId: string, id: string): Promise<Notification> {
+      await transaction(db, async (trx) => {
+        const row = await repo.findNotification(trx, accountId, id)
+        if (!row) throw new AppError('not-found', { detail: `No notification "${id}" in this account.` })
+        if (row.kind !== 'notification' || row.is_test)
+          throw new AppError('conflict', { detail: 'Only a notification the platform sent can be sent again.' })
+        const now = await resolveRecipientsOf(trx, accountId, policy[row.category as SendableCategory])
+        const recipients = now?.recipients ?? []
+        await repo.addRecipients(trx, { accountId, id, maxAttempts: EMAIL_MAX_ATTEMPTS }, recipients)
+        await repo.requeueFailed(
+          trx,
+          accountId,
+          id,
+          recipients.map((r) => r.email),
+        )
+      })
+      deps.onQueued?.()
+      return this.get(accountId, id)
+    },
+
     async get(accountId: string, id: string): Promise<Notification> {
       const row = await repo.findNotification(db, accountId, id)
       if (!row) throw new AppError('not-found', { detail: `No notification "${id}" in this account.` })

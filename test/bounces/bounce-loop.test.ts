@@ -5,7 +5,7 @@ import { sql } from 'kysely'
 
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
-import { makeAccount, putSheet } from '../helpers/factories.ts'
+import { makeAccount, putSheet, sessionFor } from '../helpers/factories.ts'
 import { testWorker } from '../helpers/test-worker.ts'
 import { type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts'
 
@@ -234,5 +234,35 @@ for (const kind of DATABASES) {
       await drain()
       assert.deepEqual(await counts(app), before)
     })
+  })
+}
+
+for (const kind of DATABASES) {
+  test(`[${kind}] resend reaches the holders who have not had the notification, once`, async (t) => {
+    const app = await buildTestApp(t, kind)
+    const sink = await startSmtpSink()
+    t.after(() => sink.close())
+    const { drain } = testWorker(t, app, { smtpUrl: sink.url })
+    const { accountId, users } = await makeAccount(app)
+    await putSheet(app, accountId, { primary: { userId: users.admin! } })
+    const sent = await app.call({
+      method: 'POST',
+      url: `/v1/accounts/${accountId}/notifications`,
+      payload: { category: 'invoice', subject: 'Invoice 9', text: 'Due.' },
+    })
+    await drain()
+    // a billing contact is added afterwards: a resend reaches them, and only them
+    await putSheet(app, accountId, { primary: { userId: users.admin! }, billing: [{ userId: users.member! }] })
+    const url = `/v1/accounts/${accountId}/notifications/${sent.json().id}/resend`
+    const first = await app.call({ method: 'POST', url })
+    assert.equal(first.statusCode, 202, first.body)
+    assert.equal(first.json().deliveries.length, 2)
+    await drain()
+    const again = await app.call({ method: 'POST', url })
+    assert.equal(again.statusCode, 202)
+    await drain()
+    assert.deepEqual(receivedBy(sink, /^Invoice 9$/), [`${users.admin}@example.com`, `${users.member}@example.com`])
+    const token = await sessionFor(app, accountId, users.member!)
+    assert.equal((await app.call({ method: 'POST', url, token })).statusCode, 403)
   })
 }
