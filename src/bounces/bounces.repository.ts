@@ -38,6 +38,41 @@ export async function insertMailEvent(db: Db, d: DeliveryRow, e: MailEvent): Pro
   return row !== undefined
 }
 
+/**
+ * Keeps delivery reports at once, each once per (source, event id), joined to the delivery their
+ * token names. Answers, by `source/eventId`, 'recorded' for those kept now and 'replay' for those
+ * kept before; a report whose token names no delivery is absent.
+ */
+export async function recordMailEvents(
+  db: Db,
+  reports: { event: MailEvent; token: string }[],
+): Promise<Map<string, 'recorded' | 'replay'>> {
+  const out = new Map<string, 'recorded' | 'replay'>()
+  if (reports.length === 0) return out
+  const col = <T>(f: (r: { event: MailEvent; token: string }) => T) => reports.map(f)
+  const res = await sql<{ source: string; event_id: string; inserted: boolean }>`
+    with x as (
+      select * from unnest(${col((r) => r.event.source)}::text[], ${col((r) => r.event.eventId.slice(0, 500))}::text[],
+        ${col((r) => r.token)}::text[], ${col((r) => r.event.kind)}::text[], ${col((r) => r.event.diagnostic.slice(0, 500))}::text[],
+        ${col((r) => r.event.at.toISOString())}::timestamptz[]) as x(source, event_id, token, kind, diagnostic, at)
+    ),
+    matched as (
+      select x.*, d.account_id, d.id as delivery_id, lower(d.recipient) as recipient
+      from x join deliveries d on d.return_token = x.token and d.channel = 'email'
+    ),
+    inserted as (
+      insert into mail_events (source, event_id, account_id, delivery_id, kind, recipient, diagnostic, at)
+      select source, event_id, account_id, delivery_id, kind, recipient, diagnostic, at from matched
+      on conflict (source, event_id) do nothing
+      returning source, event_id
+    )
+    select m.source, m.event_id, exists (
+      select 1 from inserted i where i.source = m.source and i.event_id = m.event_id) as inserted
+    from matched m`.execute(db)
+  for (const r of res.rows) out.set(`${r.source}/${r.event_id}`, r.inserted ? 'recorded' : 'replay')
+  return out
+}
+
 /** Soft bounces of one address in an account since `days` days ago, this one included. */
 export async function countSoftBounces(db: Db, accountId: string, email: string, days: number): Promise<number> {
   const res = await sql<{ n: number }>`

@@ -6,6 +6,7 @@ import { applyBounce, type BounceDeps } from './bounce-consequences.ts'
 import * as repo from './bounces.repository.ts'
 import type { MailEvent } from './mail-event.ts'
 import { verifyRef } from './return-path.ts'
+import type { SuppressionKind } from './suppressions.table.ts'
 
 /**
  * What became of one report:
@@ -27,19 +28,24 @@ export interface BounceServiceDeps extends BounceDeps {
 
 export type BounceService = ReturnType<typeof createBounceService>
 
+const isBounce = (e: MailEvent): e is MailEvent & { kind: SuppressionKind } => e.kind !== 'delivered'
+
 export function createBounceService(deps: BounceServiceDeps) {
   const { db } = deps
 
-  /** One report, in a transaction of its own, so that a bad one cannot undo the others. */
-  async function take(e: MailEvent): Promise<MailEventOutcome> {
+  /**
+   * One bounce or complaint, in a transaction of its own, so that a bad one cannot undo the
+   * others: the report is kept in the same transaction as what it does, so a crash before the
+   * commit leaves it to be taken again when the service retries, never half taken.
+   */
+  async function take(e: MailEvent & { kind: SuppressionKind }): Promise<MailEventOutcome> {
     const token = verifyRef(deps.secrets, e.ref)
     if (!token) return 'unmatched'
     return transaction(db, async (trx): Promise<MailEventOutcome> => {
       const d = await repo.lockDeliveryByToken(trx, token)
       if (!d) return 'unmatched'
-      if (d.status === 'bounced' && e.kind !== 'delivered') return 'duplicate'
+      if (d.status === 'bounced') return 'duplicate'
       if (!(await repo.insertMailEvent(trx, d, e))) return 'replay'
-      if (e.kind === 'delivered') return 'recorded'
       if (e.kind === 'soft_bounce') {
         const n = await repo.countSoftBounces(trx, d.account_id, d.recipient, deps.softBounces.days)
         if (n < deps.softBounces.limit) return 'recorded'
@@ -54,14 +60,30 @@ export function createBounceService(deps: BounceServiceDeps) {
     })
   }
 
+  /**
+   * Delivery reports, which change nothing but the record, all in one statement: an email service
+   * posts them by the hundred, and one transaction each would make them most of the work.
+   */
+  async function record(events: MailEvent[]): Promise<MailEventOutcome[]> {
+    const tokens = events.map((e) => verifyRef(deps.secrets, e.ref))
+    const valid = events.flatMap((e, i) => (tokens[i] ? [{ event: e, token: tokens[i] }] : []))
+    const taken = await repo.recordMailEvents(db, valid)
+    return events.map((e, i) =>
+      !tokens[i] ? 'unmatched' : (taken.get(`${e.source}/${e.eventId.slice(0, 500)}`) ?? 'unmatched'),
+    )
+  }
+
   return {
     /**
-     * Takes verified reports (their source checked their signature), one by one; answers each
-     * outcome, for the caller to log (an unmatched one may be a forgery or a stale reference).
+     * Takes verified reports (their source checked their signature): the delivery reports at once,
+     * each bounce or complaint in a transaction of its own; answers each outcome, in order, for the
+     * caller to log (an unmatched one may be a forgery or a stale reference).
      */
     async ingest(events: MailEvent[]): Promise<MailEventOutcome[]> {
+      const delivered = events.filter((e) => e.kind === 'delivered')
+      const recorded = delivered.length > 0 ? await record(delivered) : []
       const outcomes: MailEventOutcome[] = []
-      for (const e of events) outcomes.push(await take(e))
+      for (const e of events) outcomes.push(isBounce(e) ? await take(e) : recorded.shift()!)
       if (outcomes.includes('bounced')) deps.onQueued?.()
       return outcomes
     },
