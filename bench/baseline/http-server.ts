@@ -13,15 +13,22 @@
  *                     (4 statements with begin and commit), the old baseline kept for reference
  *   PUT /write-one/:id   the same logical work as ours, in one round trip: a PL/pgSQL function
  *                     this server creates at start-up (`bench_write_primary`, below), the limit
+ *   POST /email-events   a batch of SendGrid events: the same signature check (ECDSA over the
+ *                     timestamp and the body, SENDGRID_PUBLIC_KEY) and reference check as ours,
+ *                     then one UPDATE of the deliveries they name (benchmark 11)
  */
+import { createPublicKey, verify } from 'node:crypto'
+
 import { PGlite } from '@electric-sql/pglite'
 import Fastify from 'fastify'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 
+import { verifyRef } from '../../src/bounces/return-path.ts'
 import type { Database } from '../../src/db/database.ts'
 import { EMAIL_MAX_ATTEMPTS, WEBHOOK_MAX_ATTEMPTS } from '../../src/delivery/retry-policy.ts'
 import { CALLER_NAMES } from '../../src/i18n/labels.ts'
+import { createSecretDeriver } from '../../src/lib/derived-secrets.ts'
 import { newId } from '../../src/lib/ids.ts'
 import { renderSystemMail } from '../../src/mail/system-mail.ts'
 import { oneAccount, resolveRecipientsSql } from '../../src/routing/recipients.repository.ts'
@@ -284,6 +291,35 @@ app.put<{ Params: { id: string }; Body: { userId: string } }>('/write-one/:id', 
     return reply.code(status).send({ error: (e as Error).message })
   }
 })
+
+const sendgridKey = process.env.SENDGRID_PUBLIC_KEY
+if (sendgridKey) {
+  const key = createPublicKey({ key: Buffer.from(sendgridKey, 'base64'), format: 'der', type: 'spki' })
+  const secrets = createSecretDeriver(process.env.SECRET_KEY ?? '')
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
+    scope.post<{ Body: Buffer }>('/email-events', async (req, reply) => {
+      const timestamp = String(req.headers['x-twilio-email-event-webhook-timestamp'] ?? '')
+      const signature = Buffer.from(String(req.headers['x-twilio-email-event-webhook-signature'] ?? ''), 'base64')
+      const signed = Buffer.concat([Buffer.from(timestamp), req.body])
+      if (!verify('sha256', signed, key, signature)) return reply.code(401).send({ error: 'bad signature' })
+      const events = JSON.parse(req.body.toString('utf8')) as { event: string; ac_ref: string; reason?: string }[]
+      const rows = events.flatMap((e) => {
+        const token = verifyRef(secrets, e.ac_ref)
+        return token ? [{ token, bounced: e.event === 'bounce', reason: e.reason ?? '' }] : []
+      })
+      await db.query(
+        `update deliveries d set status = case when x.bounced then 'bounced' else d.status end,
+           last_error = case when x.bounced then x.reason else d.last_error end, updated_at = now()
+         from unnest($1::text[], $2::boolean[], $3::text[]) as x(token, bounced, reason)
+         where d.return_token = x.token`,
+        [rows.map((r) => r.token), rows.map((r) => r.bounced), rows.map((r) => r.reason)],
+      )
+      return { received: events.length }
+    })
+  })
+}
 
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
 process.on('SIGTERM', () => void app.close().then(() => process.exit(0)))

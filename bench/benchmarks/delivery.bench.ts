@@ -15,7 +15,7 @@ import { cliNodeArgs, tsNodeArgs } from '../../test/helpers/cli-command.ts'
 import { type BenchContext, type BenchRow, perRound, round } from '../lib/context.ts'
 import { accountId } from '../lib/dataset.ts'
 import { median } from '../lib/load.ts'
-import { startNode } from '../lib/processes.ts'
+import { BENCH_SECRET_KEY, startNode } from '../lib/processes.ts'
 import { startSmtpCounter } from '../peers/smtp-counter.ts'
 
 const TIMEOUT_MS = 600_000
@@ -78,7 +78,7 @@ export async function deliveryBenchmark(ctx: BenchContext): Promise<BenchRow[]> 
           SMTP_URL: sink.url,
           MAIL_FROM: 'bench@bench.invalid',
           LOG_LEVEL: 'warn',
-          SECRET_KEY: 'benchmark-secret-key-of-at-least-32-characters',
+          SECRET_KEY: BENCH_SECRET_KEY,
         },
         { profile: true },
       )

@@ -28,7 +28,7 @@ import { cliNodeArgs } from '../../test/helpers/cli-command.ts'
 import { type BenchContext, type BenchRow, round } from '../lib/context.ts'
 import { relatedDataset } from '../lib/dataset.ts'
 import { generateHistory, historyCounts, historySize, historyT0 } from '../lib/history.ts'
-import { startNode } from '../lib/processes.ts'
+import { BENCH_SECRET_KEY, startNode } from '../lib/processes.ts'
 import { startSmtpCounter } from '../peers/smtp-counter.ts'
 
 const RETENTION_DAYS = 400
@@ -338,7 +338,7 @@ async function deliveryWhilePruning(ctx: BenchContext, url: string, t0: Date) {
         SMTP_URL: sink.url,
         MAIL_FROM: 'bench@bench.invalid',
         LOG_LEVEL: 'warn',
-        SECRET_KEY: 'benchmark-secret-key-of-at-least-32-characters',
+        SECRET_KEY: BENCH_SECRET_KEY,
         RETENTION_DAYS: retentionDays,
         AUDIT_RETENTION_DAYS: retentionDays,
       },

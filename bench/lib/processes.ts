@@ -16,6 +16,8 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 /** The platform key the benchmark's service is started with (BOOTSTRAP_API_KEY). */
 export const BENCH_API_KEY = 'acpk_benchmark-key-not-for-production-use-0000'
+/** The SECRET_KEY of every service process a run starts (return-path references are signed with it). */
+export const BENCH_SECRET_KEY = 'benchmark-secret-key-of-at-least-32-characters'
 
 const children = new Set<ChildProcess>()
 process.on('exit', () => {
@@ -141,7 +143,7 @@ export async function startService(env: Record<string, string>): Promise<Child &
       RATE_LIMIT_PER_MINUTE: '0',
       BOOTSTRAP_API_KEY: BENCH_API_KEY,
       WORKER: 'off',
-      SECRET_KEY: 'benchmark-secret-key-of-at-least-32-characters',
+      SECRET_KEY: BENCH_SECRET_KEY,
       ...env,
     },
     { profile: true },
@@ -155,6 +157,9 @@ export async function startService(env: Record<string, string>): Promise<Child &
 export async function startBaseline(env: {
   DATABASE_URL?: string
   PGLITE_DIR?: string
+  /** Serves POST /email-events, checking SendGrid's signature with this key (benchmark 11). */
+  SENDGRID_PUBLIC_KEY?: string
+  SECRET_KEY?: string
 }): Promise<Child & { base: string }> {
   const port = await freePort()
   const child = startNode(tsNodeArgs('bench/baseline/http-server.ts'), { PORT: String(port), ...env } as Record<
