@@ -32,6 +32,7 @@ const TAGS: Record<string, string> = {
   notifications: 'Mail sent to the right contacts, and its deliveries',
   broadcasts: 'One notification to many accounts',
   webhooks: 'Endpoints that receive events',
+  bounces: 'Bounces and complaints from email services, and the addresses they suppress',
   operations: 'Liveness, readiness and metrics',
 }
 

@@ -11,7 +11,12 @@ import type { ProviderVerifier } from './providers/index.ts'
 const SUBSCRIBE_TIMEOUT_MS = 5000
 
 const EmailEventsAnswer = Type.Object({
-  received: Type.Integer({ minimum: 0, maximum: 100_000, description: 'Events in the request that we act on' }),
+  received: Type.Integer({
+    format: 'int32',
+    minimum: 0,
+    maximum: 100_000,
+    description: 'Events in the request that we act on',
+  }),
 })
 
 /**
@@ -38,6 +43,8 @@ export const emailEventRoutes: FastifyPluginAsyncTypebox<{
         operationId: 'postEmailEvents',
         summary:
           "An email service's bounce, complaint and delivery events (SES through SNS, Postmark, SendGrid, Mailgun)",
+        description:
+          'Authenticated as each provider documents (SNS signature, SendGrid ECDSA, Mailgun HMAC, Postmark Basic credentials), not with an API key. A request that fails that check is 401 and changes nothing; an event naming none of our deliveries is logged and dropped. See docs/BOUNCES.md.',
         security: [],
         params: Type.Object({ provider: Type.Union(MAIL_EVENT_PROVIDERS.map((p) => Type.Literal(p))) }),
         response: { 200: EmailEventsAnswer, ...problems(400, 404, 413) },

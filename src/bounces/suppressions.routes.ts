@@ -21,7 +21,7 @@ export const suppressionRoutes: FastifyPluginAsyncTypebox<{ suppressions: Suppre
         operationId: 'listSuppressions',
         summary: 'Addresses that get none of the account’s mail, because mail to them bounced or was reported as spam',
         params: AccountParamsSchema,
-        response: { 200: SuppressionListSchema, ...problems(403, 404) },
+        response: { 200: SuppressionListSchema, ...problems(400, 403, 404) },
       },
     },
     async (req) => suppressions.list(req.params.accountId),
@@ -36,7 +36,7 @@ export const suppressionRoutes: FastifyPluginAsyncTypebox<{ suppressions: Suppre
         operationId: 'clearSuppression',
         summary: 'Let mail go to this address again (an outside security address must verify itself again)',
         params: SuppressionParamsSchema,
-        response: { 204: Type.Null(), ...problems(403, 404) },
+        response: { 204: Type.Null(), ...problems(400, 403, 404) },
       },
     },
     async (req, reply) => {

@@ -551,7 +551,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** An email service's bounce, complaint and delivery events (SES through SNS, Postmark, SendGrid, Mailgun) */
+        /**
+         * An email service's bounce, complaint and delivery events (SES through SNS, Postmark, SendGrid, Mailgun)
+         * @description Authenticated as each provider documents (SNS signature, SendGrid ECDSA, Mailgun HMAC, Postmark Basic credentials), not with an API key. A request that fails that check is 401 and changes nothing; an event naming none of our deliveries is logged and dropped. See docs/BOUNCES.md.
+         */
         post: operations["postEmailEvents"];
         delete?: never;
         options?: never;
@@ -5086,6 +5089,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is not valid (validation-failed) */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid token (unauthenticated) */
             401: {
                 headers: {
@@ -5177,6 +5192,18 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request is not valid (validation-failed) */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid token (unauthenticated) */
             401: {
                 headers: {
@@ -5267,7 +5294,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description Events in the request that we act on */
+                        /**
+                         * Format: int32
+                         * @description Events in the request that we act on
+                         */
                         received: number;
                     };
                 };
