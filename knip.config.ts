@@ -35,8 +35,9 @@ const config: KnipConfig = {
   // A type or interface named in an exported function's signature stays exported, so that a caller
   // can name it, even when no other file does yet.
   ignoreExportsUsedInFile: { interface: true, type: true },
-  // Debian's package, not npm's: .ci/run installs it, and the pooler tests run it when it is there
-  ignoreBinaries: ['pgbouncer'],
+  // Debian's packages, not npm's: .ci/run installs pgbouncer, and the pooler tests run it when it is
+  // there; the SNS tests make their signing certificate with openssl, which every Debian machine has
+  ignoreBinaries: ['pgbouncer', 'openssl'],
   ignoreDependencies: [
     // not imported: pinned as a direct dependency so that npm installs the version fastify's own
     // dependency resolves to (6.6.0, whose cookie 1 still runs on Node 20)

@@ -298,13 +298,10 @@ for (const kind of DATABASES) {
     })
 
     /*
-     * KNOWN BUG (fails for sendgrid and mailgun): the metadata headers of outgoing-headers.ts are JSON
-     * without a space, longer than a header line should be, so nodemailer sends them as RFC 2047
-     * encoded words (`X-SMTPAPI: =?UTF-8?Q?=7B=22unique=5Fargs...?=`), which is not the JSON
-     * SendGrid's X-SMTPAPI and Mailgun's X-Mailgun-Variables take: their events would come back
-     * without `ac_ref`. The headers are handed to nodemailer as plain values in
-     * src/delivery/transports/smtp.transport.ts (buildMailOptions). SES (envelope sender) and Postmark
-     * (a bare reference, short enough) are not affected.
+     * Each service reads the reference from its own place (the envelope sender, the metadata
+     * headers of outgoing-headers.ts): it must arrive there as the service reads it. JSON metadata
+     * once went as RFC 2047 encoded words, which no service decodes (smtp.transport.ts now sends
+     * plain ASCII values as they are).
      */
     for (const provider of ALL) {
       test(`the mail carries the reference where ${provider} reads it for its events`, async (t) => {

@@ -39,7 +39,7 @@ export interface MailgunDeps {
  * event if it is a failure, a complaint or a delivery. The token memory is per process and bounded,
  * so it stops the common replay, not every one: the caller still de-duplicates by eventId.
  */
-export async function verifyMailgun(
+async function verifyMailgun(
   req: ProviderRequest,
   cfg: MailgunConfig,
   deps: MailgunDeps,

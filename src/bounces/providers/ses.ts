@@ -31,7 +31,7 @@ export interface SesDeps {
  * an SNS SigningCertURL. A SubscriptionConfirmation gives its SubscribeURL for the caller to visit;
  * an UnsubscribeConfirmation gives nothing.
  */
-export async function verifySes(req: ProviderRequest, cfg: SesConfig, deps: SesDeps): Promise<ProviderResult> {
+async function verifySes(req: ProviderRequest, cfg: SesConfig, deps: SesDeps): Promise<ProviderResult> {
   const body = parseJson(req.rawBody)
   if (body === undefined) return reject(400, 'body is not JSON')
   const m = parseSnsMessage(body)

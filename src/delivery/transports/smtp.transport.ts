@@ -104,6 +104,7 @@ const OWNED_HEADER =
 const ONE_ADDRESS = /^[^\s<>,;:"()[\]\\@]+@[^\s<>,;:"()[\]\\@]+$/
 const MESSAGE_ID = /^<[^\s<>@]+@[^\s<>@]+>$/
 const singleLine = (s: string) => s.replace(/[\r\n]+/g, ' ')
+const PLAIN_VALUE = /^[\x20-\x7e]*$/
 
 /**
  * The nodemailer message for `mail`, shared by the SMTP and `.eml` transports, or a permanent
@@ -119,11 +120,15 @@ export function buildMailOptions(
   if (!MESSAGE_ID.test(mail.messageId)) return refuse('invalid Message-ID (expected <id@host>)')
   if (mail.envelopeFrom !== undefined && !ONE_ADDRESS.test(mail.envelopeFrom))
     return refuse('invalid envelope sender address')
-  const headers: Record<string, string> = {}
+  const headers: Record<string, string | { prepared: true; value: string }> = {}
   for (const [name, value] of Object.entries(mail.headers ?? {})) {
     if (!HEADER_NAME.test(name) || OWNED_HEADER.test(name))
       return refuse(`header name not allowed: ${JSON.stringify(name)}`)
-    headers[name] = singleLine(value)
+    const line = singleLine(value)
+    // Plain ASCII that fits a line goes as it is: nodemailer would otherwise turn a long value
+    // without spaces (an email service's JSON metadata) into RFC 2047 encoded words, which the
+    // service reads as garbage. Anything else is still encoded by nodemailer.
+    headers[name] = PLAIN_VALUE.test(line) && name.length + line.length <= 996 ? { prepared: true, value: line } : line
   }
   return {
     options: {
