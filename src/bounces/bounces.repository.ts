@@ -82,20 +82,16 @@ export async function countSoftBounces(db: Db, accountId: string, email: string,
   return res.rows[0]?.n ?? 0
 }
 
-/** Marks the delivery bounced with the reason; false when it already was (a second report changes nothing). */
-export async function markBounced(db: Db, d: Pick<DeliveryRow, 'account_id' | 'id'>, reason: string): Promise<boolean> {
-  const res = await db
+/** Marks the delivery bounced with the reason (the caller holds its row, locked, and saw it not bounced yet). */
+export const markBounced = (db: Db, d: Pick<DeliveryRow, 'account_id' | 'id'>, reason: string) =>
+  db
     .updateTable('deliveries')
     .set({ status: 'bounced', last_error: reason.slice(0, 500), lock_token: null, updated_at: sql`now()` })
     .where('account_id', '=', d.account_id)
     .where('id', '=', d.id)
-    .where('status', '<>', 'bounced')
-    .executeTakeFirst()
-  return Number(res.numUpdatedRows) > 0
-}
 
 /** Puts the address on the account's suppression list, or updates why it is there. */
-export async function suppress(
+export function suppressWrite(
   db: Db,
   s: {
     accountId: string
@@ -105,7 +101,7 @@ export async function suppress(
     source: MailEvent['source']
     deliveryId: string
   },
-): Promise<void> {
+) {
   const values = {
     kind: s.kind,
     reason: s.reason.slice(0, 500),
@@ -113,25 +109,46 @@ export async function suppress(
     delivery_id: s.deliveryId,
     at: sql<Date>`now()`,
   }
-  await db
+  return db
     .insertInto('suppressions')
     .values({ account_id: s.accountId, email: s.email.toLowerCase(), ...values })
     .onConflict((oc) => oc.columns(['account_id', 'email']).doUpdateSet(values))
-    .execute()
 }
 
-/** The slots an address holds in an account (a user's current address, or an outside one), with the user. */
-export async function slotsOfAddress(
+/** `suppressWrite`, run. */
+export async function suppress(db: Db, s: Parameters<typeof suppressWrite>[1]): Promise<void> {
+  await suppressWrite(db, s).execute()
+}
+
+export interface BounceContext {
+  /** The slots the address holds (a user's current address, or an outside one), with the user. */
+  held: { slot: string; user_id: string | null }[]
+  /** The bounced mail's notification: a platform's (with a category rule) or our own. */
+  notification: { kind: 'notification' | 'system'; category: string } | null
+  account: { name: string; locale: 'en' | 'fi' }
+  /** Who is told to fix the contact: the account's active super admins. */
+  admins: { id: string; email: string; name: string; locale: 'en' | 'fi' | null }[]
+}
+
+/** What a bounce needs to know of its account, in one read. */
+export async function readBounceContext(
   db: Db,
-  accountId: string,
+  d: Pick<DeliveryRow, 'account_id' | 'notification_id'>,
   email: string,
-): Promise<{ slot: string; user_id: string | null; name: string | null }[]> {
-  const res = await sql<{ slot: string; user_id: string | null; name: string | null }>`
-    select s.slot, s.user_id, u.name
-    from contact_slots s left join users u on u.account_id = s.account_id and u.id = s.user_id
-    where s.account_id = ${accountId} and lower(coalesce(u.email, s.email)) = ${email.toLowerCase()}
-    order by s.slot, s.position`.execute(db)
-  return res.rows
+): Promise<BounceContext> {
+  const res = await sql<BounceContext>`
+    select
+      (select coalesce(jsonb_agg(jsonb_build_object('slot', s.slot, 'user_id', s.user_id) order by s.slot, s.position), '[]')
+        from contact_slots s left join users u on u.account_id = s.account_id and u.id = s.user_id
+        where s.account_id = a.id and lower(coalesce(u.email, s.email)) = ${email.toLowerCase()}) as held,
+      (select jsonb_build_object('kind', n.kind, 'category', n.category) from notifications n
+        where n.account_id = a.id and n.id = ${d.notification_id}) as notification,
+      jsonb_build_object('name', a.name, 'locale', a.locale) as account,
+      (select coalesce(jsonb_agg(jsonb_build_object('id', u.id, 'email', u.email, 'name', u.name, 'locale', u.locale)
+          order by u.id), '[]')
+        from users u where u.account_id = a.id and u.status = 'active' and u.role = 'super_admin') as admins
+    from accounts a where a.id = ${d.account_id}`.execute(db)
+  return res.rows[0]!
 }
 
 /** The account's suppression list, newest first. */

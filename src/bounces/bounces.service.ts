@@ -50,13 +50,8 @@ export function createBounceService(deps: BounceServiceDeps) {
         const n = await repo.countSoftBounces(trx, d.account_id, d.recipient, deps.softBounces.days)
         if (n < deps.softBounces.limit) return 'recorded'
       }
-      const bounced = await applyBounce(trx, deps, {
-        delivery: d,
-        kind: e.kind,
-        reason: e.diagnostic,
-        source: e.source,
-      })
-      return bounced ? 'bounced' : 'duplicate'
+      await applyBounce(trx, deps, { delivery: d, kind: e.kind, reason: e.diagnostic, source: e.source })
+      return 'bounced'
     })
   }
 
@@ -90,6 +85,7 @@ export function createBounceService(deps: BounceServiceDeps) {
 
     /** A mail server refused the recipient for good while we sent (a synchronous 5xx), in the settle's transaction. */
     async refused(trx: Db, d: DeliveryRow, detail: string): Promise<void> {
+      // the settle holds the row under its claim token; a delivery is refused once, as it is claimed once
       await applyBounce(trx, deps, { delivery: d, kind: 'hard_bounce', reason: detail, source: 'smtp' })
     },
   }

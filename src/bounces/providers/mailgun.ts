@@ -39,11 +39,7 @@ export interface MailgunDeps {
  * event if it is a failure, a complaint or a delivery. The token memory is per process and bounded,
  * so it stops the common replay, not every one: the caller still de-duplicates by eventId.
  */
-async function verifyMailgun(
-  req: ProviderRequest,
-  cfg: MailgunConfig,
-  deps: MailgunDeps,
-): Promise<ProviderResult> {
+async function verifyMailgun(req: ProviderRequest, cfg: MailgunConfig, deps: MailgunDeps): Promise<ProviderResult> {
   const body = parseJson(req.rawBody)
   if (body === undefined) return reject(400, 'body is not JSON')
   if (!isRecord(body)) return reject(400, 'body is not a JSON object')
