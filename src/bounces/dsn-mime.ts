@@ -49,9 +49,10 @@ export function headerAll(headers: Headers, name: string): string[] {
 /**
  * Header fields at the start of `text`, and where the body begins. The block ends at an empty line
  * or, leniently, at the first line that is neither a field nor a continuation (a truncated or
- * headers-only part has no empty line).
+ * headers-only part has no empty line). `text` is raw bytes (latin1, as parseEntity reads a
+ * message) or text already decoded by its charset (partText): raw 8-bit bytes are read as UTF-8.
  */
-export function parseHeaders(text: string): { headers: Headers; bodyStart: number } {
+export function parseHeaders(text: string, form: 'bytes' | 'text'): { headers: Headers; bodyStart: number } {
   const headers: Headers = []
   let pos = 0
   while (pos < text.length && headers.length < MAX_HEADER_FIELDS) {
@@ -59,28 +60,28 @@ export function parseHeaders(text: string): { headers: Headers; bodyStart: numbe
     const end = nl === -1 ? text.length : nl
     const line = text.slice(pos, end).replace(/\r$/, '')
     const next = nl === -1 ? text.length : nl + 1
-    if (line === '') return finish(headers, next)
+    if (line === '') return finish(headers, next, form)
     const last = headers[headers.length - 1]
     if (/^[ \t]/.test(line) && last) {
       last.value += ' ' + line.trim()
     } else {
       const m = /^([!-9;-~]+)[ \t]*:(.*)$/.exec(line)
-      if (!m) return finish(headers, pos)
+      if (!m) return finish(headers, pos, form)
       headers.push({ name: m[1]!.toLowerCase(), value: m[2]!.trim() })
     }
     pos = next
   }
-  return finish(headers, pos)
+  return finish(headers, pos, form)
 }
 
-function finish(headers: Headers, bodyStart: number): { headers: Headers; bodyStart: number } {
-  for (const h of headers) h.value = decodeHeaderValue(h.value)
+function finish(headers: Headers, bodyStart: number, form: 'bytes' | 'text'): { headers: Headers; bodyStart: number } {
+  for (const h of headers) h.value = decodeHeaderValue(h.value, form)
   return { headers, bodyStart }
 }
 
-/** Raw UTF-8 (RFC 6532) and RFC 2047 encoded words, in a field read as latin1. */
-function decodeHeaderValue(value: string): string {
-  const raw = /[\x80-\xff]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value
+/** Raw UTF-8 (RFC 6532) in a field read as bytes, and RFC 2047 encoded words. */
+function decodeHeaderValue(value: string, form: 'bytes' | 'text'): string {
+  const raw = form === 'bytes' && /[\x80-\xff]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value
   return raw.includes('=?') ? decodeEncodedWords(raw) : raw
 }
 
@@ -99,7 +100,7 @@ function parseContentType(value: string | undefined): { type: string; params: Re
 
 /** A message or body part, its multipart children parsed down to MAX_DEPTH. */
 export function parseEntity(text: string, depth = 0, budget = { parts: MAX_PARTS }): MimePart {
-  const { headers, bodyStart } = parseHeaders(text)
+  const { headers, bodyStart } = parseHeaders(text, 'bytes')
   const { type, params } = parseContentType(header(headers, 'content-type'))
   const body = text.slice(bodyStart)
   const part: MimePart = { headers, type, params, body, parts: [] }

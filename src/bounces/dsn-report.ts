@@ -31,7 +31,7 @@ export function findFeedbackReport(root: MimePart): MimePart | undefined {
 /** The headers of the returned message, when the report includes it or them. */
 export function returnedHeaders(root: MimePart): Headers | undefined {
   const part = walk(root).find((p) => RETURNED.has(p.type))
-  return part ? parseHeaders(partText(part)).headers : undefined
+  return part ? parseHeaders(partText(part), 'text').headers : undefined
 }
 
 /**
@@ -44,7 +44,7 @@ export function readDeliveryStatus(part: MimePart): BounceRecipient[] {
   const blocks = partText(part).split(/\r?\n[ \t]*\r?\n/)
   for (const block of blocks) {
     if (out.length >= MAX_RECIPIENTS) break
-    const { headers } = parseHeaders(block.replace(/^\s*\r?\n/, ''))
+    const { headers } = parseHeaders(block.replace(/^\s*\r?\n/, ''), 'text')
     // The address we sent to is the Original-Recipient (the RCPT TO, when we gave ORCPT);
     // Final-Recipient may be after the receiver's aliasing.
     const recipient =
@@ -70,7 +70,7 @@ export function readDeliveryStatus(part: MimePart): BounceRecipient[] {
  * To). Empty when the feedback type is no complaint or the provider redacted every recipient.
  */
 export function readFeedbackReport(part: MimePart, returned: Headers | undefined): BounceRecipient[] | undefined {
-  const { headers } = parseHeaders(partText(part).replace(/^\s*\r?\n/, ''))
+  const { headers } = parseHeaders(partText(part).replace(/^\s*\r?\n/, ''), 'text')
   const type = (header(headers, 'feedback-type') ?? '').trim().toLowerCase()
   if (!COMPLAINT_TYPES.has(type)) return undefined
   const rcpts = headerAll(headers, 'original-rcpt-to').map(bareAddress)

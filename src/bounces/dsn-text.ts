@@ -28,7 +28,7 @@ export function splitBounceText(text: string): BounceText {
   const m = COPY_MARKER.exec(text)
   if (!m) return { human: text, returned: undefined }
   const rest = text.slice(m.index + m[0].length).replace(/^(?:[ \t]*\r?\n)+/, '')
-  const { headers } = parseHeaders(rest)
+  const { headers } = parseHeaders(rest, 'text')
   return { human: text.slice(0, m.index), returned: headers.length ? headers : undefined }
 }
 
@@ -96,7 +96,7 @@ export function readExim(human: string): BounceRecipient[] | undefined {
 const DAEMON_LOCAL = /^(?:mailer-daemon|mailer_daemon|mailerdaemon|postmaster|mail-daemon)$/i
 const DAEMON_NAME = /mail delivery (?:subsystem|system|service)|mailer.daemon/i
 const BOUNCE_SUBJECT =
-  /undeliver|not (?:be )?delivered|delivery (?:status|fail|problem|notification|report)|returned mail|failure notice|delivery has failed|non-?delivery|rejected|could not be delivered|bounced?\b/i
+  /undeliver|not (?:be )?delivered|delivery (?:status|fail|problem|notification|report)|returned mail|failure notice|delivery has failed|non-?delivery|rejected|could not be delivered|bounced?\b|unzustellbar|nicht zugestellt|non remis|non distribuable/i
 
 /**
  * The fallback: in a mail from MAILER-DAEMON or postmaster with a bounce-like subject, each

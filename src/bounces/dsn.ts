@@ -26,6 +26,7 @@ export interface BounceRecipient {
   diagnostic: string
 }
 
+/** What one inbound report says: per-recipient results and which of our mails it returns. */
 export interface BounceReport {
   /**
    * One entry per recipient. Empty only for a complaint whose provider redacted the recipient
@@ -50,7 +51,8 @@ const MAX_INPUT = 2 * 1024 * 1024
  * readers are written not to, and test/bounces/dsn.test.ts fuzzes them without a safety net).
  */
 export function parseBounceReport(raw: Buffer | string): BounceReport | undefined {
-  const bytes = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw
+  // a string is cut first, so that a huge one is not encoded whole (a character is ≤ 4 bytes)
+  const bytes = typeof raw === 'string' ? Buffer.from(raw.slice(0, MAX_INPUT), 'utf8') : raw
   return read(bytes.subarray(0, MAX_INPUT).toString('latin1'))
 }
 

@@ -286,6 +286,43 @@ test('[dsn] a report with no recipient block, or an ARF that is no complaint, is
   assert.equal(parseBounceReport(arf.replace('Feedback-Type: abuse', 'Feedback-Type: not-spam')), undefined)
 })
 
+test('[dsn] a complaint whose recipient is redacted everywhere is still a complaint, with no recipient', () => {
+  const arf = fixture('arf.eml')
+    .toString('utf8')
+    .replace('Original-Rcpt-To: <Ivy@Example.net>\n', '')
+    .replace('To: Ivy <ivy@example.net>', 'To: [redacted]')
+  assert.deepEqual(parseBounceReport(arf), {
+    recipients: [],
+    messageId: '<fbl-20261202-1@fbl.example.net>',
+    originalMessageId: '<d-0009@accounts.example.com>',
+    refs: ['55555555555555555555555555555555.abababababab'],
+  })
+})
+
+test('[dsn] 8-bit UTF-8 reads the same from a string and from bytes; encoded-word subjects are decoded', () => {
+  const utf8 = dsn('5.1.1', '550 5.1.1 Empfänger unbekannt')
+  assert.equal(parseBounceReport(utf8)?.recipients[0]?.diagnostic, '550 5.1.1 Empfänger unbekannt')
+  assert.equal(parseBounceReport(Buffer.from(utf8))?.recipients[0]?.diagnostic, '550 5.1.1 Empfänger unbekannt')
+  const german = [
+    'From: MAILER-DAEMON@mx.example.de',
+    'Subject: =?UTF-8?Q?Unzustellbar=3A_Rechnung_f=C3=BCr_November?=',
+    '',
+    'Die Nachricht an <uwe@example.de> konnte nicht zugestellt werden:',
+    '550 5.1.1 Postfach existiert nicht',
+    '',
+  ].join('\r\n')
+  assert.deepEqual(parseBounceReport(german)?.recipients, [
+    {
+      recipient: 'uwe@example.de',
+      kind: 'hard_bounce',
+      status: '5.1.1',
+      diagnostic: '550 5.1.1 Postfach existiert nicht',
+    },
+  ])
+  // the same mail from a person is not a bounce
+  assert.equal(parseBounceReport(german.replace('MAILER-DAEMON@', 'anna@')), undefined)
+})
+
 test('[dsn] a truncated report keeps what came before the cut', () => {
   const hard = fixture('dsn-hard.eml').toString('utf8')
   const cut = hard.slice(0, hard.indexOf('--=_report/hard.1\nContent-Description: Undelivered'))
