@@ -64,12 +64,18 @@ export async function startBounceListener(opts: BounceListenerOptions): Promise<
   const clock = opts.clock ?? systemClock
   const { log } = opts
 
-  /** The verified references of a session's accepted recipients: ref → token. */
+  /** The reference in a recipient address and its token, when the address is ours and verifies. */
+  const refOf = (address: string) => {
+    const ref = refFromAddress(opts.returnPath, address)
+    const token = ref === undefined ? undefined : opts.verifyRef(ref)
+    return { ref, token }
+  }
+
+  /** The verified references of a session's accepted recipients (each once): ref → token. */
   const acceptedRefs = (session: SMTPServerSession) => {
     const refs = new Map<string, string>()
     for (const { address } of session.envelope.rcptTo) {
-      const ref = refFromAddress(opts.returnPath, address)
-      const token = ref === undefined ? undefined : opts.verifyRef(ref)
+      const { ref, token } = refOf(address)
       if (ref !== undefined && token !== undefined) refs.set(ref, token)
     }
     return refs
@@ -113,8 +119,7 @@ export async function startBounceListener(opts: BounceListenerOptions): Promise<
     closeTimeout: CLOSE_TIMEOUT_MS,
 
     onRcptTo(address, session, callback) {
-      const ref = refFromAddress(opts.returnPath, address.address)
-      const token = ref === undefined ? undefined : opts.verifyRef(ref)
+      const { ref, token } = refOf(address.address)
       if (token !== undefined) return callback()
       const reason = ref === undefined ? 'not a bounce address' : 'reference does not verify'
       log.warn({ session: session.id, domain: redact(address.address), reason }, 'bounce listener: recipient refused')
@@ -123,16 +128,16 @@ export async function startBounceListener(opts: BounceListenerOptions): Promise<
 
     onData(stream, session, callback) {
       const chunks: Buffer[] = []
-      let kept = 0
+      let received = 0
       // Past maxBytes the rest is read and thrown away: the client must finish sending before
       // it can read our 552.
       stream.on('data', (chunk: Buffer) => {
-        if (kept + chunk.length <= maxBytes) chunks.push(chunk)
-        kept += chunk.length
+        if (received + chunk.length <= maxBytes) chunks.push(chunk)
+        received += chunk.length
       })
       stream.on('end', () => {
-        if (stream.sizeExceeded || kept > maxBytes) {
-          log.warn({ session: session.id, bytes: kept }, 'bounce listener: message too large, refused')
+        if (stream.sizeExceeded || received > maxBytes) {
+          log.warn({ session: session.id, bytes: received }, 'bounce listener: message too large, refused')
           return callback(smtpError(552, '5.3.4 Message too large'))
         }
         handle(Buffer.concat(chunks), session).then(

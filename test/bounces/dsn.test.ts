@@ -323,6 +323,25 @@ test('[dsn] 8-bit UTF-8 reads the same from a string and from bytes; encoded-wor
   assert.equal(parseBounceReport(german.replace('MAILER-DAEMON@', 'anna@')), undefined)
 })
 
+test('[dsn] a generic bounce with only an HTML body is read without its tags', () => {
+  const html = [
+    'From: Postmaster <postmaster@corp.example>',
+    'Subject: Undeliverable: Invoice',
+    'Content-Type: text/html; charset=us-ascii',
+    '',
+    '<html><body><p>Delivery has failed to:</p><p><b>pat@corp.example</b></p>',
+    '<p>Remote server returned &lt;550 5.1.1 User unknown&gt;</p></body></html>',
+  ].join('\n')
+  assert.deepEqual(parseBounceReport(html)?.recipients, [
+    {
+      recipient: 'pat@corp.example',
+      kind: 'hard_bounce',
+      status: '5.1.1',
+      diagnostic: 'Remote server returned <550 5.1.1 User unknown>',
+    },
+  ])
+})
+
 test('[dsn] a truncated report keeps what came before the cut', () => {
   const hard = fixture('dsn-hard.eml').toString('utf8')
   const cut = hard.slice(0, hard.indexOf('--=_report/hard.1\nContent-Description: Undelivered'))
