@@ -1,7 +1,10 @@
 import path from 'node:path'
 
+import { type BounceListener, startBounceListener } from '../bounces/bounce-listener.ts'
+import { dsnEvents } from '../bounces/dsn-events.ts'
 import { MAIL_EVENT_PROVIDERS } from '../bounces/mail-event.ts'
 import { providerRefHeaders } from '../bounces/providers/index.ts'
+import { verifyRef } from '../bounces/return-path.ts'
 import type { Config } from '../config/config.ts'
 import type { DatabaseHandle } from '../db/connect.ts'
 import { BACKOFF_BASE_SECONDS } from '../delivery/retry-policy.ts'
@@ -35,6 +38,32 @@ function emailTransportFor(config: Config): EmailTransport {
   return config.smtpUrl
     ? createSmtpTransport({ url: config.smtpUrl, from: config.mailFrom })
     : createEmlTransport({ dir: mailDir(config), from: config.mailFrom })
+}
+
+/**
+ * The SMTP listener that takes bounce reports for MAIL_RETURN_PATH (BOUNCE_SMTP_PORT), started,
+ * or undefined when it is not configured. Each report goes through the bounce service like an
+ * email service's event (docs/BOUNCES.md).
+ */
+export async function bounceListenerFor(
+  services: Services,
+  config: Config,
+  log: WorkerDeps['log'],
+): Promise<BounceListener | undefined> {
+  const { returnPath, bounceSmtp } = config.emailEvents
+  if (!returnPath || !bounceSmtp) return undefined
+  return startBounceListener({
+    port: bounceSmtp.port,
+    host: bounceSmtp.host ?? config.host,
+    returnPath,
+    verifyRef: (ref) => verifyRef(services.secrets, ref),
+    clock: services.clock,
+    log,
+    async onReport(r) {
+      const outcomes = await services.bounces.ingest(dsnEvents(r))
+      log.info({ outcomes }, 'bounce report taken')
+    },
+  })
 }
 
 /** The metadata headers of every email service configured to report events, so that its reports name the delivery. */

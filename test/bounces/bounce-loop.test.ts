@@ -90,6 +90,8 @@ for (const kind of DATABASES) {
       assert.deepEqual(receivedBy(sink, /^Your receipt$/), [dead])
 
       const ref = refOf(sink, 'Your receipt', dead)
+      // generated mail says so (RFC 3834), so that auto-responders leave it alone
+      assert.ok(sink.messages.every((m) => m.headers.get('auto-submitted') === 'auto-generated'))
       const res = await postmark(app, bounceRecord(4242, dead, ref))
       assert.equal(res.statusCode, 200, res.body)
       await drain()

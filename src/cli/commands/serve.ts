@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 
 import { buildApp } from '../../app/build-app.ts'
 import { startManagementServer } from '../../app/management-server.ts'
-import { mailDir, servicesFor, workerFor } from '../../app/runtime.ts'
+import { bounceListenerFor, mailDir, servicesFor, workerFor } from '../../app/runtime.ts'
 import type { Config } from '../../config/config.ts'
 import { DEMO_ACCOUNT_ID, DEMO_ADMIN_ID, demoApiKey, seedDemo } from '../../demo/demo.seed.ts'
 import { CliError } from '../cli-error.ts'
@@ -59,6 +59,7 @@ async function serve(config: Config, opts: { demo: 'always' | 'if-empty' | 'neve
     worker.start()
   }
   await app.listen({ port: config.port, host: config.host })
+  const bounceListener = await bounceListenerFor(services, config, app.log.child({ component: 'bounces' }))
   const managementPort = config.managementPort
   const management =
     managementPort === undefined
@@ -78,6 +79,8 @@ async function serve(config: Config, opts: { demo: 'always' | 'if-empty' | 'neve
     `  Mail:         ${config.smtpUrl ? 'SMTP' : `written as .eml files to ${config.dataDir}/mail`}; delivery worker ${worker ? 'on' : 'off'}`,
   ]
   if (management) lines.push(`  Management:   /healthz, /readyz and /metrics on ${config.host}:${managementPort}`)
+  if (bounceListener)
+    lines.push(`  Bounces:      SMTP on port ${bounceListener.port} for ${config.emailEvents.returnPath}`)
   if (demo) {
     lines.push(
       `  API key:      ${demo.key}`,
@@ -92,6 +95,7 @@ async function serve(config: Config, opts: { demo: 'always' | 'if-empty' | 'neve
   // Stop taking requests, let the worker finish the sends in flight, then close the database.
   onShutdown(app.log, async () => {
     await management?.close()
+    await bounceListener?.close()
     await app.close()
     await worker?.stop()
     await worker?.closeTransports()
