@@ -47,6 +47,8 @@ async function baseline(db: Kysely<Database>) {
       select s.account_id, u.email, u.name, u.id as user_id, array_agg(s.slot order by s.slot) as slots
       from contact_slots s join users u on u.account_id = s.account_id and u.id = s.user_id
       where s.slot in ('primary', 'billing')
+        -- the same guarantee as ours: a suppressed address gets nothing (bounces/)
+        and not exists (select 1 from suppressions x where x.account_id = s.account_id and x.email = lower(u.email))
       group by s.account_id, u.email, u.name, u.id
     ),
     n as (
