@@ -168,6 +168,19 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/accounts/:accountId/notifications/:notificationId': row('account:read', READ, (w) => ({
     method: 'GET', url: `${acct(w)}/notifications/${w.notificationId}`,
   })),
+  'POST /v1/accounts/:accountId/notifications/:notificationId/resend': row('account:write', [401, 401, 202, 202, 202, 403, 401, 404], (w) => ({
+    method: 'POST', url: `${acct(w)}/notifications/${w.notificationId}/resend`,
+  })),
+  'GET /v1/accounts/:accountId/suppressions': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/suppressions` })),
+  'DELETE /v1/accounts/:accountId/suppressions/:email': row('account:write', [401, 401, 204, 204, 204, 403, 401, 404], async (w) => {
+    const email = `${fresh('gone')}@example.com`
+    await w.app.handle.db.insertInto('suppressions').values({ account_id: w.a.accountId, email, reason: '550 5.1.1', delivery_id: null }).execute()
+    return { method: 'DELETE', url: `${acct(w)}/suppressions/${email}` }
+  }),
+  // authenticated by each email service's own signature, not by our credentials: the test app configures none (404)
+  'POST /v1/email-events/:provider': row('public', [404, 404, 404, 404, 404, 404, 404, 404], () => ({
+    method: 'POST', url: '/v1/email-events/postmark', payload: { RecordType: 'Bounce' },
+  })),
 
   'POST /v1/broadcasts': row('platform', [401, 401, 202, 403, 403, 403, 401, 403], (w) => ({
     method: 'POST', url: '/v1/broadcasts', payload: { category: 'account_update', subject: 'News', text: 'Hello.', accountIds: [w.a.accountId] },
