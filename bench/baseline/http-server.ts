@@ -73,9 +73,12 @@ async function pglite(dir: string): Promise<Db> {
 }
 
 const ACCOUNT_SQL = 'select * from accounts where id = $1'
+// the holders with their suppression, as ours reads them: a bounced address is marked in the sheet
 const SHEET_SQL =
-  'select s.slot, s.position, s.user_id, s.email, s.verification, s.assigned_at, u.email as user_email, u.name as user_name ' +
+  'select s.slot, s.position, s.user_id, s.email, s.verification, s.assigned_at, u.email as user_email, u.name as user_name, ' +
+  'x.kind as suppressed_kind, x.reason as suppressed_reason, x.at as suppressed_at ' +
   'from contact_slots as s left join users as u on u.account_id = s.account_id and u.id = s.user_id ' +
+  'left join suppressions as x on x.account_id = s.account_id and x.email = lower(coalesce(u.email, s.email)) ' +
   'where s.account_id = $1 order by s.slot, s.position'
 
 // The routing SQL compiled once, as the service's query builder produces it; the account id is
