@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 import { connectPglite } from '../../src/db/connect.ts'
+import { migrateToLatest } from '../../src/db/migrate.ts'
 import { auth, type BenchContext, type BenchRow, loadOptions, randomAccount } from '../lib/context.ts'
 import { generate } from '../lib/dataset.ts'
 import { compareLoad } from '../lib/load.ts'
@@ -26,6 +27,12 @@ async function pgliteDataset(accounts: number, say: (l: string) => void): Promis
     await generate(handle.db, accounts, say)
     await handle.close()
     fs.writeFileSync(path.join(dir, 'complete'), new Date().toISOString())
+  } else {
+    // a dataset kept from an earlier run gets the migrations added since, as the PostgreSQL one
+    // does: the baseline reads the tables as they are now, and does not migrate by itself
+    const handle = await connectPglite(dir, { purpose: 'benchmark dataset' })
+    await migrateToLatest(handle.db)
+    await handle.close()
   }
   return dir
 }
