@@ -294,6 +294,7 @@ CREATE INDEX idempotency_keys_created ON public.idempotency_keys USING btree (cr
 CREATE UNIQUE INDEX idempotency_keys_pkey ON public.idempotency_keys USING btree (account_id, actor_id, key);
 CREATE INDEX mail_events_delivery ON public.mail_events USING btree (account_id, delivery_id);
 CREATE UNIQUE INDEX mail_events_pkey ON public.mail_events USING btree (source, event_id);
+CREATE INDEX mail_events_received ON public.mail_events USING btree (received_at);
 CREATE INDEX mail_events_soft ON public.mail_events USING btree (account_id, recipient, at) WHERE (kind = 'soft_bounce'::text);
 CREATE INDEX notifications_broadcast ON public.notifications USING btree (broadcast_id) WHERE (broadcast_id IS NOT NULL);
 CREATE INDEX notifications_created ON public.notifications USING btree (created_at);

@@ -96,6 +96,26 @@ export const pruneIdempotencyKeys = (db: Db, r: BatchRange) =>
       select count(*)::int as deleted, max(created_at) as last from gone`,
   )
 
+/** Deletes old reports of bounces and deliveries (bounces/mail-events.table.ts), by when they came in. */
+export const pruneMailEvents = (db: Db, r: BatchRange) =>
+  run(
+    db,
+    sql`
+      with picked as (
+        select source, event_id from mail_events
+        where received_at < ${r.before} and received_at >= ${r.from}
+        order by received_at
+        limit ${r.limit}
+        for update skip locked
+      ),
+      gone as (
+        delete from mail_events m using picked p
+        where m.source = p.source and m.event_id = p.event_id
+        returning m.received_at
+      )
+      select count(*)::int as deleted, max(received_at) as last from gone`,
+  )
+
 /** Deletes old audit events (only when AUDIT_RETENTION_DAYS is set: the caller decides). */
 export const pruneAuditEvents = (db: Db, r: BatchRange) =>
   run(
@@ -123,7 +143,7 @@ export const pruneAuditEvents = (db: Db, r: BatchRange) =>
  * runs one statement at a time, and requests get their turn between two tables.
  */
 export async function vacuumHistory(db: Db): Promise<void> {
-  for (const table of ['notifications', 'deliveries', 'events', 'idempotency_keys', 'audit_events']) {
+  for (const table of ['notifications', 'deliveries', 'events', 'idempotency_keys', 'audit_events', 'mail_events']) {
     await sql`vacuum ${sql.table(table)}`.execute(db)
   }
 }

@@ -38,13 +38,14 @@ export interface PruneTurn {
   events: number
   idempotencyKeys: number
   auditEvents: number
+  mailEvents: number
   /** A kind used all its batches with the last one full: more is left for the next turn. */
   more: boolean
   /** Where each kind stopped: a next turn of the same backlog may carry on from there. */
   cursor: PruneCursor
 }
 
-type Kind = 'notifications' | 'events' | 'idempotencyKeys' | 'auditEvents'
+type Kind = 'notifications' | 'events' | 'idempotencyKeys' | 'auditEvents' | 'mailEvents'
 
 /** Per kind, the created_at of the newest row deleted so far: the next batch starts there. */
 export type PruneCursor = Partial<Record<Kind, Date>>
@@ -68,11 +69,22 @@ export async function pruneTurn(
     ['notifications', repo.pruneNotifications, ago(deps.retentionDays * DAY_MS)],
     ['events', repo.pruneEvents, ago(deps.retentionDays * DAY_MS)],
     ['idempotencyKeys', repo.pruneIdempotencyKeys, ago(IDEMPOTENCY_KEY_HOURS * HOUR_MS)],
+    // the reports of bounces and deliveries: a replay older than this is no longer recognised,
+    // which no email service does (they retry for hours, not for a year)
+    ['mailEvents', repo.pruneMailEvents, ago(deps.retentionDays * DAY_MS)],
   ]
   if (deps.auditRetentionDays !== undefined)
     kinds.push(['auditEvents', repo.pruneAuditEvents, ago(deps.auditRetentionDays * DAY_MS)])
 
-  const turn: PruneTurn = { notifications: 0, events: 0, idempotencyKeys: 0, auditEvents: 0, more: false, cursor: {} }
+  const turn: PruneTurn = {
+    notifications: 0,
+    events: 0,
+    idempotencyKeys: 0,
+    auditEvents: 0,
+    mailEvents: 0,
+    more: false,
+    cursor: {},
+  }
   for (const [kind, prune, before] of kinds) {
     let from = opts.from?.[kind] ?? OLDEST
     for (let i = 0; i < batches; i++) {
@@ -123,7 +135,7 @@ export function retentionChore(deps: RetentionDeps, log: { info(o: object, m?: s
     const t0 = performance.now()
     const turn = await prune()
     if (turn.more) dueAt = Date.now() + BACKLOG_MS
-    if (turn.notifications + turn.events + turn.idempotencyKeys + turn.auditEvents > 0) {
+    if (turn.notifications + turn.events + turn.idempotencyKeys + turn.auditEvents + turn.mailEvents > 0) {
       unvacuumed = true
       const { cursor: _, ...pruned } = turn
       log.info({ pruned, ms: Math.round(performance.now() - t0) }, 'retention: pruned old history')

@@ -150,6 +150,22 @@ for (const kind of DATABASES) {
       assert.equal(res.json().data.length, all - old, 'the API lists what is left')
     })
 
+    test('reports of bounces and deliveries go after RETENTION_DAYS, by when they came in', async (t) => {
+      const { app, accountId } = await history(t, kind)
+      const report = (id: string, daysAgo: number) =>
+        sql`
+        insert into mail_events (source, event_id, account_id, delivery_id, kind, recipient, diagnostic, at, received_at)
+        values ('sendgrid', ${id}, ${accountId}, 'd', 'delivered', 'a@example.com', '',
+          now() - make_interval(days => ${daysAgo}), now() - make_interval(days => ${daysAgo}))`.execute(app.handle.db)
+      await report('old', DAYS + 1)
+      await report('young', DAYS - 1)
+      assert.equal((await pruneTurn(deps(app))).mailEvents, 1)
+      assert.deepEqual(
+        (await sql<{ event_id: string }>`select event_id from mail_events`.execute(app.handle.db)).rows,
+        [{ event_id: 'young' }],
+      )
+    })
+
     test('a turn is bounded: what it cannot take is left for the next turns', async (t) => {
       const { app, drain, accountId } = await history(t, kind)
       for (let i = 0; i < 21; i++) await notify(app, accountId, `Notice ${i}`)

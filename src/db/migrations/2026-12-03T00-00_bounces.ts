@@ -53,6 +53,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     db,
   )
   await sql`create index mail_events_delivery on mail_events (account_id, delivery_id)`.execute(db)
+  // the retention chore prunes them oldest first
+  await sql`create index mail_events_received on mail_events (received_at)`.execute(db)
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
