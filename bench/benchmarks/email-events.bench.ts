@@ -13,14 +13,12 @@ import { generateKeyPairSync, sign } from 'node:crypto'
 import { sql } from 'kysely'
 
 import { signRef } from '../../src/bounces/return-path.ts'
-import { createBroadcastService } from '../../src/broadcasts/broadcasts.service.ts'
 import { connectPostgres, type DatabaseHandle } from '../../src/db/connect.ts'
 import { createSecretDeriver } from '../../src/lib/derived-secrets.ts'
-import { DEFAULT_POLICY } from '../../src/routing/routing-policy.ts'
 import { type BenchContext, type BenchRow, perRound, round } from '../lib/context.ts'
-import { accountId } from '../lib/dataset.ts'
 import { median } from '../lib/load.ts'
 import { BENCH_SECRET_KEY, startBaseline, startService } from '../lib/processes.ts'
+import { fillOutbox } from './delivery.bench.ts'
 
 const BATCH = 100
 const IN_FLIGHT = 4
@@ -28,20 +26,8 @@ const BOUNCE_EVERY = 10
 
 /** One delivered `account_update` mail to each of the first `m` accounts, each with its return token. */
 async function delivered(handle: DatabaseHandle, m: number): Promise<string[]> {
-  await sql`truncate notifications, deliveries, broadcasts, mail_events, suppressions`.execute(handle.db)
-  const broadcasts = createBroadcastService({ db: handle.db, policy: DEFAULT_POLICY })
-  await broadcasts.create(
-    { actor: { type: 'api_key', id: 'benchmark' }, requestId: 'bench' },
-    {
-      category: 'account_update',
-      subject: 'Important account notice',
-      text: 'Your account has news for you.',
-      accountIds: Array.from({ length: m }, (_, i) => accountId(i + 1)),
-    },
-  )
-  while (await broadcasts.processBatch()) {
-    // one batch a turn, until none is left
-  }
+  await sql`truncate mail_events, suppressions`.execute(handle.db)
+  await fillOutbox(handle, m)
   const r = await sql<{ return_token: string }>`
     update deliveries set status = 'delivered', delivered_at = now(),
       return_token = replace(gen_random_uuid()::text, '-', '')

@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
-import { fileURLToPath } from 'node:url'
 
 import { type RawBuilder, sql } from 'kysely'
 
 import { buildTestApp, TEST_SECRET_KEY, type TestApp } from '../helpers/build-test-app.ts'
 import { killedAtEnd } from '../helpers/children.ts'
-import { cliNodeArgs } from '../helpers/cli-command.ts'
 import { startService } from '../helpers/service-process.ts'
 import { testWorker } from '../helpers/test-worker.ts'
+import { killWhenSinkHas, workerProcesses } from '../helpers/worker-processes.ts'
 import { startSmtpSink } from '../peers/smtp-sink.ts'
 
 /*
@@ -29,7 +27,6 @@ const skip = process.env.DATABASE_URL
   ? false
   : 'needs DATABASE_URL (PostgreSQL): the worker and the service run in other processes, which PGlite cannot serve'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const ACCOUNTS = 200 // each: a primary contact (the super admin) and one billing contact
 const SUBJECT = 'Receipt 2026-12'
 const LEASE_SECONDS = 3
@@ -239,49 +236,20 @@ describe('[postgres] bounces and their fallbacks through crashes', { skip }, () 
     t.after(() => sink.close())
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'account-contacts-bounce-crash-'))
     t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }))
-    const output: string[] = []
-    const startWorker = () => {
-      const child = spawn(process.execPath, cliNodeArgs(['worker']), {
-        cwd: root,
-        env: {
-          ...process.env,
-          DATABASE_URL: app.handle.url,
-          SMTP_URL: sink.url,
-          WORKER_LEASE_SECONDS: String(LEASE_SECONDS),
-          PUBLIC_URL: 'http://contacts.test',
-          SECRET_KEY: TEST_SECRET_KEY,
-          LOG_LEVEL: 'warn',
-          DATA_DIR: dataDir,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      children.add(child)
-      child.stdout!.on('data', (b: Buffer) => output.push(b.toString()))
-      child.stderr!.on('data', (b: Buffer) => output.push(b.toString()))
-      return child
-    }
-    const why = () => `worker output:\n${output.join('').slice(-4000)}`
+    const workers = workerProcesses(children, {
+      DATABASE_URL: app.handle.url!,
+      SMTP_URL: sink.url,
+      WORKER_LEASE_SECONDS: String(LEASE_SECONDS),
+      PUBLIC_URL: 'http://contacts.test',
+      SECRET_KEY: TEST_SECRET_KEY,
+      LOG_LEVEL: 'warn',
+      DATA_DIR: dataDir,
+    })
+    const { why } = workers
 
     // 2. a worker, killed without warning a third of the way through
     const KILL_AT = Math.floor(TOTAL / 3)
-    const first = startWorker()
-    const firstExit = once(first, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
-    const killBy = Date.now() + 40_000
-    while (
-      !(await sink.waitFor(KILL_AT, 1000).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      if (first.exitCode !== null || first.signalCode !== null) {
-        await sleep(100)
-        assert.fail(`the first worker exited by itself (${first.exitCode}); ${why()}`)
-      }
-      if (Date.now() > killBy) assert.fail(`only ${sink.received()} mails after 40 s; ${why()}`)
-    }
-    first.kill('SIGKILL')
-    const [, signal] = await firstExit
-    assert.equal(signal, 'SIGKILL')
+    await killWhenSinkHas(workers.start(), sink, KILL_AT, why)
     const receivedAtKill = sink.received()
     // a COMMIT the dead worker sent just before dying may still be finishing on the server
     await sleep(200)
@@ -296,7 +264,7 @@ describe('[postgres] bounces and their fallbacks through crashes', { skip }, () 
     assert.ok(inFlight.size > 0, 'the kill landed in the middle of a batch')
 
     // 3. a second worker takes over the dead one's claims once their lease runs out
-    const second = startWorker()
+    const second = workers.start()
     const secondExit = once(second, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
     const end = Date.now() + 90_000
     while ((await count(app, sql`status in ('queued', 'sending', 'retrying')`)) > 0) {

@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 
 import { type RawBuilder, sql } from 'kysely'
 
 import { buildTestApp } from '../helpers/build-test-app.ts'
 import { killedAtEnd } from '../helpers/children.ts'
-import { cliNodeArgs } from '../helpers/cli-command.ts'
+import { killWhenSinkHas, workerProcesses } from '../helpers/worker-processes.ts'
 import { startSmtpSink } from '../peers/smtp-sink.ts'
 
 /*
@@ -25,7 +23,6 @@ const skip = process.env.DATABASE_URL
   ? false
   : 'needs DATABASE_URL (PostgreSQL): the worker runs in other processes, which PGlite cannot serve'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const ACCOUNTS = 500 // × (1 primary + 3 billing contacts) = 2,000 invoice mails
 const TOTAL = ACCOUNTS * 4
 const KILL_AT = 600 // mails received by the SMTP server when the first worker is killed
@@ -89,50 +86,19 @@ describe('[postgres] crash recovery of the delivery worker', { skip }, () => {
     assert.equal(await count(sql`status = 'queued' and channel = 'email'`), TOTAL)
     assert.equal(await count(sql`true`), TOTAL)
 
-    const output: string[] = []
-    const startWorker = () => {
-      const child = spawn(process.execPath, cliNodeArgs(['worker']), {
-        cwd: root,
-        env: {
-          ...process.env,
-          DATABASE_URL: app.handle.url,
-          SMTP_URL: sink.url,
-          WORKER_LEASE_SECONDS: String(LEASE_SECONDS),
-          PUBLIC_URL: 'http://contacts.test',
-          SECRET_KEY: 'x'.repeat(40),
-          LOG_LEVEL: 'warn',
-          DATA_DIR: dataDir,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      children.add(child)
-      child.stdout!.on('data', (b: Buffer) => output.push(b.toString()))
-      child.stderr!.on('data', (b: Buffer) => output.push(b.toString()))
-      return child
-    }
-    const why = () => `worker output:\n${output.join('').slice(-4000)}`
+    const workers = workerProcesses(children, {
+      DATABASE_URL: app.handle.url,
+      SMTP_URL: sink.url,
+      WORKER_LEASE_SECONDS: String(LEASE_SECONDS),
+      PUBLIC_URL: 'http://contacts.test',
+      SECRET_KEY: 'x'.repeat(40),
+      LOG_LEVEL: 'warn',
+      DATA_DIR: dataDir,
+    })
+    const { why } = workers
 
     // 1. the first worker, killed without warning partway through
-    const first = startWorker()
-    const firstExit = once(first, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
-    // waitFor answers the moment the sink accepts mail KILL_AT; in short turns, so that nothing
-    // is left waiting long if the worker dies by itself or never gets there
-    const killBy = Date.now() + 40_000
-    while (
-      !(await sink.waitFor(KILL_AT, 1000).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      if (first.exitCode !== null || first.signalCode !== null) {
-        await sleep(100) // the last of its output
-        assert.fail(`the first worker exited by itself (${first.exitCode}); ${why()}`)
-      }
-      if (Date.now() > killBy) assert.fail(`only ${sink.received()} mails after 40 s; ${why()}`)
-    }
-    first.kill('SIGKILL')
-    const [, signal] = await firstExit
-    assert.equal(signal, 'SIGKILL')
+    await killWhenSinkHas(workers.start(), sink, KILL_AT, why)
     const receivedAtKill = sink.received()
     // a COMMIT the dead worker sent just before dying may still be finishing on the server
     await sleep(200)
@@ -146,7 +112,7 @@ describe('[postgres] crash recovery of the delivery worker', { skip }, () => {
     assert.ok(inFlight.size > 0, 'the kill landed in the middle of a batch')
 
     // 2. a new worker: takes over the dead one's claims once their lease runs out, sends the rest
-    const second = startWorker()
+    const second = workers.start()
     const secondExit = once(second, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
     const end = Date.now() + 90_000
     while ((await count(sql`status in ('queued', 'sending', 'retrying')`)) > 0) {
