@@ -19,7 +19,7 @@ export interface HealthFacts {
   reviewedSince: Date
   /** Notifications of the last {@link UNDELIVERABLE_WINDOW_DAYS} days that reached nobody. */
   undeliverableNotifications: number
-  /** Addresses a mail server refused for good that some slot still holds (lower case). */
+  /** Addresses on the suppression list (bounced, or reported as spam) that some slot still holds (lower case). */
   refusedContactAddresses: string[]
 }
 
@@ -44,7 +44,9 @@ export function healthOf(f: HealthFacts, opts: { now: Date; reviewIntervalDays: 
   const bad = [...f.refusedContactAddresses].sort()
   if (f.undeliverableNotifications > 0 || bad.length > 0) {
     const parts = [
-      ...(bad.length > 0 ? [`mail to ${bad.join(', ')} is refused by its mail server`] : []),
+      ...(bad.length > 0
+        ? [`mail to ${bad.join(', ')} does not arrive (it bounced or was reported as spam) and is suppressed`]
+        : []),
       ...(f.undeliverableNotifications > 0
         ? [
             `${f.undeliverableNotifications} notification(s) in the last ${UNDELIVERABLE_WINDOW_DAYS} days reached nobody`,
