@@ -302,4 +302,37 @@ describe('[pglite] bounces on the settings page in Chromium', { skip: skipReason
     assert.equal(await page.getByRole('button', { name: /^Send again/ }).count(), 0)
     await assertAccessible(page, 'the read-only page with a bounced contact')
   })
+
+  test('the mail history shows ten at a time; "Load more" brings the rest and moves focus to it', async () => {
+    const a = await makeAccount(app)
+    await putSheet(app, a.accountId, { primary: { userId: a.users.admin } })
+    for (let i = 1; i <= 12; i++) {
+      const res = await app.call({
+        method: 'POST',
+        url: `/v1/accounts/${a.accountId}/notifications`,
+        payload: { category: 'invoice', subject: `Invoice ${i}`, text: 'Due.' },
+      })
+      assert.equal(res.statusCode, 202, res.body)
+    }
+    const { page } = await open(a, 'admin')
+    const history = section(page, 'Mail history')
+    const entries = history.locator('li.mail-entry')
+    await until('the first page is shown', async () => (await entries.count()) === 10)
+    await history.getByRole('heading', { level: 3, name: 'Invoice 12' }).waitFor()
+    await entries.first().locator('.delivery-status').waitFor()
+    // by keyboard: from the last mail of the page, Tab reaches "Load more"
+    await entries.nth(9).getByRole('heading', { level: 3 }).focus()
+    await tabTo(page, 'Load more: Mail history')
+    await page.keyboard.press('Enter')
+    await until('the rest is shown', async () => (await entries.count()) === 12)
+    assert.equal(await history.getByRole('button', { name: /^Load more/ }).count(), 0)
+    // the button is gone, and focus is on the first mail it brought, the oldest but one
+    await until('focus moved to the new mail', async () => (await focused(page)).name === 'Invoice 2')
+    const subjects = await history.locator('li.mail-entry h3').allTextContents()
+    assert.deepEqual(
+      subjects,
+      Array.from({ length: 12 }, (_, i) => `Invoice ${12 - i}`),
+      'newest first',
+    )
+  })
 })
