@@ -128,12 +128,16 @@ export async function addRecipients(
   return added
 }
 
-/** Sends the notification's failed deliveries to these addresses once more, from a first attempt. */
+/**
+ * Sends the notification's failed or bounced deliveries to these addresses once more, from a first
+ * attempt: the caller passes only addresses the routing chooses now, so a bounced one is back only
+ * after its suppression was cleared.
+ */
 export async function requeueFailed(db: Db, accountId: string, notificationId: string, emails: string[]) {
   const res = await sql<{ id: string }>`
     update deliveries set status = 'queued', attempts = 0, next_attempt_at = now(), last_error = null,
       lock_token = null, updated_at = now()
-    where account_id = ${accountId} and notification_id = ${notificationId} and status = 'failed'
+    where account_id = ${accountId} and notification_id = ${notificationId} and status in ('failed', 'bounced')
       and lower(recipient) = any(${emails.map((e) => e.toLowerCase())}::text[])
     returning id`.execute(db)
   return res.rows.length

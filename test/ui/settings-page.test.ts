@@ -42,9 +42,9 @@ async function dress(app: TestApp, a: MadeAccount, name: string, people: Record<
   }
 }
 
-/** A section of the page by its heading. */
+/** A section of the page by its heading (the whole heading: "History" is not "Mail history"). */
 const section = (page: Page, heading: string | RegExp): Locator =>
-  page.locator('section').filter({ has: page.getByRole('heading', { level: 2, name: heading }) })
+  page.locator('section').filter({ has: page.getByRole('heading', { level: 2, name: heading, exact: true }) })
 
 /** Chooses a user in the labelled dropdown and presses its Save. */
 async function choose(page: Page, label: string, userId: string) {

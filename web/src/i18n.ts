@@ -16,7 +16,7 @@ import {
   SLOT_LABELS,
   SLOT_NOUNS,
 } from '../../src/i18n/labels.ts'
-import type { User } from './api/types.ts'
+import type { Undeliverable, User } from './api/types.ts'
 
 export { CATEGORY_LABELS, formatDate, listJoin, type Locale, SLOT_LABELS, SLOT_NOUNS }
 
@@ -102,10 +102,10 @@ const en = {
     'contacts.updated': 'Contacts changed',
     'contacts.vacated': 'Contacts vacated when a user was deactivated',
     'contacts.reviewed': 'Contacts confirmed up to date',
-    'contacts.undeliverable': 'Mail to a contact bounced; the address is suppressed',
-    'suppression.cleared': 'An address may receive mail again',
+    'contacts.undeliverable': 'Mail to a contact does not arrive',
+    'suppression.cleared': 'Address marked as working again',
     'session.created': 'Sign-in link created',
-  } as Record<AuditAction, string>,
+  } satisfies Record<AuditAction, string>,
   demoTitle: 'Sent mail (demo)',
   demoHelp: 'There is no mail server here, so messages are written as .eml files instead of being sent. Newest first.',
   demoEmpty: 'No mail yet.',
@@ -114,6 +114,47 @@ const en = {
   colTo: 'To',
   colSubject: 'Subject',
   colFile: 'File',
+  // a contact whose address is on the suppression list (docs/BOUNCES.md)
+  undeliverable: (u: Undeliverable, date: string) =>
+    u.kind === 'complaint'
+      ? `No mail has gone to this address since ${date} (reported as spam).`
+      : u.kind === 'soft_bounce'
+        ? `Mail to this address has not arrived since ${date} (refused too many times: ${u.reason}).`
+        : `Mail to this address has not arrived since ${date} (bounced: ${u.reason}).`,
+  undeliverableFix: 'Choose another contact, or press “Mail works again” once the mailbox works.',
+  undeliverableWait: 'Nothing is sent to it until an admin fixes the contact.',
+  mailWorks: 'Mail works again',
+  mailWorksDone: (email: string) => `Mail goes to ${email} again`,
+  mailWorksPending: (email: string) => `${email} is pending verification again`,
+  // the mail history: the account's notifications and their deliveries
+  mailHistoryTitle: 'Mail history',
+  mailHistoryHelp: 'The latest mail of the account, and whether it reached each recipient. Newest first.',
+  mailHistoryEmpty: 'No mail yet.',
+  /** Names of the service's own mail, which has no category label of the policy's. */
+  systemMail: {
+    verify_email: 'Address verifications',
+    contact_undeliverable: 'Undeliverable contact notices',
+    slots_vacated: 'Vacated contact notices',
+  } as Record<string, string>,
+  testMail: 'Test',
+  sentAt: 'Sent',
+  recipientRoles: (labels: string, n: number) => `${n === 1 ? 'Role' : 'Roles'}: ${labels}`,
+  /** Each delivery's status; keyed by string, since the schema's union of statuses reads as one in TypeScript. */
+  deliveryStatus: {
+    delivered: 'Delivered',
+    queued: 'Waiting to be sent',
+    sending: 'Being sent',
+    retrying: 'Not delivered yet; trying again',
+    failed: 'Could not be delivered',
+    bounced: 'Bounced',
+    cancelled: 'Cancelled',
+  } as Record<string, string>,
+  inPlaceOf: (email: string) => `Sent in place of ${email}`,
+  resendMail: 'Send again to the current contacts',
+  resentTo: (n: number) =>
+    n === 0
+      ? 'Nothing was sent again: everyone it goes to now was sent it already.'
+      : `Sent again to ${n} ${n === 1 ? 'recipient' : 'recipients'}`,
   /** Health problems in words; English keeps the server's own sentence, which carries details. */
   health: null as Record<HealthProblemCode, string> | null,
   problems: {
@@ -215,8 +256,8 @@ const fi: Strings = {
     'contacts.updated': 'Yhteystietoja muutettiin',
     'contacts.vacated': 'Yhteystietoja vapautui, kun käyttäjä poistettiin käytöstä',
     'contacts.reviewed': 'Yhteystiedot vahvistettiin ajan tasalle',
-    'contacts.undeliverable': 'Viesti yhteyshenkilölle palautui; osoite on estetty',
-    'suppression.cleared': 'Osoitteeseen saa taas lähettää viestejä',
+    'contacts.undeliverable': 'Posti yhteyshenkilölle ei mene perille',
+    'suppression.cleared': 'Osoite merkittiin taas toimivaksi',
     'session.created': 'Kirjautumislinkki luotiin',
   },
   demoTitle: 'Lähetetyt viestit (demo)',
@@ -228,6 +269,43 @@ const fi: Strings = {
   colTo: 'Vastaanottaja',
   colSubject: 'Aihe',
   colFile: 'Tiedosto',
+  undeliverable: (u, date) =>
+    u.kind === 'complaint'
+      ? `Tähän osoitteeseen ei ole lähetetty postia ${date} lähtien (merkitty roskapostiksi).`
+      : u.kind === 'soft_bounce'
+        ? `Posti tähän osoitteeseen ei ole mennyt perille ${date} lähtien (hylätty liian monta kertaa: ${u.reason}).`
+        : `Posti tähän osoitteeseen ei ole mennyt perille ${date} lähtien (palautui: ${u.reason}).`,
+  undeliverableFix: 'Valitse toinen yhteyshenkilö tai paina ”Posti toimii taas”, kun postilaatikko toimii.',
+  undeliverableWait: 'Osoitteeseen ei lähetetä mitään, ennen kuin ylläpitäjä korjaa yhteystiedon.',
+  mailWorks: 'Posti toimii taas',
+  mailWorksDone: (email) => `Osoitteeseen ${email} lähetetään taas postia`,
+  mailWorksPending: (email) => `${email} odottaa taas vahvistusta`,
+  mailHistoryTitle: 'Viestihistoria',
+  mailHistoryHelp: 'Tilin viimeisimmät viestit ja se, menivätkö ne perille kullekin vastaanottajalle. Uusimmat ensin.',
+  mailHistoryEmpty: 'Ei vielä viestejä.',
+  systemMail: {
+    verify_email: 'Osoitteen vahvistukset',
+    contact_undeliverable: 'Ilmoitukset toimimattomista osoitteista',
+    slots_vacated: 'Ilmoitukset vapautuneista rooleista',
+  },
+  testMail: 'Testi',
+  sentAt: 'Lähetetty',
+  recipientRoles: (labels, n) => `${n === 1 ? 'Rooli' : 'Roolit'}: ${labels}`,
+  deliveryStatus: {
+    delivered: 'Toimitettu',
+    queued: 'Odottaa lähetystä',
+    sending: 'Lähetetään',
+    retrying: 'Ei vielä perillä; yritetään uudelleen',
+    failed: 'Toimitus epäonnistui',
+    bounced: 'Palautui',
+    cancelled: 'Peruttu',
+  },
+  inPlaceOf: (email) => `Lähetetty osoitteen ${email} sijaan`,
+  resendMail: 'Lähetä uudelleen nykyisille yhteyshenkilöille',
+  resentTo: (n) =>
+    n === 0
+      ? 'Mitään ei lähetetty uudelleen: viesti on jo lähetetty kaikille nykyisille vastaanottajille.'
+      : `Lähetetty uudelleen ${n} vastaanottajalle`,
   health: {
     'no-primary-contact': 'Tilillä ei ole ensisijaista tiliyhteyshenkilöä.',
     'no-billing-contact': 'Tilillä ei ole laskutusyhteyshenkilöä.',

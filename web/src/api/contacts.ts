@@ -65,3 +65,13 @@ export const resendVerification = (accountId: string): Promise<unknown> =>
 /** The active users, who are the ones a slot may hold (200 is the API's largest page). */
 export const listActiveUsers = (accountId: string): Promise<UserPage> =>
   call<UserPage>(`${base(accountId)}/users?status=active&limit=200`)
+
+/**
+ * "Mail works again": takes the address off the account's suppression list (`DELETE
+ * …/suppressions/{email}`, which answers nothing), then reads the sheet, whose contacts carry the
+ * mark no more (an outside security address is pending verification again).
+ */
+export async function clearUndeliverable(accountId: string, email: string): Promise<SheetAnswer> {
+  await call(`${base(accountId)}/suppressions/${encodeURIComponent(email)}`, { method: 'DELETE' })
+  return getSheet(accountId)
+}

@@ -6,8 +6,14 @@ import type { Static } from '@sinclair/typebox'
 
 import type { Account } from '../../../src/accounts/accounts.schemas.ts'
 import type { AuditEventPageSchema } from '../../../src/audit/audit.schemas.ts'
+import type { Contact } from '../../../src/contacts/contacts.schemas.ts'
 import type { EmlFileSummary } from '../../../src/delivery/transports/eml.transport.ts'
-import type { RecipientsPreviewSchema, SentNotification } from '../../../src/notifications/notifications.schemas.ts'
+import type {
+  Notification,
+  NotificationPageSchema,
+  RecipientsPreviewSchema,
+  SentNotification,
+} from '../../../src/notifications/notifications.schemas.ts'
 import type { CategoryRule, SendableCategory } from '../../../src/routing/routing-policy.ts'
 import type { User, UserPageSchema } from '../../../src/users/users.schemas.ts'
 
@@ -17,12 +23,18 @@ export type { AuditEvent } from '../../../src/audit/audit.schemas.ts'
 export type { SingleSlot, SlotName } from '../../../src/contacts/contact-slots.ts'
 export type { Contact, ContactSheet, SlotInput, UserContact } from '../../../src/contacts/contacts.schemas.ts'
 export type { SendableCategory } from '../../../src/routing/routing-policy.ts'
-export type { SentNotification, User }
+export type { Notification, SentNotification, User }
 
 export type UserPage = Static<typeof UserPageSchema>
 export type AuditEventPage = Static<typeof AuditEventPageSchema>
 export type RecipientsPreview = Static<typeof RecipientsPreviewSchema>
 export type Recipient = RecipientsPreview['recipients'][number]
+
+export type NotificationPage = Static<typeof NotificationPageSchema>
+export type Delivery = Notification['deliveries'][number]
+export type NotificationRecipient = Notification['recipients'][number]
+/** Why mail to a contact's address does not arrive: it is on the account's suppression list. */
+export type Undeliverable = NonNullable<Contact['undeliverable']>
 
 /** An entry of `GET /v1/categories`: the policy's rule for one category. */
 export type CategoryEntry = CategoryRule & { category: SendableCategory }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
 
 import { MAX_BILLING_CONTACTS } from '../../../src/contacts/contact-slots.ts'
-import { addBilling, removeBilling, replaceBilling } from '../api/contacts.ts'
+import { addBilling, clearUndeliverable, removeBilling, replaceBilling } from '../api/contacts.ts'
 import type { ContactSheet, User } from '../api/types.ts'
 import { SLOT_LABELS } from '../i18n.ts'
 import { useLocale, useSession } from '../page-context.ts'
@@ -66,6 +66,7 @@ export function BillingContacts({ sheet, users, write }: Props) {
           excluded={chosen}
           onSave={(userId) => write((etag) => replaceBilling(a, sheet, i, userId, etag ?? `"${sheet.version}"`))}
           onRemove={() => remove(c.userId)}
+          onMailWorks={(email) => write(() => clearUndeliverable(a, email))}
         />
       ))}
       {showNew ? (

@@ -1,4 +1,4 @@
-import { clearSlot, setSlot } from '../api/contacts.ts'
+import { clearSlot, clearUndeliverable, setSlot } from '../api/contacts.ts'
 import type { ContactSheet, SingleSlot, User } from '../api/types.ts'
 import { SLOT_LABELS } from '../i18n.ts'
 import { useLocale, useSession } from '../page-context.ts'
@@ -41,6 +41,7 @@ export function OtherContacts({ sheet, users, write, domains }: Props) {
       saver={saver}
       onSave={(userId) => write((etag) => setSlot(a, s, { userId }, etag))}
       onRemove={() => write((etag) => clearSlot(a, s, etag))}
+      onMailWorks={(email) => write(() => clearUndeliverable(a, email))}
     />
   )
 

@@ -1,4 +1,4 @@
-import { setSlot } from '../api/contacts.ts'
+import { clearUndeliverable, setSlot } from '../api/contacts.ts'
 import type { ContactSheet, User, UserContact } from '../api/types.ts'
 import { useLocale, useSession } from '../page-context.ts'
 import { useSave } from '../use-save.ts'
@@ -29,6 +29,7 @@ export function PrimaryContact({ sheet, users, write }: Props) {
         current={asUser(sheet.primary)}
         saver={saver}
         onSave={(userId) => write((etag) => setSlot(session.accountId, 'primary', { userId }, etag))}
+        onMailWorks={(email) => write(() => clearUndeliverable(session.accountId, email))}
       />
     </Section>
   )

@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useState } from 'react'
 
-import { clearSlot, resendVerification, setSlot } from '../api/contacts.ts'
+import { clearSlot, clearUndeliverable, resendVerification, setSlot } from '../api/contacts.ts'
 import type { ContactSheet, User } from '../api/types.ts'
 import { SLOT_LABELS } from '../i18n.ts'
 import { useLocale, useSession } from '../page-context.ts'
@@ -8,6 +8,7 @@ import type { Saver } from '../use-save.ts'
 import type { SheetValue } from '../use-sheet.ts'
 import { FieldError, invalidProps } from './FieldError.tsx'
 import { asUser } from './PrimaryContact.tsx'
+import { clearKey, Undeliverable } from './Undeliverable.tsx'
 import { UserSelect } from './UserSelect.tsx'
 
 interface Props {
@@ -48,6 +49,21 @@ export function SecurityContact({ sheet, users, write, saver, domains }: Props) 
       (w) => w.resent,
     )
   const hintId = domains && domains.length > 0 ? 'security-email-hint' : undefined
+  const mailWorks = (email: string) => write(() => clearUndeliverable(a, email))
+  // an outside address whose mail does not arrive: cleared, it must verify itself again
+  const markId = 'security-email-undeliverable'
+  const clearExternal = async () => {
+    if (!external) return false
+    const email = external.email
+    const ok = await saver.run(
+      clearKey(markId),
+      () => mailWorks(email),
+      (w) => w.mailWorksPending(email),
+    )
+    // the mark and its button are gone: focus goes to what the address needs next
+    if (ok) document.getElementById('security-resend')?.focus()
+    return ok
+  }
 
   return (
     <fieldset className="field security">
@@ -60,10 +76,19 @@ export function SecurityContact({ sheet, users, write, saver, domains }: Props) 
             {external.verification === 'pending' ? t.pending : t.verified}
           </span>
           {external.verification === 'pending' ? <p className="help">{t.pendingHelp}</p> : null}
+          {external.undeliverable ? (
+            <Undeliverable
+              id={markId}
+              email={external.email}
+              mark={external.undeliverable}
+              saver={saver}
+              onClear={clearExternal}
+            />
+          ) : null}
           {canEdit ? (
             <div className="field-row">
               {external.verification === 'pending' ? (
-                <button type="button" className="secondary" onClick={() => void resend()}>
+                <button type="button" id="security-resend" className="secondary" onClick={() => void resend()}>
                   {t.resend}
                 </button>
               ) : null}
@@ -102,6 +127,7 @@ export function SecurityContact({ sheet, users, write, saver, domains }: Props) 
           saver={saver}
           onSave={(userId) => write((etag) => setSlot(a, 'security', { userId }, etag))}
           onRemove={() => write((etag) => clearSlot(a, 'security', etag))}
+          onMailWorks={mailWorks}
         />
       ) : (
         <div className="field">

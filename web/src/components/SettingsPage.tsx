@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react'
 
 import { getAccount } from '../api/account.ts'
 import { listActiveUsers } from '../api/contacts.ts'
-import type { Account, User } from '../api/types.ts'
+import type { Account, ContactSheet, User } from '../api/types.ts'
 import { useLocale, useSession } from '../page-context.ts'
 import { problemText } from '../problem-text.ts'
 import { useSheet } from '../use-sheet.ts'
@@ -10,6 +10,7 @@ import { BillingContacts } from './BillingContacts.tsx'
 import { DemoMail } from './DemoMail.tsx'
 import { Health } from './Health.tsx'
 import { History } from './History.tsx'
+import { MailHistory } from './MailHistory.tsx'
 import { OtherContacts } from './OtherContacts.tsx'
 import { PageHeader } from './PageHeader.tsx'
 import { PrimaryContact } from './PrimaryContact.tsx'
@@ -17,6 +18,13 @@ import { Recipients } from './Recipients.tsx'
 import { Review } from './Review.tsx'
 
 const byName = (a: User, b: User) => a.name.localeCompare(b.name) || a.email.localeCompare(b.email)
+
+/** The addresses on the sheet whose mail does not arrive: clearing one changes no slot, but what follows from it. */
+const undeliverable = (s: ContactSheet) =>
+  [s.primary, ...s.billing, s.decisionMaker, s.onboarding, s.security, s.technicalAdmin]
+    .filter((c) => c?.undeliverable)
+    .map((c) => c!.email)
+    .join(',')
 
 /** "Company information": the contact sheet in the order docs/PRODUCT.md ("The settings page") gives, then what follows from it. */
 export function SettingsPage() {
@@ -37,7 +45,7 @@ export function SettingsPage() {
   }, [a])
 
   // everything derived from the sheet is read again when it changes
-  const key = sheet ? `${sheet.version}/${sheet.contactsReviewedAt ?? ''}` : ''
+  const key = sheet ? `${sheet.version}/${sheet.contactsReviewedAt ?? ''}/${undeliverable(sheet)}` : ''
   const domains = account?.allowedEmailDomains ?? null
 
   return (
@@ -75,6 +83,7 @@ export function SettingsPage() {
                   : null
               }
             />
+            <MailHistory refreshKey={`${key}/${sent}`} />
             {session.demoMail ? <DemoMail refreshKey={`${key}/${sent}`} /> : null}
             <History users={users} refreshKey={key} />
           </>

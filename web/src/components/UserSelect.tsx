@@ -4,6 +4,7 @@ import type { User, UserContact } from '../api/types.ts'
 import { useLocale, useSession } from '../page-context.ts'
 import type { Saver } from '../use-save.ts'
 import { FieldError, invalidProps } from './FieldError.tsx'
+import { clearKey, Undeliverable } from './Undeliverable.tsx'
 
 interface Props {
   /** The select's id; its problem is `${id}-error`. */
@@ -22,6 +23,8 @@ interface Props {
   hintId?: string
   /** When the section's heading already says what the dropdown is (its label stays for readers). */
   hideLabel?: boolean
+  /** "Mail works again" for a holder whose mail does not arrive: clears their address and reads the sheet. */
+  onMailWorks?: (email: string) => Promise<unknown>
 }
 
 /**
@@ -40,6 +43,7 @@ export function UserSelect({
   excluded,
   hintId,
   hideLabel,
+  onMailWorks,
 }: Props) {
   const { t } = useLocale()
   const { canEdit } = useSession()
@@ -62,6 +66,22 @@ export function UserSelect({
     if (saver.busy) return
     if (await saver.run(id, change)) select.current?.focus()
   }
+  // the holder's mail does not arrive: the mark says so, and the select names it to screen readers
+  const mark = current?.undeliverable
+  const markId = `${id}-undeliverable`
+  const describedBy = [hintId, mark ? markId : undefined].filter(Boolean).join(' ') || undefined
+  const mailWorks = async () => {
+    if (!current || !onMailWorks) return false
+    const email = current.email
+    const ok = await saver.run(
+      clearKey(markId),
+      () => onMailWorks(email),
+      (w) => w.mailWorksDone(email),
+    )
+    // the mark and its button are gone: focus goes back to the slot
+    if (ok) select.current?.focus()
+    return ok
+  }
   const submit = (e: FormEvent) => {
     e.preventDefault()
     if (dirty) void act(() => onSave(draft))
@@ -83,7 +103,7 @@ export function UserSelect({
           value={draft}
           disabled={!canEdit}
           onChange={(e) => setDraft(e.target.value)}
-          {...invalidProps(error, `${id}-error`, hintId)}
+          {...invalidProps(error, `${id}-error`, describedBy)}
         >
           <option value="">{t.selectUser}</option>
           {options.map((u) => (
@@ -113,6 +133,9 @@ export function UserSelect({
           </button>
         ) : null}
       </form>
+      {current && mark ? (
+        <Undeliverable id={markId} email={current.email} mark={mark} saver={saver} onClear={mailWorks} />
+      ) : null}
       <FieldError id={`${id}-error`} error={error} />
     </div>
   )

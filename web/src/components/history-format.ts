@@ -32,11 +32,13 @@ export function changeLines(e: AuditEvent, locale: Locale, t: Strings): string[]
   return lines
 }
 
-/** Whom a user or session event is about: the user's name (their id if they are not listed). */
+/** Whom a user, session or bounce event is about: the user's name (their id if they are not listed), or the address. */
 export function subjectOf(e: AuditEvent, users: readonly User[]): string | null {
-  const o = (e.after ?? e.before) as { name?: unknown; userId?: unknown } | null
+  const o = (e.after ?? e.before) as { name?: unknown; userId?: unknown; email?: unknown } | null
   if (!o || typeof o !== 'object' || isSheet(o)) return null
   if (typeof o.name === 'string') return o.name
   if (typeof o.userId === 'string') return users.find((u) => u.id === o.userId)?.name ?? o.userId
+  // a bounce or a cleared suppression is about an address
+  if (typeof o.email === 'string') return o.email
   return null
 }
