@@ -39,12 +39,13 @@ const BOUNCE_CTX: RequestContext = { actor: { type: 'system', id: 'bounces' }, r
  * are mailed to fix each slot the address holds; a `contact.undeliverable` event and an audit event
  * are written. The caller holds the delivery's row, locked, and saw it not bounced yet.
  *
- * Five round trips: the first writes, one read of what the rest needs, the routing (which must see
- * the suppression), the fallback, and the announcements.
+ * Six round trips: the notification's lock, the first writes, one read of what the rest needs, the
+ * routing (which must see the suppression), the fallback, and the announcements.
  */
 export async function applyBounce(trx: Db, deps: BounceDeps, b: Bounce): Promise<void> {
   const d = b.delivery
   const email = d.recipient.toLowerCase()
+  await repo.lockNotificationOf(trx, d)
   await executeAsOne(trx, [
     repo.markBounced(trx, d, b.reason),
     repo.suppressWrite(trx, {
@@ -59,7 +60,9 @@ export async function applyBounce(trx: Db, deps: BounceDeps, b: Bounce): Promise
   const c = await repo.readBounceContext(trx, d, email)
   const slots = [...new Set(c.held.map((h) => h.slot as SlotName))]
   const fallback = await sendFallback(trx, deps, d, c.notification)
-  const fix = (slots.length === 0 ? [] : c.admins)
+  // no "fix a contact" about a "fix a contact" mail that bounced: two dead admins would mail each other forever
+  const aboutFix = c.notification?.category === 'contact_undeliverable'
+  const fix = (slots.length === 0 || aboutFix ? [] : c.admins)
     .filter((a) => a.email.toLowerCase() !== email)
     .map((a) => ({
       accountId: d.account_id,

@@ -115,11 +115,6 @@ export function suppressWrite(
     .onConflict((oc) => oc.columns(['account_id', 'email']).doUpdateSet(values))
 }
 
-/** `suppressWrite`, run. */
-export async function suppress(db: Db, s: Parameters<typeof suppressWrite>[1]): Promise<void> {
-  await suppressWrite(db, s).execute()
-}
-
 export interface BounceContext {
   /** The slots the address holds (a user's current address, or an outside one), with the user. */
   held: { slot: string; user_id: string | null }[]
@@ -146,9 +141,23 @@ export async function readBounceContext(
       jsonb_build_object('name', a.name, 'locale', a.locale) as account,
       (select coalesce(jsonb_agg(jsonb_build_object('id', u.id, 'email', u.email, 'name', u.name, 'locale', u.locale)
           order by u.id), '[]')
-        from users u where u.account_id = a.id and u.status = 'active' and u.role = 'super_admin') as admins
+        from users u where u.account_id = a.id and u.status = 'active' and u.role = 'super_admin'
+          -- a suppressed admin is not written to (our own mail skips the list too)
+          and not exists (select 1 from suppressions x where x.account_id = u.account_id and x.email = lower(u.email))) as admins
     from accounts a where a.id = ${d.account_id}`.execute(db)
   return res.rows[0]!
+}
+
+/**
+ * Locks the bounced delivery's notification until the transaction ends: two of its deliveries
+ * bouncing at once take turns, so the second's routing sees the first's suppression and one of
+ * them queues the fallback (without it, each could count on the other address and neither would).
+ */
+export async function lockNotificationOf(db: Db, d: Pick<DeliveryRow, 'account_id' | 'notification_id'>) {
+  if (!d.notification_id) return
+  await sql`select 1 from notifications where account_id = ${d.account_id} and id = ${d.notification_id} for update`.execute(
+    db,
+  )
 }
 
 /** The account's suppression list, newest first. */

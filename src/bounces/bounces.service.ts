@@ -46,6 +46,9 @@ export function createBounceService(deps: BounceServiceDeps) {
       if (!d) return 'unmatched'
       if (d.status === 'bounced') return 'duplicate'
       if (!(await repo.insertMailEvent(trx, d, e))) return 'replay'
+      // a report about another address: the mail was forwarded (our envelope sender kept), and
+      // the forward's target bounced, not our contact, whose mailbox works
+      if (e.recipient && e.recipient.toLowerCase() !== d.recipient.toLowerCase()) return 'recorded'
       if (e.kind === 'soft_bounce') {
         const n = await repo.countSoftBounces(trx, d.account_id, d.recipient, deps.softBounces.days)
         if (n < deps.softBounces.limit) return 'recorded'

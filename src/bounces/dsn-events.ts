@@ -13,7 +13,7 @@ export function dsnEvents(r: { ref: string; report: BounceReport; receivedAt: Da
   const { report } = r
   const id = (recipient: string, what: string) =>
     report.messageId
-      ? `${report.messageId}/${recipient}`
+      ? `${report.messageId}/${r.ref}/${recipient}`
       : `sha256:${createHash('sha256').update(`${r.ref}\n${recipient}\n${what}`).digest('hex')}`
   // a complaint whose reporter hid the recipient: the envelope's reference still names the mail
   if (report.recipients.length === 0)

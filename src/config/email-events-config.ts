@@ -35,7 +35,7 @@ export const EMAIL_EVENTS_ENV = {
 
 export const EMAIL_EVENTS_HINTS = {
   MAIL_RETURN_PATH: `an address such as bounces@mail.example.com, its local part at most ${RETURN_PATH_LOCAL_MAX} characters`,
-  BOUNCE_SMTP_PORT: 'a port number',
+  BOUNCE_SMTP_PORT: 'a port number, with MAIL_RETURN_PATH set',
   SOFT_BOUNCE_LIMIT: 'a whole number (1 or more)',
   SOFT_BOUNCE_DAYS: 'a whole number of days (1 or more)',
   SES_SNS_CERT_URL_PREFIXES: 'URL prefixes ending in "/", separated by commas',
@@ -63,7 +63,8 @@ export function emailEventsConfig(e: EmailEventsEnv): EmailEventsConfig | { inva
   if (e.MAIL_RETURN_PATH && e.MAIL_RETURN_PATH.split('@')[0]!.length > RETURN_PATH_LOCAL_MAX)
     return { invalid: 'MAIL_RETURN_PATH' }
   const port = e.BOUNCE_SMTP_PORT === undefined ? undefined : Number(e.BOUNCE_SMTP_PORT)
-  if (port !== undefined && port > 65535) return { invalid: 'BOUNCE_SMTP_PORT' }
+  // a listener for a return path no mail carries would wait for nothing
+  if (port !== undefined && (port > 65535 || !e.MAIL_RETURN_PATH)) return { invalid: 'BOUNCE_SMTP_PORT' }
   const prefixes = list(e.SES_SNS_CERT_URL_PREFIXES)
   if (prefixes.some((p) => !/^https?:\/\/\S+\/$/.test(p))) return { invalid: 'SES_SNS_CERT_URL_PREFIXES' }
   if (Boolean(e.POSTMARK_WEBHOOK_USERNAME) !== Boolean(e.POSTMARK_WEBHOOK_PASSWORD))

@@ -28,6 +28,9 @@ function slotNouns(slots: readonly SlotName[], locale: Locale): string {
   )
 }
 
+/** A reporting server's reason, as quoted in mail: short, and without links it could make look like ours. */
+const quoteReason = (reason: string) => reason.replace(/https?:\/\/\S+/gi, '[link]').slice(0, 200)
+
 /** Where an admin sets contacts, named as the settings page names it: "Account & Billing > Company information". */
 const settingsPath = (locale: Locale) =>
   `${PAGE_LABELS[locale].accountAndBilling} > ${PAGE_LABELS[locale].companyInformation}`
@@ -193,7 +196,10 @@ export const DRAFTS: Drafters = {
         {
           text: `Mail to ${m.email}, the ${slotNouns(m.slots, 'en')} of the account ${m.accountName}, ${m.cause === 'complaint' ? 'was reported as unwanted by its recipient' : 'could not be delivered'}. Until the contact is fixed, nothing more is sent to this address; its messages go to the fallback contacts instead.`,
         },
-        { text: `The reason given: ${m.reason || (m.cause === 'complaint' ? 'a spam complaint' : 'none')}` },
+        // the reason is the reporting server's words, not ours: quoted, and cut short
+        {
+          text: `The reason the reporting server gave: “${quoteReason(m.reason) || (m.cause === 'complaint' ? 'a spam complaint' : 'none')}”`,
+        },
         {
           text: `Choose someone who can be reached, correct the person's address, or clear the address if it works again, under ${settingsPath('en')}:`,
           link: m.settingsUrl,
@@ -207,7 +213,9 @@ export const DRAFTS: Drafters = {
         {
           text: `Viestiä osoitteeseen ${m.email} (tilin ${m.accountName} ${slotNouns(m.slots, 'fi')}) ${m.cause === 'complaint' ? 'vastaanottaja merkitsi ei-toivotuksi' : 'ei voitu toimittaa perille'}. Ennen kuin yhteyshenkilö on korjattu, tähän osoitteeseen ei lähetetä mitään, vaan sen viestit menevät varayhteyshenkilöille.`,
         },
-        { text: `Ilmoitettu syy: ${m.reason || (m.cause === 'complaint' ? 'roskapostivalitus' : 'ei syytä')}` },
+        {
+          text: `Ilmoittavan palvelimen antama syy: ”${quoteReason(m.reason) || (m.cause === 'complaint' ? 'roskapostivalitus' : 'ei syytä')}”`,
+        },
         {
           text: `Valitse tavoitettava henkilö, korjaa henkilön osoite tai poista osoite estolistalta, jos se toimii taas, kohdassa ${settingsPath('fi')}:`,
           link: m.settingsUrl,

@@ -136,7 +136,8 @@ export async function addRecipients(
 export async function requeueFailed(db: Db, accountId: string, notificationId: string, emails: string[]) {
   const res = await sql<{ id: string }>`
     update deliveries set status = 'queued', attempts = 0, next_attempt_at = now(), last_error = null,
-      lock_token = null, updated_at = now()
+      -- a new reference: a late report about the first send must not bounce this one
+      lock_token = null, return_token = null, updated_at = now()
     where account_id = ${accountId} and notification_id = ${notificationId} and status in ('failed', 'bounced')
       and lower(recipient) = any(${emails.map((e) => e.toLowerCase())}::text[])
     returning id`.execute(db)

@@ -60,10 +60,12 @@ const bounceRecord = (id: number, email: string, ref: string, type = 'HardBounce
 })
 
 async function counts(app: TestApp) {
-  const r = await sql<{ d: number; s: number; a: number; e: number; n: number }>`
+  const r = await sql<{ d: number; s: number; a: number; e: number; n: number; mailEvents: number }>`
     select (select count(*) from deliveries)::int as d, (select count(*) from suppressions)::int as s,
       (select count(*) from audit_events)::int as a, (select count(*) from events)::int as e,
-      (select count(*) from notifications)::int as n`.execute(app.handle.db)
+      (select count(*) from notifications)::int as n, (select count(*) from mail_events)::int as "mailEvents"`.execute(
+    app.handle.db,
+  )
   return r.rows[0]!
 }
 
@@ -229,6 +231,10 @@ for (const kind of DATABASES) {
       const forged = `${ref.slice(0, -1)}${ref.endsWith('0') ? '1' : '0'}`
       assert.equal((await postmark(app, bounceRecord(2, dead, forged))).statusCode, 200)
       assert.equal((await postmark(app, bounceRecord(3, dead, `${'0'.repeat(32)}.${'0'.repeat(12)}`))).statusCode, 200)
+      // a true reference, but a report about another address: the mail was forwarded, and the
+      // forward's target bounced, not our contact (kept as a report, nothing else changes)
+      assert.equal((await postmark(app, bounceRecord(4, 'forwarded-to@elsewhere.example', ref))).statusCode, 200)
+      before.mailEvents += 1
       assert.equal(
         (await app.app.inject({ method: 'POST', url: '/v1/email-events/sendgrid', payload: '[]' })).statusCode,
         404,

@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 
 import type { HealthProblemCode } from '../../src/account-health/account-health.schemas.ts'
-import { suppress } from '../../src/bounces/bounces.repository.ts'
+import { suppressWrite } from '../../src/bounces/bounces.repository.ts'
 import type { TestApp } from './build-test-app.ts'
 import { makeAccount } from './factories.ts'
 
@@ -109,5 +109,12 @@ export async function makeHealthCases(app: TestApp): Promise<Map<string, HealthP
 }
 
 /** A mail server refused the address for good: it is on the account's suppression list. */
-const refuse = (db: Parameters<typeof suppress>[0], accountId: string, email: string) =>
-  suppress(db, { accountId, email, kind: 'hard_bounce', reason: '550 no such user', source: 'smtp', deliveryId: 'd' })
+const refuse = (db: Parameters<typeof suppressWrite>[0], accountId: string, email: string) =>
+  suppressWrite(db, {
+    accountId,
+    email,
+    kind: 'hard_bounce',
+    reason: '550 no such user',
+    source: 'smtp',
+    deliveryId: 'd',
+  }).execute()
