@@ -69,9 +69,9 @@ const ALLOWED: AllowedStatement[] = [
     name: 'retention batches',
     reason:
       "the retention chore deletes every account's history older than the retention, oldest first by created_at (FOR UPDATE SKIP LOCKED); " +
-      "a notification's or event's open deliveries are looked up by its own account_id and id",
-    tables: ['notifications', 'events', 'deliveries', 'idempotency_keys', 'audit_events'],
-    match: /order by (\w+\.)?(created_at|at)\s+limit \$\d+\s+for update (of \w+ )?skip locked/i,
+      "a notification's or event's open deliveries are looked up by its own account_id and id; reports of bounces by when they came in",
+    tables: ['notifications', 'events', 'deliveries', 'idempotency_keys', 'audit_events', 'mail_events'],
+    match: /order by (\w+\.)?(created_at|at|received_at)\s+limit \$\d+\s+for update (of \w+ )?skip locked/i,
   },
   {
     name: 'test harness: drain',
