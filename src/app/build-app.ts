@@ -16,6 +16,7 @@ import { suppressionRoutes } from '../bounces/suppressions.routes.ts'
 import { broadcastRoutes } from '../broadcasts/broadcasts.routes.ts'
 import type { Config } from '../config/config.ts'
 import { contactRoutes } from '../contacts/contacts.routes.ts'
+import { correctionRoutes } from '../corrections/corrections.routes.ts'
 import type { WorkerLiveness } from '../delivery/worker.ts'
 import { logStream } from '../lib/log-format.ts'
 import { notificationRoutes } from '../notifications/notifications.routes.ts'
@@ -204,6 +205,7 @@ export async function buildApp(
   await app.register(broadcastRoutes, { broadcasts: services.broadcasts })
   await app.register(webhookEndpointRoutes, { webhooks: services.webhooks })
   await app.register(suppressionRoutes, { suppressions: services.suppressions })
+  await app.register(correctionRoutes, { corrections: services.corrections })
   await app.register(emailEventRoutes, { bounces: services.bounces, verifiers: services.emailEventVerifiers })
   await app.register(uiRoutes, { services, publicUrl: config.publicUrl, mailDir: config.mailDir })
   return app

@@ -9,6 +9,7 @@ import { createSuppressionService } from '../bounces/suppressions.service.ts'
 import { createBroadcastService } from '../broadcasts/broadcasts.service.ts'
 import type { Config } from '../config/config.ts'
 import { createContactService } from '../contacts/contacts.service.ts'
+import { createCorrectionService } from '../corrections/corrections.service.ts'
 import type { Db } from '../db/database.ts'
 import { type Clock, systemClock } from '../lib/clock.ts'
 import type { SecretDeriver } from '../lib/derived-secrets.ts'
@@ -60,6 +61,12 @@ export function createServices({
     ...(onQueued ? { onQueued } : {}),
   })
   const suppressions = createSuppressionService({ db, contacts })
+  const corrections = createCorrectionService({
+    db,
+    secrets,
+    publicUrl: config.publicUrl,
+    ...(onQueued ? { onQueued } : {}),
+  })
   // one verifier per email service configured to post its events (POST /v1/email-events/{provider})
   const emailEventVerifiers = createProviderVerifiers(config.emailEvents?.providers ?? {}, { now: () => clock.now() })
   return {
@@ -81,6 +88,7 @@ export function createServices({
     broadcasts,
     bounces,
     suppressions,
+    corrections,
     emailEventVerifiers,
   }
 }

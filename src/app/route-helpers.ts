@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
 
 import { ProblemSchema } from '../lib/schemas.ts'
 
@@ -38,3 +39,19 @@ export const bodyProblems = (...statuses: number[]) => problems(400, 413, 415, .
 
 /** For public routes: only the rate limit can refuse them. */
 export const publicProblems = () => ({ 429: problem(429) })
+
+/** The form's body as an object. */
+function parseForm(_req: unknown, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) {
+  done(null, Object.fromEntries(new URLSearchParams(body.toString())))
+}
+
+/**
+ * Lets the routes of this plugin (and only these: Fastify scopes parsers to their plugin) take an
+ * HTML form's body, as the small pages a mail's link opens post them. Small: a form has a few fields.
+ */
+export function acceptForms(app: FastifyInstance): void {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, parseForm)
+}
+
+/** A small HTML page as a route documents it (the pages a mail's links open). */
+export const htmlPage = (description: string) => Type.String({ description, maxLength: 16_384 })

@@ -108,6 +108,7 @@ export function workerFor(
       pollMs: 1000,
       backoffBaseSeconds: BACKOFF_BASE_SECONDS,
       messageIdHost: new URL(config.publicUrl).hostname,
+      publicUrl: config.publicUrl,
       mailFrom: config.mailFrom,
       returnPath: config.emailEvents.returnPath,
       refHeaders: refHeadersFor(config),

@@ -11,6 +11,7 @@ import {
   SlotInputSchema,
   UserRefSchema,
 } from '../contacts/contacts.schemas.ts'
+import { CorrectionRequestSchema } from '../corrections/corrections.schemas.ts'
 import { ProblemSchema } from '../lib/schemas.ts'
 import {
   CategorySchema,
@@ -40,6 +41,7 @@ export const SHARED_SCHEMAS = [
   AccountHealthSchema,
   SessionSchema,
   SuppressionSchema,
+  CorrectionRequestSchema,
   CategorySchema,
   RecipientSchema,
   RecipientsPreviewSchema,

@@ -14,6 +14,8 @@ export const AUDIT_ACTIONS = [
   'contacts.vacated',
   'contacts.reviewed',
   'contacts.undeliverable',
+  'contacts.correction_requested',
+  'contacts.correction_dismissed',
   'suppression.cleared',
   'session.created',
 ] as const

@@ -8,6 +8,7 @@ import type { MailEventsTable } from '../bounces/mail-events.table.ts'
 import type { SuppressionsTable } from '../bounces/suppressions.table.ts'
 import type { BroadcastsTable } from '../broadcasts/broadcasts.table.ts'
 import type { ContactSlotsTable } from '../contacts/contacts.table.ts'
+import type { CorrectionRequestsTable } from '../corrections/corrections.table.ts'
 import type { DeliveriesTable } from '../delivery/deliveries.table.ts'
 import type { IdempotencyKeysTable } from '../idempotency/idempotency.table.ts'
 import type { NotificationsTable } from '../notifications/notifications.table.ts'
@@ -33,6 +34,7 @@ export interface Database {
   email_verifications: EmailVerificationsTable
   verification_mail_limits: VerificationMailLimitsTable
   broadcasts: BroadcastsTable
+  correction_requests: CorrectionRequestsTable
 }
 
 /**

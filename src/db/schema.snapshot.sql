@@ -91,6 +91,28 @@ table contact_slots (
   constraint contact_slots_user_status_check CHECK (((user_status IS NULL) OR (user_status = 'active'::text)))
 );
 
+table correction_requests (
+  account_id text not null,
+  id text not null,
+  delivery_id text not null,
+  notification_id text,
+  category text not null,
+  subject text not null,
+  email text not null,
+  slots ARRAY not null,
+  reason text not null,
+  suggested_email text,
+  note text,
+  status text not null default 'open'::text,
+  created_at timestamp with time zone not null default now(),
+  dismissed_at timestamp with time zone,
+  constraint correction_requests_account_id_delivery_id_key UNIQUE (account_id, delivery_id),
+  constraint correction_requests_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE,
+  constraint correction_requests_pkey PRIMARY KEY (account_id, id),
+  constraint correction_requests_reason_check CHECK ((reason = ANY (ARRAY['not_me'::text, 'left'::text, 'someone_else'::text]))),
+  constraint correction_requests_status_check CHECK ((status = ANY (ARRAY['open'::text, 'dismissed'::text])))
+);
+
 table deliveries (
   account_id text not null,
   id text not null,
@@ -281,6 +303,9 @@ CREATE INDEX broadcasts_running ON public.broadcasts USING btree (advanced_at NU
 CREATE UNIQUE INDEX contact_slots_account_id_slot_user_id_key ON public.contact_slots USING btree (account_id, slot, user_id);
 CREATE UNIQUE INDEX contact_slots_pkey ON public.contact_slots USING btree (account_id, slot, "position");
 CREATE INDEX contact_slots_user ON public.contact_slots USING btree (account_id, user_id) WHERE (user_id IS NOT NULL);
+CREATE UNIQUE INDEX correction_requests_account_id_delivery_id_key ON public.correction_requests USING btree (account_id, delivery_id);
+CREATE UNIQUE INDEX correction_requests_pkey ON public.correction_requests USING btree (account_id, id);
+CREATE INDEX correction_requests_recent ON public.correction_requests USING btree (account_id, created_at);
 CREATE INDEX deliveries_due ON public.deliveries USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['queued'::text, 'sending'::text, 'retrying'::text]));
 CREATE INDEX deliveries_event ON public.deliveries USING btree (account_id, event_id) WHERE (event_id IS NOT NULL);
 CREATE INDEX deliveries_notification ON public.deliveries USING btree (account_id, notification_id) WHERE (notification_id IS NOT NULL);

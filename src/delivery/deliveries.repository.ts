@@ -3,6 +3,8 @@ import { sql, type Transaction } from 'kysely'
 import type { Database, Db } from '../db/database.ts'
 import { anyOf, whereKeys } from '../db/keys.ts'
 import { transaction } from '../db/transaction.ts'
+import type { Locale } from '../i18n/labels.ts'
+import type { Recipient } from '../routing/recipients.repository.ts'
 import type { DeliveryRow } from './deliveries.table.ts'
 import { BACKOFF_JITTER, BACKOFF_MAX_SECONDS } from './retry-policy.ts'
 
@@ -69,7 +71,14 @@ export interface EmailContent {
   text: string
   html: string | null
   category: string
+  kind: 'notification' | 'system'
   is_test: boolean
+  /** Who it was routed to, and by which slots: what each recipient's "why you got this" line says. */
+  recipients: Recipient[]
+  account_name: string
+  account_locale: Locale
+  /** The languages of its recipients who are users with one of their own, by user id. */
+  user_locales: Record<string, Locale> | null
 }
 
 /**
@@ -81,11 +90,18 @@ export async function loadEmailContent(db: Db, keys: { account_id: string; notif
   if (keys.length === 0) return new Map<string, EmailContent>()
   const rows = await db
     .selectFrom('notifications as n')
+    .innerJoin('accounts as a', 'a.id', 'n.account_id')
     .leftJoin('broadcasts as b', (j) => j.onRef('b.id', '=', 'n.broadcast_id').on('n.text', 'is', null))
-    .select(['n.account_id', 'n.id', 'n.subject', 'n.category', 'n.is_test'])
+    .select(['n.account_id', 'n.id', 'n.subject', 'n.category', 'n.kind', 'n.is_test', 'n.recipients'])
+    .select(['a.name as account_name', 'a.locale as account_locale'])
     .select((eb) => [
       eb.fn.coalesce('n.text', 'b.text').as('text'),
       sql<string | null>`case when n.text is null then b.html else n.html end`.as('html'),
+      // only a platform's mail says why (our own says so in its words), and only users have a language
+      sql<Record<string, Locale> | null>`case when n.kind = 'notification' then (
+        select jsonb_object_agg(u.id, u.locale) from users u
+        where u.account_id = n.account_id and u.locale is not null
+          and u.id in (select r ->> 'userId' from jsonb_array_elements(n.recipients) r)) end`.as('user_locales'),
     ])
     .where((eb) =>
       whereKeys(

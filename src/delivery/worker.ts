@@ -1,24 +1,18 @@
 import { randomUUID } from 'node:crypto'
 
 import type { BounceService } from '../bounces/bounces.service.ts'
-import { REF_HEADER, returnPathAddress, signRef } from '../bounces/return-path.ts'
 import type { Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import { type Clock, systemClock } from '../lib/clock.ts'
 import type { SecretDeriver } from '../lib/derived-secrets.ts'
 import { emitNotificationOutcomes } from '../notifications/notification-status.ts'
-import { fillToken } from '../verification/verification-token.ts'
+import { composeEmail, type ComposeOptions } from './compose-email.ts'
 import * as repo from './deliveries.repository.ts'
 import type { DeliveryRow } from './deliveries.table.ts'
 import * as consequences from './settle-consequences.repository.ts'
-import {
-  ACCOUNT_HEADER,
-  type DeliveryResult,
-  type EmailTransport,
-  type WebhookTransport,
-} from './transports/transport.ts'
+import type { DeliveryResult, EmailTransport, WebhookTransport } from './transports/transport.ts'
 
-export interface WorkerOptions {
+export interface WorkerOptions extends ComposeOptions {
   /** Deliveries claimed at once. */
   batchSize: number
   /** How long a claim lasts before another worker may take the delivery over. */
@@ -29,16 +23,6 @@ export interface WorkerOptions {
   lanes?: number
   /** First retry delay; doubles each attempt (BACKOFF_BASE_SECONDS in retry-policy.ts, less in tests). */
   backoffBaseSeconds: number
-  /** Message-ID domain. */
-  messageIdHost: string
-  mailFrom: string
-  /**
-   * MAIL_RETURN_PATH: when set, each mail's envelope sender is `local+<ref>@domain`, so that a
-   * late bounce (a DSN) comes back naming its delivery (bounces/return-path.ts).
-   */
-  returnPath?: string | undefined
-  /** Headers that carry the reference to the email services configured to report events (their metadata). */
-  refHeaders?: ((ref: string) => Record<string, string>) | undefined
 }
 
 export interface WorkerDeps {
@@ -96,32 +80,7 @@ export function createWorker(deps: WorkerDeps) {
     if (d.channel === 'email') {
       const n = content.email.get(`${d.account_id}/${d.notification_id}`)
       if (!n) return { ok: false, retryable: false, detail: 'the notification no longer exists' }
-      const c = d.content ?? n
-      // secrets the outbox must not hold (a verification link's token) are filled in only here, and
-      // only in the verification mail, from its own row: never from what its text says
-      const fill = (s: string) =>
-        fillToken(
-          s,
-          { category: n.category, accountId: d.account_id, notificationId: d.notification_id! },
-          deps.secrets,
-        )
-      const ref = d.return_token ? signRef(deps.secrets, d.return_token) : undefined
-      return deps.email.send({
-        messageId: `<${d.id}@${o.messageIdHost}>`,
-        from: o.mailFrom,
-        envelopeFrom: ref && o.returnPath ? returnPathAddress(o.returnPath, ref) : undefined,
-        to: { email: d.recipient, name: d.recipient_name ?? undefined },
-        subject: c.subject,
-        text: fill(c.text),
-        html: c.html ? fill(c.html) : undefined,
-        headers: {
-          'X-Account-Contacts-Category': n.category,
-          [ACCOUNT_HEADER]: d.account_id,
-          // RFC 3834: written by a program, so auto-responders must not answer it
-          'Auto-Submitted': 'auto-generated',
-          ...(ref ? { [REF_HEADER]: ref, ...o.refHeaders?.(ref) } : {}),
-        },
-      })
+      return deps.email.send(composeEmail(d, n, o, deps.secrets))
     }
     const payload = content.webhook.events.get(`${d.account_id}/${d.event_id}`)
     const endpoint = content.webhook.endpoints.get(d.endpoint_id!)

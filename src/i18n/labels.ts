@@ -63,6 +63,16 @@ export const SLOT_NOUNS: Record<Locale, Record<SlotName, string>> = {
   },
 }
 
+/** The slots in running text, each once: "the decision maker and security contact". */
+export function slotNouns(slots: readonly SlotName[], locale: Locale): string {
+  const unique = [...new Set(slots)]
+  if (unique.length === 0) return locale === 'fi' ? 'yhteyshenkilö' : 'contact'
+  return listJoin(
+    unique.map((s) => SLOT_NOUNS[locale][s]),
+    locale,
+  )
+}
+
 /**
  * Categories as labels. All are plural nouns, so they can be quoted in a sentence in either
  * language without inflecting them ("messages in the category “Invoices”").

@@ -23,6 +23,10 @@ export function createSecretDeriver(masterKey: string) {
     returnPathSignature(token: string): string {
       return mac(`return-path:${token}`).toString('hex').slice(0, 12)
     },
+    /** The signature of a "Not the right person?" link (corrections/correction-link.ts): 128 bits. */
+    correctionLinkSignature(accountId: string, deliveryId: string): string {
+      return mac(`correction-link:${accountId}/${deliveryId}`).toString('base64url').slice(0, 22)
+    },
   }
 }
 export type SecretDeriver = ReturnType<typeof createSecretDeriver>

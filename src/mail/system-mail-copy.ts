@@ -2,31 +2,13 @@
  * The words of the mail the service writes itself, in English and Finnish: one drafter per kind
  * and language, returning plain blocks that system-mail.ts renders to text and to HTML.
  */
-import type { SlotName } from '../contacts/contact-slots.ts'
-import {
-  CATEGORY_LABELS,
-  formatDate,
-  listJoin,
-  type Locale,
-  PAGE_LABELS,
-  SLOT_LABELS,
-  SLOT_NOUNS,
-} from '../i18n/labels.ts'
+import { REASON_TOLD, roleNouns } from '../i18n/correction-text.ts'
+import { CATEGORY_LABELS, formatDate, type Locale, PAGE_LABELS, SLOT_LABELS, slotNouns } from '../i18n/labels.ts'
 import { VERIFICATION_TTL_MS } from '../verification/verification-ttl.ts'
 import type { Draft, SystemMail, SystemMailKind } from './system-mail.ts'
 
 /** The verification link's lifetime in days (docs/PRODUCT.md, "Outside security addresses"), as the mail states it. */
 const VERIFY_LINK_DAYS = VERIFICATION_TTL_MS / (24 * 60 * 60 * 1000)
-
-/** The slots in running text, each once: "the decision maker and security contact". */
-function slotNouns(slots: readonly SlotName[], locale: Locale): string {
-  const unique = [...new Set(slots)]
-  if (unique.length === 0) return locale === 'fi' ? 'yhteyshenkilö' : 'contact'
-  return listJoin(
-    unique.map((s) => SLOT_NOUNS[locale][s]),
-    locale,
-  )
-}
 
 /** A reporting server's reason, as quoted in mail: short, and without links it could make look like ours. */
 const quoteReason = (reason: string) => reason.replace(/https?:\/\/\S+/gi, '[link]').slice(0, 200)
@@ -266,5 +248,38 @@ export const DRAFTS: Drafters = {
         ],
       }
     },
+  },
+  'correction-requested': {
+    en: (m) => ({
+      subject: `A contact of ${m.accountName} says they are the wrong one: ${m.email}`,
+      blocks: [
+        { text: 'Hello,' },
+        {
+          text: `${m.email}, the ${roleNouns(m.roles, 'en')} of the account ${m.accountName}, received “${m.subject}” and ${REASON_TOLD.en[m.reason]}.`,
+        },
+        ...(m.suggestedEmail ? [{ text: `They suggest: ${m.suggestedEmail}` }] : []),
+        // the recipient's own words: quoted, and cut short
+        ...(m.note ? [{ text: `Their note: “${m.note.slice(0, 300)}”` }] : []),
+        {
+          text: `Nothing was changed. Choose who should receive these, then dismiss the request, under ${settingsPath('en')}:`,
+          link: m.settingsUrl,
+        },
+      ],
+    }),
+    fi: (m) => ({
+      subject: `Tilin ${m.accountName} yhteyshenkilö kertoo olevansa väärä vastaanottaja: ${m.email}`,
+      blocks: [
+        { text: 'Hei,' },
+        {
+          text: `${m.email} (tilin ${m.accountName} ${roleNouns(m.roles, 'fi')}) sai viestin ”${m.subject}” ja ${REASON_TOLD.fi[m.reason]}.`,
+        },
+        ...(m.suggestedEmail ? [{ text: `Ehdotus: ${m.suggestedEmail}` }] : []),
+        ...(m.note ? [{ text: `Viesti: ”${m.note.slice(0, 300)}”` }] : []),
+        {
+          text: `Mitään ei ole muutettu. Valitse, kenelle viestit kuuluvat, ja kuittaa pyyntö kohdassa ${settingsPath('fi')}:`,
+          link: m.settingsUrl,
+        },
+      ],
+    }),
   },
 }

@@ -5,8 +5,10 @@
  * and to HTML, so the two parts cannot say different things.
  */
 import type { SlotName } from '../contacts/contact-slots.ts'
+import type { CorrectionReason, RecipientRole } from '../i18n/correction-text.ts'
 import type { Category, Locale } from '../i18n/labels.ts'
 import { escapeHtml } from '../lib/html.ts'
+import { oneLine } from '../lib/one-line.ts'
 import { DRAFTS } from './system-mail-copy.ts'
 
 export type SystemMail =
@@ -33,6 +35,18 @@ export type SystemMail =
       reason: string
       settingsUrl: string
     }
+  | {
+      kind: 'correction-requested'
+      accountName: string
+      /** The address the mail came to, and the slots that chose it. */
+      email: string
+      roles: RecipientRole[]
+      subject: string
+      reason: CorrectionReason
+      suggestedEmail: string | null
+      note: string | null
+      settingsUrl: string
+    }
 
 export type SystemMailKind = SystemMail['kind']
 
@@ -48,20 +62,6 @@ export type Block = { text: string; link?: string } | { items: string[] }
 export interface Draft {
   subject: string
   blocks: Block[]
-}
-
-/**
- * One line of text: control characters (CR/LF above all, which could start a forged header in a
- * subject or a fake paragraph in the body) and Unicode line/paragraph separators become spaces.
- */
-function oneLine(value: string): string {
-  return (
-    value
-      // eslint-disable-next-line no-control-regex -- control characters are exactly what this must find
-      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
-      .replace(/ {2,}/g, ' ')
-      .trim()
-  )
 }
 
 /** Every string field of the mail, made one line before any of it is used. */

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 
 import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
-import { problem, problems, publicProblems } from '../app/route-helpers.ts'
+import { acceptForms, problem, problems, publicProblems } from '../app/route-helpers.ts'
 import { VERIFICATION_PAGE_TEXT as TEXT } from '../i18n/verification-page.ts'
 import { ProblemSchema } from '../lib/schemas.ts'
 import type { VerificationLinkService } from './verification.service.ts'
@@ -20,16 +20,11 @@ const PAGE_400 = {
   },
 }
 
-/** The form's body as an object; only this plugin's routes read this media type. */
-function parseForm(_req: unknown, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) {
-  done(null, Object.fromEntries(new URLSearchParams(body.toString())))
-}
-
 export const verificationRoutes: FastifyPluginAsyncTypebox<{ links: VerificationLinkService }> = async (
   app,
   { links },
 ) => {
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, parseForm)
+  acceptForms(app)
 
   // Opening the link changes nothing: mail security scanners open every link in a message, and a
   // GET that verified would let them confirm addresses nobody looked at. The page asks first.

@@ -13,6 +13,7 @@ export const EVENT_TYPES = [
   'notification.failed',
   'contacts.review_due',
   'contact.undeliverable',
+  'contacts.correction_requested',
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 

@@ -6,6 +6,7 @@ import { sql } from 'kysely'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount, putSheet, sessionFor } from '../helpers/factories.ts'
+import { mailParts } from '../helpers/mail-parts.ts'
 import { testWorker } from '../helpers/test-worker.ts'
 import { type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts'
 
@@ -100,6 +101,18 @@ for (const kind of DATABASES) {
 
       // the receipt reached the primary contact, once; the admins were told to fix the contact
       assert.deepEqual(receivedBy(sink, /^Your receipt$/), [`${admin}@example.com`, dead])
+      // and says why it came to them: in place of the address that does not work
+      const instead = sink.messages.find(
+        (m) =>
+          m.subject === 'Your receipt' &&
+          m.to &&
+          !Array.isArray(m.to) &&
+          m.to.value[0]!.address === `${admin}@example.com`,
+      )
+      assert.equal(
+        mailParts(instead?.text).why,
+        `You receive this as primary account contact of Account ${accountId}. It was meant for ${dead}, where mail does not arrive.`,
+      )
       const fix = sink.messages.filter((m) => /^Fix a contact/.test(m.subject ?? ''))
       assert.deepEqual(receivedBy(sink, /^Fix a contact/), [`${admin}@example.com`])
       assert.match(fix[0]!.text ?? '', new RegExp(`${dead.replace('.', '\\.')}`))

@@ -63,6 +63,7 @@ describe('[postgres] several workers at once', { skip }, () => {
           pollMs: 10,
           backoffBaseSeconds: 1,
           messageIdHost: 'contacts.test',
+          publicUrl: 'https://contacts.test',
           mailFrom: 'c@saas.test',
         },
       })

@@ -113,6 +113,7 @@ for (const kind of DATABASES) {
         pollMs: 50,
         backoffBaseSeconds: 1,
         messageIdHost: 'contacts.test',
+        publicUrl: 'https://contacts.test',
         mailFrom: 'c@saas.test',
       }
       worker = createWorker({

@@ -36,6 +36,7 @@ export function testWorker(
       pollMs: 20,
       backoffBaseSeconds: 0.05,
       messageIdHost: 'contacts.test',
+      publicUrl: 'https://contacts.test',
       mailFrom: 'Contacts <contacts@saas.test>',
       ...opts.options,
     },

@@ -92,6 +92,9 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/categories': row('public', PUBLIC_OK, () => ({ method: 'GET', url: '/v1/categories' })),
   // the link in the verification mail: whoever opens it, an unknown token is the "not valid" page
   'GET /v1/verify-email': row('public', [400, 400, 400, 400, 400, 400, 400, 400], () => ({ method: 'GET', url: '/v1/verify-email?token=not-a-real-token' })),
+  // a mail's "Not the right person?" link: its signed token is its only authority
+  'GET /v1/not-the-right-person': row('public', [400, 400, 400, 400, 400, 400, 400, 400], () => ({ method: 'GET', url: '/v1/not-the-right-person?token=acr_x.y.not-a-real-signature' })),
+  'POST /v1/not-the-right-person': row('public', [400, 400, 400, 400, 400, 400, 400, 400], () => ({ method: 'POST', url: '/v1/not-the-right-person', payload: { token: 'acr_x.y.not-a-real-signature', reason: 'not_me' } })),
   'POST /v1/verify-email': row('public', [400, 400, 400, 400, 400, 400, 400, 400], () => ({ method: 'POST', url: '/v1/verify-email', payload: { token: 'not-a-real-token' } })),
 
   'POST /v1/accounts': row('platform', [401, 401, 201, 403, 403, 403, 401, 403], () => ({
@@ -176,6 +179,15 @@ const MATRIX: Record<string, Row> = {
     const email = `${fresh('gone')}@example.com`
     await w.app.handle.db.insertInto('suppressions').values({ account_id: w.a.accountId, email, reason: '550 5.1.1', delivery_id: null }).execute()
     return { method: 'DELETE', url: `${acct(w)}/suppressions/${email}` }
+  }),
+  'GET /v1/accounts/:accountId/correction-requests': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/correction-requests` })),
+  'POST /v1/accounts/:accountId/correction-requests/:requestId/dismiss': row('account:write', [401, 401, 200, 200, 200, 403, 401, 404], async (w) => {
+    const id = fresh('crq')
+    await w.app.handle.db.insertInto('correction_requests').values({
+      account_id: w.a.accountId, id, delivery_id: id, notification_id: null, category: 'invoice', subject: 'Invoice',
+      email: 'x@example.com', slots: ['billing'], reason: 'left', suggested_email: null, note: null,
+    }).execute()
+    return { method: 'POST', url: `${acct(w)}/correction-requests/${id}/dismiss` }
   }),
   // authenticated by each email service's own signature, not by our credentials: the test app configures none (404)
   'POST /v1/email-events/:provider': row('public', [404, 404, 404, 404, 404, 404, 404, 404], () => ({

@@ -159,7 +159,25 @@ for (const kind of DATABASES) {
         broadcastId: 'brd-none',
         // an address on B's suppression list
         email: `${b.users.billing}@example.com`,
+        // a correction request of B's
+        requestId: 'crq_of_b',
       }
+      await app.handle.db
+        .insertInto('correction_requests')
+        .values({
+          account_id: b.accountId,
+          id: bIds.requestId!,
+          delivery_id: 'd-of-b',
+          notification_id: null,
+          category: 'invoice',
+          subject: 'Invoice',
+          email: bIds.email!,
+          slots: ['billing'],
+          reason: 'left',
+          suggested_email: null,
+          note: null,
+        })
+        .execute()
       await app.handle.db
         .insertInto('suppressions')
         .values({ account_id: b.accountId, email: bIds.email!, reason: '550 5.1.1', delivery_id: null })

@@ -257,6 +257,7 @@ for (const kind of DATABASES) {
           pollMs: 20,
           backoffBaseSeconds: 0.05,
           messageIdHost: 'contacts.test',
+          publicUrl: 'https://contacts.test',
           mailFrom: 'Contacts <contacts@saas.test>',
         },
       })

@@ -103,6 +103,8 @@ const en = {
     'contacts.vacated': 'Contacts vacated when a user was deactivated',
     'contacts.reviewed': 'Contacts confirmed up to date',
     'contacts.undeliverable': 'Mail to a contact does not arrive',
+    'contacts.correction_requested': 'A recipient said they are the wrong one',
+    'contacts.correction_dismissed': 'Correction request dismissed',
     'suppression.cleared': 'Address marked as working again',
     'session.created': 'Sign-in link created',
   } satisfies Record<AuditAction, string>,
@@ -134,6 +136,7 @@ const en = {
   systemMail: {
     verify_email: 'Address verifications',
     contact_undeliverable: 'Undeliverable contact notices',
+    correction_requested: 'Wrong-recipient notices',
     slots_vacated: 'Vacated contact notices',
   } as Record<string, string>,
   testMail: 'Test',
@@ -257,6 +260,8 @@ const fi: Strings = {
     'contacts.vacated': 'Yhteystietoja vapautui, kun käyttäjä poistettiin käytöstä',
     'contacts.reviewed': 'Yhteystiedot vahvistettiin ajan tasalle',
     'contacts.undeliverable': 'Posti yhteyshenkilölle ei mene perille',
+    'contacts.correction_requested': 'Vastaanottaja kertoi olevansa väärä henkilö',
+    'contacts.correction_dismissed': 'Korjauspyyntö kuitattu',
     'suppression.cleared': 'Osoite merkittiin taas toimivaksi',
     'session.created': 'Kirjautumislinkki luotiin',
   },
@@ -286,6 +291,7 @@ const fi: Strings = {
   systemMail: {
     verify_email: 'Osoitteen vahvistukset',
     contact_undeliverable: 'Ilmoitukset toimimattomista osoitteista',
+    correction_requested: 'Ilmoitukset vääristä vastaanottajista',
     slots_vacated: 'Ilmoitukset vapautuneista rooleista',
   },
   testMail: 'Testi',

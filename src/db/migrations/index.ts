@@ -5,6 +5,7 @@ import * as retention from './2026-12-01T23-00_retention.ts'
 import * as broadcasts from './2026-12-02T04-00_broadcasts.ts'
 import * as verificationThrottle from './2026-12-02T04-30_verification-throttle.ts'
 import * as bounces from './2026-12-03T00-00_bounces.ts'
+import * as correctionRequests from './2026-12-03T01-00_correction-requests.ts'
 
 /**
  * Every migration, in order. A static list rather than a folder scan, so that the set is the same
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T04-00_broadcasts': broadcasts,
   '2026-12-02T04-30_verification-throttle': verificationThrottle,
   '2026-12-03T00-00_bounces': bounces,
+  '2026-12-03T01-00_correction-requests': correctionRequests,
 }

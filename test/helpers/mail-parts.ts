@@ -1,0 +1,19 @@
+/**
+ * A platform's mail as it arrives: the platform's own text, then (after the "-- " line) why the
+ * recipient gets it and the "Not the right person?" link, which the worker adds per recipient.
+ */
+export function mailParts(text: string | undefined): {
+  platform: string
+  why: string | undefined
+  link: string | undefined
+} {
+  const [platform, why] = (text ?? '').split('\n\n-- \n')
+  return {
+    platform: platform!.trim(),
+    why: why?.split('\n')[0],
+    link: /(https?:\/\/\S+\/v1\/not-the-right-person\?token=\S+)/.exec(why ?? '')?.[1],
+  }
+}
+
+/** Only the platform's own text of a mail. */
+export const platformPart = (text: string | undefined) => mailParts(text).platform
