@@ -32,7 +32,9 @@ export const insertAccount = (db: Db, row: NewAccountRow): Promise<AccountRow | 
 export const accountUpdate = (
   db: Db,
   id: string,
-  patch: Partial<Pick<AccountRow, 'name' | 'locale' | 'allowed_email_domains' | 'contacts_reviewed_at'>>,
+  patch: Partial<
+    Pick<AccountRow, 'name' | 'locale' | 'allowed_email_domains' | 'contacts_reviewed_at' | 'parent_account_id'>
+  >,
   opts: { bumpContactsVersion?: boolean } = {},
 ) =>
   db

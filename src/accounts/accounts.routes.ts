@@ -22,9 +22,9 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountService
       schema: {
         tags,
         operationId: 'createAccount',
-        summary: 'Create an account',
+        summary: 'Create an account, optionally below a parent account',
         body: CreateAccountSchema,
-        response: { 201: Type.Ref(AccountSchema), ...bodyProblems(403, 409) },
+        response: { 201: Type.Ref(AccountSchema), ...bodyProblems(403, 409, 422) },
       },
     },
     async (req, reply) => reply.code(201).send(await accounts.create(req.ctx(), req.body)),
@@ -67,10 +67,10 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountService
       schema: {
         tags,
         operationId: 'updateAccount',
-        summary: "Change an account's name, locale or allowed email domains",
+        summary: "Change an account's name, locale or allowed email domains, or (platform keys) its parent",
         params: AccountParamsSchema,
         body: UpdateAccountSchema,
-        response: { 200: Type.Ref(AccountSchema), ...bodyProblems(403, 404) },
+        response: { 200: Type.Ref(AccountSchema), ...bodyProblems(403, 404, 409, 422) },
       },
     },
     async (req) => accounts.update(req.ctx(), req.params.accountId, req.body),
@@ -83,9 +83,10 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountService
       schema: {
         tags,
         operationId: 'deleteAccount',
-        summary: 'Delete an account with its users, contacts and history',
+        summary:
+          'Delete an account with its users, contacts and history (not while it is the parent of other accounts)',
         params: AccountParamsSchema,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 403, 404) },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problems(400, 403, 404, 409) },
       },
     },
     async (req, reply) => {

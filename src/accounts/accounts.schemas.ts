@@ -15,12 +15,18 @@ const AllowedDomainsSchema = Type.Union([Type.Array(DomainSchema, { maxItems: 50
   description: 'When set, an outside (security) contact address must be in one of these domains',
 })
 
+const ParentSchema = Type.Union([IdSchema, Type.Null()], {
+  description:
+    'The account whose contacts this one inherits, as each slot’s rule says; null: none. Set by platform keys only. A tree has at most five levels and no cycles',
+})
+
 export const AccountSchema = Type.Object(
   {
     id: IdSchema,
     name: Type.String({ maxLength: ACCOUNT_NAME_MAX }),
     locale: LocaleSchema,
     allowedEmailDomains: AllowedDomainsSchema,
+    parentAccountId: ParentSchema,
     contactsReviewedAt: Type.Union([DateTimeSchema, Type.Null()]),
     createdAt: DateTimeSchema,
     updatedAt: DateTimeSchema,
@@ -34,6 +40,7 @@ export const CreateAccountSchema = Strict({
   name: LineSchema({ maxLength: ACCOUNT_NAME_MAX }),
   locale: Type.Optional(LocaleSchema),
   allowedEmailDomains: Type.Optional(AllowedDomainsSchema),
+  parentAccountId: Type.Optional(ParentSchema),
 })
 export type CreateAccount = Static<typeof CreateAccountSchema>
 
@@ -42,6 +49,7 @@ export const UpdateAccountSchema = Strict(
     name: Type.Optional(LineSchema({ maxLength: ACCOUNT_NAME_MAX })),
     locale: Type.Optional(LocaleSchema),
     allowedEmailDomains: Type.Optional(AllowedDomainsSchema),
+    parentAccountId: Type.Optional(ParentSchema),
   },
   { minProperties: 1 },
 )

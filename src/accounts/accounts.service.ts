@@ -6,6 +6,7 @@ import { AppError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
 import { toPage } from '../lib/page.ts'
 import { notFound } from './account-errors.ts'
+import { treeProblem } from './account-tree.ts'
 import * as repo from './accounts.repository.ts'
 import type { Account, CreateAccount, UpdateAccount } from './accounts.schemas.ts'
 import type { AccountRow } from './accounts.table.ts'
@@ -15,10 +16,16 @@ export const toAccount = (row: AccountRow): Account => ({
   name: row.name,
   locale: row.locale,
   allowedEmailDomains: row.allowed_email_domains,
+  parentAccountId: row.parent_account_id,
   contactsReviewedAt: row.contacts_reviewed_at?.toISOString() ?? null,
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
 })
+
+/** A database refusal of a parent as its problem; any other error as it is. */
+const rethrowTree = (parentId: string | null | undefined) => (e: unknown) => {
+  throw treeProblem(e, parentId) ?? e
+}
 
 export type AccountService = ReturnType<typeof createAccountService>
 
@@ -27,13 +34,16 @@ export function createAccountService({ db }: { db: Db }) {
     /** Creates an account; a caller-chosen id that exists already is a 409. */
     async create(ctx: RequestContext, input: CreateAccount): Promise<Account> {
       return transaction(db, async (trx) => {
-        const row = await repo.insertAccount(trx, {
-          id: input.id ?? newId('acct'),
-          name: input.name,
-          locale: input.locale ?? 'en',
-          allowed_email_domains: input.allowedEmailDomains ?? null,
-          contacts_reviewed_at: null,
-        })
+        const row = await repo
+          .insertAccount(trx, {
+            id: input.id ?? newId('acct'),
+            name: input.name,
+            locale: input.locale ?? 'en',
+            allowed_email_domains: input.allowedEmailDomains ?? null,
+            parent_account_id: input.parentAccountId ?? null,
+            contacts_reviewed_at: null,
+          })
+          .catch(rethrowTree(input.parentAccountId))
         if (!row) throw new AppError('conflict', { detail: `An account with the id "${input.id}" exists already.` })
         const account = toAccount(row)
         await appendAuditEvent(trx, ctx, { accountId: row.id, action: 'account.created', before: null, after: account })
@@ -56,11 +66,17 @@ export function createAccountService({ db }: { db: Db }) {
       return transaction(db, async (trx) => {
         const before = await repo.lockAccount(trx, id)
         if (!before) throw notFound(id)
-        const row = await repo.updateAccount(trx, id, {
-          ...(patch.name !== undefined ? { name: patch.name } : {}),
-          ...(patch.locale !== undefined ? { locale: patch.locale } : {}),
-          ...(patch.allowedEmailDomains !== undefined ? { allowed_email_domains: patch.allowedEmailDomains } : {}),
-        })
+        // the host product arranges its customers' accounts; a customer's admin cannot move theirs
+        if (patch.parentAccountId !== undefined && ctx.actor.type !== 'api_key')
+          throw new AppError('forbidden', { detail: 'Only the platform sets an account’s parent.' })
+        const row = await repo
+          .updateAccount(trx, id, {
+            ...(patch.name !== undefined ? { name: patch.name } : {}),
+            ...(patch.locale !== undefined ? { locale: patch.locale } : {}),
+            ...(patch.allowedEmailDomains !== undefined ? { allowed_email_domains: patch.allowedEmailDomains } : {}),
+            ...(patch.parentAccountId !== undefined ? { parent_account_id: patch.parentAccountId } : {}),
+          })
+          .catch(rethrowTree(patch.parentAccountId))
         const account = toAccount(row!)
         await appendAuditEvent(trx, ctx, {
           accountId: id,
@@ -74,7 +90,7 @@ export function createAccountService({ db }: { db: Db }) {
 
     /** Deletes the account and, by cascade, all its users, contacts and history. */
     async delete(id: string): Promise<void> {
-      const res = await repo.deleteAccount(db, id)
+      const res = await repo.deleteAccount(db, id).catch(rethrowTree(undefined))
       if (res.numDeletedRows === 0n) throw notFound(id)
     },
   }

@@ -5,6 +5,8 @@ export interface AccountsTable {
   name: string
   locale: 'en' | 'fi'
   allowed_email_domains: string[] | null
+  /** The account whose contacts this one inherits (issue 16); the database refuses cycles and trees over five levels. */
+  parent_account_id: ColumnType<string | null, string | null | undefined, string | null>
   contacts_version: Generated<number>
   contacts_reviewed_at: Date | null
   /** When the last `contacts_review` reminder was queued (at most one per 30 days). */

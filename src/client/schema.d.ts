@@ -65,7 +65,7 @@ export interface paths {
         /** List accounts, in id order */
         get: operations["listAccounts"];
         put?: never;
-        /** Create an account */
+        /** Create an account, optionally below a parent account */
         post: operations["createAccount"];
         delete?: never;
         options?: never;
@@ -84,11 +84,11 @@ export interface paths {
         get: operations["getAccount"];
         put?: never;
         post?: never;
-        /** Delete an account with its users, contacts and history */
+        /** Delete an account with its users, contacts and history (not while it is the parent of other accounts) */
         delete: operations["deleteAccount"];
         options?: never;
         head?: never;
-        /** Change an account's name, locale or allowed email domains */
+        /** Change an account's name, locale or allowed email domains, or (platform keys) its parent */
         patch: operations["updateAccount"];
         trace?: never;
     };
@@ -639,6 +639,8 @@ export interface components {
             locale: "en" | "fi";
             /** @description When set, an outside (security) contact address must be in one of these domains */
             allowedEmailDomains: string[] | null;
+            /** @description The account whose contacts this one inherits, as each slot’s rule says; null: none. Set by platform keys only. A tree has at most five levels and no cycles */
+            parentAccountId: string | null;
             contactsReviewedAt: string | null;
             /** Format: date-time */
             createdAt: string;
@@ -1206,6 +1208,8 @@ export interface operations {
                     locale?: "en" | "fi";
                     /** @description When set, an outside (security) contact address must be in one of these domains */
                     allowedEmailDomains?: string[] | null;
+                    /** @description The account whose contacts this one inherits, as each slot’s rule says; null: none. Set by platform keys only. A tree has at most five levels and no cycles */
+                    parentAccountId?: string | null;
                 };
             };
         };
@@ -1284,6 +1288,18 @@ export interface operations {
             };
             /** @description The body is not JSON (unsupported-media-type) */
             415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but breaks a rule of the contact sheet */
+            422: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -1488,6 +1504,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests (rate-limited); see Retry-After */
             429: {
                 headers: {
@@ -1537,6 +1565,8 @@ export interface operations {
                     locale?: "en" | "fi";
                     /** @description When set, an outside (security) contact address must be in one of these domains */
                     allowedEmailDomains?: string[] | null;
+                    /** @description The account whose contacts this one inherits, as each slot’s rule says; null: none. Set by platform keys only. A tree has at most five levels and no cycles */
+                    parentAccountId?: string | null;
                 };
             };
         };
@@ -1601,6 +1631,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is over 1 MiB (payload-too-large) */
             413: {
                 headers: {
@@ -1615,6 +1657,18 @@ export interface operations {
             };
             /** @description The body is not JSON (unsupported-media-type) */
             415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but breaks a rule of the contact sheet */
+            422: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];

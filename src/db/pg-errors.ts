@@ -2,6 +2,8 @@
 export const PG = {
   uniqueViolation: '23505',
   foreignKeyViolation: '23503',
+  /** ON DELETE RESTRICT refused a delete (PostgreSQL 16 and later; earlier ones answer 23503) */
+  restrictViolation: '23001',
   checkViolation: '23514',
   /** a transaction that lost a race at REPEATABLE READ or SERIALIZABLE: try it again */
   serializationFailure: '40001',
@@ -17,6 +19,9 @@ export const PG = {
   /** a named statement the connection does not have, or has already: a pooler that does not track them */
   invalidStatementName: '26000',
   duplicatePreparedStatement: '42P05',
+  /** raised by the accounts_check_tree trigger: the move would make a cycle, or a tree over five levels */
+  accountTreeCycle: 'ACT01',
+  accountTreeTooDeep: 'ACT02',
 } as const
 
 /** The SQLSTATE and constraint of a database error, if it is one. */

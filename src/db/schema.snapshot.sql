@@ -1,5 +1,12 @@
 -- The schema after all migrations. Generated: npm run db:snapshot
 
+table account_tree_lock (
+  id boolean not null default true,
+  moves bigint not null default 0,
+  constraint account_tree_lock_id_check CHECK (id),
+  constraint account_tree_lock_pkey PRIMARY KEY (id)
+);
+
 table accounts (
   id text not null,
   name text not null,
@@ -10,9 +17,11 @@ table accounts (
   created_at timestamp with time zone not null default now(),
   updated_at timestamp with time zone not null default now(),
   review_reminded_at timestamp with time zone,
+  parent_account_id text,
   constraint accounts_id_check CHECK ((id ~ '^[A-Za-z0-9_-]{1,64}$'::text)),
   constraint accounts_locale_check CHECK ((locale = ANY (ARRAY['en'::text, 'fi'::text]))),
   constraint accounts_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+  constraint accounts_parent_account_id_fkey FOREIGN KEY (parent_account_id) REFERENCES accounts(id) ON DELETE RESTRICT,
   constraint accounts_pkey PRIMARY KEY (id)
 );
 
@@ -293,6 +302,8 @@ table webhook_endpoints (
   constraint webhook_endpoints_url_check CHECK ((char_length(url) <= 2048))
 );
 
+CREATE UNIQUE INDEX account_tree_lock_pkey ON public.account_tree_lock USING btree (id);
+CREATE INDEX accounts_parent ON public.accounts USING btree (parent_account_id) WHERE (parent_account_id IS NOT NULL);
 CREATE UNIQUE INDEX accounts_pkey ON public.accounts USING btree (id);
 CREATE UNIQUE INDEX api_keys_pkey ON public.api_keys USING btree (id);
 CREATE UNIQUE INDEX api_keys_token_hash_key ON public.api_keys USING btree (token_hash);

@@ -6,6 +6,7 @@ import * as broadcasts from './2026-12-02T04-00_broadcasts.ts'
 import * as verificationThrottle from './2026-12-02T04-30_verification-throttle.ts'
 import * as bounces from './2026-12-03T00-00_bounces.ts'
 import * as correctionRequests from './2026-12-03T01-00_correction-requests.ts'
+import * as accountTree from './2026-12-03T02-00_account-tree.ts'
 
 /**
  * Every migration, in order. A static list rather than a folder scan, so that the set is the same
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T04-30_verification-throttle': verificationThrottle,
   '2026-12-03T00-00_bounces': bounces,
   '2026-12-03T01-00_correction-requests': correctionRequests,
+  '2026-12-03T02-00_account-tree': accountTree,
 }
