@@ -3,11 +3,16 @@ import { sql } from 'kysely'
 import type { Db } from '../db/database.ts'
 import type { DeliveryRow } from '../delivery/deliveries.table.ts'
 import type { MailEvent } from './mail-event.ts'
+import { REF_LIFETIME_DAYS } from './return-path.ts'
 import type { SuppressionKind } from './suppressions.table.ts'
 
+/** Deliveries created since this: the others' references have expired (REF_LIFETIME_DAYS). */
+export const refsSince = () => sql<Date>`now() - make_interval(days => ${REF_LIFETIME_DAYS})`
+
 /**
- * The email delivery a return-path token names, locked until the transaction ends: two reports
- * of one delivery (a DSN and the service's event, or a replay) are taken one after the other.
+ * The email delivery a return-path token names, if its reference has not expired, locked until
+ * the transaction ends: two reports of one delivery (a DSN and the service's event, or a replay)
+ * are taken one after the other.
  */
 export const lockDeliveryByToken = (db: Db, token: string): Promise<DeliveryRow | undefined> =>
   db
@@ -15,6 +20,7 @@ export const lockDeliveryByToken = (db: Db, token: string): Promise<DeliveryRow 
     .selectAll()
     .where('return_token', '=', token)
     .where('channel', '=', 'email')
+    .where('created_at', '>', refsSince())
     .forUpdate()
     .executeTakeFirst()
 
@@ -58,7 +64,7 @@ export async function recordMailEvents(
     ),
     matched as (
       select x.*, d.account_id, d.id as delivery_id, lower(d.recipient) as recipient
-      from x join deliveries d on d.return_token = x.token and d.channel = 'email'
+      from x join deliveries d on d.return_token = x.token and d.channel = 'email' and d.created_at > ${refsSince()}
     ),
     inserted as (
       insert into mail_events (source, event_id, account_id, delivery_id, kind, recipient, diagnostic, at)

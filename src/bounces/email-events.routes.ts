@@ -84,7 +84,7 @@ function logOutcomes(
 ) {
   outcomes.forEach((outcome, i) => {
     const about = { provider, eventId: events[i]!.eventId, kind: events[i]!.kind, outcome }
-    if (outcome === 'unmatched') log.warn(about, 'email event names none of our deliveries')
+    if (outcome === 'unmatched') log.warn(about, 'email event names none of our deliveries, or an expired one')
     else log.info(about, 'email event taken')
   })
 }
