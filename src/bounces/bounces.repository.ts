@@ -24,6 +24,25 @@ export const lockDeliveryByToken = (db: Db, token: string): Promise<DeliveryRow 
     .forUpdate()
     .executeTakeFirst()
 
+/**
+ * Locks the (account, address) pairs of soft bounces until the transaction ends, in one order, so
+ * that two soft bounces of one address count one after the other: each counting before the other's
+ * report is visible, neither would reach the limit. An advisory lock, since no row stands for an
+ * address not yet suppressed; the key is a hash (a collision only makes two addresses take turns),
+ * in a key space of its own (the two-int form, first int SOFT_BOUNCE_LOCK).
+ */
+export async function lockAddresses(db: Db, keys: { accountId: string; email: string }[]): Promise<void> {
+  if (keys.length === 0) return
+  // the subquery's order is the order the locks are taken in (offset 0 keeps it from being flattened)
+  await sql`
+    select pg_advisory_xact_lock(${SOFT_BOUNCE_LOCK}, hashtext(k))
+    from (select distinct k from unnest(${keys.map((k) => `${k.accountId} ${k.email.toLowerCase()}`)}::text[]) as x(k)
+      order by k offset 0) s`.execute(db)
+}
+
+/** The first int of lockAddresses' keys (any fixed number; migrate.ts uses the one-bigint form). */
+const SOFT_BOUNCE_LOCK = 5201
+
 /** Keeps the report once; false when this source's event was taken before (a replay). */
 export async function insertMailEvent(db: Db, d: DeliveryRow, e: MailEvent): Promise<boolean> {
   const row = await db
@@ -79,7 +98,7 @@ export async function recordMailEvents(
   return out
 }
 
-/** Soft bounces of one address in an account since `days` days ago, this one included. */
+/** Soft bounces of one address in an account since `days` days ago, this one included (lockAddresses first). */
 export async function countSoftBounces(db: Db, accountId: string, email: string, days: number): Promise<number> {
   const res = await sql<{ n: number }>`
     select count(*)::int as n from mail_events

@@ -45,6 +45,8 @@ export function createBounceService(deps: BounceServiceDeps) {
       const d = await repo.lockDeliveryByToken(trx, token)
       if (!d) return 'unmatched'
       if (d.status === 'bounced') return 'duplicate'
+      // before the report is kept: two soft bounces of the address at once count one after the other
+      if (e.kind === 'soft_bounce') await repo.lockAddresses(trx, [{ accountId: d.account_id, email: d.recipient }])
       if (!(await repo.insertMailEvent(trx, d, e))) return 'replay'
       // a report about another address: the mail was forwarded (our envelope sender kept), and
       // the forward's target bounced, not our contact, whose mailbox works
