@@ -2,6 +2,7 @@ import type { Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import type { DeliveryRow } from '../delivery/deliveries.table.ts'
 import type { SecretDeriver } from '../lib/derived-secrets.ts'
+import { takeBounces, type VerifiedReport } from './bounce-batch.ts'
 import { applyBounce, type BounceDeps } from './bounce-consequences.ts'
 import * as repo from './bounces.repository.ts'
 import type { MailEvent } from './mail-event.ts'
@@ -26,6 +27,9 @@ export interface BounceServiceDeps extends BounceDeps {
   onQueued?: () => void
 }
 
+/** Where a batch that had to be taken one by one is told. */
+type Log = { warn(o: object, m: string): void }
+
 export type BounceService = ReturnType<typeof createBounceService>
 
 const isBounce = (e: MailEvent): e is MailEvent & { kind: SuppressionKind } => e.kind !== 'delivered'
@@ -34,13 +38,11 @@ export function createBounceService(deps: BounceServiceDeps) {
   const { db } = deps
 
   /**
-   * One bounce or complaint, in a transaction of its own, so that a bad one cannot undo the
-   * others: the report is kept in the same transaction as what it does, so a crash before the
+   * One bounce or complaint, in a transaction of its own (a request's only one, or each of a batch
+   * that failed together): the report is kept in the same transaction as what it does, so a crash before the
    * commit leaves it to be taken again when the service retries, never half taken.
    */
-  async function take(e: MailEvent & { kind: SuppressionKind }): Promise<MailEventOutcome> {
-    const token = verifyRef(deps.secrets, e.ref)
-    if (!token) return 'unmatched'
+  async function take({ event: e, token }: VerifiedReport): Promise<MailEventOutcome> {
     return transaction(db, async (trx): Promise<MailEventOutcome> => {
       const d = await repo.lockDeliveryByToken(trx, token)
       if (!d) return 'unmatched'
@@ -61,6 +63,34 @@ export function createBounceService(deps: BounceServiceDeps) {
   }
 
   /**
+   * A request's bounces and complaints in one transaction (bounce-batch.ts): one each cost an email
+   * service's batch of a hundred events most of its time. Should that transaction fail, each is
+   * taken alone, as settleAll does in delivery/worker.ts, so that one bad report cannot hold back
+   * the others; the first error is thrown once all were tried (the service retries the request,
+   * and what was taken is then a replay).
+   */
+  async function takeAll(reports: VerifiedReport[], log?: Log): Promise<MailEventOutcome[]> {
+    if (reports.length === 1) return [await take(reports[0]!)]
+    try {
+      return await transaction(db, (trx) => takeBounces(trx, deps, reports))
+    } catch (err) {
+      log?.warn({ err, reports: reports.length }, 'taking a batch of bounces failed; taking them one by one')
+    }
+    const outcomes: MailEventOutcome[] = []
+    let failed: { err: unknown } | undefined
+    for (const r of reports) {
+      try {
+        outcomes.push(await take(r))
+      } catch (err) {
+        failed ??= { err }
+        outcomes.push('unmatched')
+      }
+    }
+    if (failed) throw failed.err
+    return outcomes
+  }
+
+  /**
    * Delivery reports, which change nothing but the record, all in one statement: an email service
    * posts them by the hundred, and one transaction each would make them most of the work.
    */
@@ -76,14 +106,18 @@ export function createBounceService(deps: BounceServiceDeps) {
   return {
     /**
      * Takes verified reports (their source checked their signature): the delivery reports at once,
-     * each bounce or complaint in a transaction of its own; answers each outcome, in order, for the
-     * caller to log (an unmatched one may be a forgery or a stale reference).
+     * the bounces and complaints together in one transaction (`takeAll`); answers each outcome, in
+     * order, for the caller to log (an unmatched one may be a forgery or an expired reference).
      */
-    async ingest(events: MailEvent[]): Promise<MailEventOutcome[]> {
+    async ingest(events: MailEvent[], log?: Log): Promise<MailEventOutcome[]> {
       const delivered = events.filter((e) => e.kind === 'delivered')
       const recorded = delivered.length > 0 ? await record(delivered) : []
-      const outcomes: MailEventOutcome[] = []
-      for (const e of events) outcomes.push(isBounce(e) ? await take(e) : recorded.shift()!)
+      const tokens = events.map((e) => (isBounce(e) ? verifyRef(deps.secrets, e.ref) : undefined))
+      const bounces = events.flatMap((e, i) => (isBounce(e) && tokens[i] ? [{ event: e, token: tokens[i] }] : []))
+      const taken = bounces.length > 0 ? await takeAll(bounces, log) : []
+      const outcomes = events.map((e, i) =>
+        !isBounce(e) ? recorded.shift()! : tokens[i] ? taken.shift()! : 'unmatched',
+      )
       if (outcomes.includes('bounced')) deps.onQueued?.()
       return outcomes
     },

@@ -63,7 +63,7 @@ export const emailEventRoutes: FastifyPluginAsyncTypebox<{
           : new AppError('validation-failed', { detail: result.reason })
       }
       if (result.subscribeUrl) await confirmSubscription(result.subscribeUrl)
-      const outcomes = await bounces.ingest(result.events)
+      const outcomes = await bounces.ingest(result.events, req.log)
       logOutcomes(req.log, provider, result.events, outcomes)
       return { received: result.events.length }
     },
