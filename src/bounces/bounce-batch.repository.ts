@@ -2,7 +2,6 @@ import { sql } from 'kysely'
 
 import type { Db } from '../db/database.ts'
 import { anyOf } from '../db/keys.ts'
-import type { Write } from '../db/one-statement.ts'
 import type { DeliveryRow } from '../delivery/deliveries.table.ts'
 import { type Recipient, resolveRecipientsSql } from '../routing/recipients.repository.ts'
 import type { CategoryRule } from '../routing/routing-policy.ts'
@@ -53,58 +52,87 @@ export async function countSoftBouncesOf(
   return { counts, now: res.rows[0]!.now }
 }
 
-/**
- * Keeps reports, each once per (source, event id), each for its delivery; answers the
- * `source/eventId` of those kept now (the others were kept before: replays).
- */
-export async function insertMailEvents(db: Db, reports: { event: MailEvent; d: DeliveryRow }[]): Promise<Set<string>> {
-  if (reports.length === 0) return new Set()
-  const col = <T>(f: (r: { event: MailEvent; d: DeliveryRow }) => T) => reports.map(f)
-  const res = await sql<{ source: string; event_id: string }>`
-    insert into mail_events (source, event_id, account_id, delivery_id, kind, recipient, diagnostic, at)
-    select s, i, a, d, k, r, dg, t
-    from unnest(${col((r) => r.event.source)}::text[], ${col((r) => r.event.eventId.slice(0, 500))}::text[],
-      ${col((r) => r.d.account_id)}::text[], ${col((r) => r.d.id)}::text[], ${col((r) => r.event.kind)}::text[],
-      ${col((r) => r.d.recipient.toLowerCase())}::text[], ${col((r) => r.event.diagnostic.slice(0, 500))}::text[],
-      ${col((r) => r.event.at.toISOString())}::timestamptz[]) as x(s, i, a, d, k, r, dg, t)
-    on conflict (source, event_id) do nothing
-    returning source, event_id`.execute(db)
-  return new Set(res.rows.map((r) => `${r.source}/${r.event_id}`))
+/** A notification locked for its bounced deliveries, with what their consequences read of it. */
+export interface LockedNotification {
+  account_id: string
+  id: string
+  kind: 'notification' | 'system'
+  category: string
 }
 
 /**
- * Marks the deliveries bounced and puts their addresses on their accounts' suppression lists, as
- * two writes for one statement. One row per address: an upsert may not touch a row twice in one
- * statement, so the last bounce of an address says why it is there, as it would one by one.
+ * Keeps reports, each once per (source, event id), each for its delivery, and locks the
+ * notifications `lock` names (in key order, after the deliveries and the addresses, as a bounce
+ * taken alone does), in one statement: the reports' insert takes no lock another request could
+ * hold, as each report's delivery is locked already. Answers the `source/eventId` of the reports
+ * kept now (the others were kept before: replays) and the notifications.
  */
-export function bounceWrites(bounces: Bounce[]): Write[] {
+export async function keepReports(
+  db: Db,
+  reports: { event: MailEvent; d: DeliveryRow }[],
+  lock: { account_id: string; notification_id: string }[],
+): Promise<{ kept: Set<string>; notifications: LockedNotification[] }> {
+  const col = <T>(f: (r: { event: MailEvent; d: DeliveryRow }) => T) => reports.map(f)
+  const res = await sql<{ kept: string[]; notifications: LockedNotification[] }>`
+    with kept as (
+      insert into mail_events (source, event_id, account_id, delivery_id, kind, recipient, diagnostic, at)
+      select s, i, a, d, k, r, dg, t
+      from unnest(${col((r) => r.event.source)}::text[], ${col((r) => r.event.eventId.slice(0, 500))}::text[],
+        ${col((r) => r.d.account_id)}::text[], ${col((r) => r.d.id)}::text[], ${col((r) => r.event.kind)}::text[],
+        ${col((r) => r.d.recipient.toLowerCase())}::text[], ${col((r) => r.event.diagnostic.slice(0, 500))}::text[],
+        ${col((r) => r.event.at.toISOString())}::timestamptz[]) as x(s, i, a, d, k, r, dg, t)
+      on conflict (source, event_id) do nothing
+      returning source, event_id
+    ),
+    locked as (
+      select account_id, id, kind, category from notifications
+      where (account_id, id) in (select * from unnest(${lock.map((n) => n.account_id)}::text[],
+        ${lock.map((n) => n.notification_id)}::text[]))
+      order by account_id, id
+      for update
+    )
+    select (select coalesce(jsonb_agg(source || '/' || event_id), '[]') from kept) as kept,
+      (select coalesce(jsonb_agg(jsonb_build_object('account_id', account_id, 'id', id, 'kind', kind, 'category', category)), '[]')
+        from locked) as notifications`.execute(db)
+  const row = res.rows[0]!
+  return { kept: new Set(row.kept), notifications: row.notifications }
+}
+
+/**
+ * Marks the deliveries bounced and puts their addresses on their accounts' suppression lists, and
+ * reads what the rest needs to know of each (account, address) (readBounceContext's reads), in one
+ * statement, by `account address`. The read does not see the statement's own suppressions, so it
+ * leaves out the admins whose address it suppresses by name. One suppression per address: an
+ * upsert may not touch a row twice in one statement, so the last bounce of an address says why it
+ * is there, as it would one by one.
+ */
+export async function suppressReadingContexts(
+  db: Db,
+  bounces: Bounce[],
+): Promise<Map<string, Omit<BounceContext, 'notification'>>> {
   const last = new Map(bounces.map((b) => [`${b.delivery.account_id} ${b.delivery.recipient.toLowerCase()}`, b]))
   const s = [...last.values()]
-  return [
-    sql`
+  const accounts = s.map((b) => b.delivery.account_id)
+  const emails = s.map((b) => b.delivery.recipient.toLowerCase())
+  const res = await sql<Omit<BounceContext, 'notification'> & { account_id: string; email: string }>`
+    with marked as (
       update deliveries d set status = 'bounced', last_error = x.reason, lock_token = null, updated_at = now()
       from unnest(${bounces.map((b) => b.delivery.account_id)}::text[], ${bounces.map((b) => b.delivery.id)}::text[],
         ${bounces.map((b) => b.reason.slice(0, 500))}::text[]) as x(a, i, reason)
-      where d.account_id = x.a and d.id = x.i`,
-    // in key order, so that two requests suppressing the same addresses wait in one order
-    sql`
+      where d.account_id = x.a and d.id = x.i
+    ),
+    -- in key order, so that two requests suppressing the same addresses wait in one order
+    suppressed as (
       insert into suppressions (account_id, email, kind, reason, source, delivery_id, at)
       select a, e, k, r, s, d, now()
-      from unnest(${s.map((b) => b.delivery.account_id)}::text[], ${s.map((b) => b.delivery.recipient.toLowerCase())}::text[],
-        ${s.map((b) => b.kind)}::text[], ${s.map((b) => b.reason.slice(0, 500))}::text[],
-        ${s.map((b) => b.source)}::text[], ${s.map((b) => b.delivery.id)}::text[]) as x(a, e, k, r, s, d)
+      from unnest(${accounts}::text[], ${emails}::text[], ${s.map((b) => b.kind)}::text[],
+        ${s.map((b) => b.reason.slice(0, 500))}::text[], ${s.map((b) => b.source)}::text[],
+        ${s.map((b) => b.delivery.id)}::text[]) as x(a, e, k, r, s, d)
       order by a, e
       on conflict (account_id, email) do update set kind = excluded.kind, reason = excluded.reason,
-        source = excluded.source, delivery_id = excluded.delivery_id, at = excluded.at`,
-  ]
-}
-
-/** What readBounceContext reads, for several (account, address) pairs in one read, by `account address`. */
-export async function readBounceContexts(
-  db: Db,
-  keys: { accountId: string; email: string }[],
-): Promise<Map<string, Omit<BounceContext, 'notification'>>> {
-  const res = await sql<Omit<BounceContext, 'notification'> & { account_id: string; email: string }>`
+        source = excluded.source, delivery_id = excluded.delivery_id, at = excluded.at
+    ),
+    x as (select distinct a, e from unnest(${accounts}::text[], ${emails}::text[]) as x(a, e))
     select x.a as account_id, x.e as email,
       (select coalesce(jsonb_agg(jsonb_build_object('slot', s.slot, 'user_id', s.user_id) order by s.slot, s.position), '[]')
         from contact_slots s left join users u on u.account_id = s.account_id and u.id = s.user_id
@@ -113,11 +141,10 @@ export async function readBounceContexts(
       (select coalesce(jsonb_agg(jsonb_build_object('id', u.id, 'email', u.email, 'name', u.name, 'locale', u.locale)
           order by u.id), '[]')
         from users u where u.account_id = x.a and u.status = 'active' and u.role = 'super_admin'
-          -- a suppressed admin is not written to (our own mail skips the list too)
-          and not exists (select 1 from suppressions s where s.account_id = u.account_id and s.email = lower(u.email))) as admins
-    from (select distinct a, e from unnest(${keys.map((k) => k.accountId)}::text[],
-      ${keys.map((k) => k.email.toLowerCase())}::text[]) as x(a, e)) x
-    join accounts a on a.id = x.a`.execute(db)
+          -- a suppressed admin is not written to (our own mail skips the list too), nor one suppressed now
+          and not exists (select 1 from suppressions s where s.account_id = u.account_id and s.email = lower(u.email))
+          and not exists (select 1 from x b where b.a = u.account_id and b.e = lower(u.email))) as admins
+    from x join accounts a on a.id = x.a`.execute(db)
   return new Map(res.rows.map(({ account_id, email, ...c }) => [`${account_id} ${email}`, c]))
 }
 
