@@ -63,41 +63,46 @@ export function createBounceService(deps: BounceServiceDeps) {
   }
 
   /**
-   * A request's bounces and complaints in one transaction (bounce-batch.ts): one each cost an email
-   * service's batch of a hundred events most of its time. Should that transaction fail, each is
-   * taken alone, as settleAll does in delivery/worker.ts, so that one bad report cannot hold back
-   * the others; the first error is thrown once all were tried (the service retries the request,
-   * and what was taken is then a replay).
+   * A request's bounces and complaints in one transaction (bounce-batch.ts), its delivery reports
+   * kept in it too (one commit, so one flush to disk, a request instead of two): one transaction
+   * each cost an email service's batch of a hundred events most of its time. Should that
+   * transaction fail, the delivery reports are kept and each bounce taken alone, as settleAll does
+   * in delivery/worker.ts, so that one bad report cannot hold back the others; the first error is
+   * thrown once all were tried (the service retries the request; what was taken is then a replay).
    */
-  async function takeAll(reports: VerifiedReport[], log?: Log): Promise<MailEventOutcome[]> {
-    if (reports.length === 1) return [await take(reports[0]!)]
+  async function takeAll(delivered: MailEvent[], reports: VerifiedReport[], log?: Log) {
     try {
-      return await transaction(db, (trx) => takeBounces(trx, deps, reports))
+      return await transaction(db, async (trx) => ({
+        recorded: await record(trx, delivered),
+        taken: await takeBounces(trx, deps, reports),
+      }))
     } catch (err) {
       log?.warn({ err, reports: reports.length }, 'taking a batch of bounces failed; taking them one by one')
     }
-    const outcomes: MailEventOutcome[] = []
+    const recorded = await record(db, delivered)
+    const taken: MailEventOutcome[] = []
     let failed: { err: unknown } | undefined
     for (const r of reports) {
       try {
-        outcomes.push(await take(r))
+        taken.push(await take(r))
       } catch (err) {
         failed ??= { err }
-        outcomes.push('unmatched')
+        taken.push('unmatched')
       }
     }
     if (failed) throw failed.err
-    return outcomes
+    return { recorded, taken }
   }
 
   /**
    * Delivery reports, which change nothing but the record, all in one statement: an email service
    * posts them by the hundred, and one transaction each would make them most of the work.
    */
-  async function record(events: MailEvent[]): Promise<MailEventOutcome[]> {
+  async function record(trx: Db, events: MailEvent[]): Promise<MailEventOutcome[]> {
+    if (events.length === 0) return []
     const tokens = events.map((e) => verifyRef(deps.secrets, e.ref))
     const valid = events.flatMap((e, i) => (tokens[i] ? [{ event: e, token: tokens[i] }] : []))
-    const taken = await repo.recordMailEvents(db, valid)
+    const taken = await repo.recordMailEvents(trx, valid)
     return events.map((e, i) =>
       !tokens[i] ? 'unmatched' : (taken.get(`${e.source}/${e.eventId.slice(0, 500)}`) ?? 'unmatched'),
     )
@@ -106,15 +111,18 @@ export function createBounceService(deps: BounceServiceDeps) {
   return {
     /**
      * Takes verified reports (their source checked their signature): the delivery reports at once,
-     * the bounces and complaints together in one transaction (`takeAll`); answers each outcome, in
+     * and with them the bounces and complaints, in one transaction (`takeAll`); answers each outcome, in
      * order, for the caller to log (an unmatched one may be a forgery or an expired reference).
      */
     async ingest(events: MailEvent[], log?: Log): Promise<MailEventOutcome[]> {
       const delivered = events.filter((e) => e.kind === 'delivered')
-      const recorded = delivered.length > 0 ? await record(delivered) : []
       const tokens = events.map((e) => (isBounce(e) ? verifyRef(deps.secrets, e.ref) : undefined))
       const bounces = events.flatMap((e, i) => (isBounce(e) && tokens[i] ? [{ event: e, token: tokens[i] }] : []))
-      const taken = bounces.length > 0 ? await takeAll(bounces, log) : []
+      // one bounce alone takes the path a batch falls back to
+      const { recorded, taken } =
+        bounces.length > 1
+          ? await takeAll(delivered, bounces, log)
+          : { recorded: await record(db, delivered), taken: bounces.length === 1 ? [await take(bounces[0]!)] : [] }
       const outcomes = events.map((e, i) =>
         !isBounce(e) ? recorded.shift()! : tokens[i] ? taken.shift()! : 'unmatched',
       )
