@@ -24,15 +24,15 @@ const BATCH = 100
 const IN_FLIGHT = 4
 const BOUNCE_EVERY = 10
 
-/** One delivered `account_update` mail to each of the first `m` accounts, each with its return token. */
-async function delivered(handle: DatabaseHandle, m: number): Promise<string[]> {
+/** One delivered `account_update` mail to each of the first `m` accounts, each with its return token and address. */
+async function delivered(handle: DatabaseHandle, m: number): Promise<{ token: string; recipient: string }[]> {
   await sql`truncate mail_events, suppressions`.execute(handle.db)
   await fillOutbox(handle, m)
-  const r = await sql<{ return_token: string }>`
+  const r = await sql<{ return_token: string; recipient: string }>`
     update deliveries set status = 'delivered', delivered_at = now(),
       return_token = replace(gen_random_uuid()::text, '-', '')
-    returning return_token`.execute(handle.db)
-  return r.rows.map((x) => x.return_token)
+    returning return_token, recipient`.execute(handle.db)
+  return r.rows.map((x) => ({ token: x.return_token, recipient: x.recipient }))
 }
 
 /** Back to "all delivered, nothing reported": what a round of either side changed is undone. */
@@ -49,12 +49,13 @@ async function reset(handle: DatabaseHandle): Promise<void> {
 }
 
 /** The events as SendGrid would post them, in batches. */
-function batches(tokens: string[]): string[] {
+function batches(mails: { token: string; recipient: string }[]): string[] {
   const secrets = createSecretDeriver(BENCH_SECRET_KEY)
   const at = Math.floor(Date.now() / 1000)
-  const events = tokens.map((token, i) => {
+  const events = mails.map(({ token, recipient }, i) => {
     const base = {
-      email: `contact-${i}@bench.invalid`,
+      // the mail's own address: a report about another one is a forward's, which suppresses nothing
+      email: recipient,
       timestamp: at,
       sg_event_id: `sg-${i}`,
       ac_ref: signRef(secrets, token),

@@ -60,7 +60,7 @@ export async function bounceListenerFor(
     clock: services.clock,
     log,
     async onReport(r) {
-      const outcomes = await services.bounces.ingest(dsnEvents(r))
+      const outcomes = await services.bounces.ingest(dsnEvents(r), log)
       log.info({ outcomes }, 'bounce report taken')
     },
   })

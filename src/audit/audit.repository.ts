@@ -1,5 +1,8 @@
+import { sql } from 'kysely'
+
 import { inChunks } from '../db/chunks.ts'
 import type { Db } from '../db/database.ts'
+import type { Write } from '../db/one-statement.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { newId } from '../lib/ids.ts'
 import type { AuditEventRow, NewAuditEventRow } from './audit.table.ts'
@@ -16,6 +19,21 @@ export async function appendAuditEvent(db: Db, ctx: RequestContext, entry: Audit
 /** The insert of `appendAuditEvent`, not yet run: for a change that writes its rows in one statement (db/one-statement.ts). */
 export const auditEventInsert = (db: Db, ctx: RequestContext, entry: AuditEntry) =>
   db.insertInto('audit_events').values(auditRow(ctx, entry))
+
+/**
+ * The inserts of several audit events of one context, not yet run, as one statement whose lists
+ * go as arrays (db/keys.ts): a batch of bounces writes its audit with its other rows
+ * (db/one-statement.ts), and its text stays the same for any number of entries.
+ */
+export function auditEventsInsert(ctx: RequestContext, entries: AuditEntry[]): Write {
+  const rows = entries.map((e) => auditRow(ctx, e))
+  const col = <T>(f: (r: NewAuditEventRow) => T) => rows.map(f)
+  return sql`
+    insert into audit_events (account_id, id, actor_type, actor_id, action, before, after, request_id)
+    select a, i, ${ctx.actor.type}, ${ctx.actor.id}, ac, b::jsonb, af::jsonb, ${ctx.requestId}
+    from unnest(${col((r) => r.account_id)}::text[], ${col((r) => r.id)}::text[], ${col((r) => r.action)}::text[],
+      ${col((r) => r.before)}::text[], ${col((r) => r.after)}::text[]) as x(a, i, ac, b, af)`
+}
 
 /**
  * Appends many audit events in as few statements as the parameter limit allows (bulk imports),

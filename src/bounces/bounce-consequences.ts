@@ -1,14 +1,15 @@
 import { auditEventInsert } from '../audit/audit.repository.ts'
+import type { AuditEntry } from '../audit/audit-events.ts'
 import type { SlotName } from '../contacts/contact-slots.ts'
 import type { Db } from '../db/database.ts'
 import { executeAsOne } from '../db/one-statement.ts'
 import type { DeliveryRow } from '../delivery/deliveries.table.ts'
 import type { RequestContext } from '../lib/actor.ts'
-import { mailWrites } from '../mail/queue-system-mail.ts'
+import { type MailTo, mailWrites } from '../mail/queue-system-mail.ts'
 import { addRecipients } from '../notifications/notifications.repository.ts'
 import { resolveRecipientsOf } from '../routing/recipients.repository.ts'
 import type { RoutingPolicy, SendableCategory } from '../routing/routing-policy.ts'
-import { eventWrites } from '../webhooks/events.ts'
+import { eventWrites, type NewEvent } from '../webhooks/events.ts'
 import * as repo from './bounces.repository.ts'
 import { type BounceContext } from './bounces.repository.ts'
 import type { MailEventSource } from './mail-event.ts'
@@ -29,7 +30,7 @@ export interface Bounce {
 }
 
 /** The system actor every bounce is recorded as: no person made it. */
-const BOUNCE_CTX: RequestContext = { actor: { type: 'system', id: 'bounces' }, requestId: 'bounce' }
+export const BOUNCE_CTX: RequestContext = { actor: { type: 'system', id: 'bounces' }, requestId: 'bounce' }
 
 /**
  * What a bounce (or a complaint) does, all in the caller's transaction, so that it happens
@@ -58,8 +59,29 @@ export async function applyBounce(trx: Db, deps: BounceDeps, b: Bounce): Promise
     }),
   ])
   const c = await repo.readBounceContext(trx, d, email)
-  const slots = [...new Set(c.held.map((h) => h.slot as SlotName))]
   const fallback = await sendFallback(trx, deps, d, c.notification)
+  const a = announcements(deps, b, c, fallback)
+  await executeAsOne(trx, [
+    ...mailWrites(BOUNCE_CTX, a.fix),
+    ...eventWrites([a.event]),
+    auditEventInsert(trx, BOUNCE_CTX, a.audit),
+  ])
+}
+
+/**
+ * What a bounce announces, given what it read of its account (`c`) and who its fallback reached:
+ * the "fix a contact" mails to the super admins, the `contact.undeliverable` event and the audit
+ * entry. The same for a bounce taken alone and one of a batch (bounce-batch.ts).
+ */
+export function announcements(
+  deps: Pick<BounceDeps, 'publicUrl'>,
+  b: Bounce,
+  c: BounceContext,
+  fallback: { email: string }[],
+): { fix: MailTo[]; event: NewEvent; audit: AuditEntry } {
+  const d = b.delivery
+  const email = d.recipient.toLowerCase()
+  const slots = [...new Set(c.held.map((h) => h.slot as SlotName))]
   // no "fix a contact" about a "fix a contact" mail that bounced: two dead admins would mail each other forever
   const aboutFix = c.notification?.category === 'contact_undeliverable'
   const fix = (slots.length === 0 || aboutFix ? [] : c.admins)
@@ -90,16 +112,11 @@ export async function applyBounce(trx: Db, deps: BounceDeps, b: Bounce): Promise
     notificationId: d.notification_id,
     fallback: fallback.map((r) => r.email),
   }
-  await executeAsOne(trx, [
-    ...mailWrites(BOUNCE_CTX, fix),
-    ...eventWrites([{ accountId: d.account_id, type: 'contact.undeliverable', data: what }]),
-    auditEventInsert(trx, BOUNCE_CTX, {
-      accountId: d.account_id,
-      action: 'contacts.undeliverable',
-      before: null,
-      after: what,
-    }),
-  ])
+  return {
+    fix,
+    event: { accountId: d.account_id, type: 'contact.undeliverable', data: what },
+    audit: { accountId: d.account_id, action: 'contacts.undeliverable', before: null, after: what },
+  }
 }
 
 /**

@@ -3,11 +3,16 @@ import { sql } from 'kysely'
 import type { Db } from '../db/database.ts'
 import type { DeliveryRow } from '../delivery/deliveries.table.ts'
 import type { MailEvent } from './mail-event.ts'
+import { REF_LIFETIME_DAYS } from './return-path.ts'
 import type { SuppressionKind } from './suppressions.table.ts'
 
+/** Deliveries created since this: the others' references have expired (REF_LIFETIME_DAYS). */
+export const refsSince = () => sql<Date>`now() - make_interval(days => ${REF_LIFETIME_DAYS})`
+
 /**
- * The email delivery a return-path token names, locked until the transaction ends: two reports
- * of one delivery (a DSN and the service's event, or a replay) are taken one after the other.
+ * The email delivery a return-path token names, if its reference has not expired, locked until
+ * the transaction ends: two reports of one delivery (a DSN and the service's event, or a replay)
+ * are taken one after the other.
  */
 export const lockDeliveryByToken = (db: Db, token: string): Promise<DeliveryRow | undefined> =>
   db
@@ -15,8 +20,28 @@ export const lockDeliveryByToken = (db: Db, token: string): Promise<DeliveryRow 
     .selectAll()
     .where('return_token', '=', token)
     .where('channel', '=', 'email')
+    .where('created_at', '>', refsSince())
     .forUpdate()
     .executeTakeFirst()
+
+/**
+ * Locks the (account, address) pairs of soft bounces until the transaction ends, in one order, so
+ * that two soft bounces of one address count one after the other: each counting before the other's
+ * report is visible, neither would reach the limit. An advisory lock, since no row stands for an
+ * address not yet suppressed; the key is a hash (a collision only makes two addresses take turns),
+ * in a key space of its own (the two-int form, first int SOFT_BOUNCE_LOCK).
+ */
+export async function lockAddresses(db: Db, keys: { accountId: string; email: string }[]): Promise<void> {
+  if (keys.length === 0) return
+  // the subquery's order is the order the locks are taken in (offset 0 keeps it from being flattened)
+  await sql`
+    select pg_advisory_xact_lock(${SOFT_BOUNCE_LOCK}, hashtext(k))
+    from (select distinct k from unnest(${keys.map((k) => `${k.accountId} ${k.email.toLowerCase()}`)}::text[]) as x(k)
+      order by k offset 0) s`.execute(db)
+}
+
+/** The first int of lockAddresses' keys (any fixed number; migrate.ts uses the one-bigint form). */
+const SOFT_BOUNCE_LOCK = 5201
 
 /** Keeps the report once; false when this source's event was taken before (a replay). */
 export async function insertMailEvent(db: Db, d: DeliveryRow, e: MailEvent): Promise<boolean> {
@@ -58,7 +83,7 @@ export async function recordMailEvents(
     ),
     matched as (
       select x.*, d.account_id, d.id as delivery_id, lower(d.recipient) as recipient
-      from x join deliveries d on d.return_token = x.token and d.channel = 'email'
+      from x join deliveries d on d.return_token = x.token and d.channel = 'email' and d.created_at > ${refsSince()}
     ),
     inserted as (
       insert into mail_events (source, event_id, account_id, delivery_id, kind, recipient, diagnostic, at)
@@ -73,7 +98,7 @@ export async function recordMailEvents(
   return out
 }
 
-/** Soft bounces of one address in an account since `days` days ago, this one included. */
+/** Soft bounces of one address in an account since `days` days ago, this one included (lockAddresses first). */
 export async function countSoftBounces(db: Db, accountId: string, email: string, days: number): Promise<number> {
   const res = await sql<{ n: number }>`
     select count(*)::int as n from mail_events
@@ -159,22 +184,3 @@ export async function lockNotificationOf(db: Db, d: Pick<DeliveryRow, 'account_i
     db,
   )
 }
-
-/** The account's suppression list, newest first. */
-export const listSuppressions = (db: Db, accountId: string) =>
-  db
-    .selectFrom('suppressions')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .orderBy('at', 'desc')
-    .orderBy('email')
-    .execute()
-
-/** Takes the address off the list; answers the row it removed, if there was one. */
-export const deleteSuppression = (db: Db, accountId: string, email: string) =>
-  db
-    .deleteFrom('suppressions')
-    .where('account_id', '=', accountId)
-    .where('email', '=', email.toLowerCase())
-    .returningAll()
-    .executeTakeFirst()

@@ -63,7 +63,7 @@ export const emailEventRoutes: FastifyPluginAsyncTypebox<{
           : new AppError('validation-failed', { detail: result.reason })
       }
       if (result.subscribeUrl) await confirmSubscription(result.subscribeUrl)
-      const outcomes = await bounces.ingest(result.events)
+      const outcomes = await bounces.ingest(result.events, req.log)
       logOutcomes(req.log, provider, result.events, outcomes)
       return { received: result.events.length }
     },
@@ -84,7 +84,7 @@ function logOutcomes(
 ) {
   outcomes.forEach((outcome, i) => {
     const about = { provider, eventId: events[i]!.eventId, kind: events[i]!.kind, outcome }
-    if (outcome === 'unmatched') log.warn(about, 'email event names none of our deliveries')
+    if (outcome === 'unmatched') log.warn(about, 'email event names none of our deliveries, or an expired one')
     else log.info(about, 'email event taken')
   })
 }

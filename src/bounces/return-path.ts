@@ -13,6 +13,14 @@ import type { SecretDeriver } from '../lib/derived-secrets.ts'
  */
 const REF = /^([0-9a-f]{32})\.([0-9a-f]{12})$/
 
+/**
+ * How long a reference is taken: a report about a delivery created longer ago is refused as
+ * 'unmatched' (and logged). Email services report within minutes, and a DSN comes within the
+ * sending server's retry time (five days at most, RFC 5321's suggestion); an older reference is a
+ * replay of a kept request or a leaked header, not news about a mailbox.
+ */
+export const REF_LIFETIME_DAYS = 30
+
 /** The header that carries the reference on every mail, for services that report headers. */
 export const REF_HEADER = 'X-Account-Contacts-Ref'
 

@@ -6,7 +6,7 @@ import type { Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { AppError } from '../lib/errors.ts'
-import * as repo from './bounces.repository.ts'
+import * as repo from './suppressions.repository.ts'
 
 type SuppressionRow = Awaited<ReturnType<typeof repo.listSuppressions>>[number]
 
