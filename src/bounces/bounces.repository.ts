@@ -27,21 +27,23 @@ export const lockDeliveryByToken = (db: Db, token: string): Promise<DeliveryRow 
 /**
  * Locks the (account, address) pairs of soft bounces until the transaction ends, in one order, so
  * that two soft bounces of one address count one after the other: each counting before the other's
- * report is visible, neither would reach the limit. An advisory lock, since no row stands for an
- * address not yet suppressed; the key is a hash (a collision only makes two addresses take turns),
- * in a key space of its own (the two-int form, first int SOFT_BOUNCE_LOCK).
+ * report is visible, neither would reach the limit. By updating a row per address (made on its
+ * first soft bounce), not by an advisory lock: at REPEATABLE READ and SERIALIZABLE a writer whose
+ * snapshot is older than another's commit of the same row fails (40001, and the transaction is
+ * tried again with a new snapshot) instead of counting without that report.
  */
 export async function lockAddresses(db: Db, keys: { accountId: string; email: string }[]): Promise<void> {
-  if (keys.length === 0) return
-  // the subquery's order is the order the locks are taken in (offset 0 keeps it from being flattened)
+  const unique = [...new Map(keys.map((k) => [`${k.accountId} ${k.email.toLowerCase()}`, k])).entries()].sort(
+    ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0),
+  )
+  if (unique.length === 0) return
+  // one statement, its rows in key order, so that two writers never wait for each other in a circle
   await sql`
-    select pg_advisory_xact_lock(${SOFT_BOUNCE_LOCK}, hashtext(k))
-    from (select distinct k from unnest(${keys.map((k) => `${k.accountId} ${k.email.toLowerCase()}`)}::text[]) as x(k)
-      order by k offset 0) s`.execute(db)
+    insert into soft_bounce_addresses (account_id, email)
+    select a, e from unnest(${unique.map(([, k]) => k.accountId)}::text[], ${unique.map(([, k]) => k.email.toLowerCase())}::text[])
+      with ordinality as x(a, e, i) order by i
+    on conflict (account_id, email) do update set reports = soft_bounce_addresses.reports + 1`.execute(db)
 }
-
-/** The first int of lockAddresses' keys (any fixed number; migrate.ts uses the one-bigint form). */
-const SOFT_BOUNCE_LOCK = 5201
 
 /** Keeps the report once; false when this source's event was taken before (a replay). */
 export async function insertMailEvent(db: Db, d: DeliveryRow, e: MailEvent): Promise<boolean> {

@@ -5,6 +5,7 @@ import type { AuditEventsTable } from '../audit/audit.table.ts'
 import type { ApiKeysTable } from '../auth/api-keys/api-keys.table.ts'
 import type { SessionsTable } from '../auth/sessions/sessions.table.ts'
 import type { MailEventsTable } from '../bounces/mail-events.table.ts'
+import type { SoftBounceAddressesTable } from '../bounces/soft-bounce-addresses.table.ts'
 import type { SuppressionsTable } from '../bounces/suppressions.table.ts'
 import type { BroadcastsTable } from '../broadcasts/broadcasts.table.ts'
 import type { ContactSlotsTable } from '../contacts/contacts.table.ts'
@@ -30,6 +31,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable
   suppressions: SuppressionsTable
   mail_events: MailEventsTable
+  soft_bounce_addresses: SoftBounceAddressesTable
   idempotency_keys: IdempotencyKeysTable
   email_verifications: EmailVerificationsTable
   verification_mail_limits: VerificationMailLimitsTable

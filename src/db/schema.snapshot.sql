@@ -243,6 +243,14 @@ table sessions (
   constraint sessions_pkey PRIMARY KEY (account_id, id)
 );
 
+table soft_bounce_addresses (
+  account_id text not null,
+  email text not null,
+  reports bigint not null default 1,
+  constraint soft_bounce_addresses_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE,
+  constraint soft_bounce_addresses_pkey PRIMARY KEY (account_id, email)
+);
+
 table suppressions (
   account_id text not null,
   email text not null,
@@ -337,6 +345,7 @@ CREATE INDEX notifications_created ON public.notifications USING btree (created_
 CREATE UNIQUE INDEX notifications_pkey ON public.notifications USING btree (account_id, id);
 CREATE UNIQUE INDEX sessions_account_id_token_hash_key ON public.sessions USING btree (account_id, token_hash);
 CREATE UNIQUE INDEX sessions_pkey ON public.sessions USING btree (account_id, id);
+CREATE UNIQUE INDEX soft_bounce_addresses_pkey ON public.soft_bounce_addresses USING btree (account_id, email);
 CREATE UNIQUE INDEX suppressions_pkey ON public.suppressions USING btree (account_id, email);
 CREATE UNIQUE INDEX users_account_id_id_status_key ON public.users USING btree (account_id, id, status);
 CREATE UNIQUE INDEX users_active_email ON public.users USING btree (account_id, lower(email)) WHERE (status = 'active'::text);

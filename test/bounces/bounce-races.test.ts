@@ -84,67 +84,71 @@ async function fromOneInstant<T>(app: TestApp, waiting: number, work: () => Prom
   return Promise.all(runs)
 }
 
-describe('[postgres] reports of one address at once', { skip }, () => {
-  for (const shape of ['a request per report', 'a request per delivery, every account in it'] as const) {
-    test(`two soft bounces of an address at the limit suppress it (${shape})`, async (t) => {
-      const app = await buildTestApp(t, 'postgres', { emailEvents: { softBounces: { limit: 2, days: 7 } } })
+for (const isolation of ['read committed', 'repeatable read', 'serializable'] as const)
+  describe(`[postgres] reports of one address at once, at ${isolation}`, { skip }, () => {
+    for (const shape of ['a request per report', 'a request per delivery, every account in it'] as const) {
+      test(`two soft bounces of an address at the limit suppress it (${shape})`, async (t) => {
+        const app = await buildTestApp(t, 'postgres', {
+          isolation,
+          emailEvents: { softBounces: { limit: 2, days: 7 } },
+        })
+        const sink = await startSmtpSink()
+        t.after(() => sink.close())
+        const { drain } = testWorker(t, app, { smtpUrl: sink.url })
+        const accounts = await twoReceiptsEach(app)
+        await drain()
+        const events = await Promise.all(
+          accounts.map(async (a) => {
+            const [first, second] = await refsOf(app, a.accountId)
+            return [soft(`${a.accountId}-1`, first!, a.email), soft(`${a.accountId}-2`, second!, a.email)]
+          }),
+        )
+        const requests =
+          shape === 'a request per report' ? events.flat().map((e) => [e]) : [0, 1].map((i) => events.map((e) => e[i]!))
+        const outcomes = await fromOneInstant(app, requests.length, () =>
+          requests.map((r) => app.services.bounces.ingest(r)),
+        )
+
+        // one of the two counted the other's report: the limit was reached once per address
+        assert.equal(outcomes.flat().filter((o) => o === 'bounced').length, ACCOUNTS, JSON.stringify(outcomes))
+        const suppressed = await sql<{ account_id: string; email: string; kind: string }>`
+        select account_id, email, kind from suppressions order by account_id`.execute(app.handle.db)
+        assert.deepEqual(
+          suppressed.rows,
+          accounts
+            .map((a) => ({ account_id: a.accountId, email: a.email, kind: 'soft_bounce' }))
+            .sort((x, y) => x.account_id.localeCompare(y.account_id)),
+        )
+      })
+    }
+
+    test('two requests naming the same deliveries in opposite orders both finish, each delivery bounced once', async (t) => {
+      const app = await buildTestApp(t, 'postgres', { isolation })
       const sink = await startSmtpSink()
       t.after(() => sink.close())
       const { drain } = testWorker(t, app, { smtpUrl: sink.url })
       const accounts = await twoReceiptsEach(app)
       await drain()
-      const events = await Promise.all(
-        accounts.map(async (a) => {
-          const [first, second] = await refsOf(app, a.accountId)
-          return [soft(`${a.accountId}-1`, first!, a.email), soft(`${a.accountId}-2`, second!, a.email)]
-        }),
+      const hard = await Promise.all(
+        accounts.map(async (a) =>
+          (await refsOf(app, a.accountId)).map((ref, i) => ({
+            ...soft(`${a.accountId}-${i}`, ref, a.email),
+            kind: 'hard_bounce' as const,
+          })),
+        ),
       )
-      const requests =
-        shape === 'a request per report' ? events.flat().map((e) => [e]) : [0, 1].map((i) => events.map((e) => e[i]!))
-      const outcomes = await fromOneInstant(app, requests.length, () =>
-        requests.map((r) => app.services.bounces.ingest(r)),
-      )
-
-      // one of the two counted the other's report: the limit was reached once per address
-      assert.equal(outcomes.flat().filter((o) => o === 'bounced').length, ACCOUNTS, JSON.stringify(outcomes))
-      const suppressed = await sql<{ account_id: string; email: string; kind: string }>`
-        select account_id, email, kind from suppressions order by account_id`.execute(app.handle.db)
-      assert.deepEqual(
-        suppressed.rows,
-        accounts
-          .map((a) => ({ account_id: a.accountId, email: a.email, kind: 'soft_bounce' }))
-          .sort((x, y) => x.account_id.localeCompare(y.account_id)),
-      )
-    })
-  }
-
-  test('two requests naming the same deliveries in opposite orders both finish, each delivery bounced once', async (t) => {
-    const app = await buildTestApp(t, 'postgres')
-    const sink = await startSmtpSink()
-    t.after(() => sink.close())
-    const { drain } = testWorker(t, app, { smtpUrl: sink.url })
-    const accounts = await twoReceiptsEach(app)
-    await drain()
-    const hard = await Promise.all(
-      accounts.map(async (a) =>
-        (await refsOf(app, a.accountId)).map((ref, i) => ({
-          ...soft(`${a.accountId}-${i}`, ref, a.email),
-          kind: 'hard_bounce' as const,
-        })),
-      ),
-    )
-    const forward = hard.flat()
-    // the same reports, another provider's ids (so not replays), backwards
-    const backward = forward.map((e) => ({ ...e, source: 'postmark' as const })).reverse()
-    const outcomes = await fromOneInstant(app, 2, () => [
-      app.services.bounces.ingest(forward),
-      app.services.bounces.ingest(backward),
-    ])
-    assert.deepEqual(outcomes.flat().filter((o) => o === 'bounced').length, 2 * ACCOUNTS, JSON.stringify(outcomes))
-    assert.ok(outcomes.flat().every((o) => o === 'bounced' || o === 'duplicate'))
-    const fallbacks = await sql<{ n: number }>`
+      const forward = hard.flat()
+      // the same reports, another provider's ids (so not replays), backwards
+      const backward = forward.map((e) => ({ ...e, source: 'postmark' as const })).reverse()
+      const outcomes = await fromOneInstant(app, 2, () => [
+        app.services.bounces.ingest(forward),
+        app.services.bounces.ingest(backward),
+      ])
+      assert.deepEqual(outcomes.flat().filter((o) => o === 'bounced').length, 2 * ACCOUNTS, JSON.stringify(outcomes))
+      assert.ok(outcomes.flat().every((o) => o === 'bounced' || o === 'duplicate'))
+      const fallbacks = await sql<{ n: number }>`
       select count(*)::int as n from deliveries where fallback_for is not null`.execute(app.handle.db)
-    // each account's receipts fall back to its primary contact: one each
-    assert.equal(fallbacks.rows[0]!.n, 2 * ACCOUNTS)
+      // each account's receipts fall back to its primary contact: one each
+      assert.equal(fallbacks.rows[0]!.n, 2 * ACCOUNTS)
+    })
   })
-})

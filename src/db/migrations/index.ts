@@ -7,6 +7,7 @@ import * as verificationThrottle from './2026-12-02T04-30_verification-throttle.
 import * as bounces from './2026-12-03T00-00_bounces.ts'
 import * as correctionRequests from './2026-12-03T01-00_correction-requests.ts'
 import * as accountTree from './2026-12-03T02-00_account-tree.ts'
+import * as addressLocks from './2026-12-03T03-00_address-locks.ts'
 
 /**
  * Every migration, in order. A static list rather than a folder scan, so that the set is the same
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03T00-00_bounces': bounces,
   '2026-12-03T01-00_correction-requests': correctionRequests,
   '2026-12-03T02-00_account-tree': accountTree,
+  '2026-12-03T03-00_address-locks': addressLocks,
 }
