@@ -5,7 +5,7 @@ import type { Db } from '../db/database.ts'
 import { executeAsOne } from '../db/one-statement.ts'
 import type { DeliveryRow } from '../delivery/deliveries.table.ts'
 import type { RequestContext } from '../lib/actor.ts'
-import { type MailTo, mailWrites } from '../mail/queue-system-mail.ts'
+import { mailsToAdmins, type MailTo, mailWrites } from '../mail/queue-system-mail.ts'
 import { addRecipients } from '../notifications/notifications.repository.ts'
 import { resolveRecipientsOf } from '../routing/recipients.repository.ts'
 import type { RoutingPolicy, SendableCategory } from '../routing/routing-policy.ts'
@@ -84,23 +84,21 @@ export function announcements(
   const slots = [...new Set(c.held.map((h) => h.slot as SlotName))]
   // no "fix a contact" about a "fix a contact" mail that bounced: two dead admins would mail each other forever
   const aboutFix = c.notification?.category === 'contact_undeliverable'
-  const fix = (slots.length === 0 || aboutFix ? [] : c.admins)
-    .filter((a) => a.email.toLowerCase() !== email)
-    .map((a) => ({
-      accountId: d.account_id,
-      category: 'contact_undeliverable' as const,
-      to: { email: a.email, name: a.name, userId: a.id },
-      locale: a.locale ?? c.account.locale,
-      mail: {
-        kind: 'contact-undeliverable' as const,
-        accountName: c.account.name,
-        email,
-        slots,
-        cause: b.kind === 'complaint' ? ('complaint' as const) : ('bounce' as const),
-        reason: b.reason,
-        settingsUrl: `${deps.publicUrl}/ui/`,
-      },
-    }))
+  const fix = mailsToAdmins(slots.length === 0 || aboutFix ? [] : c.admins, {
+    accountId: d.account_id,
+    category: 'contact_undeliverable',
+    accountLocale: c.account.locale,
+    about: email,
+    mail: {
+      kind: 'contact-undeliverable',
+      accountName: c.account.name,
+      email,
+      slots,
+      cause: b.kind === 'complaint' ? 'complaint' : 'bounce',
+      reason: b.reason,
+      settingsUrl: `${deps.publicUrl}/ui/`,
+    },
+  })
   const what = {
     email,
     kind: b.kind,

@@ -13,8 +13,8 @@ import type { SecretDeriver } from '../lib/derived-secrets.ts'
 import { AppError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
 import { EmailSchema } from '../lib/schemas.ts'
-import { mailWrites } from '../mail/queue-system-mail.ts'
-import { listActiveSuperAdmins } from '../users/users.repository.ts'
+import { mailsToAdmins, mailWrites } from '../mail/queue-system-mail.ts'
+import { listAdminsToTell } from '../users/users.repository.ts'
 import { eventWrites } from '../webhooks/events.ts'
 import { CORRECTION_LINK_DAYS, verifyCorrectionToken } from './correction-link.ts'
 import * as repo from './corrections.repository.ts'
@@ -118,30 +118,25 @@ export function createCorrectionService(deps: {
         })
         if (!row) return { state: 'used', locale: l.c.locale }
         const view = toView(row)
-        const admins = (await listActiveSuperAdmins(trx, accountId)).filter(
-          (a) => a.email.toLowerCase() !== l.c.recipient.toLowerCase(),
-        )
+        const admins = mailsToAdmins(await listAdminsToTell(trx, accountId), {
+          accountId,
+          category: 'correction_requested',
+          accountLocale: l.c.locale,
+          about: l.c.recipient,
+          mail: {
+            kind: 'correction-requested',
+            accountName: l.c.account_name,
+            email: l.c.recipient,
+            roles: l.roles,
+            subject: l.c.subject,
+            reason: form.reason,
+            suggestedEmail: suggested,
+            note: view.note,
+            settingsUrl: `${deps.publicUrl}/ui/`,
+          },
+        })
         await executeAsOne(trx, [
-          ...mailWrites(
-            LINK_CTX,
-            admins.map((a) => ({
-              accountId,
-              category: 'correction_requested' as const,
-              to: { email: a.email, name: a.name, userId: a.id },
-              locale: a.locale ?? l.c.locale,
-              mail: {
-                kind: 'correction-requested' as const,
-                accountName: l.c.account_name,
-                email: l.c.recipient,
-                roles: l.roles,
-                subject: l.c.subject,
-                reason: form.reason,
-                suggestedEmail: suggested,
-                note: view.note,
-                settingsUrl: `${deps.publicUrl}/ui/`,
-              },
-            })),
-          ),
+          ...mailWrites(LINK_CTX, admins),
           ...eventWrites([{ accountId, type: 'contacts.correction_requested', data: view }]),
           auditEventInsert(trx, LINK_CTX, {
             accountId,

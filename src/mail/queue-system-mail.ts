@@ -53,3 +53,23 @@ export function mailWrites(ctx: RequestContext, mails: MailTo[]): Write[] {
     }),
   )
 }
+
+/**
+ * The same mail to each of an account's admins, in their own language (else the account's), but
+ * not to the address the mail is about: a person is not asked to fix, or told of, themselves.
+ */
+export function mailsToAdmins(
+  admins: readonly { id: string; email: string; name: string; locale: Locale | null }[],
+  m: { accountId: string; category: SystemCategory; accountLocale: Locale; about: string; mail: SystemMail },
+): MailTo[] {
+  const about = m.about.toLowerCase()
+  return admins
+    .filter((a) => a.email.toLowerCase() !== about)
+    .map((a) => ({
+      accountId: m.accountId,
+      category: m.category,
+      to: { email: a.email, name: a.name, userId: a.id },
+      locale: a.locale ?? m.accountLocale,
+      mail: m.mail,
+    }))
+}

@@ -57,15 +57,29 @@ export const listUsers = (
   return q.orderBy('id').limit(page.limit).execute()
 }
 
-/** Every active super admin of the account: the people told when its contacts need them. */
-export const listActiveSuperAdmins = (db: Db, accountId: string): Promise<UserRow[]> =>
+/**
+ * The account's active super admins whose address is not suppressed: whom the service tells of
+ * something they should act on (vacated slots, a recipient who says they are the wrong one). A suppressed
+ * address gets none of the account's mail, ours included.
+ */
+export const listAdminsToTell = (db: Db, accountId: string): Promise<UserRow[]> =>
   db
-    .selectFrom('users')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where('status', '=', 'active')
-    .where('role', '=', 'super_admin')
-    .orderBy('id')
+    .selectFrom('users as u')
+    .selectAll('u')
+    .where('u.account_id', '=', accountId)
+    .where('u.status', '=', 'active')
+    .where('u.role', '=', 'super_admin')
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('suppressions as x')
+            .select('x.email')
+            .whereRef('x.account_id', '=', 'u.account_id')
+            .where(sql<boolean>`x.email = lower(u.email)`),
+        ),
+      ),
+    )
+    .orderBy('u.id')
     .execute()
 
 /** Every user of these accounts, by account then id (bulk import and export). */

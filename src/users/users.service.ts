@@ -6,12 +6,13 @@ import type { SlotName } from '../contacts/contact-slots.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
 import { slotsHeldBy } from '../contacts/sheet.ts'
 import type { Db } from '../db/database.ts'
+import { executeAsOne } from '../db/one-statement.ts'
 import { PG, pgError } from '../db/pg-errors.ts'
 import { transaction } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { AppError } from '../lib/errors.ts'
 import { toPage } from '../lib/page.ts'
-import { queueMailTo } from '../mail/queue-system-mail.ts'
+import { mailsToAdmins, mailWrites } from '../mail/queue-system-mail.ts'
 import { emitEvent } from '../webhooks/events.ts'
 import { emailTaken } from './user-errors.ts'
 import * as repo from './users.repository.ts'
@@ -51,22 +52,20 @@ export function createUserService({
     await emitEvent(trx, user.account_id, 'user.deactivated', { userId: user.id, vacatedSlots: slots })
     if (slots.length === 0) return
     const account = await findAccount(trx, user.account_id)
-    const admins = await repo.listActiveSuperAdmins(trx, user.account_id)
-    for (const admin of admins) {
-      await queueMailTo(trx, ctx, {
-        accountId: user.account_id,
-        category: 'slots_vacated',
-        to: { email: admin.email, name: admin.name, userId: admin.id },
-        locale: admin.locale ?? account!.locale,
-        mail: {
-          kind: 'slots-vacated',
-          accountName: account!.name,
-          userName: user.name,
-          slots,
-          settingsUrl: `${publicUrl}/ui/`,
-        },
-      })
-    }
+    const mails = mailsToAdmins(await repo.listAdminsToTell(trx, user.account_id), {
+      accountId: user.account_id,
+      category: 'slots_vacated',
+      accountLocale: account!.locale,
+      about: user.email,
+      mail: {
+        kind: 'slots-vacated',
+        accountName: account!.name,
+        userName: user.name,
+        slots,
+        settingsUrl: `${publicUrl}/ui/`,
+      },
+    })
+    await executeAsOne(trx, mailWrites(ctx, mails))
   }
 
   /**

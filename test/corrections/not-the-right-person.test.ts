@@ -179,6 +179,21 @@ for (const kind of DATABASES) {
       assert.equal(missing.statusCode, 404)
     })
 
+    test('a suppressed admin is not written to; the request is filed all the same', async (t) => {
+      const { app, sink, drain, accountId, admin, member, send } = await setUp(t, kind)
+      await send('Invoice 5')
+      const link = pathOf(mailParts(mailTo(sink, 'Invoice 5', `${member}@example.com`).text).link)
+      await app.handle.db
+        .insertInto('suppressions')
+        .values({ account_id: accountId, email: `${admin}@example.com`, reason: '550 5.1.1', delivery_id: null })
+        .execute()
+      const before = sink.messages.length
+      assert.equal((await post(app, { token: link.token, reason: 'left' })).statusCode, 200)
+      await drain()
+      assert.equal(sink.messages.length, before)
+      assert.equal((await counts(app)).requests, 1)
+    })
+
     test('a forged, altered or too old link files nothing', async (t) => {
       const { app, sink, accountId, member, send } = await setUp(t, kind)
       await send('Invoice 3')
