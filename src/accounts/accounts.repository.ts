@@ -33,7 +33,10 @@ export const accountUpdate = (
   db: Db,
   id: string,
   patch: Partial<
-    Pick<AccountRow, 'name' | 'locale' | 'allowed_email_domains' | 'contacts_reviewed_at' | 'parent_account_id'>
+    Pick<
+      AccountRow,
+      'name' | 'locale' | 'allowed_email_domains' | 'contacts_reviewed_at' | 'parent_account_id' | 'slot_rules'
+    >
   >,
   opts: { bumpContactsVersion?: boolean } = {},
 ) =>

@@ -9,6 +9,7 @@ import {
   ContactSheetSchema,
   EmailRefSchema,
   SlotInputSchema,
+  SlotRuleSchema,
   UserRefSchema,
 } from '../contacts/contacts.schemas.ts'
 import { CorrectionRequestSchema } from '../corrections/corrections.schemas.ts'
@@ -34,6 +35,7 @@ export const SHARED_SCHEMAS = [
   UserSchema,
   ContactSchema,
   ContactSheetSchema,
+  SlotRuleSchema,
   UserRefSchema,
   EmailRefSchema,
   SlotInputSchema,

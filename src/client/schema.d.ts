@@ -201,6 +201,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{accountId}/contacts/rules/{slot}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set how one slot composes with the parent account's: inherit, add, replace or none */
+        put: operations["setContactRule"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts/{accountId}/contacts/review": {
         parameters: {
             query?: never;
@@ -696,6 +713,60 @@ export interface components {
             onboarding: components["schemas"]["Contact"] | null;
             security: components["schemas"]["Contact"] | null;
             technicalAdmin: components["schemas"]["Contact"] | null;
+            /** @description Each slot’s rule towards the parent account */
+            rules: {
+                primary: components["schemas"]["SlotRule"];
+                billing: components["schemas"]["SlotRule"];
+                decisionMaker: components["schemas"]["SlotRule"];
+                onboarding: components["schemas"]["SlotRule"];
+                security: components["schemas"]["SlotRule"];
+                technicalAdmin: components["schemas"]["SlotRule"];
+            };
+            /** @description Only for an account with a parent: per slot, the holders of ancestors that receive its mail as the rules say */
+            inherited?: {
+                primary: {
+                    email: string;
+                    name: string | null;
+                    userId: string | null;
+                    fromAccountId: string;
+                    fromAccountName: string;
+                }[];
+                billing: {
+                    email: string;
+                    name: string | null;
+                    userId: string | null;
+                    fromAccountId: string;
+                    fromAccountName: string;
+                }[];
+                decisionMaker: {
+                    email: string;
+                    name: string | null;
+                    userId: string | null;
+                    fromAccountId: string;
+                    fromAccountName: string;
+                }[];
+                onboarding: {
+                    email: string;
+                    name: string | null;
+                    userId: string | null;
+                    fromAccountId: string;
+                    fromAccountName: string;
+                }[];
+                security: {
+                    email: string;
+                    name: string | null;
+                    userId: string | null;
+                    fromAccountId: string;
+                    fromAccountName: string;
+                }[];
+                technicalAdmin: {
+                    email: string;
+                    name: string | null;
+                    userId: string | null;
+                    fromAccountId: string;
+                    fromAccountName: string;
+                }[];
+            };
             contactsReviewedAt: string | null;
             /**
              * Format: int32
@@ -703,6 +774,8 @@ export interface components {
              */
             version: number;
         };
+        /** @description How the slot composes with the parent account's: inherit (own holders, else the parent's), add (both), replace (own only, even none), none (nobody) */
+        SlotRule: "inherit" | "add" | "replace" | "none";
         UserRef: {
             userId: string;
         };
@@ -786,6 +859,12 @@ export interface components {
             slots: string[];
             /** @description Added after a bounce: the address whose mail bounced, that this recipient was sent it in place of */
             fallbackFor?: string;
+            /** @description The slots this recipient holds in an ancestor account, and the rule that passed them down (absent: the account’s own holder) */
+            inherited?: {
+                slot: string;
+                fromAccountId: string;
+                rule: components["schemas"]["SlotRule"];
+            }[];
         };
         RecipientsPreview: {
             category: components["schemas"]["Category"];
@@ -2330,6 +2409,15 @@ export interface operations {
                     onboarding?: components["schemas"]["SlotInput"] | null;
                     security?: components["schemas"]["SlotInput"] | null;
                     technicalAdmin?: components["schemas"]["SlotInput"] | null;
+                    /** @description Absent: the rules stay as they are; present: a slot left out is `inherit` */
+                    rules?: {
+                        primary?: components["schemas"]["SlotRule"];
+                        billing?: components["schemas"]["SlotRule"];
+                        decisionMaker?: components["schemas"]["SlotRule"];
+                        onboarding?: components["schemas"]["SlotRule"];
+                        security?: components["schemas"]["SlotRule"];
+                        technicalAdmin?: components["schemas"]["SlotRule"];
+                    };
                 };
             };
         };
@@ -3023,6 +3111,155 @@ export interface operations {
             };
             /** @description The If-Match version is stale (version-mismatch) */
             412: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (rate-limited); see Retry-After */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error (internal): the detail is hidden; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service cannot answer just now: it is not ready (unavailable), or its database cannot be reached (service-unavailable, with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setContactRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                "if-match"?: string;
+            };
+            path: {
+                accountId: string;
+                slot: "primary" | "decision-maker" | "onboarding" | "security" | "technical-admin" | "billing";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    rule: components["schemas"]["SlotRule"];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactSheet"];
+                };
+            };
+            /** @description The request is not valid (validation-failed) */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid token (unauthenticated) */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token may not do this (forbidden) */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one of another account (not-found) */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The If-Match version is stale (version-mismatch) */
+            412: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB (payload-too-large) */
+            413: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (unsupported-media-type) */
+            415: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];

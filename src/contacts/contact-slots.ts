@@ -19,3 +19,6 @@ export const SLOT_PATHS: Record<string, SingleSlot> = {
   security: 'security',
   'technical-admin': 'technicalAdmin',
 }
+
+/** Path segments of `.../contacts/rules/{slot}`: every slot, billing too. */
+export const RULE_SLOT_PATHS: Record<string, SlotName> = { ...SLOT_PATHS, billing: 'billing' }

@@ -5,13 +5,15 @@ import type { FastifyReply } from 'fastify'
 import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
 import { bodyProblems, problems } from '../app/route-helpers.ts'
 import { inWords } from '../i18n/labels.ts'
-import { MAX_BILLING_CONTACTS, SLOT_PATHS } from './contact-slots.ts'
+import { MAX_BILLING_CONTACTS, RULE_SLOT_PATHS, SLOT_PATHS } from './contact-slots.ts'
 import {
   BillingParamsSchema,
   type ContactSheet,
   ContactSheetSchema,
   IfMatchHeadersSchema,
   PutContactSheetSchema,
+  RuleParamsSchema,
+  SetSlotRuleSchema,
   SlotInputSchema,
   SlotParamsSchema,
   UserRefSchema,
@@ -151,6 +153,33 @@ export const contactRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactService
       withEtag(
         reply,
         await contacts.removeBilling(req.ctx(), req.params.accountId, req.params.userId, req.headers['if-match']),
+      ),
+  )
+
+  app.put(
+    '/v1/accounts/:accountId/contacts/rules/:slot',
+    {
+      config: { access: 'account:write' },
+      schema: {
+        tags,
+        operationId: 'setContactRule',
+        summary: "Set how one slot composes with the parent account's: inherit, add, replace or none",
+        params: RuleParamsSchema,
+        headers: IfMatchHeadersSchema,
+        body: SetSlotRuleSchema,
+        response: { 200: Sheet, ...bodyProblems(403, 404, 412) },
+      },
+    },
+    async (req, reply) =>
+      withEtag(
+        reply,
+        await contacts.setRule(
+          req.ctx(),
+          req.params.accountId,
+          RULE_SLOT_PATHS[req.params.slot]!,
+          req.body.rule,
+          req.headers['if-match'],
+        ),
       ),
   )
 

@@ -1,9 +1,12 @@
 import { type Static, Type } from '@sinclair/typebox'
 
+import { ACCOUNT_TREE_MAX_LEVELS } from '../accounts/account-tree.ts'
+import { ACCOUNT_NAME_MAX } from '../accounts/accounts.schemas.ts'
 import { inWords } from '../i18n/labels.ts'
 import { DateTimeSchema, EmailSchema, IdSchema, INT32_MAX, Strict } from '../lib/schemas.ts'
 import { USER_NAME_MAX } from '../users/users.schemas.ts'
-import { MAX_BILLING_CONTACTS } from './contact-slots.ts'
+import { MAX_BILLING_CONTACTS, RULE_SLOT_PATHS, SLOT_NAMES } from './contact-slots.ts'
+import { SLOT_RULES } from './slot-rules.ts'
 
 /** Mail to the holder's address does not arrive: it is on the account's suppression list (docs/BOUNCES.md). */
 const UndeliverableSchema = Type.Object(
@@ -38,6 +41,31 @@ export type UserContact = Static<typeof UserContactSchema>
 
 const OptionalContact = Type.Union([Type.Ref(ContactSchema), Type.Null()])
 
+export const SlotRuleSchema = Type.Union(
+  SLOT_RULES.map((r) => Type.Literal(r)),
+  {
+    $id: 'SlotRule',
+    description:
+      "How the slot composes with the parent account's: inherit (own holders, else the parent's), add (both), replace (own only, even none), none (nobody)",
+  },
+)
+
+const perSlot = <T extends Parameters<typeof Type.Object>[0][string]>(schema: T) =>
+  Object.fromEntries(SLOT_NAMES.map((slot) => [slot, schema])) as Record<(typeof SLOT_NAMES)[number], T>
+
+/** A holder of one of the account's ancestors that the account's rules pass down to it. */
+const InheritedContactSchema = Type.Object({
+  email: EmailSchema,
+  name: Type.Union([Type.String({ maxLength: USER_NAME_MAX }), Type.Null()]),
+  userId: Type.Union([IdSchema, Type.Null()]),
+  fromAccountId: IdSchema,
+  fromAccountName: Type.String({ maxLength: ACCOUNT_NAME_MAX }),
+})
+export type InheritedContact = Static<typeof InheritedContactSchema>
+
+/** The most a slot can inherit: every level above adding its own (three billing contacts a level). */
+const INHERITED_MAX = MAX_BILLING_CONTACTS * ACCOUNT_TREE_MAX_LEVELS
+
 export const ContactSheetSchema = Type.Object(
   {
     primary: OptionalContact,
@@ -49,6 +77,15 @@ export const ContactSheetSchema = Type.Object(
     onboarding: OptionalContact,
     security: OptionalContact,
     technicalAdmin: OptionalContact,
+    rules: Type.Object(perSlot(Type.Ref(SlotRuleSchema)), {
+      description: 'Each slot’s rule towards the parent account',
+    }),
+    inherited: Type.Optional(
+      Type.Object(perSlot(Type.Array(InheritedContactSchema, { maxItems: INHERITED_MAX })), {
+        description:
+          'Only for an account with a parent: per slot, the holders of ancestors that receive its mail as the rules say',
+      }),
+    ),
     contactsReviewedAt: Type.Union([DateTimeSchema, Type.Null()]),
     version: Type.Integer({
       format: 'int32',
@@ -78,6 +115,11 @@ export const PutContactSheetSchema = Strict({
   onboarding: NullableSlotInput,
   security: NullableSlotInput,
   technicalAdmin: NullableSlotInput,
+  rules: Type.Optional(
+    Strict(Object.fromEntries(SLOT_NAMES.map((slot) => [slot, Type.Optional(Type.Ref(SlotRuleSchema))])), {
+      description: 'Absent: the rules stay as they are; present: a slot left out is `inherit`',
+    }),
+  ),
 })
 export type PutContactSheet = Static<typeof PutContactSheetSchema>
 
@@ -87,6 +129,12 @@ export const SlotParamsSchema = Strict({
     ['primary', 'decision-maker', 'onboarding', 'security', 'technical-admin'].map((s) => Type.Literal(s)),
   ),
 })
+/** The path segment of each slot in `.../contacts/rules/{slot}`: the single slots' and `billing`. */
+export const RuleParamsSchema = Strict({
+  accountId: IdSchema,
+  slot: Type.Union(Object.keys(RULE_SLOT_PATHS).map((s) => Type.Literal(s))),
+})
+export const SetSlotRuleSchema = Strict({ rule: Type.Ref(SlotRuleSchema) })
 export const BillingParamsSchema = Strict({ accountId: IdSchema, userId: IdSchema })
 
 export const IfMatchHeadersSchema = Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 200 })) })

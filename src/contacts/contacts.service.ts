@@ -1,5 +1,6 @@
 import { notFound } from '../accounts/account-errors.ts'
 import { accountUpdate, findAccount } from '../accounts/accounts.repository.ts'
+import type { AccountRow } from '../accounts/accounts.table.ts'
 import { auditEventInsert } from '../audit/audit.repository.ts'
 import type { Db } from '../db/database.ts'
 import { executeAsOne } from '../db/one-statement.ts'
@@ -8,12 +9,24 @@ import type { RequestContext } from '../lib/actor.ts'
 import type { Clock } from '../lib/clock.ts'
 import type { VerificationService } from '../verification/verification.service.ts'
 import { holdsAddress, newOutsideAddress, sheetChangeNotices } from './contact-notices.ts'
-import type { SingleSlot } from './contact-slots.ts'
+import type { SingleSlot, SlotName } from './contact-slots.ts'
 import * as repo from './contacts.repository.ts'
 import type { ContactSheet, PutContactSheet, SlotInput } from './contacts.schemas.ts'
+import { listInheritedHolders } from './effective-holders.repository.ts'
 import { checkIfMatch } from './if-match.ts'
-import { diffPlaces, type Edit, type Named, rowsToState, type SheetData, toSheet } from './sheet.ts'
+import {
+  diffPlaces,
+  type Edit,
+  inheritedOf,
+  type Named,
+  rowsToState,
+  sameRules,
+  type SheetData,
+  storedRules,
+  toSheet,
+} from './sheet.ts'
 import * as edit from './sheet-edits.ts'
+import type { SlotRule } from './slot-rules.ts'
 
 export type ContactService = ReturnType<typeof createContactService>
 
@@ -31,6 +44,15 @@ interface ChangeOptions {
   vacatedUserId?: string
   /** "These are up to date": edits no place, and is still versioned, dated and audited. */
   review?: boolean
+}
+
+/**
+ * The sheet with what the account inherits, when it has a parent: one more read, which an account
+ * without a parent (most) does not pay for.
+ */
+async function withInherited(db: Db, account: AccountRow, sheet: ContactSheet): Promise<ContactSheet> {
+  if (account.parent_account_id === null) return sheet
+  return { ...sheet, inherited: inheritedOf(await listInheritedHolders(db, account.id)) }
 }
 
 /**
@@ -52,11 +74,18 @@ export function createContactService({ db, clock, verification }: ContactService
   async function change(trx: Db, ctx: RequestContext, data: SheetData, opts: ChangeOptions, compute: Edit) {
     const { account, holders } = data
     checkIfMatch(opts.ifMatch, account.contacts_version, opts.requireIfMatch ?? false)
-    const before = rowsToState(holders)
+    const before = rowsToState(holders, account.slot_rules)
     const after = compute(structuredClone(before), data)
     const { remove, add } = diffPlaces(before, after)
-    const edits = remove.length > 0 || add.length > 0
-    if (!edits && !opts.review) return { sheet: toSheet(before, account), before, after: before, changed: false }
+    const rulesChanged = !sameRules(before.rules, after.rules)
+    const edits = remove.length > 0 || add.length > 0 || rulesChanged
+    if (!edits && !opts.review)
+      return {
+        sheet: await withInherited(trx, account, toSheet(before, account)),
+        before,
+        after: before,
+        changed: false,
+      }
     // first, as it may refuse the change: nothing of it is written yet (contact-notices.ts)
     const verifyTo = newOutsideAddress(before, after)
     if (verifyTo) await verification.sendVerification(trx, ctx, account, verifyTo)
@@ -73,7 +102,10 @@ export function createContactService({ db, clock, verification }: ContactService
       accountUpdate(
         trx,
         account.id,
-        { contacts_reviewed_at: updated.contacts_reviewed_at },
+        {
+          contacts_reviewed_at: updated.contacts_reviewed_at,
+          ...(rulesChanged ? { slot_rules: storedRules(after.rules) } : {}),
+        },
         { bumpContactsVersion: true },
       ),
       auditEventInsert(trx, ctx, entry),
@@ -81,7 +113,7 @@ export function createContactService({ db, clock, verification }: ContactService
         ? sheetChangeNotices(ctx, { account, before, after, sheet, locales, users: data.users, ...vacated })
         : []),
     ])
-    return { sheet, before, after, changed: true }
+    return { sheet: await withInherited(trx, account, sheet), before, after, changed: true }
   }
 
   /**
@@ -107,7 +139,11 @@ export function createContactService({ db, clock, verification }: ContactService
     async getSheet(accountId: string): Promise<ContactSheet> {
       const account = await findAccount(db, accountId)
       if (!account) throw notFound(accountId)
-      return toSheet(rowsToState(await repo.listSlotHolders(db, accountId)), account)
+      return withInherited(
+        db,
+        account,
+        toSheet(rowsToState(await repo.listSlotHolders(db, accountId), account.slot_rules), account),
+      )
     },
 
     /** Replaces the whole sheet; requires If-Match. */
@@ -141,6 +177,11 @@ export function createContactService({ db, clock, verification }: ContactService
 
     removeBilling(ctx: RequestContext, accountId: string, userId: string, ifMatch?: string) {
       return write(ctx, accountId, { ifMatch }, [], edit.billingRemoved(userId))
+    },
+
+    /** Sets how one slot composes with the parent account's (slot-rules.ts). */
+    setRule(ctx: RequestContext, accountId: string, slot: SlotName, rule: SlotRule, ifMatch?: string) {
+      return write(ctx, accountId, { ifMatch }, [], edit.ruleSet(slot, rule))
     },
 
     /** "These are up to date": sets the review date and bumps the version, with an audit event. */
@@ -179,7 +220,7 @@ export function createContactService({ db, clock, verification }: ContactService
 
     /** The outside address in the security slot that waits for verification, if there is one. */
     async pendingSecurityAddress(trx: Db, accountId: string): Promise<string | undefined> {
-      const sec = rowsToState(await repo.listSlotHolders(trx, accountId)).security
+      const sec = rowsToState(await repo.listSlotHolders(trx, accountId), {}).security
       return sec?.type === 'email' && sec.verification === 'pending' ? sec.email : undefined
     },
   }

@@ -1,8 +1,9 @@
 import { AppError } from '../lib/errors.ts'
 import { holdsAddress } from './contact-notices.ts'
-import { MAX_BILLING_CONTACTS, SINGLE_SLOTS, type SingleSlot } from './contact-slots.ts'
+import { MAX_BILLING_CONTACTS, SINGLE_SLOTS, type SingleSlot, type SlotName } from './contact-slots.ts'
 import type { Contact, PutContactSheet, SlotInput } from './contacts.schemas.ts'
-import type { Edit, Named, SheetData, SheetState } from './sheet.ts'
+import { type Edit, type Named, rulesOf, type SheetData, type SheetState } from './sheet.ts'
+import type { SlotRule } from './slot-rules.ts'
 
 /** The user ids and addresses some inputs name. */
 export function namedBy(inputs: Named): { ids: string[]; emails: string[] } {
@@ -61,7 +62,9 @@ export const replaced =
         detail: `${billing.length} billing contacts were sent; an account has at most ${MAX_BILLING_CONTACTS}.`,
       })
     }
-    const next: SheetState = { ...current, billing: [] }
+    // no `rules`: they stay; `rules`: the whole set, a slot left out inheriting
+    const rules = input.rules ? rulesOf(input.rules) : current.rules
+    const next: SheetState = { ...current, rules, billing: [] }
     for (const [i, ref] of billing.entries()) {
       if (billing.findIndex((b) => b.userId === ref.userId) !== i) {
         throw new AppError('duplicate-contact', {
@@ -76,6 +79,10 @@ export const replaced =
     }
     return next
   }
+
+export const ruleSet =
+  (slot: SlotName, rule: SlotRule): Edit =>
+  (state) => ({ ...state, rules: { ...state.rules, [slot]: rule } })
 
 export const slotSet =
   (slot: SingleSlot, input: SlotInput): Edit =>
@@ -117,6 +124,7 @@ export const userVacated =
   (state) => {
     const gone = holds(userId)
     return {
+      ...state,
       primary: gone(state.primary) ? null : state.primary,
       billing: state.billing.filter((c) => !gone(c)),
       decisionMaker: gone(state.decisionMaker) ? null : state.decisionMaker,

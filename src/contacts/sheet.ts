@@ -1,11 +1,16 @@
 import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { UserRow } from '../users/users.table.ts'
-import { SINGLE_SLOTS, type SingleSlot, type SlotName } from './contact-slots.ts'
+import { SINGLE_SLOTS, type SingleSlot, SLOT_NAMES, type SlotName } from './contact-slots.ts'
 import type { SlotHolderRow } from './contacts.repository.ts'
-import type { Contact, ContactSheet, SlotInput } from './contacts.schemas.ts'
+import type { Contact, ContactSheet, InheritedContact, SlotInput } from './contacts.schemas.ts'
+import type { listInheritedHolders } from './effective-holders.repository.ts'
+import type { SlotRules, StoredSlotRules } from './slot-rules.ts'
 
-/** Who holds what, without the account's version and review date: what writes compute on. */
-export type SheetState = Record<SingleSlot, Contact | null> & { billing: Contact[] }
+/**
+ * Who holds what, and each slot's rule towards the parent account (slot-rules.ts), without the
+ * account's version and review date: what writes compute on.
+ */
+export type SheetState = Record<SingleSlot, Contact | null> & { billing: Contact[]; rules: SlotRules }
 
 /** A user a write may name: what an edit checks and stores of them. */
 export type NamedUser = Pick<UserRow, 'id' | 'email' | 'name' | 'status'>
@@ -32,7 +37,18 @@ export type Edit = (state: SheetState, data: SheetData) => SheetState
 /** The inputs a write names users with, whose rows it must read. */
 export type Named = (SlotInput | null | undefined)[]
 
-const emptyState = (): SheetState => ({
+/** Every slot's rule, `inherit` where none is stored. */
+export const rulesOf = (stored: Partial<SlotRules>): SlotRules =>
+  Object.fromEntries(SLOT_NAMES.map((slot) => [slot, stored[slot] ?? 'inherit'])) as SlotRules
+
+/** The rules as accounts.slot_rules keeps them: without the `inherit` ones. */
+export const storedRules = (rules: SlotRules): StoredSlotRules =>
+  Object.fromEntries(Object.entries(rules).filter(([, rule]) => rule !== 'inherit'))
+
+export const sameRules = (a: SlotRules, b: SlotRules) => SLOT_NAMES.every((slot) => a[slot] === b[slot])
+
+const emptyState = (rules: SlotRules): SheetState => ({
+  rules,
   primary: null,
   billing: [],
   decisionMaker: null,
@@ -57,14 +73,32 @@ const toContact = (row: SlotHolderRow): Contact => {
     : { type: 'email', email: row.email ?? '', verification: row.verification ?? 'pending', ...undeliverable }
 }
 
-/** Rows (billing in position order) to the state. */
-export function rowsToState(rows: SlotHolderRow[]): SheetState {
-  const state = emptyState()
+/** Rows (billing in position order) and the account's stored rules to the state. */
+export function rowsToState(rows: SlotHolderRow[], rules: StoredSlotRules): SheetState {
+  const state = emptyState(rulesOf(rules))
   for (const row of [...rows].sort((a, b) => a.position - b.position)) {
     if (row.slot === 'billing') state.billing.push(toContact(row))
     else state[row.slot] = toContact(row)
   }
   return state
+}
+
+/** The sheet's `inherited`: per slot, the holders that come from ancestors (effective-holders.repository.ts). */
+export function inheritedOf(
+  rows: Awaited<ReturnType<typeof listInheritedHolders>>,
+): NonNullable<ContactSheet['inherited']> {
+  const out = Object.fromEntries(SLOT_NAMES.map((slot) => [slot, [] as InheritedContact[]])) as NonNullable<
+    ContactSheet['inherited']
+  >
+  for (const r of rows)
+    out[r.slot as SlotName].push({
+      email: r.email,
+      name: r.name,
+      userId: r.user_id,
+      fromAccountId: r.source_account_id,
+      fromAccountName: r.source_account_name,
+    })
+  return out
 }
 
 export const toSheet = (

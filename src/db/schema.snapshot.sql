@@ -18,11 +18,13 @@ table accounts (
   updated_at timestamp with time zone not null default now(),
   review_reminded_at timestamp with time zone,
   parent_account_id text,
+  slot_rules jsonb not null default '{}'::jsonb,
   constraint accounts_id_check CHECK ((id ~ '^[A-Za-z0-9_-]{1,64}$'::text)),
   constraint accounts_locale_check CHECK ((locale = ANY (ARRAY['en'::text, 'fi'::text]))),
   constraint accounts_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
   constraint accounts_parent_account_id_fkey FOREIGN KEY (parent_account_id) REFERENCES accounts(id) ON DELETE RESTRICT,
-  constraint accounts_pkey PRIMARY KEY (id)
+  constraint accounts_pkey PRIMARY KEY (id),
+  constraint accounts_slot_rules_check CHECK (valid_slot_rules(slot_rules))
 );
 
 table api_keys (

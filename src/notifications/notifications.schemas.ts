@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 
 import { SLOT_NAMES } from '../contacts/contact-slots.ts'
+import { SlotRuleSchema } from '../contacts/contacts.schemas.ts'
 import {
   DateTimeSchema,
   EmailSchema,
@@ -41,6 +42,20 @@ export const RecipientSchema = Type.Object(
         description:
           'Added after a bounce: the address whose mail bounced, that this recipient was sent it in place of',
       }),
+    ),
+    inherited: Type.Optional(
+      Type.Array(
+        Type.Object({
+          slot: Type.String({ maxLength: 32 }),
+          fromAccountId: IdSchema,
+          rule: Type.Ref(SlotRuleSchema),
+        }),
+        {
+          maxItems: SLOT_NAMES.length,
+          description:
+            'The slots this recipient holds in an ancestor account, and the rule that passed them down (absent: the account’s own holder)',
+        },
+      ),
     ),
   },
   { $id: 'Recipient' },

@@ -1,5 +1,7 @@
 import { type RawBuilder, sql } from 'kysely'
 
+import { effectiveHoldersCtes } from '../contacts/effective-holders.repository.ts'
+import type { SlotRule } from '../contacts/slot-rules.ts'
 import type { Db } from '../db/database.ts'
 import type { CategoryRule } from './routing-policy.ts'
 
@@ -12,6 +14,17 @@ export interface Recipient {
   slots: string[]
   /** Added after a bounce: the address this recipient was sent the notification in place of. */
   fallbackFor?: string
+  /** The slots this recipient holds in an ancestor account, not in this one (absent: none). */
+  inherited?: InheritedVia[]
+}
+
+/** A slot that chose a recipient through the account's chain of parents (contacts/slot-rules.ts). */
+export interface InheritedVia {
+  slot: string
+  /** The ancestor account that holds the slot. */
+  fromAccountId: string
+  /** This account's rule for the slot. */
+  rule: SlotRule
 }
 
 export interface ResolvedAccount {
@@ -22,7 +35,8 @@ export interface ResolvedAccount {
 
 /**
  * The routing rules as one SQL query over a set of accounts: the category's slots, else its
- * fallback slots, else the account's active super admins; outside addresses only once verified;
+ * fallback slots, else the account's active super admins; each slot's holders as the account's
+ * chain of parents and its rules give them (contacts/effective-holders.repository.ts); outside addresses only once verified;
  * never an address on the account's suppression list;
  * one row per address (compared without case) with every slot that chose it. `accounts` is a
  * query yielding `id`s: one account for a send or preview, a batch of thousands for a broadcast,
@@ -32,19 +46,20 @@ export function resolveRecipientsSql(accounts: RawBuilder<unknown>, rule: Catego
   const to = sql.val(rule.to)
   const fallback = sql.val(rule.fallback ?? [])
   return sql<ResolvedAccount>`
-    with accts as (${accounts}),
+    with recursive accts as (${accounts}),
+    -- only the slots this rule can choose: the others would be read and thrown away
+    ${effectiveHoldersCtes([...rule.to, ...(rule.fallback ?? [])])},
     holders as (
-      select s.account_id, s.slot, coalesce(u.email, s.email) as email, u.name, s.user_id
-      from contact_slots s
-      left join users u on u.account_id = s.account_id and u.id = s.user_id
-      where s.account_id in (select id from accts)
-        -- only the slots this rule can choose: the others would be read and thrown away
-        and s.slot = any(${to}::text[] || ${fallback}::text[])
-        -- a pending outside address receives nothing but its verification mail
-        and (s.user_id is not null or s.verification = 'verified')
-        -- nor does a suppressed one (a bounce or a complaint): the rule then looks further
+      select h.account_id, h.slot, h.email, h.name, h.user_id,
+        nullif(h.source_account_id, h.account_id) as from_account_id, h.rule
+      from effective_holders h
+      -- a pending outside address receives nothing but its verification mail
+      where (h.user_id is not null or h.verification = 'verified')
+        -- nor does a suppressed one (a bounce or a complaint), on the list of the account the mail
+        -- is for or of the one the holder is inherited from: the rule then looks further
+        and not exists (select 1 from suppressions x where x.account_id = h.account_id and x.email = lower(h.email))
         and not exists (select 1 from suppressions x
-          where x.account_id = s.account_id and x.email = lower(coalesce(u.email, s.email)))
+          where x.account_id = h.source_account_id and x.email = lower(h.email))
     ),
     own as (
       select h.*, null::text as fallback from holders h where h.slot = any(${to}::text[])
@@ -55,7 +70,8 @@ export function resolveRecipientsSql(accounts: RawBuilder<unknown>, rule: Catego
         and not exists (select 1 from own o where o.account_id = h.account_id)
     ),
     super_admins as (
-      select u.account_id, 'super_admin'::text as slot, u.email, u.name, u.id as user_id, 'super_admins'::text as fallback
+      select u.account_id, 'super_admin'::text as slot, u.email, u.name, u.id as user_id,
+        null::text as from_account_id, null::text as rule, 'super_admins'::text as fallback
       -- only the accounts nobody else was chosen in are looked up (usually none)
       from (
         select id from accts a
@@ -71,7 +87,9 @@ export function resolveRecipientsSql(accounts: RawBuilder<unknown>, rule: Catego
     ),
     per_address as (
       select account_id, lower(email) as address, min(email) as email, min(name) as name, min(user_id) as user_id,
-        array_agg(distinct slot) as slots, min(fallback) as fallback
+        array_agg(distinct slot) as slots, min(fallback) as fallback,
+        jsonb_agg(jsonb_build_object('slot', slot, 'fromAccountId', from_account_id, 'rule', rule) order by slot)
+          filter (where from_account_id is not null) as inherited
       from chosen
       group by account_id, lower(email)
     )
@@ -79,6 +97,7 @@ export function resolveRecipientsSql(accounts: RawBuilder<unknown>, rule: Catego
       coalesce(
         jsonb_agg(
           jsonb_build_object('email', p.email, 'name', p.name, 'userId', p.user_id, 'slots', to_jsonb(p.slots))
+            || case when p.inherited is null then '{}'::jsonb else jsonb_build_object('inherited', p.inherited) end
           order by p.address
         ) filter (where p.address is not null),
         '[]'::jsonb

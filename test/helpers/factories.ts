@@ -16,7 +16,7 @@ export interface MadeAccount {
  */
 export async function makeAccount(
   t: TestApp,
-  opts: { extraUsers?: number; locale?: 'en' | 'fi'; allowedEmailDomains?: string[] } = {},
+  opts: { extraUsers?: number; locale?: 'en' | 'fi'; allowedEmailDomains?: string[]; parentAccountId?: string } = {},
 ): Promise<MadeAccount> {
   const accountId = `acc-${unique()}`
   const res = await t.call({
@@ -27,6 +27,7 @@ export async function makeAccount(
       name: `Account ${accountId}`,
       ...(opts.locale ? { locale: opts.locale } : {}),
       ...(opts.allowedEmailDomains ? { allowedEmailDomains: opts.allowedEmailDomains } : {}),
+      ...(opts.parentAccountId ? { parentAccountId: opts.parentAccountId } : {}),
     },
   })
   if (res.statusCode !== 201) throw new Error(`makeAccount: ${res.statusCode} ${res.body}`)

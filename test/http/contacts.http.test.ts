@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test'
 
 import type { LightMyRequestResponse } from 'fastify'
 
+import { SLOT_NAMES } from '../../src/contacts/contact-slots.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { getSheet, type MadeAccount, makeAccount, sessionFor } from '../helpers/factories.ts'
@@ -28,6 +29,9 @@ interface AuditEvent {
   after: unknown
   requestId: string | null
 }
+
+/** The rules of an account that set none (slot-rules.ts): every slot inherits. */
+const INHERIT_ALL = Object.fromEntries(SLOT_NAMES.map((slot) => [slot, 'inherit']))
 
 /** How the sheet shows a user that `makeAccount` made (`key` is admin, billing, member, u1, ...). */
 const userContact = (a: MadeAccount, key: string) => {
@@ -78,6 +82,7 @@ for (const kind of DATABASES) {
         onboarding: null,
         security: null,
         technicalAdmin: null,
+        rules: INHERIT_ALL,
         contactsReviewedAt: null,
         version: sheet.version,
       })
@@ -163,6 +168,7 @@ for (const kind of DATABASES) {
           onboarding: null,
           security: { type: 'email', email: 'soc@outside.example.org', verification: 'pending' },
           technicalAdmin: null,
+          rules: INHERIT_ALL,
           contactsReviewedAt: null,
           version: before.version + 1,
         },

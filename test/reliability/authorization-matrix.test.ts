@@ -143,6 +143,9 @@ const MATRIX: Record<string, Row> = {
     await setUp(w, { method: 'POST', url: `${acct(w)}/contacts/billing`, payload: { userId: w.a.users.u3 } }, 409)
     return { method: 'DELETE', url: `${acct(w)}/contacts/billing/${w.a.users.u3}` }
   }),
+  'PUT /v1/accounts/:accountId/contacts/rules/:slot': row('account:write', WRITE, (w) => ({
+    method: 'PUT', url: `${acct(w)}/contacts/rules/decision-maker`, payload: { rule: 'add' },
+  })),
   'POST /v1/accounts/:accountId/contacts/review': row('account:write', WRITE, (w) => ({ method: 'POST', url: `${acct(w)}/contacts/review` })),
   'POST /v1/accounts/:accountId/contacts/security/resend-verification': row('account:write', [401, 401, 202, 202, 202, 403, 401, 404], async (w) => {
     const { sheet } = await getSheet(w.app, w.a.accountId)

@@ -305,6 +305,7 @@ for (const kind of DATABASES) {
       await ok({ method: 'POST', url: `${acct}/contacts/billing`, payload: { userId: a.users.u3 } })
       await ok({ method: 'DELETE', url: `${acct}/contacts/billing/${a.users.u3}` })
       await ok({ method: 'POST', url: `${acct}/contacts/review` })
+      await ok({ method: 'PUT', url: `${acct}/contacts/rules/billing`, payload: { rule: 'add' } })
       // as if 10 minutes had passed since the address's first mail (set through the direct connection)
       await sql`delete from verification_mail_limits where account_id = ${a.accountId} and scope = 'address'`.execute(
         app.handle.db,

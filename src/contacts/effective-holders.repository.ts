@@ -1,0 +1,96 @@
+import { type RawBuilder, sql } from 'kysely'
+
+import { ACCOUNT_TREE_MAX_LEVELS } from '../accounts/account-tree.ts'
+import type { Db } from '../db/database.ts'
+import { SLOT_NAMES } from './contact-slots.ts'
+import type { SlotRule } from './slot-rules.ts'
+
+/** A row of `effective_holders`: one holder of one slot of one account, wherever in the chain it is held. */
+export interface EffectiveHolder {
+  account_id: string
+  slot: string
+  position: number
+  user_id: string | null
+  /** The user's current address, or the outside address. */
+  email: string
+  name: string | null
+  verification: 'pending' | 'verified' | null
+  /** The account that holds the slot: `account_id` itself, or the ancestor it is inherited from. */
+  source_account_id: string
+  /** The account's own rule for the slot (the one the page shows beside it). */
+  rule: SlotRule
+  /** How many levels up the source is: 0 for the account's own holders. */
+  distance: number
+}
+
+/**
+ * The common table expressions `chain`, `steps` and `effective_holders`, to follow a `with
+ * recursive` that defines `accts` (a set of account `id`s): for every account of `accts` and every
+ * slot of `slots`, who holds it once the rules of slot-rules.ts are applied up the account's chain
+ * of parents. This is the one place the rules are applied; routing (routing/recipients.repository.ts)
+ * and the sheet's read both use it.
+ *
+ * Up the chain from the account (distance 0) to its root, each step is an ancestor with its own
+ * rule for the slot and whether it holds the slot itself. A step's holders count unless its rule
+ * is `none`, as long as no nearer step has stopped the walk: `replace` and `none` stop it, and so
+ * does `inherit` at a step that holds the slot; `add` and an empty `inherit` go on up. That is the
+ * rules' recursion (an account's effective holders are its own and/or its parent's effective
+ * ones) unrolled, so that one statement answers it for a broadcast's thousands of accounts.
+ *
+ * "Holds" counts every holder, also an outside address still waiting for verification and an
+ * address on the suppression list: an account that set its own contact has one, and when that one
+ * cannot receive, the routing's usual fallback applies, as in an account without a parent.
+ */
+export function effectiveHoldersCtes(slots: readonly string[]): RawBuilder<unknown> {
+  return sql`
+    chain (account_id, ancestor_id, distance) as (
+      select id, id, 0 from accts
+      union all
+      select c.account_id, p.parent_account_id, c.distance + 1
+      from chain c join accounts p on p.id = c.ancestor_id
+      -- the database keeps trees within this depth (accounts_check_tree); the bound is a guard
+      where p.parent_account_id is not null and c.distance < ${sql.lit(ACCOUNT_TREE_MAX_LEVELS - 1)}
+    ),
+    steps as (
+      select c.account_id, c.ancestor_id, c.distance, w.slot,
+        coalesce(a.slot_rules ->> w.slot, 'inherit') as rule,
+        exists (select 1 from contact_slots s where s.account_id = c.ancestor_id and s.slot = w.slot) as holds
+      from chain c
+      join accounts a on a.id = c.ancestor_id
+      cross join unnest(${sql.val(slots)}::text[]) as w (slot)
+    ),
+    walked as (
+      select st.*,
+        coalesce(bool_or(st.rule in ('replace', 'none') or (st.rule = 'inherit' and st.holds)) over (
+          partition by st.account_id, st.slot order by st.distance
+          rows between unbounded preceding and 1 preceding), false) as stopped,
+        first_value(st.rule) over (partition by st.account_id, st.slot order by st.distance) as own_rule
+      from steps st
+    ),
+    effective_holders as (
+      select w.account_id, s.slot, s.position, s.user_id, coalesce(u.email, s.email) as email, u.name,
+        s.verification, w.ancestor_id as source_account_id, w.own_rule as rule, w.distance
+      from walked w
+      join contact_slots s on s.account_id = w.ancestor_id and s.slot = w.slot
+      left join users u on u.account_id = s.account_id and u.id = s.user_id
+      where not w.stopped and w.rule <> 'none'
+    )`
+}
+
+/**
+ * The holders an account receives mail through from its ancestors, nearest first, each with the
+ * name of the account that holds the slot: what the sheet shows as inherited.
+ */
+export async function listInheritedHolders(
+  db: Db,
+  accountId: string,
+): Promise<(EffectiveHolder & { source_account_name: string })[]> {
+  const res = await sql<EffectiveHolder & { source_account_name: string }>`
+    with recursive accts as (select ${accountId}::text as id),
+    ${effectiveHoldersCtes(SLOT_NAMES)}
+    select h.*, a.name as source_account_name
+    from effective_holders h join accounts a on a.id = h.source_account_id
+    where h.distance > 0
+    order by h.slot, h.distance, h.position`.execute(db)
+  return res.rows
+}
