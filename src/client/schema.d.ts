@@ -863,6 +863,7 @@ export interface components {
             inherited?: {
                 slot: string;
                 fromAccountId: string;
+                fromAccountName: string;
                 rule: components["schemas"]["SlotRule"];
             }[];
         };

@@ -8,6 +8,8 @@ export interface WhyFor {
   accountName: string
   locale: Locale
   roles: readonly RecipientRole[]
+  /** The ancestor account whose contact the recipient is, when every role of theirs is inherited from it. */
+  holderAccountName?: string | undefined
   /** The bounced address this recipient was sent the mail in place of. */
   fallbackFor?: string | undefined
   /** The "Not the right person?" page for this one delivery. */
@@ -17,7 +19,9 @@ export interface WhyFor {
 /** The sentence that says why the recipient gets the mail ("You receive this as billing contact of …"). */
 export function whySentence(w: Omit<WhyFor, 'link'>): string {
   const t = WHY_TEXT[w.locale]
-  const because = t.because(w.roles, oneLine(w.accountName))
+  const because = w.holderAccountName
+    ? t.becauseAbove(w.roles, oneLine(w.holderAccountName), oneLine(w.accountName))
+    : t.because(w.roles, oneLine(w.accountName))
   return w.fallbackFor ? `${because} ${t.inPlaceOf(oneLine(w.fallbackFor))}` : because
 }
 

@@ -3,6 +3,7 @@ import { correctionLinkUrl, correctionToken } from '../corrections/correction-li
 import { withWhyLine } from '../corrections/why-line.ts'
 import type { RecipientRole } from '../i18n/correction-text.ts'
 import type { SecretDeriver } from '../lib/derived-secrets.ts'
+import type { Recipient } from '../routing/recipients.repository.ts'
 import { fillToken } from '../verification/verification-token.ts'
 import type { EmailContent } from './deliveries.repository.ts'
 import type { DeliveryRow } from './deliveries.table.ts'
@@ -53,6 +54,12 @@ export function composeEmail(
   }
 }
 
+/** The ancestor whose contact the recipient is, when all their slots come from that one account. */
+function holderAbove(r: Recipient): string | undefined {
+  const from = new Set((r.inherited ?? []).map((i) => i.fromAccountName))
+  return from.size === 1 && r.inherited!.length === r.slots.length ? [...from][0] : undefined
+}
+
 /**
  * The body with its "why you got this" lines, for a platform's mail to a recipient the routing
  * chose (not a test message, which says why in its own words, nor our own mail, which does too).
@@ -73,6 +80,7 @@ function explained(
     accountName: n.account_name,
     locale: (r.userId ? n.user_locales?.[r.userId] : undefined) ?? n.account_locale,
     roles: r.slots as RecipientRole[],
+    holderAccountName: holderAbove(r),
     fallbackFor: r.fallbackFor,
     link: correctionLinkUrl(o.publicUrl, correctionToken(secrets, d.account_id, d.id)),
   })

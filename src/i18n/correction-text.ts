@@ -27,6 +27,8 @@ export const roleNouns = (rs: readonly RecipientRole[], locale: Locale) =>
 export interface WhyText {
   /** Why this recipient gets this account's mail. */
   because: (roles: readonly RecipientRole[], account: string) => string
+  /** For a holder of a parent account's slot: whose contact they are, and which account the mail is about. */
+  becauseAbove: (roles: readonly RecipientRole[], holder: string, account: string) => string
   /** Added when the mail came to them because it did not arrive at another address. */
   inPlaceOf: (address: string) => string
   notRight: string
@@ -35,11 +37,15 @@ export interface WhyText {
 export const WHY_TEXT: Record<Locale, WhyText> = {
   en: {
     because: (rs, account) => `You receive this as ${roleNouns(rs, 'en')} of ${account}.`,
+    becauseAbove: (rs, holder, account) =>
+      `You receive this as ${roleNouns(rs, 'en')} of ${holder}, for its account ${account}.`,
     inPlaceOf: (address) => `It was meant for ${address}, where mail does not arrive.`,
     notRight: 'Not the right person? Tell the account’s administrators:',
   },
   fi: {
     because: (rs, account) => `Saat tämän viestin, koska olet tilin ${account} ${roleNouns(rs, 'fi')}.`,
+    becauseAbove: (rs, holder, account) =>
+      `Saat tämän viestin, koska olet tilin ${holder} ${roleNouns(rs, 'fi')}; viesti koskee sen tiliä ${account}.`,
     inPlaceOf: (address) => `Viesti oli tarkoitettu osoitteeseen ${address}, johon posti ei mene perille.`,
     notRight: 'Väärä vastaanottaja? Kerro siitä tilin ylläpitäjille:',
   },

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 
+import { ACCOUNT_NAME_MAX } from '../accounts/accounts.schemas.ts'
 import { SLOT_NAMES } from '../contacts/contact-slots.ts'
 import { SlotRuleSchema } from '../contacts/contacts.schemas.ts'
 import {
@@ -48,6 +49,7 @@ export const RecipientSchema = Type.Object(
         Type.Object({
           slot: Type.String({ maxLength: 32 }),
           fromAccountId: IdSchema,
+          fromAccountName: Type.String({ maxLength: ACCOUNT_NAME_MAX }),
           rule: Type.Ref(SlotRuleSchema),
         }),
         {

@@ -21,8 +21,9 @@ export interface Recipient {
 /** A slot that chose a recipient through the account's chain of parents (contacts/slot-rules.ts). */
 export interface InheritedVia {
   slot: string
-  /** The ancestor account that holds the slot. */
+  /** The ancestor account that holds the slot, and its name (the mail's "why" line names it). */
   fromAccountId: string
+  fromAccountName: string
   /** This account's rule for the slot. */
   rule: SlotRule
 }
@@ -51,7 +52,10 @@ export function resolveRecipientsSql(accounts: RawBuilder<unknown>, rule: Catego
     ${effectiveHoldersCtes([...rule.to, ...(rule.fallback ?? [])])},
     holders as (
       select h.account_id, h.slot, h.email, h.name, h.user_id,
-        nullif(h.source_account_id, h.account_id) as from_account_id, h.rule
+        nullif(h.source_account_id, h.account_id) as from_account_id,
+        case when h.source_account_id <> h.account_id
+          then (select a.name from accounts a where a.id = h.source_account_id) end as from_account_name,
+        h.rule
       from effective_holders h
       -- a pending outside address receives nothing but its verification mail
       where (h.user_id is not null or h.verification = 'verified')
@@ -71,7 +75,8 @@ export function resolveRecipientsSql(accounts: RawBuilder<unknown>, rule: Catego
     ),
     super_admins as (
       select u.account_id, 'super_admin'::text as slot, u.email, u.name, u.id as user_id,
-        null::text as from_account_id, null::text as rule, 'super_admins'::text as fallback
+        null::text as from_account_id, null::text as from_account_name, null::text as rule,
+        'super_admins'::text as fallback
       -- only the accounts nobody else was chosen in are looked up (usually none)
       from (
         select id from accts a
@@ -88,7 +93,9 @@ export function resolveRecipientsSql(accounts: RawBuilder<unknown>, rule: Catego
     per_address as (
       select account_id, lower(email) as address, min(email) as email, min(name) as name, min(user_id) as user_id,
         array_agg(distinct slot) as slots, min(fallback) as fallback,
-        jsonb_agg(jsonb_build_object('slot', slot, 'fromAccountId', from_account_id, 'rule', rule) order by slot)
+        jsonb_agg(jsonb_build_object(
+          'slot', slot, 'fromAccountId', from_account_id, 'fromAccountName', from_account_name, 'rule', rule
+        ) order by slot)
           filter (where from_account_id is not null) as inherited
       from chosen
       group by account_id, lower(email)

@@ -5,6 +5,8 @@ import type { SlotRule } from '../../src/contacts/slot-rules.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { getSheet, type MadeAccount, makeAccount } from '../helpers/factories.ts'
+import { mailParts, mailTo, toAddresses } from '../helpers/mail-parts.ts'
+import { appWithMail } from '../helpers/test-worker.ts'
 
 /*
  * Parent and child accounts (issue 16): each slot's rule (inherit, add, replace, none) composed
@@ -97,6 +99,8 @@ const preview = async (app: TestApp, accountId: string, category: string) => {
   return r.json()
 }
 
+/** makeAccount's name for an account. */
+const nameOf = (acc: MadeAccount) => `Account ${acc.accountId}`
 const emailOf = (acc: MadeAccount, key: string) => `${acc.users[key]}@example.com`
 
 for (const kind of DATABASES) {
@@ -119,7 +123,9 @@ for (const kind of DATABASES) {
             label,
           )
           const via =
-            chain.length > 1 ? [{ slot: 'primary', fromAccountId: root.accountId, rule: 'inherit' }] : undefined
+            chain.length > 1
+              ? [{ slot: 'primary', fromAccountId: root.accountId, fromAccountName: nameOf(root), rule: 'inherit' }]
+              : undefined
           assert.deepEqual(got.recipients[0].inherited, via, label)
           continue
         }
@@ -127,7 +133,13 @@ for (const kind of DATABASES) {
         const expected = c.billing.map((i) => {
           const from = chain[i]!
           const inherited =
-            from === leaf ? {} : { inherited: [{ slot: 'billing', fromAccountId: from.accountId, rule: leafRule }] }
+            from === leaf
+              ? {}
+              : {
+                  inherited: [
+                    { slot: 'billing', fromAccountId: from.accountId, fromAccountName: nameOf(from), rule: leafRule },
+                  ],
+                }
           return { email: emailOf(from, 'billing'), slots: ['billing'], ...inherited }
         })
         const sorted = (xs: { email: string }[]) => [...xs].sort((a, b) => a.email.localeCompare(b.email))
@@ -217,8 +229,8 @@ for (const kind of DATABASES) {
       assert.equal(replaced.json().rules.security, 'add')
     })
 
-    test('an invoice sent to a child reaches the holders its rules give it', async (t) => {
-      const app = await buildTestApp(t, kind)
+    test('an invoice sent to a child reaches the holders its rules give it, each told whose contact they are', async (t) => {
+      const { app, sink, drain } = await appWithMail(t, kind)
       const [root, mid, leaf] = await makeChain(app, ['+', 'add+', ''])
       const r = await app.call({
         method: 'POST',
@@ -226,13 +238,16 @@ for (const kind of DATABASES) {
         payload: { category: 'invoice', subject: 'Invoice 1', text: 'Your invoice.' },
       })
       assert.equal(r.statusCode, 202, r.body)
-      const recipients = r
-        .json()
-        .recipients.map((x: { email: string }) => x.email)
-        .sort()
-      assert.deepEqual(
-        recipients,
-        [emailOf(root!, 'admin'), emailOf(root!, 'billing'), emailOf(mid!, 'billing')].sort(),
+      await drain()
+      const expected = [emailOf(root!, 'admin'), emailOf(root!, 'billing'), emailOf(mid!, 'billing')]
+      assert.deepEqual(sink.messages.flatMap(toAddresses).sort(), expected.sort())
+      assert.equal(
+        mailParts(mailTo(sink, 'Invoice 1', emailOf(mid!, 'billing')).text).why,
+        `You receive this as billing contact of ${nameOf(mid!)}, for its account ${nameOf(leaf!)}.`,
+      )
+      assert.equal(
+        mailParts(mailTo(sink, 'Invoice 1', emailOf(root!, 'admin')).text).why,
+        `You receive this as primary account contact of ${nameOf(root!)}, for its account ${nameOf(leaf!)}.`,
       )
     })
   })
