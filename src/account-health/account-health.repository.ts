@@ -1,5 +1,7 @@
 import { sql } from 'kysely'
 
+import { SLOT_NAMES } from '../contacts/contact-slots.ts'
+import { effectiveHoldersCtes } from '../contacts/effective-holders.repository.ts'
 import type { Db } from '../db/database.ts'
 import { type HealthFacts, UNDELIVERABLE_WINDOW_DAYS } from './account-health-problems.ts'
 
@@ -27,13 +29,16 @@ export async function listHealthFacts(
   page: { after?: string | undefined; limit: number },
 ): Promise<AccountHealthFacts[]> {
   const res = await sql<FactsRow>`
-    with a as (
+    with recursive a as (
       select id, name, coalesce(contacts_reviewed_at, created_at) as reviewed_since
       from accounts where id > ${page.after ?? ''} order by id limit ${page.limit}
-    )
+    ),
+    accts as (select id from a),
+    -- the sheet as mail sees it (contacts/effective-holders.repository.ts): a primary from the parent counts
+    ${effectiveHoldersCtes(SLOT_NAMES)}
     select a.id, a.name, a.reviewed_since,
-      exists (select 1 from contact_slots s where s.account_id = a.id and s.slot = 'primary') as has_primary,
-      (select count(*)::int from contact_slots s where s.account_id = a.id and s.slot = 'billing') as billing_contacts,
+      exists (select 1 from effective_holders h where h.account_id = a.id and h.slot = 'primary') as has_primary,
+      (select count(*)::int from effective_holders h where h.account_id = a.id and h.slot = 'billing') as billing_contacts,
       -- as the sheet reads it: an outside address whose verification is not (yet) 'verified'
       (select coalesce(s.email, '') from contact_slots s
         where s.account_id = a.id and s.slot = 'security' and s.user_id is null and coalesce(s.verification, 'pending') = 'pending'
@@ -44,8 +49,7 @@ export async function listHealthFacts(
       -- refused addresses count only while a slot still holds them (a user's current address, or the outside one)
       (select coalesce(jsonb_agg(ua.email order by ua.email), '[]'::jsonb) from suppressions ua
         where ua.account_id = a.id and exists (
-          select 1 from contact_slots s left join users u on u.account_id = s.account_id and u.id = s.user_id
-          where s.account_id = a.id and lower(coalesce(u.email, s.email, '')) = ua.email)) as refused
+          select 1 from effective_holders h where h.account_id = a.id and lower(h.email) = ua.email)) as refused
     from a order by a.id`.execute(db)
   return res.rows.map((r) => ({
     accountId: r.id,

@@ -1,5 +1,6 @@
 import type { AccountService } from '../accounts/accounts.service.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
+import { listEffectiveHolders } from '../contacts/effective-holders.repository.ts'
 import type { Db } from '../db/database.ts'
 import type { Clock } from '../lib/clock.ts'
 import { hasUndeliverable } from '../notifications/notifications.repository.ts'
@@ -20,17 +21,15 @@ export function createHealthService(deps: {
     async get(accountId: string): Promise<AccountHealth> {
       const account = await deps.accounts.get(accountId)
       const sheet = await deps.contacts.getSheet(accountId)
+      // the sheet as mail sees it: an account whose primary comes from its parent has one
+      const effective = await listEffectiveHolders(deps.db, accountId)
       const u = await hasUndeliverable(deps.db, accountId, UNDELIVERABLE_WINDOW_DAYS)
       // only addresses that are still contacts: replacing the contact clears the problem
-      const current = new Set(
-        [sheet.primary, ...sheet.billing, sheet.decisionMaker, sheet.onboarding, sheet.security, sheet.technicalAdmin]
-          .filter((c) => c !== null)
-          .map((c) => c.email.toLowerCase()),
-      )
+      const current = new Set(effective.map((h) => h.email.toLowerCase()))
       const facts = {
         accountId,
-        hasPrimary: sheet.primary !== null,
-        billingContacts: sheet.billing.length,
+        hasPrimary: effective.some((h) => h.slot === 'primary'),
+        billingContacts: effective.filter((h) => h.slot === 'billing').length,
         pendingSecurityEmail:
           sheet.security?.type === 'email' && sheet.security.verification === 'pending' ? sheet.security.email : null,
         reviewedSince: new Date(sheet.contactsReviewedAt ?? account.createdAt),

@@ -12,7 +12,7 @@ import { holdsAddress, newOutsideAddress, sheetChangeNotices } from './contact-n
 import type { SingleSlot, SlotName } from './contact-slots.ts'
 import * as repo from './contacts.repository.ts'
 import type { ContactSheet, PutContactSheet, SlotInput } from './contacts.schemas.ts'
-import { listInheritedHolders } from './effective-holders.repository.ts'
+import { listEffectiveHolders } from './effective-holders.repository.ts'
 import { checkIfMatch } from './if-match.ts'
 import {
   diffPlaces,
@@ -52,7 +52,7 @@ interface ChangeOptions {
  */
 async function withInherited(db: Db, account: AccountRow, sheet: ContactSheet): Promise<ContactSheet> {
   if (account.parent_account_id === null) return sheet
-  return { ...sheet, inherited: inheritedOf(await listInheritedHolders(db, account.id)) }
+  return { ...sheet, inherited: inheritedOf(await listEffectiveHolders(db, account.id)) }
 }
 
 /**

@@ -78,10 +78,11 @@ export function effectiveHoldersCtes(slots: readonly string[]): RawBuilder<unkno
 }
 
 /**
- * The holders an account receives mail through from its ancestors, nearest first, each with the
- * name of the account that holds the slot: what the sheet shows as inherited.
+ * Every effective holder of an account's slots, its own first and then its ancestors' nearest
+ * first, each with the name of the account that holds the slot: what the sheet shows as inherited
+ * (distance > 0) and what its health is judged on (all of them).
  */
-export async function listInheritedHolders(
+export async function listEffectiveHolders(
   db: Db,
   accountId: string,
 ): Promise<(EffectiveHolder & { source_account_name: string })[]> {
@@ -90,7 +91,6 @@ export async function listInheritedHolders(
     ${effectiveHoldersCtes(SLOT_NAMES)}
     select h.*, a.name as source_account_name
     from effective_holders h join accounts a on a.id = h.source_account_id
-    where h.distance > 0
     order by h.slot, h.distance, h.position`.execute(db)
   return res.rows
 }

@@ -3,7 +3,7 @@ import type { UserRow } from '../users/users.table.ts'
 import { SINGLE_SLOTS, type SingleSlot, SLOT_NAMES, type SlotName } from './contact-slots.ts'
 import type { SlotHolderRow } from './contacts.repository.ts'
 import type { Contact, ContactSheet, InheritedContact, SlotInput } from './contacts.schemas.ts'
-import type { listInheritedHolders } from './effective-holders.repository.ts'
+import type { listEffectiveHolders } from './effective-holders.repository.ts'
 import type { SlotRules, StoredSlotRules } from './slot-rules.ts'
 
 /**
@@ -85,12 +85,12 @@ export function rowsToState(rows: SlotHolderRow[], rules: StoredSlotRules): Shee
 
 /** The sheet's `inherited`: per slot, the holders that come from ancestors (effective-holders.repository.ts). */
 export function inheritedOf(
-  rows: Awaited<ReturnType<typeof listInheritedHolders>>,
+  rows: Awaited<ReturnType<typeof listEffectiveHolders>>,
 ): NonNullable<ContactSheet['inherited']> {
   const out = Object.fromEntries(SLOT_NAMES.map((slot) => [slot, [] as InheritedContact[]])) as NonNullable<
     ContactSheet['inherited']
   >
-  for (const r of rows)
+  for (const r of rows.filter((h) => h.distance > 0))
     out[r.slot as SlotName].push({
       email: r.email,
       name: r.name,

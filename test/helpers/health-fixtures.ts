@@ -105,6 +105,22 @@ export async function makeHealthCases(app: TestApp): Promise<Map<string, HealthP
   const formerOnly = await filled()
   await refuse(app.services.db, formerOnly.accountId, 'former@example.com')
   expected.set(formerOnly.accountId, [])
+
+  // a child judged on what it inherits (issue 16): the parent's primary and billing contacts count,
+  // and so does the parent's address refused on the child's own list; a `none` rule takes them away
+  const parent = await filled()
+  expected.set(parent.accountId, [])
+  const child = await makeAccount(app, { parentAccountId: parent.accountId })
+  expected.set(child.accountId, [])
+  const grandchild = await makeAccount(app, { parentAccountId: child.accountId })
+  await refuse(app.services.db, grandchild.accountId, `${parent.users.billing}@example.com`)
+  expected.set(grandchild.accountId, ['undeliverable-notifications'])
+  const cut = await makeAccount(app, { parentAccountId: parent.accountId })
+  await ok(
+    app.call({ method: 'PUT', url: `/v1/accounts/${cut.accountId}/contacts/rules/billing`, payload: { rule: 'none' } }),
+    'rule',
+  )
+  expected.set(cut.accountId, ['no-billing-contact'])
   return expected
 }
 
