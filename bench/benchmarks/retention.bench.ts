@@ -141,6 +141,8 @@ async function ours(
     clock: { now: () => t0 },
     retentionDays: RETENTION_DAYS,
     auditRetentionDays: RETENTION_DAYS,
+    // the bench's history has no soft bounces
+    softBounceDays: 7,
   }
   const prune = createPruner(deps)
   const turnTimes: number[] = []

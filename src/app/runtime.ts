@@ -132,6 +132,7 @@ export function workerFor(
           clock: services.clock,
           retentionDays: config.retentionDays,
           auditRetentionDays: config.auditRetentionDays,
+          softBounceDays: config.emailEvents.softBounces.days,
           vacuum: !config.databaseUrl,
         },
         log,

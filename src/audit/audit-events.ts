@@ -17,6 +17,7 @@ export const AUDIT_ACTIONS = [
   'contacts.correction_requested',
   'contacts.correction_dismissed',
   'suppression.cleared',
+  'notification.resent',
   'session.created',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]

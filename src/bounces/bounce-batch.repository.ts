@@ -206,3 +206,23 @@ export async function queueFallbacks(
     select account_id, id as notification_id, recipients from added`.execute(db)
   return res.rows
 }
+
+/**
+ * Marks bounced the claimed deliveries this claim (`token`) still holds, each with why its address
+ * is on the suppression list, in one statement, as `suppressReadingContexts` marks a batch's;
+ * answers the ones it marked.
+ */
+export async function markSuppressed(
+  db: Db,
+  ds: { account_id: string; id: string; reason: string }[],
+  token: string,
+): Promise<DeliveryRow[]> {
+  if (ds.length === 0) return []
+  const res = await sql<DeliveryRow>`
+    update deliveries d set status = 'bounced', last_error = x.reason, lock_token = null, updated_at = now()
+    from unnest(${ds.map((x) => x.account_id)}::text[], ${ds.map((x) => x.id)}::text[],
+      ${ds.map((x) => x.reason.slice(0, 500))}::text[]) as x(a, i, reason)
+    where d.account_id = x.a and d.id = x.i and d.lock_token = ${token}
+    returning d.*`.execute(db)
+  return res.rows
+}

@@ -3,14 +3,13 @@ import type { Db } from '../db/database.ts'
 import { executeAsOne } from '../db/one-statement.ts'
 import type { DeliveryRow } from '../delivery/deliveries.table.ts'
 import { mailWrites } from '../mail/queue-system-mail.ts'
-import type { Recipient } from '../routing/recipients.repository.ts'
-import type { SendableCategory } from '../routing/routing-policy.ts'
 import { eventWrites } from '../webhooks/events.ts'
 import type { LockedNotification } from './bounce-batch.repository.ts'
 import * as batch from './bounce-batch.repository.ts'
 import { announcements, type Bounce, BOUNCE_CTX, type BounceDeps } from './bounce-consequences.ts'
 import { lockAddresses } from './bounces.repository.ts'
 import type { MailEventOutcome } from './bounces.service.ts'
+import { notificationKey, queueFallbacksOf } from './fallbacks.ts'
 import type { MailEvent } from './mail-event.ts'
 import type { SuppressionKind } from './suppressions.table.ts'
 
@@ -29,7 +28,6 @@ class BatchConflict extends Error {}
 
 const eventKey = (e: MailEvent) => `${e.source}/${e.eventId.slice(0, 500)}`
 const addressKey = (d: DeliveryRow) => `${d.account_id} ${d.recipient.toLowerCase()}`
-const notificationKey = (d: DeliveryRow) => `${d.account_id}/${d.notification_id}`
 
 /**
  * A request's bounces and complaints in the caller's transaction, with set-based statements,
@@ -141,9 +139,8 @@ function plan(
 
 /**
  * applyBounce (bounce-consequences.ts) for a set of bounces of distinct deliveries, each step one
- * statement for the set (the routing one per category). A notification several of whose
- * deliveries bounce is routed once, after all their suppressions, and its new deliveries stand in
- * for the last of them, as the last one's routing would have chosen them one by one.
+ * statement for the set (the routing one per category): the fallbacks are routed after all their
+ * suppressions (queueFallbacksOf).
  */
 async function applyBounces(
   trx: Db,
@@ -151,35 +148,21 @@ async function applyBounces(
   bounces: Bounce[],
   noteOf: Map<string, LockedNotification>,
 ): Promise<void> {
-  const ofNotification = bounces.filter((b) => b.delivery.notification_id)
   const contexts = await batch.suppressReadingContexts(trx, bounces)
-  const last = new Map(ofNotification.map((b) => [notificationKey(b.delivery), b]))
-  const byCategory = new Map<SendableCategory, batch.FallbackTarget[]>()
-  for (const [key, b] of last) {
-    const n = noteOf.get(key)
-    // our own mail has no category rule: its bounce suppresses and tells the admins, nothing more
-    if (n?.kind !== 'notification' || !deps.policy[n.category as SendableCategory]) continue
-    const targets = byCategory.get(n.category as SendableCategory) ?? []
-    targets.push({
-      accountId: b.delivery.account_id,
-      notificationId: b.delivery.notification_id!,
-      deliveryId: b.delivery.id,
-      address: b.delivery.recipient,
-      maxAttempts: b.delivery.max_attempts,
-    })
-    byCategory.set(n.category as SendableCategory, targets)
-  }
-  const queued = new Map<string, Recipient[]>()
-  for (const [category, targets] of byCategory)
-    for (const r of await batch.queueFallbacks(trx, deps.policy[category], targets))
-      queued.set(`${r.account_id}/${r.notification_id}`, r.recipients)
+  const queued = await queueFallbacksOf(
+    trx,
+    deps.policy,
+    bounces.map((b) => b.delivery),
+    noteOf,
+  )
   const all = bounces.map((b) => {
     const n = noteOf.get(notificationKey(b.delivery))
     const c = {
       ...contexts.get(addressKey(b.delivery))!,
       notification: n ? { kind: n.kind, category: n.category } : null,
     }
-    const fallback = last.get(notificationKey(b.delivery)) === b ? (queued.get(notificationKey(b.delivery)) ?? []) : []
+    const f = queued.get(notificationKey(b.delivery))
+    const fallback = f?.deliveryId === b.delivery.id ? f.recipients : []
     return announcements(deps, b, c, fallback)
   })
   const audit = all.map((a) => a.audit)

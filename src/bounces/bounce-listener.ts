@@ -46,6 +46,12 @@ const DEFAULT_MAX_BYTES = 1024 * 1024
 const CLOSE_TIMEOUT_MS = 2000
 // A report concerns one mail of ours; a transaction with more of our addresses is not one.
 const MAX_RECIPIENTS = 20
+/**
+ * Sessions open at once; one more is answered 421 (try again later) and closed. Reporting servers
+ * send a DSN each in a short session and retry a 421, so this is far above their need, and it
+ * keeps a flood of idle connections from using up the process's file descriptors and memory.
+ */
+export const MAX_CLIENTS = 100
 
 /** An error that smtp-server sends as the reply `code message`. */
 function smtpError(code: number, message: string): Error {
@@ -114,6 +120,7 @@ export async function startBounceListener(opts: BounceListenerOptions): Promise<
     ...(opts.tls ? { key: opts.tls.key, cert: opts.tls.cert } : {}),
     size: maxBytes,
     maxRecipients: MAX_RECIPIENTS,
+    maxClients: MAX_CLIENTS,
     // The client's name is of no use here, and a reverse lookup costs a DNS round trip per session.
     disableReverseLookup: true,
     closeTimeout: CLOSE_TIMEOUT_MS,

@@ -42,7 +42,9 @@ export async function lockAddresses(db: Db, keys: { accountId: string; email: st
     insert into soft_bounce_addresses (account_id, email)
     select a, e from unnest(${unique.map(([, k]) => k.accountId)}::text[], ${unique.map(([, k]) => k.email.toLowerCase())}::text[])
       with ordinality as x(a, e, i) order by i
-    on conflict (account_id, email) do update set reports = soft_bounce_addresses.reports + 1`.execute(db)
+    on conflict (account_id, email) do update set reports = soft_bounce_addresses.reports + 1, last_report_at = now()`.execute(
+    db,
+  )
 }
 
 /** Keeps the report once; false when this source's event was taken before (a replay). */

@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
+import type { ClaimedDelivery } from '../delivery/deliveries.repository.ts'
 import type { DeliveryRow } from '../delivery/deliveries.table.ts'
 import type { SecretDeriver } from '../lib/derived-secrets.ts'
 import { takeBounces, type VerifiedReport } from './bounce-batch.ts'
@@ -7,6 +8,7 @@ import { applyBounce, type BounceDeps } from './bounce-consequences.ts'
 import * as repo from './bounces.repository.ts'
 import type { MailEvent } from './mail-event.ts'
 import { verifyRef } from './return-path.ts'
+import { divertSuppressed } from './suppressed-deliveries.ts'
 import type { SuppressionKind } from './suppressions.table.ts'
 
 /**
@@ -134,6 +136,11 @@ export function createBounceService(deps: BounceServiceDeps) {
     async refused(trx: Db, d: DeliveryRow, detail: string): Promise<void> {
       // the settle holds the row under its claim token; a delivery is refused once, as it is claimed once
       await applyBounce(trx, deps, { delivery: d, kind: 'hard_bounce', reason: detail, source: 'smtp' })
+    },
+
+    /** Claimed mail to addresses suppressed since it was queued, not sent, in the settle's transaction (suppressed-deliveries.ts). */
+    diverted(trx: Db, ds: ClaimedDelivery[], token: string): Promise<DeliveryRow[]> {
+      return divertSuppressed(trx, deps.policy, ds, token)
     },
   }
 }

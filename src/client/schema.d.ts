@@ -424,7 +424,7 @@ export interface paths {
         put?: never;
         /**
          * Send a notification again to whoever its category reaches now, who has not had it
-         * @description New holders of its slots get it; a holder whose delivery failed gets it once more; nobody gets it twice, so calling this again changes nothing. Suppressed addresses are skipped, as always.
+         * @description New holders of its slots get it; a holder whose delivery failed gets it once more; nobody gets it twice, so calling this again changes nothing. Suppressed addresses are skipped, as always. Audited (`notification.resent`) when it queues any delivery.
          */
         post: operations["resendNotification"];
         delete?: never;
@@ -792,7 +792,7 @@ export interface components {
                 /** @description The api key or user id, or the name of a system job */
                 id: string;
             };
-            action: "account.created" | "account.updated" | "account.deleted" | "user.created" | "user.updated" | "user.deactivated" | "user.reactivated" | "contacts.updated" | "contacts.vacated" | "contacts.reviewed" | "contacts.undeliverable" | "contacts.correction_requested" | "contacts.correction_dismissed" | "suppression.cleared" | "session.created";
+            action: "account.created" | "account.updated" | "account.deleted" | "user.created" | "user.updated" | "user.deactivated" | "user.reactivated" | "contacts.updated" | "contacts.vacated" | "contacts.reviewed" | "contacts.undeliverable" | "contacts.correction_requested" | "contacts.correction_dismissed" | "suppression.cleared" | "notification.resent" | "session.created";
             before: unknown;
             after: unknown;
             /** @description The request's X-Request-Id (ours, or the caller's when it was at most 100 safe characters) */

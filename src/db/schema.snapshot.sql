@@ -249,6 +249,7 @@ table soft_bounce_addresses (
   account_id text not null,
   email text not null,
   reports bigint not null default 1,
+  last_report_at timestamp with time zone not null default now(),
   constraint soft_bounce_addresses_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE,
   constraint soft_bounce_addresses_pkey PRIMARY KEY (account_id, email)
 );
@@ -325,6 +326,7 @@ CREATE UNIQUE INDEX contact_slots_account_id_slot_user_id_key ON public.contact_
 CREATE UNIQUE INDEX contact_slots_pkey ON public.contact_slots USING btree (account_id, slot, "position");
 CREATE INDEX contact_slots_user ON public.contact_slots USING btree (account_id, user_id) WHERE (user_id IS NOT NULL);
 CREATE UNIQUE INDEX correction_requests_account_id_delivery_id_key ON public.correction_requests USING btree (account_id, delivery_id);
+CREATE INDEX correction_requests_dismissed ON public.correction_requests USING btree (dismissed_at);
 CREATE UNIQUE INDEX correction_requests_pkey ON public.correction_requests USING btree (account_id, id);
 CREATE INDEX correction_requests_recent ON public.correction_requests USING btree (account_id, created_at);
 CREATE INDEX deliveries_due ON public.deliveries USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['queued'::text, 'sending'::text, 'retrying'::text]));
@@ -347,6 +349,7 @@ CREATE INDEX notifications_created ON public.notifications USING btree (created_
 CREATE UNIQUE INDEX notifications_pkey ON public.notifications USING btree (account_id, id);
 CREATE UNIQUE INDEX sessions_account_id_token_hash_key ON public.sessions USING btree (account_id, token_hash);
 CREATE UNIQUE INDEX sessions_pkey ON public.sessions USING btree (account_id, id);
+CREATE INDEX soft_bounce_addresses_last_report ON public.soft_bounce_addresses USING btree (last_report_at);
 CREATE UNIQUE INDEX soft_bounce_addresses_pkey ON public.soft_bounce_addresses USING btree (account_id, email);
 CREATE UNIQUE INDEX suppressions_pkey ON public.suppressions USING btree (account_id, email);
 CREATE UNIQUE INDEX users_account_id_id_status_key ON public.users USING btree (account_id, id, status);

@@ -34,14 +34,23 @@ export const CANCELLED_DETAIL = 'the broadcast was cancelled'
  * A due row of a cancelled broadcast is not claimed but cancelled in the same statement: one left
  * 'sending' by a dead worker (the cancel leaves 'sending' rows alone), or one the cancel has not
  * reached yet. Only the claimed rows are returned.
+ *
+ * An email whose address went on the account's suppression list after it was queued is claimed
+ * too, with the list's reason as `suppressed`, not counted as an attempt: the worker must not send
+ * it but settle it as diverted to its fallback (bounces/suppressed-deliveries.ts), under the claim,
+ * so that a worker dying in between leaves it to the next claim as any other.
  */
 export async function claimDeliveries(
   db: Db,
   opts: { limit: number; leaseSeconds: number; token: string },
-): Promise<DeliveryRow[]> {
-  const res = await sql<DeliveryRow>`
+): Promise<ClaimedDelivery[]> {
+  const res = await sql<ClaimedDelivery>`
     with due as (
-      select account_id, id, ${ofCancelledBroadcast('deliveries')} as cancelled from deliveries
+      select account_id, id, ${ofCancelledBroadcast('deliveries')} as cancelled,
+        -- a primary-key probe; a webhook's recipient is an endpoint, never on the list
+        case when channel = 'email' then (select x.reason from suppressions x
+          where x.account_id = deliveries.account_id and x.email = lower(deliveries.recipient)) end as suppressed
+      from deliveries
       where status in ('queued', 'retrying', 'sending') and next_attempt_at <= now()
       order by next_attempt_at
       limit ${opts.limit}
@@ -49,7 +58,7 @@ export async function claimDeliveries(
     ), taken as (
       update deliveries d
       set status = case when due.cancelled then 'cancelled' else 'sending' end,
-          attempts = case when due.cancelled then d.attempts else d.attempts + 1 end,
+          attempts = case when due.cancelled or due.suppressed is not null then d.attempts else d.attempts + 1 end,
           lock_token = case when due.cancelled then null else ${opts.token} end,
           next_attempt_at = case when due.cancelled then d.next_attempt_at
             else now() + make_interval(secs => ${opts.leaseSeconds}) end,
@@ -60,11 +69,14 @@ export async function claimDeliveries(
           updated_at = now()
       from due
       where d.account_id = due.account_id and d.id = due.id
-      returning d.*
+      returning d.*, due.suppressed
     )
     select * from taken where status = 'sending'`.execute(db)
   return res.rows
 }
+
+/** A claimed delivery; `suppressed`: why its address is on the account's suppression list, if it is. */
+export type ClaimedDelivery = DeliveryRow & { suppressed: string | null }
 
 export interface EmailContent {
   subject: string

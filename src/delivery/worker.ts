@@ -7,6 +7,7 @@ import { type Clock, systemClock } from '../lib/clock.ts'
 import type { SecretDeriver } from '../lib/derived-secrets.ts'
 import { emitNotificationOutcomes } from '../notifications/notification-status.ts'
 import { composeEmail, type ComposeOptions } from './compose-email.ts'
+import type { ClaimedDelivery } from './deliveries.repository.ts'
 import * as repo from './deliveries.repository.ts'
 import type { DeliveryRow } from './deliveries.table.ts'
 import * as consequences from './settle-consequences.repository.ts'
@@ -38,12 +39,17 @@ export interface WorkerDeps {
   clock?: Clock
   /**
    * `refused`: a mail server refused a recipient for good (SMTP 5.1.x/5.2.x), in the settle's
-   * transaction: the same path a late bounce takes (bounces/bounce-consequences.ts).
+   * transaction: the same path a late bounce takes (bounces/bounce-consequences.ts). `diverted`:
+   * claimed mail to addresses suppressed since it was queued, not sent, routed to the fallback as
+   * a bounce's is (bounces/suppressed-deliveries.ts).
    */
-  bounces: Pick<BounceService, 'refused'>
+  bounces: Pick<BounceService, 'refused' | 'diverted'>
 }
 
 export type Worker = ReturnType<typeof createWorker>
+
+/** A claimed delivery and what sending it answered. */
+type Sent = { d: ClaimedDelivery; r: DeliveryResult }
 
 /** What the liveness probe is told: whether every lane of the loop moved recently enough. */
 export interface WorkerLiveness {
@@ -76,7 +82,9 @@ export function createWorker(deps: WorkerDeps) {
   /** When each lane last moved: began a turn, or finished its chores or its batch. */
   const beats: number[] = []
 
-  async function send(d: DeliveryRow, content: Awaited<ReturnType<typeof loadContent>>): Promise<DeliveryResult> {
+  async function send(d: ClaimedDelivery, content: Awaited<ReturnType<typeof loadContent>>): Promise<DeliveryResult> {
+    // settled as diverted, never as a failure (settle)
+    if (d.suppressed !== null) return { ok: false, retryable: false, detail: 'the address is suppressed' }
     if (d.channel === 'email') {
       const n = content.email.get(`${d.account_id}/${d.notification_id}`)
       if (!n) return { ok: false, retryable: false, detail: 'the notification no longer exists' }
@@ -97,8 +105,8 @@ export function createWorker(deps: WorkerDeps) {
     })
   }
 
-  async function loadContent(batch: DeliveryRow[]) {
-    const emails = batch.filter((d) => d.channel === 'email')
+  async function loadContent(batch: ClaimedDelivery[]) {
+    const emails = batch.filter((d) => d.channel === 'email' && d.suppressed === null)
     const hooks = batch.filter((d) => d.channel === 'webhook')
     return {
       email: await repo.loadEmailContent(
@@ -118,15 +126,18 @@ export function createWorker(deps: WorkerDeps) {
    * delivery this was get their outcome event. A transaction per delivery made one worker spend
    * most of its time in database round trips (bench/README.md). A serialization failure or a
    * deadlock is tried again (db/transaction.ts): giving up would leave the sent mail to go out again
-   * once its lease runs out.
+   * once its lease runs out. Mail to addresses suppressed since it was queued was not sent: it is
+   * diverted to its fallback, in one go.
    */
-  async function settle(sent: { d: DeliveryRow; r: DeliveryResult }[], token: string): Promise<void> {
+  async function settle(sent: Sent[], token: string): Promise<void> {
     await transaction(db, async (trx) => {
       const ok = sent.filter((s) => s.r.ok).map((s) => s.d)
       const delivered = new Set((await repo.settleDelivered(trx, ok, token)).map((d) => `${d.account_id}/${d.id}`))
-      const settled = ok.filter((d) => delivered.has(`${d.account_id}/${d.id}`))
+      const settled: DeliveryRow[] = ok.filter((d) => delivered.has(`${d.account_id}/${d.id}`))
+      const suppressed = sent.filter((s) => s.d.suppressed !== null).map((s) => s.d)
+      if (suppressed.length > 0) settled.push(...(await deps.bounces.diverted(trx, suppressed, token)))
       for (const { d, r } of sent) {
-        if (r.ok) continue
+        if (r.ok || d.suppressed !== null) continue
         const status = await repo.settleFailed(trx, d, token, {
           retryable: r.retryable,
           detail: r.detail,
@@ -148,7 +159,7 @@ export function createWorker(deps: WorkerDeps) {
   }
 
   /** Settles the batch together; should that fail, each delivery alone, so one bad row cannot hold back the rest. */
-  async function settleAll(sent: { d: DeliveryRow; r: DeliveryResult }[], token: string): Promise<void> {
+  async function settleAll(sent: Sent[], token: string): Promise<void> {
     try {
       await settle(sent, token)
       return

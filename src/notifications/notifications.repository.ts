@@ -131,15 +131,15 @@ export async function addRecipients(
 /**
  * Sends the notification's failed or bounced deliveries to these addresses once more, from a first
  * attempt: the caller passes only addresses the routing chooses now, so a bounced one is back only
- * after its suppression was cleared.
+ * after its suppression was cleared. Answers the addresses queued again.
  */
 export async function requeueFailed(db: Db, accountId: string, notificationId: string, emails: string[]) {
-  const res = await sql<{ id: string }>`
+  const res = await sql<{ recipient: string }>`
     update deliveries set status = 'queued', attempts = 0, next_attempt_at = now(), last_error = null,
       -- a new reference: a late report about the first send must not bounce this one
       lock_token = null, return_token = null, updated_at = now()
     where account_id = ${accountId} and notification_id = ${notificationId} and status in ('failed', 'bounced')
       and lower(recipient) = any(${emails.map((e) => e.toLowerCase())}::text[])
-    returning id`.execute(db)
-  return res.rows.length
+    returning recipient`.execute(db)
+  return res.rows.map((r) => r.recipient)
 }

@@ -101,7 +101,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ notifications: Noti
         operationId: 'resendNotification',
         summary: 'Send a notification again to whoever its category reaches now, who has not had it',
         description:
-          'New holders of its slots get it; a holder whose delivery failed gets it once more; nobody gets it twice, so calling this again changes nothing. Suppressed addresses are skipped, as always.',
+          'New holders of its slots get it; a holder whose delivery failed gets it once more; nobody gets it twice, so calling this again changes nothing. Suppressed addresses are skipped, as always. Audited (`notification.resent`) when it queues any delivery.',
         params: NotificationParamsSchema,
         response: { 202: Type.Ref(NotificationSchema), ...problems(400, 403, 404, 409) },
       },

@@ -1,5 +1,6 @@
 import { notFound } from '../accounts/account-errors.ts'
 import { findAccount } from '../accounts/accounts.repository.ts'
+import { appendAuditEvent } from '../audit/audit.repository.ts'
 import type { SlotName } from '../contacts/contact-slots.ts'
 import type { Db } from '../db/database.ts'
 import { transaction } from '../db/transaction.ts'
@@ -175,13 +176,25 @@ export function createNotificationService(deps: { db: Db; policy: RoutingPolicy;
           throw new AppError('conflict', { detail: 'Only a notification the platform sent can be sent again.' })
         const now = await resolveRecipientsOf(trx, accountId, policy[row.category as SendableCategory])
         const recipients = now?.recipients ?? []
-        await repo.addRecipients(trx, { accountId, id, maxAttempts: EMAIL_MAX_ATTEMPTS }, recipients)
-        await repo.requeueFailed(
+        const added = await repo.addRecipients(trx, { accountId, id, maxAttempts: EMAIL_MAX_ATTEMPTS }, recipients)
+        const requeued = await repo.requeueFailed(
           trx,
           accountId,
           id,
           recipients.map((r) => r.email),
         )
+        // a resend that queued nothing changed nothing (a repeat), so it leaves no record either
+        if (added.length + requeued.length > 0)
+          await appendAuditEvent(trx, ctx, {
+            accountId,
+            action: 'notification.resent',
+            before: null,
+            after: {
+              notificationId: id,
+              queued: added.length + requeued.length,
+              recipients: [...added.map((r) => r.email), ...requeued],
+            },
+          })
       })
       deps.onQueued?.()
       return this.get(accountId, id)

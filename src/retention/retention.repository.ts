@@ -1,10 +1,11 @@
 import { type RawBuilder, sql } from 'kysely'
 
-import type { Db } from '../db/database.ts'
+import type { Database, Db } from '../db/database.ts'
 
 /*
- * One batch of the retention chore per statement: pick at most `limit` rows created before
- * `before`, oldest first, by the table's created_at index (migration 2026-12-01T23-00), lock them
+ * One batch of the retention chore per statement (`pruneBy`): pick at most `limit` rows older than
+ * `before`, oldest first, by an index on the table's time column (created_at mostly; migrations
+ * 2026-12-01T23-00 and 2026-12-03T04-00), lock them
  * with SKIP LOCKED and delete them. A single statement is a short transaction of its own: it holds
  * its row locks for one batch only, and two workers pruning at once take disjoint rows (each skips
  * what the other holds) instead of waiting on each other.
@@ -18,7 +19,7 @@ import type { Db } from '../db/database.ts'
 export interface PrunedBatch {
   /** Rows deleted (parents only: deliveries go with them by cascade). */
   deleted: number
-  /** created_at of the newest row deleted: where the next batch of the turn starts. */
+  /** The time (created_at, or the table's own) of the newest row deleted: where the next batch of the turn starts. */
   last: Date | null
 }
 
@@ -36,105 +37,83 @@ async function run(db: Db, query: RawBuilder<{ deleted: number; last: Date | str
 }
 
 /**
- * Deletes old rows of `table` (notifications or events) that nothing is still sending, with their
- * deliveries (ON DELETE CASCADE): a row with a delivery (found by `deliveryColumn`) that is
- * queued, sending or retrying stays, whatever its age. The check cannot go stale under the lock:
- * a delivery never goes back from delivered or failed to an open status, and deliveries are only
- * ever inserted together with their notification or event; a delivery a worker holds is 'sending'
- * as committed, so its parent is never picked while the worker settles it (which also locks the
- * parent: SKIP LOCKED passes it).
+ * One prune statement: at most `limit` rows of `table` whose `at` column is in the batch's range,
+ * oldest first by that column's index, locked with SKIP LOCKED and deleted by their primary key
+ * (`keys`). `unless` (over the alias `p`) keeps rows the age alone would take.
  */
-const pruneWithDeliveries =
-  (table: 'notifications' | 'events', deliveryColumn: 'notification_id' | 'event_id') => (db: Db, r: BatchRange) =>
-    run(
+const pruneBy =
+  (table: keyof Database, keys: readonly string[], at: string, unless?: RawBuilder<boolean>) =>
+  (db: Db, r: BatchRange) => {
+    const ref = (alias: string, column: string) => sql.ref(`${alias}.${column}`)
+    return run(
       db,
       sql`
       with picked as (
-        select p.account_id, p.id from ${sql.table(table)} p
-        where p.created_at < ${r.before} and p.created_at >= ${r.from}
-          and not exists (
-            select 1 from deliveries d
-            where d.account_id = p.account_id and ${sql.ref(`d.${deliveryColumn}`)} = p.id and d.status in ('queued', 'sending', 'retrying'))
-        order by p.created_at
+        select ${sql.join(keys.map((k) => ref('p', k)))}, ${ref('p', at)} as at from ${sql.table(table)} p
+        where ${ref('p', at)} < ${r.before} and ${ref('p', at)} >= ${r.from}
+          ${unless ? sql`and not ${unless}` : sql``}
+        order by ${ref('p', at)}
         limit ${r.limit}
         for update of p skip locked
       ),
       gone as (
         delete from ${sql.table(table)} t using picked p
-        where t.account_id = p.account_id and t.id = p.id
-        returning t.created_at
+        where ${sql.join(
+          keys.map((k) => sql`${ref('t', k)} = ${ref('p', k)}`),
+          sql` and `,
+        )}
+        returning p.at
       )
-      select count(*)::int as deleted, max(created_at) as last from gone`,
+      select count(*)::int as deleted, max(at) as last from gone`,
     )
+  }
 
-/** Deletes old notifications with their email deliveries; one still being sent stays. */
-export const pruneNotifications = pruneWithDeliveries('notifications', 'notification_id')
+/**
+ * A notification or event (`p`) with a delivery (found by `deliveryColumn`) that is queued,
+ * sending or retrying: it stays, whatever its age, with its deliveries. The check cannot go stale
+ * under the lock: a delivery never goes back from delivered or failed to an open status, and
+ * deliveries are only ever inserted together with their notification or event; a delivery a
+ * worker holds is 'sending' as committed, so its parent is never picked while the worker settles
+ * it (which also locks the parent: SKIP LOCKED passes it).
+ */
+const inFlight = (deliveryColumn: 'notification_id' | 'event_id') => sql<boolean>`exists (
+  select 1 from deliveries d
+  where d.account_id = p.account_id and ${sql.ref(`d.${deliveryColumn}`)} = p.id
+    and d.status in ('queued', 'sending', 'retrying'))`
 
-/** Deletes old webhook events with their webhook deliveries; one still being sent stays. */
-export const pruneEvents = pruneWithDeliveries('events', 'event_id')
+/** Deletes old notifications with their email deliveries (ON DELETE CASCADE); one still being sent stays. */
+export const pruneNotifications = pruneBy(
+  'notifications',
+  ['account_id', 'id'],
+  'created_at',
+  inFlight('notification_id'),
+)
+
+/** Deletes old webhook events with their webhook deliveries (ON DELETE CASCADE); one still being sent stays. */
+export const pruneEvents = pruneBy('events', ['account_id', 'id'], 'created_at', inFlight('event_id'))
 
 /**
  * Deletes old idempotency keys. A key still 'running' that old belongs to a request that died
  * long ago (withIdempotency takes such keys over after minutes), so the status is not looked at.
  */
-export const pruneIdempotencyKeys = (db: Db, r: BatchRange) =>
-  run(
-    db,
-    sql`
-      with picked as (
-        select account_id, actor_id, key from idempotency_keys
-        where created_at < ${r.before} and created_at >= ${r.from}
-        order by created_at
-        limit ${r.limit}
-        for update skip locked
-      ),
-      gone as (
-        delete from idempotency_keys k using picked p
-        where k.account_id = p.account_id and k.actor_id = p.actor_id and k.key = p.key
-        returning k.created_at
-      )
-      select count(*)::int as deleted, max(created_at) as last from gone`,
-  )
+export const pruneIdempotencyKeys = pruneBy('idempotency_keys', ['account_id', 'actor_id', 'key'], 'created_at')
 
 /** Deletes old reports of bounces and deliveries (bounces/mail-events.table.ts), by when they came in. */
-export const pruneMailEvents = (db: Db, r: BatchRange) =>
-  run(
-    db,
-    sql`
-      with picked as (
-        select source, event_id from mail_events
-        where received_at < ${r.before} and received_at >= ${r.from}
-        order by received_at
-        limit ${r.limit}
-        for update skip locked
-      ),
-      gone as (
-        delete from mail_events m using picked p
-        where m.source = p.source and m.event_id = p.event_id
-        returning m.received_at
-      )
-      select count(*)::int as deleted, max(received_at) as last from gone`,
-  )
+export const pruneMailEvents = pruneBy('mail_events', ['source', 'event_id'], 'received_at')
 
 /** Deletes old audit events (only when AUDIT_RETENTION_DAYS is set: the caller decides). */
-export const pruneAuditEvents = (db: Db, r: BatchRange) =>
-  run(
-    db,
-    sql`
-      with picked as (
-        select account_id, id from audit_events
-        where at < ${r.before} and at >= ${r.from}
-        order by at
-        limit ${r.limit}
-        for update skip locked
-      ),
-      gone as (
-        delete from audit_events a using picked p
-        where a.account_id = p.account_id and a.id = p.id
-        returning a.at
-      )
-      select count(*)::int as deleted, max(at) as last from gone`,
-  )
+export const pruneAuditEvents = pruneBy('audit_events', ['account_id', 'id'], 'at')
+
+/** Deletes correction requests dismissed long ago, by when they were dismissed; an open one (no dismissed_at) stays. */
+export const pruneCorrectionRequests = pruneBy('correction_requests', ['account_id', 'id'], 'dismissed_at')
+
+/**
+ * Deletes the soft-bounce lock rows of addresses whose last soft bounce is older than the counting
+ * window (SOFT_BOUNCE_DAYS). A row only makes reports of its address take turns; the count reads
+ * mail_events, so deleting it changes no count, and the next soft bounce of the address makes it
+ * again (lockAddresses). A row a report holds is locked, and SKIP LOCKED passes it.
+ */
+export const pruneSoftBounceAddresses = pruneBy('soft_bounce_addresses', ['account_id', 'email'], 'last_report_at')
 
 /**
  * VACUUM of the tables the chore prunes, so later rows reuse the space of the deleted ones. Only
@@ -143,7 +122,16 @@ export const pruneAuditEvents = (db: Db, r: BatchRange) =>
  * runs one statement at a time, and requests get their turn between two tables.
  */
 export async function vacuumHistory(db: Db): Promise<void> {
-  for (const table of ['notifications', 'deliveries', 'events', 'idempotency_keys', 'audit_events', 'mail_events']) {
+  for (const table of [
+    'notifications',
+    'deliveries',
+    'events',
+    'idempotency_keys',
+    'audit_events',
+    'mail_events',
+    'correction_requests',
+    'soft_bounce_addresses',
+  ]) {
     await sql`vacuum ${sql.table(table)}`.execute(db)
   }
 }

@@ -29,6 +29,8 @@ export interface RetentionDeps {
   retentionDays: number
   /** Audit events older than this go; undefined keeps them forever (AUDIT_RETENTION_DAYS). */
   auditRetentionDays: number | undefined
+  /** The soft-bounce counting window (SOFT_BOUNCE_DAYS): an address's lock row goes once its last soft bounce is older. */
+  softBounceDays: number
   /** Vacuum the pruned tables after a backlog is done: PGlite, where no autovacuum runs. */
   vacuum?: boolean
 }
@@ -39,13 +41,24 @@ export interface PruneTurn {
   idempotencyKeys: number
   auditEvents: number
   mailEvents: number
+  correctionRequests: number
+  softBounceAddresses: number
   /** A kind used all its batches with the last one full: more is left for the next turn. */
   more: boolean
   /** Where each kind stopped: a next turn of the same backlog may carry on from there. */
   cursor: PruneCursor
 }
 
-type Kind = 'notifications' | 'events' | 'idempotencyKeys' | 'auditEvents' | 'mailEvents'
+const KINDS = [
+  'notifications',
+  'events',
+  'idempotencyKeys',
+  'auditEvents',
+  'mailEvents',
+  'correctionRequests',
+  'softBounceAddresses',
+] as const
+type Kind = (typeof KINDS)[number]
 
 /** Per kind, the created_at of the newest row deleted so far: the next batch starts there. */
 export type PruneCursor = Partial<Record<Kind, Date>>
@@ -72,19 +85,18 @@ export async function pruneTurn(
     // the reports of bounces and deliveries: a replay older than this is no longer recognised,
     // which no email service does (they retry for hours, not for a year)
     ['mailEvents', repo.pruneMailEvents, ago(deps.retentionDays * DAY_MS)],
+    // dismissed: dealt with, history like the notification it was about (an open one stays)
+    ['correctionRequests', repo.pruneCorrectionRequests, ago(deps.retentionDays * DAY_MS)],
+    ['softBounceAddresses', repo.pruneSoftBounceAddresses, ago(deps.softBounceDays * DAY_MS)],
   ]
   if (deps.auditRetentionDays !== undefined)
     kinds.push(['auditEvents', repo.pruneAuditEvents, ago(deps.auditRetentionDays * DAY_MS)])
 
-  const turn: PruneTurn = {
-    notifications: 0,
-    events: 0,
-    idempotencyKeys: 0,
-    auditEvents: 0,
-    mailEvents: 0,
+  const turn = {
+    ...(Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>),
     more: false,
     cursor: {},
-  }
+  } satisfies PruneTurn as PruneTurn
   for (const [kind, prune, before] of kinds) {
     let from = opts.from?.[kind] ?? OLDEST
     for (let i = 0; i < batches; i++) {
@@ -135,7 +147,7 @@ export function retentionChore(deps: RetentionDeps, log: { info(o: object, m?: s
     const t0 = performance.now()
     const turn = await prune()
     if (turn.more) dueAt = Date.now() + BACKLOG_MS
-    if (turn.notifications + turn.events + turn.idempotencyKeys + turn.auditEvents + turn.mailEvents > 0) {
+    if (KINDS.some((k) => turn[k] > 0)) {
       unvacuumed = true
       const { cursor: _, ...pruned } = turn
       log.info({ pruned, ms: Math.round(performance.now() - t0) }, 'retention: pruned old history')

@@ -6,7 +6,7 @@ import { test, type TestContext } from 'node:test'
 
 import nodemailer from 'nodemailer'
 
-import { type BounceListenerOptions, startBounceListener } from '../../src/bounces/bounce-listener.ts'
+import { type BounceListenerOptions, MAX_CLIENTS, startBounceListener } from '../../src/bounces/bounce-listener.ts'
 import type { BounceReport } from '../../src/bounces/dsn.ts'
 import { returnPathAddress, signRef, verifyRef } from '../../src/bounces/return-path.ts'
 import { createSecretDeriver } from '../../src/lib/derived-secrets.ts'
@@ -222,4 +222,32 @@ test('[bounce-listener] close() stops accepting and ends an idle session', async
   const refused = net.connect(listener.port, '127.0.0.1')
   const [err] = (await once(refused, 'error')) as [NodeJS.ErrnoException]
   assert.equal(err.code, 'ECONNREFUSED')
+})
+
+test('[bounce-listener] past MAX_CLIENTS open sessions, one more is answered 421 and closed; a freed place is taken again', async (t) => {
+  const { listener } = await listen(t)
+  /** A raw connection and the first reply it reads (its greeting, or the refusal). */
+  const connect = async () => {
+    const socket = net.connect(listener.port, '127.0.0.1')
+    socket.setEncoding('utf8')
+    t.after(() => socket.destroy())
+    const [first] = (await once(socket, 'data')) as [string]
+    return { socket, first }
+  }
+  const open = []
+  for (let i = 0; i < MAX_CLIENTS; i++) open.push(await connect())
+  assert.ok(open.every((c) => c.first.startsWith('220 ')))
+  const over = await connect()
+  assert.match(over.first, /^421 .*Too many connected clients/)
+  if (!over.socket.closed) await once(over.socket, 'close')
+  // a session that ends frees its place (the server counts it gone once it sees the close)
+  const ended = once(open[0]!.socket, 'close')
+  open[0]!.socket.end('QUIT\r\n')
+  await ended
+  let again = await connect()
+  for (let i = 0; i < 50 && !again.first.startsWith('220 '); i++) {
+    await new Promise((r) => setTimeout(r, 20))
+    again = await connect()
+  }
+  assert.match(again.first, /^220 /)
 })

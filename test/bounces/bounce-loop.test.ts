@@ -283,6 +283,16 @@ for (const kind of DATABASES) {
     assert.equal(again.statusCode, 202)
     await drain()
     assert.deepEqual(receivedBy(sink, /^Invoice 9$/), [`${users.admin}@example.com`, `${users.member}@example.com`])
+    // one audit event, by whoever resent it, with what it queued; the repeat queued nothing and wrote none
+    const audit = await app.call({ method: 'GET', url: `/v1/accounts/${accountId}/audit-events` })
+    const resent = audit.json().data.filter((a: { action: string }) => a.action === 'notification.resent')
+    assert.equal(resent.length, 1, audit.body)
+    assert.equal(resent[0].actor.type, 'api_key')
+    assert.deepEqual(resent[0].after, {
+      notificationId: sent.json().id,
+      queued: 1,
+      recipients: [`${users.member}@example.com`],
+    })
     const token = await sessionFor(app, accountId, users.member!)
     assert.equal((await app.call({ method: 'POST', url, token })).statusCode, 403)
   })

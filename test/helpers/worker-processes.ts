@@ -58,3 +58,37 @@ export async function killWhenSinkHas(worker: ChildProcess, sink: SmtpSink, n: n
   const [, signal] = await exit
   assert.equal(signal, 'SIGKILL')
 }
+
+/**
+ * At-least-once after a kill, as the sink saw it: every Message-ID in `expected` arrived, none
+ * other did, and only those in flight at the kill (`inFlight`, the deliveries still 'sending'
+ * then) arrived twice, none more than twice. Answers how many mails were duplicates and of how
+ * many Message-IDs, for the test's diagnostic.
+ */
+export function assertOnlyInFlightDuplicated(sink: SmtpSink, expected: Set<string>, inFlight: Set<string>) {
+  const seen = new Map<string, number>()
+  for (const m of sink.messages) seen.set(m.messageId!, (seen.get(m.messageId!) ?? 0) + 1)
+  assert.deepEqual(
+    [...expected].filter((id) => !seen.has(id)),
+    [],
+    'no mail is lost',
+  )
+  assert.deepEqual(
+    [...seen.keys()].filter((id) => !expected.has(id)),
+    [],
+    'no mail the outbox does not hold',
+  )
+  const duplicated = [...seen].filter(([, n]) => n > 1)
+  const duplicates = sink.messages.length - seen.size
+  assert.deepEqual(
+    duplicated.filter(([id]) => !inFlight.has(id)),
+    [],
+    'only mails in flight at the kill are sent twice',
+  )
+  assert.ok(
+    duplicated.every(([, n]) => n === 2),
+    'an in-flight mail is sent at most twice',
+  )
+  assert.ok(duplicates <= inFlight.size)
+  return { duplicates, duplicatedIds: duplicated.length }
+}

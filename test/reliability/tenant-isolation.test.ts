@@ -40,8 +40,9 @@ const ALLOWED: AllowedStatement[] = [
     name: 'delivery claim',
     reason:
       'the worker claims due deliveries of every account (FOR UPDATE SKIP LOCKED): one queue serves all tenants; the update ' +
-      "joins each claimed row back by its account_id, and each row's own notification (of a cancelled broadcast?) is read by that row's account_id",
-    tables: ['deliveries', 'notifications'],
+      "joins each claimed row back by its account_id, and each row's own notification (of a cancelled broadcast?) and its address's " +
+      "suppression (suppressed since it was queued?) are read by that row's account_id",
+    tables: ['deliveries', 'notifications', 'suppressions'],
     match: /for update skip locked/i,
   },
   {
@@ -69,9 +70,20 @@ const ALLOWED: AllowedStatement[] = [
     name: 'retention batches',
     reason:
       "the retention chore deletes every account's history older than the retention, oldest first by created_at (FOR UPDATE SKIP LOCKED); " +
-      "a notification's or event's open deliveries are looked up by its own account_id and id; reports of bounces by when they came in",
-    tables: ['notifications', 'events', 'deliveries', 'idempotency_keys', 'audit_events', 'mail_events'],
-    match: /order by (\w+\.)?(created_at|at|received_at)\s+limit \$\d+\s+for update (of \w+ )?skip locked/i,
+      "a notification's or event's open deliveries are looked up by its own account_id and id; reports of bounces by when they came in, " +
+      'dismissed correction requests by when they were dismissed, soft-bounce lock rows by their last report',
+    tables: [
+      'notifications',
+      'events',
+      'deliveries',
+      'idempotency_keys',
+      'audit_events',
+      'mail_events',
+      'correction_requests',
+      'soft_bounce_addresses',
+    ],
+    match:
+      /order by ("?\w+"?\.)?"?(created_at|at|received_at|dismissed_at|last_report_at)"?\s+limit \$\d+\s+for update (of \w+ )?skip locked/i,
   },
   {
     name: 'test harness: drain',
@@ -403,6 +415,7 @@ for (const kind of DATABASES) {
         clock: app.services.clock,
         retentionDays: 400,
         auditRetentionDays: 400,
+        softBounceDays: 7,
       })
       assert.ok(pruned.notifications > 0)
       assert.ok(hooks.requests.length > 0, 'webhooks were delivered')

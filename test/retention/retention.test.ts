@@ -3,6 +3,7 @@ import { describe, test, type TestContext } from 'node:test'
 
 import { sql } from 'kysely'
 
+import { countSoftBounces, lockAddresses } from '../../src/bounces/bounces.repository.ts'
 import { loadConfig } from '../../src/config/config.ts'
 import { createSmtpTransport } from '../../src/delivery/transports/smtp.transport.ts'
 import type { EmailTransport } from '../../src/delivery/transports/transport.ts'
@@ -22,12 +23,14 @@ import { startWebhookReceiver } from '../peers/webhook-receiver.ts'
  */
 
 const DAYS = 400
+const SOFT_BOUNCE_DAYS = 7
 
 const deps = (app: TestApp, auditRetentionDays?: number): RetentionDeps => ({
   db: app.services.db,
   clock: app.services.clock,
   retentionDays: DAYS,
   auditRetentionDays,
+  softBounceDays: SOFT_BOUNCE_DAYS,
 })
 
 /** Moves rows of `table` (`where` picks them) `days` into the past. */
@@ -164,6 +167,61 @@ for (const kind of DATABASES) {
         (await sql<{ event_id: string }>`select event_id from mail_events`.execute(app.handle.db)).rows,
         [{ event_id: 'young' }],
       )
+    })
+
+    test('correction requests go RETENTION_DAYS after they were dismissed; open ones stay, whatever their age', async (t) => {
+      const { app, accountId } = await history(t, kind)
+      const request = (id: string, dismissedDaysAgo: number | null) =>
+        sql`
+        insert into correction_requests (account_id, id, delivery_id, category, subject, email, slots, reason, status, created_at, dismissed_at)
+        values (${accountId}, ${id}, ${`dlv-${id}`}, 'invoice', 'Invoice', 'a@example.com', '{billing}', 'not_me',
+          ${dismissedDaysAgo === null ? 'open' : 'dismissed'}, now() - make_interval(days => ${DAYS + 50}),
+          ${dismissedDaysAgo === null ? null : sql`now() - make_interval(days => ${dismissedDaysAgo})`})`.execute(
+          app.handle.db,
+        )
+      await request('dismissed-long-ago', DAYS + 1)
+      await request('dismissed-lately', DAYS - 1)
+      await request('open', null)
+      assert.equal((await pruneTurn(deps(app))).correctionRequests, 1)
+      assert.deepEqual(
+        (await sql<{ id: string }>`select id from correction_requests order by id`.execute(app.handle.db)).rows,
+        [{ id: 'dismissed-lately' }, { id: 'open' }],
+      )
+    })
+
+    test('soft-bounce lock rows go once their last report is older than SOFT_BOUNCE_DAYS; no count changes', async (t) => {
+      const { app, accountId } = await history(t, kind)
+      const db = app.services.db
+      const [quiet, recent] = ['quiet@example.com', 'recent@example.com']
+      await lockAddresses(db, [
+        { accountId, email: quiet },
+        { accountId, email: recent },
+      ])
+      const softBounce = (id: string, email: string, daysAgo: number) =>
+        sql`
+        insert into mail_events (source, event_id, account_id, delivery_id, kind, recipient, diagnostic, at, received_at)
+        values ('sendgrid', ${id}, ${accountId}, 'd', 'soft_bounce', ${email}, '452 mailbox full',
+          now() - make_interval(days => ${daysAgo}), now() - make_interval(days => ${daysAgo}))`.execute(app.handle.db)
+      await softBounce('q1', quiet, SOFT_BOUNCE_DAYS + 1)
+      await softBounce('r1', recent, 1)
+      await sql`update soft_bounce_addresses set last_report_at = now() - make_interval(days => ${SOFT_BOUNCE_DAYS + 1})
+        where email = ${quiet}`.execute(app.handle.db)
+      const counts = async () => [
+        await countSoftBounces(db, accountId, quiet, SOFT_BOUNCE_DAYS),
+        await countSoftBounces(db, accountId, recent, SOFT_BOUNCE_DAYS),
+      ]
+      const before = await counts()
+
+      assert.equal((await pruneTurn(deps(app))).softBounceAddresses, 1)
+      assert.deepEqual(
+        (await sql<{ email: string }>`select email from soft_bounce_addresses`.execute(app.handle.db)).rows,
+        [{ email: recent }],
+      )
+      assert.deepEqual(await counts(), before, 'the counts read mail_events, not the lock rows')
+      // the next soft bounce of the address makes its row again
+      await lockAddresses(db, [{ accountId, email: quiet }])
+      assert.equal(await count(app, 'soft_bounce_addresses'), 2)
+      assert.equal((await pruneTurn(deps(app))).softBounceAddresses, 0)
     })
 
     test('a turn is bounded: what it cannot take is left for the next turns', async (t) => {

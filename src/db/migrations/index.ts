@@ -9,6 +9,7 @@ import * as correctionRequests from './2026-12-03T01-00_correction-requests.ts'
 import * as accountTree from './2026-12-03T02-00_account-tree.ts'
 import * as addressLocks from './2026-12-03T03-00_address-locks.ts'
 import * as slotRules from './2026-12-03T04-00_slot-rules.ts'
+import * as pruneCorrectionsAndSoftBounces from './2026-12-03T05-00_prune-corrections-and-soft-bounces.ts'
 
 /**
  * Every migration, in order. A static list rather than a folder scan, so that the set is the same
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03T02-00_account-tree': accountTree,
   '2026-12-03T03-00_address-locks': addressLocks,
   '2026-12-03T04-00_slot-rules': slotRules,
+  '2026-12-03T05-00_prune-corrections-and-soft-bounces': pruneCorrectionsAndSoftBounces,
 }
