@@ -7,6 +7,7 @@ import { useLocale, useSession } from '../page-context.ts'
 import { problemText } from '../problem-text.ts'
 import { useSheet } from '../use-sheet.ts'
 import { BillingContacts } from './BillingContacts.tsx'
+import { CorrectionRequests } from './CorrectionRequests.tsx'
 import { DemoMail } from './DemoMail.tsx'
 import { Health } from './Health.tsx'
 import { History } from './History.tsx'
@@ -63,6 +64,8 @@ export function SettingsPage() {
           )
         ) : (
           <>
+            {/* account-wide news first: a recipient says a mail reached the wrong person */}
+            <CorrectionRequests sheet={sheet} />
             <div className="layout">
               <div className="col-main">
                 <PrimaryContact sheet={sheet} users={users} write={write} />
