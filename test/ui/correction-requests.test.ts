@@ -215,6 +215,11 @@ describe('[pglite] correction requests in Chromium', { skip: skipReason() }, () 
     await until('the banner is gone', async () => (await banner.count()) === 0)
     await until('focus is on the page heading', async () => (await focused(page)).id === 'page-title')
     assert.deepEqual(await openRequests(a.accountId), [])
+    // the change history says so at once
+    await until(
+      'the history shows both dismissals',
+      async () => (await section(page, 'History').getByText('Correction request dismissed').count()) === 2,
+    )
 
     // a reload does not bring them back
     const listed = page.waitForResponse((r) => r.url().includes('/correction-requests'))
@@ -223,7 +228,6 @@ describe('[pglite] correction requests in Chromium', { skip: skipReason() }, () 
     await listed
     await section(page, 'Mail history').waitFor()
     assert.equal(await banner.count(), 0)
-    await section(page, 'History').getByText('Correction request dismissed').first().waitFor()
     assert.deepEqual(tab.errors, [], 'console errors on the page')
   })
 

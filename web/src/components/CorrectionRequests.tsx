@@ -13,13 +13,15 @@ import { Section } from './Section.tsx'
 
 interface Props {
   sheet: ContactSheet
+  /** A request was dismissed (and audited): the change history is read again. */
+  onDismissed(): void
 }
 
 /**
  * The banner of open correction requests (docs/CORRECTIONS.md): what recipients said through a
  * mail's "Not the right person?" link, until an admin dismisses it. Nothing shows when none is open.
  */
-export function CorrectionRequests({ sheet }: Props) {
+export function CorrectionRequests({ sheet, onDismissed }: Props) {
   const { t } = useLocale()
   const { session, canEdit } = useSession()
   const saver = useSave()
@@ -68,6 +70,7 @@ export function CorrectionRequests({ sheet }: Props) {
     if (!(await saver.run(c.id, send, (w) => w.correctionDismissed(c.email)))) return
     setItems((old) => old.filter((o) => o.id !== c.id))
     setFocusTo([...then, PAGE_TITLE_ID])
+    onDismissed()
   }
 
   return (

@@ -35,6 +35,7 @@ export function SettingsPage() {
   const [users, setUsers] = useState<User[]>([])
   const [account, setAccount] = useState<Account | null>(null)
   const [sent, setSent] = useState(0)
+  const [dismissed, setDismissed] = useState(0)
   const a = session.accountId
 
   useEffect(() => {
@@ -65,7 +66,7 @@ export function SettingsPage() {
         ) : (
           <>
             {/* account-wide news first: a recipient says a mail reached the wrong person */}
-            <CorrectionRequests sheet={sheet} />
+            <CorrectionRequests sheet={sheet} onDismissed={() => setDismissed((n) => n + 1)} />
             <div className="layout">
               <div className="col-main">
                 <PrimaryContact sheet={sheet} users={users} write={write} />
@@ -88,7 +89,7 @@ export function SettingsPage() {
             />
             <MailHistory refreshKey={`${key}/${sent}`} />
             {session.demoMail ? <DemoMail refreshKey={`${key}/${sent}`} /> : null}
-            <History users={users} refreshKey={key} />
+            <History users={users} refreshKey={`${key}/${dismissed}`} />
           </>
         )}
       </main>
