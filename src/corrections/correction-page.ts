@@ -19,10 +19,13 @@ export interface FormAgain {
  */
 export function correctionForm(page: Extract<LinkState, { state: 'ask' }>, token: string, again?: FormAgain) {
   const t = CORRECTION_PAGE_TEXT[page.locale]
+  // none checked at first: `required` makes the reader choose, so pressing Send alone files
+  // nothing (a pre-chosen "not me" would be filed by anyone who just sends); a refused form keeps
+  // what was chosen
   const radios = CORRECTION_REASONS.map(
-    (r, i) =>
+    (r) =>
       `<p><input type="radio" name="reason" id="reason-${r}" value="${r}" required${
-        (again?.reason ?? (i === 0 ? r : undefined)) === r ? ' checked' : ''
+        again?.reason === r ? ' checked' : ''
       }> <label for="reason-${r}">${escapeHtml(t.reasons[r])}</label></p>`,
   ).join('')
   const error = again ? `<p role="alert" id="form-error"><strong>${escapeHtml(again.error)}</strong></p>` : ''

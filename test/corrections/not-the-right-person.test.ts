@@ -108,6 +108,14 @@ for (const kind of DATABASES) {
       assert.equal(page.headers['cache-control'], 'no-store')
       assert.match(page.body, /The message “Invoice 2” came to/)
       assert.match(page.body, /<input type="radio" name="reason" id="reason-left" value="left" required>/)
+      // no answer is chosen for the reader: pressing Send alone must not file "not me"
+      assert.doesNotMatch(page.body, / checked/)
+      assert.deepEqual(await counts(app), before)
+
+      // a post without an answer (a browser that skips `required`, or a hand-made one) is refused
+      const noAnswer = await post(app, { token: link.token, suggestedEmail: '', note: '' })
+      assert.equal(noAnswer.statusCode, 400, noAnswer.body)
+      assert.equal(noAnswer.json().code, 'validation-failed')
       assert.deepEqual(await counts(app), before)
 
       // "someone else" without an address: asked again, nothing filed

@@ -10,7 +10,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { AxeBuilder } from '@axe-core/playwright'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core'
 
 import type { TestApp } from '../helpers/build-test-app.ts'
 
@@ -148,4 +148,54 @@ export async function screenshot(page: Page, name: string): Promise<void> {
       : path.join(os.tmpdir(), 'account-contacts-screenshots')
   fs.mkdirSync(dir, { recursive: true })
   await page.screenshot({ path: path.join(dir, name), fullPage: true, animations: 'disabled', caret: 'hide' })
+}
+
+/** A section of the page by its heading (the whole heading: "History" is not "Mail history"). */
+export const section = (page: Page, heading: string | RegExp): Locator =>
+  page.locator('section').filter({ has: page.getByRole('heading', { level: 2, name: heading, exact: true }) })
+
+/**
+ * What the focused element is (its id), what it is called (its aria-label, else its text), and
+ * whether its focus ring shows: ours (2 px or more), or the browser's own (`auto`), which is what
+ * the plain pages without a stylesheet have.
+ */
+export const focused = (page: Page) =>
+  // a string: the tests are type-checked without the DOM's types
+  page.evaluate<{ id: string; name: string; ring: boolean }>(`(() => {
+    const el = document.activeElement
+    const style = el ? getComputedStyle(el) : null
+    return {
+      id: el?.id ?? '',
+      name: el?.getAttribute('aria-label') ?? el?.textContent ?? '',
+      ring: style
+        ? style.outlineStyle === 'auto' || (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2)
+        : false,
+    }
+  })()`)
+
+/** Presses Tab until the focused element is called `name` (at most `max` times), its focus ring showing; fails if it never is. */
+export async function tabTo(page: Page, name: string, max = 8): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab')
+    const f = await focused(page)
+    if (f.name === name) {
+      assert.ok(f.ring, `the focus ring shows on "${name}"`)
+      return
+    }
+  }
+  assert.fail(`Tab did not reach "${name}" in ${max} presses`)
+}
+
+/** Nothing scrolls sideways at the viewport's width; a failure names the elements that stick out. */
+export async function assertNoOverflow(page: Page, what: string): Promise<void> {
+  const { width, client, out } = await page.evaluate<{ width: number; client: number; out: string[] }>(`({
+    width: document.documentElement.scrollWidth,
+    client: document.documentElement.clientWidth,
+    out: [...document.querySelectorAll('*')]
+      // boxes that stick out, and boxes whose text does (a long address that does not wrap)
+      .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5 || e.scrollWidth > e.clientWidth + 1)
+      .slice(0, 12)
+      .map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className + ': ' + e.getBoundingClientRect().right),
+  })`)
+  assert.ok(width <= client, `${what}: the page is ${width} px wide in a ${client} px window:\n${out.join('\n')}`)
 }

@@ -11,13 +11,17 @@ import { type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts'
 import {
   assertAccessible,
   assertAssetsServed,
+  assertNoOverflow,
   ensurePageBuilt,
+  focused,
   launchChromium,
   openTab,
   screenshot,
+  section,
   signIn,
   skipReason,
   type Tab,
+  tabTo,
   until,
 } from './browser.ts'
 
@@ -31,10 +35,6 @@ const POSTMARK = { username: 'hooks', password: 'postmark-webhook-password' }
 const REASON = 'smtp;550 5.1.1 The email account that you tried to reach does not exist.'
 /** A long address, which must wrap at 320 px. */
 const longAddress = (key: string) => `accounts.payable.department.${key}@invoices.northwind-traders.example`
-
-/** A section of the page by its heading. */
-const section = (page: Page, heading: string | RegExp): Locator =>
-  page.locator('section').filter({ has: page.getByRole('heading', { level: 2, name: heading, exact: true }) })
 
 /** One mail of the mail history, by its subject. */
 const entry = (page: Page, history: string, subject: string): Locator =>
@@ -54,45 +54,6 @@ function refOf(sink: SmtpSink, subject: string, address: string): string {
   const ref = m?.headers.get('x-account-contacts-ref')
   assert.equal(typeof ref, 'string', `no reference on the mail to ${address}`)
   return ref as string
-}
-
-/** What the focused element is called (its aria-label, else its text), and whether its focus ring shows. */
-const focused = (page: Page) =>
-  // a string, as settings-page.test.ts does: the tests are type-checked without the DOM's types
-  page.evaluate<{ id: string; name: string; ring: boolean }>(`(() => {
-    const el = document.activeElement
-    const style = el ? getComputedStyle(el) : null
-    return {
-      id: el?.id ?? '',
-      name: el?.getAttribute('aria-label') ?? el?.textContent ?? '',
-      ring: style ? style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 : false,
-    }
-  })()`)
-
-/** Presses Tab until the focused element is called `name` (at most `max` times); fails if it never is. */
-async function tabTo(page: Page, name: string, max = 8) {
-  for (let i = 0; i < max; i++) {
-    await page.keyboard.press('Tab')
-    const f = await focused(page)
-    if (f.name === name) {
-      assert.ok(f.ring, `the focus ring shows on "${name}"`)
-      return
-    }
-  }
-  assert.fail(`Tab did not reach "${name}" in ${max} presses`)
-}
-
-/** At a 320 px viewport nothing scrolls sideways; a failure names the elements that stick out. */
-const noOverflow = async (page: Page, what: string) => {
-  const { width, out } = await page.evaluate<{ width: number; out: string[] }>(`({
-    width: document.documentElement.scrollWidth,
-    out: [...document.querySelectorAll('*')]
-      // boxes that stick out, and boxes whose text does (a long address that does not wrap)
-      .filter((e) => e.getBoundingClientRect().right > 320.5 || e.scrollWidth > e.clientWidth + 1)
-      .slice(0, 12)
-      .map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className + ': ' + e.getBoundingClientRect().right),
-  })`)
-  assert.ok(width <= 320, `${what}: the page is ${width} px wide at a 320 px viewport:\n${out.join('\n')}`)
 }
 
 describe('[pglite] bounces on the settings page in Chromium', { skip: skipReason() }, () => {
@@ -218,7 +179,7 @@ describe('[pglite] bounces on the settings page in Chromium', { skip: skipReason
 
     // 320 px: nothing scrolls sideways, the long address wraps
     await page.setViewportSize({ width: 320, height: 800 })
-    await noOverflow(page, 'English, with the mark')
+    await assertNoOverflow(page, 'English, with the mark')
     await screenshot(page, 'bounces-320-en.png')
     await assertAccessible(page, 'the page at 320 px')
 
@@ -254,7 +215,7 @@ describe('[pglite] bounces on the settings page in Chromium', { skip: skipReason
       sink.messages.filter((m) => m.subject === 'Your receipt' && JSON.stringify(m.to).includes(a.users.u1!)).length,
       1,
     )
-    await noOverflow(page, 'English, after the resend')
+    await assertNoOverflow(page, 'English, after the resend')
     assert.deepEqual(tab.errors, [], 'console errors on the page')
   })
 
@@ -279,7 +240,7 @@ describe('[pglite] bounces on the settings page in Chromium', { skip: skipReason
     await fallbackRow.getByText('Toimitettu', { exact: true }).waitFor()
     await receipt.getByRole('button', { name: 'Lähetä uudelleen nykyisille yhteyshenkilöille: Your receipt' }).waitFor()
     await section(page, 'Muutoshistoria').getByText('Posti yhteyshenkilölle ei mene perille').first().waitFor()
-    await noOverflow(page, 'Finnish')
+    await assertNoOverflow(page, 'Finnish')
     await assertAccessible(page, 'the Finnish page at 320 px')
     await screenshot(page, 'bounces-320-fi.png')
 

@@ -17,6 +17,7 @@ import {
   launchChromium,
   openTab,
   screenshot,
+  section,
   signIn,
   skipReason,
   type Tab,
@@ -41,10 +42,6 @@ async function dress(app: TestApp, a: MadeAccount, name: string, people: Record<
     assert.equal(res.statusCode, 200, res.body)
   }
 }
-
-/** A section of the page by its heading (the whole heading: "History" is not "Mail history"). */
-const section = (page: Page, heading: string | RegExp): Locator =>
-  page.locator('section').filter({ has: page.getByRole('heading', { level: 2, name: heading, exact: true }) })
 
 /** Chooses a user in the labelled dropdown and presses its Save. */
 async function choose(page: Page, label: string, userId: string) {

@@ -5,7 +5,8 @@
  */
 import type { HealthProblemCode } from '../../src/account-health/account-health.schemas.ts'
 import type { AuditAction } from '../../src/audit/audit-events.ts'
-import { MAX_BILLING_CONTACTS } from '../../src/contacts/contact-slots.ts'
+import { MAX_BILLING_CONTACTS, type SlotName } from '../../src/contacts/contact-slots.ts'
+import { type CorrectionReason, REASON_TOLD, type RecipientRole, roleNouns } from '../../src/i18n/correction-text.ts'
 import {
   CATEGORY_LABELS,
   formatDate,
@@ -18,7 +19,7 @@ import {
 } from '../../src/i18n/labels.ts'
 import type { Undeliverable, User } from './api/types.ts'
 
-export { CATEGORY_LABELS, formatDate, listJoin, type Locale, SLOT_LABELS, SLOT_NOUNS }
+export { CATEGORY_LABELS, formatDate, listJoin, type Locale, type RecipientRole, roleNouns, SLOT_LABELS, SLOT_NOUNS }
 
 /** The page's fixed labels from src/i18n/labels.ts, as plain strings so that both languages fill the same shape. */
 type PageLabels = Record<keyof (typeof PAGE_LABELS)['en'], string>
@@ -154,6 +155,22 @@ const en = {
     cancelled: 'Cancelled',
   } as Record<string, string>,
   inPlaceOf: (email: string) => `Sent in place of ${email}`,
+  // the banner of open correction requests (docs/CORRECTIONS.md): what the admins' mail says, on the page
+  correctionsTitle: 'Mail that reached the wrong person',
+  correctionsHelp:
+    'Recipients used the “Not the right person?” link of these mails. Nothing was changed: choose who should receive them, then dismiss the request.',
+  correctionsHelpReadOnly:
+    'Recipients used the “Not the right person?” link of these mails. Nothing was changed; the account’s admins decide who should receive them.',
+  /** Who said what: the address, then the same words as the admins' mail. */
+  correctionSaid: (email: string, reason: CorrectionReason) => `${email} ${REASON_TOLD.en[reason]}.`,
+  /** Which mail, why it came to them (the slots, in running text) and when they said so. */
+  correctionAbout: (subject: string, category: string, roles: string, date: string) =>
+    `About “${subject}” (${category}), which came to them as ${roles}. Reported on ${date}.`,
+  correctionSuggests: (email: string) => `They suggest: ${email}`,
+  correctionNote: (note: string) => `Their note: “${note}”`,
+  correctionGoTo: (slot: SlotName) => `Go to the ${SLOT_NOUNS.en[slot]}`,
+  dismiss: 'Dismiss',
+  correctionDismissed: (email: string) => `Dismissed the request from ${email}`,
   resendMail: 'Send again to the current contacts',
   resentTo: (n: number) =>
     n === 0
@@ -309,6 +326,19 @@ const fi: Strings = {
     cancelled: 'Peruttu',
   },
   inPlaceOf: (email) => `Lähetetty osoitteen ${email} sijaan`,
+  correctionsTitle: 'Väärälle henkilölle menneet viestit',
+  correctionsHelp:
+    'Vastaanottajat ovat käyttäneet näiden viestien ”Väärä vastaanottaja?” -linkkiä. Mitään ei ole muutettu: valitse, kenelle viestit kuuluvat, ja kuittaa sitten pyyntö.',
+  correctionsHelpReadOnly:
+    'Vastaanottajat ovat käyttäneet näiden viestien ”Väärä vastaanottaja?” -linkkiä. Mitään ei ole muutettu; tilin ylläpitäjät päättävät, kenelle viestit kuuluvat.',
+  correctionSaid: (email, reason) => `${email} ${REASON_TOLD.fi[reason]}.`,
+  correctionAbout: (subject, category, roles, date) =>
+    `Koskee viestiä ”${subject}” (${category}), jonka hän sai, koska on ${roles}. Ilmoitettu ${date}.`,
+  correctionSuggests: (email) => `Ehdotus: ${email}`,
+  correctionNote: (note) => `Hänen viestinsä: ”${note}”`,
+  correctionGoTo: (slot) => `Siirry kohtaan ${SLOT_LABELS.fi[slot]}`,
+  dismiss: 'Kuittaa',
+  correctionDismissed: (email) => `Osoitteen ${email} pyyntö kuitattu`,
   resendMail: 'Lähetä uudelleen nykyisille yhteyshenkilöille',
   resentTo: (n) =>
     n === 0
@@ -346,6 +376,12 @@ const fi: Strings = {
 }
 
 export const STRINGS: Record<Locale, Strings> = { en, fi }
+
+/** A category's label: the policy's categories and the service's own mail; an unknown one as it is. */
+export function categoryLabel(category: string, locale: Locale, t: Strings): string {
+  const labels: Record<string, string> = CATEGORY_LABELS[locale]
+  return labels[category] ?? t.systemMail[category] ?? category
+}
 
 /** A date and time for the history and the mail list, in the reader's time zone. */
 export function formatDateTime(iso: string, locale: Locale): string {

@@ -7,6 +7,7 @@ import type { Static } from '@sinclair/typebox'
 import type { Account } from '../../../src/accounts/accounts.schemas.ts'
 import type { AuditEventPageSchema } from '../../../src/audit/audit.schemas.ts'
 import type { Contact } from '../../../src/contacts/contacts.schemas.ts'
+import type { CorrectionRequestListSchema } from '../../../src/corrections/corrections.schemas.ts'
 import type { EmlFileSummary } from '../../../src/delivery/transports/eml.transport.ts'
 import type {
   Notification,
@@ -29,6 +30,10 @@ export type UserPage = Static<typeof UserPageSchema>
 export type AuditEventPage = Static<typeof AuditEventPageSchema>
 export type RecipientsPreview = Static<typeof RecipientsPreviewSchema>
 export type Recipient = RecipientsPreview['recipients'][number]
+
+/** What a recipient said through a mail's "Not the right person?" link (docs/CORRECTIONS.md). */
+export type CorrectionRequestList = Static<typeof CorrectionRequestListSchema>
+export type CorrectionRequest = CorrectionRequestList['data'][number]
 
 export type NotificationPage = Static<typeof NotificationPageSchema>
 export type Delivery = Notification['deliveries'][number]

@@ -5,6 +5,7 @@ import { addBilling, clearUndeliverable, removeBilling, replaceBilling } from '.
 import type { ContactSheet, User } from '../api/types.ts'
 import { SLOT_LABELS } from '../i18n.ts'
 import { useLocale, useSession } from '../page-context.ts'
+import { billingFieldId } from '../slot-fields.ts'
 import { useSave } from '../use-save.ts'
 import type { SheetValue } from '../use-sheet.ts'
 import { asUser } from './PrimaryContact.tsx'
@@ -46,7 +47,7 @@ export function BillingContacts({ sheet, users, write }: Props) {
   const add = async (userId: string) => {
     await write((etag) => addBilling(a, userId, etag))
     setAdding(false)
-    setFocusTo([`billing-${billing.length}`])
+    setFocusTo([billingFieldId(billing.length)])
   }
   const remove = async (userId: string) => {
     await write((etag) => removeBilling(a, userId, etag))
@@ -58,7 +59,7 @@ export function BillingContacts({ sheet, users, write }: Props) {
       {billing.map((c, i) => (
         <UserSelect
           key={c.userId}
-          id={`billing-${i}`}
+          id={billingFieldId(i)}
           label={label(i)}
           users={users}
           current={c}

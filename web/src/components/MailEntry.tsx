@@ -1,5 +1,5 @@
 import type { Delivery, Notification, NotificationRecipient, SlotName } from '../api/types.ts'
-import { CATEGORY_LABELS, formatDateTime, listJoin, type Locale, SLOT_LABELS, type Strings } from '../i18n.ts'
+import { categoryLabel, formatDateTime, listJoin, type Locale, SLOT_LABELS, type Strings } from '../i18n.ts'
 import { useLocale } from '../page-context.ts'
 import type { Saver } from '../use-save.ts'
 import { FieldError } from './FieldError.tsx'
@@ -10,12 +10,6 @@ interface Props {
   saver: Saver
   /** "Send again to the current contacts", for a notification that can be sent again by this reader. */
   onResend: (() => void) | undefined
-}
-
-/** A category's label: the policy's categories and the service's own mail; an unknown one as it is. */
-function categoryLabel(category: string, locale: Locale, t: Strings): string {
-  const labels: Record<string, string> = CATEGORY_LABELS[locale]
-  return labels[category] ?? t.systemMail[category] ?? category
 }
 
 /** The slots that chose a recipient, as labels (`super_admin` is the last fallback). */

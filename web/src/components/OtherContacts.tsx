@@ -2,6 +2,7 @@ import { clearSlot, clearUndeliverable, setSlot } from '../api/contacts.ts'
 import type { ContactSheet, SingleSlot, User } from '../api/types.ts'
 import { SLOT_LABELS } from '../i18n.ts'
 import { useLocale, useSession } from '../page-context.ts'
+import { SLOT_FIELD_IDS } from '../slot-fields.ts'
 import { useSave } from '../use-save.ts'
 import type { SheetValue } from '../use-sheet.ts'
 import { asUser } from './PrimaryContact.tsx'
@@ -16,12 +17,6 @@ interface Props {
   domains: readonly string[] | null
 }
 
-const ids: Record<Exclude<SingleSlot, 'primary' | 'security'>, string> = {
-  decisionMaker: 'decision-maker',
-  onboarding: 'onboarding',
-  technicalAdmin: 'technical-admin',
-}
-
 /**
  * "Muut yhteystiedot" (other contacts), in this order: decision maker, onboarding contact, security contact,
  * technical administrator, each with its own "Valitse käyttäjä" dropdown.
@@ -32,9 +27,9 @@ export function OtherContacts({ sheet, users, write, domains }: Props) {
   const saver = useSave()
   const a = session.accountId
 
-  const slot = (s: keyof typeof ids) => (
+  const slot = (s: Exclude<SingleSlot, 'primary' | 'security'>) => (
     <UserSelect
-      id={ids[s]}
+      id={SLOT_FIELD_IDS[s]}
       label={SLOT_LABELS[locale][s]}
       users={users}
       current={asUser(sheet[s])}

@@ -4,6 +4,9 @@ import { signOut } from '../api/account.ts'
 import { useLocale, useSession } from '../page-context.ts'
 import { LanguageSwitch } from './LanguageSwitch.tsx'
 
+/** The page's heading, where focus goes when what it was on has gone and nothing nearer is left. */
+export const PAGE_TITLE_ID = 'page-title'
+
 /**
  * The top of the page (docs/PRODUCT.md, "The settings page"): the account's name at the top right,
  * "Tili ja laskutus" (Account & Billing), and "Yritystiedot" (Company information) as the selected tab.
@@ -32,7 +35,9 @@ export function PageHeader() {
         </div>
       </div>
       <div className="title-row">
-        <h1>{t.accountAndBilling}</h1>
+        <h1 id={PAGE_TITLE_ID} tabIndex={-1}>
+          {t.accountAndBilling}
+        </h1>
         <nav aria-label={t.pageSections}>
           <ul className="tabs">
             <li>

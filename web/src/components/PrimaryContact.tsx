@@ -1,6 +1,7 @@
 import { clearUndeliverable, setSlot } from '../api/contacts.ts'
 import type { ContactSheet, User, UserContact } from '../api/types.ts'
 import { useLocale, useSession } from '../page-context.ts'
+import { SLOT_FIELD_IDS } from '../slot-fields.ts'
 import { useSave } from '../use-save.ts'
 import type { SheetValue } from '../use-sheet.ts'
 import { Section } from './Section.tsx'
@@ -22,7 +23,7 @@ export function PrimaryContact({ sheet, users, write }: Props) {
   return (
     <Section id="primary-section" title={t.primarySection} help={t.primaryHelp} status={saver.status(t)}>
       <UserSelect
-        id="primary"
+        id={SLOT_FIELD_IDS.primary}
         label={t.primarySection}
         hideLabel
         users={users}

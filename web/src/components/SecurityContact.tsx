@@ -4,6 +4,7 @@ import { clearSlot, clearUndeliverable, resendVerification, setSlot } from '../a
 import type { ContactSheet, User } from '../api/types.ts'
 import { SLOT_LABELS } from '../i18n.ts'
 import { useLocale, useSession } from '../page-context.ts'
+import { SECURITY_EMAIL_FIELD_ID, SLOT_FIELD_IDS } from '../slot-fields.ts'
 import type { Saver } from '../use-save.ts'
 import type { SheetValue } from '../use-sheet.ts'
 import { FieldError, invalidProps } from './FieldError.tsx'
@@ -120,7 +121,7 @@ export function SecurityContact({ sheet, users, write, saver, domains }: Props) 
       ) : null}
       {kind === 'user' ? (
         <UserSelect
-          id="security"
+          id={SLOT_FIELD_IDS.security}
           label={t.selectUser}
           users={users}
           current={asUser(current)}
@@ -131,7 +132,7 @@ export function SecurityContact({ sheet, users, write, saver, domains }: Props) 
         />
       ) : (
         <div className="field">
-          <label htmlFor="security-email">{t.emailAddress}</label>
+          <label htmlFor={SECURITY_EMAIL_FIELD_ID}>{t.emailAddress}</label>
           {hintId ? (
             <p id={hintId} className="hint">
               {t.allowedDomains(domains!.join(', '))}
@@ -139,7 +140,7 @@ export function SecurityContact({ sheet, users, write, saver, domains }: Props) 
           ) : null}
           <form className="field-row" onSubmit={saveEmail} noValidate>
             <input
-              id="security-email"
+              id={SECURITY_EMAIL_FIELD_ID}
               type="email"
               autoComplete="off"
               spellCheck={false}

@@ -7,6 +7,7 @@ import { useLocale, useSession } from '../page-context.ts'
 import { problemText } from '../problem-text.ts'
 import { useSheet } from '../use-sheet.ts'
 import { BillingContacts } from './BillingContacts.tsx'
+import { CorrectionRequests } from './CorrectionRequests.tsx'
 import { DemoMail } from './DemoMail.tsx'
 import { Health } from './Health.tsx'
 import { History } from './History.tsx'
@@ -34,6 +35,7 @@ export function SettingsPage() {
   const [users, setUsers] = useState<User[]>([])
   const [account, setAccount] = useState<Account | null>(null)
   const [sent, setSent] = useState(0)
+  const [dismissed, setDismissed] = useState(0)
   const a = session.accountId
 
   useEffect(() => {
@@ -63,6 +65,8 @@ export function SettingsPage() {
           )
         ) : (
           <>
+            {/* account-wide news first: a recipient says a mail reached the wrong person */}
+            <CorrectionRequests sheet={sheet} onDismissed={() => setDismissed((n) => n + 1)} />
             <div className="layout">
               <div className="col-main">
                 <PrimaryContact sheet={sheet} users={users} write={write} />
@@ -85,7 +89,7 @@ export function SettingsPage() {
             />
             <MailHistory refreshKey={`${key}/${sent}`} />
             {session.demoMail ? <DemoMail refreshKey={`${key}/${sent}`} /> : null}
-            <History users={users} refreshKey={key} />
+            <History users={users} refreshKey={`${key}/${dismissed}`} />
           </>
         )}
       </main>
