@@ -1,16 +1,21 @@
-import { sql } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
 
+import { ACCOUNT_TREE_MAX_LEVELS } from '../accounts/account-tree.ts'
 import { SLOT_NAMES } from '../contacts/contact-slots.ts'
 import { effectiveHoldersCtes } from '../contacts/effective-holders.repository.ts'
 import type { Db } from '../db/database.ts'
+import { DESCENDANTS_MAX } from './account-health.schemas.ts'
 import { type HealthFacts, UNDELIVERABLE_WINDOW_DAYS } from './account-health-problems.ts'
 
-export type AccountHealthFacts = HealthFacts & { name: string }
+/** The facts, the account's name and, for a descendant, how many levels below the asking account it is. */
+export type AccountHealthFacts = HealthFacts & { name: string; parentAccountId: string | null; depth?: number }
 
 interface FactsRow {
   id: string
   name: string
+  parent_account_id: string | null
   reviewed_since: Date
+  depth: number | null
   has_primary: boolean
   billing_contacts: number
   pending_security_email: string | null
@@ -24,19 +29,40 @@ interface FactsRow {
  * trip however many accounts it holds. Must agree with what account-health.service.ts reads from the
  * sheet; test/account-health/bulk-health.test.ts compares the two.
  */
-export async function listHealthFacts(
-  db: Db,
-  page: { after?: string | undefined; limit: number },
-): Promise<AccountHealthFacts[]> {
+export const listHealthFacts = (db: Db, page: { after?: string | undefined; limit: number }) =>
+  factsOf(
+    db,
+    sql`select id, name, parent_account_id, coalesce(contacts_reviewed_at, created_at) as reviewed_since, null::int as depth
+    from accounts where id > ${page.after ?? ''} order by id limit ${page.limit}`,
+  )
+
+/**
+ * `listHealthFacts` of an account's descendants (children first, then theirs, up the tree's depth),
+ * each with how many levels below the account it is: what a parent's admins see of the accounts
+ * they manage.
+ */
+export const listDescendantsHealthFacts = (db: Db, accountId: string) =>
+  factsOf(
+    db,
+    sql`
+    with recursive down (id, depth) as (
+      select id, 1 from accounts where parent_account_id = ${accountId}
+      union all
+      select c.id, d.depth + 1 from accounts c join down d on c.parent_account_id = d.id
+      where d.depth < ${sql.lit(ACCOUNT_TREE_MAX_LEVELS - 1)}
+    )
+    select a.id, a.name, a.parent_account_id, coalesce(a.contacts_reviewed_at, a.created_at) as reviewed_since, d.depth
+    from down d join accounts a on a.id = d.id order by a.id limit ${DESCENDANTS_MAX}`,
+  )
+
+/** The facts of the accounts `accounts` selects (id, name, parent_account_id, reviewed_since, depth), in id order. */
+async function factsOf(db: Db, accounts: RawBuilder<unknown>): Promise<AccountHealthFacts[]> {
   const res = await sql<FactsRow>`
-    with recursive a as (
-      select id, name, coalesce(contacts_reviewed_at, created_at) as reviewed_since
-      from accounts where id > ${page.after ?? ''} order by id limit ${page.limit}
-    ),
+    with recursive a as (${accounts}),
     accts as (select id from a),
     -- the sheet as mail sees it (contacts/effective-holders.repository.ts): a primary from the parent counts
     ${effectiveHoldersCtes(SLOT_NAMES)}
-    select a.id, a.name, a.reviewed_since,
+    select a.id, a.name, a.parent_account_id, a.reviewed_since, a.depth,
       exists (select 1 from effective_holders h where h.account_id = a.id and h.slot = 'primary') as has_primary,
       (select count(*)::int from effective_holders h where h.account_id = a.id and h.slot = 'billing') as billing_contacts,
       -- as the sheet reads it: an outside address whose verification is not (yet) 'verified'
@@ -54,6 +80,8 @@ export async function listHealthFacts(
   return res.rows.map((r) => ({
     accountId: r.id,
     name: r.name,
+    parentAccountId: r.parent_account_id,
+    ...(r.depth === null ? {} : { depth: r.depth }),
     hasPrimary: r.has_primary,
     billingContacts: r.billing_contacts,
     pendingSecurityEmail: r.pending_security_email,

@@ -4,8 +4,9 @@ import { listEffectiveHolders } from '../contacts/effective-holders.repository.t
 import type { Db } from '../db/database.ts'
 import type { Clock } from '../lib/clock.ts'
 import { hasUndeliverable } from '../notifications/notifications.repository.ts'
-import type { AccountHealth } from './account-health.schemas.ts'
-import { healthOf, UNDELIVERABLE_WINDOW_DAYS } from './account-health-problems.ts'
+import { listDescendantsHealthFacts } from './account-health.repository.ts'
+import type { AccountHealth, DescendantHealth } from './account-health.schemas.ts'
+import { type HealthFacts, healthOf, UNDELIVERABLE_WINDOW_DAYS } from './account-health-problems.ts'
 
 export type HealthService = ReturnType<typeof createHealthService>
 
@@ -17,7 +18,21 @@ export function createHealthService(deps: {
   clock: Clock
   reviewIntervalDays: number
 }) {
+  const judge = (f: HealthFacts) => healthOf(f, { now: deps.clock.now(), reviewIntervalDays: deps.reviewIntervalDays })
   return {
+    /** The accounts below this one (what its admins manage), each with its health. */
+    async descendants(accountId: string): Promise<DescendantHealth[]> {
+      await deps.accounts.get(accountId) // 404 for an unknown account
+      const facts = await listDescendantsHealthFacts(deps.db, accountId)
+      return facts.map((f) => ({
+        accountId: f.accountId,
+        name: f.name,
+        parentAccountId: f.parentAccountId!,
+        depth: f.depth!,
+        health: judge(f),
+      }))
+    },
+
     async get(accountId: string): Promise<AccountHealth> {
       const account = await deps.accounts.get(accountId)
       const sheet = await deps.contacts.getSheet(accountId)
@@ -36,7 +51,7 @@ export function createHealthService(deps: {
         undeliverableNotifications: u.notifications,
         refusedContactAddresses: u.addresses.filter((a) => current.has(a)),
       }
-      return healthOf(facts, { now: deps.clock.now(), reviewIntervalDays: deps.reviewIntervalDays })
+      return judge(facts)
     },
   }
 }

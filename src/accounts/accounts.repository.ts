@@ -3,6 +3,7 @@ import { sql } from 'kysely'
 import { inChunks } from '../db/chunks.ts'
 import type { Db } from '../db/database.ts'
 import { anyOf } from '../db/keys.ts'
+import { ACCOUNT_TREE_MAX_LEVELS } from './account-tree.ts'
 import type { AccountRow, NewAccountRow } from './accounts.table.ts'
 
 export const findAccount = (db: Db, id: string): Promise<AccountRow | undefined> =>
@@ -99,4 +100,17 @@ export const lockAccountDueForReview = (db: Db, c: { due: Date; gap: Date }): Pr
 /** Records when a review reminder was queued for the account (`at`: the reminders' clock, which `gap` is read on). */
 export async function markReviewReminded(db: Db, id: string, at: Date): Promise<void> {
   await db.updateTable('accounts').set({ review_reminded_at: at }).where('id', '=', id).execute()
+}
+
+/** Whether `ancestorId` is `accountId`'s parent, or its parent's, and so on up to the root. */
+export async function isAncestor(db: Db, ancestorId: string, accountId: string): Promise<boolean> {
+  const res = await sql<{ found: boolean }>`
+    with recursive up (id, parent, n) as (
+      select id, parent_account_id, 1 from accounts where id = ${accountId}
+      union all
+      select a.id, a.parent_account_id, up.n + 1 from accounts a join up on a.id = up.parent
+      where up.n < ${sql.lit(ACCOUNT_TREE_MAX_LEVELS)}
+    )
+    select exists (select 1 from up where parent = ${ancestorId}) as found`.execute(db)
+  return res.rows[0]?.found ?? false
 }

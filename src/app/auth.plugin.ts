@@ -9,7 +9,7 @@ import type { ApiKeyService } from '../auth/api-keys/api-keys.service.ts'
 import type { SessionService } from '../auth/sessions/sessions.service.ts'
 import type { Actor, RequestContext } from '../lib/actor.ts'
 import { AppError } from '../lib/errors.ts'
-import { authorize } from './access.ts'
+import { type AncestorCheck, authorize } from './access.ts'
 import type { RateLimits } from './rate-limit.ts'
 
 declare module 'fastify' {
@@ -48,6 +48,8 @@ export const authPlugin = fp(
     deps: {
       apiKeys: Pick<ApiKeyService, 'authenticate'>
       sessions: Pick<SessionService, 'authenticate'>
+      /** For the admins of a parent account, who manage its descendants (access.ts). */
+      isAncestor: AncestorCheck
       limits?: RateLimits | undefined
     },
   ) => {
@@ -94,7 +96,7 @@ export const authPlugin = fp(
       }
       request.actor = actor
       await limits?.charge(request, reply)
-      authorize(actor, access, (request.params as { accountId?: string } | undefined)?.accountId)
+      await authorize(actor, access, (request.params as { accountId?: string } | undefined)?.accountId, deps.isAncestor)
     })
 
     async function resolve(token: string): Promise<Actor | undefined> {

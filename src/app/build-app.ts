@@ -8,6 +8,7 @@ import helmetHeaders from 'helmet'
 import pino from 'pino'
 
 import { healthRoutes } from '../account-health/account-health.routes.ts'
+import { isAncestor } from '../accounts/accounts.repository.ts'
 import { accountRoutes } from '../accounts/accounts.routes.ts'
 import { auditRoutes } from '../audit/audit.routes.ts'
 import { sessionRoutes } from '../auth/sessions/sessions.routes.ts'
@@ -184,7 +185,12 @@ export async function buildApp(
   })
   await app.register(cookie)
   await app.register(metricsPlugin, { db: services.db, worker: probes.worker })
-  await app.register(authPlugin, { apiKeys: services.apiKeys, sessions: services.sessions, limits })
+  await app.register(authPlugin, {
+    apiKeys: services.apiKeys,
+    sessions: services.sessions,
+    isAncestor: (ancestorId, accountId) => isAncestor(services.db, ancestorId, accountId),
+    limits,
+  })
 
   await app.register(opsRoutes, {
     db: services.db,

@@ -7,6 +7,8 @@
 // - every active user of an account reads it; its super admins and billing admins change its
 //   contacts; only super admins change the account itself;
 // - another account answers 404 exactly like a missing id;
+// - a parent account's super and billing admins act on its descendants as their billing admins do;
+//   to a child's users, its parent is another account (issue 16);
 // - no token, a revoked key, or the session of a user deactivated since → 401 (a deactivated user is
 //   signed out, as a user of any admin product expects);
 // - a refused write changes nothing (a fingerprint of every table, before and after).
@@ -27,14 +29,30 @@ import { collectRoutes, type ServerRoute } from '../helpers/route-list.ts'
 import { suiteScope } from '../helpers/suite-scope.ts'
 
 /** The callers, in the order of the table's columns. */
-const ACTORS = ['none', 'revoked', 'key', 'super', 'billing', 'member', 'deactivated', 'foreign'] as const
+const ACTORS = [
+  'none',
+  'revoked',
+  'key',
+  'super',
+  'billing',
+  'member',
+  'deactivated',
+  'foreign',
+  'parent',
+  'child',
+] as const
 type ActorName = (typeof ACTORS)[number]
 
 interface World {
   app: TestApp
-  /** The account every request is about; `b` is another tenant (its super admin is `foreign`). */
+  /**
+   * The account every request is about; `b` is another tenant (its super admin is `foreign`);
+   * `parent` is `a`'s parent account, `child` its child (their super admins are `parent` and `child`).
+   */
   a: MadeAccount
   b: MadeAccount
+  parent: MadeAccount
+  child: MadeAccount
   notificationId: string
   broadcastId: string
   asset: string | undefined
@@ -51,6 +69,8 @@ type Statuses = [
   member: number,
   deactivated: number,
   foreign: number,
+  parent: number,
+  child: number,
 ]
 interface Row {
   access: string
@@ -71,15 +91,17 @@ async function setUp(w: World, opts: InjectOptions, ...ok: number[]) {
 }
 
 const acct = (w: World) => `/v1/accounts/${w.a.accountId}`
-const PUBLIC_OK: Statuses = [200, 200, 200, 200, 200, 200, 200, 200]
+const PUBLIC_OK: Statuses = [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]
 // prettier-ignore
-const READ: Statuses =        [401, 401, 200, 200, 200, 200, 401, 404]
+const READ: Statuses =        [401, 401, 200, 200, 200, 200, 401, 404, 200, 404]
 // prettier-ignore
-const WRITE: Statuses =       [401, 401, 200, 200, 200, 403, 401, 404]
+const WRITE: Statuses =       [401, 401, 200, 200, 200, 403, 401, 404, 200, 404]
 
 /**
  * The matrix. Columns: no token, revoked platform key, platform key, super_admin, billing_admin,
- * member, deactivated user's session, another account's super_admin. HEAD routes (Fastify's
+ * member, deactivated user's session, another account's super_admin, the super_admin of the
+ * account's parent (who manages it as its billing admins do), the super_admin of its child (to
+ * whom it is another account). HEAD routes (Fastify's
  * duplicates of GET routes) are expected to answer exactly like their GET row, and are sent too.
  */
 // prettier-ignore
@@ -87,26 +109,26 @@ const MATRIX: Record<string, Row> = {
   'GET /healthz':       row('public', PUBLIC_OK, () => ({ method: 'GET', url: '/healthz' })),
   'GET /readyz':        row('public', PUBLIC_OK, () => ({ method: 'GET', url: '/readyz' })),
   // the scraper's METRICS_TOKEN, which no caller here has and this app does not set: not served at all
-  'GET /metrics':       row('metrics', [404, 404, 404, 404, 404, 404, 404, 404], () => ({ method: 'GET', url: '/metrics' })),
+  'GET /metrics':       row('metrics', [404, 404, 404, 404, 404, 404, 404, 404, 404, 404], () => ({ method: 'GET', url: '/metrics' })),
   'GET /openapi.json':  row('public', PUBLIC_OK, () => ({ method: 'GET', url: '/openapi.json' })),
   'GET /v1/categories': row('public', PUBLIC_OK, () => ({ method: 'GET', url: '/v1/categories' })),
   // the link in the verification mail: whoever opens it, an unknown token is the "not valid" page
-  'GET /v1/verify-email': row('public', [400, 400, 400, 400, 400, 400, 400, 400], () => ({ method: 'GET', url: '/v1/verify-email?token=not-a-real-token' })),
+  'GET /v1/verify-email': row('public', [400, 400, 400, 400, 400, 400, 400, 400, 400, 400], () => ({ method: 'GET', url: '/v1/verify-email?token=not-a-real-token' })),
   // a mail's "Not the right person?" link: its signed token is its only authority
-  'GET /v1/not-the-right-person': row('public', [400, 400, 400, 400, 400, 400, 400, 400], () => ({ method: 'GET', url: '/v1/not-the-right-person?token=acr_x.y.not-a-real-signature' })),
-  'POST /v1/not-the-right-person': row('public', [400, 400, 400, 400, 400, 400, 400, 400], () => ({ method: 'POST', url: '/v1/not-the-right-person', payload: { token: 'acr_x.y.not-a-real-signature', reason: 'not_me' } })),
-  'POST /v1/verify-email': row('public', [400, 400, 400, 400, 400, 400, 400, 400], () => ({ method: 'POST', url: '/v1/verify-email', payload: { token: 'not-a-real-token' } })),
+  'GET /v1/not-the-right-person': row('public', [400, 400, 400, 400, 400, 400, 400, 400, 400, 400], () => ({ method: 'GET', url: '/v1/not-the-right-person?token=acr_x.y.not-a-real-signature' })),
+  'POST /v1/not-the-right-person': row('public', [400, 400, 400, 400, 400, 400, 400, 400, 400, 400], () => ({ method: 'POST', url: '/v1/not-the-right-person', payload: { token: 'acr_x.y.not-a-real-signature', reason: 'not_me' } })),
+  'POST /v1/verify-email': row('public', [400, 400, 400, 400, 400, 400, 400, 400, 400, 400], () => ({ method: 'POST', url: '/v1/verify-email', payload: { token: 'not-a-real-token' } })),
 
-  'POST /v1/accounts': row('platform', [401, 401, 201, 403, 403, 403, 401, 403], () => ({
+  'POST /v1/accounts': row('platform', [401, 401, 201, 403, 403, 403, 401, 403, 403, 403], () => ({
     method: 'POST', url: '/v1/accounts', payload: { id: fresh('new'), name: 'New Oy' },
   })),
-  'GET /v1/accounts': row('platform', [401, 401, 200, 403, 403, 403, 401, 403], () => ({ method: 'GET', url: '/v1/accounts?limit=5' })),
+  'GET /v1/accounts': row('platform', [401, 401, 200, 403, 403, 403, 401, 403, 403, 403], () => ({ method: 'GET', url: '/v1/accounts?limit=5' })),
   'GET /v1/accounts/:accountId': row('account:read', READ, (w) => ({ method: 'GET', url: acct(w) })),
-  'PATCH /v1/accounts/:accountId': row('account:super', [401, 401, 200, 200, 403, 403, 401, 404], (w) => ({
+  'PATCH /v1/accounts/:accountId': row('account:super', [401, 401, 200, 200, 403, 403, 401, 404, 403, 404], (w) => ({
     method: 'PATCH', url: acct(w), payload: { name: fresh('Renamed Oy') },
   })),
   // the key's success deletes a throwaway account; everyone else aims at the real one
-  'DELETE /v1/accounts/:accountId': row('platform', [401, 401, 204, 403, 403, 403, 401, 403], async (w, actor) => {
+  'DELETE /v1/accounts/:accountId': row('platform', [401, 401, 204, 403, 403, 403, 401, 403, 403, 403], async (w, actor) => {
     if (actor !== 'key') return { method: 'DELETE', url: acct(w) }
     const id = fresh('doomed')
     await setUp(w, { method: 'POST', url: '/v1/accounts', payload: { id, name: 'Doomed Oy' } })
@@ -114,12 +136,12 @@ const MATRIX: Record<string, Row> = {
   }),
 
   'GET /v1/accounts/:accountId/users': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/users` })),
-  'PUT /v1/accounts/:accountId/users/:userId': row('platform', [401, 401, 201, 403, 403, 403, 401, 403], (w) => {
+  'PUT /v1/accounts/:accountId/users/:userId': row('platform', [401, 401, 201, 403, 403, 403, 401, 403, 403, 403], (w) => {
     const id = fresh('user')
     return { method: 'PUT', url: `${acct(w)}/users/${id}`, payload: { email: `${id}@example.com`, name: 'New User', role: 'member' } }
   }),
   'GET /v1/accounts/:accountId/users/:userId': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/users/${w.a.users.member}` })),
-  'PATCH /v1/accounts/:accountId/users/:userId': row('platform', [401, 401, 200, 403, 403, 403, 401, 403], (w) => ({
+  'PATCH /v1/accounts/:accountId/users/:userId': row('platform', [401, 401, 200, 403, 403, 403, 401, 403, 403, 403], (w) => ({
     method: 'PATCH', url: `${acct(w)}/users/${w.a.users.u1}`, payload: { name: fresh('Renamed') },
   })),
 
@@ -147,7 +169,7 @@ const MATRIX: Record<string, Row> = {
     method: 'PUT', url: `${acct(w)}/contacts/rules/decision-maker`, payload: { rule: 'add' },
   })),
   'POST /v1/accounts/:accountId/contacts/review': row('account:write', WRITE, (w) => ({ method: 'POST', url: `${acct(w)}/contacts/review` })),
-  'POST /v1/accounts/:accountId/contacts/security/resend-verification': row('account:write', [401, 401, 202, 202, 202, 403, 401, 404], async (w) => {
+  'POST /v1/accounts/:accountId/contacts/security/resend-verification': row('account:write', [401, 401, 202, 202, 202, 403, 401, 404, 202, 404], async (w) => {
     const { sheet } = await getSheet(w.app, w.a.accountId)
     if (sheet.security?.type !== 'email') {
       await setUp(w, { method: 'PUT', url: `${acct(w)}/contacts/security`, payload: { email: 'soc@outside.example' } })
@@ -157,34 +179,35 @@ const MATRIX: Record<string, Row> = {
     return { method: 'POST', url: `${acct(w)}/contacts/security/resend-verification` }
   }),
 
-  'POST /v1/accounts/:accountId/sessions': row('platform', [401, 401, 201, 403, 403, 403, 401, 403], (w) => ({
+  'POST /v1/accounts/:accountId/sessions': row('platform', [401, 401, 201, 403, 403, 403, 401, 403, 403, 403], (w) => ({
     method: 'POST', url: `${acct(w)}/sessions`, payload: { userId: w.a.users.member },
   })),
   'GET /v1/accounts/:accountId/audit-events': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/audit-events?limit=5` })),
   'GET /v1/accounts/:accountId/health': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/health` })),
+  'GET /v1/accounts/:accountId/descendants': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/descendants` })),
   'GET /v1/accounts/:accountId/recipients': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/recipients?category=invoice` })),
 
-  'POST /v1/accounts/:accountId/notifications': row('platform', [401, 401, 202, 403, 403, 403, 401, 403], (w) => ({
+  'POST /v1/accounts/:accountId/notifications': row('platform', [401, 401, 202, 403, 403, 403, 401, 403, 403, 403], (w) => ({
     method: 'POST', url: `${acct(w)}/notifications`, payload: { category: 'invoice', subject: 'Invoice 1', text: 'Your invoice.' },
   })),
-  'POST /v1/accounts/:accountId/notifications/test': row('account:write', [401, 401, 202, 202, 202, 403, 401, 404], (w) => ({
+  'POST /v1/accounts/:accountId/notifications/test': row('account:write', [401, 401, 202, 202, 202, 403, 401, 404, 202, 404], (w) => ({
     method: 'POST', url: `${acct(w)}/notifications/test`, payload: { category: 'invoice' },
   })),
   'GET /v1/accounts/:accountId/notifications': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/notifications?limit=5` })),
   'GET /v1/accounts/:accountId/notifications/:notificationId': row('account:read', READ, (w) => ({
     method: 'GET', url: `${acct(w)}/notifications/${w.notificationId}`,
   })),
-  'POST /v1/accounts/:accountId/notifications/:notificationId/resend': row('account:write', [401, 401, 202, 202, 202, 403, 401, 404], (w) => ({
+  'POST /v1/accounts/:accountId/notifications/:notificationId/resend': row('account:write', [401, 401, 202, 202, 202, 403, 401, 404, 202, 404], (w) => ({
     method: 'POST', url: `${acct(w)}/notifications/${w.notificationId}/resend`,
   })),
   'GET /v1/accounts/:accountId/suppressions': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/suppressions` })),
-  'DELETE /v1/accounts/:accountId/suppressions/:email': row('account:write', [401, 401, 204, 204, 204, 403, 401, 404], async (w) => {
+  'DELETE /v1/accounts/:accountId/suppressions/:email': row('account:write', [401, 401, 204, 204, 204, 403, 401, 404, 204, 404], async (w) => {
     const email = `${fresh('gone')}@example.com`
     await w.app.handle.db.insertInto('suppressions').values({ account_id: w.a.accountId, email, reason: '550 5.1.1', delivery_id: null }).execute()
     return { method: 'DELETE', url: `${acct(w)}/suppressions/${email}` }
   }),
   'GET /v1/accounts/:accountId/correction-requests': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/correction-requests` })),
-  'POST /v1/accounts/:accountId/correction-requests/:requestId/dismiss': row('account:write', [401, 401, 200, 200, 200, 403, 401, 404], async (w) => {
+  'POST /v1/accounts/:accountId/correction-requests/:requestId/dismiss': row('account:write', [401, 401, 200, 200, 200, 403, 401, 404, 200, 404], async (w) => {
     const id = fresh('crq')
     await w.app.handle.db.insertInto('correction_requests').values({
       account_id: w.a.accountId, id, delivery_id: id, notification_id: null, category: 'invoice', subject: 'Invoice',
@@ -193,38 +216,38 @@ const MATRIX: Record<string, Row> = {
     return { method: 'POST', url: `${acct(w)}/correction-requests/${id}/dismiss` }
   }),
   // authenticated by each email service's own signature, not by our credentials: the test app configures none (404)
-  'POST /v1/email-events/:provider': row('public', [404, 404, 404, 404, 404, 404, 404, 404], () => ({
+  'POST /v1/email-events/:provider': row('public', [404, 404, 404, 404, 404, 404, 404, 404, 404, 404], () => ({
     method: 'POST', url: '/v1/email-events/postmark', payload: { RecordType: 'Bounce' },
   })),
 
-  'POST /v1/broadcasts': row('platform', [401, 401, 202, 403, 403, 403, 401, 403], (w) => ({
+  'POST /v1/broadcasts': row('platform', [401, 401, 202, 403, 403, 403, 401, 403, 403, 403], (w) => ({
     method: 'POST', url: '/v1/broadcasts', payload: { category: 'account_update', subject: 'News', text: 'Hello.', accountIds: [w.a.accountId] },
   })),
-  'GET /v1/broadcasts/:broadcastId': row('platform', [401, 401, 200, 403, 403, 403, 401, 403], (w) => ({ method: 'GET', url: `/v1/broadcasts/${w.broadcastId}` })),
-  'POST /v1/broadcasts/:broadcastId/cancel': row('platform', [401, 401, 200, 403, 403, 403, 401, 403], async (w) => {
+  'GET /v1/broadcasts/:broadcastId': row('platform', [401, 401, 200, 403, 403, 403, 401, 403, 403, 403], (w) => ({ method: 'GET', url: `/v1/broadcasts/${w.broadcastId}` })),
+  'POST /v1/broadcasts/:broadcastId/cancel': row('platform', [401, 401, 200, 403, 403, 403, 401, 403, 403, 403], async (w) => {
     const created = await setUp(w, { method: 'POST', url: '/v1/broadcasts', payload: { category: 'account_update', subject: 'Doomed', text: 'x', accountIds: [w.a.accountId] } })
     return { method: 'POST', url: `/v1/broadcasts/${created.json().id}/cancel` }
   }),
-  'POST /v1/webhook-endpoints': row('platform', [401, 401, 201, 403, 403, 403, 401, 403], () => ({
+  'POST /v1/webhook-endpoints': row('platform', [401, 401, 201, 403, 403, 403, 401, 403, 403, 403], () => ({
     method: 'POST', url: '/v1/webhook-endpoints', payload: { url: 'http://127.0.0.1:9/hooks', eventTypes: ['contacts.updated'] },
   })),
-  'GET /v1/webhook-endpoints': row('platform', [401, 401, 200, 403, 403, 403, 401, 403], () => ({ method: 'GET', url: '/v1/webhook-endpoints' })),
-  'DELETE /v1/webhook-endpoints/:endpointId': row('platform', [401, 401, 204, 403, 403, 403, 401, 403], async (w) => {
+  'GET /v1/webhook-endpoints': row('platform', [401, 401, 200, 403, 403, 403, 401, 403, 403, 403], () => ({ method: 'GET', url: '/v1/webhook-endpoints' })),
+  'DELETE /v1/webhook-endpoints/:endpointId': row('platform', [401, 401, 204, 403, 403, 403, 401, 403, 403, 403], async (w) => {
     const created = await setUp(w, { method: 'POST', url: '/v1/webhook-endpoints', payload: { url: 'http://127.0.0.1:9/doomed' } })
     return { method: 'DELETE', url: `/v1/webhook-endpoints/${created.json().id}` }
   }),
 
   // the settings page: its files are public, it signs in by exchanging the link's token for cookies
-  'GET /ui':          row('public', [302, 302, 302, 302, 302, 302, 302, 302], () => ({ method: 'GET', url: '/ui' })),
+  'GET /ui':          row('public', [302, 302, 302, 302, 302, 302, 302, 302, 302, 302], () => ({ method: 'GET', url: '/ui' })),
   'GET /ui/*':        row('public', PUBLIC_OK, () => ({ method: 'GET', url: '/ui/company-information' })),
   'GET /ui/assets/*': row('public', PUBLIC_OK, (w) => ({ method: 'GET', url: `/ui/assets/${w.asset}` })),
   'POST /ui/session': row('public', PUBLIC_OK, async (w) => ({
     method: 'POST', url: '/ui/session', payload: { token: await sessionFor(w.app, w.a.accountId, w.a.users.member!) },
   })),
-  'POST /ui/sign-out': row('public', [204, 204, 204, 204, 204, 204, 204, 204], () => ({ method: 'POST', url: '/ui/sign-out' })),
+  'POST /ui/sign-out': row('public', [204, 204, 204, 204, 204, 204, 204, 204, 204, 204], () => ({ method: 'POST', url: '/ui/sign-out' })),
   // who is signed in (the page's own call): any signed-in user, their own session; not a key
-  'GET /ui/session':   row('session', [401, 401, 403, 200, 200, 200, 401, 200], () => ({ method: 'GET', url: '/ui/session' })),
-  'GET /ui/demo-mail': row('session', [401, 401, 403, 200, 200, 200, 401, 200], () => ({ method: 'GET', url: '/ui/demo-mail' })),
+  'GET /ui/session':   row('session', [401, 401, 403, 200, 200, 200, 401, 200, 200, 200], () => ({ method: 'GET', url: '/ui/session' })),
+  'GET /ui/demo-mail': row('session', [401, 401, 403, 200, 200, 200, 401, 200, 200, 200], () => ({ method: 'GET', url: '/ui/demo-mail' })),
 }
 
 /** Routes the OpenAPI document leaves out on purpose, each with the reason. */
@@ -248,7 +271,9 @@ const PROBLEM_TYPES: Record<number, string> = {
 }
 
 async function makeWorld(t: TestApp): Promise<World> {
-  const a = await makeAccount(t, { extraUsers: 4 })
+  const parent = await makeAccount(t)
+  const a = await makeAccount(t, { extraUsers: 4, parentAccountId: parent.accountId })
+  const child = await makeAccount(t, { parentAccountId: a.accountId })
   const b = await makeAccount(t, { extraUsers: 1 })
   const key = t.apiKey
   const revokedKey = await t.services.apiKeys.create('revoked')
@@ -294,6 +319,8 @@ async function makeWorld(t: TestApp): Promise<World> {
     app: t,
     a,
     b,
+    parent,
+    child,
     notificationId: sent.json().id,
     broadcastId: broadcast.json().id,
     asset: assets[0],
@@ -306,6 +333,8 @@ async function makeWorld(t: TestApp): Promise<World> {
       member: await sessionFor(t, a.accountId, a.users.member!),
       deactivated: goneToken,
       foreign: await sessionFor(t, b.accountId, b.users.admin!),
+      parent: await sessionFor(t, parent.accountId, parent.users.admin!),
+      child: await sessionFor(t, child.accountId, child.users.admin!),
     },
   }
 }
