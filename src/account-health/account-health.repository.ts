@@ -39,9 +39,9 @@ export const listHealthFacts = (db: Db, page: { after?: string | undefined; limi
 /**
  * `listHealthFacts` of an account's descendants (children first, then theirs, up the tree's depth),
  * each with how many levels below the account it is: what a parent's admins see of the accounts
- * they manage.
+ * they manage. `only`: just those of these ids.
  */
-export const listDescendantsHealthFacts = (db: Db, accountId: string) =>
+export const listDescendantsHealthFacts = (db: Db, accountId: string, only?: string[]) =>
   factsOf(
     db,
     sql`
@@ -52,7 +52,9 @@ export const listDescendantsHealthFacts = (db: Db, accountId: string) =>
       where d.depth < ${sql.lit(ACCOUNT_TREE_MAX_LEVELS - 1)}
     )
     select a.id, a.name, a.parent_account_id, coalesce(a.contacts_reviewed_at, a.created_at) as reviewed_since, d.depth
-    from down d join accounts a on a.id = d.id order by a.id limit ${DESCENDANTS_MAX}`,
+    from down d join accounts a on a.id = d.id
+    ${only ? sql`where a.id = any(${only}::text[])` : sql``}
+    order by a.id limit ${DESCENDANTS_MAX}`,
   )
 
 /** The facts of the accounts `accounts` selects (id, name, parent_account_id, reviewed_since, depth), in id order. */

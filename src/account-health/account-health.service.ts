@@ -1,6 +1,7 @@
 import type { AccountService } from '../accounts/accounts.service.ts'
+import type { SlotName } from '../contacts/contact-slots.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
-import { listEffectiveHolders } from '../contacts/effective-holders.repository.ts'
+import { listEffectiveHolders, listInheritingDescendants } from '../contacts/effective-holders.repository.ts'
 import type { Db } from '../db/database.ts'
 import type { Clock } from '../lib/clock.ts'
 import { hasUndeliverable } from '../notifications/notifications.repository.ts'
@@ -21,9 +22,11 @@ export function createHealthService(deps: {
   const judge = (f: HealthFacts) => healthOf(f, { now: deps.clock.now(), reviewIntervalDays: deps.reviewIntervalDays })
   return {
     /** The accounts below this one (what its admins manage), each with its health. */
-    async descendants(accountId: string): Promise<DescendantHealth[]> {
+    async descendants(accountId: string, inheriting?: SlotName[]): Promise<DescendantHealth[]> {
       await deps.accounts.get(accountId) // 404 for an unknown account
-      const facts = await listDescendantsHealthFacts(deps.db, accountId)
+      // `inheriting`: only those whose mail of these slots reaches up to the account (what a change of them affects)
+      const only = inheriting ? await listInheritingDescendants(deps.db, accountId, inheriting) : undefined
+      const facts = await listDescendantsHealthFacts(deps.db, accountId, only)
       return facts.map((f) => ({
         accountId: f.accountId,
         name: f.name,

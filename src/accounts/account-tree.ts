@@ -6,6 +6,9 @@ import { AppError } from '../lib/errors.ts'
  * accounts_check_tree trigger of migration 2026-12-03T02-00_account-tree, which names the same
  * number); this is how the API states it.
  */
+/** How many times a move is tried when other moves keep winning the tree's lock row before it. */
+export const TREE_MOVE_ATTEMPTS = 40
+
 export const ACCOUNT_TREE_MAX_LEVELS = 5
 
 /**

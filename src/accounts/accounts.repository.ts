@@ -17,6 +17,16 @@ export const findAccount = (db: Db, id: string): Promise<AccountRow | undefined>
 export const lockAccount = (db: Db, id: string): Promise<AccountRow | undefined> =>
   db.selectFrom('accounts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
 
+/** `lockAccount`, and whether the account has children: a sheet change tells its descendants (contacts/). */
+export const lockAccountOfTree = (db: Db, id: string): Promise<(AccountRow & { has_children: boolean }) | undefined> =>
+  db
+    .selectFrom('accounts')
+    .selectAll()
+    .select(sql<boolean>`exists (select 1 from accounts c where c.parent_account_id = accounts.id)`.as('has_children'))
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst()
+
 /** Inserts unless the id exists; returns undefined when it did. */
 export const insertAccount = (db: Db, row: NewAccountRow): Promise<AccountRow | undefined> =>
   db

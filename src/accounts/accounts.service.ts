@@ -6,7 +6,7 @@ import { AppError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
 import { toPage } from '../lib/page.ts'
 import { notFound } from './account-errors.ts'
-import { treeProblem } from './account-tree.ts'
+import { TREE_MOVE_ATTEMPTS, treeProblem } from './account-tree.ts'
 import * as repo from './accounts.repository.ts'
 import type { Account, CreateAccount, UpdateAccount } from './accounts.schemas.ts'
 import type { AccountRow } from './accounts.table.ts'
@@ -63,29 +63,36 @@ export function createAccountService({ db }: { db: Db }) {
     },
 
     async update(ctx: RequestContext, id: string, patch: UpdateAccount): Promise<Account> {
-      return transaction(db, async (trx) => {
-        const before = await repo.lockAccount(trx, id)
-        if (!before) throw notFound(id)
-        // the host product arranges its customers' accounts; a customer's admin cannot move theirs
-        if (patch.parentAccountId !== undefined && ctx.actor.type !== 'api_key')
-          throw new AppError('forbidden', { detail: 'Only the platform sets an account’s parent.' })
-        const row = await repo
-          .updateAccount(trx, id, {
-            ...(patch.name !== undefined ? { name: patch.name } : {}),
-            ...(patch.locale !== undefined ? { locale: patch.locale } : {}),
-            ...(patch.allowedEmailDomains !== undefined ? { allowed_email_domains: patch.allowedEmailDomains } : {}),
-            ...(patch.parentAccountId !== undefined ? { parent_account_id: patch.parentAccountId } : {}),
+      // every move in the tree takes its turn on one row (the account-tree migration): at REPEATABLE
+      // READ and SERIALIZABLE each turn lost is a retry, and 30 moves at once lose up to 29 each
+      const opts = patch.parentAccountId !== undefined ? { attempts: TREE_MOVE_ATTEMPTS } : {}
+      return transaction(
+        db,
+        async (trx) => {
+          const before = await repo.lockAccount(trx, id)
+          if (!before) throw notFound(id)
+          // the host product arranges its customers' accounts; a customer's admin cannot move theirs
+          if (patch.parentAccountId !== undefined && ctx.actor.type !== 'api_key')
+            throw new AppError('forbidden', { detail: 'Only the platform sets an account’s parent.' })
+          const row = await repo
+            .updateAccount(trx, id, {
+              ...(patch.name !== undefined ? { name: patch.name } : {}),
+              ...(patch.locale !== undefined ? { locale: patch.locale } : {}),
+              ...(patch.allowedEmailDomains !== undefined ? { allowed_email_domains: patch.allowedEmailDomains } : {}),
+              ...(patch.parentAccountId !== undefined ? { parent_account_id: patch.parentAccountId } : {}),
+            })
+            .catch(rethrowTree(patch.parentAccountId))
+          const account = toAccount(row!)
+          await appendAuditEvent(trx, ctx, {
+            accountId: id,
+            action: 'account.updated',
+            before: toAccount(before),
+            after: account,
           })
-          .catch(rethrowTree(patch.parentAccountId))
-        const account = toAccount(row!)
-        await appendAuditEvent(trx, ctx, {
-          accountId: id,
-          action: 'account.updated',
-          before: toAccount(before),
-          after: account,
-        })
-        return account
-      })
+          return account
+        },
+        opts,
+      )
     },
 
     /** Deletes the account and, by cascade, all its users, contacts and history. */

@@ -293,7 +293,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The accounts below this one, whose contacts its admins manage, each with its health */
+        /**
+         * The accounts below this one, whose contacts its admins manage, each with its health
+         * @description With `inheriting`, only the accounts whose mail of one of those slots reaches up to this one: those a change of them affects (what a `contacts.updated` event’s `affectedDescendants` counts).
+         */
         get: operations["listDescendants"];
         put?: never;
         post?: never;
@@ -3763,7 +3766,9 @@ export interface operations {
     };
     listDescendants: {
         parameters: {
-            query?: never;
+            query?: {
+                inheriting?: ("primary" | "billing" | "decisionMaker" | "onboarding" | "security" | "technicalAdmin")[];
+            };
             header?: never;
             path: {
                 accountId: string;

@@ -23,6 +23,16 @@ function holdings(state: SheetState): Map<string, { contact: Contact; slots: Slo
   return out
 }
 
+/** How many accounts an event names at most; the rest are listed by `GET .../descendants?inheriting=`. */
+export const EVENT_DESCENDANTS_MAX = 100
+
+/** The event's `affectedDescendants`: how many, and their ids (the first of them, when many). */
+const affected = (ids: string[]) => ({
+  count: ids.length,
+  accountIds: ids.slice(0, EVENT_DESCENDANTS_MAX),
+  complete: ids.length <= EVENT_DESCENDANTS_MAX,
+})
+
 const holderName = (c: Contact | null) => (c ? (c.type === 'user' ? c.name : c.email) : null)
 
 /**
@@ -53,6 +63,8 @@ export function sheetChangeNotices(
     locales: Map<string, 'en' | 'fi' | null>
     /** What the change read: its author's row among them, when a user (`actorName`). */
     users: NamedUser[]
+    /** The descendants whose mail of a changed slot reaches up to this account, in id order. */
+    below: string[]
     vacatedUserId?: string
   },
 ): Write[] {
@@ -60,7 +72,11 @@ export function sheetChangeNotices(
     {
       accountId: c.account.id,
       type: c.vacatedUserId ? 'contacts.vacated' : 'contacts.updated',
-      data: { ...(c.vacatedUserId ? { userId: c.vacatedUserId } : {}), contacts: c.sheet },
+      data: {
+        ...(c.vacatedUserId ? { userId: c.vacatedUserId } : {}),
+        contacts: c.sheet,
+        ...(c.below.length > 0 ? { affectedDescendants: affected(c.below) } : {}),
+      },
     },
   ])
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 
-import { lockAccount } from '../accounts/accounts.repository.ts'
+import { lockAccountOfTree } from '../accounts/accounts.repository.ts'
 import type { SuppressionKind } from '../bounces/suppressions.table.ts'
 import type { Db } from '../db/database.ts'
 import { anyOf, whereKeys } from '../db/keys.ts'
@@ -89,8 +89,9 @@ export async function lockSheet(
   accountId: string,
   named: { ids: string[]; emails: string[] },
 ): Promise<SheetData | undefined> {
-  const account = await lockAccount(db, accountId)
-  if (!account) return undefined
+  const locked = await lockAccountOfTree(db, accountId)
+  if (!locked) return undefined
+  const { has_children: hasChildren, ...account } = locked
   // one union: the named users in the holders' columns, with no slot, then the holders (a union
   // matches columns by position: the order is selectHolders')
   const rows = await selectNamedUsers(db, accountId, named)
@@ -119,7 +120,7 @@ export async function lockSheet(
       users.push({ id: row.user_id!, email: row.user_email!, name: row.user_name!, status: user_status! })
     else holders.push(row as SlotHolderRow)
   }
-  return { account, holders, users }
+  return { account, holders, users, hasChildren }
 }
 
 /**

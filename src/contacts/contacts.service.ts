@@ -12,9 +12,10 @@ import { holdsAddress, newOutsideAddress, sheetChangeNotices } from './contact-n
 import type { SingleSlot, SlotName } from './contact-slots.ts'
 import * as repo from './contacts.repository.ts'
 import type { ContactSheet, PutContactSheet, SlotInput } from './contacts.schemas.ts'
-import { listEffectiveHolders } from './effective-holders.repository.ts'
+import { listEffectiveHolders, listInheritingDescendants } from './effective-holders.repository.ts'
 import { checkIfMatch } from './if-match.ts'
 import {
+  changedSlots,
   diffPlaces,
   type Edit,
   inheritedOf,
@@ -87,6 +88,9 @@ export function createContactService({ db, clock, verification }: ContactService
         changed: false,
       }
     // first, as it may refuse the change: nothing of it is written yet (contact-notices.ts)
+    // the descendants whose mail the change reaches, named in its event (a flat account reads nothing)
+    const below =
+      data.hasChildren === false ? [] : await listInheritingDescendants(trx, account.id, changedSlots(before, after))
     const verifyTo = newOutsideAddress(before, after)
     if (verifyTo) await verification.sendVerification(trx, ctx, account, verifyTo)
     const places = repo.placeWrites(trx, account.id, remove, add)
@@ -110,7 +114,7 @@ export function createContactService({ db, clock, verification }: ContactService
       ),
       auditEventInsert(trx, ctx, entry),
       ...(edits
-        ? sheetChangeNotices(ctx, { account, before, after, sheet, locales, users: data.users, ...vacated })
+        ? sheetChangeNotices(ctx, { account, before, after, sheet, locales, users: data.users, below, ...vacated })
         : []),
     ])
     return { sheet: await withInherited(trx, account, sheet), before, after, changed: true }

@@ -25,6 +25,8 @@ export interface SheetData {
   account: AccountRow
   holders: SlotHolderRow[]
   users: NamedUser[]
+  /** Whether the account has children, whose mail a change may reach; undefined: not read (then asked). */
+  hasChildren?: boolean
 }
 
 /**
@@ -142,6 +144,13 @@ export function diffPlaces(before: SheetState, after: SheetState): { remove: Pla
   const remove = [...b.values()].filter((p) => !a.has(key(p)) || !same(p, a.get(key(p))!))
   const add = [...a.values()].filter((p) => !b.has(key(p)) || !same(p, b.get(key(p))!))
   return { remove, add }
+}
+
+/** The slots whose holders or rule differ between two states: what a change reaches below the account. */
+export function changedSlots(before: SheetState, after: SheetState): SlotName[] {
+  const { remove, add } = diffPlaces(before, after)
+  const touched = new Set([...remove, ...add].map((p) => p.slot))
+  return SLOT_NAMES.filter((slot) => touched.has(slot) || before.rules[slot] !== after.rules[slot])
 }
 
 /** The slots (with billing positions collapsed to "billing") that a user holds. */

@@ -38,6 +38,8 @@ export function isRetryable(e: unknown): boolean {
 export interface TransactionOptions {
   isolation?: IsolationLevel
   readOnly?: boolean
+  /** More attempts than the usual, for work that all writers queue for (a move in the account tree). */
+  attempts?: number
 }
 
 /**
@@ -59,7 +61,7 @@ export async function transaction<T>(
     try {
       return await builder.execute(work)
     } catch (e) {
-      if (!isRetryable(e) || attempt >= TRANSACTION_RETRY.attempts) throw e
+      if (!isRetryable(e) || attempt >= (opts.attempts ?? TRANSACTION_RETRY.attempts)) throw e
       const bound = Math.min(TRANSACTION_RETRY.maxDelayMs, TRANSACTION_RETRY.baseDelayMs * 2 ** (attempt - 1))
       await new Promise((resolve) => setTimeout(resolve, Math.random() * bound))
     }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 
+import { sql } from 'kysely'
+
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount, sessionFor } from '../helpers/factories.ts'
@@ -105,6 +107,68 @@ for (const kind of DATABASES) {
       // the same health as the account's own, which its own admins read
       const own = (await app.call({ method: 'GET', url: `/v1/accounts/${b.accountId}/health` })).json()
       assert.deepEqual(res.json().data.find((d: { accountId: string }) => d.accountId === b.accountId).health, own)
+    })
+
+    test('a change at a parent: one audit event and one contacts.updated event there, naming the descendants it reaches; the previous holder is told once', async (t) => {
+      const app = await buildTestApp(t, kind)
+      const root = await makeAccount(app)
+      await app.call({
+        method: 'POST',
+        url: `/v1/accounts/${root.accountId}/contacts/billing`,
+        payload: { userId: root.users.billing },
+      })
+      const inheriting = await makeAccount(app, { parentAccountId: root.accountId })
+      const grandchild = await makeAccount(app, { parentAccountId: inheriting.accountId })
+      const own = await makeAccount(app, { parentAccountId: root.accountId })
+      await app.call({
+        method: 'POST',
+        url: `/v1/accounts/${own.accountId}/contacts/billing`,
+        payload: { userId: own.users.billing },
+      })
+      const added = await makeAccount(app, { parentAccountId: own.accountId })
+      await app.call({
+        method: 'PUT',
+        url: `/v1/accounts/${added.accountId}/contacts/rules/billing`,
+        payload: { rule: 'add' },
+      })
+      const audits = async (id: string) =>
+        (await app.call({ method: 'GET', url: `/v1/accounts/${id}/audit-events?limit=50` })).json().data.length
+      const before = await Promise.all([root, inheriting, grandchild, own, added].map((a) => audits(a.accountId)))
+
+      const swap = await app.call({
+        method: 'PUT',
+        url: `/v1/accounts/${root.accountId}/contacts`,
+        headers: { 'if-match': '*' },
+        payload: { billing: [{ userId: root.users.member }] },
+      })
+      assert.equal(swap.statusCode, 200, swap.body)
+      const after = await Promise.all([root, inheriting, grandchild, own, added].map((a) => audits(a.accountId)))
+      assert.deepEqual(after, [before[0]! + 1, ...before.slice(1)], 'one audit event, at the parent only')
+      const events = await sql<{ account_id: string; payload: { data: { affectedDescendants?: unknown } } }>`
+        select account_id, payload from events where type = 'contacts.updated' order by created_at desc limit 1`.execute(
+        app.handle.db,
+      )
+      assert.equal(events.rows[0]!.account_id, root.accountId)
+      // `own` holds billing itself, and `added` adds to `own`'s: the walk stops at `own`
+      assert.deepEqual(events.rows[0]!.payload.data.affectedDescendants, {
+        count: 2,
+        accountIds: [inheriting.accountId, grandchild.accountId].sort(),
+        complete: true,
+      })
+      const listed = await app.call({
+        method: 'GET',
+        url: `/v1/accounts/${root.accountId}/descendants?inheriting=billing`,
+      })
+      assert.deepEqual(
+        listed.json().data.map((d: { accountId: string }) => d.accountId),
+        [inheriting.accountId, grandchild.accountId].sort(),
+      )
+      const told = await sql<{ n: number }>`
+        select count(*)::int as n from notifications where category = 'contact_changed'
+          and recipients @> ${JSON.stringify([{ email: `${root.users.billing}@example.com` }])}::jsonb`.execute(
+        app.handle.db,
+      )
+      assert.equal(told.rows[0]!.n, 1, 'the previous holder is told once, not once per descendant')
     })
 
     test("deactivating a parent's user vacates its slots, and the children that inherited it fall back", async (t) => {
