@@ -94,12 +94,13 @@ export function App() {
 
   const showAccount = useCallback(
     (accountId: string) => {
-      if (!own) return
+      // the page already shown stays as it is, with no second entry in the history
+      if (!own || accountId === shown) return
       focusTitle.current = true
       history.pushState(null, '', addressOf(accountId, own))
       setWanted(accountId)
     },
-    [own],
+    [own, shown],
   )
 
   const setLocale = useCallback((l: Locale) => {

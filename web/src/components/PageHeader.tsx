@@ -2,6 +2,7 @@ import { useState } from 'react'
 
 import { signOut } from '../api/account.ts'
 import { useLocale, useSession } from '../page-context.ts'
+import { addressOf } from '../shown-account.ts'
 import { AccountSwitcher } from './AccountSwitcher.tsx'
 import { LanguageSwitch } from './LanguageSwitch.tsx'
 
@@ -15,7 +16,7 @@ export const PAGE_TITLE_ID = 'page-title'
  */
 export function PageHeader() {
   const { t } = useLocale()
-  const { session, accountName, descendants, signedOut } = useSession()
+  const { session, accountId, accountName, descendants, signedOut } = useSession()
   const [leaving, setLeaving] = useState(false)
   const leave = async () => {
     setLeaving(true)
@@ -43,7 +44,7 @@ export function PageHeader() {
         <nav aria-label={t.pageSections}>
           <ul className="tabs">
             <li>
-              <a href="/ui/" aria-current="page">
+              <a href={addressOf(accountId, session.accountId)} aria-current="page">
                 {t.companyInformation}
               </a>
             </li>
