@@ -1,12 +1,14 @@
-import { useCallback, useEffect, useMemo, useState } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 
-import { getSession, signIn } from './api/account.ts'
-import type { PageSession } from './api/types.ts'
+import { getSession, listDescendants, signIn } from './api/account.ts'
+import type { DescendantHealth, PageSession } from './api/types.ts'
+import { PAGE_TITLE_ID } from './components/PageHeader.tsx'
 import { SettingsPage } from './components/SettingsPage.tsx'
 import { SignedOut } from './components/SignedOut.tsx'
 import { type Locale, STRINGS } from './i18n.ts'
 import { guessLocale, storedLocale, storeLocale } from './locale.ts'
-import { LocaleContext, SessionContext } from './page-context.ts'
+import { LocaleContext, SessionContext, type SessionValue } from './page-context.ts'
+import { accountInAddress, addressOf } from './shown-account.ts'
 
 type State = { phase: 'loading' } | { phase: 'signed-out' } | { phase: 'ready'; session: PageSession }
 
@@ -32,6 +34,11 @@ function start(): Promise<PageSession> {
 export function App() {
   const [state, setState] = useState<State>({ phase: 'loading' })
   const [chosen, setChosen] = useState<Locale | undefined>(storedLocale)
+  // the account the address asks for, and the accounts below the user's own (null: not read yet)
+  const [wanted, setWanted] = useState<string | null>(accountInAddress)
+  const [descendants, setDescendants] = useState<DescendantHealth[] | null>(null)
+  // after a switch, focus goes to the new page's heading, as after any page load a reader chose
+  const focusTitle = useRef(false)
   // the reader's own choice, else the user's (or the account's) language, as the session says
   const locale: Locale = chosen ?? (state.phase === 'ready' ? state.session.locale : guessLocale())
 
@@ -46,6 +53,56 @@ export function App() {
     document.title = STRINGS[locale].accountAndBilling
   }, [locale])
 
+  const session = state.phase === 'ready' ? state.session : null
+  // read again at every switch, so that the health markers say what the last change did
+  useEffect(() => {
+    if (!session) return
+    if (session.role === 'member') {
+      setDescendants([])
+      return
+    }
+    let live = true
+    listDescendants(session.accountId).then(
+      (d) => live && setDescendants(d.data),
+      () => live && setDescendants([]),
+    )
+    return () => {
+      live = false
+    }
+  }, [session, wanted])
+  useEffect(() => {
+    const follow = () => setWanted(accountInAddress())
+    addEventListener('popstate', follow)
+    return () => removeEventListener('popstate', follow)
+  }, [])
+
+  // only the user's own account, or one the descendants route lists
+  const own = session?.accountId
+  const target = wanted ?? own
+  const entry = descendants?.find((d) => d.accountId === target)
+  const pending = target !== own && descendants === null
+  const notManaged = target !== own && descendants !== null && !entry
+  const shown = entry?.accountId ?? own
+  useEffect(() => {
+    if (notManaged) history.replaceState(null, '', '/ui/')
+  }, [notManaged])
+  useEffect(() => {
+    if (!shown || !focusTitle.current) return
+    focusTitle.current = false
+    document.getElementById(PAGE_TITLE_ID)?.focus()
+  }, [shown])
+
+  const showAccount = useCallback(
+    (accountId: string) => {
+      // the page already shown stays as it is, with no second entry in the history
+      if (!own || accountId === shown) return
+      focusTitle.current = true
+      history.pushState(null, '', addressOf(accountId, own))
+      setWanted(accountId)
+    },
+    [own, shown],
+  )
+
   const setLocale = useCallback((l: Locale) => {
     storeLocale(l)
     setChosen(l)
@@ -53,18 +110,31 @@ export function App() {
   const signedOut = useCallback(() => setState({ phase: 'signed-out' }), [])
   const localeValue = useMemo(() => ({ locale, t: STRINGS[locale], setLocale }), [locale, setLocale])
   const sessionValue = useMemo(
-    () => state.phase === 'ready' && { session: state.session, canEdit: state.session.role !== 'member', signedOut },
-    [state, signedOut],
+    (): SessionValue | null =>
+      session && !pending
+        ? {
+            session,
+            accountId: shown ?? session.accountId,
+            accountName: entry?.name ?? session.accountName,
+            descendants: descendants ?? [],
+            showAccount,
+            notManaged,
+            canEdit: session.role !== 'member',
+            signedOut,
+          }
+        : null,
+    [session, pending, shown, entry, descendants, showAccount, notManaged, signedOut],
   )
 
   return (
     <LocaleContext value={localeValue}>
       {sessionValue ? (
         <SessionContext value={sessionValue}>
-          <SettingsPage />
+          {/* a page of its own for each account: nothing typed or saved on one shows on another */}
+          <SettingsPage key={sessionValue.accountId} />
         </SessionContext>
       ) : (
-        <SignedOut loading={state.phase === 'loading'} />
+        <SignedOut loading={state.phase === 'loading' || pending} />
       )}
     </LocaleContext>
   )

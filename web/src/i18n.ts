@@ -18,6 +18,7 @@ import {
   SLOT_NOUNS,
 } from '../../src/i18n/labels.ts'
 import type { Undeliverable, User } from './api/types.ts'
+import { TREE_STRINGS } from './i18n-tree.ts'
 
 export { CATEGORY_LABELS, formatDate, listJoin, type Locale, type RecipientRole, roleNouns, SLOT_LABELS, SLOT_NOUNS }
 
@@ -29,6 +30,7 @@ const MAX_BILLING = { en: inWords(MAX_BILLING_CONTACTS, 'en'), fi: inWords(MAX_B
 
 const en = {
   ...(PAGE_LABELS.en as PageLabels),
+  tree: TREE_STRINGS.en,
   pageSections: 'Account & Billing pages',
   skipToMain: 'Skip to the contacts',
   language: 'Language',
@@ -203,6 +205,7 @@ export type Strings = typeof en
 
 const fi: Strings = {
   ...PAGE_LABELS.fi,
+  tree: TREE_STRINGS.fi,
   pageSections: 'Tili ja laskutus -sivut',
   skipToMain: 'Siirry yhteystietoihin',
   language: 'Kieli',

@@ -5,6 +5,7 @@ import type {
   AuditEventPage,
   CategoryEntry,
   DemoMailList,
+  DescendantHealth,
   PageSession,
   RecipientsPreview,
   SendableCategory,
@@ -22,6 +23,9 @@ export const getDemoMail = () => call<DemoMailList>('/ui/demo-mail')
 
 export const getAccount = (accountId: string) => call<Account>(base(accountId))
 export const getHealth = (accountId: string) => call<AccountHealth>(`${base(accountId)}/health`)
+/** The accounts below this one, which its admins manage, each with its health (in id order). */
+export const listDescendants = (accountId: string) =>
+  call<{ data: DescendantHealth[] }>(`${base(accountId)}/descendants`)
 export const listCategories = () => call<{ data: CategoryEntry[] }>('/v1/categories')
 
 export const previewRecipients = (accountId: string, category: SendableCategory) =>

@@ -1,5 +1,5 @@
 import { type ApiResponse, call, request } from './client.ts'
-import type { Contact, ContactSheet, SingleSlot, SlotInput, UserPage } from './types.ts'
+import type { Contact, ContactSheet, SingleSlot, SlotInput, SlotName, SlotRule, UserPage } from './types.ts'
 
 /** Path segments of the single-slot calls (docs/PRODUCT.md, "The contact sheet"). */
 const SLOT_PATH: Record<SingleSlot, string> = {
@@ -9,6 +9,9 @@ const SLOT_PATH: Record<SingleSlot, string> = {
   security: 'security',
   technicalAdmin: 'technical-admin',
 }
+
+/** Path segments of `.../contacts/rules/{slot}`: the single slots' and billing's. */
+const RULE_PATH: Record<SlotName, string> = { ...SLOT_PATH, billing: 'billing' }
 
 const base = (accountId: string) => `/v1/accounts/${encodeURIComponent(accountId)}`
 const contacts = (accountId: string) => `${base(accountId)}/contacts`
@@ -28,6 +31,15 @@ export const setSlot = (
 
 export const clearSlot = (accountId: string, slot: SingleSlot, ifMatch?: string): Promise<SheetAnswer> =>
   request<ContactSheet>(`${contacts(accountId)}/${SLOT_PATH[slot]}`, { method: 'DELETE', ifMatch })
+
+/** Sets how one slot composes with the parent account's (docs/PRODUCT.md); answers the sheet. */
+export const setSlotRule = (
+  accountId: string,
+  slot: SlotName,
+  rule: SlotRule,
+  ifMatch?: string,
+): Promise<SheetAnswer> =>
+  request<ContactSheet>(`${contacts(accountId)}/rules/${RULE_PATH[slot]}`, { method: 'PUT', body: { rule }, ifMatch })
 
 export const addBilling = (accountId: string, userId: string, ifMatch?: string): Promise<SheetAnswer> =>
   request<ContactSheet>(`${contacts(accountId)}/billing`, { method: 'POST', body: { userId }, ifMatch })

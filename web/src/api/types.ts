@@ -18,11 +18,12 @@ import type {
 import type { CategoryRule, SendableCategory } from '../../../src/routing/routing-policy.ts'
 import type { User, UserPageSchema } from '../../../src/users/users.schemas.ts'
 
-export type { AccountHealth } from '../../../src/account-health/account-health.schemas.ts'
+export type { AccountHealth, DescendantHealth } from '../../../src/account-health/account-health.schemas.ts'
 export type { Account } from '../../../src/accounts/accounts.schemas.ts'
 export type { AuditEvent } from '../../../src/audit/audit.schemas.ts'
 export type { SingleSlot, SlotName } from '../../../src/contacts/contact-slots.ts'
 export type { Contact, ContactSheet, SlotInput, UserContact } from '../../../src/contacts/contacts.schemas.ts'
+export type { SlotRule } from '../../../src/contacts/slot-rules.ts'
 export type { SendableCategory } from '../../../src/routing/routing-policy.ts'
 export type { Notification, SentNotification, User }
 

@@ -10,6 +10,7 @@ import { useSave } from '../use-save.ts'
 import type { SheetValue } from '../use-sheet.ts'
 import { asUser } from './PrimaryContact.tsx'
 import { Section } from './Section.tsx'
+import { SlotRule } from './SlotRule.tsx'
 import { UserSelect } from './UserSelect.tsx'
 
 interface Props {
@@ -24,13 +25,12 @@ interface Props {
  */
 export function BillingContacts({ sheet, users, write }: Props) {
   const { t, locale } = useLocale()
-  const { session, canEdit } = useSession()
+  const { accountId: a, canEdit } = useSession()
   const saver = useSave()
   const [adding, setAdding] = useState(false)
   // where focus goes once the row it was on has gone (after an add or a remove): the first of
   // these ids that is on the page
   const [focusTo, setFocusTo] = useState<string[]>([])
-  const a = session.accountId
   const billing = sheet.billing.map(asUser).filter((c) => c !== null)
   const chosen = new Set(billing.map((c) => c.userId))
   const label = (i: number) => `${SLOT_LABELS[locale].billing} ${i + 1}`
@@ -95,6 +95,7 @@ export function BillingContacts({ sheet, users, write }: Props) {
         </button>
       ) : null}
       {billing.length >= MAX_BILLING_CONTACTS ? <p className="note">{t.billingFull}</p> : null}
+      <SlotRule sheet={sheet} slot="billing" write={write} saver={saver} />
     </Section>
   )
 }

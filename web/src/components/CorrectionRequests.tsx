@@ -23,14 +23,13 @@ interface Props {
  */
 export function CorrectionRequests({ sheet, onDismissed }: Props) {
   const { t } = useLocale()
-  const { session, canEdit } = useSession()
+  const { accountId: a, canEdit } = useSession()
   const saver = useSave()
   const [items, setItems] = useState<CorrectionRequest[]>([])
   // the route has the last word on who may dismiss: after a 403 the buttons go
   const [refused, setRefused] = useState(false)
   // where focus goes once an entry has gone: the first of these ids that is on the page
   const [focusTo, setFocusTo] = useState<string[]>([])
-  const a = session.accountId
 
   useEffect(() => {
     let live = true

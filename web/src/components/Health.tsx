@@ -13,18 +13,18 @@ interface Props {
 /** The account's health (docs/PRODUCT.md, "Account health"): what is missing or not working in its contacts. */
 export function Health({ refreshKey }: Props) {
   const { t } = useLocale()
-  const { session } = useSession()
+  const { accountId } = useSession()
   const [health, setHealth] = useState<AccountHealth | null>(null)
   useEffect(() => {
     let live = true
-    getHealth(session.accountId).then(
+    getHealth(accountId).then(
       (h) => live && setHealth(h),
       () => undefined,
     )
     return () => {
       live = false
     }
-  }, [session.accountId, refreshKey])
+  }, [accountId, refreshKey])
 
   if (!health) return null
   return (

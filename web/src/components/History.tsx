@@ -24,11 +24,10 @@ function actorName(e: AuditEvent, users: readonly User[], t: Strings): string {
 /** The account's audit events, newest first, a page at a time ("Load more" follows nextCursor). */
 export function History({ users, refreshKey }: Props) {
   const { t, locale } = useLocale()
-  const { session } = useSession()
+  const { accountId: a } = useSession()
   const [events, setEvents] = useState<AuditEvent[]>([])
   const [next, setNext] = useState<string | null>(null)
   const [loading, setLoading] = useState(false)
-  const a = session.accountId
 
   useEffect(() => {
     let live = true

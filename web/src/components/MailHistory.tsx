@@ -29,7 +29,7 @@ function queuedBy(before: Notification, after: Notification): number {
  */
 export function MailHistory({ refreshKey }: Props) {
   const { t } = useLocale()
-  const { session, canEdit } = useSession()
+  const { accountId: a, canEdit } = useSession()
   const saver = useSave()
   const [items, setItems] = useState<Notification[]>([])
   const [next, setNext] = useState<string | null>(null)
@@ -37,7 +37,6 @@ export function MailHistory({ refreshKey }: Props) {
   const [loadError, setLoadError] = useState<ApiError | null>(null)
   // after "Load more", focus goes to the first mail it brought (the button may be gone)
   const [focusTo, setFocusTo] = useState<string | null>(null)
-  const a = session.accountId
 
   useEffect(() => {
     let live = true

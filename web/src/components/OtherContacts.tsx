@@ -8,6 +8,7 @@ import type { SheetValue } from '../use-sheet.ts'
 import { asUser } from './PrimaryContact.tsx'
 import { Section } from './Section.tsx'
 import { SecurityContact } from './SecurityContact.tsx'
+import { SlotRule } from './SlotRule.tsx'
 import { UserSelect } from './UserSelect.tsx'
 
 interface Props {
@@ -23,21 +24,23 @@ interface Props {
  */
 export function OtherContacts({ sheet, users, write, domains }: Props) {
   const { t, locale } = useLocale()
-  const { session } = useSession()
+  const { accountId: a } = useSession()
   const saver = useSave()
-  const a = session.accountId
 
   const slot = (s: Exclude<SingleSlot, 'primary' | 'security'>) => (
-    <UserSelect
-      id={SLOT_FIELD_IDS[s]}
-      label={SLOT_LABELS[locale][s]}
-      users={users}
-      current={asUser(sheet[s])}
-      saver={saver}
-      onSave={(userId) => write((etag) => setSlot(a, s, { userId }, etag))}
-      onRemove={() => write((etag) => clearSlot(a, s, etag))}
-      onMailWorks={(email) => write(() => clearUndeliverable(a, email))}
-    />
+    <>
+      <UserSelect
+        id={SLOT_FIELD_IDS[s]}
+        label={SLOT_LABELS[locale][s]}
+        users={users}
+        current={asUser(sheet[s])}
+        saver={saver}
+        onSave={(userId) => write((etag) => setSlot(a, s, { userId }, etag))}
+        onRemove={() => write((etag) => clearSlot(a, s, etag))}
+        onMailWorks={(email) => write(() => clearUndeliverable(a, email))}
+      />
+      <SlotRule sheet={sheet} slot={s} write={write} saver={saver} />
+    </>
   )
 
   return (
@@ -45,6 +48,7 @@ export function OtherContacts({ sheet, users, write, domains }: Props) {
       {slot('decisionMaker')}
       {slot('onboarding')}
       <SecurityContact sheet={sheet} users={users} write={write} saver={saver} domains={domains} />
+      <SlotRule sheet={sheet} slot="security" write={write} saver={saver} />
       {slot('technicalAdmin')}
     </Section>
   )

@@ -5,6 +5,7 @@ import { SLOT_FIELD_IDS } from '../slot-fields.ts'
 import { useSave } from '../use-save.ts'
 import type { SheetValue } from '../use-sheet.ts'
 import { Section } from './Section.tsx'
+import { SlotRule } from './SlotRule.tsx'
 import { UserSelect } from './UserSelect.tsx'
 
 export const asUser = (c: ContactSheet['primary']): UserContact | null => (c?.type === 'user' ? c : null)
@@ -18,7 +19,7 @@ interface Props {
 /** The primary account contact ("Ensisijainen tilin yhteyshenkilö") and its "Valitse käyttäjä" (select a user) dropdown. */
 export function PrimaryContact({ sheet, users, write }: Props) {
   const { t } = useLocale()
-  const { session } = useSession()
+  const { accountId } = useSession()
   const saver = useSave()
   return (
     <Section id="primary-section" title={t.primarySection} help={t.primaryHelp} status={saver.status(t)}>
@@ -29,9 +30,10 @@ export function PrimaryContact({ sheet, users, write }: Props) {
         users={users}
         current={asUser(sheet.primary)}
         saver={saver}
-        onSave={(userId) => write((etag) => setSlot(session.accountId, 'primary', { userId }, etag))}
-        onMailWorks={(email) => write(() => clearUndeliverable(session.accountId, email))}
+        onSave={(userId) => write((etag) => setSlot(accountId, 'primary', { userId }, etag))}
+        onMailWorks={(email) => write(() => clearUndeliverable(accountId, email))}
       />
+      <SlotRule sheet={sheet} slot="primary" write={write} saver={saver} />
     </Section>
   )
 }

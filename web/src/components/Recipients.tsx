@@ -18,22 +18,26 @@ interface Props {
   pendingSecurity: string | null
 }
 
-/** Why a recipient was chosen: the slots, in words (`super_admin` is the last fallback). */
+/**
+ * Why a recipient was chosen: the slots, in words (`super_admin` is the last fallback), each one
+ * held in an ancestor account with that account's name ("billing contact from Pohjola Group").
+ */
 function reasons(r: Recipient, locale: Locale, t: Strings): string {
-  const words = r.slots.map((s) =>
-    s in SLOT_NOUNS[locale] ? SLOT_NOUNS[locale][s as SlotName] : s === 'super_admin' ? t.superAdmin : s,
-  )
+  const words = r.slots.map((s) => {
+    const noun = s in SLOT_NOUNS[locale] ? SLOT_NOUNS[locale][s as SlotName] : s === 'super_admin' ? t.superAdmin : s
+    const from = r.inherited?.find((i) => i.slot === s)
+    return from ? `${noun} ${t.tree.via(from.fromAccountName)}` : noun
+  })
   return listJoin(words, locale)
 }
 
 /** Who receives each category of message now, and why (docs/PRODUCT.md, "Routing: who receives what"), with a test message to each. */
 export function Recipients({ refreshKey, onSent, pendingSecurity }: Props) {
   const { t, locale } = useLocale()
-  const { session, canEdit } = useSession()
+  const { accountId: a, canEdit } = useSession()
   const saver = useSave()
   const [categories, setCategories] = useState<SendableCategory[]>([])
   const [previews, setPreviews] = useState<Partial<Record<SendableCategory, RecipientsPreview>>>({})
-  const a = session.accountId
 
   useEffect(() => {
     listCategories().then(

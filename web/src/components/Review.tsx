@@ -15,13 +15,13 @@ interface Props {
 /** "Confirm contacts are up to date" (docs/PRODUCT.md, "The settings page"): a button that records a review of the sheet. */
 export function Review({ sheet, write }: Props) {
   const { t, locale } = useLocale()
-  const { session, canEdit } = useSession()
+  const { accountId, canEdit } = useSession()
   const saver = useSave()
   const at = sheet.contactsReviewedAt
   const confirm = () =>
     saver.run(
       'review',
-      () => write(() => confirmReviewed(session.accountId)),
+      () => write(() => confirmReviewed(accountId)),
       (w) => w.confirmedNow,
     )
   return (

@@ -27,8 +27,7 @@ interface Props {
  */
 export function SecurityContact({ sheet, users, write, saver, domains }: Props) {
   const { t, locale } = useLocale()
-  const { session, canEdit } = useSession()
-  const a = session.accountId
+  const { accountId: a, canEdit } = useSession()
   const current = sheet.security
   const external = current?.type === 'email' ? current : null
   const [kind, setKind] = useState<'user' | 'email'>(external ? 'email' : 'user')

@@ -6,7 +6,9 @@ import type { Account, ContactSheet, User } from '../api/types.ts'
 import { useLocale, useSession } from '../page-context.ts'
 import { problemText } from '../problem-text.ts'
 import { useSheet } from '../use-sheet.ts'
+import { AccountLink } from './AccountLink.tsx'
 import { BillingContacts } from './BillingContacts.tsx'
+import { ChildAccounts } from './ChildAccounts.tsx'
 import { CorrectionRequests } from './CorrectionRequests.tsx'
 import { DemoMail } from './DemoMail.tsx'
 import { Health } from './Health.tsx'
@@ -30,13 +32,12 @@ const undeliverable = (s: ContactSheet) =>
 /** "Company information": the contact sheet in the order docs/PRODUCT.md ("The settings page") gives, then what follows from it. */
 export function SettingsPage() {
   const { t } = useLocale()
-  const { session, canEdit } = useSession()
-  const { sheet, loadError, write } = useSheet(session.accountId)
+  const { session, accountId: a, accountName, canEdit, notManaged } = useSession()
+  const { sheet, loadError, write } = useSheet(a)
   const [users, setUsers] = useState<User[]>([])
   const [account, setAccount] = useState<Account | null>(null)
   const [sent, setSent] = useState(0)
   const [dismissed, setDismissed] = useState(0)
-  const a = session.accountId
 
   useEffect(() => {
     listActiveUsers(a).then(
@@ -58,6 +59,13 @@ export function SettingsPage() {
       <PageHeader />
       <main id="main" tabIndex={-1} aria-busy={!sheet || undefined}>
         {!canEdit ? <p className="read-only-note">{t.readOnly}</p> : null}
+        {notManaged ? <p className="read-only-note">{t.tree.notManaged}</p> : null}
+        {a !== session.accountId ? (
+          <p className="managing-note">
+            {t.tree.managing(accountName)}{' '}
+            <AccountLink accountId={session.accountId}>{t.tree.backTo(session.accountName)}</AccountLink>
+          </p>
+        ) : null}
         {loadError ? <p className="field-error">{problemText(loadError, t)}</p> : null}
         {!sheet ? (
           loadError ? null : (
@@ -76,6 +84,7 @@ export function SettingsPage() {
               <div className="col-side">
                 <Health refreshKey={key} />
                 <Review sheet={sheet} write={write} />
+                <ChildAccounts />
               </div>
             </div>
             <Recipients
@@ -88,7 +97,8 @@ export function SettingsPage() {
               }
             />
             <MailHistory refreshKey={`${key}/${sent}`} />
-            {session.demoMail ? <DemoMail refreshKey={`${key}/${sent}`} /> : null}
+            {/* the demo mailbox holds the signed-in user's own account's mail only */}
+            {session.demoMail && a === session.accountId ? <DemoMail refreshKey={`${key}/${sent}`} /> : null}
             <History users={users} refreshKey={`${key}/${dismissed}`} />
           </>
         )}
