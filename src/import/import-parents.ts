@@ -1,0 +1,168 @@
+import { treeProblem } from '../accounts/account-tree.ts'
+import { detachAccounts, lockAccounts, updateAccount } from '../accounts/accounts.repository.ts'
+import { toAccount } from '../accounts/accounts.service.ts'
+import type { AccountRow } from '../accounts/accounts.table.ts'
+import { appendAuditEvents } from '../audit/audit.repository.ts'
+import type { AuditEntry } from '../audit/audit-events.ts'
+import type { Db } from '../db/database.ts'
+import { underSavepoint } from '../db/transaction.ts'
+import type { RequestContext } from '../lib/actor.ts'
+import { AppError } from '../lib/errors.ts'
+import { type GroupResult, inTransaction } from './batch.ts'
+import type { UsersRow } from './csv-rows.ts'
+import type { Group } from './group-rows.ts'
+import { fromAppError, type RowProblem } from './rejects.ts'
+
+/*
+ * The parents of a users file (issue 16), set after all its accounts have landed: a child may come
+ * before its parent, a parent may be an account the file creates further down, and a file may move
+ * accounts, so that set one by one in file order a good file could meet a cycle or a tree too deep
+ * on the way (B under A moved to A under B is a cycle until B moves first). So, in one transaction:
+ *
+ * 1. every account whose parent changes is detached (a forest has no cycle, and detaching only
+ *    makes trees shallower: the trigger checks nothing for a null parent);
+ * 2. they are attached again from the top down, a parent before its children: each account's
+ *    chain above is then already the one the file asks for, and what hangs below it is at most
+ *    what will hang there at the end, so each step passes whenever the whole file's tree is good;
+ * 3. a step the database refuses (its trigger: a cycle, too deep; its foreign key: no such
+ *    account) is a rejected row; the round is rolled back to its savepoint, and goes again
+ *    without the refused accounts, which keep their parents. The set shrinks each round, so this ends.
+ *
+ * The tree moves at once: the API never sees it half moved. Only the platform sets parents
+ * (accounts.service.ts), and the import is the platform: its actor is `system`.
+ */
+
+/** What a users file asks of one account's parent, with the row that said it (the account's first). */
+export interface ParentIntent {
+  accountId: string
+  parentId: string | null
+  line: number
+  cells: string[]
+  /** What became of the row before its parent was set; undefined when an interrupted run did it. */
+  result?: 'changed' | 'unchanged'
+}
+
+/** The intent of a group of a users file whose rows landed, this run (`result`) or an earlier one. */
+export function parentIntent(group: Group<unknown>, result?: GroupResult): ParentIntent | undefined {
+  const first = group.ready?.[0]
+  if (!first || result?.rows.some((r) => r.result === 'rejected')) return undefined
+  const { accountId, parentAccountId } = first.value as UsersRow
+  const row = result?.rows.find((r) => r.line === first.line)
+  return {
+    accountId,
+    parentId: parentAccountId ?? null,
+    line: first.line,
+    cells: first.cells,
+    ...(row && row.result !== 'rejected' ? { result: row.result } : {}),
+  }
+}
+
+export interface ParentsResult {
+  /** The accounts whose parent changed, in file order. */
+  moved: ParentIntent[]
+  refused: { intent: ParentIntent; problem: RowProblem }[]
+}
+
+/** What a rejected parent's row says besides the database's reason. */
+const KEPT = 'The rest of the row landed; the account keeps the parent it had (none, if it is new).'
+
+/** Parents first; accounts left over (a cycle among them) after, in file order. */
+function topDown(changes: ParentIntent[]): ParentIntent[] {
+  const pending = new Map(changes.map((c) => [c.accountId, c]))
+  const out: ParentIntent[] = []
+  for (let progress = true; progress;) {
+    progress = false
+    for (const c of pending.values()) {
+      if (c.parentId !== null && pending.has(c.parentId)) continue
+      out.push(c)
+      pending.delete(c.accountId)
+      progress = true
+    }
+  }
+  return [...out, ...pending.values()]
+}
+
+/** A round that met refusals: undone to its savepoint, and tried again without them. */
+class Refused extends Error {
+  constructor(readonly failed: ParentsResult['refused']) {
+    super('parents refused')
+  }
+}
+
+/** Sets the parents `intents` ask for (see above). Accounts that are not there are left out. */
+export async function setParents(
+  db: Db,
+  ctx: RequestContext,
+  intents: ParentIntent[],
+  dryRun: boolean,
+): Promise<ParentsResult> {
+  if (ctx.actor.type === 'user')
+    throw new AppError('forbidden', { detail: 'Only the platform sets an account’s parent.' })
+  return inTransaction(db, dryRun, async (trx) => {
+    const stored = new Map(
+      (
+        await lockAccounts(
+          trx,
+          intents.map((i) => i.accountId),
+        )
+      ).map((a) => [a.id, a]),
+    )
+    const inFile = new Set(intents.map((i) => i.accountId))
+    let changes = intents.filter(
+      (i) =>
+        stored.has(i.accountId) &&
+        stored.get(i.accountId)!.parent_account_id !== i.parentId &&
+        // a dry run rolled back the accounts the file creates: a parent among them cannot be checked
+        !(dryRun && i.parentId !== null && inFile.has(i.parentId) && !stored.has(i.parentId)),
+    )
+    const refused: ParentsResult['refused'] = []
+    for (;;) {
+      try {
+        const after = await underSavepoint(trx, 'import_parents', () => attach(trx, topDown(changes)))
+        await appendAuditEvents(
+          trx,
+          ctx,
+          changes.map((c): AuditEntry => ({
+            accountId: c.accountId,
+            action: 'account.updated',
+            before: toAccount(stored.get(c.accountId)!),
+            after: toAccount(after.get(c.accountId)!),
+          })),
+        )
+        const moved = new Set(changes.map((c) => c.accountId))
+        return { moved: intents.filter((i) => moved.has(i.accountId)), refused }
+      } catch (e) {
+        if (!(e instanceof Refused)) throw e
+        refused.push(...e.failed)
+        const out = new Set(e.failed.map((f) => f.intent.accountId))
+        changes = changes.filter((c) => !out.has(c.accountId))
+      }
+    }
+  })
+}
+
+/** Steps 1 and 2; each attach under a savepoint of its own, so that one refusal does not hide the next. */
+async function attach(trx: Db, ordered: ParentIntent[]): Promise<Map<string, AccountRow>> {
+  const after = new Map<string, AccountRow>()
+  const failed: ParentsResult['refused'] = []
+  await detachAccounts(
+    trx,
+    ordered.map((c) => c.accountId),
+  )
+  for (const c of ordered) {
+    try {
+      const row = await underSavepoint(trx, 'import_parent', () =>
+        updateAccount(trx, c.accountId, { parent_account_id: c.parentId }),
+      )
+      after.set(c.accountId, row!)
+    } catch (e) {
+      const problem = treeProblem(e, c.parentId)
+      if (!problem) throw e
+      const { code, title, detail } = fromAppError(problem)
+      // the row is in the rejects file, yet its account and users did land: say what did not
+      failed.push({ intent: c, problem: { code, title, detail: `${detail} ${KEPT}` } })
+    }
+  }
+  if (failed.length > 0) throw new Refused(failed)
+  return after
+}
