@@ -19,14 +19,14 @@ import { fromAppError, type RowProblem } from './rejects.ts'
  * accounts, so that set one by one in file order a good file could meet a cycle or a tree too deep
  * on the way (B under A moved to A under B is a cycle until B moves first). So, in one transaction:
  *
- * 1. every account whose parent changes is detached (a forest has no cycle, and detaching only
- *    makes trees shallower: the trigger checks nothing for a null parent);
- * 2. they are attached again from the top down, a parent before its children: each account's
- *    chain above is then already the one the file asks for, and what hangs below it is at most
- *    what will hang there at the end, so each step passes whenever the whole file's tree is good;
+ * 1. every account whose parent changes is detached (the trigger checks nothing for no parent);
+ * 2. they are attached again, in file order. Every link then in place is one the file asks for
+ *    (or one it leaves alone), so while the file's tree is good, no step can close a cycle or
+ *    make a tree deeper than the file's tree will be, whatever the order;
  * 3. a step the database refuses (its trigger: a cycle, too deep; its foreign key: no such
  *    account) is a rejected row; the round is rolled back to its savepoint, and goes again
- *    without the refused accounts, which keep their parents. The set shrinks each round, so this ends.
+ *    without the refused accounts, which keep their parents. The set shrinks each round, so this
+ *    ends. Of two rows that make a cycle together, the later one, which closes it, is refused.
  *
  * The tree moves at once: the API never sees it half moved. Only the platform sets parents
  * (accounts.service.ts), and the import is the platform: its actor is `system`.
@@ -66,22 +66,6 @@ export interface ParentsResult {
 /** What a rejected parent's row says besides the database's reason. */
 const KEPT = 'The rest of the row landed; the account keeps the parent it had (none, if it is new).'
 
-/** Parents first; accounts left over (a cycle among them) after, in file order. */
-function topDown(changes: ParentIntent[]): ParentIntent[] {
-  const pending = new Map(changes.map((c) => [c.accountId, c]))
-  const out: ParentIntent[] = []
-  for (let progress = true; progress;) {
-    progress = false
-    for (const c of pending.values()) {
-      if (c.parentId !== null && pending.has(c.parentId)) continue
-      out.push(c)
-      pending.delete(c.accountId)
-      progress = true
-    }
-  }
-  return [...out, ...pending.values()]
-}
-
 /** A round that met refusals: undone to its savepoint, and tried again without them. */
 class Refused extends Error {
   constructor(readonly failed: ParentsResult['refused']) {
@@ -118,7 +102,7 @@ export async function setParents(
     const refused: ParentsResult['refused'] = []
     for (;;) {
       try {
-        const after = await underSavepoint(trx, 'import_parents', () => attach(trx, topDown(changes)))
+        const after = await underSavepoint(trx, 'import_parents', () => attach(trx, changes))
         await appendAuditEvents(
           trx,
           ctx,
@@ -142,14 +126,14 @@ export async function setParents(
 }
 
 /** Steps 1 and 2; each attach under a savepoint of its own, so that one refusal does not hide the next. */
-async function attach(trx: Db, ordered: ParentIntent[]): Promise<Map<string, AccountRow>> {
+async function attach(trx: Db, changes: ParentIntent[]): Promise<Map<string, AccountRow>> {
   const after = new Map<string, AccountRow>()
   const failed: ParentsResult['refused'] = []
   await detachAccounts(
     trx,
-    ordered.map((c) => c.accountId),
+    changes.map((c) => c.accountId),
   )
-  for (const c of ordered) {
+  for (const c of changes) {
     try {
       const row = await underSavepoint(trx, 'import_parent', () =>
         updateAccount(trx, c.accountId, { parent_account_id: c.parentId }),

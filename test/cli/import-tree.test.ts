@@ -160,20 +160,47 @@ for (const kind of DATABASES) {
   test(`[${kind}] a file may move accounts; a row that would make a cycle is rejected with the reason, and the other rows land`, async (t) => {
     const app = await buildTestApp(t, kind)
     const dir = tempDir(t)
+    const chain = ['m1', 'm2', 'm3', 'm4', 'm5'] // as deep as a tree may be
     const first = await importInto(app, {
-      file: write(dir, 'first.csv', [USERS_HEADER, account('p', ''), account('q', 'p'), account('r', 'q')]),
+      file: write(dir, 'first.csv', [
+        USERS_HEADER,
+        account('p', ''),
+        account('q', 'p'),
+        account('r', 'q'),
+        account('top'),
+        ...chain.map((m, i) => account(m, chain[i - 1])),
+      ]),
     })
     assert.equal(first.rejected, 0)
-    assert.deepEqual(await parents(app), { p: null, q: 'p', r: 'q' })
-
-    // turned upside down: one at a time in file order, p under r would be a cycle until q and r move
-    const flipped = await importInto(app, {
-      file: write(dir, 'flipped.csv', [USERS_HEADER, account('p', 'q'), account('q', 'r'), account('r', '')]),
+    assert.deepEqual(await parents(app), {
+      p: null,
+      q: 'p',
+      r: 'q',
+      top: null,
+      m1: null,
+      m2: 'm1',
+      m3: 'm2',
+      m4: 'm3',
+      m5: 'm4',
     })
-    assert.deepEqual([flipped.rejected, flipped.tally.parentsSet, flipped.changed], [0, 3, 3])
-    assert.deepEqual(await parents(app), { p: 'q', q: 'r', r: null })
 
-    // s under p, and r under s: r is p's root, so that is a cycle; s and t land
+    // one at a time in file order, p under q would be a cycle until q and r move, and m1 under
+    // top a tree of six levels until m3 leaves it
+    const flipped = await importInto(app, {
+      file: write(dir, 'flipped.csv', [
+        USERS_HEADER,
+        account('p', 'q'),
+        account('q', 'r'),
+        account('r', ''),
+        account('m1', 'top'),
+        account('m3', ''),
+      ]),
+    })
+    assert.deepEqual([flipped.rejected, flipped.tally.parentsSet, flipped.changed], [0, 5, 5])
+    const moved = { p: 'q', q: 'r', r: null, top: null, m1: 'top', m2: 'm1', m3: null, m4: 'm3', m5: 'm4' }
+    assert.deepEqual(await parents(app), moved)
+
+    // r under s, then s under p, which is below r: the second row closes a cycle; the rest lands
     const cyclic = await importInto(app, {
       file: write(dir, 'cyclic.csv', [
         USERS_HEADER,
@@ -184,10 +211,10 @@ for (const kind of DATABASES) {
     })
     assert.deepEqual([cyclic.rows, cyclic.rejected, cyclic.tally.parentsSet], [3, 1, 1])
     const rejects = readRejects(cyclic.rejectsPath!)
-    assert.deepEqual([...rejects.keys()], [2])
-    assert.equal(rejects.get(2)!.code, 'account-tree-cycle')
-    assert.match(rejects.get(2)!.detail, /"s" is this account or one of its descendants/)
-    assert.deepEqual(await parents(app), { p: 'q', q: 'r', r: null, s: 'p', tee: null })
+    assert.deepEqual([...rejects.keys()], [3])
+    assert.equal(rejects.get(3)!.code, 'account-tree-cycle')
+    assert.match(rejects.get(3)!.detail, /^"p" is this account or one of its descendants/)
+    assert.deepEqual(await parents(app), { ...moved, r: 's', s: null, tee: null })
     const users = await call(app, { method: 'GET', url: '/v1/accounts/tee/users' })
     assert.equal(users.data.length, 1)
   })
