@@ -8,9 +8,7 @@ import type { Db } from '../db/database.ts'
 import { underSavepoint } from '../db/transaction.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { AppError } from '../lib/errors.ts'
-import { type GroupResult, inTransaction } from './batch.ts'
-import type { UsersRow } from './csv-rows.ts'
-import type { Group } from './group-rows.ts'
+import { inTransaction } from './batch.ts'
 import { fromAppError, type RowProblem } from './rejects.ts'
 
 /*
@@ -40,21 +38,6 @@ export interface ParentIntent {
   cells: string[]
   /** What became of the row before its parent was set; undefined when an interrupted run did it. */
   result?: 'changed' | 'unchanged'
-}
-
-/** The intent of a group of a users file whose rows landed, this run (`result`) or an earlier one. */
-export function parentIntent(group: Group<unknown>, result?: GroupResult): ParentIntent | undefined {
-  const first = group.ready?.[0]
-  if (!first || result?.rows.some((r) => r.result === 'rejected')) return undefined
-  const { accountId, parentAccountId } = first.value as UsersRow
-  const row = result?.rows.find((r) => r.line === first.line)
-  return {
-    accountId,
-    parentId: parentAccountId ?? null,
-    line: first.line,
-    cells: first.cells,
-    ...(row && row.result !== 'rejected' ? { result: row.result } : {}),
-  }
 }
 
 export interface ParentsResult {

@@ -30,10 +30,10 @@ import { type CsvFormat, CsvFormatError, detectFormat, type Layout } from './csv
 import { parseSheetsRow, parseUsersRow } from './csv-rows.ts'
 import { readRecords } from './csv-source.ts'
 import { type Group, groupRecords, type RowRules } from './group-rows.ts'
-import { type ParentIntent, parentIntent, setParents } from './import-parents.ts'
 import { createSheetsImporter } from './import-sheets.ts'
 import { checkUsersGroup, createUsersImporter } from './import-users.ts'
 import { orderedBatches } from './ordered-batches.ts'
+import { parentsStep } from './parents-step.ts'
 import { fromAppError, openRejects, problemOf, type RejectedRow, type RowProblem } from './rejects.ts'
 import { checkEncoding, type FileEncoding } from './text-encoding.ts'
 
@@ -205,15 +205,12 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
     return groups.map((g) => g.refused ?? results[i++]!)
   }
 
-  // users files with a parent column: the accounts whose rows landed, whose parents are set last
-  const parents = layout.parents ? new Map<string, ParentIntent>() : undefined
-  const intend = (g: Group<unknown>, result?: GroupResult) => {
-    const intent = parents && parentIntent(g, result)
-    if (intent) parents!.set(intent.accountId, intent)
-  }
+  // users files with a parent column: the parents are set last (import-parents.ts)
+  const parents = parentsStep(layout)
+  if (cp) await parents?.resume(rejectsPath, cp.rejects.path === rejectsPath)
 
   const settle = (groups: Group<unknown>[], results: GroupResult[]) => {
-    groups.forEach((g, i) => intend(g, results[i]))
+    parents?.settled(groups, results)
     const refused: RejectedRow[] = []
     for (const r of results) {
       for (const row of r.rows) {
@@ -256,7 +253,7 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
     // skipped groups still pass through groupRecords, which remembers their accounts
     for await (const g of groupRecords(records, layout, rules, new Map())) {
       if (cp && g.endLine <= cp.line) {
-        intend(g)
+        parents?.skipped(g)
         continue
       }
       batch.push(g)
@@ -269,22 +266,8 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
     }
     if (batch.length > 0) await pipeline.submit(batch)
     await pipeline.drain()
-    if (parents) {
-      const { moved, refused } = await setParents(deps.db, ctx, [...parents.values()], dryRun)
-      // a row's count moves to what its parent made of it; a row an interrupted run counted
-      // is taken from `unchanged` first, the likelier (its exact count was not kept)
-      const relabel = (i: ParentIntent, to: 'changed' | 'rejected') => {
-        const from = i.result ?? (tally.unchanged > 0 ? 'unchanged' : 'changed')
-        if (from === to) return
-        tally[from]--
-        tally[to]++
-      }
-      for (const i of moved) relabel(i, 'changed')
-      tally.parentsSet += moved.length
-      for (const { intent } of refused) relabel(intent, 'rejected')
-      // after the rows of the last batch: the parents are set once every account is there
-      rejects.write(refused.map(({ intent, problem }) => ({ line: intent.line, cells: intent.cells, problem })))
-    }
+    // after the rows of the last batch: the parents are set once every account is there
+    if (parents) rejects.write(await parents.finish(deps.db, ctx, dryRun, tally))
   } finally {
     rejects.close()
   }

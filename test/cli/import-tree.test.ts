@@ -6,6 +6,7 @@ import { test } from 'node:test'
 
 import { parse } from 'csv-parse/sync'
 
+import { fileIdentity, saveCheckpoint } from '../../src/import/checkpoint.ts'
 import { exportCsv } from '../../src/import/export.service.ts'
 import { importCsv, type ImportOptions } from '../../src/import/import.service.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
@@ -260,5 +261,32 @@ for (const kind of DATABASES) {
       }),
       /some rule columns but not primary_rule, decision_maker_rule, onboarding_rule, security_rule, technical_admin_rule/,
     )
+  })
+
+  test(`[${kind}] a resumed import sets the parents of the accounts the interrupted run landed, not of those it rejected`, async (t) => {
+    const app = await buildTestApp(t, kind)
+    const dir = tempDir(t)
+    await importInto(app, { file: write(dir, 'before.csv', [USERS_HEADER, account('old'), account('kid')]) })
+    // as an interrupted run leaves it: lines 2 and 3 done, line 2 rejected, the parents not set yet
+    const file = write(dir, 'users.csv', [USERS_HEADER, account('old', 'top'), account('kid', 'top'), account('top')])
+    const rejectsPath = `${file}.rejects.csv`
+    fs.writeFileSync(
+      rejectsPath,
+      `line,code,title,detail,${USERS_HEADER}\n2,conflict,Conflict,as if,${account('old', 'top')}\n`,
+    )
+    saveCheckpoint(file, {
+      version: 1,
+      file: fileIdentity(file),
+      encoding: 'utf-8',
+      format: 'users',
+      line: 3,
+      rows: 2,
+      rejects: { path: rejectsPath, bytes: fs.statSync(rejectsPath).size },
+      tally: { changed: 0, unchanged: 1, rejected: 1 },
+    })
+    const s = await importInto(app, { file })
+    assert.equal(s.resumedAfterLine, 3)
+    assert.deepEqual([s.rows, s.changed, s.unchanged, s.rejected, s.tally.parentsSet], [3, 2, 0, 1, 1])
+    assert.deepEqual(await parents(app), { kid: 'top', old: null, top: null })
   })
 }
