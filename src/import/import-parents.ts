@@ -1,4 +1,4 @@
-import { treeProblem } from '../accounts/account-tree.ts'
+import { parentNotFound, treeProblem } from '../accounts/account-tree.ts'
 import { detachAccounts, lockAccounts, updateAccount } from '../accounts/accounts.repository.ts'
 import { toAccount } from '../accounts/accounts.service.ts'
 import type { AccountRow } from '../accounts/accounts.table.ts'
@@ -49,6 +49,30 @@ export interface ParentsResult {
 /** What a rejected parent's row says besides the database's reason. */
 const KEPT = 'The rest of the row landed; the account keeps the parent it had (none, if it is new).'
 
+/** The row is in the rejects file, yet its account and users did land: its detail says what did not. */
+function refusal(intent: ParentIntent, problem: AppError): ParentsResult['refused'][number] {
+  const { code, title, detail } = fromAppError(problem)
+  return { intent, problem: { code, title, detail: `${detail} ${KEPT}` } }
+}
+
+/**
+ * A dry run rolled back the accounts the file creates, so it cannot try their parents; it can
+ * still tell a parent that is neither stored nor in the file.
+ */
+async function unknownParentsOfNew(trx: Db, intents: ParentIntent[], stored: Map<string, AccountRow>) {
+  const inFile = new Set(intents.map((i) => i.accountId))
+  const asked = intents.filter((i) => !stored.has(i.accountId) && i.parentId !== null && !inFile.has(i.parentId))
+  const found = new Set(
+    (
+      await lockAccounts(
+        trx,
+        asked.map((i) => i.parentId!),
+      )
+    ).map((a) => a.id),
+  )
+  return asked.filter((i) => !found.has(i.parentId!)).map((i) => refusal(i, parentNotFound(i.parentId)))
+}
+
 /** A round that met refusals: undone to its savepoint, and tried again without them. */
 class Refused extends Error {
   constructor(readonly failed: ParentsResult['refused']) {
@@ -82,7 +106,7 @@ export async function setParents(
         // a dry run rolled back the accounts the file creates: a parent among them cannot be checked
         !(dryRun && i.parentId !== null && inFile.has(i.parentId) && !stored.has(i.parentId)),
     )
-    const refused: ParentsResult['refused'] = []
+    const refused = dryRun ? await unknownParentsOfNew(trx, intents, stored) : []
     for (;;) {
       try {
         const after = await underSavepoint(trx, 'import_parents', () => attach(trx, changes))
@@ -125,9 +149,7 @@ async function attach(trx: Db, changes: ParentIntent[]): Promise<Map<string, Acc
     } catch (e) {
       const problem = treeProblem(e, c.parentId)
       if (!problem) throw e
-      const { code, title, detail } = fromAppError(problem)
-      // the row is in the rejects file, yet its account and users did land: say what did not
-      failed.push({ intent: c, problem: { code, title, detail: `${detail} ${KEPT}` } })
+      failed.push(refusal(c, problem))
     }
   }
   if (failed.length > 0) throw new Refused(failed)

@@ -145,6 +145,12 @@ for (const kind of DATABASES) {
       account('mom', 'gran'), // 4
       account('gran'), // 5
     ])
+    // a dry run cannot try the parents of accounts it has not created, but it finds one that is nowhere
+    const dry = await importInto(app, { file, batchRows: 1, dryRun: true })
+    assert.deepEqual([dry.changed, dry.rejected], [3, 1])
+    assert.equal(readRejects(dry.rejectsPath!).get(3)!.code, 'parent-not-found')
+    assert.deepEqual(await parents(app), {})
+
     const s = await importInto(app, { file, batchRows: 1 })
     assert.deepEqual([s.rows, s.changed, s.rejected, s.tally.accountsCreated, s.tally.parentsSet], [4, 3, 1, 4, 2])
     assert.deepEqual(await parents(app), { gran: null, kid: 'mom', mom: 'gran', orphan: null })
