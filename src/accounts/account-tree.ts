@@ -11,6 +11,10 @@ export const TREE_MOVE_ATTEMPTS = 40
 
 export const ACCOUNT_TREE_MAX_LEVELS = 5
 
+/** The problem of a parent that does not exist. */
+export const parentNotFound = (parentId: string | null) =>
+  new AppError('parent-not-found', { detail: `No account "${parentId}" to be the parent.` })
+
 /**
  * The problem a database refusal of a parent stands for, or undefined for any other error: a
  * cycle, a tree too deep, a parent that does not exist, or (deleting) an account that is a parent.
@@ -33,7 +37,7 @@ export function treeProblem(e: unknown, parentId: string | null | undefined): Ap
           ? new AppError('account-has-children', {
               detail: 'Other accounts have this one as their parent: give them another parent (or none) first.',
             })
-          : new AppError('parent-not-found', { detail: `No account "${parentId}" to be the parent.` })
+          : parentNotFound(parentId)
       return undefined
     default:
       return undefined

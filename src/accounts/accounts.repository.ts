@@ -86,6 +86,12 @@ export const lockAccounts = (db: Db, ids: string[]): Promise<AccountRow[]> =>
     ? Promise.resolve([])
     : db.selectFrom('accounts').selectAll().where('id', '=', anyOf(ids)).orderBy('id').forUpdate().execute()
 
+/** Takes the accounts among `ids` out of their trees (the tree trigger checks nothing for no parent). */
+export async function detachAccounts(db: Db, ids: string[]): Promise<void> {
+  if (ids.length > 0)
+    await db.updateTable('accounts').set({ parent_account_id: null }).where('id', '=', anyOf(ids)).execute()
+}
+
 /** Inserts new accounts in bulk (their ids must be free), in chunks under PostgreSQL's parameter limit. */
 export const insertAccounts = (db: Db, rows: NewAccountRow[]): Promise<AccountRow[]> =>
   inChunks(rows, (chunk) => db.insertInto('accounts').values(chunk).returningAll().execute())

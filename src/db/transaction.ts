@@ -1,4 +1,4 @@
-import type { IsolationLevel, Transaction } from 'kysely'
+import { type IsolationLevel, sql, type Transaction } from 'kysely'
 
 import { type Database, type Db } from './database.ts'
 import { PG, pgError } from './pg-errors.ts'
@@ -66,4 +66,22 @@ export async function transaction<T>(
       await new Promise((resolve) => setTimeout(resolve, Math.random() * bound))
     }
   }
+}
+
+/**
+ * Runs `work` under a savepoint of the transaction `trx`: when it throws, what it wrote is undone
+ * and the transaction can go on (a failed statement otherwise aborts the whole of it).
+ */
+export async function underSavepoint<T>(trx: Db, name: string, work: () => Promise<T>): Promise<T> {
+  await sql`savepoint ${sql.id(name)}`.execute(trx)
+  let result: T
+  try {
+    result = await work()
+  } catch (e) {
+    // a rollback that fails leaves the transaction unusable; the first error says why
+    await sql`rollback to savepoint ${sql.id(name)}`.execute(trx).catch(() => {})
+    throw e
+  }
+  await sql`release savepoint ${sql.id(name)}`.execute(trx)
+  return result
 }

@@ -21,6 +21,7 @@ export const TALLY_KEYS = [
   'usersCreated',
   'usersUpdated',
   'sheetsChanged',
+  'parentsSet',
 ] as const
 export type Tally = Record<(typeof TALLY_KEYS)[number], number>
 export const emptyTally = (): Tally => ({
@@ -29,6 +30,7 @@ export const emptyTally = (): Tally => ({
   usersCreated: 0,
   usersUpdated: 0,
   sheetsChanged: 0,
+  parentsSet: 0,
 })
 
 export interface GroupResult {

@@ -2,11 +2,13 @@ import type { TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
 import { ACCOUNT_NAME_MAX } from '../accounts/accounts.schemas.ts'
-import type { PutContactSheet } from '../contacts/contacts.schemas.ts'
+import { SLOT_NAMES } from '../contacts/contact-slots.ts'
+import { type PutContactSheet, SlotRuleSchema } from '../contacts/contacts.schemas.ts'
+import type { SlotRule } from '../contacts/slot-rules.ts'
 import type { FieldError } from '../lib/errors.ts'
 import { EmailSchema, IdSchema, LineSchema, LocaleSchema } from '../lib/schemas.ts'
 import { type PutUser, RoleSchema, USER_NAME_MAX, UserStatusSchema } from '../users/users.schemas.ts'
-import { cell, type Layout } from './csv-formats.ts'
+import { cell, type Layout, PARENT_COLUMN, RULE_COLUMNS } from './csv-formats.ts'
 
 /*
  * A row's cells checked with the API's own schemas (TypeBox `Value.Check`), so that a cell the API
@@ -57,6 +59,8 @@ export interface UsersRow {
   accountName: string
   /** undefined: 'en' for a new account, unchanged for an existing one */
   accountLocale: 'en' | 'fi' | undefined
+  /** undefined: the file has no parent column (the parent stays); null: no parent */
+  parentAccountId?: string | null
   user?: { id: string } & PutUser & { locale: 'en' | 'fi' | null }
 }
 
@@ -69,6 +73,9 @@ export function parseUsersRow(layout: Layout, cells: string[]): Parsed<UsersRow>
   const accountId = read(layout, cells, errors, 'account_id', IdSchema)
   const accountName = read(layout, cells, errors, 'account_name', AccountNameSchema)
   const accountLocale = read(layout, cells, errors, 'account_locale', LocaleSchema, true) as UsersRow['accountLocale']
+  const parent = layout.parents
+    ? { parentAccountId: read(layout, cells, errors, PARENT_COLUMN, IdSchema, true) ?? null }
+    : {}
   const userId = read(layout, cells, errors, 'user_id', IdSchema, true)
   if (userId === undefined && cell(layout, cells, 'user_id') === '') {
     // an account-only row (how an account without users is exported): nothing else may be filled
@@ -76,7 +83,7 @@ export function parseUsersRow(layout: Layout, cells: string[]): Parsed<UsersRow>
       if (cell(layout, cells, c) !== '') errors.push({ path: '/user_id', message: 'is required' })
     }
     if (errors.length > 0) return { errors: dedupe(errors) }
-    return { value: { accountId: accountId!, accountName: accountName!, accountLocale } }
+    return { value: { accountId: accountId!, accountName: accountName!, accountLocale, ...parent } }
   }
   const email = read(layout, cells, errors, 'email', EmailSchema)
   const name = read(layout, cells, errors, 'name', UserNameSchema)
@@ -85,7 +92,7 @@ export function parseUsersRow(layout: Layout, cells: string[]): Parsed<UsersRow>
   const locale = (read(layout, cells, errors, 'locale', LocaleSchema, true) ?? null) as 'en' | 'fi' | null
   if (errors.length > 0) return { errors }
   const user = { id: userId!, email: email!, name: name!, role: role!, locale, ...(status ? { status } : {}) }
-  return { value: { accountId: accountId!, accountName: accountName!, accountLocale, user } }
+  return { value: { accountId: accountId!, accountName: accountName!, accountLocale, ...parent, user } }
 }
 
 const dedupe = (errors: FieldError[]) => errors.filter((e, i) => errors.findIndex((f) => f.path === e.path) === i)
@@ -125,6 +132,15 @@ export function parseSheetsRow(layout: Layout, cells: string[]): Parsed<SheetsRo
       const userId = read(layout, cells, errors, column, IdSchema)
       if (userId) sheet.billing!.push({ userId })
     }
+  }
+  if (layout.rules) {
+    // as `rules` of PUT .../contacts: the whole set, a slot left out (an empty cell) inheriting
+    const rules: NonNullable<PutContactSheet['rules']> = {}
+    for (const slot of SLOT_NAMES) {
+      const rule = read(layout, cells, errors, RULE_COLUMNS[slot], SlotRuleSchema, true) as SlotRule | undefined
+      if (rule) rules[slot] = rule
+    }
+    sheet.rules = rules
   }
   if (errors.length > 0) return { errors }
   return { value: { accountId: accountId!, sheet } }

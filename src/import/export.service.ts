@@ -6,12 +6,13 @@ import { stringify } from 'csv-stringify'
 import { listAccounts } from '../accounts/accounts.repository.ts'
 import type { AccountRow } from '../accounts/accounts.table.ts'
 import type { Progress } from '../cli/progress.ts'
+import type { SlotName } from '../contacts/contact-slots.ts'
 import { listSlotHoldersOfAccounts } from '../contacts/contacts.repository.ts'
 import type { Db } from '../db/database.ts'
 import { isRetryable } from '../db/transaction.ts'
 import { defuseFormula } from '../lib/csv-formula.ts'
 import { listUsersOfAccounts } from '../users/users.repository.ts'
-import { type CsvFormat, SHEETS_COLUMNS, USERS_COLUMNS } from './csv-formats.ts'
+import { type CsvFormat, RULE_COLUMNS, SHEETS_EXPORT_COLUMNS, USERS_EXPORT_COLUMNS } from './csv-formats.ts'
 import { countAccounts, countUserRows } from './export.repository.ts'
 
 /** Accounts read at a time: one query for them, one for their users or slots. */
@@ -27,7 +28,7 @@ async function* pages(db: Db): AsyncGenerator<AccountRow[]> {
   }
 }
 
-/** A users file: each account's users in id order; an account without users gets a row of its own. */
+/** A users file: each account (with its parent) and its users in id order; an account without users gets a row of its own. */
 async function* userRecords(db: Db): AsyncGenerator<string[]> {
   for await (const accounts of pages(db)) {
     const users = await listUsersOfAccounts(
@@ -36,7 +37,7 @@ async function* userRecords(db: Db): AsyncGenerator<string[]> {
     )
     let i = 0
     for (const a of accounts) {
-      const account = [a.id, a.name, a.locale]
+      const account = [a.id, a.name, a.locale, a.parent_account_id ?? '']
       if (users[i]?.account_id !== a.id) yield [...account, '', '', '', '', '', '']
       for (; users[i]?.account_id === a.id; i++) {
         const u = users[i]!
@@ -46,7 +47,7 @@ async function* userRecords(db: Db): AsyncGenerator<string[]> {
   }
 }
 
-/** A sheets file: a row for every account, its holders as user ids, or the outside security address. */
+/** A sheets file: a row for every account, its holders as user ids, or the outside security address, then its rules. */
 async function* sheetRecords(db: Db): AsyncGenerator<string[]> {
   const column: Record<string, string> = {
     primary: 'primary',
@@ -62,12 +63,16 @@ async function* sheetRecords(db: Db): AsyncGenerator<string[]> {
     )
     let i = 0
     for (const a of accounts) {
-      const row = new Map<string, string>([['account_id', a.id]])
+      // stored rules are the non-inherit ones, so a slot that inherits is an empty cell
+      const row = new Map<string, string>([
+        ['account_id', a.id],
+        ...Object.entries(a.slot_rules).map(([slot, rule]): [string, string] => [RULE_COLUMNS[slot as SlotName], rule]),
+      ])
       for (; slots[i]?.account_id === a.id; i++) {
         const s = slots[i]!
         row.set(s.slot === 'billing' ? `billing_${s.position + 1}` : column[s.slot]!, s.user_id ?? s.email ?? '')
       }
-      yield SHEETS_COLUMNS.map((c) => row.get(c) ?? '')
+      yield SHEETS_EXPORT_COLUMNS.map((c) => row.get(c) ?? '')
     }
   }
 }
@@ -127,7 +132,7 @@ async function exportOnce(
         }
         opts.progress?.update(rows, total)
       }
-      const columns = opts.format === 'users' ? USERS_COLUMNS : SHEETS_COLUMNS
+      const columns = opts.format === 'users' ? USERS_EXPORT_COLUMNS : SHEETS_EXPORT_COLUMNS
       await pipeline(
         Readable.from(counted()),
         stringify({ header: true, columns: [...columns], cast: { string: defuseFormula } }),

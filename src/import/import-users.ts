@@ -31,12 +31,20 @@ export function checkUsersGroup(rows: ReadyRow<UsersRow>[]): Map<number, RowProb
   const seen = new Map<string, number>()
   for (const r of rows) {
     const v = r.value
-    if (v.accountName !== first.value.accountName || (v.accountLocale ?? '') !== (first.value.accountLocale ?? '')) {
+    if (
+      v.accountName !== first.value.accountName ||
+      (v.accountLocale ?? '') !== (first.value.accountLocale ?? '') ||
+      (v.parentAccountId ?? '') !== (first.value.parentAccountId ?? '')
+    ) {
+      const columns =
+        v.parentAccountId === undefined
+          ? '/account_name and /account_locale'
+          : '/account_name, /account_locale and /parent_account_id'
       problems.set(
         r.line,
         problemOf(
           'validation-failed',
-          `/account_name and /account_locale must be the same on every row of account "${v.accountId}" (see line ${first.line}).`,
+          `${columns} must be the same on every row of account "${v.accountId}" (see line ${first.line}).`,
         ),
       )
     } else if (v.user && seen.has(v.user.id)) {

@@ -33,6 +33,7 @@ import { type Group, groupRecords, type RowRules } from './group-rows.ts'
 import { createSheetsImporter } from './import-sheets.ts'
 import { checkUsersGroup, createUsersImporter } from './import-users.ts'
 import { orderedBatches } from './ordered-batches.ts'
+import { parentsStep } from './parents-step.ts'
 import { fromAppError, openRejects, problemOf, type RejectedRow, type RowProblem } from './rejects.ts'
 import { checkEncoding, type FileEncoding } from './text-encoding.ts'
 
@@ -204,7 +205,12 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
     return groups.map((g) => g.refused ?? results[i++]!)
   }
 
+  // users files with a parent column: the parents are set last (import-parents.ts)
+  const parents = parentsStep(layout)
+  if (cp) await parents?.resume(rejectsPath, cp.rejects.path === rejectsPath)
+
   const settle = (groups: Group<unknown>[], results: GroupResult[]) => {
+    parents?.settled(groups, results)
     const refused: RejectedRow[] = []
     for (const r of results) {
       for (const row of r.rows) {
@@ -246,7 +252,10 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
     let size = 0
     // skipped groups still pass through groupRecords, which remembers their accounts
     for await (const g of groupRecords(records, layout, rules, new Map())) {
-      if (cp && g.endLine <= cp.line) continue
+      if (cp && g.endLine <= cp.line) {
+        parents?.skipped(g)
+        continue
+      }
       batch.push(g)
       size += g.size
       if (size >= batchRows) {
@@ -257,6 +266,8 @@ export async function importCsv(deps: ImportDeps, opts: ImportOptions): Promise<
     }
     if (batch.length > 0) await pipeline.submit(batch)
     await pipeline.drain()
+    // after the rows of the last batch: the parents are set once every account is there
+    if (parents) rejects.write(await parents.finish(deps.db, ctx, dryRun, tally))
   } finally {
     rejects.close()
   }

@@ -137,11 +137,11 @@ for (const kind of DATABASES) {
       fs.writeFileSync(files[format], await exportText(src.handle.db, format))
     assert.match(
       fs.readFileSync(files.users, 'utf8'),
-      /^account_id,account_name,account_locale,user_id,email,name,role,status,locale\n/,
+      /^account_id,account_name,account_locale,parent_account_id,user_id,email,name,role,status,locale\n/,
     )
     assert.match(
       fs.readFileSync(files.users, 'utf8'),
-      /\nacc-no-users,Nobody Ltd,en,,,,,,\n/,
+      /\nacc-no-users,Nobody Ltd,en,,,,,,,\n/,
       'an account without users has a row of its own',
     )
     assert.match(fs.readFileSync(files.sheets, 'utf8'), /,security@outside\.example,/)
@@ -316,7 +316,7 @@ for (const kind of DATABASES) {
     const first = await cli(['import', usersFile], db.env)
     assert.equal(first.code, 0, first.stderr)
     assert.match(first.stdout, /\(users file\): 150 rows, 150 changed, 0 unchanged, 0 rejected\./)
-    assert.match(first.stdout, /accounts: 30 created, 0 updated; users: 150 created, 0 updated/)
+    assert.match(first.stdout, /accounts: 30 created, 0 updated, 0 given another parent; users: 150 created, 0 updated/)
     assert.match(first.stderr, /import import-users\.csv: done in/)
     const sheets = await cli(['import', sheetsFile, '--batch', '7'], db.env)
     assert.equal(sheets.code, 0, sheets.stderr)

@@ -21,7 +21,7 @@ function report(file: string, s: ImportSummary): string {
   const lines = [
     `${s.dryRun ? 'Dry run of' : 'Imported'} ${file} (${s.format} file): ${fmt(s.rows)} rows, ${fmt(s.changed)} ${verb}, ${fmt(s.unchanged)} unchanged, ${fmt(s.rejected)} rejected.`,
     s.format === 'users'
-      ? `  accounts: ${fmt(s.tally.accountsCreated)} created, ${fmt(s.tally.accountsUpdated)} updated; users: ${fmt(s.tally.usersCreated)} created, ${fmt(s.tally.usersUpdated)} updated`
+      ? `  accounts: ${fmt(s.tally.accountsCreated)} created, ${fmt(s.tally.accountsUpdated)} updated, ${fmt(s.tally.parentsSet)} given another parent; users: ${fmt(s.tally.usersCreated)} created, ${fmt(s.tally.usersUpdated)} updated`
       : `  contact sheets: ${fmt(s.tally.sheetsChanged)} ${verb}`,
   ]
   if (s.unreadable > 0) {
