@@ -11,13 +11,13 @@ import { getSheet, type MadeAccount, makeAccount } from '../helpers/factories.ts
 import { suiteScope } from '../helpers/suite-scope.ts'
 import {
   assertAccessible,
-  assertAssetsServed,
   assertNoOverflow,
   ensurePageBuilt,
   focused,
   launchChromium,
   openTab,
   section,
+  servePage,
   signIn,
   skipReason,
   type Tab,
@@ -52,11 +52,7 @@ describe('[pglite] parent and child accounts on the settings page', { skip: skip
   before(async () => {
     ensurePageBuilt()
     app = await buildTestApp(suite.scope, 'pglite')
-    await assertAssetsServed(app)
-    await app.app.listen({ port: 0, host: '127.0.0.1' })
-    const addr = app.app.server.address()
-    assert.ok(addr && typeof addr === 'object')
-    origin = `http://127.0.0.1:${addr.port}`
+    origin = await servePage(app)
     browser = await launchChromium()
   })
   after(async () => {

@@ -52,6 +52,18 @@ export function ensurePageBuilt(): void {
 }
 
 /**
+ * Serves the app on a free local port for the browser, once it is known that the page's files
+ * load (assertAssetsServed); answers its origin.
+ */
+export async function servePage(app: TestApp): Promise<string> {
+  await assertAssetsServed(app)
+  await app.app.listen({ port: 0, host: '127.0.0.1' })
+  const addr = app.app.server.address()
+  assert.ok(addr && typeof addr === 'object')
+  return `http://127.0.0.1:${addr.port}`
+}
+
+/**
  * Every file web/dist/index.html loads is served under /ui/assets to anyone: a page whose script
  * does not load would fail each test with a mere timeout, so say why up front.
  */

@@ -15,13 +15,13 @@ import { testWorker } from '../helpers/test-worker.ts'
 import { type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts'
 import {
   assertAccessible,
-  assertAssetsServed,
   assertNoOverflow,
   ensurePageBuilt,
   focused,
   launchChromium,
   openTab,
   section,
+  servePage,
   signIn,
   skipReason,
   type Tab,
@@ -69,14 +69,10 @@ describe('[pglite] correction requests in Chromium', { skip: skipReason() }, () 
   before(async () => {
     ensurePageBuilt()
     app = await buildTestApp(suite.scope, 'pglite')
-    await assertAssetsServed(app)
     sink = await startSmtpSink()
     suite.scope.after(() => sink.close())
     drain = testWorker(suite.scope, app, { smtpUrl: sink.url }).drain
-    await app.app.listen({ port: 0, host: '127.0.0.1' })
-    const addr = app.app.server.address()
-    assert.ok(addr && typeof addr === 'object')
-    origin = `http://127.0.0.1:${addr.port}`
+    origin = await servePage(app)
     browser = await launchChromium()
   })
   after(async () => {

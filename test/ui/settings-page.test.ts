@@ -12,12 +12,12 @@ import { getSheet, type MadeAccount, makeAccount } from '../helpers/factories.ts
 import { suiteScope } from '../helpers/suite-scope.ts'
 import {
   assertAccessible,
-  assertAssetsServed,
   ensurePageBuilt,
   launchChromium,
   openTab,
   screenshot,
   section,
+  servePage,
   signIn,
   skipReason,
   type Tab,
@@ -82,11 +82,7 @@ describe('[pglite] the settings page in Chromium', { skip: skipReason() }, () =>
   before(async () => {
     ensurePageBuilt()
     app = await buildTestApp(suite.scope, 'pglite', { config: { mailDir } })
-    await assertAssetsServed(app)
-    await app.app.listen({ port: 0, host: '127.0.0.1' })
-    const addr = app.app.server.address()
-    assert.ok(addr && typeof addr === 'object')
-    origin = `http://127.0.0.1:${addr.port}`
+    origin = await servePage(app)
     browser = await launchChromium()
   })
   after(async () => {
