@@ -72,7 +72,9 @@ export function effectiveHoldersCtes(slots: readonly string[]): RawBuilder<unkno
         h.holds is not null as holds
       from chain c
       join accounts a on a.id = c.ancestor_id
-      cross join unnest(${sql.val(slots)}::text[]) as w (slot)
+      -- the slots written into the text, not a parameter: as a parameter, the planner costs a
+      -- generic plan for 10 slots and keeps planning the statement anew at every call
+      cross join unnest(array[${sql.join(slots.map((s) => sql.lit(s)))}]::text[]) as w (slot)
       -- a probe of the (account, slot) index per step: as an EXISTS, the planner, which expects
       -- ten times the chain's real length from the recursion, hashed the whole of contact_slots
       -- instead (a sequential scan of the table for every read and every broadcast batch)
