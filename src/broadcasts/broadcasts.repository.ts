@@ -139,7 +139,8 @@ export async function fanOutBatch(
 ): Promise<{ queued: number; undeliverable: number }> {
   // For this batch's transaction only (the caller's): the routing's estimates grow with the
   // accounts' trees, and above jit_above_cost PostgreSQL compiled the statement first, which cost
-  // more than the statement (up to 3 s against 0.4 s for 2,000 accounts in trees, docs/BENCHMARKS.md)
+  // more than running it (EXPLAIN ANALYZE of a batch of 2,000 accounts in trees of 10, benchmark
+  // 13's data: JIT 3.0 s of 3.4 s; the statement alone, jit off, 0.3-0.5 s)
   await sql`set local jit = off`.execute(db)
   return fanOutCounts(db, sql`select unnest(${ids}::text[]) as id`, rule, sql<string>`${b.id + '.'} || r.account_id`, {
     category: b.category,
