@@ -4,8 +4,9 @@
  *
  *   --accounts N    accounts in the main dataset (default 100000; 1000000 for the full size)
  *   --only 1,3      run only these benchmarks (1 read, 2 preview, 3 write, 4 broadcast,
- *                   5 delivery, 6 embedded read, 7 growth, 11 email events; only when named: 9 retention on
- *                   PostgreSQL, 10 retention on PGlite)
+ *                   5 delivery, 6 embedded read, 7 growth, 11 email events, 12 depth-3 read and
+ *                   preview, 13 broadcast to trees; only when named: 9 retention on PostgreSQL,
+ *                   10 retention on PGlite)
  *   --quick         a smoke run: 1,000 accounts, one short round of each
  *   --dataset NAME  the dataset's PostgreSQL database (default ac_bench_<accounts>; also
  *                   BENCH_DATASET): two runs at once on one server must not share one
@@ -25,6 +26,7 @@ import { embeddedBenchmark } from './benchmarks/embedded.bench.ts'
 import { growthBenchmark } from './benchmarks/growth.bench.ts'
 import { httpBenchmarks } from './benchmarks/http.bench.ts'
 import { embeddedRetentionBenchmark, retentionBenchmark } from './benchmarks/retention.bench.ts'
+import { depthBenchmark, treeBroadcastBenchmark } from './benchmarks/tree.bench.ts'
 import { type BenchContext, type BenchOptions, type BenchRow, MEMORY_TARGET_MB, memoryWatcher } from './lib/context.ts'
 import { checkDatasetName, defaultDataset, postgresDataset } from './lib/dataset.ts'
 import { machine, printTable, record, writeJson } from './lib/report.ts'
@@ -65,7 +67,7 @@ const opts: BenchOptions = {
   mails: num(values.mails, quick ? 200 : 5000),
   notifications: num(values.notifications, quick ? 20_000 : 1_000_000),
 }
-const only = new Set((values.only ?? '1,2,3,4,5,6,7,11').split(',').map(Number))
+const only = new Set((values.only ?? '1,2,3,4,5,6,7,11,12,13').split(',').map(Number))
 
 const started = Date.now()
 const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`)
@@ -75,7 +77,7 @@ say(
   `account-contacts benchmarks: ${opts.accounts.toLocaleString('en')} accounts${quick ? ' (quick smoke run)' : ''}, ${os.cpus().length} cores`,
 )
 // the retention benchmarks (9, 10) bring their own data: a run of only those skips the accounts
-const pgUrl = [...only].some((i) => i <= 7 || i === 11)
+const pgUrl = [...only].some((i) => i !== 9 && i !== 10)
   ? await postgresDataset(opts.adminUrl, opts.dataset, opts.accounts, say)
   : ''
 const ctx: BenchContext = { opts, pgUrl, say, watch: (c, label, engine) => memory.watch(c, label, engine) }
@@ -87,6 +89,8 @@ if (only.has(5)) rows.push(...(await deliveryBenchmark(ctx)))
 if (only.has(6)) rows.push(...(await embeddedBenchmark(ctx)))
 if (only.has(7)) rows.push(...(await growthBenchmark(ctx)))
 if (only.has(11)) rows.push(...(await emailEventsBenchmark(ctx)))
+if (only.has(12)) rows.push(...(await depthBenchmark(ctx)))
+if (only.has(13)) rows.push(...(await treeBroadcastBenchmark(ctx)))
 if (only.has(9)) rows.push(...(await retentionBenchmark(ctx)))
 if (only.has(10)) rows.push(...(await embeddedRetentionBenchmark(ctx)))
 memory.stop()

@@ -21,9 +21,11 @@ async function counts(db: Kysely<Database>) {
   return r.rows[0]!
 }
 
-const clear = (db: Kysely<Database>) => sql`truncate notifications, deliveries, broadcasts`.execute(db)
+/** Removes what a broadcast wrote. */
+export const clear = (db: Kysely<Database>) => sql`truncate notifications, deliveries, broadcasts`.execute(db)
 
-async function ours(db: Kysely<Database>) {
+/** A broadcast of `invoice` to every account, fanned out batch by batch as the workers do it, timed. */
+export async function ours(db: Kysely<Database>) {
   const broadcasts = createBroadcastService({ db, policy: DEFAULT_POLICY })
   const t0 = performance.now()
   const b = await broadcasts.create(

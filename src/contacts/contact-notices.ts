@@ -24,7 +24,7 @@ function holdings(state: SheetState): Map<string, { contact: Contact; slots: Slo
 }
 
 /** How many accounts an event names at most; the rest are listed by `GET .../descendants?inheriting=`. */
-export const EVENT_DESCENDANTS_MAX = 100
+const EVENT_DESCENDANTS_MAX = 100
 
 /** The event's `affectedDescendants`: how many, and their ids (the first of them, when many). */
 const affected = (ids: string[]) => ({

@@ -67,7 +67,7 @@ export async function servePage(app: TestApp): Promise<string> {
  * Every file web/dist/index.html loads is served under /ui/assets to anyone: a page whose script
  * does not load would fail each test with a mere timeout, so say why up front.
  */
-export async function assertAssetsServed(app: TestApp): Promise<void> {
+async function assertAssetsServed(app: TestApp): Promise<void> {
   const html = fs.readFileSync(path.join(ROOT, 'web/dist/index.html'), 'utf8')
   const urls = [...html.matchAll(/(?:src|href)="(\/ui\/assets\/[^"]+)"/g)].map((m) => m[1]!)
   assert.ok(urls.length >= 2, 'index.html loads a script and a stylesheet')
