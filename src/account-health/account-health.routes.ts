@@ -26,7 +26,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ health: HealthService }> 
   app.get(
     '/v1/accounts/:accountId/descendants',
     {
-      config: { access: 'account:read' },
+      // admins only: the health names addresses of the accounts below, which a member cannot read
+      config: { access: 'account:write' },
       schema: {
         tags: ['accounts'],
         operationId: 'listDescendants',

@@ -39,9 +39,11 @@ const holderName = (c: Contact | null) => (c ? (c.type === 'user' ? c.name : c.e
  * How the change's author is named in mail: the user's name, or what kind of caller it was. A
  * user acts only on their own account (app/access.ts), and the sheet's read holds their row.
  */
-function actorName(ctx: RequestContext, locale: Locale, users: NamedUser[]): string {
+function actorName(ctx: RequestContext, accountId: string, locale: Locale, users: NamedUser[]): string {
   const { actor } = ctx
-  if (actor.type === 'user') return users.find((u) => u.id === actor.id)?.name ?? actor.id
+  // an admin of a parent account is not among this account's users (user ids are per account)
+  if (actor.type === 'user')
+    return (actor.accountId === accountId ? users.find((u) => u.id === actor.id)?.name : undefined) ?? actor.id
   return CALLER_NAMES[locale][actor.type === 'api_key' ? 'platform' : 'system']
 }
 
@@ -89,7 +91,8 @@ export function sheetChangeNotices(
       (l) =>
         !(
           l.contact.type === 'user' &&
-          (l.contact.userId === c.vacatedUserId || (ctx.actor.type === 'user' && ctx.actor.id === l.contact.userId))
+          (l.contact.userId === c.vacatedUserId ||
+            (ctx.actor.type === 'user' && ctx.actor.accountId === c.account.id && ctx.actor.id === l.contact.userId))
         ),
     )
     // a pending outside address receives nothing but its verification mail
@@ -112,7 +115,7 @@ export function sheetChangeNotices(
         slots: l.lost,
         previousName: holderName(l.contact) ?? '',
         newHolder: single ? holderName(c.after[single]) : null,
-        changedBy: actorName(ctx, locale, c.users),
+        changedBy: actorName(ctx, c.account.id, locale, c.users),
       },
     }
   })

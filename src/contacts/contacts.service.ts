@@ -126,7 +126,8 @@ export function createContactService({ db, clock, verification }: ContactService
    */
   async function load(trx: Db, ctx: RequestContext, accountId: string, named: Named = []): Promise<SheetData> {
     const { ids, emails } = edit.namedBy(named)
-    const author = ctx.actor.type === 'user' ? [ctx.actor.id] : []
+    // the author's own row, when they are a user of this account (not an admin of its parent)
+    const author = ctx.actor.type === 'user' && ctx.actor.accountId === accountId ? [ctx.actor.id] : []
     const data = await repo.lockSheet(trx, accountId, { ids: [...ids, ...author], emails })
     if (!data) throw notFound(accountId)
     return data

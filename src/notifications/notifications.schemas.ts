@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 
+import { ACCOUNT_TREE_MAX_LEVELS } from '../accounts/account-tree.ts'
 import { ACCOUNT_NAME_MAX } from '../accounts/accounts.schemas.ts'
 import { SLOT_NAMES } from '../contacts/contact-slots.ts'
 import { SlotRuleSchema } from '../contacts/contacts.schemas.ts'
@@ -53,7 +54,8 @@ export const RecipientSchema = Type.Object(
           rule: Type.Ref(SlotRuleSchema),
         }),
         {
-          maxItems: SLOT_NAMES.length,
+          // a slot once from each ancestor it is added from
+          maxItems: SLOT_NAMES.length * (ACCOUNT_TREE_MAX_LEVELS - 1),
           description:
             'The slots this recipient holds in an ancestor account, and the rule that passed them down (absent: the account’s own holder)',
         },

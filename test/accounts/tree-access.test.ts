@@ -48,6 +48,34 @@ for (const kind of DATABASES) {
       assert.equal((await member('GET', `/v1/accounts/${leaf.accountId}/contacts`)).statusCode, 404)
     })
 
+    test("a parent's admin who shares a user id with a child's user is not taken for them", async (t) => {
+      const app = await buildTestApp(t, kind)
+      const parent = await makeAccount(app)
+      const child = await makeAccount(app, { parentAccountId: parent.accountId })
+      // user ids are the host product's and unique per account only: the child has a user of the same id
+      const twin = parent.users.billing!
+      const made = await app.call({
+        method: 'PUT',
+        url: `/v1/accounts/${child.accountId}/users/${twin}`,
+        payload: { email: 'twin@child.example', name: 'Twin in the child', role: 'member' },
+      })
+      assert.equal(made.statusCode, 201, made.body)
+      await app.call({
+        method: 'PUT',
+        url: `/v1/accounts/${child.accountId}/contacts/primary`,
+        payload: { userId: twin },
+      })
+      const admin = as(app, await sessionFor(app, parent.accountId, twin))
+      const set = await admin('PUT', `/v1/accounts/${child.accountId}/contacts/primary`, { userId: child.users.member })
+      assert.equal(set.statusCode, 200, set.body)
+      // the child's twin lost the slot and did not make the change: they are told, and not named as its author
+      const told = await sql<{ text: string }>`
+        select n.text from notifications n where n.account_id = ${child.accountId} and n.category = 'contact_changed'
+          and n.recipients @> ${JSON.stringify([{ email: 'twin@child.example' }])}::jsonb`.execute(app.handle.db)
+      assert.equal(told.rows.length, 1)
+      assert.ok(!told.rows[0]!.text.includes('made by Twin in the child'), told.rows[0]!.text)
+    })
+
     test("a child's admin sees the holders it inherits, and nothing of the parent itself", async (t) => {
       const app = await buildTestApp(t, kind)
       const parent = await makeAccount(app)

@@ -184,7 +184,7 @@ const MATRIX: Record<string, Row> = {
   })),
   'GET /v1/accounts/:accountId/audit-events': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/audit-events?limit=5` })),
   'GET /v1/accounts/:accountId/health': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/health` })),
-  'GET /v1/accounts/:accountId/descendants': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/descendants` })),
+  'GET /v1/accounts/:accountId/descendants': row('account:write', WRITE, (w) => ({ method: 'GET', url: `${acct(w)}/descendants` })),
   'GET /v1/accounts/:accountId/recipients': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/recipients?category=invoice` })),
 
   'POST /v1/accounts/:accountId/notifications': row('platform', [401, 401, 202, 403, 403, 403, 401, 403, 403, 403], (w) => ({
