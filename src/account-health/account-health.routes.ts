@@ -46,7 +46,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ health: HealthService }> 
           },
           { additionalProperties: false },
         ),
-        response: { 200: DescendantsSchema, ...problems(400, 404) },
+        response: { 200: DescendantsSchema, ...problems(400, 403, 404) },
       },
     },
     async (req) => ({ data: await health.descendants(req.params.accountId, req.query.inheriting) }),

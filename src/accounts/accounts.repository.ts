@@ -130,3 +130,15 @@ export async function isAncestor(db: Db, ancestorId: string, accountId: string):
     select exists (select 1 from up where parent = ${ancestorId}) as found`.execute(db)
   return res.rows[0]?.found ?? false
 }
+
+/** Those of `ids` that are the parent of some account. */
+export async function listParentsAmong(db: Db, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return []
+  const rows = await db
+    .selectFrom('accounts')
+    .select('parent_account_id')
+    .distinct()
+    .where('parent_account_id', '=', anyOf(ids))
+    .execute()
+  return rows.map((r) => r.parent_account_id!)
+}

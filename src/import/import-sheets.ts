@@ -1,4 +1,4 @@
-import { lockAccounts } from '../accounts/accounts.repository.ts'
+import { listParentsAmong, lockAccounts } from '../accounts/accounts.repository.ts'
 import { listSlotHoldersOfAccounts } from '../contacts/contacts.repository.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
 import type { SheetData } from '../contacts/sheet.ts'
@@ -17,7 +17,7 @@ const byAccount = <T extends { account_id: string }>(rows: T[]) => {
 }
 
 /**
- * What the changes of many accounts read, done up front in three queries instead of a few per
+ * What the changes of many accounts read, done up front in four queries instead of a few per
  * account: the accounts locked (the same lock as a single write's, taken in id order), then their
  * slots and users, which the locks keep as read. An account that is not there is left out.
  */
@@ -25,8 +25,13 @@ async function readSheets(trx: Db, accountIds: string[]): Promise<Map<string, Sh
   const accounts = await lockAccounts(trx, accountIds)
   const holders = byAccount(await listSlotHoldersOfAccounts(trx, accountIds))
   const users = byAccount(await listUsersOfAccounts(trx, accountIds))
+  // which have children: only their changes look for the descendants they reach (contacts.service.ts)
+  const parents = new Set(await listParentsAmong(trx, accountIds))
   return new Map(
-    accounts.map((a) => [a.id, { account: a, holders: holders.get(a.id) ?? [], users: users.get(a.id) ?? [] }]),
+    accounts.map((a) => [
+      a.id,
+      { account: a, holders: holders.get(a.id) ?? [], users: users.get(a.id) ?? [], hasChildren: parents.has(a.id) },
+    ]),
   )
 }
 
