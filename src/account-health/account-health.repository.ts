@@ -1,6 +1,6 @@
 import { type RawBuilder, sql } from 'kysely'
 
-import { ACCOUNT_TREE_MAX_LEVELS } from '../accounts/account-tree.ts'
+import { descendantsCte } from '../accounts/accounts.repository.ts'
 import { SLOT_NAMES } from '../contacts/contact-slots.ts'
 import { effectiveHoldersCtes } from '../contacts/effective-holders.repository.ts'
 import type { Db } from '../db/database.ts'
@@ -45,14 +45,9 @@ export const listDescendantsHealthFacts = (db: Db, accountId: string, only?: str
   factsOf(
     db,
     sql`
-    with recursive down (id, depth) as (
-      select id, 1 from accounts where parent_account_id = ${accountId}
-      union all
-      select c.id, d.depth + 1 from accounts c join down d on c.parent_account_id = d.id
-      where d.depth < ${sql.lit(ACCOUNT_TREE_MAX_LEVELS - 1)}
-    )
+    with recursive ${descendantsCte(accountId)}
     select a.id, a.name, a.parent_account_id, coalesce(a.contacts_reviewed_at, a.created_at) as reviewed_since, d.depth
-    from down d join accounts a on a.id = d.id
+    from descendants d join accounts a on a.id = d.id
     ${only ? sql`where a.id = any(${only}::text[])` : sql``}
     order by a.id limit ${DESCENDANTS_MAX}`,
   )

@@ -142,3 +142,15 @@ export async function listParentsAmong(db: Db, ids: string[]): Promise<string[]>
     .execute()
   return rows.map((r) => r.parent_account_id!)
 }
+
+/**
+ * The common table expression `descendants (id, depth)`, to follow a `with recursive`: every
+ * account below `accountId`, with how many levels below it is (1 for a child).
+ */
+export const descendantsCte = (accountId: string) => sql`
+  descendants (id, depth) as (
+    select id, 1 from accounts where parent_account_id = ${accountId}
+    union all
+    select c.id, d.depth + 1 from accounts c join descendants d on c.parent_account_id = d.id
+    where d.depth < ${sql.lit(ACCOUNT_TREE_MAX_LEVELS - 1)}
+  )`

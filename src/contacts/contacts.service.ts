@@ -90,7 +90,9 @@ export function createContactService({ db, clock, verification }: ContactService
     // first, as it may refuse the change: nothing of it is written yet (contact-notices.ts)
     // the descendants whose mail the change reaches, named in its event (a flat account reads nothing)
     const below =
-      data.hasChildren === false ? [] : await listInheritingDescendants(trx, account.id, changedSlots(before, after))
+      data.hasChildren === false
+        ? []
+        : await listInheritingDescendants(trx, account.id, changedSlots(before, after, [...remove, ...add]))
     const verifyTo = newOutsideAddress(before, after)
     if (verifyTo) await verification.sendVerification(trx, ctx, account, verifyTo)
     const places = repo.placeWrites(trx, account.id, remove, add)

@@ -1,6 +1,7 @@
 import { type RawBuilder, sql } from 'kysely'
 
 import { ACCOUNT_TREE_MAX_LEVELS } from '../accounts/account-tree.ts'
+import { descendantsCte } from '../accounts/accounts.repository.ts'
 import type { Db } from '../db/database.ts'
 import { SLOT_NAMES } from './contact-slots.ts'
 import type { SlotRule } from './slot-rules.ts'
@@ -131,13 +132,8 @@ export async function listInheritingDescendants(
 ): Promise<string[]> {
   if (slots.length === 0) return []
   const res = await sql<{ account_id: string }>`
-    with recursive below (id, n) as (
-      select id, 1 from accounts where parent_account_id = ${accountId}
-      union all
-      select c.id, b.n + 1 from accounts c join below b on c.parent_account_id = b.id
-      where b.n < ${sql.lit(ACCOUNT_TREE_MAX_LEVELS - 1)}
-    ),
-    accts as (select id from below),
+    with recursive ${descendantsCte(accountId)},
+    accts as (select id from descendants),
     ${effectiveHoldersCtes(slots)}
     select distinct account_id from walked
     where ancestor_id = ${accountId} and not stopped

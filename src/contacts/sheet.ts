@@ -146,10 +146,12 @@ export function diffPlaces(before: SheetState, after: SheetState): { remove: Pla
   return { remove, add }
 }
 
-/** The slots whose holders or rule differ between two states: what a change reaches below the account. */
-export function changedSlots(before: SheetState, after: SheetState): SlotName[] {
-  const { remove, add } = diffPlaces(before, after)
-  const touched = new Set([...remove, ...add].map((p) => p.slot))
+/**
+ * The slots whose holders or rule differ between two states, from their `diffPlaces`: what a
+ * change reaches below the account.
+ */
+export function changedSlots(before: SheetState, after: SheetState, places: Place[]): SlotName[] {
+  const touched = new Set(places.map((p) => p.slot))
   return SLOT_NAMES.filter((slot) => touched.has(slot) || before.rules[slot] !== after.rules[slot])
 }
 
