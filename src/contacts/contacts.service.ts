@@ -12,7 +12,7 @@ import { holdsAddress, newOutsideAddress, sheetChangeNotices } from './contact-n
 import type { SingleSlot, SlotName } from './contact-slots.ts'
 import * as repo from './contacts.repository.ts'
 import type { ContactSheet, PutContactSheet, SlotInput } from './contacts.schemas.ts'
-import { listEffectiveHolders, listInheritingDescendants } from './effective-holders.repository.ts'
+import { listInheritedHolders, listInheritingDescendants } from './effective-holders.repository.ts'
 import { checkIfMatch } from './if-match.ts'
 import {
   changedSlots,
@@ -48,12 +48,12 @@ interface ChangeOptions {
 }
 
 /**
- * The sheet with what the account inherits, when it has a parent: one more read, which an account
- * without a parent (most) does not pay for.
+ * The sheet a write answers with what the account inherits, when it has a parent: one more read,
+ * which an account without a parent (most) does not pay for.
  */
 async function withInherited(db: Db, account: AccountRow, sheet: ContactSheet): Promise<ContactSheet> {
   if (account.parent_account_id === null) return sheet
-  return { ...sheet, inherited: inheritedOf(await listEffectiveHolders(db, account.id)) }
+  return { ...sheet, inherited: inheritedOf(await listInheritedHolders(db, account.id)) }
 }
 
 /**
@@ -146,11 +146,11 @@ export function createContactService({ db, clock, verification }: ContactService
     async getSheet(accountId: string): Promise<ContactSheet> {
       const account = await findAccount(db, accountId)
       if (!account) throw notFound(accountId)
-      return withInherited(
-        db,
-        account,
-        toSheet(rowsToState(await repo.listSlotHolders(db, accountId), account.slot_rules), account),
-      )
+      // a child's own holders and its inherited ones in one read (the flat path has no walk to do)
+      if (account.parent_account_id === null)
+        return toSheet(rowsToState(await repo.listSlotHolders(db, accountId), account.slot_rules), account)
+      const { own, inherited } = await repo.listSlotHoldersWithInherited(db, accountId)
+      return { ...toSheet(rowsToState(own, account.slot_rules), account), inherited: inheritedOf(inherited) }
     },
 
     /** Replaces the whole sheet; requires If-Match. */

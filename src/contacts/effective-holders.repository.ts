@@ -7,7 +7,7 @@ import { SLOT_NAMES } from './contact-slots.ts'
 import type { SlotRule } from './slot-rules.ts'
 
 /** A row of `effective_holders`: one holder of one slot of one account, wherever in the chain it is held. */
-export interface EffectiveHolder {
+interface EffectiveHolder {
   account_id: string
   slot: string
   position: number
@@ -101,22 +101,33 @@ export function effectiveHoldersCtes(slots: readonly string[]): RawBuilder<unkno
     )`
 }
 
+/** A holder an account inherits: what the sheet's `inherited` shows of it (sheet.ts inheritedOf). */
+export type InheritedHolder = Pick<
+  EffectiveHolder,
+  'slot' | 'position' | 'user_id' | 'email' | 'name' | 'source_account_id' | 'distance'
+> & { source_account_name: string }
+
 /**
- * Every effective holder of an account's slots, its own first and then its ancestors' nearest
- * first, each with the name of the account that holds the slot: what the sheet shows as inherited
- * (distance > 0) and what its health is judged on (all of them).
+ * The select of the inherited holders (distance > 0) of `effective_holders`, nearest ancestor
+ * first, each with the name of the account that holds the slot; after effectiveHoldersCtes.
  */
-export async function listEffectiveHolders(
-  db: Db,
-  accountId: string,
-): Promise<(EffectiveHolder & { source_account_name: string })[]> {
-  const res = await sql<EffectiveHolder & { source_account_name: string }>`
+export const inheritedHoldersSelect = sql`
+    -- a lookup by key per holder: as a join, the same overestimate made it a scan of every account
+    select h.slot, h.position, h.user_id, h.email, h.name, h.source_account_id,
+      (select a.name from accounts a where a.id = h.source_account_id) as source_account_name, h.distance
+    from effective_holders h
+    where h.distance > 0`
+
+/**
+ * The holders an account inherits from its ancestors, in the transaction of a write that changed
+ * its sheet (the read of the sheet gets them with its own holders: contacts.repository.ts).
+ */
+export async function listInheritedHolders(db: Db, accountId: string): Promise<InheritedHolder[]> {
+  const res = await sql<InheritedHolder>`
     with recursive accts as (select ${accountId}::text as id),
     ${effectiveHoldersCtes(SLOT_NAMES)}
-    -- a lookup by key per holder: as a join, the same overestimate made it a scan of every account
-    select h.*, (select a.name from accounts a where a.id = h.source_account_id) as source_account_name
-    from effective_holders h
-    order by h.slot, h.distance, h.position`.execute(db)
+    ${inheritedHoldersSelect}
+    order by slot, distance, position`.execute(db)
   return res.rows
 }
 

@@ -3,7 +3,7 @@ import type { UserRow } from '../users/users.table.ts'
 import { SINGLE_SLOTS, type SingleSlot, SLOT_NAMES, type SlotName } from './contact-slots.ts'
 import type { SlotHolderRow } from './contacts.repository.ts'
 import type { Contact, ContactSheet, InheritedContact, SlotInput } from './contacts.schemas.ts'
-import type { listEffectiveHolders } from './effective-holders.repository.ts'
+import type { InheritedHolder } from './effective-holders.repository.ts'
 import type { SlotRules, StoredSlotRules } from './slot-rules.ts'
 
 /**
@@ -86,13 +86,11 @@ export function rowsToState(rows: SlotHolderRow[], rules: StoredSlotRules): Shee
 }
 
 /** The sheet's `inherited`: per slot, the holders that come from ancestors (effective-holders.repository.ts). */
-export function inheritedOf(
-  rows: Awaited<ReturnType<typeof listEffectiveHolders>>,
-): NonNullable<ContactSheet['inherited']> {
+export function inheritedOf(rows: InheritedHolder[]): NonNullable<ContactSheet['inherited']> {
   const out = Object.fromEntries(SLOT_NAMES.map((slot) => [slot, [] as InheritedContact[]])) as NonNullable<
     ContactSheet['inherited']
   >
-  for (const r of rows.filter((h) => h.distance > 0))
+  for (const r of rows)
     out[r.slot as SlotName].push({
       email: r.email,
       name: r.name,
@@ -154,6 +152,12 @@ export function changedSlots(before: SheetState, after: SheetState, places: Plac
   const touched = new Set(places.map((p) => p.slot))
   return SLOT_NAMES.filter((slot) => touched.has(slot) || before.rules[slot] !== after.rules[slot])
 }
+
+/** Every contact the sheet names, billing first (one per place: a contact in two slots is there twice). */
+export const contactsOf = (state: Pick<SheetState, SingleSlot | 'billing'>): Contact[] => [
+  ...state.billing,
+  ...SINGLE_SLOTS.flatMap((slot) => state[slot] ?? []),
+]
 
 /** The slots (with billing positions collapsed to "billing") that a user holds. */
 export function slotsHeldBy(state: SheetState, userId: string): SlotName[] {
