@@ -6,7 +6,7 @@ import type { DeliveryRow } from '../delivery/deliveries.table.ts'
 import { type Recipient, resolveRecipientsSql } from '../routing/recipients.repository.ts'
 import type { CategoryRule } from '../routing/routing-policy.ts'
 import type { Bounce } from './bounce-consequences.ts'
-import { type BounceContext, refsSince } from './bounces.repository.ts'
+import { type HolderContext, holderContextColumns, holderOf, refsSince } from './bounces.repository.ts'
 import type { MailEvent } from './mail-event.ts'
 
 /*
@@ -99,52 +99,41 @@ export async function keepReports(
 }
 
 /**
- * Marks the deliveries bounced and puts their addresses on their accounts' suppression lists, and
- * reads what the rest needs to know of each (account, address) (readBounceContext's reads), in one
- * statement, by `account address`. The read does not see the statement's own suppressions, so it
- * leaves out the admins whose address it suppresses by name. One suppression per address: an
- * upsert may not touch a row twice in one statement, so the last bounce of an address says why it
- * is there, as it would one by one.
+ * Marks the deliveries bounced and puts their addresses on the suppression lists of the accounts
+ * whose contacts they are (holderOf), and reads what the rest needs to know of each (account,
+ * address) (readBounceContext's reads), in one statement, by `account address`. The read does not
+ * see the statement's own suppressions: it answers whether the address was on the holder's list
+ * before. One suppression per (holder, address): an upsert may not touch a row twice in one
+ * statement, so the last bounce of an address says why it is there, as it would one by one.
  */
-export async function suppressReadingContexts(
-  db: Db,
-  bounces: Bounce[],
-): Promise<Map<string, Omit<BounceContext, 'notification'>>> {
-  const last = new Map(bounces.map((b) => [`${b.delivery.account_id} ${b.delivery.recipient.toLowerCase()}`, b]))
-  const s = [...last.values()]
-  const accounts = s.map((b) => b.delivery.account_id)
-  const emails = s.map((b) => b.delivery.recipient.toLowerCase())
-  const res = await sql<Omit<BounceContext, 'notification'> & { account_id: string; email: string }>`
+export async function suppressReadingContexts(db: Db, bounces: Bounce[]): Promise<Map<string, HolderContext>> {
+  const res = await sql<HolderContext & { account_id: string; email: string }>`
     with marked as (
       update deliveries d set status = 'bounced', last_error = x.reason, lock_token = null, updated_at = now()
       from unnest(${bounces.map((b) => b.delivery.account_id)}::text[], ${bounces.map((b) => b.delivery.id)}::text[],
         ${bounces.map((b) => b.reason.slice(0, 500))}::text[]) as x(a, i, reason)
       where d.account_id = x.a and d.id = x.i
     ),
+    -- each bounce with the account whose contact its address is (named b: the context's subqueries use x)
+    b as (
+      select x.*, ${holderOf(sql.ref('x.a'), sql.ref('x.e'))} as holder
+      from unnest(${bounces.map((b) => b.delivery.account_id)}::text[],
+        ${bounces.map((b) => b.delivery.recipient.toLowerCase())}::text[], ${bounces.map((b) => b.kind)}::text[],
+        ${bounces.map((b) => b.reason.slice(0, 500))}::text[], ${bounces.map((b) => b.source)}::text[],
+        ${bounces.map((b) => b.delivery.id)}::text[]) with ordinality as x(a, e, k, r, s, d, n)
+    ),
     -- in key order, so that two requests suppressing the same addresses wait in one order
     suppressed as (
       insert into suppressions (account_id, email, kind, reason, source, delivery_id, at)
-      select a, e, k, r, s, d, now()
-      from unnest(${accounts}::text[], ${emails}::text[], ${s.map((b) => b.kind)}::text[],
-        ${s.map((b) => b.reason.slice(0, 500))}::text[], ${s.map((b) => b.source)}::text[],
-        ${s.map((b) => b.delivery.id)}::text[]) as x(a, e, k, r, s, d)
-      order by a, e
+      select distinct on (holder, e) holder, e, k, r, s, case when holder = a then d end, now()
+      from b
+      order by holder, e, n desc
       on conflict (account_id, email) do update set kind = excluded.kind, reason = excluded.reason,
         source = excluded.source, delivery_id = excluded.delivery_id, at = excluded.at
-    ),
-    x as (select distinct a, e from unnest(${accounts}::text[], ${emails}::text[]) as x(a, e))
-    select x.a as account_id, x.e as email,
-      (select coalesce(jsonb_agg(jsonb_build_object('slot', s.slot, 'user_id', s.user_id) order by s.slot, s.position), '[]')
-        from contact_slots s left join users u on u.account_id = s.account_id and u.id = s.user_id
-        where s.account_id = x.a and lower(coalesce(u.email, s.email)) = x.e) as held,
-      jsonb_build_object('name', a.name, 'locale', a.locale) as account,
-      (select coalesce(jsonb_agg(jsonb_build_object('id', u.id, 'email', u.email, 'name', u.name, 'locale', u.locale)
-          order by u.id), '[]')
-        from users u where u.account_id = x.a and u.status = 'active' and u.role = 'super_admin'
-          -- a suppressed admin is not written to (our own mail skips the list too), nor one suppressed now
-          and not exists (select 1 from suppressions s where s.account_id = u.account_id and s.email = lower(u.email))
-          and not exists (select 1 from x b where b.a = u.account_id and b.e = lower(u.email))) as admins
-    from x join accounts a on a.id = x.a`.execute(db)
+    )
+    select distinct on (b.a, b.e) b.a as account_id, b.e as email,
+      ${holderContextColumns(sql.ref('b.holder'), sql.ref('b.e'))}
+    from b`.execute(db)
   return new Map(res.rows.map(({ account_id, email, ...c }) => [`${account_id} ${email}`, c]))
 }
 

@@ -155,23 +155,38 @@ async function applyBounces(
     bounces.map((b) => b.delivery),
     noteOf,
   )
+  // the (holder, address) pairs this request suppresses: their admins are not written to, and
+  // each holder is told once, by the first of its bounces, as one by one
+  const suppressedNow = new Set(
+    bounces.map(
+      (b) => `${contexts.get(addressKey(b.delivery))!.holderAccountId} ${b.delivery.recipient.toLowerCase()}`,
+    ),
+  )
+  const told = new Set<string>()
   const all = bounces.map((b) => {
     const n = noteOf.get(notificationKey(b.delivery))
+    const read = contexts.get(addressKey(b.delivery))!
+    const holderKey = `${read.holderAccountId} ${b.delivery.recipient.toLowerCase()}`
     const c = {
-      ...contexts.get(addressKey(b.delivery))!,
+      ...read,
+      suppressed: read.suppressed || told.has(holderKey),
+      admins: read.admins.filter((a) => !suppressedNow.has(`${read.holderAccountId} ${a.email.toLowerCase()}`)),
       notification: n ? { kind: n.kind, category: n.category } : null,
     }
+    told.add(holderKey)
     const f = queued.get(notificationKey(b.delivery))
     const fallback = f?.deliveryId === b.delivery.id ? f.recipients : []
     return announcements(deps, b, c, fallback)
   })
-  const audit = all.map((a) => a.audit)
   await executeAsOne(trx, [
     ...mailWrites(
       BOUNCE_CTX,
       all.flatMap((a) => a.fix),
     ),
-    ...eventWrites(all.map((a) => a.event)),
-    auditEventsInsert(BOUNCE_CTX, audit),
+    ...eventWrites(all.flatMap((a) => a.events)),
+    auditEventsInsert(
+      BOUNCE_CTX,
+      all.flatMap((a) => a.audit),
+    ),
   ])
 }

@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { type Expression, sql } from 'kysely'
 
 import type { Db } from '../db/database.ts'
 import type { DeliveryRow } from '../delivery/deliveries.table.ts'
@@ -128,7 +128,8 @@ export function suppressWrite(
     kind: SuppressionKind
     reason: string
     source: MailEvent['source']
-    deliveryId: string
+    /** The mail that bounced; null when it was another account's (an inherited contact's: holderOf). */
+    deliveryId: string | null
   },
 ) {
   const values = {
@@ -144,36 +145,75 @@ export function suppressWrite(
     .onConflict((oc) => oc.columns(['account_id', 'email']).doUpdateSet(values))
 }
 
-export interface BounceContext {
-  /** The slots the address holds (a user's current address, or an outside one), with the user. */
+/**
+ * The account whose contact an address is, for mail of `account`: the nearest of the account and
+ * its ancestors that holds the address in a slot (a child's inherited billing contact is its
+ * parent's), else the account itself. A bounce suppresses the address there and tells that
+ * account's admins, who can change the contact; the routing of every account that inherits it
+ * skips it from then on (routing/recipients.repository.ts reads the source's list). `email` is
+ * lower-cased.
+ */
+export const holderOf = (account: Expression<string>, email: Expression<string>) => sql<string>`coalesce((
+    with recursive up (id, parent_account_id, distance) as (
+      select a.id, a.parent_account_id, 0 from accounts a where a.id = ${account}
+      union all
+      select p.id, p.parent_account_id, up.distance + 1 from accounts p join up on p.id = up.parent_account_id
+    )
+    select up.id from up
+    where exists (select 1 from contact_slots s left join users u on u.account_id = s.account_id and u.id = s.user_id
+      where s.account_id = up.id and lower(coalesce(u.email, s.email)) = ${email})
+    order by up.distance limit 1
+  ), ${account})`
+
+/** What a bounce needs to know of the account whose contact the address is (holderOf). */
+export interface HolderContext {
+  holderAccountId: string
+  /** The slots the address holds there (a user's current address, or an outside one), with the user. */
   held: { slot: string; user_id: string | null }[]
-  /** The bounced mail's notification: a platform's (with a category rule) or our own. */
-  notification: { kind: 'notification' | 'system'; category: string } | null
   account: { name: string; locale: 'en' | 'fi' }
-  /** Who is told to fix the contact: the account's active super admins. */
+  /** Who is told to fix the contact: the holder's active super admins. */
   admins: { id: string; email: string; name: string; locale: 'en' | 'fi' | null }[]
+  /** Whether the address was on the holder's list already: its admins were told then. */
+  suppressed: boolean
 }
 
-/** What a bounce needs to know of its account, in one read. */
+/**
+ * The columns of a HolderContext, for the holder `holder` (a column of the caller's) and the
+ * lower-cased address `email`: what a bounce taken alone (readBounceContext) and a request's
+ * bounces together (bounce-batch.repository.ts) read of it. The subqueries name their tables s,
+ * u, a and x: `holder` and `email` must be qualified by another name.
+ */
+export const holderContextColumns = (holder: Expression<string>, email: Expression<string>) => sql`
+    ${holder} as "holderAccountId",
+    (select coalesce(jsonb_agg(jsonb_build_object('slot', s.slot, 'user_id', s.user_id) order by s.slot, s.position), '[]')
+      from contact_slots s left join users u on u.account_id = s.account_id and u.id = s.user_id
+      where s.account_id = ${holder} and lower(coalesce(u.email, s.email)) = ${email}) as held,
+    (select jsonb_build_object('name', a.name, 'locale', a.locale) from accounts a where a.id = ${holder}) as account,
+    (select coalesce(jsonb_agg(jsonb_build_object('id', u.id, 'email', u.email, 'name', u.name, 'locale', u.locale)
+        order by u.id), '[]')
+      from users u where u.account_id = ${holder} and u.status = 'active' and u.role = 'super_admin'
+        -- a suppressed admin is not written to (our own mail skips the list too)
+        and not exists (select 1 from suppressions x where x.account_id = u.account_id and x.email = lower(u.email))) as admins,
+    exists (select 1 from suppressions x where x.account_id = ${holder} and x.email = ${email}) as suppressed`
+
+export interface BounceContext extends HolderContext {
+  /** The bounced mail's notification: a platform's (with a category rule) or our own. */
+  notification: { kind: 'notification' | 'system'; category: string } | null
+}
+
+/** What a bounce needs to know, in one read, before it writes (the holder's list as it was). */
 export async function readBounceContext(
   db: Db,
   d: Pick<DeliveryRow, 'account_id' | 'notification_id'>,
   email: string,
 ): Promise<BounceContext> {
+  const e = email.toLowerCase()
   const res = await sql<BounceContext>`
-    select
-      (select coalesce(jsonb_agg(jsonb_build_object('slot', s.slot, 'user_id', s.user_id) order by s.slot, s.position), '[]')
-        from contact_slots s left join users u on u.account_id = s.account_id and u.id = s.user_id
-        where s.account_id = a.id and lower(coalesce(u.email, s.email)) = ${email.toLowerCase()}) as held,
+    with h as (select ${holderOf(sql.val(d.account_id), sql.val(e))} as id)
+    select ${holderContextColumns(sql.ref('h.id'), sql.val(e))},
       (select jsonb_build_object('kind', n.kind, 'category', n.category) from notifications n
-        where n.account_id = a.id and n.id = ${d.notification_id}) as notification,
-      jsonb_build_object('name', a.name, 'locale', a.locale) as account,
-      (select coalesce(jsonb_agg(jsonb_build_object('id', u.id, 'email', u.email, 'name', u.name, 'locale', u.locale)
-          order by u.id), '[]')
-        from users u where u.account_id = a.id and u.status = 'active' and u.role = 'super_admin'
-          -- a suppressed admin is not written to (our own mail skips the list too)
-          and not exists (select 1 from suppressions x where x.account_id = u.account_id and x.email = lower(u.email))) as admins
-    from accounts a where a.id = ${d.account_id}`.execute(db)
+        where n.account_id = ${d.account_id} and n.id = ${d.notification_id}) as notification
+    from h`.execute(db)
   return res.rows[0]!
 }
 

@@ -1,5 +1,6 @@
 import { sql, type Transaction } from 'kysely'
 
+import { ACCOUNT_TREE_MAX_LEVELS } from '../accounts/account-tree.ts'
 import type { Database, Db } from '../db/database.ts'
 import { anyOf, whereKeys } from '../db/keys.ts'
 import { transaction } from '../db/transaction.ts'
@@ -26,6 +27,9 @@ const ofCancelledBroadcast = (alias: string) => sql<boolean>`exists (
 /** The last_error of a delivery cancelled with its broadcast. */
 export const CANCELLED_DETAIL = 'the broadcast was cancelled'
 
+/** 1…4: an account's ancestors, as the accounts a1…a4 whose parents they are (a1 the account itself). */
+const ANCESTOR_LEVELS = Array.from({ length: ACCOUNT_TREE_MAX_LEVELS - 1 }, (_, i) => i + 1)
+
 /**
  * Claims up to `limit` due deliveries for this worker: queued ones, retries whose time has come,
  * and 'sending' ones whose lease ran out (their worker died). SKIP LOCKED lets any number of
@@ -35,7 +39,8 @@ export const CANCELLED_DETAIL = 'the broadcast was cancelled'
  * 'sending' by a dead worker (the cancel leaves 'sending' rows alone), or one the cancel has not
  * reached yet. Only the claimed rows are returned.
  *
- * An email whose address went on the account's suppression list after it was queued is claimed
+ * An email whose address went on the suppression list of the account, or of the ancestor whose
+ * contact it is, after it was queued is claimed
  * too, with the list's reason as `suppressed`, not counted as an attempt: the worker must not send
  * it but settle it as diverted to its fallback (bounces/suppressed-deliveries.ts), under the claim,
  * so that a worker dying in between leaves it to the next claim as any other.
@@ -48,8 +53,24 @@ export async function claimDeliveries(
     with due as (
       select account_id, id, ${ofCancelledBroadcast('deliveries')} as cancelled,
         -- a primary-key probe; a webhook's recipient is an endpoint, never on the list
-        case when channel = 'email' then (select x.reason from suppressions x
-          where x.account_id = deliveries.account_id and x.email = lower(deliveries.recipient)) end as suppressed
+        case when channel = 'email' then coalesce(
+          (select x.reason from suppressions x
+            where x.account_id = deliveries.account_id and x.email = lower(deliveries.recipient)),
+          -- or on an ancestor's, whose contact the address is (bounces/bounces.repository.ts holderOf):
+          -- the mail of another account below it bounced (for a flat account, one more key probe)
+          (select x.reason from accounts a1
+            ${sql.join(
+              ANCESTOR_LEVELS.slice(1).map(
+                (i) =>
+                  sql`left join accounts ${sql.id(`a${i}`)} on ${sql.ref(`a${i}.id`)} = ${sql.ref(`a${i - 1}.parent_account_id`)}`,
+              ),
+              sql` `,
+            )}
+            join suppressions x on x.email = lower(deliveries.recipient)
+              and x.account_id in (${sql.join(ANCESTOR_LEVELS.map((i) => sql.ref(`a${i}.parent_account_id`)))})
+            where a1.id = deliveries.account_id and a1.parent_account_id is not null
+            limit 1)
+        ) end as suppressed
       from deliveries
       where status in ('queued', 'retrying', 'sending') and next_attempt_at <= now()
       order by next_attempt_at

@@ -41,9 +41,11 @@ const ALLOWED: AllowedStatement[] = [
     reason:
       'the worker claims due deliveries of every account (FOR UPDATE SKIP LOCKED): one queue serves all tenants; the update ' +
       "joins each claimed row back by its account_id, and each row's own notification (of a cancelled broadcast?) and its address's " +
-      "suppression (suppressed since it was queued?) are read by that row's account_id",
-    tables: ['deliveries', 'notifications', 'suppressions'],
-    match: /for update skip locked/i,
+      "suppression (suppressed since it was queued?) are read by that row's account_id, and by its ancestors' ids (an inherited " +
+      "contact is suppressed at the account whose contact it is), which that row's account names",
+    tables: ['deliveries', 'notifications', 'suppressions', 'accounts'],
+    // the claim's own text: the other FOR UPDATE SKIP LOCKED statements (reminders, retention) are theirs
+    match: /from deliveries\s+where status in \('queued', 'retrying', 'sending'\)[\s\S]*for update skip locked/i,
   },
   {
     name: 'account pages',
