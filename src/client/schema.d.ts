@@ -875,6 +875,8 @@ export interface components {
             email: string;
             name: string | null;
             userId?: string | null;
+            /** @description The account `userId` is a user of, when it is not this one: a holder inherited from an ancestor */
+            userAccountId?: string;
             /** @description Why this person: the slots that chose them, or `super_admin` (last fallback) */
             slots: string[];
             /** @description Added after a bounce: the address whose mail bounced, that this recipient was sent it in place of */

@@ -26,7 +26,9 @@ export async function readLinkContext(db: Db, accountId: string, deliveryId: str
   const res = await sql<LinkContext>`
     select d.recipient, d.delivered_at, d.created_at, d.notification_id, n.subject, n.category, n.kind,
       e.entry, a.name as account_name,
-      coalesce((select u.locale from users u where u.account_id = d.account_id and u.id = e.entry ->> 'userId'), a.locale) as locale,
+      -- an inherited holder is a user of the ancestor it is inherited from (userAccountId)
+      coalesce((select u.locale from users u
+        where u.account_id = coalesce(e.entry ->> 'userAccountId', d.account_id) and u.id = e.entry ->> 'userId'), a.locale) as locale,
       exists (select 1 from correction_requests c where c.account_id = d.account_id and c.delivery_id = d.id) as used
     from deliveries d
     join notifications n on n.account_id = d.account_id and n.id = d.notification_id

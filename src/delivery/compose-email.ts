@@ -5,7 +5,7 @@ import type { RecipientRole } from '../i18n/correction-text.ts'
 import type { SecretDeriver } from '../lib/derived-secrets.ts'
 import type { Recipient } from '../routing/recipients.repository.ts'
 import { fillToken } from '../verification/verification-token.ts'
-import type { EmailContent } from './deliveries.repository.ts'
+import { type EmailContent, recipientUserKey } from './deliveries.repository.ts'
 import type { DeliveryRow } from './deliveries.table.ts'
 import { ACCOUNT_HEADER, type OutgoingEmail } from './transports/transport.ts'
 
@@ -78,7 +78,7 @@ function explained(
   if (!r || (r.slots ?? []).length === 0) return body
   return withWhyLine(body, {
     accountName: n.account_name,
-    locale: (r.userId ? n.user_locales?.[r.userId] : undefined) ?? n.account_locale,
+    locale: n.user_locales?.[recipientUserKey(r) ?? ''] ?? n.account_locale,
     roles: r.slots as RecipientRole[],
     holderAccountName: holderAbove(r),
     fallbackFor: r.fallbackFor,

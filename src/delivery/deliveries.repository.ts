@@ -110,9 +110,13 @@ export interface EmailContent {
   recipients: Recipient[]
   account_name: string
   account_locale: Locale
-  /** The languages of its recipients who are users with one of their own, by user id. */
+  /** The languages of its recipients who are users with one of their own, by recipientUserKey. */
   user_locales: Record<string, Locale> | null
 }
+
+/** A recipient's key in `user_locales`: the user id, after the account it is a user of when another. */
+export const recipientUserKey = (r: Pick<Recipient, 'userId' | 'userAccountId'>) =>
+  r.userId ? `${r.userAccountId ?? ''}/${r.userId}` : undefined
 
 /**
  * What claimed email deliveries carry, by notification: one query for the whole batch. A
@@ -131,10 +135,12 @@ export async function loadEmailContent(db: Db, keys: { account_id: string; notif
       eb.fn.coalesce('n.text', 'b.text').as('text'),
       sql<string | null>`case when n.text is null then b.html else n.html end`.as('html'),
       // only a platform's mail says why (our own says so in its words), and only users have a language
+      // (an inherited holder is a user of the ancestor it is inherited from: recipientUserKey)
       sql<Record<string, Locale> | null>`case when n.kind = 'notification' then (
-        select jsonb_object_agg(u.id, u.locale) from users u
-        where u.account_id = n.account_id and u.locale is not null
-          and u.id in (select r ->> 'userId' from jsonb_array_elements(n.recipients) r)) end`.as('user_locales'),
+        select jsonb_object_agg(coalesce(r ->> 'userAccountId', '') || '/' || u.id, u.locale)
+        from jsonb_array_elements(n.recipients) r
+        join users u on u.account_id = coalesce(r ->> 'userAccountId', n.account_id) and u.id = r ->> 'userId'
+        where u.locale is not null) end`.as('user_locales'),
     ])
     .where((eb) =>
       whereKeys(

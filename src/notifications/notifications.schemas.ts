@@ -34,6 +34,13 @@ export const RecipientSchema = Type.Object(
     email: EmailSchema,
     name: Type.Union([Type.String({ maxLength: USER_NAME_MAX }), Type.Null()]),
     userId: Type.Optional(Type.Union([IdSchema, Type.Null()])),
+    userAccountId: Type.Optional(
+      Type.String({
+        pattern: IdSchema.pattern,
+        maxLength: IdSchema.maxLength,
+        description: 'The account `userId` is a user of, when it is not this one: a holder inherited from an ancestor',
+      }),
+    ),
     slots: Type.Array(Type.String({ maxLength: 32 }), {
       maxItems: SLOT_NAMES.length + 1,
       description: 'Why this person: the slots that chose them, or `super_admin` (last fallback)',

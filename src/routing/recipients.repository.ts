@@ -10,6 +10,8 @@ export interface Recipient {
   email: string
   name: string | null
   userId: string | null
+  /** The account `userId` is a user of, when not this one (an inherited holder's): user ids are per account. */
+  userAccountId?: string
   /** The slots that made them a recipient, or `super_admin` when the last fallback chose them. */
   slots: string[]
   /** Added after a bounce: the address this recipient was sent the notification in place of. */
@@ -91,7 +93,11 @@ export function resolveRecipientsSql(accounts: RawBuilder<unknown>, rule: Catego
       select * from own union all select * from fallback_slots union all select * from super_admins
     ),
     per_address as (
-      select account_id, lower(email) as address, min(email) as email, min(name) as name, min(user_id) as user_id,
+      select account_id, lower(email) as address, min(email) as email, min(name) as name,
+        -- the user and the account it is a user of, in the same order: the account's own before an ancestor's
+        (array_agg(user_id order by from_account_id nulls first, user_id) filter (where user_id is not null))[1] as user_id,
+        (array_agg(coalesce(from_account_id, account_id) order by from_account_id nulls first, user_id)
+          filter (where user_id is not null))[1] as user_account_id,
         array_agg(distinct slot) as slots, min(fallback) as fallback,
         jsonb_agg(jsonb_build_object(
           'slot', slot, 'fromAccountId', from_account_id, 'fromAccountName', from_account_name, 'rule', rule
@@ -104,6 +110,8 @@ export function resolveRecipientsSql(accounts: RawBuilder<unknown>, rule: Catego
       coalesce(
         jsonb_agg(
           jsonb_build_object('email', p.email, 'name', p.name, 'userId', p.user_id, 'slots', to_jsonb(p.slots))
+            || case when p.user_account_id <> p.account_id then jsonb_build_object('userAccountId', p.user_account_id)
+              else '{}'::jsonb end
             || case when p.inherited is null then '{}'::jsonb else jsonb_build_object('inherited', p.inherited) end
           order by p.address
         ) filter (where p.address is not null),

@@ -96,6 +96,14 @@ const ALLOWED: AllowedStatement[] = [
     match: /\b"?parent_account_id"? = (accounts\.id|\$\d+|any\(\$\d+\))/,
   },
   {
+    name: "an inherited recipient's user",
+    reason:
+      "a notification's recipient inherited from an ancestor is a user of that ancestor (user ids are per account): its " +
+      "language is read in the account the recipient entry names (userAccountId), which the routing wrote from the account's own chain",
+    tables: ['users'],
+    match: /\bu\.account_id = coalesce\([\w.]+ ->> 'userAccountId', [\w.]+\.account_id\)/,
+  },
+  {
     name: 'test harness: drain',
     reason:
       "not the service: test/helpers/test-worker.ts's drain() counts open deliveries of every account through the same client to know when the worker is done",

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+
+import { DATABASES } from '../helpers/databases.ts'
+import { makeAccount, putSheet } from '../helpers/factories.ts'
+import { mailParts } from '../helpers/mail-parts.ts'
+import { appWithMail } from '../helpers/test-worker.ts'
+
+/*
+ * An inherited recipient is a user of the ancestor it comes from, and user ids are per account: a
+ * child may have a user with the same id. The recipient names the account its user id belongs to,
+ * and what is looked up of the user (the language of the mail's "why" line, of the "Not the right
+ * person?" page) is looked up there, not in the child.
+ */
+for (const kind of DATABASES) {
+  describe(`[${kind}] an inherited recipient's user`, () => {
+    test("is the ancestor's user: named with its account, and written to in its own language", async (t) => {
+      const { app, sink, drain } = await appWithMail(t, kind)
+      const parent = await makeAccount(app)
+      const child = await makeAccount(app, { parentAccountId: parent.accountId })
+      // the same user id in both accounts: a Finnish speaker in the parent, an English one in the child
+      const put = (accountId: string, email: string, locale: 'fi' | 'en') =>
+        app.call({
+          method: 'PUT',
+          url: `/v1/accounts/${accountId}/users/same`,
+          payload: { email, name: `Same of ${accountId}`, role: 'member', locale },
+        })
+      assert.equal((await put(parent.accountId, 'kirjanpito@parent.example', 'fi')).statusCode, 201)
+      assert.equal((await put(child.accountId, 'someone@child.example', 'en')).statusCode, 201)
+      await putSheet(app, parent.accountId, { primary: { userId: parent.users.admin }, billing: [{ userId: 'same' }] })
+      await putSheet(app, child.accountId, { primary: { userId: child.users.admin } })
+
+      const preview = (
+        await app.call({ method: 'GET', url: `/v1/accounts/${child.accountId}/recipients?category=invoice` })
+      ).json()
+      const inherited = preview.recipients.find((r: { email: string }) => r.email === 'kirjanpito@parent.example')
+      assert.equal(inherited.userId, 'same')
+      assert.equal(inherited.userAccountId, parent.accountId)
+      // the child's own holder is its own user: no account named
+      const own = preview.recipients.find((r: { email: string }) => r.email === `${child.users.admin}@example.com`)
+      assert.equal(own.userAccountId, undefined)
+
+      const sent = await app.call({
+        method: 'POST',
+        url: `/v1/accounts/${child.accountId}/notifications`,
+        payload: { category: 'invoice', subject: 'Invoice 9', text: 'Due in 14 days.' },
+      })
+      assert.equal(sent.statusCode, 202, sent.body)
+      await drain()
+      const mail = sink.messages.find(
+        (m) => m.subject === 'Invoice 9' && JSON.stringify(m.to).includes('kirjanpito@parent.example'),
+      )
+      assert.match(mailParts(mail?.text).why ?? '', /^Saat tämän viestin, koska olet tilin /)
+      // the stored notification keeps it, for the history and the "Not the right person?" page
+      const got = (
+        await app.call({ method: 'GET', url: `/v1/accounts/${child.accountId}/notifications/${sent.json().id}` })
+      ).json()
+      const stored = got.recipients.find((r: { email: string }) => r.email === 'kirjanpito@parent.example')
+      assert.equal(stored.userAccountId, parent.accountId)
+      const link = new URL(mailParts(mail?.text).link!)
+      const page = await app.app.inject({ method: 'GET', url: `${link.pathname}${link.search}` })
+      assert.equal(page.statusCode, 200)
+      assert.match(page.body, /<html lang="fi">/)
+    })
+  })
+}
