@@ -8,7 +8,7 @@ import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount, putSheet, sessionFor } from '../helpers/factories.ts'
 import { mailParts } from '../helpers/mail-parts.ts'
 import { testWorker } from '../helpers/test-worker.ts'
-import { type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts'
+import { receivedBy, type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts'
 
 /*
  * The bounce-to-role loop end to end, through Postmark's webhook (the other providers and DSNs
@@ -19,14 +19,6 @@ import { type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts'
 
 const POSTMARK = { username: 'hooks', password: 'postmark-webhook-password' }
 const basic = `Basic ${Buffer.from(`${POSTMARK.username}:${POSTMARK.password}`).toString('base64')}`
-
-/** Who the sink received mail with this subject for, sorted. */
-const receivedBy = (sink: SmtpSink, subject: RegExp) =>
-  sink.messages
-    .filter((m) => subject.test(m.subject ?? ''))
-    .flatMap((m) => (Array.isArray(m.to) ? m.to : m.to ? [m.to] : []).flatMap((a) => a.value.map((v) => v.address!)))
-    .map((a) => a.toLowerCase())
-    .sort()
 
 /** The reference the mail to `address` with this subject carried, as an email service would report it back. */
 function refOf(sink: SmtpSink, subject: string, address: string): string {

@@ -8,7 +8,7 @@ import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
 import { makeAccount, putSheet } from '../helpers/factories.ts'
 import { testWorker } from '../helpers/test-worker.ts'
-import { type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts'
+import { receivedBy, type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts'
 
 /*
  * A bounce of a contact a child account inherits from its parent (issue 16): the address is the
@@ -16,14 +16,6 @@ import { type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts'
  * once, however many of its children's mails to it bounce; every account inheriting it routes
  * around it from then on, mail already queued to it included; the child records its own bounce.
  */
-
-/** Who the sink received mail with this subject for, sorted. */
-const receivedBy = (sink: SmtpSink, subject: RegExp) =>
-  sink.messages
-    .filter((m) => subject.test(m.subject ?? ''))
-    .flatMap((m) => (Array.isArray(m.to) ? m.to : m.to ? [m.to] : []).flatMap((a) => a.value.map((v) => v.address!)))
-    .map((a) => a.toLowerCase())
-    .sort()
 
 /** A parent whose billing contact its two children inherit; each child has a primary contact of its own. */
 async function family(app: TestApp) {

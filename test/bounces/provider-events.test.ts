@@ -15,7 +15,7 @@ import {
   startEmailService,
   type WebhookPost,
 } from '../peers/email-services/index.ts'
-import { type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts'
+import { receivedBy, type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts'
 
 /*
  * The bounce-to-role loop through the webhooks of SES (over SNS), SendGrid and Mailgun (Postmark's
@@ -39,14 +39,6 @@ after(async () => {
 let nextEvent = 0
 /** An event id no other event of this run has. */
 const eventId = () => `ev-${process.pid}-${++nextEvent}`
-
-/** Who the sink received mail with this subject for, sorted. */
-const receivedBy = (sink: SmtpSink, subject: RegExp) =>
-  sink.messages
-    .filter((m) => subject.test(m.subject ?? ''))
-    .flatMap((m) => (Array.isArray(m.to) ? m.to : m.to ? [m.to] : []).flatMap((a) => a.value.map((v) => v.address!)))
-    .map((a) => a.toLowerCase())
-    .sort()
 
 /** The one mail with this subject to `address`. */
 function mailTo(sink: SmtpSink, subject: string, address: string) {

@@ -103,3 +103,11 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }
+
+/** Who the sink received mail with a subject matching `subject` for, lower-cased and sorted. */
+export const receivedBy = (sink: Pick<SmtpSink, 'messages'>, subject: RegExp) =>
+  sink.messages
+    .filter((m) => subject.test(m.subject ?? ''))
+    .flatMap((m) => (Array.isArray(m.to) ? m.to : m.to ? [m.to] : []).flatMap((a) => a.value.map((v) => v.address!)))
+    .map((a) => a.toLowerCase())
+    .sort()
