@@ -17,7 +17,10 @@ export interface LinkContext {
   /** The notification's recipient entry for this address (its slots), if it has one. */
   entry: Recipient | null
   account_name: string
+  /** The recipient's language: the page's (a user's own, else the account's). */
   locale: Locale
+  /** The account's language: its admins' mail, for those without one of their own. */
+  account_locale: Locale
   /** Whether this delivery's link was used already. */
   used: boolean
 }
@@ -25,7 +28,7 @@ export interface LinkContext {
 export async function readLinkContext(db: Db, accountId: string, deliveryId: string): Promise<LinkContext | undefined> {
   const res = await sql<LinkContext>`
     select d.recipient, d.delivered_at, d.created_at, d.notification_id, n.subject, n.category, n.kind,
-      e.entry, a.name as account_name,
+      e.entry, a.name as account_name, a.locale as account_locale,
       -- an inherited holder is a user of the ancestor it is inherited from (userAccountId)
       coalesce((select u.locale from users u
         where u.account_id = coalesce(e.entry ->> 'userAccountId', d.account_id) and u.id = e.entry ->> 'userId'), a.locale) as locale,

@@ -13,7 +13,9 @@ import type { SecretDeriver } from '../lib/derived-secrets.ts'
 import { AppError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
 import { EmailSchema } from '../lib/schemas.ts'
-import { mailsToAdmins, mailWrites } from '../mail/queue-system-mail.ts'
+import { mailsToAdmins, type MailTo, mailWrites } from '../mail/queue-system-mail.ts'
+import type { SystemMail } from '../mail/system-mail.ts'
+import type { Recipient } from '../routing/recipients.repository.ts'
 import { listAdminsToTell } from '../users/users.repository.ts'
 import { eventWrites } from '../webhooks/events.ts'
 import { CORRECTION_LINK_DAYS, verifyCorrectionToken } from './correction-link.ts'
@@ -78,6 +80,41 @@ export function createCorrectionService(deps: {
     return { ids, c, roles, page }
   }
 
+  /**
+   * The mails to the admins of the ancestors whose contact the recipient is (its entry's
+   * `inherited`): they set the contact the account inherits, so they can change it for every
+   * account below them. The request itself stays with the account whose mail it was; their link
+   * opens that account's page (a parent's admins manage its descendants), where its banner is.
+   */
+  async function holdersToTell(
+    trx: Db,
+    entry: Pick<Recipient, 'inherited'>,
+    accountId: string,
+    what: Omit<Extract<SystemMail, { kind: 'correction-requested' }>, 'kind' | 'accountName' | 'settingsUrl'>,
+  ): Promise<MailTo[]> {
+    const ids = [...new Set((entry.inherited ?? []).map((i) => i.fromAccountId))].filter((id) => id !== accountId)
+    const out: MailTo[] = []
+    for (const id of ids) {
+      const holder = await findAccount(trx, id)
+      if (!holder) continue
+      out.push(
+        ...mailsToAdmins(await listAdminsToTell(trx, id), {
+          accountId: id,
+          category: 'correction_requested',
+          accountLocale: holder.locale,
+          about: what.email,
+          mail: {
+            kind: 'correction-requested',
+            ...what,
+            accountName: holder.name,
+            settingsUrl: `${deps.publicUrl}/ui/?account=${encodeURIComponent(accountId)}`,
+          },
+        }),
+      )
+    }
+    return out
+  }
+
   return {
     /** The link's page: what the mail was and the question, or why not. Reads only. */
     async openLink(token: string): Promise<LinkState> {
@@ -121,7 +158,7 @@ export function createCorrectionService(deps: {
         const admins = mailsToAdmins(await listAdminsToTell(trx, accountId), {
           accountId,
           category: 'correction_requested',
-          accountLocale: l.c.locale,
+          accountLocale: l.c.account_locale,
           about: l.c.recipient,
           mail: {
             kind: 'correction-requested',
@@ -135,8 +172,16 @@ export function createCorrectionService(deps: {
             settingsUrl: `${deps.publicUrl}/ui/`,
           },
         })
+        const holders = await holdersToTell(trx, l.c.entry!, accountId, {
+          email: l.c.recipient,
+          roles: l.roles,
+          subject: l.c.subject,
+          reason: form.reason,
+          suggestedEmail: suggested,
+          note: view.note,
+        })
         await executeAsOne(trx, [
-          ...mailWrites(LINK_CTX, admins),
+          ...mailWrites(LINK_CTX, [...admins, ...holders]),
           ...eventWrites([{ accountId, type: 'contacts.correction_requested', data: view }]),
           auditEventInsert(trx, LINK_CTX, {
             accountId,
@@ -145,7 +190,7 @@ export function createCorrectionService(deps: {
             after: view,
           }),
         ])
-        if (admins.length > 0) deps.onQueued?.()
+        if (admins.length + holders.length > 0) deps.onQueued?.()
         return { state: 'thanks', locale: l.c.locale, accountName: l.c.account_name }
       })
     },

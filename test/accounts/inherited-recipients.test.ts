@@ -14,7 +14,7 @@ import { appWithMail } from '../helpers/test-worker.ts'
  */
 for (const kind of DATABASES) {
   describe(`[${kind}] an inherited recipient's user`, () => {
-    test("is the ancestor's user: named with its account, and written to in its own language", async (t) => {
+    test("is the ancestor's user: named with its account, written to in its own language, and its admins told of a request", async (t) => {
       const { app, sink, drain } = await appWithMail(t, kind)
       const parent = await makeAccount(app)
       const child = await makeAccount(app, { parentAccountId: parent.accountId })
@@ -61,6 +61,36 @@ for (const kind of DATABASES) {
       const page = await app.app.inject({ method: 'GET', url: `${link.pathname}${link.search}` })
       assert.equal(page.statusCode, 200)
       assert.match(page.body, /<html lang="fi">/)
+
+      // "not me": the request is the child's (its mail), and the parent's admins, who set the
+      // contact, are told too, with a link to the child's page where the request is
+      const token = link.searchParams.get('token')!
+      const filed = await app.app.inject({
+        method: 'POST',
+        url: '/v1/not-the-right-person',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ token, reason: 'not_me' }).toString(),
+      })
+      assert.equal(filed.statusCode, 200, filed.body)
+      await drain()
+      // each in their account's language (English): not the recipient's, which is Finnish
+      const told = (who: string) =>
+        sink.messages.filter(
+          (m) => /says they are the wrong one/.test(m.subject ?? '') && JSON.stringify(m.to).includes(who),
+        )
+      assert.equal(told(`${child.users.admin}@example.com`).length, 1)
+      const toParent = told(`${parent.users.admin}@example.com`)
+      assert.equal(toParent.length, 1)
+      assert.match(toParent[0]!.subject ?? '', new RegExp(`A contact of Account ${parent.accountId} `))
+      assert.ok(toParent[0]!.text?.includes(`/ui/?account=${child.accountId}`), toParent[0]!.text)
+      const requests = (
+        await app.call({ method: 'GET', url: `/v1/accounts/${child.accountId}/correction-requests` })
+      ).json()
+      assert.equal(requests.data.length, 1)
+      const atParent = (
+        await app.call({ method: 'GET', url: `/v1/accounts/${parent.accountId}/correction-requests` })
+      ).json()
+      assert.deepEqual(atParent.data, [])
     })
   })
 }
