@@ -2,7 +2,7 @@ import type { AccountService } from '../accounts/accounts.service.ts'
 import type { SlotName } from '../contacts/contact-slots.ts'
 import type { ContactService } from '../contacts/contacts.service.ts'
 import { listInheritingDescendants } from '../contacts/effective-holders.repository.ts'
-import { contactsOf } from '../contacts/sheet.ts'
+import { contactsOf, mailedContactsOf } from '../contacts/sheet.ts'
 import type { Db } from '../db/database.ts'
 import type { Clock } from '../lib/clock.ts'
 import { hasUndeliverable } from '../notifications/notifications.repository.ts'
@@ -40,18 +40,19 @@ export function createHealthService(deps: {
     async get(accountId: string): Promise<AccountHealth> {
       const account = await deps.accounts.get(accountId)
       const sheet = await deps.contacts.getSheet(accountId)
-      // the sheet as mail sees it, its own holders and those it inherits: an account whose primary
-      // comes from its parent has one
+      // the sheet as mail sees it, its own holders (none in a slot whose rule is none) and those it
+      // inherits: an account whose primary comes from its parent has one
+      const own = mailedContactsOf(sheet)
       const inherited = sheet.inherited
       const u = await hasUndeliverable(deps.db, accountId, UNDELIVERABLE_WINDOW_DAYS)
       // only addresses that are still contacts: replacing the contact clears the problem
       const current = new Set(
-        [...contactsOf(sheet), ...Object.values(inherited ?? {}).flat()].map((h) => h.email.toLowerCase()),
+        [...contactsOf(own), ...Object.values(inherited ?? {}).flat()].map((h) => h.email.toLowerCase()),
       )
       const facts = {
         accountId,
-        hasPrimary: sheet.primary !== null || (inherited?.primary.length ?? 0) > 0,
-        billingContacts: sheet.billing.length + (inherited?.billing.length ?? 0),
+        hasPrimary: own.primary !== null || (inherited?.primary.length ?? 0) > 0,
+        billingContacts: own.billing.length + (inherited?.billing.length ?? 0),
         pendingSecurityEmail:
           sheet.security?.type === 'email' && sheet.security.verification === 'pending' ? sheet.security.email : null,
         reviewedSince: new Date(sheet.contactsReviewedAt ?? account.createdAt),

@@ -153,7 +153,19 @@ export function changedSlots(before: SheetState, after: SheetState, places: Plac
   return SLOT_NAMES.filter((slot) => touched.has(slot) || before.rules[slot] !== after.rules[slot])
 }
 
-/** Every contact the sheet names, billing first (one per place: a contact in two slots is there twice). */
+/**
+ * The account's own contacts that mail reaches, billing first (one per place: a contact in two
+ * slots is there twice): a slot whose rule is `none` reaches nobody, its own holders included
+ * (slot-rules.ts), as the routing's walk has it.
+ */
+export const mailedContactsOf = (state: Pick<SheetState, SingleSlot | 'billing' | 'rules'>) => ({
+  billing: state.rules.billing === 'none' ? [] : state.billing,
+  ...(Object.fromEntries(
+    SINGLE_SLOTS.map((slot) => [slot, state.rules[slot] === 'none' ? null : state[slot]]),
+  ) as Record<SingleSlot, Contact | null>),
+})
+
+/** Every contact of `state`, billing first. */
 export const contactsOf = (state: Pick<SheetState, SingleSlot | 'billing'>): Contact[] => [
   ...state.billing,
   ...SINGLE_SLOTS.flatMap((slot) => state[slot] ?? []),

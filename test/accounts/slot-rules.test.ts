@@ -4,7 +4,7 @@ import { describe, test } from 'node:test'
 import type { SlotRule } from '../../src/contacts/slot-rules.ts'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts'
 import { DATABASES } from '../helpers/databases.ts'
-import { getSheet, type MadeAccount, makeAccount } from '../helpers/factories.ts'
+import { getSheet, type MadeAccount, makeAccount, putSheet } from '../helpers/factories.ts'
 import { mailParts, mailTo, toAddresses } from '../helpers/mail-parts.ts'
 import { appWithMail } from '../helpers/test-worker.ts'
 
@@ -184,6 +184,16 @@ for (const kind of DATABASES) {
         got.recipients.map((r: { email: string }) => r.email),
         [emailOf(leaf!, 'admin')],
       )
+      // none takes the child's own holder too: mail reaches nobody there, and the health says so,
+      // both its own and as its parent's list of descendants judges it
+      await putSheet(app, leaf!.accountId, { primary: { userId: leaf!.users.member } })
+      const health = (await app.call({ method: 'GET', url: `/v1/accounts/${leaf!.accountId}/health` })).json()
+      assert.ok(
+        health.problems.some((p: { code: string }) => p.code === 'no-primary-contact'),
+        JSON.stringify(health),
+      )
+      const below = (await app.call({ method: 'GET', url: `/v1/accounts/${root!.accountId}/descendants` })).json()
+      assert.deepEqual(below.data.find((d: { accountId: string }) => d.accountId === leaf!.accountId).health, health)
     })
 
     test('a rule change is a versioned, audited change of the sheet; PUT without rules keeps them, with rules replaces them', async (t) => {
