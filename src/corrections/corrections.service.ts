@@ -106,6 +106,8 @@ export function createCorrectionService(deps: {
           mail: {
             kind: 'correction-requested',
             ...what,
+            // the slots they hold of it: the recipient may be the account's own contact in another
+            roles: what.roles.filter((r) => entry.inherited?.some((i) => i.fromAccountId === id && i.slot === r)),
             accountName: holder.name,
             settingsUrl: `${deps.publicUrl}/ui/?account=${encodeURIComponent(accountId)}`,
           },

@@ -83,6 +83,7 @@ for (const kind of DATABASES) {
       assert.equal(toParent.length, 1)
       assert.match(toParent[0]!.subject ?? '', new RegExp(`A contact of Account ${parent.accountId} `))
       assert.ok(toParent[0]!.text?.includes(`/ui/?account=${child.accountId}`), toParent[0]!.text)
+      assert.match(toParent[0]!.text ?? '', /the billing contact of the account/)
       const requests = (
         await app.call({ method: 'GET', url: `/v1/accounts/${child.accountId}/correction-requests` })
       ).json()
