@@ -49,6 +49,9 @@ export interface CorrectionForm {
   note?: string | undefined
 }
 
+/** What the admins' mail about a request says, besides whose account it names and where it links. */
+type RequestMail = Omit<Extract<SystemMail, { kind: 'correction-requested' }>, 'kind' | 'accountName' | 'settingsUrl'>
+
 /** The actor a request is recorded as: the recipient, whom only their link identifies. */
 const LINK_CTX: RequestContext = { actor: { type: 'system', id: 'correction-link' }, requestId: 'correction-link' }
 
@@ -80,6 +83,22 @@ export function createCorrectionService(deps: {
     return { ids, c, roles, page }
   }
 
+  /** The mails about a request to an account's super admins: its own, or an ancestor's (holdersToTell). */
+  async function mailsAbout(
+    trx: Db,
+    account: { id: string; name: string; locale: Locale },
+    what: RequestMail,
+    settingsUrl: string,
+  ): Promise<MailTo[]> {
+    return mailsToAdmins(await listAdminsToTell(trx, account.id), {
+      accountId: account.id,
+      category: 'correction_requested',
+      accountLocale: account.locale,
+      about: what.email,
+      mail: { kind: 'correction-requested', ...what, accountName: account.name, settingsUrl },
+    })
+  }
+
   /**
    * The mails to the admins of the ancestors whose contact the recipient is (its entry's
    * `inherited`): they set the contact the account inherits, so they can change it for every
@@ -90,28 +109,22 @@ export function createCorrectionService(deps: {
     trx: Db,
     entry: Pick<Recipient, 'inherited'>,
     accountId: string,
-    what: Omit<Extract<SystemMail, { kind: 'correction-requested' }>, 'kind' | 'accountName' | 'settingsUrl'>,
+    what: RequestMail,
   ): Promise<MailTo[]> {
     const ids = [...new Set((entry.inherited ?? []).map((i) => i.fromAccountId))].filter((id) => id !== accountId)
     const out: MailTo[] = []
     for (const id of ids) {
       const holder = await findAccount(trx, id)
       if (!holder) continue
+      // the slots they hold of it: the recipient may be the account's own contact in another
+      const roles = what.roles.filter((r) => entry.inherited?.some((i) => i.fromAccountId === id && i.slot === r))
       out.push(
-        ...mailsToAdmins(await listAdminsToTell(trx, id), {
-          accountId: id,
-          category: 'correction_requested',
-          accountLocale: holder.locale,
-          about: what.email,
-          mail: {
-            kind: 'correction-requested',
-            ...what,
-            // the slots they hold of it: the recipient may be the account's own contact in another
-            roles: what.roles.filter((r) => entry.inherited?.some((i) => i.fromAccountId === id && i.slot === r)),
-            accountName: holder.name,
-            settingsUrl: `${deps.publicUrl}/ui/?account=${encodeURIComponent(accountId)}`,
-          },
-        }),
+        ...(await mailsAbout(
+          trx,
+          holder,
+          { ...what, roles },
+          `${deps.publicUrl}/ui/?account=${encodeURIComponent(accountId)}`,
+        )),
       )
     }
     return out
@@ -157,31 +170,21 @@ export function createCorrectionService(deps: {
         })
         if (!row) return { state: 'used', locale: l.c.locale }
         const view = toView(row)
-        const admins = mailsToAdmins(await listAdminsToTell(trx, accountId), {
-          accountId,
-          category: 'correction_requested',
-          accountLocale: l.c.account_locale,
-          about: l.c.recipient,
-          mail: {
-            kind: 'correction-requested',
-            accountName: l.c.account_name,
-            email: l.c.recipient,
-            roles: l.roles,
-            subject: l.c.subject,
-            reason: form.reason,
-            suggestedEmail: suggested,
-            note: view.note,
-            settingsUrl: `${deps.publicUrl}/ui/`,
-          },
-        })
-        const holders = await holdersToTell(trx, l.c.entry!, accountId, {
+        const what: RequestMail = {
           email: l.c.recipient,
           roles: l.roles,
           subject: l.c.subject,
           reason: form.reason,
           suggestedEmail: suggested,
           note: view.note,
-        })
+        }
+        const admins = await mailsAbout(
+          trx,
+          { id: accountId, name: l.c.account_name, locale: l.c.account_locale },
+          what,
+          `${deps.publicUrl}/ui/`,
+        )
+        const holders = await holdersToTell(trx, l.c.entry!, accountId, what)
         await executeAsOne(trx, [
           ...mailWrites(LINK_CTX, [...admins, ...holders]),
           ...eventWrites([{ accountId, type: 'contacts.correction_requested', data: view }]),
