@@ -1,15 +1,18 @@
 import { PG, pgError } from '../db/pg-errors.ts'
 import { AppError } from '../lib/errors.ts'
 
+/** How many times a move is tried when other moves keep winning the tree's lock row before it. */
+export const TREE_MOVE_ATTEMPTS = 40
+
 /**
  * The levels an account tree may have, its root being the first. The database holds the rule (the
  * accounts_check_tree trigger of migration 2026-12-03T02-00_account-tree, which names the same
  * number); this is how the API states it.
  */
-/** How many times a move is tried when other moves keep winning the tree's lock row before it. */
-export const TREE_MOVE_ATTEMPTS = 40
-
 export const ACCOUNT_TREE_MAX_LEVELS = 5
+
+/** 1, 2, …: how many levels up an ancestor of an account can be, for SQL that unrolls the walk up. */
+export const ANCESTOR_DISTANCES = Array.from({ length: ACCOUNT_TREE_MAX_LEVELS - 1 }, (_, i) => i + 1)
 
 /** The problem of a parent that does not exist. */
 export const parentNotFound = (parentId: string | null) =>

@@ -1,6 +1,6 @@
 import { type RawBuilder, sql } from 'kysely'
 
-import { ACCOUNT_TREE_MAX_LEVELS } from '../accounts/account-tree.ts'
+import { ANCESTOR_DISTANCES } from '../accounts/account-tree.ts'
 import { descendantsCte } from '../accounts/accounts.repository.ts'
 import type { Db } from '../db/database.ts'
 import { SLOT_NAMES } from './contact-slots.ts'
@@ -54,7 +54,7 @@ export function effectiveHoldersCtes(slots: readonly string[]): RawBuilder<unkno
   // ANALYZE of such a batch at 100,000 accounts took 430 ms with the joins, 190 ms with the probes.
   // The `limit 1` (the key is unique) and `offset 0` keep the planner from flattening a probe back
   // into a join
-  const levels = Array.from({ length: ACCOUNT_TREE_MAX_LEVELS - 1 }, (_, i) => i + 1)
+  const levels = ANCESTOR_DISTANCES
   const up = levels.map(
     (d) => sql`
     ${sql.id(`chain${d}`)} as (

@@ -1,6 +1,6 @@
 import { sql, type Transaction } from 'kysely'
 
-import { ACCOUNT_TREE_MAX_LEVELS } from '../accounts/account-tree.ts'
+import { ANCESTOR_DISTANCES } from '../accounts/account-tree.ts'
 import type { Database, Db } from '../db/database.ts'
 import { anyOf, whereKeys } from '../db/keys.ts'
 import { transaction } from '../db/transaction.ts'
@@ -26,9 +26,6 @@ const ofCancelledBroadcast = (alias: string) => sql<boolean>`exists (
 
 /** The last_error of a delivery cancelled with its broadcast. */
 export const CANCELLED_DETAIL = 'the broadcast was cancelled'
-
-/** 1…4: an account's ancestors, as the accounts a1…a4 whose parents they are (a1 the account itself). */
-const ANCESTOR_LEVELS = Array.from({ length: ACCOUNT_TREE_MAX_LEVELS - 1 }, (_, i) => i + 1)
 
 /**
  * Claims up to `limit` due deliveries for this worker: queued ones, retries whose time has come,
@@ -58,16 +55,17 @@ export async function claimDeliveries(
             where x.account_id = deliveries.account_id and x.email = lower(deliveries.recipient)),
           -- or on an ancestor's, whose contact the address is (bounces/bounces.repository.ts holderOf):
           -- the mail of another account below it bounced (for a flat account, one more key probe)
+          -- (a1 is the account itself, a2… its ancestors: the parent of each a<i> is i levels up)
           (select x.reason from accounts a1
             ${sql.join(
-              ANCESTOR_LEVELS.slice(1).map(
+              ANCESTOR_DISTANCES.slice(1).map(
                 (i) =>
                   sql`left join accounts ${sql.id(`a${i}`)} on ${sql.ref(`a${i}.id`)} = ${sql.ref(`a${i - 1}.parent_account_id`)}`,
               ),
               sql` `,
             )}
             join suppressions x on x.email = lower(deliveries.recipient)
-              and x.account_id in (${sql.join(ANCESTOR_LEVELS.map((i) => sql.ref(`a${i}.parent_account_id`)))})
+              and x.account_id in (${sql.join(ANCESTOR_DISTANCES.map((i) => sql.ref(`a${i}.parent_account_id`)))})
             where a1.id = deliveries.account_id and a1.parent_account_id is not null
             limit 1)
         ) end as suppressed
