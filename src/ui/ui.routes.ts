@@ -17,6 +17,9 @@ import { Strict } from '../lib/schemas.ts'
 /** The built page (`npm run build:web`). */
 export const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist')
 
+/** How long a browser keeps the page's scripts and stylesheets: a year, the most caches honour. */
+const ASSET_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000
+
 const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Account &amp; Billing</title></head>
 <body><main><h1>Account &amp; Billing</h1><p>The settings page is not built. Run <code>npm run build:web</code>
 (<code>npm install</code> does it) and reload.</p></main></body></html>`
@@ -40,14 +43,21 @@ export const uiRoutes: FastifyPluginAsyncTypebox<UiOptions> = async (app, opts) 
   const index = built ? fs.readFileSync(indexFile, 'utf8') : NOT_BUILT
 
   if (built) {
-    // `serve: false`: the plugin only sends files; our own route declares its access like any other
-    await app.register(fastifyStatic, { root: path.join(WEB_DIST, 'assets'), serve: false })
+    // `serve: false`: the plugin only sends files; our own route declares its access like any other.
+    // The names carry a content hash (Vite), so a browser may keep them for good; the brotli and
+    // gzip copies beside them are made by the build (web/vite.config.ts)
+    await app.register(fastifyStatic, {
+      root: path.join(WEB_DIST, 'assets'),
+      serve: false,
+      preCompressed: true,
+      maxAge: ASSET_MAX_AGE_MS,
+      immutable: true,
+    })
     app.get<{ Params: { '*': string } }>(
       '/ui/assets/*',
       { config: { access: 'public' }, schema: { hide: true } },
-      async (req, reply) =>
-        // names carry a content hash (Vite), so they can be cached for good
-        reply.header('cache-control', 'public, max-age=31536000, immutable').sendFile(req.params['*']),
+      // the plugin does not say that the answer depends on the encoding asked for; shared caches must know
+      async (req, reply) => reply.header('vary', 'accept-encoding').sendFile(req.params['*']),
     )
   }
   const sendIndex = (reply: FastifyReply) =>
