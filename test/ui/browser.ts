@@ -153,13 +153,24 @@ export async function assertAccessible(page: Page, what: string): Promise<void> 
  * A full-page screenshot. Every run takes it (into the temp folder); with UPDATE_SCREENSHOTS=1 it
  * goes to docs/screenshots, which the README shows, so that a plain test run leaves the tree clean.
  */
-export async function screenshot(page: Page, name: string): Promise<void> {
+export async function screenshot(page: Page, name: string, opts: { height?: number } = {}): Promise<void> {
   const dir =
     process.env.UPDATE_SCREENSHOTS === '1'
       ? path.join(ROOT, 'docs/screenshots')
       : path.join(os.tmpdir(), 'account-contacts-screenshots')
   fs.mkdirSync(dir, { recursive: true })
-  await page.screenshot({ path: path.join(dir, name), fullPage: true, animations: 'disabled', caret: 'hide' })
+  // a .jpg (the series of widths) is smaller than a PNG and reads as well; `height` keeps the top of the page only
+  const quality = name.endsWith('.jpg') ? { quality: 70 } : {}
+  const width = page.viewportSize()?.width ?? 1280
+  const clip = opts.height ? { clip: { x: 0, y: 0, width, height: opts.height } } : {}
+  await page.screenshot({
+    path: path.join(dir, name),
+    fullPage: true,
+    animations: 'disabled',
+    caret: 'hide',
+    ...quality,
+    ...clip,
+  })
 }
 
 /** A section of the page by its heading (the whole heading: "History" is not "Mail history"). */
