@@ -8,6 +8,7 @@ import { useLocale, useSession } from '../page-context.ts'
 import { billingFieldId } from '../slot-fields.ts'
 import { useSave } from '../use-save.ts'
 import type { SheetValue } from '../use-sheet.ts'
+import { FieldError } from './FieldError.tsx'
 import { asUser } from './PrimaryContact.tsx'
 import { Section } from './Section.tsx'
 import { SlotRule } from './SlotRule.tsx'
@@ -95,6 +96,8 @@ export function BillingContacts({ sheet, users, write }: Props) {
         </button>
       ) : null}
       {billing.length >= MAX_BILLING_CONTACTS ? <p className="note">{t.billingFull}</p> : null}
+      {/* the problem of an add whose row is gone (the sheet read again after a 412 was full): said here */}
+      <FieldError id="billing-error" error={showNew ? null : saver.errorFor('billing-new')} />
       <SlotRule sheet={sheet} slot="billing" write={write} saver={saver} />
     </Section>
   )

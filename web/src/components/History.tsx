@@ -28,6 +28,12 @@ export function History({ users, refreshKey }: Props) {
   const [events, setEvents] = useState<AuditEvent[]>([])
   const [next, setNext] = useState<string | null>(null)
   const [loading, setLoading] = useState(false)
+  const [focusRow, setFocusRow] = useState<string | null>(null)
+  useEffect(() => {
+    if (focusRow === null) return
+    document.getElementById(`history-${focusRow}`)?.focus()
+    setFocusRow(null)
+  }, [focusRow, events])
 
   useEffect(() => {
     let live = true
@@ -51,6 +57,8 @@ export function History({ users, refreshKey }: Props) {
       const p = await listAuditEvents(a, next, PAGE)
       setEvents((old) => [...old, ...p.data.filter((e) => !old.some((o) => o.id === e.id))])
       setNext(p.nextCursor)
+      // the button is gone after the last page: focus goes to the first row it brought, else stays
+      if (!p.nextCursor && p.data[0]) setFocusRow(p.data[0].id)
     } finally {
       setLoading(false)
     }
@@ -71,7 +79,7 @@ export function History({ users, refreshKey }: Props) {
           </thead>
           <tbody>
             {events.map((e) => (
-              <tr key={e.id}>
+              <tr key={e.id} id={`history-${e.id}`} tabIndex={-1}>
                 <td className="when">
                   <time dateTime={e.at}>{formatDateTime(e.at, locale)}</time>
                 </td>

@@ -33,6 +33,11 @@ export function SecurityContact({ sheet, users, write, saver, domains }: Props) 
   const [kind, setKind] = useState<'user' | 'email'>(external ? 'email' : 'user')
   const [email, setEmail] = useState(external?.email ?? '')
   useEffect(() => setEmail(external?.email ?? ''), [external?.email])
+  // whenever the stored contact changes, the editor shows it as the server stored it: an address
+  // typed that is a user's is stored as that user, and then shows as the user, not as an address
+  // left unsaved (a choice not yet saved stays while other slots change)
+  const stored = current === null ? '' : current.type === 'email' ? `email:${current.email}` : `user:${current.userId}`
+  useEffect(() => setKind(stored.startsWith('email:') ? 'email' : 'user'), [stored])
 
   const emailError = saver.errorFor('security-email')
   const emailDirty = email.trim() !== '' && email.trim().toLowerCase() !== (external?.email.toLowerCase() ?? '')
@@ -41,7 +46,20 @@ export function SecurityContact({ sheet, users, write, saver, domains }: Props) 
     if (emailDirty && !saver.busy)
       void saver.run('security-email', () => write((etag) => setSlot(a, 'security', { email: email.trim() }, etag)))
   }
-  const clear = () => saver.run('security-remove', () => write((etag) => clearSlot(a, 'security', etag)))
+  const clear = async () => {
+    // the address and its Remove go away: focus goes to the choice of a user that takes their place
+    if (await saver.run('security-remove', () => write((etag) => clearSlot(a, 'security', etag)))) {
+      // set here too, not left to the effect that follows the sheet: the select is then there when focus goes to it
+      setKind('user')
+      setFocusTo(SLOT_FIELD_IDS.security)
+    }
+  }
+  const [focusTo, setFocusTo] = useState<string | null>(null)
+  useEffect(() => {
+    if (focusTo === null) return
+    document.getElementById(focusTo)?.focus()
+    setFocusTo(null)
+  }, [focusTo, kind])
   const resend = () =>
     saver.run(
       'security-resend',
@@ -121,7 +139,8 @@ export function SecurityContact({ sheet, users, write, saver, domains }: Props) 
       {kind === 'user' ? (
         <UserSelect
           id={SLOT_FIELD_IDS.security}
-          label={t.selectUser}
+          label={SLOT_LABELS[locale].security}
+          hideLabel
           users={users}
           current={asUser(current)}
           saver={saver}

@@ -33,17 +33,21 @@ const undeliverable = (s: ContactSheet) =>
 export function SettingsPage() {
   const { t } = useLocale()
   const { session, accountId: a, accountName, canEdit, notManaged } = useSession()
-  const { sheet, loadError, write } = useSheet(a)
+  const { sheet, loadError, reads, write } = useSheet(a)
   const [users, setUsers] = useState<User[]>([])
   const [account, setAccount] = useState<Account | null>(null)
   const [sent, setSent] = useState(0)
   const [dismissed, setDismissed] = useState(0)
 
+  // read again with the sheet (back in the tab, after a conflict or a user no longer active), so
+  // that a user deactivated meanwhile is no longer offered
   useEffect(() => {
     listActiveUsers(a).then(
       (p) => setUsers([...p.data].sort(byName)),
       () => undefined,
     )
+  }, [a, reads])
+  useEffect(() => {
     getAccount(a).then(setAccount, () => undefined)
   }, [a])
 

@@ -88,7 +88,9 @@ export function UserSelect({
   }
   const cancel = () => {
     setDraft(value)
-    onCancel?.()
+    // the button goes away with the change: focus stays on the place (a new row's owner moves it on)
+    if (onCancel) onCancel()
+    else select.current?.focus()
   }
 
   return (
@@ -105,7 +107,10 @@ export function UserSelect({
           onChange={(e) => setDraft(e.target.value)}
           {...invalidProps(error, `${id}-error`, describedBy)}
         >
-          <option value="">{t.selectUser}</option>
+          {/* a held place is emptied with Remove, not by choosing nothing, which would show it empty while it is held */}
+          <option value="" disabled={value !== ''}>
+            {t.selectUser}
+          </option>
           {options.map((u) => (
             <option key={u.id} value={u.id}>
               {u.name} ({u.email})
