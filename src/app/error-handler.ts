@@ -82,7 +82,12 @@ export function toProblem(
       : {}),
   })
   if (err instanceof AppError) {
-    return { problem: problem(err.code, err.detail, err.errors), headers: err.headers ?? {}, internal: false }
+    const conflicts = err.conflicts ? { conflicts: err.conflicts } : {}
+    return {
+      problem: { ...problem(err.code, err.detail, err.errors), ...conflicts },
+      headers: err.headers ?? {},
+      internal: false,
+    }
   }
   const fe = err as FastifyError & { validation?: AjvError[]; validationContext?: string }
   if (fe && Array.isArray(fe.validation)) {

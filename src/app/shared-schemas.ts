@@ -20,6 +20,7 @@ import {
   NotificationSchema,
   RecipientSchema,
   RecipientsPreviewSchema,
+  RoutingPreviewSchema,
   SentNotificationSchema,
 } from '../notifications/notifications.schemas.ts'
 import { UserSchema } from '../users/users.schemas.ts'
@@ -47,6 +48,7 @@ export const SHARED_SCHEMAS = [
   CategorySchema,
   RecipientSchema,
   RecipientsPreviewSchema,
+  RoutingPreviewSchema,
   SentNotificationSchema,
   DeliverySchema,
   NotificationSchema,

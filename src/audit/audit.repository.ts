@@ -6,7 +6,7 @@ import type { Write } from '../db/one-statement.ts'
 import type { RequestContext } from '../lib/actor.ts'
 import { newId } from '../lib/ids.ts'
 import type { AuditEventRow, NewAuditEventRow } from './audit.table.ts'
-import type { AuditEntry } from './audit-events.ts'
+import type { AuditAction, AuditEntry } from './audit-events.ts'
 
 /**
  * Appends one audit event. Always called with the transaction of the change it records, so the
@@ -63,13 +63,53 @@ function auditRow(ctx: RequestContext, entry: AuditEntry): NewAuditEventRow {
   }
 }
 
-/** Newest first; `cursor` is the id of the last event of the previous page. */
+/** Newest first; `cursor` is the id of the last event of the previous page; `exclude`: actions left out. */
 export async function listAuditEvents(
   db: Db,
   accountId: string,
-  page: { limit: number; cursor?: string | undefined },
+  page: { limit: number; cursor?: string | undefined; exclude?: readonly AuditAction[] },
 ): Promise<AuditEventRow[]> {
   let q = db.selectFrom('audit_events').selectAll().where('account_id', '=', accountId)
   if (page.cursor) q = q.where('id', '<', page.cursor)
+  if (page.exclude && page.exclude.length > 0) q = q.where('action', 'not in', page.exclude)
   return q.orderBy('id', 'desc').limit(page.limit).execute()
 }
+
+/** The actions of the changes that give a contact sheet its next version (contacts.service.ts). */
+const SHEET_VERSION_ACTIONS = ['contacts.updated', 'contacts.vacated', 'contacts.reviewed'] as const
+
+/** A change of a contact sheet as its audit event keeps it, with its author's name where known. */
+export interface SheetEventRow {
+  at: Date
+  actor_type: AuditEventRow['actor_type']
+  actor_id: string
+  actor_name: string | null
+  before: unknown
+  after: unknown
+}
+
+/**
+ * The changes that made the account's contact sheet versions after `version`, at most `limit`,
+ * newest first (what a write from a stale page missed). The author is named from the account's
+ * users, or the API key's name.
+ */
+export const listSheetEventsAfter = (
+  db: Db,
+  accountId: string,
+  version: number,
+  limit: number,
+): Promise<SheetEventRow[]> =>
+  db
+    .selectFrom('audit_events as e')
+    .leftJoin('users as u', (j) =>
+      j.onRef('u.account_id', '=', 'e.account_id').onRef('u.id', '=', 'e.actor_id').on('e.actor_type', '=', 'user'),
+    )
+    .leftJoin('api_keys as k', (j) => j.onRef('k.id', '=', 'e.actor_id').on('e.actor_type', '=', 'api_key'))
+    .select(['e.at', 'e.actor_type', 'e.actor_id', 'e.before', 'e.after'])
+    .select(sql<string | null>`coalesce(u.name, k.name)`.as('actor_name'))
+    .where('e.account_id', '=', accountId)
+    .where('e.action', 'in', SHEET_VERSION_ACTIONS)
+    .where(sql<boolean>`(e.after ->> 'version')::int > ${version}`)
+    .orderBy('e.id', 'desc')
+    .limit(limit)
+    .execute()

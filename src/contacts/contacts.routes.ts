@@ -157,6 +157,33 @@ export const contactRoutes: FastifyPluginAsyncTypebox<{ contacts: ContactService
   )
 
   app.put(
+    '/v1/accounts/:accountId/contacts/billing/:userId',
+    {
+      config: { access: 'account:write' },
+      schema: {
+        tags,
+        operationId: 'replaceBillingContact',
+        summary: 'Put another user in the place of a billing contact, keeping the order',
+        params: BillingParamsSchema,
+        headers: IfMatchHeadersSchema,
+        body: Type.Ref(UserRefSchema),
+        response: { 200: Sheet, ...bodyProblems(403, 404, 409, 412, 422) },
+      },
+    },
+    async (req, reply) =>
+      withEtag(
+        reply,
+        await contacts.replaceBilling(
+          req.ctx(),
+          req.params.accountId,
+          req.params.userId,
+          req.body.userId,
+          req.headers['if-match'],
+        ),
+      ),
+  )
+
+  app.put(
     '/v1/accounts/:accountId/contacts/rules/:slot',
     {
       config: { access: 'account:write' },

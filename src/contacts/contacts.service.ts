@@ -9,11 +9,10 @@ import type { RequestContext } from '../lib/actor.ts'
 import type { Clock } from '../lib/clock.ts'
 import type { VerificationService } from '../verification/verification.service.ts'
 import { holdsAddress, newOutsideAddress, sheetChangeNotices } from './contact-notices.ts'
-import type { SingleSlot, SlotName } from './contact-slots.ts'
+import { type SingleSlot, SLOT_NAMES, type SlotName } from './contact-slots.ts'
 import * as repo from './contacts.repository.ts'
 import type { ContactSheet, PutContactSheet, SlotInput } from './contacts.schemas.ts'
 import { listInheritedHolders, listInheritingDescendants } from './effective-holders.repository.ts'
-import { checkIfMatch } from './if-match.ts'
 import {
   changedSlots,
   diffPlaces,
@@ -26,6 +25,7 @@ import {
   storedRules,
   toSheet,
 } from './sheet.ts'
+import { checkIfMatch } from './sheet-conflicts.ts'
 import * as edit from './sheet-edits.ts'
 import type { SlotRule } from './slot-rules.ts'
 
@@ -41,6 +41,8 @@ interface ChangeOptions {
   ifMatch?: string | undefined
   /** The whole-sheet PUT must name the version it replaces (428 without one). */
   requireIfMatch?: boolean
+  /** The slots the write changes, which a stale If-Match is told about (sheet-conflicts.ts); all when unsaid. */
+  writes?: readonly SlotName[]
   /** The user whose deactivation this change is: the audit action and the event say so. */
   vacatedUserId?: string
   /** "These are up to date": edits no place, and is still versioned, dated and audited. */
@@ -74,7 +76,10 @@ export function createContactService({ db, clock, verification }: ContactService
    */
   async function change(trx: Db, ctx: RequestContext, data: SheetData, opts: ChangeOptions, compute: Edit) {
     const { account, holders } = data
-    checkIfMatch(opts.ifMatch, account.contacts_version, opts.requireIfMatch ?? false)
+    await checkIfMatch(trx, account, opts.ifMatch, {
+      required: opts.requireIfMatch ?? false,
+      writes: opts.writes ?? SLOT_NAMES,
+    })
     const before = rowsToState(holders, account.slot_rules)
     const after = compute(structuredClone(before), data)
     const { remove, add } = diffPlaces(before, after)
@@ -171,24 +176,29 @@ export function createContactService({ db, clock, verification }: ContactService
     },
 
     setSlot(ctx: RequestContext, accountId: string, slot: SingleSlot, input: SlotInput, ifMatch?: string) {
-      return write(ctx, accountId, { ifMatch }, [input], edit.slotSet(slot, input))
+      return write(ctx, accountId, { ifMatch, writes: [slot] }, [input], edit.slotSet(slot, input))
     },
 
     clearSlot(ctx: RequestContext, accountId: string, slot: SingleSlot, ifMatch?: string) {
-      return write(ctx, accountId, { ifMatch }, [], edit.slotCleared(slot))
+      return write(ctx, accountId, { ifMatch, writes: [slot] }, [], edit.slotCleared(slot))
     },
 
     addBilling(ctx: RequestContext, accountId: string, userId: string, ifMatch?: string) {
-      return write(ctx, accountId, { ifMatch }, [{ userId }], edit.billingAdded(userId))
+      return write(ctx, accountId, { ifMatch, writes: ['billing'] }, [{ userId }], edit.billingAdded(userId))
     },
 
     removeBilling(ctx: RequestContext, accountId: string, userId: string, ifMatch?: string) {
-      return write(ctx, accountId, { ifMatch }, [], edit.billingRemoved(userId))
+      return write(ctx, accountId, { ifMatch, writes: ['billing'] }, [], edit.billingRemoved(userId))
+    },
+
+    /** Puts user `by` in the billing place that `userId` holds, keeping the order. */
+    replaceBilling(ctx: RequestContext, accountId: string, userId: string, by: string, ifMatch?: string) {
+      return write(ctx, accountId, { ifMatch, writes: ['billing'] }, [{ userId: by }], edit.billingReplaced(userId, by))
     },
 
     /** Sets how one slot composes with the parent account's (slot-rules.ts). */
     setRule(ctx: RequestContext, accountId: string, slot: SlotName, rule: SlotRule, ifMatch?: string) {
-      return write(ctx, accountId, { ifMatch }, [], edit.ruleSet(slot, rule))
+      return write(ctx, accountId, { ifMatch, writes: [slot] }, [], edit.ruleSet(slot, rule))
     },
 
     /** "These are up to date": sets the review date and bumps the version, with an audit event. */

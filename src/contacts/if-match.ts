@@ -1,29 +1,22 @@
-import { AppError } from '../lib/errors.ts'
-
 /** The strong ETag of a sheet version. */
 export const sheetEtag = (version: number) => `"${version}"`
 
 /**
- * RFC 9110 If-Match with strong comparison: `*` or a list of ETags, one of which must be the current
- * one. `required` makes an absent header a 428 (whole-sheet PUT); otherwise absent means "any".
+ * RFC 9110 If-Match with strong comparison: `*` or a list of ETags, one of which must be the
+ * current one. Answers whether the write may go on; an absent header means "any", except where
+ * `required` (the whole-sheet PUT), whose caller answers 428.
  */
-export function checkIfMatch(header: string | undefined, version: number, required: boolean): void {
-  if (header === undefined || header.trim() === '') {
-    if (required) {
-      throw new AppError('precondition-required', {
-        detail:
-          "Send the ETag of the sheet you read in an If-Match header, so that nobody else's change is overwritten.",
-      })
-    }
-    return
-  }
-  if (header.trim() === '*') return
-  const current = sheetEtag(version)
-  const tags = header.split(',').map((t) => t.trim())
-  if (!tags.includes(current)) {
-    throw new AppError('version-mismatch', {
-      detail: `The sheet is now at version ${current}; read it again and reapply your change.`,
-      headers: { etag: current },
-    })
-  }
+export function ifMatches(header: string | undefined, version: number): boolean | 'absent' {
+  if (header === undefined || header.trim() === '') return 'absent'
+  if (header.trim() === '*') return true
+  return header
+    .split(',')
+    .map((t) => t.trim())
+    .includes(sheetEtag(version))
+}
+
+/** The one sheet version an If-Match names (`"7"`), or null when it names none or several. */
+export function namedVersion(header: string | undefined): number | null {
+  const m = /^\s*"(\d{1,9})"\s*$/.exec(header ?? '')
+  return m ? Number(m[1]) : null
 }

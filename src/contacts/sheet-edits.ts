@@ -118,6 +118,20 @@ export const billingRemoved =
     return { ...state, billing }
   }
 
+/** Another user in the billing place `userId` holds, the order kept. */
+export const billingReplaced =
+  (userId: string, by: string): Edit =>
+  (state, data) => {
+    const at = state.billing.findIndex(holds(userId))
+    if (at < 0) throw new AppError('not-found', { detail: `"${userId}" is not a billing contact of this account.` })
+    if (by !== userId && state.billing.some(holds(by))) {
+      throw new AppError('duplicate-contact', { detail: 'This user is already a billing contact.' })
+    }
+    const billing = [...state.billing]
+    billing[at] = resolveContact(data, 'billing', { userId: by }, state)
+    return { ...state, billing }
+  }
+
 /** Every slot the user holds emptied (their deactivation). */
 export const userVacated =
   (userId: string): Edit =>

@@ -1,3 +1,5 @@
+import type { Conflict } from './schemas.ts'
+
 /**
  * The one error catalogue. Every problem the API can answer is listed here with its HTTP status
  * and a stable title; `code` becomes the problem's `type` (`/problems/<code>`). Codes are part of
@@ -64,10 +66,17 @@ export class AppError extends Error {
   readonly detail: string
   readonly errors?: FieldError[]
   readonly headers?: Record<string, string>
+  readonly conflicts?: Conflict[]
 
   constructor(
     code: ErrorCode,
-    opts: { detail?: string; errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+    opts: {
+      detail?: string
+      errors?: FieldError[]
+      headers?: Record<string, string>
+      conflicts?: Conflict[]
+      cause?: unknown
+    } = {},
   ) {
     super(opts.detail ?? ERRORS[code].title, { cause: opts.cause })
     this.name = 'AppError'
@@ -76,6 +85,7 @@ export class AppError extends Error {
     this.detail = opts.detail ?? ERRORS[code].title
     if (opts.errors) this.errors = opts.errors
     if (opts.headers) this.headers = opts.headers
+    if (opts.conflicts) this.conflicts = opts.conflicts
   }
 }
 

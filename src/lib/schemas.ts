@@ -64,6 +64,34 @@ export const DateTimeSchema = Type.String({ format: 'date-time', maxLength: 40 }
  */
 export const PROBLEM_LIMITS = { detail: 2000, path: 300, message: 300, errors: 20 } as const
 
+/** The last change another writer made to one slot that a refused write would have changed. */
+const ConflictSchema = Type.Object(
+  {
+    slot: Type.String({ maxLength: 32, description: 'The slot, as the sheet names it (`primary`, `billing`, ...)' }),
+    at: DateTimeSchema,
+    actor: Type.Object(
+      {
+        type: Type.Union([Type.Literal('api_key'), Type.Literal('user'), Type.Literal('system')]),
+        id: Type.String({ maxLength: 64 }),
+        name: Type.Union([Type.String({ maxLength: 200 }), Type.Null()], {
+          description: "The user's or the API key's name, when known",
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    holders: Type.Array(
+      Type.Object(
+        { name: Type.Union([Type.String({ maxLength: 200 }), Type.Null()]), email: Type.String({ maxLength: 320 }) },
+        { additionalProperties: false },
+      ),
+      { maxItems: 3, description: 'Who holds the slot since that change; empty when it was emptied' },
+    ),
+    rule: Type.String({ maxLength: 16, description: "The slot's rule towards the parent account since that change" }),
+  },
+  { additionalProperties: false },
+)
+export type Conflict = Static<typeof ConflictSchema>
+
 /** RFC 9457 problem details, as every error answers (docs/PRODUCT.md, "Errors"). */
 export const ProblemSchema = Type.Object(
   {
@@ -84,6 +112,13 @@ export const ProblemSchema = Type.Object(
         ),
         { maxItems: PROBLEM_LIMITS.errors },
       ),
+    ),
+    conflicts: Type.Optional(
+      Type.Array(ConflictSchema, {
+        maxItems: 6,
+        description:
+          "A contact sheet write's `version-mismatch`: the slots it writes that others changed since the version its If-Match named, each with its last change. Empty: only other slots changed, so the same request sent again with this answer's ETag overwrites nobody. Absent: not known (the If-Match was not a version of this sheet, or too old)",
+      }),
     ),
   },
   { $id: 'Problem', additionalProperties: false, description: 'An RFC 9457 problem' },

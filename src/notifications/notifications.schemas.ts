@@ -91,6 +91,11 @@ export const RecipientsPreviewSchema = Type.Object(
   { $id: 'RecipientsPreview' },
 )
 
+export const RoutingPreviewSchema = Type.Object(
+  { data: Type.Array(Type.Ref(RecipientsPreviewSchema), { maxItems: 32 }) },
+  { $id: 'RoutingPreview' },
+)
+
 export const SendNotificationSchema = Strict({
   category: Type.Ref(CategorySchema),
   subject: LineSchema({ maxLength: SUBJECT_MAX }),

@@ -12,8 +12,8 @@ import { AppError } from '../lib/errors.ts'
 import { newId } from '../lib/ids.ts'
 import { toPage } from '../lib/page.ts'
 import { renderSystemMail } from '../mail/system-mail.ts'
-import { oneAccount, resolveRecipientsOf } from '../routing/recipients.repository.ts'
-import type { RoutingPolicy, SendableCategory } from '../routing/routing-policy.ts'
+import { oneAccount, resolveRecipientsByCategory, resolveRecipientsOf } from '../routing/recipients.repository.ts'
+import { type RoutingPolicy, SENDABLE_CATEGORIES, type SendableCategory } from '../routing/routing-policy.ts'
 import { type FanOut, fanOut } from './fan-out.repository.ts'
 import { countByStatus, notificationStatus } from './notification-status.ts'
 import * as repo from './notifications.repository.ts'
@@ -68,6 +68,23 @@ export function createNotificationService(deps: { db: Db; policy: RoutingPolicy;
 
   return {
     policy,
+
+    /** `preview` of every sendable category, in the policy's order, in one read. */
+    async previewAll(accountId: string) {
+      const rows = await resolveRecipientsByCategory(
+        db,
+        accountId,
+        SENDABLE_CATEGORIES.map((c) => [c, policy[c]] as const),
+      )
+      if (rows.length === 0) throw notFound(accountId)
+      return {
+        data: rows.map((r) => ({
+          category: r.category as SendableCategory,
+          recipients: r.recipients,
+          fallback: r.fallback,
+        })),
+      }
+    },
 
     /** Who would receive `category` now, and why. */
     async preview(accountId: string, category: SendableCategory) {

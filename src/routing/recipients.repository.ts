@@ -135,3 +135,23 @@ export async function resolveRecipientsOf(
   const res = await resolveRecipientsSql(oneAccount(accountId), rule).execute(db)
   return res.rows[0]
 }
+
+/**
+ * `resolveRecipientsOf` for several categories of one account in one statement (the settings
+ * page's "who receives what" reads every category at once): one row a category, in `rules`'
+ * order; none for an unknown account.
+ */
+export async function resolveRecipientsByCategory(
+  db: Db,
+  accountId: string,
+  rules: readonly (readonly [category: string, rule: CategoryRule])[],
+): Promise<(ResolvedAccount & { category: string })[]> {
+  const parts = rules.map(
+    ([category, rule], i) =>
+      sql`(select ${category}::text as category, ${i}::int as ord, r.* from (${resolveRecipientsSql(oneAccount(accountId), rule)}) r)`,
+  )
+  const res = await sql<
+    ResolvedAccount & { category: string }
+  >`${sql.join(parts, sql` union all `)} order by ord`.execute(db)
+  return res.rows
+}

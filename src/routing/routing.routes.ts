@@ -4,7 +4,11 @@ import { Type } from '@sinclair/typebox'
 import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
 import { problems, publicProblems } from '../app/route-helpers.ts'
 import { SLOT_NAMES } from '../contacts/contact-slots.ts'
-import { CategorySchema, RecipientsPreviewSchema } from '../notifications/notifications.schemas.ts'
+import {
+  CategorySchema,
+  RecipientsPreviewSchema,
+  RoutingPreviewSchema,
+} from '../notifications/notifications.schemas.ts'
 import type { NotificationService } from '../notifications/notifications.service.ts'
 import { SENDABLE_CATEGORIES } from './routing-policy.ts'
 
@@ -61,5 +65,22 @@ export const routingRoutes: FastifyPluginAsyncTypebox<{ notifications: Notificat
       },
     },
     async (req) => notifications.preview(req.params.accountId, req.query.category),
+  )
+
+  app.get(
+    '/v1/accounts/:accountId/routing',
+    {
+      config: { access: 'account:read' },
+      schema: {
+        tags: ['routing'],
+        operationId: 'previewRouting',
+        summary: 'Who receives each category in this account now, and why: every category in one answer',
+        description:
+          'The previews of `GET …/recipients?category=` for every category, in the order of `/v1/categories`, read in one statement.',
+        params: AccountParamsSchema,
+        response: { 200: Type.Ref(RoutingPreviewSchema), ...problems(400, 404) },
+      },
+    },
+    async (req) => notifications.previewAll(req.params.accountId),
   )
 }

@@ -33,3 +33,15 @@ export const retireVerifications = (db: Db, accountId: string, email: string, no
     .where('used_at', 'is', null)
     .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
     .execute()
+
+/** The link most recently sent to an address that is not used up yet (it may have expired). */
+export const findLatestLink = (db: Db, accountId: string, email: string) =>
+  db
+    .selectFrom('email_verifications')
+    .select(['expires_at'])
+    .where('account_id', '=', accountId)
+    .where('used_at', 'is', null)
+    .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+    .orderBy('expires_at', 'desc')
+    .limit(1)
+    .executeTakeFirst()

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox'
 import { AccountParamsSchema } from '../accounts/accounts.schemas.ts'
 import { acceptForms, problem, problems, publicProblems } from '../app/route-helpers.ts'
 import { VERIFICATION_PAGE_TEXT as TEXT } from '../i18n/verification-page.ts'
-import { ProblemSchema } from '../lib/schemas.ts'
+import { DateTimeSchema, ProblemSchema } from '../lib/schemas.ts'
 import type { VerificationLinkService } from './verification.service.ts'
 import { verificationPage as page } from './verification-page.ts'
 
@@ -100,6 +100,31 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ links: Verification
         .type('text/html; charset=utf-8')
         .send(page(r.locale, text))
     },
+  )
+
+  app.get(
+    '/v1/accounts/:accountId/contacts/security/verification',
+    {
+      config: { access: 'account:read' },
+      schema: {
+        tags: ['contacts'],
+        operationId: 'getPendingVerification',
+        summary: 'When the pending security address was sent its verification link, and until when the link works',
+        description: '409 `conflict` when the security contact is not an outside address waiting for verification.',
+        params: AccountParamsSchema,
+        response: {
+          200: Type.Object({
+            email: Type.String({ maxLength: 320 }),
+            sentAt: Type.Union([DateTimeSchema, Type.Null()]),
+            expiresAt: Type.Union([DateTimeSchema, Type.Null()], {
+              description: 'Past: the link no longer works, and a new one must be sent',
+            }),
+          }),
+          ...problems(400, 403, 404, 409),
+        },
+      },
+    },
+    async (req) => links.pendingLink(req.params.accountId),
   )
 
   app.post(

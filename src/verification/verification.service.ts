@@ -93,6 +93,16 @@ export function createVerificationService({
   }
 }
 
+/** The link a pending outside security address was sent; null times: none is live (it was used up). */
+export interface PendingLink {
+  email: string
+  sentAt: string | null
+  expiresAt: string | null
+}
+
+const notPending = () =>
+  new AppError('conflict', { detail: 'The security contact is not an outside address waiting for verification.' })
+
 /** What the verification link's pages show: whether it worked, and for which address and account. */
 export interface LinkAnswer {
   ok: boolean
@@ -147,17 +157,28 @@ export function createVerificationLinkService({
       })
     },
 
+    /**
+     * The link that waits for the pending security address: when it was sent and until when it
+     * works (the page shows both, and "send it again" once it has expired).
+     */
+    async pendingLink(accountId: string): Promise<PendingLink> {
+      if (!(await findAccount(db, accountId))) throw notFound(accountId)
+      const email = await contacts.pendingSecurityAddress(db, accountId)
+      if (email === undefined) throw notPending()
+      const link = await repo.findLatestLink(db, accountId, email)
+      if (!link) return { email, sentAt: null, expiresAt: null }
+      // sent when it was made: its lifetime is fixed, so its start is its end less that
+      const sentAt = new Date(link.expires_at.getTime() - VERIFICATION_TTL_MS)
+      return { email, sentAt: sentAt.toISOString(), expiresAt: link.expires_at.toISOString() }
+    },
+
     /** Sends the verification link again to a pending outside security address. */
     async resendVerification(ctx: RequestContext, accountId: string): Promise<void> {
       await transaction(db, async (trx) => {
         const account = await lockAccount(trx, accountId)
         if (!account) throw notFound(accountId)
         const email = await contacts.pendingSecurityAddress(trx, accountId)
-        if (email === undefined) {
-          throw new AppError('conflict', {
-            detail: 'The security contact is not an outside address waiting for verification.',
-          })
-        }
+        if (email === undefined) throw notPending()
         await tokens.sendVerification(trx, ctx, account, email)
       })
     },

@@ -136,6 +136,40 @@ for (const kind of DATABASES) {
       assert.deepEqual(again.billing, [userContact(a, 'u2'), userContact(a, 'u1'), userContact(a, 'admin')])
     })
 
+    test('PUT .../billing/{userId} puts another user in that place, the order kept', async () => {
+      const a = await makeAccount(t, { extraUsers: 3 })
+      for (const key of ['u1', 'u2', 'u3'])
+        await t.call({ method: 'POST', url: contactsUrl(a, '/billing'), payload: { userId: a.users[key] } })
+      const replaced = okSheet(
+        await t.call({
+          method: 'PUT',
+          url: contactsUrl(a, `/billing/${a.users.u2}`),
+          payload: { userId: a.users.admin },
+        }),
+      )
+      assert.deepEqual(replaced.billing, [userContact(a, 'u1'), userContact(a, 'admin'), userContact(a, 'u3')])
+      // by a user already in another place: refused; of a place nobody holds: not found; both change nothing
+      const dup = await t.call({
+        method: 'PUT',
+        url: contactsUrl(a, `/billing/${a.users.u1}`),
+        payload: { userId: a.users.u3 },
+      })
+      assert.equal(dup.statusCode, 409, dup.body)
+      assert.equal(dup.json().code, 'duplicate-contact')
+      const none = await t.call({
+        method: 'PUT',
+        url: contactsUrl(a, `/billing/${a.users.u2}`),
+        payload: { userId: a.users.u2 },
+      })
+      assert.equal(none.statusCode, 404, none.body)
+      // by itself: no change, no new version
+      const same = okSheet(
+        await t.call({ method: 'PUT', url: contactsUrl(a, `/billing/${a.users.u1}`), payload: { userId: a.users.u1 } }),
+      )
+      assert.equal(same.version, replaced.version)
+      assert.deepEqual((await getSheet(t, a.accountId)).sheet.billing, replaced.billing)
+    })
+
     test('PUT with the current ETag replaces the whole sheet and bumps the version', async () => {
       const a = await makeAccount(t, { extraUsers: 3 })
       await t.call({ method: 'PUT', url: contactsUrl(a, '/primary'), payload: { userId: a.users.admin } })
@@ -356,6 +390,38 @@ for (const kind of DATABASES) {
       )
       assert.equal(new Set(paged.map((e) => e.id)).size, paged.length)
       assert.equal(pages, Math.ceil(all.length / 2), 'a full last page has no next cursor')
+    })
+
+    test('audit events leave out the actions named in ?exclude=, across pages; an unknown action is 400', async () => {
+      const a = await makeAccount(t, { extraUsers: 1 })
+      for (let i = 0; i < 3; i++) {
+        await sessionFor(t, a.accountId, a.users.admin!)
+        okSheet(
+          await t.call({
+            method: 'PUT',
+            url: contactsUrl(a, '/primary'),
+            payload: { userId: a.users[i % 2 ? 'u1' : 'admin'] },
+          }),
+        )
+      }
+      const all = await auditEvents(t, a.accountId)
+      assert.equal(all.filter((e) => e.action === 'session.created').length, 3)
+      const kept = all.filter((e) => e.action !== 'session.created' && e.action !== 'user.created')
+      const paged: AuditEvent[] = []
+      let cursor: string | null = null
+      do {
+        const url: string = `/v1/accounts/${a.accountId}/audit-events?limit=2&exclude=session.created&exclude=user.created${cursor ? `&cursor=${cursor}` : ''}`
+        const res = await t.call({ method: 'GET', url })
+        assert.equal(res.statusCode, 200, res.body)
+        paged.push(...res.json().data)
+        cursor = res.json().nextCursor
+      } while (cursor)
+      assert.deepEqual(
+        paged.map((e) => e.id),
+        kept.map((e) => e.id),
+      )
+      const bad = await t.call({ method: 'GET', url: `/v1/accounts/${a.accountId}/audit-events?exclude=no.such` })
+      assert.equal(bad.statusCode, 400, bad.body)
     })
 
     test('a billing admin may change the contacts; a member may read them', async () => {

@@ -379,6 +379,11 @@ for (const kind of DATABASES) {
       )
       assertProblem(res, 412, 'version-mismatch')
       assert.equal(res.headers.etag, current)
+      // the whole sheet is what it writes: the primary contact set meanwhile is its conflict
+      assert.deepEqual(
+        res.json().conflicts.map((c: { slot: string }) => c.slot),
+        ['primary'],
+      )
     })
 
     test('version-mismatch: setting one slot with a stale If-Match', async () => {
@@ -398,6 +403,68 @@ for (const kind of DATABASES) {
         }),
       )
       assertProblem(res, 412, 'version-mismatch')
+      // only billing changed: nothing this write changes conflicts, and it may be sent again as it is
+      assert.deepEqual(res.json().conflicts, [])
+      assert.match(res.json().detail, /nothing this request changes was changed/)
+      const again = await t.call({
+        method: 'PUT',
+        url: `/v1/accounts/${a.accountId}/contacts/primary`,
+        headers: { 'if-match': res.headers.etag as string },
+        payload: { userId: a.users.admin },
+      })
+      assert.equal(again.statusCode, 200, again.body)
+    })
+
+    test('version-mismatch: a slot changed meanwhile says who set it to whom, and when', async () => {
+      const a = await makeAccount(t)
+      const { etag: stale } = await getSheet(t, a.accountId)
+      const token = await sessionFor(t, a.accountId, a.users.admin!)
+      const set = await t.call({
+        method: 'PUT',
+        url: `/v1/accounts/${a.accountId}/contacts/primary`,
+        payload: { userId: a.users.billing },
+        token,
+      })
+      assert.equal(set.statusCode, 200, set.body)
+      // and a change of another slot after it, which is no conflict of a primary write
+      await t.call({
+        method: 'PUT',
+        url: `/v1/accounts/${a.accountId}/contacts/onboarding`,
+        payload: { userId: a.users.member },
+      })
+      const res = await unchanged(t, a.accountId, () =>
+        t.call({
+          method: 'DELETE',
+          url: `/v1/accounts/${a.accountId}/contacts/primary`,
+          headers: { 'if-match': stale },
+        }),
+      )
+      assertProblem(res, 412, 'version-mismatch')
+      const [conflict, ...more] = res.json().conflicts
+      assert.deepEqual(more, [])
+      assert.equal(conflict.slot, 'primary')
+      assert.deepEqual(conflict.actor, { type: 'user', id: a.users.admin, name: 'User admin' })
+      assert.deepEqual(conflict.holders, [{ name: 'User billing', email: `${a.users.billing}@example.com` }])
+      assert.equal(conflict.rule, 'inherit')
+      assert.ok(Math.abs(Date.parse(conflict.at) - Date.now()) < 60_000, conflict.at)
+      assert.match(res.json().detail, /Primary account contact: User billing <.*>.*set by User admin at /)
+    })
+
+    test('version-mismatch: an If-Match that names no version of the sheet, or several, gets no conflicts', async () => {
+      const a = await makeAccount(t)
+      // at version 3: none of these tags is the current one
+      for (const userId of [a.users.admin, a.users.billing])
+        await t.call({ method: 'PUT', url: `/v1/accounts/${a.accountId}/contacts/primary`, payload: { userId } })
+      for (const tag of ['"999"', 'W/"1"', '"1", "2"', '"abc"']) {
+        const res = await t.call({
+          method: 'PUT',
+          url: `/v1/accounts/${a.accountId}/contacts/primary`,
+          headers: { 'if-match': tag },
+          payload: { userId: a.users.billing },
+        })
+        assertProblem(res, 412, 'version-mismatch')
+        assert.equal(res.json().conflicts, undefined, tag)
+      }
     })
 
     // --- 409 billing-contact-limit, duplicate-contact --------------------------------------------

@@ -108,6 +108,45 @@ for (const kind of DATABASES) {
       assert.equal(await verification(app, accountId), 'verified')
     })
 
+    test('GET …/security/verification says when the link was sent and until when it works; a resend moves both', async (t) => {
+      const clock = movableClock()
+      const app = await buildTestApp(t, kind, { clock })
+      const start = clock.now().getTime()
+      const { accountId, token } = await pendingAddress(app, 'soc@outside.example')
+      const end = clock.now().getTime()
+      const read = () => app.call({ method: 'GET', url: `/v1/accounts/${accountId}/contacts/security/verification` })
+      const first = (await read()).json()
+      assert.equal(first.email, 'soc@outside.example')
+      assert.ok(Date.parse(first.sentAt) >= start && Date.parse(first.sentAt) <= end, first.sentAt)
+      assert.equal(Date.parse(first.expiresAt) - Date.parse(first.sentAt), 7 * DAY)
+
+      // expired: still said, so that the page can say so and offer a new link
+      clock.advance(8 * DAY)
+      assert.deepEqual((await read()).json(), first)
+      const resent = await app.call({
+        method: 'POST',
+        url: `/v1/accounts/${accountId}/contacts/security/resend-verification`,
+      })
+      assert.equal(resent.statusCode, 202, resent.body)
+      const second = (await read()).json()
+      assert.ok(Date.parse(second.sentAt) >= Date.parse(first.sentAt) + 8 * DAY, second.sentAt)
+      assert.equal(Date.parse(second.expiresAt) - Date.parse(second.sentAt), 7 * DAY)
+
+      // verified, there is no link waiting
+      assertPage(await open(app, token), 400)
+      const v = await app.handle.db
+        .selectFrom('email_verifications')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('used_at', 'is', null)
+        .executeTakeFirstOrThrow()
+      const live = createSecretDeriver(TEST_SECRET_KEY).verificationToken(accountId, v.id)
+      assertPage(await confirm(app, live), 200)
+      const after = await read()
+      assert.equal(after.statusCode, 409, after.body)
+      assert.equal(after.json().code, 'conflict')
+    })
+
     test('a tampered or expired token is refused on both, and changes nothing', async (t) => {
       const clock = movableClock()
       const app = await buildTestApp(t, kind, { clock })

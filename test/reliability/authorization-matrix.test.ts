@@ -165,6 +165,10 @@ const MATRIX: Record<string, Row> = {
     await setUp(w, { method: 'POST', url: `${acct(w)}/contacts/billing`, payload: { userId: w.a.users.u3 } }, 409)
     return { method: 'DELETE', url: `${acct(w)}/contacts/billing/${w.a.users.u3}` }
   }),
+  'PUT /v1/accounts/:accountId/contacts/billing/:userId': row('account:write', WRITE, async (w) => {
+    await setUp(w, { method: 'POST', url: `${acct(w)}/contacts/billing`, payload: { userId: w.a.users.u3 } }, 409)
+    return { method: 'PUT', url: `${acct(w)}/contacts/billing/${w.a.users.u3}`, payload: { userId: w.a.users.u3 } }
+  }),
   'PUT /v1/accounts/:accountId/contacts/rules/:slot': row('account:write', WRITE, (w) => ({
     method: 'PUT', url: `${acct(w)}/contacts/rules/decision-maker`, payload: { rule: 'add' },
   })),
@@ -178,6 +182,13 @@ const MATRIX: Record<string, Row> = {
     await w.app.handle.db.deleteFrom('verification_mail_limits').where('account_id', '=', w.a.accountId).execute()
     return { method: 'POST', url: `${acct(w)}/contacts/security/resend-verification` }
   }),
+  'GET /v1/accounts/:accountId/contacts/security/verification': row('account:read', READ, async (w) => {
+    const { sheet } = await getSheet(w.app, w.a.accountId)
+    if (sheet.security?.type !== 'email') {
+      await setUp(w, { method: 'PUT', url: `${acct(w)}/contacts/security`, payload: { email: 'soc@outside.example' } })
+    }
+    return { method: 'GET', url: `${acct(w)}/contacts/security/verification` }
+  }),
 
   'POST /v1/accounts/:accountId/sessions': row('platform', [401, 401, 201, 403, 403, 403, 401, 403, 403, 403], (w) => ({
     method: 'POST', url: `${acct(w)}/sessions`, payload: { userId: w.a.users.member },
@@ -186,6 +197,7 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/accounts/:accountId/health': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/health` })),
   'GET /v1/accounts/:accountId/descendants': row('account:write', WRITE, (w) => ({ method: 'GET', url: `${acct(w)}/descendants` })),
   'GET /v1/accounts/:accountId/recipients': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/recipients?category=invoice` })),
+  'GET /v1/accounts/:accountId/routing': row('account:read', READ, (w) => ({ method: 'GET', url: `${acct(w)}/routing` })),
 
   'POST /v1/accounts/:accountId/notifications': row('platform', [401, 401, 202, 403, 403, 403, 401, 403, 403, 403], (w) => ({
     method: 'POST', url: `${acct(w)}/notifications`, payload: { category: 'invoice', subject: 'Invoice 1', text: 'Your invoice.' },

@@ -334,6 +334,8 @@ for (const kind of DATABASES) {
       await ok({ method: 'DELETE', url: `${acct}/contacts/decision-maker` })
       await ok({ method: 'POST', url: `${acct}/contacts/billing`, payload: { userId: a.users.u3 } })
       await ok({ method: 'DELETE', url: `${acct}/contacts/billing/${a.users.u3}` })
+      await ok({ method: 'PUT', url: `${acct}/contacts/billing/${a.users.u1}`, payload: { userId: a.users.u3 } })
+      await ok({ method: 'PUT', url: `${acct}/contacts/billing/${a.users.u3}`, payload: { userId: a.users.u1 } })
       await ok({ method: 'POST', url: `${acct}/contacts/review` })
       await ok({ method: 'PUT', url: `${acct}/contacts/rules/billing`, payload: { rule: 'add' } })
       // as if 10 minutes had passed since the address's first mail (set through the direct connection)
@@ -346,6 +348,8 @@ for (const kind of DATABASES) {
       }[]
       for (const { category } of categories) await ok({ method: 'GET', url: `${acct}/recipients?category=${category}` })
       await ok({ method: 'GET', url: `/v1/accounts/${b.accountId}/recipients?category=receipt` })
+      await ok({ method: 'GET', url: `${acct}/routing` })
+      await ok({ method: 'GET', url: `/v1/accounts/${b.accountId}/routing` })
 
       // a session, and the settings page's cookie sign-in, calls and sign-out
       const token = await sessionFor(app, a.accountId, a.users.billing!)

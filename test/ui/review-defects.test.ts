@@ -37,8 +37,6 @@ const contrast = (a: string, b: string) => {
   return (hi! + 0.05) / (lo! + 0.05)
 }
 
-const CONFLICT = 'Someone else changed the contacts at the same time'
-
 describe('[pglite] the settings page review: each defect it found', { skip: skipReason() }, () => {
   const suite = suiteScope()
   let app: TestApp
@@ -80,7 +78,10 @@ describe('[pglite] the settings page review: each defect it found', { skip: skip
     await billing.getByRole('button', { name: 'Save: Billing contact 3' }).click()
     // the row is gone with the full list, its problem is not
     await until('the page shows the full list', async () => (await billing.getByRole('combobox').count()) === 3)
-    await billing.locator('#billing-error').getByText(CONFLICT).waitFor()
+    await billing
+      .locator('#billing-error')
+      .getByText(/^The platform \(API key\) set Billing contacts to User u1, User u2, User u4 at /)
+      .waitFor()
     assert.equal(await select(page, 'Billing contact 3').inputValue(), a.users.u4)
   })
 
@@ -182,6 +183,24 @@ describe('[pglite] the settings page review: each defect it found', { skip: skip
     await select(page, 'Security contact').selectOption(a.users.u1!)
     await page.getByRole('button', { name: 'Save: Security contact' }).waitFor()
     await page.getByRole('button', { name: 'Cancel: Security contact' }).waitFor()
+  })
+
+  test('a pending outside address says when its link was sent and until when it works', async () => {
+    const a = await makeAccount(app)
+    await api('PUT', `/v1/accounts/${a.accountId}/contacts/security`, { email: 'soc@outside.example' })
+    const link = (
+      await app.call({ method: 'GET', url: `/v1/accounts/${a.accountId}/contacts/security/verification` })
+    ).json()
+    // as the page writes times (the tab is in UTC, en-GB)
+    const when = (iso: string) =>
+      new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(
+        new Date(iso),
+      )
+    const { page } = await open(a)
+    await page
+      .locator('#security-link')
+      .getByText(`The link was sent ${when(link.sentAt)} and works until ${when(link.expiresAt)}.`, { exact: true })
+      .waitFor()
   })
 
   test('the sheet is read again when the tab comes back, so a change made elsewhere shows and saves without a conflict', async () => {

@@ -65,6 +65,9 @@ const en = {
     'A verification link was sent to this address. Until it is opened, security notices go to the primary account contact.',
   resend: 'Resend verification email',
   resent: 'Verification email sent again',
+  linkSent: (sent: string, until: string) => `The link was sent ${sent} and works until ${until}.`,
+  linkExpired: (sent: string, until: string) =>
+    `The link sent ${sent} stopped working ${until}: send a new one with "Resend verification email".`,
   reviewTitle: 'Are the contacts up to date?',
   reviewHelp:
     'The primary and billing contacts receive essential updates about the account. We recommend updating them regularly so that you do not miss critical messages.',
@@ -198,6 +201,10 @@ const en = {
     network: 'The service could not be reached; check the connection and try again.',
   } as Record<string, string>,
   problemDomains: (d: string) => `The address must be in one of the domains this account allows: ${d}.`,
+  /** A conflict in words: who set the slot the change was about, to whom, when (`holders` empty: nobody). */
+  conflictBy: (who: string, what: string, holders: string, when: string) =>
+    `${who} set ${what} to ${holders || 'nobody'} at ${when}.`,
+  conflictAfter: 'The page now shows it; make your change again if you still want it.',
   problemInternal: (ref: string) => `Something went wrong on our side; try again.${ref ? ` (Reference ${ref})` : ''}`,
 }
 
@@ -239,6 +246,9 @@ const fi: Strings = {
     'Tähän osoitteeseen on lähetetty vahvistuslinkki. Kunnes linkki avataan, turvallisuusilmoitukset lähetetään ensisijaiselle tiliyhteyshenkilölle.',
   resend: 'Lähetä vahvistusviesti uudelleen',
   resent: 'Vahvistusviesti lähetettiin uudelleen',
+  linkSent: (sent, until) => `Linkki lähetettiin ${sent}, ja se toimii ${until} asti.`,
+  linkExpired: (sent, until) =>
+    `${sent} lähetetty linkki lakkasi toimimasta ${until}. Lähetä uusi painikkeella ”Lähetä vahvistusviesti uudelleen”.`,
   reviewTitle: 'Ovatko yhteystiedot ajan tasalla?',
   reviewHelp:
     'Ensisijaiset yhteyshenkilöt ja laskutusyhteyshenkilöt saavat tiliäsi koskevat olennaiset päivitykset. On suositeltavaa päivittää nämä tiedot säännöllisesti, jotta et jää paitsi kriittisistä viesteistä.',
@@ -375,6 +385,8 @@ const fi: Strings = {
     network: 'Palveluun ei saatu yhteyttä; tarkista verkkoyhteys ja yritä uudelleen.',
   },
   problemDomains: (d) => `Osoitteen on oltava jossakin tilin sallimista verkkotunnuksista: ${d}.`,
+  conflictBy: (who, what, holders, when) => `${who} asetti kohtaan ”${what}” ${holders || 'ei ketään'} ${when}.`,
+  conflictAfter: 'Sivu näyttää nyt muutoksen; tee oma muutoksesi uudelleen, jos haluat sen yhä.',
   problemInternal: (ref) => `Palvelussa tapahtui virhe; yritä uudelleen.${ref ? ` (Tunniste ${ref})` : ''}`,
 }
 

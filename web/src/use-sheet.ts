@@ -14,8 +14,9 @@ export interface SheetValue {
   reads: number
   /**
    * Makes one change: `change` gets the ETag of the sheet on screen (sent as If-Match) and answers
-   * the new sheet. When someone else changed it meanwhile (412), the current sheet is loaded
-   * before the problem is passed on, so the page shows what is there now.
+   * the new sheet. When someone else changed it meanwhile (412), the current sheet is loaded; when
+   * they changed other slots only, the change is made again on it, else the problem is passed on
+   * and the page shows what is there now.
    */
   write(change: (etag: string | undefined) => Promise<SheetAnswer>): Promise<void>
 }
@@ -68,12 +69,19 @@ export function useSheet(accountId: string): SheetValue {
   const write = useCallback(
     async (change: (etag: string | undefined) => Promise<SheetAnswer>) => {
       changes.current += 1
-      try {
-        apply(await change(etag.current))
-      } catch (e) {
-        // someone changed the sheet, or deactivated the user chosen: the page shows what is there now
-        if (e instanceof ApiError && STALE.has(e.code)) await reload().catch(() => undefined)
-        throw e
+      for (let attempt = 1; ; attempt++) {
+        try {
+          apply(await change(etag.current))
+          return
+        } catch (e) {
+          if (!(e instanceof ApiError) || !STALE.has(e.code)) throw e
+          // someone changed the sheet, or deactivated the user chosen: the page shows what is there now
+          await reload().catch(() => undefined)
+          // only other slots changed (the server says none of what this change writes did): it is
+          // made again on the sheet as it is now, once; a real conflict is the caller's to show
+          const othersOnly = e.code === 'version-mismatch' && e.problem.conflicts?.length === 0
+          if (!othersOnly || attempt > 1) throw e
+        }
       }
     },
     [apply, reload],

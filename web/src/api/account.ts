@@ -3,7 +3,6 @@ import type {
   Account,
   AccountHealth,
   AuditEventPage,
-  CategoryEntry,
   DemoMailList,
   DescendantHealth,
   PageSession,
@@ -26,15 +25,14 @@ export const getHealth = (accountId: string) => call<AccountHealth>(`${base(acco
 /** The accounts below this one, which its admins manage, each with its health (in id order). */
 export const listDescendants = (accountId: string) =>
   call<{ data: DescendantHealth[] }>(`${base(accountId)}/descendants`)
-export const listCategories = () => call<{ data: CategoryEntry[] }>('/v1/categories')
-
-export const previewRecipients = (accountId: string, category: SendableCategory) =>
-  call<RecipientsPreview>(`${base(accountId)}/recipients?category=${encodeURIComponent(category)}`)
+/** Who receives each category now, and why, in the policy's order: one request for the whole table. */
+export const previewRouting = (accountId: string) => call<{ data: RecipientsPreview[] }>(`${base(accountId)}/routing`)
 
 export const sendTest = (accountId: string, category: SendableCategory) =>
   call<SentNotification>(`${base(accountId)}/notifications/test`, { method: 'POST', body: { category } })
 
 export const listAuditEvents = (accountId: string, cursor: string | null, limit = 20) =>
   call<AuditEventPage>(
-    `${base(accountId)}/audit-events?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    // a sign-in is not a change of the contacts: the page's history leaves the host product's sessions out
+    `${base(accountId)}/audit-events?limit=${limit}&exclude=session.created${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
   )

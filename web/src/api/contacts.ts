@@ -1,5 +1,5 @@
 import { type ApiResponse, call, request } from './client.ts'
-import type { Contact, ContactSheet, SingleSlot, SlotInput, SlotName, SlotRule, UserPage } from './types.ts'
+import type { ContactSheet, SingleSlot, SlotInput, SlotName, SlotRule, UserPage } from './types.ts'
 
 /** Path segments of the single-slot calls (docs/PRODUCT.md, "The contact sheet"). */
 const SLOT_PATH: Record<SingleSlot, string> = {
@@ -47,29 +47,22 @@ export const addBilling = (accountId: string, userId: string, ifMatch?: string):
 export const removeBilling = (accountId: string, userId: string, ifMatch?: string): Promise<SheetAnswer> =>
   request<ContactSheet>(`${contacts(accountId)}/billing/${encodeURIComponent(userId)}`, { method: 'DELETE', ifMatch })
 
-/**
- * Puts another user in one billing place, keeping the order, in one change: the whole sheet is
- * sent back as it is except that place (an unchanged outside security address keeps its
- * verification), under If-Match so that nobody else's change in between is overwritten.
- */
-export function replaceBilling(accountId: string, sheet: ContactSheet, index: number, userId: string, ifMatch: string) {
-  const ref = (c: Contact | null): SlotInput | null =>
-    c === null ? null : c.type === 'user' ? { userId: c.userId } : { email: c.email }
-  // billing places only ever hold users
-  const billing = sheet.billing.map((c, i) => (i === index ? { userId } : ref(c)))
-  const body = {
-    primary: ref(sheet.primary),
-    billing,
-    decisionMaker: ref(sheet.decisionMaker),
-    onboarding: ref(sheet.onboarding),
-    security: ref(sheet.security),
-    technicalAdmin: ref(sheet.technicalAdmin),
-  }
-  return request<ContactSheet>(contacts(accountId), { method: 'PUT', body, ifMatch })
-}
+/** Puts another user in the billing place `userId` holds, keeping the order (one change). */
+export const replaceBilling = (accountId: string, userId: string, by: string, ifMatch?: string): Promise<SheetAnswer> =>
+  request<ContactSheet>(`${contacts(accountId)}/billing/${encodeURIComponent(userId)}`, {
+    method: 'PUT',
+    body: { userId: by },
+    ifMatch,
+  })
 
 export const confirmReviewed = (accountId: string): Promise<SheetAnswer> =>
   request<ContactSheet>(`${contacts(accountId)}/review`, { method: 'POST' })
+
+/** When the pending security address was sent its link, and until when the link works. */
+export const getPendingVerification = (accountId: string) =>
+  call<{ email: string; sentAt: string | null; expiresAt: string | null }>(
+    `${contacts(accountId)}/security/verification`,
+  )
 
 export const resendVerification = (accountId: string): Promise<unknown> =>
   call(`${contacts(accountId)}/security/resend-verification`, { method: 'POST' })

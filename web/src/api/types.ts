@@ -15,7 +15,6 @@ import type {
   RecipientsPreviewSchema,
   SentNotification,
 } from '../../../src/notifications/notifications.schemas.ts'
-import type { CategoryRule, SendableCategory } from '../../../src/routing/routing-policy.ts'
 import type { User, UserPageSchema } from '../../../src/users/users.schemas.ts'
 
 export type { AccountHealth, DescendantHealth } from '../../../src/account-health/account-health.schemas.ts'
@@ -41,9 +40,6 @@ export type Delivery = Notification['deliveries'][number]
 export type NotificationRecipient = Notification['recipients'][number]
 /** Why mail to a contact's address does not arrive: it is on the account's suppression list. */
 export type Undeliverable = NonNullable<Contact['undeliverable']>
-
-/** An entry of `GET /v1/categories`: the policy's rule for one category. */
-export type CategoryEntry = CategoryRule & { category: SendableCategory }
 
 /**
  * `GET /ui/session` (src/ui/ui.routes.ts). That route declares no response schema, so the shape

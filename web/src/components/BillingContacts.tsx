@@ -66,7 +66,7 @@ export function BillingContacts({ sheet, users, write }: Props) {
           current={c}
           saver={saver}
           excluded={chosen}
-          onSave={(userId) => write((etag) => replaceBilling(a, sheet, i, userId, etag ?? `"${sheet.version}"`))}
+          onSave={(userId) => write((etag) => replaceBilling(a, c.userId, userId, etag))}
           onRemove={() => remove(c.userId)}
           onMailWorks={(email) => write(() => clearUndeliverable(a, email))}
         />

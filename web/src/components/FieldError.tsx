@@ -15,10 +15,10 @@ interface Props {
  * screen reader announces the problem when it appears.
  */
 export function FieldError({ id, error, field, domains }: Props) {
-  const { t } = useLocale()
+  const { t, locale } = useLocale()
   return (
     <p id={id} className="field-error" aria-live="polite">
-      {error ? problemText(error, t, { ...(field ? { field } : {}), domains: domains ?? null }) : ''}
+      {error ? problemText(error, t, { ...(field ? { field } : {}), domains: domains ?? null, locale }) : ''}
     </p>
   )
 }

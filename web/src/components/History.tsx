@@ -2,8 +2,9 @@ import { useEffect, useState } from 'react'
 
 import { listAuditEvents } from '../api/account.ts'
 import type { AuditEvent, User } from '../api/types.ts'
-import { formatDateTime, type Strings } from '../i18n.ts'
+import { formatDateTime } from '../i18n.ts'
 import { useLocale, useSession } from '../page-context.ts'
+import { actorName } from '../problem-text.ts'
 import { changeLines, subjectOf } from './history-format.ts'
 import { Section } from './Section.tsx'
 
@@ -14,12 +15,6 @@ interface Props {
 }
 
 const PAGE = 20
-
-function actorName(e: AuditEvent, users: readonly User[], t: Strings): string {
-  if (e.actor.type === 'api_key') return t.apiKey
-  if (e.actor.type === 'system') return t.system
-  return users.find((u) => u.id === e.actor.id)?.name ?? e.actor.id
-}
 
 /** The account's audit events, newest first, a page at a time ("Load more" follows nextCursor). */
 export function History({ users, refreshKey }: Props) {
@@ -83,7 +78,7 @@ export function History({ users, refreshKey }: Props) {
                 <td className="when">
                   <time dateTime={e.at}>{formatDateTime(e.at, locale)}</time>
                 </td>
-                <td>{actorName(e, users, t)}</td>
+                <td>{actorName(e.actor, t, users.find((u) => u.id === e.actor.id)?.name)}</td>
                 <td>
                   <span className="action">
                     {t.actions[e.action]}

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react'
 
-import { listCategories, previewRecipients, sendTest } from '../api/account.ts'
+import { previewRouting, sendTest } from '../api/account.ts'
 import type { Recipient, RecipientsPreview, SendableCategory, SlotName } from '../api/types.ts'
 import { CATEGORY_LABELS, listJoin, type Locale, SLOT_NOUNS, type Strings } from '../i18n.ts'
 import { useLocale, useSession } from '../page-context.ts'
@@ -36,25 +36,18 @@ export function Recipients({ refreshKey, onSent, pendingSecurity }: Props) {
   const { t, locale } = useLocale()
   const { accountId: a, canEdit } = useSession()
   const saver = useSave()
-  const [categories, setCategories] = useState<SendableCategory[]>([])
-  const [previews, setPreviews] = useState<Partial<Record<SendableCategory, RecipientsPreview>>>({})
+  const [previews, setPreviews] = useState<RecipientsPreview[]>([])
 
   useEffect(() => {
-    listCategories().then(
-      (c) => setCategories(c.data.map((e) => e.category)),
-      () => undefined,
-    )
-  }, [])
-  useEffect(() => {
     let live = true
-    Promise.all(categories.map((c) => previewRecipients(a, c))).then(
-      (all) => live && setPreviews(Object.fromEntries(all.map((p) => [p.category, p]))),
+    previewRouting(a).then(
+      (all) => live && setPreviews(all.data),
       () => undefined,
     )
     return () => {
       live = false
     }
-  }, [a, categories, refreshKey])
+  }, [a, refreshKey])
 
   const test = (c: SendableCategory) => {
     let count = 0
@@ -76,15 +69,15 @@ export function Recipients({ refreshKey, onSent, pendingSecurity }: Props) {
           </tr>
         </thead>
         <tbody>
-          {categories.map((c) => {
-            const p = previews[c]
+          {previews.map((p) => {
+            const c = p.category
             return (
               <tr key={c}>
                 <th scope="row">{CATEGORY_LABELS[locale][c]}</th>
                 <td>
-                  {p && p.recipients.length === 0 ? <p className="note">{t.nobody}</p> : null}
+                  {p.recipients.length === 0 ? <p className="note">{t.nobody}</p> : null}
                   <ul className="people">
-                    {p?.recipients.map((r) => (
+                    {p.recipients.map((r) => (
                       <li key={r.email}>
                         <span className="name">{r.name ?? r.email}</span>{' '}
                         <span className="email">{r.name ? r.email : ''}</span>{' '}
@@ -92,7 +85,7 @@ export function Recipients({ refreshKey, onSent, pendingSecurity }: Props) {
                       </li>
                     ))}
                   </ul>
-                  {p?.fallback ? (
+                  {p.fallback ? (
                     <p className="note">{p.fallback === 'primary' ? t.fallbackPrimary : t.fallbackSuperAdmins}</p>
                   ) : null}
                   {c === 'security' && pendingSecurity ? (
@@ -105,7 +98,7 @@ export function Recipients({ refreshKey, onSent, pendingSecurity }: Props) {
                       type="button"
                       className="secondary"
                       onClick={() => void test(c)}
-                      disabled={!p || p.recipients.length === 0}
+                      disabled={p.recipients.length === 0}
                       aria-label={`${t.sendTest}: ${CATEGORY_LABELS[locale][c]}`}
                     >
                       {t.sendTest}

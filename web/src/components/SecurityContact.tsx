@@ -1,8 +1,8 @@
 import { type FormEvent, useEffect, useState } from 'react'
 
-import { clearSlot, clearUndeliverable, resendVerification, setSlot } from '../api/contacts.ts'
+import { clearSlot, clearUndeliverable, getPendingVerification, resendVerification, setSlot } from '../api/contacts.ts'
 import type { ContactSheet, User } from '../api/types.ts'
-import { SLOT_LABELS } from '../i18n.ts'
+import { formatDateTime, SLOT_LABELS } from '../i18n.ts'
 import { useLocale, useSession } from '../page-context.ts'
 import { SECURITY_EMAIL_FIELD_ID, SLOT_FIELD_IDS } from '../slot-fields.ts'
 import type { Saver } from '../use-save.ts'
@@ -60,12 +60,32 @@ export function SecurityContact({ sheet, users, write, saver, domains }: Props) 
     document.getElementById(focusTo)?.focus()
     setFocusTo(null)
   }, [focusTo, kind])
-  const resend = () =>
-    saver.run(
-      'security-resend',
-      () => resendVerification(a),
-      (w) => w.resent,
+  // when the pending address's link was sent and until when it works: read again after a resend
+  const [link, setLink] = useState<{ sentAt: string | null; expiresAt: string | null } | null>(null)
+  const [resends, setResends] = useState(0)
+  const pendingEmail = external?.verification === 'pending' ? external.email : null
+  useEffect(() => {
+    setLink(null)
+    if (pendingEmail === null) return
+    let live = true
+    getPendingVerification(a).then(
+      (l) => live && setLink(l),
+      () => undefined,
     )
+    return () => {
+      live = false
+    }
+  }, [a, pendingEmail, resends])
+  const resend = async () => {
+    if (
+      await saver.run(
+        'security-resend',
+        () => resendVerification(a),
+        (w) => w.resent,
+      )
+    )
+      setResends((n) => n + 1)
+  }
   const hintId = domains && domains.length > 0 ? 'security-email-hint' : undefined
   const mailWorks = (email: string) => write(() => clearUndeliverable(a, email))
   // an outside address whose mail does not arrive: cleared, it must verify itself again
@@ -94,6 +114,14 @@ export function SecurityContact({ sheet, users, write, saver, domains }: Props) 
             {external.verification === 'pending' ? t.pending : t.verified}
           </span>
           {external.verification === 'pending' ? <p className="help">{t.pendingHelp}</p> : null}
+          {link?.sentAt && link.expiresAt ? (
+            <p className="help" id="security-link">
+              {(Date.parse(link.expiresAt) > Date.now() ? t.linkSent : t.linkExpired)(
+                formatDateTime(link.sentAt, locale),
+                formatDateTime(link.expiresAt, locale),
+              )}
+            </p>
+          ) : null}
           {external.undeliverable ? (
             <Undeliverable
               id={markId}
