@@ -16,6 +16,7 @@ import { emailEventRoutes } from '../bounces/email-events.routes.ts'
 import { suppressionRoutes } from '../bounces/suppressions.routes.ts'
 import { broadcastRoutes } from '../broadcasts/broadcasts.routes.ts'
 import type { Config } from '../config/config.ts'
+import { type EmbeddingConfig, NO_EMBEDDING } from '../config/embedding-config.ts'
 import { contactRoutes } from '../contacts/contacts.routes.ts'
 import { correctionRoutes } from '../corrections/corrections.routes.ts'
 import type { WorkerLiveness } from '../delivery/worker.ts'
@@ -42,6 +43,8 @@ export type AppConfig = Pick<Config, 'publicUrl' | 'logLevel' | 'rateLimitPerMin
   Partial<HttpServerConfig & Pick<Config, 'logFormat' | 'metricsToken' | 'rateLimitAuthFailuresPerMinute'>> & {
     /** Where demo mail is written as `.eml` (no SMTP_URL): the page lists it. */
     mailDir?: string | undefined
+    /** Who may frame the settings page, and its theme (config/embedding-config.ts); unset: nobody, no theme. */
+    embedding?: EmbeddingConfig
   }
 
 /** What the app reports on that it does not own: the delivery worker of the same process. */
@@ -90,19 +93,25 @@ export async function buildApp(
   probes: AppProbes = {},
 ): Promise<FastifyInstance> {
   const https = config.publicUrl.startsWith('https:')
+  const embedding = config.embedding ?? NO_EMBEDDING
+  const framed = embedding.frameAncestors.length > 0
   const securityHeaders = {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
+        // the theme's logo comes from the host product's own address
+        imgSrc: ["'self'", 'data:', ...(embedding.theme.logo ? [new URL(embedding.theme.logo).origin] : [])],
         styleSrc: ["'self'"],
         scriptSrc: ["'self'"],
-        frameAncestors: ["'none'"],
+        // nobody may frame the page, unless the operator lists the host product's origins
+        frameAncestors: framed ? [...embedding.frameAncestors] : ["'none'"],
         // Upgrading and HSTS only where the service is reached over HTTPS (not on localhost).
         upgradeInsecureRequests: https ? [] : null,
       },
     },
     strictTransportSecurity: https,
+    // X-Frame-Options cannot name another origin; where frames are allowed, the CSP says by whom
+    ...(framed ? { xFrameOptions: false as const } : {}),
   }
   // helmet's middleware, built once: on every reply through the hook below, and on the replies no
   // hook sees (the router's refusals). @fastify/helmet builds it anew for every request, which
@@ -213,6 +222,6 @@ export async function buildApp(
   await app.register(suppressionRoutes, { suppressions: services.suppressions })
   await app.register(correctionRoutes, { corrections: services.corrections })
   await app.register(emailEventRoutes, { bounces: services.bounces, verifiers: services.emailEventVerifiers })
-  await app.register(uiRoutes, { services, publicUrl: config.publicUrl, mailDir: config.mailDir })
+  await app.register(uiRoutes, { services, publicUrl: config.publicUrl, mailDir: config.mailDir, embedding })
   return app
 }

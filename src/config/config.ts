@@ -11,6 +11,7 @@ import {
   type EmailEventsConfig,
   emailEventsConfig,
 } from './email-events-config.ts'
+import { EMBEDDING_ENV, EMBEDDING_HINTS, type EmbeddingConfig, embeddingConfig } from './embedding-config.ts'
 
 /**
  * The environment, all of it (the README's "Configuration" table describes it). Every variable is a
@@ -76,6 +77,7 @@ const EnvSchema = Type.Object({
   /** Days audit events are kept; unset keeps them forever. */
   AUDIT_RETENTION_DAYS: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,4}$' })),
   ...EMAIL_EVENTS_ENV,
+  ...EMBEDDING_ENV,
 })
 
 type Env = Static<typeof EnvSchema>
@@ -117,6 +119,8 @@ export interface Config {
   readonly auditRetentionDays: number | undefined
   /** Bounces and email-service events (email-events-config.ts). */
   readonly emailEvents: EmailEventsConfig
+  /** The settings page inside a host product's (embedding-config.ts). */
+  readonly embedding: EmbeddingConfig
 }
 
 export class ConfigError extends Error {
@@ -154,6 +158,7 @@ const HINTS: Partial<Record<keyof Env, string>> = {
   RETENTION_DAYS: `a whole number of days, at least ${UNDELIVERABLE_WINDOW_DAYS} (the health check looks back that far)`,
   AUDIT_RETENTION_DAYS: 'a whole number of days (unset keeps audit events forever)',
   ...EMAIL_EVENTS_HINTS,
+  ...EMBEDDING_HINTS,
 }
 
 /**
@@ -205,6 +210,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const emailEvents = emailEventsConfig(e)
   if ('invalid' in emailEvents)
     throw new ConfigError(`${emailEvents.invalid} is not valid: expected ${HINTS[emailEvents.invalid]}`)
+  const embedding = embeddingConfig(e)
+  if ('invalid' in embedding)
+    throw new ConfigError(`${embedding.invalid} is not valid: expected ${HINTS[embedding.invalid]}`)
   if (e.PUBLIC_URL) {
     try {
       new URL(e.PUBLIC_URL)
@@ -252,6 +260,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     retentionDays,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS === undefined ? undefined : Number(e.AUDIT_RETENTION_DAYS),
     emailEvents,
+    embedding,
   })
 }
 

@@ -9,6 +9,7 @@ import type { FastifyReply } from 'fastify'
 
 import { CSRF_COOKIE, SESSION_COOKIE } from '../app/auth.plugin.ts'
 import type { Services } from '../app/container.ts'
+import { type EmbeddingConfig, themeCss } from '../config/embedding-config.ts'
 import { listEmlFiles } from '../delivery/transports/eml.transport.ts'
 import { AppError } from '../lib/errors.ts'
 import { newSecret } from '../lib/ids.ts'
@@ -29,6 +30,23 @@ export interface UiOptions {
   publicUrl: string
   /** Where `.eml` demo mail is written; undefined when mail goes over SMTP. */
   mailDir: string | undefined
+  embedding: EmbeddingConfig
+}
+
+/**
+ * The page's HTML as the operator's embedding makes it: the theme's stylesheet after the page's
+ * own (its custom properties win), and the origins that may frame it, which the page posts its
+ * height to (web/src/embed.ts). Attributes only: the CSP allows no inline script or style.
+ */
+function withEmbedding(html: string, embedding: EmbeddingConfig): string {
+  const themed = Object.keys(embedding.theme).length > 0
+  const head = [
+    themed ? '<link rel="stylesheet" href="/ui/theme.css">' : '',
+    embedding.frameAncestors.length > 0
+      ? `<meta name="ac-frame-ancestors" content="${embedding.frameAncestors.join(' ')}">`
+      : '',
+  ].join('')
+  return head ? html.replace('</head>', `${head}</head>`) : html
 }
 
 /**
@@ -40,7 +58,15 @@ export const uiRoutes: FastifyPluginAsyncTypebox<UiOptions> = async (app, opts) 
   const secure = opts.publicUrl.startsWith('https:')
   const indexFile = path.join(WEB_DIST, 'index.html')
   const built = fs.existsSync(indexFile)
-  const index = built ? fs.readFileSync(indexFile, 'utf8') : NOT_BUILT
+  const index = built ? withEmbedding(fs.readFileSync(indexFile, 'utf8'), opts.embedding) : NOT_BUILT
+  const theme = themeCss(opts.embedding.theme)
+  // inside another site's frame the cookies are third-party: SameSite=None (the CSRF token still
+  // guards every write), Secure (which None requires) and Partitioned (CHIPS: kept under the host
+  // product's site only, and allowed where third-party cookies are blocked). Otherwise Strict.
+  const framed = opts.embedding.frameAncestors.length > 0
+  const sameSite = framed
+    ? { sameSite: 'none' as const, secure: true, partitioned: true }
+    : { sameSite: 'strict' as const, secure }
 
   if (built) {
     // `serve: false`: the plugin only sends files; our own route declares its access like any other.
@@ -62,6 +88,10 @@ export const uiRoutes: FastifyPluginAsyncTypebox<UiOptions> = async (app, opts) 
   }
   const sendIndex = (reply: FastifyReply) =>
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(index)
+  // the operator's theme (UI_THEME); changes with config, so revalidated rather than kept
+  app.get('/ui/theme.css', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(theme),
+  )
   app.get('/ui', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) =>
     reply.redirect('/ui/'),
   )
@@ -81,7 +111,7 @@ export const uiRoutes: FastifyPluginAsyncTypebox<UiOptions> = async (app, opts) 
           detail: 'The sign-in link is not valid or has expired. Open it again from your product.',
         })
       const expires = s.expiresAt
-      const cookie = { path: '/', sameSite: 'strict' as const, secure, expires }
+      const cookie = { path: '/', ...sameSite, expires }
       reply.setCookie(SESSION_COOKIE, req.body.token, { ...cookie, httpOnly: true })
       // readable by the page, which echoes it in X-CSRF-Token; another site can neither read nor set it
       reply.setCookie(CSRF_COOKIE, newSecret(24), { ...cookie, httpOnly: false })
@@ -111,7 +141,8 @@ export const uiRoutes: FastifyPluginAsyncTypebox<UiOptions> = async (app, opts) 
   app.post('/ui/sign-out', { config: { access: 'public' }, schema: { hide: true } }, async (req, reply) => {
     const token = req.cookies[SESSION_COOKIE]
     if (token) await opts.services.sessions.revoke(token)
-    reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(CSRF_COOKIE, { path: '/' })
+    // cleared with the attributes they were set with: a partitioned cookie is only matched so
+    reply.clearCookie(SESSION_COOKIE, { path: '/', ...sameSite }).clearCookie(CSRF_COOKIE, { path: '/', ...sameSite })
     return reply.code(204).send()
   })
 

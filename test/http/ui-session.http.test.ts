@@ -4,8 +4,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, test } from 'node:test'
 
+import { embeddingConfig } from '../../src/config/embedding-config.ts'
 import { createEmlTransport } from '../../src/delivery/transports/eml.transport.ts'
 import { ACCOUNT_HEADER } from '../../src/delivery/transports/transport.ts'
+import { WEB_DIST } from '../../src/ui/ui.routes.ts'
 import { buildTestApp } from '../helpers/build-test-app.ts'
 import { makeAccount, sessionFor } from '../helpers/factories.ts'
 
@@ -92,6 +94,78 @@ describe('[pglite] the settings page session', () => {
       assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN')
     }
     assert.equal((await app.call({ method: 'GET', url: '/ui', token: null })).statusCode, 302)
+  })
+
+  test('with UI_FRAME_ANCESTORS and UI_THEME: the listed origins may frame the page, its theme is a stylesheet, and its cookies are third-party ones', async (t) => {
+    const embedding = embeddingConfig({
+      UI_FRAME_ANCESTORS: 'https://app.example.com, http://localhost:4000',
+      UI_THEME: JSON.stringify({
+        accent: '#6a1b9a',
+        font: "'Inter', sans-serif",
+        logo: 'https://cdn.example.com/logo.svg',
+      }),
+    })
+    assert.ok(!('invalid' in embedding))
+    const app = await buildTestApp(t, 'pglite', { config: { embedding } })
+    const res = await app.call({ method: 'GET', url: '/ui/', token: null })
+    const csp = res.headers['content-security-policy'] as string
+    assert.match(csp, /frame-ancestors https:\/\/app\.example\.com http:\/\/localhost:4000/)
+    assert.match(csp, /img-src 'self' data: https:\/\/cdn\.example\.com/)
+    assert.equal(res.headers['x-frame-options'], undefined, 'X-Frame-Options cannot name an origin; the CSP does')
+    if (fs.existsSync(path.join(WEB_DIST, 'index.html'))) {
+      assert.match(res.body, /<link rel="stylesheet" href="\/ui\/theme\.css">/)
+      assert.match(
+        res.body,
+        /<meta name="ac-frame-ancestors" content="https:\/\/app\.example\.com http:\/\/localhost:4000">/,
+      )
+    }
+    const css = await app.call({ method: 'GET', url: '/ui/theme.css', token: null })
+    assert.match(css.headers['content-type'] as string, /^text\/css/)
+    assert.equal(
+      css.body,
+      ":root {\n  --accent: #6a1b9a;\n  --font: 'Inter', sans-serif;\n}\n.brand-logo {\n  display: inline-block;\n  background-image: url('https://cdn.example.com/logo.svg');\n}\n",
+    )
+    const a = await makeAccount(app)
+    const { token } = (
+      await app.call({
+        method: 'POST',
+        url: `/v1/accounts/${a.accountId}/sessions`,
+        payload: { userId: a.users.admin },
+      })
+    ).json()
+    const signIn = await app.call({ method: 'POST', url: '/ui/session', payload: { token }, token: null })
+    for (const c of signIn.cookies) {
+      assert.equal(c.sameSite, 'None', c.name)
+      assert.equal(c.secure, true, c.name)
+      assert.equal(c.partitioned, true, c.name)
+    }
+    // without them: nobody frames it, and the cookies stay first-party
+    const plain = await buildTestApp(t, 'pglite')
+    assert.match(
+      (await plain.call({ method: 'GET', url: '/ui/', token: null })).headers['content-security-policy'] as string,
+      /frame-ancestors 'none'/,
+    )
+    assert.equal((await plain.call({ method: 'GET', url: '/ui/theme.css', token: null })).body, '')
+  })
+
+  test('UI_FRAME_ANCESTORS and UI_THEME refuse what a browser would read otherwise than written, and any CSS', () => {
+    for (const bad of [
+      'app.example.com',
+      'https://app.example.com/settings',
+      'javascript:alert(1)',
+      "https://a.example'",
+    ])
+      assert.deepEqual(embeddingConfig({ UI_FRAME_ANCESTORS: bad }), { invalid: 'UI_FRAME_ANCESTORS' }, bad)
+    for (const bad of [
+      '{"accent":"red"}',
+      '{"accent":"#fff;}body{display:none"}',
+      '{"font":"x; background: url(https://evil.example)"}',
+      '{"logo":"http://cdn.example.com/logo.svg"}',
+      '{"logo":"https://cdn.example.com/a\')"}',
+      '{"colour":"#000000"}',
+      'not json',
+    ])
+      assert.deepEqual(embeddingConfig({ UI_THEME: bad }), { invalid: 'UI_THEME' }, bad)
   })
 
   test("the demo mailbox shows a signed-in user their own account's mail only, and exists only without SMTP", async (t) => {

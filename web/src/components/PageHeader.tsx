@@ -26,7 +26,10 @@ export function PageHeader() {
   return (
     <header className="page-header">
       <div className="topbar">
-        {descendants.length > 0 ? <AccountSwitcher /> : <span className="account-name">{accountName}</span>}
+        <span className="topbar-account">
+          <span className="brand-logo" aria-hidden="true" />
+          {descendants.length > 0 ? <AccountSwitcher /> : <span className="account-name">{accountName}</span>}
+        </span>
         <div className="topbar-tools">
           <span className="signed-in">
             {session.name} <span className="role">{t.roles[session.role]}</span>
