@@ -91,7 +91,7 @@ export interface SheetEventRow {
 /**
  * The changes that made the account's contact sheet versions after `version`, at most `limit`,
  * newest first (what a write from a stale page missed). The author is named from the account's
- * users, or the API key's name.
+ * users; a platform key is not named (its name is the operator's, not the account's to read).
  */
 export const listSheetEventsAfter = (
   db: Db,
@@ -104,9 +104,8 @@ export const listSheetEventsAfter = (
     .leftJoin('users as u', (j) =>
       j.onRef('u.account_id', '=', 'e.account_id').onRef('u.id', '=', 'e.actor_id').on('e.actor_type', '=', 'user'),
     )
-    .leftJoin('api_keys as k', (j) => j.onRef('k.id', '=', 'e.actor_id').on('e.actor_type', '=', 'api_key'))
     .select(['e.at', 'e.actor_type', 'e.actor_id', 'e.before', 'e.after'])
-    .select(sql<string | null>`coalesce(u.name, k.name)`.as('actor_name'))
+    .select('u.name as actor_name')
     .where('e.account_id', '=', accountId)
     .where('e.action', 'in', SHEET_VERSION_ACTIONS)
     .where(sql<boolean>`(e.after ->> 'version')::int > ${version}`)

@@ -719,7 +719,7 @@ export interface components {
                 actor: {
                     type: "api_key" | "user" | "system";
                     id: string;
-                    /** @description The user's or the API key's name, when known */
+                    /** @description The user's name, when the author is a user of this account */
                     name: string | null;
                 };
                 /** @description Who holds the slot since that change; empty when it was emptied */

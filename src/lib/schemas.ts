@@ -74,7 +74,7 @@ const ConflictSchema = Type.Object(
         type: Type.Union([Type.Literal('api_key'), Type.Literal('user'), Type.Literal('system')]),
         id: Type.String({ maxLength: 64 }),
         name: Type.Union([Type.String({ maxLength: 200 }), Type.Null()], {
-          description: "The user's or the API key's name, when known",
+          description: "The user's name, when the author is a user of this account",
         }),
       },
       { additionalProperties: false },
