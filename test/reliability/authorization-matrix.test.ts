@@ -253,6 +253,7 @@ const MATRIX: Record<string, Row> = {
   'GET /ui':          row('public', [302, 302, 302, 302, 302, 302, 302, 302, 302, 302], () => ({ method: 'GET', url: '/ui' })),
   'GET /ui/*':        row('public', PUBLIC_OK, () => ({ method: 'GET', url: '/ui/company-information' })),
   'GET /ui/assets/*': row('public', PUBLIC_OK, (w) => ({ method: 'GET', url: `/ui/assets/${w.asset}` })),
+  'GET /ui/theme.css': row('public', PUBLIC_OK, () => ({ method: 'GET', url: '/ui/theme.css' })),
   'POST /ui/session': row('public', PUBLIC_OK, async (w) => ({
     method: 'POST', url: '/ui/session', payload: { token: await sessionFor(w.app, w.a.accountId, w.a.users.member!) },
   })),
@@ -268,6 +269,7 @@ const NOT_IN_OPENAPI: Record<string, string> = {
   'GET /ui': "the settings page's redirect to /ui/, not an API call",
   'GET /ui/*': "the settings page's HTML (a single-page app that routes on the client)",
   'GET /ui/assets/*': "the settings page's built scripts and styles",
+  'GET /ui/theme.css': "the operator's theme of the settings page (UI_THEME)",
   'POST /ui/session': "the page's sign-in: exchanges the link's token for cookies",
   'GET /ui/session': "the page's own call: who is signed in",
   'POST /ui/sign-out': "the page's sign-out: clears the cookies",
