@@ -54,9 +54,16 @@ export function useSheet(accountId: string): SheetValue {
   // back in the tab after a while: what others changed meanwhile (another admin, the host product,
   // a security contact who verified their address) shows without a reload, and a save made next
   // does not meet a needless conflict
+  const returning = useRef<Promise<void> | null>(null)
   useEffect(() => {
+    // coming back fires both events: one read serves them (and one read of the users with it)
     const again = () => {
-      if (document.visibilityState === 'visible') reload().catch(() => undefined)
+      if (document.visibilityState !== 'visible' || returning.current) return
+      returning.current = reload()
+        .catch(() => undefined)
+        .finally(() => {
+          returning.current = null
+        })
     }
     window.addEventListener('focus', again)
     document.addEventListener('visibilitychange', again)
